@@ -1,1 +1,56 @@
-export {};
+/**
+ * @grpojs/data: GSM8K loading (jsonl, HF parquet, hub download into the Python cache), chat
+ * templates and seeded epoch sampling. No tfjs: rows are plain strings.
+ */
+export {
+  DataError,
+  DatasetFormatError,
+  UnknownSplitError,
+  HubOfflineError,
+  HubUnreachableError,
+  HubFileNotFoundError,
+  HubAuthError,
+} from './errors.js';
+export {
+  DEFAULT_HUB_ENDPOINT,
+  hubCacheDir,
+  hubDownload,
+  hubEndpoint,
+  hubOffline,
+  hubRepoFolder,
+  hubToken,
+  type HubDownloadOptions,
+  type HubRepoType,
+} from './hub.js';
+export { resolveLocalOrHub, type ResolveLocalOrHubOptions, type ResolvedFiles } from './local-or-hub.js';
+export {
+  DEFAULT_CHAT_TEMPLATE,
+  renderChatTemplate,
+  type ChatMessage,
+  type ChatTemplateOptions,
+} from './chat-template.js';
+export {
+  EpochSampler,
+  epochSeed,
+  mulberry32,
+  permutation,
+  type Sampled,
+  type SamplerOptions,
+  type SamplerState,
+} from './sampler.js';
+export { locateSplit, type LocateSplitOptions, type SplitFiles, type SplitFormat } from './split-files.js';
+export { readJsonl, type JsonlContents } from './jsonl.js';
+export { readParquet } from './parquet.js';
+export { RowProblems, type RawRecord, type SkippedRow } from './records.js';
+export {
+  GSM8K_COLUMNS,
+  GSM8K_HUB_ID,
+  SYSTEM_PROMPT,
+  extractHashAnswer,
+  gsm8kPrompt,
+  loadGsm8k,
+  type Gsm8kDataset,
+  type Gsm8kExample,
+  type Gsm8kStats,
+  type LoadGsm8kOptions,
+} from './gsm8k.js';
