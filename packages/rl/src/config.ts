@@ -1,0 +1,139 @@
+/**
+ * The GRPO configuration: one zod schema is the single source of defaults, types and help text
+ * (`--help` and docs/configuration.md are generated from it). Field names are TRL's `GRPOConfig`
+ * names camelCased; each description ends with `(TRL: snake_name)` so users can map configs one to
+ * one. Defaults follow the reference pipeline (TRL of early 2025), see shared spec grpo.md.
+ */
+import { z } from 'zod';
+import { GRPOConfigError } from './errors.js';
+
+const positive = () => z.number().positive();
+const nonNegative = () => z.number().nonnegative();
+const positiveInt = () => z.number().int().positive();
+const probability = () => z.number().min(0).max(1);
+
+/** TRL accepted a boolean `scale_rewards` before 0.20: true = "group", false = "none". */
+const scaleRewards = z.preprocess(
+  (v) => (v === true ? 'group' : v === false ? 'none' : v),
+  z.enum(['group', 'batch', 'none']),
+);
+
+/** The zod schema of every trainer option; `z.input` is what users write, `z.output` is resolved. */
+export const GRPOConfigSchema = z
+  .object({
+    outputDir: z.string().min(1).default('outputs/grpo').describe(
+      'Folder for checkpoints (checkpoint-<step>/), completions.jsonl and the final adapter. (TRL: output_dir)'),
+    runName: z.string().nullable().default(null).describe(
+      'Name of the run shown by trackers; null = the output folder name. (TRL: run_name)'),
+    seed: z.number().int().nonnegative().default(42).describe(
+      'Fixes data order and every sampling seed (derived from seed, step, micro-step), so a resumed run reproduces the uninterrupted one. (TRL: seed)'),
+
+    learningRate: positive().default(1e-5).describe('Peak AdamW learning rate. (TRL: learning_rate)'),
+    adamBeta1: probability().default(0.9).describe('AdamW first-moment decay β1. (TRL: adam_beta1)'),
+    adamBeta2: probability().default(0.999).describe('AdamW second-moment decay β2. (TRL: adam_beta2)'),
+    adamEpsilon: positive().default(1e-8).describe('AdamW denominator epsilon. (TRL: adam_epsilon)'),
+    weightDecay: nonNegative().default(0).describe(
+      'Decoupled AdamW weight decay applied to every trainable variable. (TRL: weight_decay)'),
+    lrSchedulerType: z.enum(['linear', 'cosine', 'constant']).default('linear').describe(
+      'Learning-rate schedule after warmup: linear decay to 0, half-cosine to 0, or constant. (TRL: lr_scheduler_type)'),
+    warmupSteps: z.number().int().nonnegative().default(0).describe(
+      'Linear warmup steps from 0 to learningRate; overrides warmupRatio when > 0. (TRL: warmup_steps)'),
+    warmupRatio: probability().default(0).describe(
+      'Warmup as a fraction of the total optimizer steps (rounded up). (TRL: warmup_ratio)'),
+    maxGradNorm: nonNegative().default(1).describe(
+      'Clip the global L2 norm of the accumulated gradient to this; 0 = no clipping. (TRL: max_grad_norm)'),
+
+    perDeviceTrainBatchSize: positiveInt().default(1).describe(
+      'Prompts per micro-batch; each is repeated numGenerations times. (TRL: per_device_train_batch_size, which counts completions there)'),
+    gradientAccumulationSteps: positiveInt().default(4).describe(
+      'Micro-batches whose gradients are summed before one optimizer step; one generation batch. (TRL: gradient_accumulation_steps)'),
+    numTrainEpochs: positive().default(1).describe(
+      'Passes over the training prompts; used when maxSteps is -1. (TRL: num_train_epochs)'),
+    maxSteps: z.number().int().min(-1).default(-1).describe(
+      'Total optimizer steps; -1 = derived from numTrainEpochs. (TRL: max_steps)'),
+
+    numGenerations: z.number().int().min(2).default(2).describe(
+      'Completions sampled per prompt (the group size G). (TRL: num_generations)'),
+    maxPromptLength: positiveInt().nullable().default(128).describe(
+      'Prompt tokens kept (left-truncated); null = no limit. (TRL: max_prompt_length)'),
+    maxCompletionLength: positiveInt().default(128).describe(
+      'Maximum new tokens per completion. (TRL: max_completion_length)'),
+    temperature: positive().default(0.9).describe(
+      'Sampling temperature; log-probs use the same temperature. (TRL: temperature)'),
+    topP: z.number().gt(0).max(1).default(1).describe('Nucleus sampling mass; 1 = off. (TRL: top_p)'),
+    topK: z.number().int().nonnegative().nullable().default(null).describe(
+      'Keep only the k most likely tokens; null or 0 = off. (TRL: top_k)'),
+
+    beta: nonNegative().default(0.04).describe(
+      'KL coefficient against the adapter-disabled reference; 0 skips the reference pass. (TRL: beta)'),
+    epsilon: positive().default(0.2).describe('Lower clipping range ε of the ratio. (TRL: epsilon)'),
+    epsilonHigh: positive().nullable().default(null).describe(
+      'Upper clipping range; null = epsilon. (TRL: epsilon_high)'),
+    numIterations: positiveInt().default(1).describe(
+      'Optimizer steps per generation batch (μ); > 1 reuses the old log-probs. (TRL: num_iterations)'),
+    lossType: z.enum(['grpo', 'bnpo', 'dr_grpo', 'dapo']).default('grpo').describe(
+      'How per-token losses are aggregated (see docs/rl.md). (TRL: loss_type)'),
+    scaleRewards: scaleRewards.default('group').describe(
+      'Divide advantages by the group std ("group"), the whole batch std ("batch") or not ("none"). (TRL: scale_rewards)'),
+    rewardWeights: z.array(z.number()).nullable().default(null).describe(
+      'One weight per reward function; null = all 1. (TRL: reward_weights)'),
+    maskTruncatedCompletions: z.boolean().default(false).describe(
+      'Exclude completions cut at maxCompletionLength from the loss. (TRL: mask_truncated_completions)'),
+    dropZeroVarianceGroups: z.boolean().default(false).describe(
+      'DAPO dynamic sampling: drop groups whose rewards are all equal (no learning signal) from the loss. (TRL: none; DAPO paper)'),
+    logprobChunkSize: positiveInt().nullable().default(null).describe(
+      'Rows per log-prob forward chunk to bound memory; null = all rows at once. (TRL: none)'),
+
+    loggingSteps: positiveInt().default(10).describe(
+      'Log metrics averaged over this many optimizer steps. (TRL: logging_steps)'),
+    saveSteps: z.number().int().nonnegative().default(50).describe(
+      'Write checkpoint-<step> every this many steps; 0 = only at the end. (TRL: save_steps)'),
+    saveTotalLimit: positiveInt().nullable().default(null).describe(
+      'Keep at most this many checkpoints (oldest deleted); null = all. (TRL: save_total_limit)'),
+    evalSteps: z.number().int().nonnegative().default(20).describe(
+      'Evaluate every this many steps and at the end; 0 = only at the end. (TRL: eval_steps)'),
+    perDeviceEvalBatchSize: positiveInt().default(8).describe(
+      'Prompts per greedy generation call during evaluation. (TRL: per_device_eval_batch_size)'),
+    evalMaxSamples: positiveInt().nullable().default(null).describe(
+      'Evaluate on the first N eval rows only; null = all. (TRL: none)'),
+    logCompletions: z.boolean().default(true).describe(
+      'Write (step, prompt, completion, rewards, advantage) rows to completions.jsonl and the tracker at each log. (TRL: log_completions)'),
+    numCompletionsToPrint: z.number().int().nonnegative().default(8).describe(
+      'Completions sent to the tracker per log (the local file gets the whole step). (TRL: num_completions_to_print)'),
+  })
+  .strict();
+
+/** What a user writes: every field optional. */
+export type GRPOConfigInput = z.input<typeof GRPOConfigSchema>;
+/** The resolved config the trainer runs on: every field present. */
+export type GRPOConfig = z.output<typeof GRPOConfigSchema>;
+
+/**
+ * Validates `input` and fills defaults. Throws GRPOConfigError naming every bad field
+ * (unknown keys too, so a typo such as `learning_rate` is caught instead of silently ignored).
+ */
+export function parseGRPOConfig(input: unknown = {}): GRPOConfig {
+  const result = GRPOConfigSchema.safeParse(input ?? {});
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const field = issue.path.length > 0 ? issue.path.join('.') : '(config)';
+      const keys = issue.code === 'unrecognized_keys' ? ` ${issue.keys.join(', ')}` : '';
+      return `  ${field}:${keys} ${issue.message}`;
+    });
+    throw new GRPOConfigError(
+      `Invalid GRPO config:\n${lines.join('\n')}\nSee docs/configuration.md for every field, its type and default.`,
+    );
+  }
+  const config = result.data;
+  if (config.epsilonHigh !== null && config.epsilonHigh < config.epsilon) {
+    throw new GRPOConfigError(
+      `Invalid GRPO config: epsilonHigh (${config.epsilonHigh}) must be >= epsilon (${config.epsilon}); set it to null to use epsilon.`,
+    );
+  }
+  return config;
+}
+
+/** Upper clipping range actually used: epsilonHigh, or epsilon when it is null. */
+export function resolvedEpsilonHigh(config: GRPOConfig): number {
+  return config.epsilonHigh ?? config.epsilon;
+}

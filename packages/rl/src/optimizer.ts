@@ -1,0 +1,115 @@
+/**
+ * AdamW with decoupled weight decay, computed exactly as torch.optim.AdamW (single-tensor path):
+ * θ ← θ·(1 − lr·wd); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
+ * θ ← θ − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + ε).
+ * Hand-written instead of tf.train.adam because that one has no decoupled weight decay, hides its
+ * moments, and cannot be serialized for an exact resume. Moments live on the backend as variables.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CheckpointError, ShapeError } from './errors.js';
+
+/** AdamW hyper-parameters (TRL adam_beta1, adam_beta2, adam_epsilon, weight_decay). */
+export interface AdamWOptions {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+}
+
+/** Host copy of the optimizer state, for checkpoints. */
+export interface AdamWState {
+  /** Number of updates applied so far (t). */
+  step: number;
+  /** Per variable, in the optimizer's order. */
+  variables: { name: string; shape: number[]; m: Float32Array; v: Float32Array }[];
+}
+
+/** AdamW over a fixed, ordered list of variables. Call dispose() when done. */
+export class AdamW {
+  private t = 0;
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+
+  constructor(
+    private readonly variables: readonly tf.Variable[],
+    private readonly options: AdamWOptions,
+  ) {
+    this.m = variables.map((x) => tf.variable(tf.zerosLike(x), false, `${x.name}/adam_m`));
+    this.v = variables.map((x) => tf.variable(tf.zerosLike(x), false, `${x.name}/adam_v`));
+  }
+
+  /** Updates applied so far. */
+  get stepCount(): number {
+    return this.t;
+  }
+
+  /**
+   * Applies one update with learning rate `lr`. `grads[i]` matches `variables[i]` in shape; the
+   * caller keeps ownership of `grads`.
+   */
+  step(grads: readonly tf.Tensor[], lr: number): void {
+    if (grads.length !== this.variables.length) {
+      throw new ShapeError(`AdamW.step: got ${grads.length} gradients for ${this.variables.length} variables.`);
+    }
+    const { beta1, beta2, epsilon, weightDecay } = this.options;
+    this.t += 1;
+    const bc1 = 1 - beta1 ** this.t;
+    const bc2Sqrt = Math.sqrt(1 - beta2 ** this.t);
+    const stepSize = lr / bc1;
+    tf.tidy(() => {
+      this.variables.forEach((param, i) => {
+        const g = grads[i];
+        if (g.shape.join(',') !== param.shape.join(',')) {
+          throw new ShapeError(
+            `AdamW.step: gradient ${i} has shape [${g.shape}] but variable "${param.name}" is [${param.shape}].`,
+          );
+        }
+        const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
+        const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
+        this.m[i].assign(m);
+        this.v[i].assign(v);
+        const decayed = weightDecay !== 0 ? tf.mul(param, 1 - lr * weightDecay) : param;
+        const denom = tf.add(tf.div(tf.sqrt(v), bc2Sqrt), epsilon);
+        param.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
+      });
+    });
+  }
+
+  /** Copies the state to the host (for checkpoints). */
+  state(): AdamWState {
+    return {
+      step: this.t,
+      variables: this.variables.map((x, i) => ({
+        name: x.name,
+        shape: [...x.shape],
+        m: this.m[i].dataSync() as Float32Array,
+        v: this.v[i].dataSync() as Float32Array,
+      })),
+    };
+  }
+
+  /** Restores a state written by state(); names and shapes must match, in order. */
+  loadState(state: AdamWState): void {
+    if (state.variables.length !== this.variables.length) {
+      throw new CheckpointError(
+        `optimizer state has ${state.variables.length} variables but the model has ${this.variables.length} trainable variables; the checkpoint belongs to a different model or LoRA config.`,
+      );
+    }
+    state.variables.forEach((s, i) => {
+      const x = this.variables[i];
+      if (s.shape.join(',') !== x.shape.join(',')) {
+        throw new CheckpointError(
+          `optimizer state for "${s.name}" has shape [${s.shape}] but variable "${x.name}" is [${x.shape}]; use a checkpoint of the same model and LoRA config.`,
+        );
+      }
+      this.m[i].assign(tf.tensor(s.m, x.shape, 'float32'));
+      this.v[i].assign(tf.tensor(s.v, x.shape, 'float32'));
+    });
+    this.t = state.step;
+  }
+
+  /** Frees the moment variables. */
+  dispose(): void {
+    for (const x of [...this.m, ...this.v]) x.dispose();
+  }
+}

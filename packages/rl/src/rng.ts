@@ -1,0 +1,58 @@
+/**
+ * Deterministic randomness for the trainer. All randomness is a pure function of the config seed
+ * and the position in training (epoch, step, micro-step), so there is no hidden RNG state to save:
+ * a resumed run derives exactly the seeds the uninterrupted run used. Hand-written because the
+ * trainer needs only 32-bit mixing and a small PRNG (Mulberry32); a dependency would add nothing.
+ */
+
+/** Murmur3's 32-bit finalizer: a bijective avalanche mix of one uint32. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * A uint32 seed derived from a base seed and integer coordinates, e.g.
+ * `deriveSeed(seed, 'sample', step, micro)`. Different coordinates give independent-looking seeds.
+ */
+export function deriveSeed(seed: number, ...parts: (number | string)[]): number {
+  let h = fmix32((seed >>> 0) ^ 0x9e3779b9);
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      for (let i = 0; i < part.length; i++) h = fmix32(h ^ Math.imul(part.charCodeAt(i) + 1, 0x27d4eb2d));
+    } else {
+      const lo = part >>> 0;
+      const hi = Math.floor(part / 2 ** 32) >>> 0;
+      h = fmix32(h ^ Math.imul(lo + 0x165667b1, 0x9e3779b1));
+      h = fmix32(h ^ Math.imul(hi + 0x27d4eb2f, 0x85ebca77));
+    }
+  }
+  return h;
+}
+
+/** Mulberry32: returns a function yielding floats in [0, 1) from a uint32 seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A seeded Fisher–Yates permutation of 0..n-1. */
+export function seededPermutation(n: number, seed: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  const random = mulberry32(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
