@@ -135,18 +135,18 @@ export async function loadGsm8k(options: LoadGsm8kOptions = {}): Promise<Gsm8kDa
     const problems = new RowProblems(file, strict, located.format === 'jsonl' ? 'line' : 'row');
     let records: RawRecord[];
     if (located.format === 'jsonl') {
-      const contents = await readJsonl(file, problems);
+      const contents = await readJsonl(file, problems, rowProblem);
       records = contents.records;
       blankLines += contents.blankLines;
     } else {
-      records = await readParquet(file, GSM8K_COLUMNS);
-    }
-    for (const { line, values } of records) {
-      const problem = rowProblem(values);
-      if (problem !== undefined) {
-        problems.skip(line, problem);
-        continue;
+      records = [];
+      for (const record of await readParquet(file, GSM8K_COLUMNS)) {
+        const problem = rowProblem(record.values);
+        if (problem !== undefined) problems.skip(record.line, problem);
+        else records.push(record);
       }
+    }
+    for (const { values } of records) {
       valid += 1;
       if (limit !== undefined && rows.length >= limit) continue;
       const question = values['question'] as string;

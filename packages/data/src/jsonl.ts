@@ -14,12 +14,17 @@ export interface JsonlContents {
 }
 
 /**
- * Reads a jsonl file. A line that is not JSON, or not a JSON object, goes to `problems`
- * (throws when strict, else skipped and counted).
+ * Reads a jsonl file. A line that is not JSON, not a JSON object, or fails `check` goes to
+ * `problems` (throws when strict, else skipped and counted), in line order.
  *
+ * @param check returns why a parsed row is unusable (e.g. a missing field), or undefined.
  * @throws DatasetFormatError when the file is missing or has no lines at all.
  */
-export async function readJsonl(file: string, problems: RowProblems): Promise<JsonlContents> {
+export async function readJsonl(
+  file: string,
+  problems: RowProblems,
+  check: (values: Record<string, unknown>) => string | undefined = () => undefined,
+): Promise<JsonlContents> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -51,7 +56,10 @@ export async function readJsonl(file: string, problems: RowProblems): Promise<Js
       problems.skip(line, `expected a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
       continue;
     }
-    records.push({ line, values: value as Record<string, unknown> });
+    const values = value as Record<string, unknown>;
+    const problem = check(values);
+    if (problem !== undefined) problems.skip(line, problem);
+    else records.push({ line, values });
   }
   return { records, blankLines };
 }
