@@ -1,0 +1,169 @@
+/**
+ * Console output for a training run. On a terminal: a cli-progress bar (steps, %, ETA, s/step)
+ * with a compact metrics line printed above it at each log. Elsewhere (CI, a pipe, a file): no
+ * cursor tricks at all, just one plain line per log that carries the progress and ETA itself.
+ */
+import cliProgress from 'cli-progress';
+import { assertStep } from './errors.js';
+import { formatNumber } from './report/escape.js';
+import type { CompletionRecord, Metrics, RunInfo, Tracker } from './tracker.js';
+
+/** Where console output goes: a writable stream; `isTTY` decides bar versus plain lines. */
+export interface ConsoleStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** Options of the console tracker. */
+export interface ConsoleTrackerOptions {
+  /** Output stream (default process.stdout). */
+  stream?: ConsoleStream;
+  /** Total steps, if `init` is not told (used for the bar and ETA). */
+  totalSteps?: number;
+  /** Print a metrics line only when step % loggingSteps === 0 (eval metrics always print); default 1. */
+  loggingSteps?: number;
+  /** Metrics on the line, in order (default DEFAULT_KEYS); eval_* metrics are always added. */
+  keys?: string[];
+  /** Sample completions to print per logCompletions call (default 1; 0 = none). */
+  completionsToShow?: number;
+  /** Clock in ms, for tests. */
+  now?: () => number;
+}
+
+/** Metric name → short label on the console line. */
+export const DEFAULT_KEYS: Record<string, string> = {
+  loss: 'loss',
+  reward: 'reward',
+  reward_std: '±',
+  kl: 'kl',
+  'completions/mean_length': 'len',
+  grad_norm: 'gnorm',
+  learning_rate: 'lr',
+};
+
+/** A progress bar plus compact metrics lines, or plain lines when the stream is not a TTY. */
+export class ConsoleTracker implements Tracker {
+  private readonly stream: ConsoleStream;
+  private readonly now: () => number;
+  private bars: cliProgress.MultiBar | undefined;
+  private bar: cliProgress.SingleBar | undefined;
+  private total: number | undefined;
+  private startedAt = 0;
+  private startStep = 0;
+  private lastStep = 0;
+
+  constructor(private readonly options: ConsoleTrackerOptions = {}) {
+    this.stream = options.stream ?? process.stdout;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Prints the run name; on a TTY with a known total, starts the bar. */
+  async init(run: RunInfo): Promise<void> {
+    this.total = run.totalSteps ?? this.options.totalSteps;
+    this.startedAt = this.now();
+    this.startStep = run.startStep ?? 0;
+    this.lastStep = this.startStep;
+    this.stream.write(`run ${run.name}${this.total ? ` · ${this.total} steps` : ''}\n`);
+    if (this.stream.isTTY === true && this.total !== undefined && this.total > 0) {
+      this.bars = new cliProgress.MultiBar(
+        {
+          stream: this.stream as NodeJS.WritableStream,
+          format: ' {bar} {value}/{total} steps | {percentage}% | ETA {eta_formatted} | elapsed {duration_formatted}',
+          hideCursor: false,
+          gracefulExit: false, // never hijack Ctrl-C from the trainer
+          clearOnComplete: false,
+          etaBuffer: 20,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar = this.bars.create(this.total, this.startStep);
+    }
+  }
+
+  /** Advances the bar (no output without a TTY). */
+  progress(step: number): void {
+    this.lastStep = Math.max(this.lastStep, step);
+    this.bar?.update(Math.min(step, this.total ?? step));
+  }
+
+  /** Prints one compact metrics line (see loggingSteps); advances the bar. */
+  async log(metrics: Metrics, step: number): Promise<void> {
+    assertStep(step, 'ConsoleTracker.log');
+    this.progress(step);
+    const isEval = Object.keys(metrics).some((k) => k.startsWith('eval_'));
+    const every = this.options.loggingSteps ?? 1;
+    if (!isEval && step % every !== 0) return;
+    this.print(this.metricsLine(metrics, step));
+  }
+
+  /** Prints the first `completionsToShow` completions, shortened to one line each. */
+  async logCompletions(rows: CompletionRecord[], step: number): Promise<void> {
+    assertStep(step, 'ConsoleTracker.logCompletions');
+    for (const row of rows.slice(0, this.options.completionsToShow ?? 1)) {
+      const rewards = Object.entries(row.rewards).map(([k, v]) => `${k}=${formatNumber(v)}`).join(' ');
+      this.print(`  sample @${step}: ${oneLine(row.completion, 160)} | ${rewards} | adv ${formatNumber(row.advantage)}`);
+    }
+  }
+
+  /** Prints the summary values on one line. */
+  async summary(values: Record<string, unknown>): Promise<void> {
+    const parts = Object.entries(values).map(([k, v]) => `${k} ${typeof v === 'number' ? formatNumber(v) : String(v)}`);
+    if (parts.length > 0) this.print(`summary: ${parts.join(' · ')}`);
+  }
+
+  /** Stops the bar and prints the elapsed time. */
+  async finish(): Promise<void> {
+    this.bars?.stop();
+    this.bars = undefined;
+    this.bar = undefined;
+    this.stream.write(`done in ${formatDuration((this.now() - this.startedAt) / 1000)}\n`);
+  }
+
+  /** `step 10/100 (10%) · loss 0.01 · reward 0.5 ± 0.2 · … · 2.1 s/step · ETA 3m09s` */
+  metricsLine(metrics: Metrics, step: number): string {
+    const labels = this.options.keys ? Object.fromEntries(this.options.keys.map((k) => [k, k])) : DEFAULT_KEYS;
+    const parts = [this.total ? `step ${step}/${this.total} (${Math.floor((100 * step) / this.total)}%)` : `step ${step}`];
+    for (const [key, label] of Object.entries(labels)) {
+      if (key in metrics) parts.push(`${label} ${formatNumber(metrics[key])}`);
+    }
+    for (const key of Object.keys(metrics).filter((k) => k.startsWith('eval_')).sort()) {
+      parts.push(`${key} ${formatNumber(metrics[key])}`);
+    }
+    const rate = this.secondsPerStep();
+    if (rate !== undefined) {
+      parts.push(`${formatNumber(Number(rate.toPrecision(3)))} s/step`);
+      if (this.total !== undefined) parts.push(`ETA ${formatDuration(rate * Math.max(0, this.total - this.lastStep))}`);
+    }
+    return parts.join(' · ');
+  }
+
+  private secondsPerStep(): number | undefined {
+    const done = this.lastStep - this.startStep;
+    if (done <= 0) return undefined;
+    return (this.now() - this.startedAt) / 1000 / done;
+  }
+
+  /** Above the bar on a TTY (cli-progress redraws it), a plain line otherwise. */
+  private print(line: string): void {
+    if (this.bars !== undefined) {
+      this.bars.log(`${line}\n`);
+      this.bars.update();
+    } else {
+      this.stream.write(`${line}\n`);
+    }
+  }
+}
+
+/** Seconds as `45s`, `3m09s` or `2h05m`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

@@ -1,0 +1,73 @@
+/**
+ * Fan-out: the trainer holds one Tracker; this forwards every call to several. Calls run side by
+ * side and one backend's failure (a rejected promise, a thrown error) is warned about once per
+ * tracker and method and never reaches the others or the trainer. Argument errors (TrackingError)
+ * are the exception: they are bugs in the caller and are rethrown.
+ */
+import { TrackingError } from './errors.js';
+import type { CompletionRecord, Metrics, RunInfo, Tracker } from './tracker.js';
+import { defaultWarn, errorMessage, type Warn } from './warn.js';
+
+/** Forwards to every tracker in `trackers`, isolating their failures. */
+export class MultiTracker implements Tracker {
+  private readonly warned = new Set<string>();
+
+  constructor(
+    readonly trackers: readonly Tracker[],
+    private readonly warn: Warn = defaultWarn,
+  ) {}
+
+  /** The run directory of the first tracker that has one (the local tracker, after `init`). */
+  get runDir(): string | undefined {
+    for (const tracker of this.trackers) {
+      const dir = tracker instanceof MultiTracker ? tracker.runDir : (tracker as { dir?: unknown }).dir;
+      if (typeof dir === 'string') return dir;
+    }
+    return undefined;
+  }
+
+  init(run: RunInfo): Promise<void> {
+    return this.each('init', (t) => t.init(run));
+  }
+
+  log(metrics: Metrics, step: number): Promise<void> {
+    return this.each('log', (t) => t.log(metrics, step));
+  }
+
+  logCompletions(rows: CompletionRecord[], step: number): Promise<void> {
+    return this.each('logCompletions', (t) => t.logCompletions(rows, step));
+  }
+
+  summary(values: Record<string, unknown>): Promise<void> {
+    return this.each('summary', (t) => t.summary(values));
+  }
+
+  finish(): Promise<void> {
+    return this.each('finish', (t) => t.finish());
+  }
+
+  progress(step: number): void {
+    for (const tracker of this.trackers) {
+      try {
+        tracker.progress?.(step);
+      } catch (error) {
+        this.report(tracker, 'progress', error);
+      }
+    }
+  }
+
+  private async each(method: string, call: (tracker: Tracker) => Promise<void>): Promise<void> {
+    const results = await Promise.allSettled(this.trackers.map(async (tracker) => call(tracker)));
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') this.report(this.trackers[i], method, result.reason);
+    });
+  }
+
+  private report(tracker: Tracker, method: string, error: unknown): void {
+    if (error instanceof TrackingError) throw error;
+    const key = `${this.trackers.indexOf(tracker)}:${method}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warn(`${tracker.constructor.name}.${method} failed (training continues): ${errorMessage(error)}`);
+  }
+}
