@@ -10,6 +10,7 @@
  */
 import { open, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
+import { tempPathFor } from './atomic-write.js';
 import { bf16ToF32, f16ToF32, f32ToBF16, f32ToF16 } from './half-float.js';
 import { SafetensorsFormatError } from './io-errors.js';
 
@@ -259,7 +260,7 @@ export async function writeSafetensors(
   const prefix = new Uint8Array(8);
   new DataView(prefix.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
 
-  const temp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const temp = tempPathFor(file);
   const fh = await open(temp, 'w');
   try {
     await writeFully(fh, prefix);
