@@ -153,7 +153,10 @@ export class WandbWorkerClient {
   private onLine(line: string): void {
     this.options.onOutput?.(line);
     const status = /Fatal HTTP error \((\d+)\)|Retrying failed request/.exec(line);
-    if (status) this.fail(status[1] ? `server answered HTTP ${status[1]}` : `server errors (the SDK is retrying)`);
+    if (status === null) return;
+    const code = status[1];
+    if (code === undefined) this.fail('server error (HTTP status above 404)');
+    else this.fail(`server answered HTTP ${code}${code === '401' || code === '403' ? ' (check WANDB_API_KEY and WANDB_ENTITY)' : ''}`);
   }
 
   private redact(text: string): string {

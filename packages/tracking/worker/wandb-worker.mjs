@@ -22,6 +22,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import wandb from '@wandb/sdk';
 
+// The SDK reports the cause of a failed request only on the console ("Fatal error: FetchError …
+// ECONNREFUSED"); remember the last such line so the init error can name the cause.
+let lastSdkError = '';
+const consoleError = console.error.bind(console);
+console.error = (...args) => {
+  const first = args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : String(a))).join(' ');
+  lastSdkError = first.split('\n')[0].slice(0, 300);
+  consoleError(...args);
+};
+
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 const { apiKey, baseUrl, id, project, entity, name, config } = workerData;
 
@@ -33,7 +43,8 @@ const ready = wandb
       return run;
     },
     (error) => {
-      port.postMessage({ type: 'error', message: `wandb.init failed: ${error instanceof Error ? error.message : String(error)}` });
+      const reason = error instanceof Error ? error.message : String(error);
+      port.postMessage({ type: 'error', message: `wandb.init failed: ${reason}${lastSdkError ? ` (${lastSdkError})` : ''}` });
       return null;
     },
   );
