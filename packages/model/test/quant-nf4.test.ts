@@ -1,0 +1,149 @@
+/**
+ * NF4 + double quant against the independent numpy/torch reference
+ * (fixtures/make_adapter_fixtures.py): codes, packed bytes, 8-bit absmax, absmax2, offset and
+ * dequantized values must match bit for bit, on the host and after backend dequantization.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { QuantizationError } from '../src/adapter-errors.js';
+import { signedDynamicMap } from '../src/quant/dynamic-map.js';
+import { NF4_CODE, dequantizeNF4, nf4CodeAt, nf4StorageBytes, quantizeNF4 } from '../src/quant/nf4.js';
+import { createQuantizedConv1D } from '../src/quant/quantized-conv1d.js';
+import { bits, f32, firstBitMismatch, readFixture, transposeHost, u8, useWasm } from './adapter-helpers.js';
+
+interface NF4Case {
+  name: string;
+  shape: [number, number];
+  doubleQuant: boolean;
+  blockSize: number;
+  weight: string;
+  codes: string;
+  packed: string;
+  dequantized: string;
+  absmax?: string;
+  absmaxCodes?: string;
+  absmax2?: string;
+  offset?: string;
+}
+interface QuantFixture {
+  dynamicMap: string;
+  torchDynamicMap: string;
+  nf4Thresholds: string;
+  nf4: NF4Case[];
+}
+
+const fixture = readFixture<QuantFixture>('adapter-quant.json');
+
+beforeAll(useWasm);
+
+describe('signed dynamic map (double quant)', () => {
+  it('equals the exactly rounded reference map bit for bit', () => {
+    const map = signedDynamicMap();
+    expect(map.length).toBe(256);
+    expect(firstBitMismatch(map, f32(fixture.dynamicMap))).toBe(-1);
+    expect(map[0]).toBe(Math.fround(-0.99296875)); // no −1: the map holds 127 negatives, 0, 127 positives and 1
+    expect(map[255]).toBe(1);
+    expect(map[127]).toBe(0);
+  });
+
+  it('is within 1 ulp of the map torch float32 ops build for bitsandbytes', () => {
+    const map = bits(signedDynamicMap());
+    const torchMap = bits(f32(fixture.torchDynamicMap));
+    for (let i = 0; i < 256; i++) expect(Math.abs(map[i] - torchMap[i])).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('quantizeNF4 vs the numpy reference', () => {
+  for (const c of fixture.nf4) {
+    it(`${c.name}: codes, packing, absmax state and dequantized values match exactly`, () => {
+      const w = f32(c.weight);
+      const q = quantizeNF4(w, { blockSize: c.blockSize, doubleQuant: c.doubleQuant });
+      const codes = u8(c.codes);
+      const mine = Uint8Array.from({ length: q.length }, (_, i) => nf4CodeAt(q, i));
+      expect(Buffer.from(mine).equals(Buffer.from(codes))).toBe(true);
+      expect(Buffer.from(q.packed).equals(Buffer.from(u8(c.packed)))).toBe(true);
+      if (c.doubleQuant) {
+        expect(q.absmax).toBeNull();
+        expect(Buffer.from(q.doubleQuant!.absmaxCodes).equals(Buffer.from(u8(c.absmaxCodes!)))).toBe(true);
+        expect(firstBitMismatch(q.doubleQuant!.absmax2, f32(c.absmax2!))).toBe(-1);
+        expect(Math.fround(q.doubleQuant!.offset)).toBe(f32(c.offset!)[0]);
+      } else {
+        expect(firstBitMismatch(q.absmax!, f32(c.absmax!))).toBe(-1);
+      }
+      expect(firstBitMismatch(dequantizeNF4(q), f32(c.dequantized))).toBe(-1);
+    });
+  }
+
+  it('ties go to the lower code and a zero block dequantizes to exactly zero', () => {
+    const c = fixture.nf4.find((x) => x.name === 'ties_and_zeros')!;
+    const q = quantizeNF4(f32(c.weight));
+    const thresholds = f32(fixture.nf4Thresholds);
+    // Row layout from the fixture script: [1.0, 15 thresholds, ...]; block absmax is 1.0.
+    for (let t = 0; t < 15; t++) expect(nf4CodeAt(q, 1 + t)).toBe(t);
+    expect(Array.from(thresholds.slice(0, 1))).toEqual([Math.fround((NF4_CODE[0] + NF4_CODE[1]) / 2)]);
+    const deq = dequantizeNF4(q);
+    for (let i = 64; i < 128; i++) {
+      expect(nf4CodeAt(q, i)).toBe(7);
+      expect(deq[i] === 0).toBe(true); // ±0: code 0.0 times the double-quantized absmax
+    }
+  });
+
+  it('packs two codes per byte with the even index in the high nibble', () => {
+    const w = Float32Array.from([1, -1, 0, 0.5, -0.5]);
+    const q = quantizeNF4(w, { doubleQuant: false });
+    expect(Array.from(q.packed)).toEqual([(15 << 4) | 0, (7 << 4) | 12, 2 << 4]);
+    expect(nf4StorageBytes(q)).toBe(3 + 4);
+  });
+
+  it('rejects bad input with errors naming the argument', () => {
+    expect(() => quantizeNF4(new Float32Array(10), { blockSize: 32 })).toThrow(/options.blockSize/);
+    expect(() => quantizeNF4(Float32Array.from([1, Number.NaN]))).toThrow(QuantizationError);
+    expect(() => quantizeNF4(new Float32Array(0))).toThrow(/empty/);
+  });
+});
+
+describe('createQuantizedConv1D (nf4) on the wasm backend', () => {
+  for (const name of ['scaled_rows_33x520', 'normal_5x70', 'ties_no_double_quant']) {
+    it(`${name}: backend dequantization equals the reference bit for bit`, () => {
+      const c = fixture.nf4.find((x) => x.name === name)!;
+      const [out, inn] = c.shape;
+      // The fixture weight is [out, in]; a Conv1D holds [in, out].
+      const weightInOut = { shape: [inn, out], data: transposeHost(f32(c.weight), out, inn) };
+      const layer = createQuantizedConv1D(weightInOut, { shape: [out], data: new Float32Array(out) }, 'nf4', {
+        doubleQuant: c.doubleQuant,
+      });
+      const w = layer.readWeight();
+      const expected = transposeHost(f32(c.dequantized), out, inn);
+      expect(firstBitMismatch(w.dataSync() as Float32Array, expected)).toBe(-1);
+      w.dispose();
+      layer.dispose();
+    });
+  }
+
+  it('apply computes x·W′ + b with the dequantized weight and reports packed bytes', () => {
+    const inn = 96;
+    const out = 40;
+    const data = Float32Array.from({ length: inn * out }, (_, i) => Math.sin(i * 0.7) * 0.1);
+    const bias = Float32Array.from({ length: out }, (_, i) => i * 0.01);
+    const layer = createQuantizedConv1D({ shape: [inn, out], data }, { shape: [out], data: bias }, 'nf4');
+    const x = tf.randomNormal([3, inn], 0, 1, 'float32', 3) as tf.Tensor2D;
+    const y = layer.apply(x, { training: false });
+    const w = layer.readWeight();
+    const ref = tf.add(tf.matMul(x, w), tf.tensor1d(bias));
+    expect(y.shape).toEqual([3, out]);
+    expect(tf.max(tf.abs(tf.sub(y, ref))).dataSync()[0]).toBeLessThan(1e-5);
+    // 3840 weights: codes 3840/8 words, 60 blocks → 1 absmax2 block: 256/4 words, map 256, table 16.
+    expect(layer.weightBytes()).toBe(4 * (480 + 64 + 256 + 16 + 1 + 1 + out));
+    expect(layer.weightBytes()).toBeLessThan(inn * out * 4 * 0.25);
+    tf.dispose([x, y, w, ref]);
+    layer.dispose();
+  });
+
+  it('rejects a bias that does not match the weight', () => {
+    expect(() =>
+      createQuantizedConv1D({ shape: [4, 8], data: new Float32Array(32) }, { shape: [4], data: new Float32Array(4) }, 'nf4', {
+        name: 'h.0.mlp.c_fc',
+      }),
+    ).toThrow(/h\.0\.mlp\.c_fc.*bias shape \[4\] must be \[8\]/);
+  });
+});
