@@ -58,3 +58,14 @@ export class HubFileNotFoundError extends DataError {
 export class HubAuthError extends DataError {
   override name = 'HubAuthError';
 }
+
+/**
+ * Appends to a hub error the fact that `source` was not found on disk, since a mistyped local path
+ * (`data/gsm8k`) is indistinguishable from a hub id and otherwise reads as a network problem.
+ */
+export function notLocalEither(err: unknown, source: string, resolved: string): unknown {
+  if (err instanceof HubUnreachableError || err instanceof HubOfflineError || err instanceof HubFileNotFoundError) {
+    err.message += ` ("${source}" was treated as a hub id because no local path ${resolved} exists.)`;
+  }
+  return err;
+}

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { DataError, HubFileNotFoundError, HubOfflineError } from './errors.js';
+import { DataError, HubFileNotFoundError, HubOfflineError, notLocalEither } from './errors.js';
 import { hubDownload, type HubDownloadOptions } from './hub.js';
 
 /** Options of {@link resolveLocalOrHub}: the hub options plus files that may be absent. */
@@ -68,7 +68,9 @@ export async function resolveLocalOrHub(
   const missing: string[] = [];
   let folder = '';
   for (const name of files) {
-    found[name] = await hubDownload(pathOrId, name, options);
+    found[name] = await hubDownload(pathOrId, name, options).catch((err: unknown) => {
+      throw notLocalEither(err, pathOrId, resolve(pathOrId));
+    });
     folder = snapshotFolder(found[name], name);
   }
   for (const name of optional) {

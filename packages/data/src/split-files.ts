@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { DataError, UnknownSplitError } from './errors.js';
+import { DataError, UnknownSplitError, notLocalEither } from './errors.js';
 import { hubDownload, type HubDownloadOptions } from './hub.js';
 
 /** The on-disk format of a split. */
@@ -90,6 +90,8 @@ export async function locateSplit(source: string, split: string, options: Locate
   const file = await hubDownload(source, `${config}/${split}-00000-of-00001.parquet`, {
     ...hubOptions,
     repoType: 'dataset',
+  }).catch((err: unknown) => {
+    throw notLocalEither(err, source, resolve(source));
   });
   return { split, format: 'parquet', files: [file], availableSplits: hubSplits, origin: 'hub' };
 }

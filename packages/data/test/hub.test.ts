@@ -96,6 +96,14 @@ describe('hubDownload over HTTP into the Python cache layout', () => {
     expect(server.requests.map((r) => r.url)).toEqual(['/api/datasets/openai/gsm8k/revision/main']);
   });
 
+  it('loadGsm8k downloads a split of the hub dataset (default source openai/gsm8k) and reads it', async () => {
+    const ds = await loadGsm8k({ split: 'test' });
+    expect(ds.files).toEqual([join(cache, 'datasets--openai--gsm8k', 'snapshots', COMMIT, 'main', 'test-00000-of-00001.parquet')]);
+    expect(ds.availableSplits).toEqual(['train', 'test']);
+    expect(ds.rows.map((r) => [r.question, r.answer])).toEqual([['T1?', '1']]);
+    await expect(loadGsm8k({ split: 'validation' })).rejects.toThrow(/Available splits: train, test/);
+  });
+
   it('works with the server stopped: offline option, HF_HUB_OFFLINE, and the unreachable fall-back', async () => {
     const first = await hubDownload('openai/gsm8k', 'main/train-00000-of-00001.parquet', { repoType: 'dataset' });
     await server.close();
@@ -124,6 +132,8 @@ describe('hubDownload over HTTP into the Python cache layout', () => {
     expect((down as Error).message).toContain(`Could not reach the Hugging Face hub at ${server.url}`);
     expect((down as Error).message).toContain('main/test-00000-of-00001.parquet');
     expect((down as Error).message).toContain('Pass a local folder or file path instead');
+    // A mistyped local folder reads as a hub id: the message says no such local path exists.
+    await expect(resolveLocalOrHub('models/my-gpt2', ['config.json'])).rejects.toThrow(/"models\/my-gpt2" was treated as a hub id because no local path .* exists/);
   });
 
   it('a new commit on main gets its own snapshot; the unchanged blob is reused, not downloaded again', async () => {
