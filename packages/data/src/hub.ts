@@ -199,6 +199,19 @@ function reason(err: unknown): string {
  */
 export async function hubDownload(repoId: string, path: string, options: HubDownloadOptions = {}): Promise<string> {
   const r = resolveOptions(repoId, path, options);
+  // Two concurrent downloads of one file would write the same `.incomplete` blob; share one instead.
+  // (Across processes there is no lock, unlike Python's filelock: avoid parallel first downloads.)
+  const key = JSON.stringify([r.cacheDir, r.endpoint, r.repoType, r.repoId, r.revision, r.path, r.offline]);
+  const pending = inFlight.get(key);
+  if (pending !== undefined) return pending;
+  const download = downloadOnce(r, options).finally(() => inFlight.delete(key));
+  inFlight.set(key, download);
+  return download;
+}
+
+const inFlight = new Map<string, Promise<string>>();
+
+async function downloadOnce(r: Resolved, options: HubDownloadOptions): Promise<string> {
   if (r.offline) {
     const cached = await fromCache(r);
     if (cached !== undefined) return cached;

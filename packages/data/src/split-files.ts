@@ -84,11 +84,11 @@ export async function locateSplit(source: string, split: string, options: Locate
   if (looksLikePath(source)) {
     throw new DataError(`Dataset path "${source}" does not exist (resolved to ${resolve(source)}).`);
   }
-  const { config: _config, hubSplits: offered, ...hubOptions } = options;
-  const hubSplits = [...(offered ?? ['train', 'test'])];
+  const { revision, cacheDir, token, endpoint, offline } = options;
+  const hubSplits = [...(options.hubSplits ?? ['train', 'test'])];
   if (!hubSplits.includes(split)) throw new UnknownSplitError(split, hubSplits, `hub dataset ${source}`);
   const file = await hubDownload(source, `${config}/${split}-00000-of-00001.parquet`, {
-    ...hubOptions,
+    ...{ revision, cacheDir, token, endpoint, offline },
     repoType: 'dataset',
   }).catch((err: unknown) => {
     throw notLocalEither(err, source, resolve(source));

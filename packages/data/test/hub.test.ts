@@ -90,6 +90,14 @@ describe('hubDownload over HTTP into the Python cache layout', () => {
     expect(routes).toContain(`POST /api/datasets/openai/gsm8k/paths-info/${COMMIT}`);
     expect(routes).toContain(`GET /datasets/openai/gsm8k/resolve/${COMMIT}/main/train-00000-of-00001.parquet`);
 
+    // Concurrent calls for one file share one download.
+    server.requests.length = 0;
+    const test = 'main/test-00000-of-00001.parquet';
+    const [a, b] = await Promise.all([0, 1].map(() => hubDownload('openai/gsm8k', test, { repoType: 'dataset' })));
+    expect(a).toBe(b);
+    expect(server.requests.filter((r) => r.url.endsWith(`/resolve/${COMMIT}/${test}`) && r.range === undefined)).toHaveLength(1);
+    expect(readFileSync(a).equals(repo.files[1].content)).toBe(true);
+
     // Cached: a second online call only asks which commit main is, and downloads nothing.
     server.requests.length = 0;
     expect(await hubDownload('openai/gsm8k', parquet.path, { repoType: 'dataset' })).toBe(path);
