@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -172,6 +172,27 @@ describe('hubDownload over HTTP into the Python cache layout', () => {
     await expect(hubDownload('openai/gsm8k', 'x', { repoType: 'model' })).rejects.toThrow(HubFileNotFoundError);
     await expect(hubDownload('not a repo', 'config.json')).rejects.toThrow(/repoId "not a repo" is not a hub id/);
     await expect(hubDownload('distilgpt2', '../escape')).rejects.toThrow(/must be a relative file path/);
+  });
+});
+
+describe('a cache written by Python huggingface_hub', () => {
+  it('is read offline: refs/main → snapshots/<commit>/<path> → relative symlink into blobs/', async () => {
+    // The layout hf_hub_download("openai/gsm8k", "main/test-00000-of-00001.parquet", repo_type="dataset") leaves.
+    const repo = gsm8kRepo();
+    const file = repo.files[1];
+    const folder = join(cache, 'datasets--openai--gsm8k');
+    const commit = 'd'.repeat(40);
+    mkdirSync(join(folder, 'blobs'), { recursive: true });
+    mkdirSync(join(folder, 'refs'), { recursive: true });
+    mkdirSync(join(folder, 'snapshots', commit, 'main'), { recursive: true });
+    writeFileSync(join(folder, 'blobs', etagOf(file)), file.content);
+    writeFileSync(join(folder, 'refs', 'main'), commit);
+    symlinkSync(join('..', '..', '..', 'blobs', etagOf(file)), join(folder, 'snapshots', commit, file.path));
+    process.env['HF_HUB_OFFLINE'] = 'true';
+    const ds = await loadGsm8k({ split: 'test' });
+    expect(ds.files).toEqual([join(folder, 'snapshots', commit, file.path)]);
+    expect(ds.rows.map((r) => r.question)).toEqual(['T1?']);
+    expect(server.requests).toHaveLength(0);
   });
 });
 
