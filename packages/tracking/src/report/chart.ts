@@ -53,14 +53,14 @@ function scale(d0: number, d1: number, r0: number, r1: number): (v: number) => n
   return (v) => r0 + ((v - d0) / (d1 - d0)) * (r1 - r0);
 }
 
-/** 3–6 round tick values covering [lo, hi] (1, 2, 5 × 10^k spacing). */
+/** About five round tick values covering [lo, hi] (1, 2, 5 × 10^k spacing). */
 export function niceTicks(lo: number, hi: number): number[] {
   if (lo === hi) {
     const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
     lo -= pad;
     hi += pad;
   }
-  const rough = (hi - lo) / 4;
+  const rough = (hi - lo) / 5;
   const power = 10 ** Math.floor(Math.log10(rough));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
   const first = Math.floor(lo / step) * step;
