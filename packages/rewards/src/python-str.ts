@@ -103,36 +103,56 @@ const LOWER_MAP: Map<number, string> = (() => {
 const CAPITAL_SIGMA = 0x3a3;
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/**
- * CPython's Final_Sigma rule for the capital sigma at `cps[i]`: final (ς) when a cased letter
- * precedes it and none follows, skipping case-ignorable characters in both directions.
- */
-function sigmaAt(cps: number[], i: number): string {
-  let j = i - 1;
-  while (j >= 0 && inRanges(CASE_IGNORABLE_RANGES, cps[j])) j--;
-  let final = j >= 0 && inRanges(CASED_RANGES, cps[j]);
-  if (final) {
-    j = i + 1;
-    while (j < cps.length && inRanges(CASE_IGNORABLE_RANGES, cps[j])) j++;
-    final = j === cps.length || !inRanges(CASED_RANGES, cps[j]);
+/** The code point that ends just before UTF-16 index `end`, and where it starts. */
+function codePointBefore(s: string, end: number): [cp: number, start: number] {
+  const unit = s.charCodeAt(end - 1);
+  if (unit >= 0xdc00 && unit <= 0xdfff && end >= 2) {
+    const high = s.charCodeAt(end - 2);
+    if (high >= 0xd800 && high <= 0xdbff) return [s.codePointAt(end - 2) as number, end - 2];
   }
-  return final ? '\u03c2' : '\u03c3';
+  return [unit, end - 1];
+}
+
+/**
+ * CPython's Final_Sigma rule for the capital sigma at UTF-16 index `i`: final (ς) when a cased
+ * letter precedes it and none follows, skipping case-ignorable characters in both directions.
+ */
+function sigmaAt(s: string, i: number): string {
+  let j = i;
+  let cp = 0;
+  while (j > 0) {
+    [cp, j] = codePointBefore(s, j);
+    if (!inRanges(CASE_IGNORABLE_RANGES, cp)) break;
+    cp = -1; // skipped: nothing cased found yet
+  }
+  if (j === i || cp < 0 || !inRanges(CASED_RANGES, cp)) return '\u03c3';
+  for (j = i + 1; j < s.length; j += cp > 0xffff ? 2 : 1) {
+    cp = s.codePointAt(j) as number;
+    if (!inRanges(CASE_IGNORABLE_RANGES, cp)) return inRanges(CASED_RANGES, cp) ? '\u03c3' : '\u03c2';
+  }
+  return '\u03c2';
 }
 
 /**
  * Python `str.lower()`, code point for code point (Python's Unicode version, full case mapping
- * such as U+0130 → "i̇", and the contextual final sigma), independent of Node's ICU.
+ * such as U+0130 → "i̇", and the contextual final sigma), independent of Node's ICU. ASCII runs go
+ * through `toLowerCase()`, which agrees with Python there.
  */
 export function pyLower(s: string): string {
   if (!NON_ASCII.test(s)) return s.toLowerCase();
-  const chars = Array.from(s);
-  const cps = chars.map((ch) => ch.codePointAt(0) as number);
   let out = '';
-  for (let i = 0; i < cps.length; i++) {
-    const cp = cps[i];
-    if (cp < 128) out += cp >= 0x41 && cp <= 0x5a ? String.fromCharCode(cp + 32) : chars[i];
-    else if (cp === CAPITAL_SIGMA) out += sigmaAt(cps, i);
-    else out += LOWER_MAP.get(cp) ?? chars[i];
+  let run = 0; // start of the pending ASCII run
+  for (let i = 0; i < s.length; ) {
+    if (s.charCodeAt(i) < 128) {
+      i++;
+      continue;
+    }
+    if (i > run) out += s.slice(run, i).toLowerCase();
+    const cp = s.codePointAt(i) as number;
+    const width = cp > 0xffff ? 2 : 1;
+    out += cp === CAPITAL_SIGMA ? sigmaAt(s, i) : (LOWER_MAP.get(cp) ?? s.slice(i, i + width));
+    i += width;
+    run = i;
   }
-  return out;
+  return out + s.slice(run).toLowerCase();
 }
