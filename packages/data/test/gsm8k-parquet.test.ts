@@ -63,7 +63,7 @@ describe('loadGsm8k on the Hugging Face parquet layout', () => {
   });
 });
 
-describe.skipIf(!hasAssets)(`real GSM8K test split as parquet (skipped: ${ASSETS} absent)`, () => {
+describe.skipIf(!hasAssets)(`real GSM8K test split as parquet (skipped when ${ASSETS} is absent)`, () => {
   it('1319 rows round-trip through parquet identical to the jsonl load', async () => {
     const lines = readFileSync(join(ASSETS, 'test.jsonl'), 'utf8').trim().split('\n');
     const parsed = lines.map((line) => JSON.parse(line) as { question: string; answer: string });
