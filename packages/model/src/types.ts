@@ -1,0 +1,66 @@
+import type * as tf from '@tensorflow/tfjs';
+
+/**
+ * The narrow interface the GRPO trainer (@grpojs/rl) uses to talk to a policy model.
+ * Another model family only has to implement this to be trainable.
+ */
+export interface GenerateOptions {
+  maxNewTokens: number;
+  doSample?: boolean; // default true
+  temperature?: number; // default 1
+  topK?: number; // 0 / undefined = off
+  topP?: number; // 1 = off
+  eosTokenId?: number | number[];
+  padTokenId?: number;
+  /** Seed for sampling; same seed + same inputs → same tokens. */
+  seed?: number;
+}
+
+export interface GenerateOutput {
+  /** Per row: the prompt ids as given (unpadded). */
+  promptIds: number[][];
+  /** Per row: the generated ids, up to and including the first EOS (no padding). */
+  completionIds: number[][];
+  /** Per row: true when generation ended by EOS, false when cut at maxNewTokens. */
+  terminated: boolean[];
+}
+
+export interface TokenLogProbsOptions {
+  /** Logits are divided by this before log-softmax (the sampling temperature). Default 1. */
+  temperature?: number;
+  /** Rows processed per chunk to bound memory (vocab × length × rows). */
+  chunkSize?: number;
+  /** Also return per-token entropy of the (temperature-scaled) distribution. */
+  withEntropy?: boolean;
+  /** Apply LoRA dropout etc. (training mode). Default false. */
+  training?: boolean;
+}
+
+export interface TokenLogProbsOutput {
+  /** [rows, maxCompletionLen] log p(completion token | prefix); 0 where the mask is 0. Caller disposes. */
+  logProbs: tf.Tensor2D;
+  /** [rows, maxCompletionLen] 1 for real completion tokens, 0 for padding. Caller disposes. */
+  mask: tf.Tensor2D;
+  /** [rows, maxCompletionLen] when withEntropy. Caller disposes. */
+  entropy?: tf.Tensor2D;
+}
+
+export interface PolicyModel {
+  /** Sampled or greedy generation; batched, left-padded internally. */
+  generate(promptIds: number[][], options: GenerateOptions): Promise<GenerateOutput>;
+  /**
+   * Log-probs of the given completion tokens after the given prompts. Differentiable w.r.t. the
+   * trainable variables when called inside tf.variableGrads / optimizer.minimize.
+   */
+  tokenLogProbs(
+    promptIds: number[][],
+    completionIds: number[][],
+    options?: TokenLogProbsOptions,
+  ): TokenLogProbsOutput;
+  /** Runs `fn` with LoRA adapters switched off (the frozen base = the reference model). */
+  withAdaptersDisabled<T>(fn: () => T): T;
+  /** The LoRA variables (only these are trained), in a stable order with stable names. */
+  trainableVariables(): tf.Variable[];
+  /** Writes the adapter (PEFT format) and, unless `adapterOnly`, the tokenizer/config files. */
+  save(dir: string, options?: { adapterOnly?: boolean; merged?: boolean }): Promise<void>;
+}
