@@ -65,3 +65,43 @@ export function transposeHost(data: Float32Array, rows: number, cols: number): F
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   return out;
 }
+
+/**
+ * A plain fp32 Conv1D for tests (the base under a LoRA layer; CORE's DenseConv1D is tested
+ * elsewhere). W [in, out] and b [out] are copied to the backend.
+ */
+export function testDense(w: Float32Array, b: Float32Array, inFeatures: number, outFeatures: number) {
+  const weight = tf.tensor2d(w, [inFeatures, outFeatures]);
+  const bias = tf.tensor1d(b);
+  return {
+    inFeatures,
+    outFeatures,
+    apply: (x: tf.Tensor2D) => tf.tidy(() => tf.add(tf.matMul(x, weight), bias) as tf.Tensor2D),
+    readWeight: () => weight.clone(),
+    readBias: () => bias.clone(),
+    weightBytes: () => 4 * (weight.size + bias.size),
+    dispose: () => tf.dispose([weight, bias]),
+  };
+}
+
+/** Causal multi-head self-attention of one sequence x [t, c] through GPT-2's c_attn and c_proj. */
+export function attentionBlock(
+  x: tf.Tensor2D,
+  cAttn: { apply(x: tf.Tensor2D, o: { training: boolean }): tf.Tensor2D },
+  cProj: { apply(x: tf.Tensor2D, o: { training: boolean }): tf.Tensor2D },
+  nHead: number,
+  training = false,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [t, c] = x.shape;
+    const hd = c / nHead;
+    const qkv = cAttn.apply(x, { training }); // [t, 3c]
+    const [q, k, v] = tf.split(qkv, 3, 1).map((m) => m.reshape([t, nHead, hd]).transpose([1, 0, 2])); // [h, t, hd]
+    const scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(hd)); // [h, t, t]
+    const causal = tf.linalg.bandPart(tf.ones([t, t]), -1, 0);
+    const masked = tf.add(scores, tf.mul(tf.sub(1, causal), -1e9));
+    const att = tf.softmax(masked, -1);
+    const y = tf.matMul(att, v).transpose([1, 0, 2]).reshape([t, c]) as tf.Tensor2D;
+    return cProj.apply(y, { training });
+  });
+}

@@ -12,9 +12,9 @@ const f32 = Math.fround;
 let cachedMap: Float32Array | undefined;
 
 /**
- * The 256-entry signed dynamic map (sorted ascending; map[127] = 0, map[255] = 1, map[0] = −0.99296875):
- * for i = 0..6 the
- * 2^i midpoints of linspace(0.1, 1, 2^i + 1) times 10^(i−6), both signs, plus 0 and 1.
+ * The 256-entry signed dynamic map, sorted ascending: for i = 0..6 the 2^i midpoints of
+ * linspace(0.1, 1, 2^i + 1) times 10^(i−6), both signs, plus 0 and 1 (so map[0] = −0.99296875,
+ * map[127] = 0, map[255] = 1).
  *
  * Each entry is the correctly rounded float32 of its exact value: with k = 2^i, midpoint j is
  * 10^(i−6) · (2k + 18j + 9) / (20k), a ratio of integers computed with one double division. torch
