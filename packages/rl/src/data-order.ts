@@ -1,11 +1,11 @@
 /**
  * Which prompts each generation batch uses. The order is a pure function of (seed, batch index):
  * epoch e is a seeded permutation of the dataset, cut into generation batches of
- * `promptsPerBatch` prompts; the remainder of an epoch that does not fill a batch is dropped
+ * `promptsPerBatch` prompts (the permutation is @grpojs/data's documented seeded shuffle); the remainder of an epoch that does not fill a batch is dropped
  * (like a drop-last data loader). So the data position is fully described by the batch index.
  */
 import { GRPOTrainerError } from './errors.js';
-import { deriveSeed, seededPermutation } from './rng.js';
+import { permutation } from '@grpojs/data';
 
 /** Where a generation batch sits in the data stream. */
 export interface DataPosition {
@@ -46,7 +46,7 @@ export class DataOrder {
     const epoch = Math.floor(batchIndex / this.batchesPerEpoch);
     const batchInEpoch = batchIndex % this.batchesPerEpoch;
     if (epoch !== this.cachedEpoch) {
-      this.cachedPermutation = seededPermutation(this.datasetSize, deriveSeed(this.seed, 'epoch', epoch));
+      this.cachedPermutation = permutation(this.datasetSize, this.seed, epoch);
       this.cachedEpoch = epoch;
     }
     const start = batchInEpoch * this.promptsPerBatch;

@@ -1,1 +1,45 @@
-export {};
+/**
+ * @grpojs/rl: the GRPO trainer with TRL GRPOTrainer semantics for any PolicyModel (see docs/rl.md).
+ * The narrow public surface: the config schema, the trainer, and the pure phases for reuse/testing.
+ */
+export {
+  GRPOConfigSchema,
+  parseGRPOConfig,
+  resolvedEpsilonHigh,
+  type GRPOConfig,
+  type GRPOConfigInput,
+} from './config.js';
+export { describeGRPOConfig, renderConfigMarkdownTable, type ConfigFieldDoc } from './config-docs.js';
+export {
+  GRPOTrainer,
+  type GRPOTrainerOptions,
+  type TrainOptions,
+  type TrainResult,
+} from './trainer.js';
+export type { EvalReport, EvalScores } from './evaluate.js';
+export type { PromptRow, TrainerTokenizer } from './types.js';
+export { CheckpointError, GRPOConfigError, GRPOTrainerError, ShapeError } from './errors.js';
+export {
+  ADVANTAGE_STD_EPS,
+  combineRewards,
+  computeAdvantages,
+  type AdvantageResult,
+  type ScaleRewards,
+} from './advantages.js';
+export {
+  aggregateLoss,
+  MAX_LOG_RATIO,
+  maskedMean,
+  perTokenLoss,
+  stopGradient,
+  type AggregationContext,
+  type LossType,
+  type PerTokenLossInputs,
+  type PerTokenLossOutput,
+} from './loss.js';
+export { AdamW, type AdamWOptions, type AdamWState } from './optimizer.js';
+export { clipByGlobalNorm, globalNorm } from './gradients.js';
+export { learningRateAt, resolveWarmupSteps, type ScheduleOptions } from './schedule.js';
+export { latestCheckpoint, listCheckpoints, loadCheckpoint, type TrainerState } from './checkpoint.js';
+export { TIMING_METRICS } from './metrics.js';
+export { deriveSeed } from './rng.js';

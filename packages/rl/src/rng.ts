@@ -2,7 +2,7 @@
  * Deterministic randomness for the trainer. All randomness is a pure function of the config seed
  * and the position in training (epoch, step, micro-step), so there is no hidden RNG state to save:
  * a resumed run derives exactly the seeds the uninterrupted run used. Hand-written because the
- * trainer needs only 32-bit mixing and a small PRNG (Mulberry32); a dependency would add nothing.
+ * trainer needs only 32-bit mixing and a hash; the data order uses @grpojs/data's seeded permutation.
  */
 
 /** Murmur3's 32-bit finalizer: a bijective avalanche mix of one uint32. */
@@ -32,27 +32,4 @@ export function deriveSeed(seed: number, ...parts: (number | string)[]): number 
     }
   }
   return h;
-}
-
-/** Mulberry32: returns a function yielding floats in [0, 1) from a uint32 seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A seeded Fisher–Yates permutation of 0..n-1. */
-export function seededPermutation(n: number, seed: number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  const random = mulberry32(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }

@@ -1,0 +1,166 @@
+/**
+ * One generation batch: the phases that run once per batch before any gradient —
+ * generate (per micro-batch, seeded by (seed, step, micro)) → score → advantages → old and
+ * reference log-probs. Everything is kept on the host (plain arrays), so a batch reused for
+ * numIterations > 1 steps can be written into a checkpoint and a resumed run continues exactly.
+ */
+import type { PolicyModel } from '@grpojs/model';
+import type { RewardFunction } from '@grpojs/rewards';
+import * as tf from '@tensorflow/tfjs';
+import { combineRewards, computeAdvantages, type AdvantageResult } from './advantages.js';
+import type { GRPOConfig } from './config.js';
+import { concatRollouts, generateRollout, type Rollout } from './generation.js';
+import { deriveSeed } from './rng.js';
+import { scoreRollout } from './scoring.js';
+import type { PromptRow, TrainerTokenizer } from './types.js';
+
+/** The rows of one micro-batch that enter the loss, with their host-side inputs. */
+export interface MicroBatch {
+  /** Indices into the generation batch's rows. */
+  rows: number[];
+  promptIds: number[][];
+  completionIds: number[][];
+  advantages: number[];
+  /** Per row: 1, or 0 when maskTruncatedCompletions drops this truncated row from the loss. */
+  keep: number[];
+  /** [rows][completion len] old log-probs (numIterations > 1 only). */
+  oldLogProbs: number[][] | null;
+  /** [rows][completion len] reference log-probs (beta ≠ 0 only). */
+  refLogProbs: number[][] | null;
+}
+
+/** Everything one generation batch contributes to the numIterations steps that use it. */
+export interface GenerationBatch {
+  /** 0-based index of the batch in the data stream. */
+  index: number;
+  rollout: Rollout;
+  /** [functions][rows], NaN = not applicable. */
+  rewardsPerFunction: number[][];
+  /** Weighted total reward per row. */
+  rewards: number[];
+  advantage: AdvantageResult;
+  /** Micro-batches that have rows left (zero-variance groups may have been dropped). */
+  micro: MicroBatch[];
+  /** Σ of the loss mask over the whole batch (dapo's normalizer). */
+  activeTokens: number;
+  /** Share of groups dropped by dropZeroVarianceGroups. */
+  fracGroupsDropped: number;
+  /** Seconds spent generating (sampling only). */
+  generationSeconds: number;
+}
+
+/** Everything the batch builder needs besides the config. */
+export interface BatchContext {
+  model: PolicyModel;
+  tokenizer: TrainerTokenizer;
+  rewardFunctions: readonly RewardFunction[];
+  rewardNames: readonly string[];
+  rewardWeights: readonly number[];
+  config: GRPOConfig;
+}
+
+/** Host copy of per-token log-probs, rows trimmed to their completion length. */
+function logProbRows(model: PolicyModel, micro: MicroBatch, temperature: number, chunkSize: number | null): number[][] {
+  const out = model.tokenLogProbs(micro.promptIds, micro.completionIds, { temperature, ...(chunkSize ? { chunkSize } : {}) });
+  try {
+    const values = out.logProbs.arraySync();
+    return micro.completionIds.map((ids, i) => values[i].slice(0, ids.length));
+  } finally {
+    out.logProbs.dispose();
+    out.mask.dispose();
+    out.entropy?.dispose();
+  }
+}
+
+/**
+ * Runs generate → score → advantages → old/ref log-probs for generation batch `index` made of
+ * `rows` (perDeviceTrainBatchSize prompts per micro-batch, gradientAccumulationSteps micro-batches).
+ */
+export async function buildGenerationBatch(
+  ctx: BatchContext,
+  index: number,
+  step: number,
+  rows: readonly PromptRow[],
+): Promise<GenerationBatch> {
+  const { config } = ctx;
+  const P = config.perDeviceTrainBatchSize;
+  const G = config.numGenerations;
+  const started = performance.now();
+  const parts: Rollout[] = [];
+  for (let m = 0; m < config.gradientAccumulationSteps; m++) {
+    parts.push(
+      await generateRollout(ctx.model, ctx.tokenizer, rows.slice(m * P, (m + 1) * P), {
+        numGenerations: G,
+        maxPromptLength: config.maxPromptLength,
+        maxCompletionLength: config.maxCompletionLength,
+        sampling: {
+          temperature: config.temperature,
+          topP: config.topP,
+          topK: config.topK,
+          seed: deriveSeed(config.seed, 'sample', step, m),
+        },
+      }),
+    );
+  }
+  const generationSeconds = (performance.now() - started) / 1000;
+  const rollout = concatRollouts(parts);
+  const rewardsPerFunction = await scoreRollout(ctx.rewardFunctions, ctx.rewardNames, rollout);
+  const rewards = combineRewards(rewardsPerFunction, ctx.rewardWeights);
+  const advantage = computeAdvantages(rewards, G, config.scaleRewards);
+
+  const micro: MicroBatch[] = [];
+  let groups = 0;
+  let dropped = 0;
+  const rowsPerMicro = P * G;
+  for (let m = 0; m < config.gradientAccumulationSteps; m++) {
+    const kept: number[] = [];
+    for (let g = m * rowsPerMicro; g < (m + 1) * rowsPerMicro; g += G) {
+      groups++;
+      if (config.dropZeroVarianceGroups && advantage.zeroStd[g]) {
+        dropped++;
+        continue;
+      }
+      for (let j = 0; j < G; j++) kept.push(g + j);
+    }
+    if (kept.length === 0) continue;
+    micro.push({
+      rows: kept,
+      promptIds: kept.map((i) => rollout.promptIds[i]),
+      completionIds: kept.map((i) => rollout.completionIds[i]),
+      advantages: kept.map((i) => advantage.advantages[i]),
+      keep: kept.map((i) => (config.maskTruncatedCompletions && !rollout.terminated[i] ? 0 : 1)),
+      oldLogProbs: null,
+      refLogProbs: null,
+    });
+  }
+  for (const mb of micro) {
+    if (config.numIterations > 1) mb.oldLogProbs = logProbRows(ctx.model, mb, config.temperature, config.logprobChunkSize);
+    if (config.beta !== 0) {
+      mb.refLogProbs = ctx.model.withAdaptersDisabled(() =>
+        logProbRows(ctx.model, mb, config.temperature, config.logprobChunkSize),
+      );
+    }
+  }
+  const activeTokens = micro.reduce(
+    (sum, mb) => sum + mb.completionIds.reduce((s, ids, i) => s + ids.length * mb.keep[i], 0),
+    0,
+  );
+  return {
+    index,
+    rollout,
+    rewardsPerFunction,
+    rewards,
+    advantage,
+    micro,
+    activeTokens,
+    fracGroupsDropped: groups === 0 ? 0 : dropped / groups,
+    generationSeconds,
+  };
+}
+
+/** [rows, T] tensor from ragged host rows, zero-padded on the right (caller disposes). */
+export function paddedTensor(rows: readonly number[][], T: number): tf.Tensor2D {
+  const data = new Float32Array(rows.length * T);
+  rows.forEach((row, i) => data.set(row.slice(0, T), i * T));
+  return tf.tensor2d(data, [rows.length, T]);
+}

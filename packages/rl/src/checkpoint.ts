@@ -1,0 +1,164 @@
+/**
+ * Checkpoints: `outputDir/checkpoint-<step>/` holds what an exact resume needs — the PEFT adapter
+ * (written by the model's own save), the exact trainable values, the AdamW moments, the scheduler,
+ * the RNG scheme, the data position, the logging window and, when numIterations > 1 and the step
+ * falls inside a generation batch's iterations, that batch. Written atomically: a temp folder
+ * next to the target is filled, then renamed, so a crash never leaves a half checkpoint.
+ */
+import type { PolicyModel } from '@grpojs/model';
+import type { Metrics } from '@grpojs/tracking';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { GenerationBatch } from './batch.js';
+import type { GRPOConfig } from './config.js';
+import { CheckpointError } from './errors.js';
+import type { EvalScores } from './evaluate.js';
+import type { AdamWState } from './optimizer.js';
+import { readTensorFile, writeTensorFile, type NamedArray } from './tensor-file.js';
+
+/** trainer_state.json: where training stands (HF Trainer's file of the same name, grpojs fields). */
+export interface TrainerState {
+  version: 1;
+  /** Optimizer steps done (the checkpoint's number). */
+  globalStep: number;
+  totalSteps: number;
+  /** Fractional epoch reached. */
+  epoch: number;
+  /** Cumulative prompt + completion tokens (TRL num_tokens). */
+  numTokens: number;
+  /** Steps skipped because the loss or a gradient was NaN/Inf. */
+  skippedSteps: number;
+  /** The next generation batch to use: its index in the data stream and its place in the epoch. */
+  dataPosition: { generationBatchIndex: number; epoch: number; batchInEpoch: number };
+  /** Per-step metrics not yet logged (so the resumed run logs the same averages). */
+  logWindow: Metrics[];
+  /** Every log entry so far, with its step. */
+  logHistory: (Metrics & { step: number })[];
+  rewardNames: string[];
+  /** Cached base-model (adapters off) evaluation, which never changes during training. */
+  baseEval: EvalScores | null;
+  config: GRPOConfig;
+}
+
+/** Everything a checkpoint holds besides the adapter files. */
+export interface CheckpointContents {
+  state: TrainerState;
+  scheduler: { type: string; learningRate: number; warmupSteps: number; totalSteps: number; lastLearningRate: number };
+  rng: { seed: number; scheme: string };
+  variables: NamedArray[];
+  optimizer: AdamWState;
+  /** The generation batch still in use (numIterations > 1), else null. */
+  generationBatch: GenerationBatch | null;
+}
+
+const CHECKPOINT_PREFIX = 'checkpoint-';
+
+/** JSON that keeps NaN and ±Infinity (rewards use NaN for "not applicable"). */
+function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v), 1);
+}
+
+function fromJson<T>(text: string): T {
+  return JSON.parse(text, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && typeof v.$number === 'string'
+      ? Number(v.$number)
+      : v,
+  ) as T;
+}
+
+/** Writes checkpoint-<step> under outputDir atomically and returns its path. */
+export async function saveCheckpoint(outputDir: string, model: PolicyModel, contents: CheckpointContents): Promise<string> {
+  const step = contents.state.globalStep;
+  const target = join(outputDir, `${CHECKPOINT_PREFIX}${step}`);
+  const temp = join(outputDir, `.${CHECKPOINT_PREFIX}${step}.tmp-${process.pid}`);
+  await rm(temp, { recursive: true, force: true });
+  await mkdir(temp, { recursive: true });
+  await model.save(temp, { adapterOnly: true });
+  await writeTensorFile(temp, 'trainable_variables', contents.variables);
+  await writeTensorFile(
+    temp,
+    'optimizer',
+    contents.optimizer.variables.flatMap((v) => [
+      { name: `${v.name}/m`, shape: v.shape, data: v.m },
+      { name: `${v.name}/v`, shape: v.shape, data: v.v },
+    ]),
+    { step: contents.optimizer.step },
+  );
+  await writeFile(join(temp, 'scheduler.json'), `${toJson(contents.scheduler)}\n`);
+  await writeFile(join(temp, 'rng_state.json'), `${toJson(contents.rng)}\n`);
+  if (contents.generationBatch) await writeFile(join(temp, 'generation_batch.json'), toJson(contents.generationBatch));
+  await writeFile(join(temp, 'trainer_state.json'), `${toJson(contents.state)}\n`);
+  await rm(target, { recursive: true, force: true });
+  await rename(temp, target);
+  return target;
+}
+
+async function readJson<T>(dir: string, file: string): Promise<T> {
+  const path = join(dir, file);
+  try {
+    return fromJson<T>(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new CheckpointError(`Cannot read ${path}: ${(error as Error).message}. Resume from a complete checkpoint-<step> folder.`);
+  }
+}
+
+/** Reads a checkpoint folder written by saveCheckpoint (not the adapter: the trainer restores exact values). */
+export async function loadCheckpoint(dir: string): Promise<CheckpointContents> {
+  const state = await readJson<TrainerState>(dir, 'trainer_state.json');
+  if (state.version !== 1) {
+    throw new CheckpointError(`${join(dir, 'trainer_state.json')} has version ${String(state.version)}; this grpojs reads version 1.`);
+  }
+  const variables = (await readTensorFile(dir, 'trainable_variables')).tensors;
+  const opt = await readTensorFile(dir, 'optimizer');
+  const byName = new Map(opt.tensors.map((t) => [t.name, t]));
+  const optimizer: AdamWState = {
+    step: Number(opt.metadata.step),
+    variables: variables.map((v) => {
+      const m = byName.get(`${v.name}/m`);
+      const s = byName.get(`${v.name}/v`);
+      if (!m || !s) throw new CheckpointError(`${join(dir, 'optimizer.json')} has no moments for variable "${v.name}".`);
+      return { name: v.name, shape: v.shape, m: m.data, v: s.data };
+    }),
+  };
+  let generationBatch: GenerationBatch | null = null;
+  try {
+    generationBatch = fromJson<GenerationBatch>(await readFile(join(dir, 'generation_batch.json'), 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new CheckpointError(`${join(dir, 'generation_batch.json')}: ${(error as Error).message}`);
+  }
+  return {
+    state,
+    scheduler: await readJson(dir, 'scheduler.json'),
+    rng: await readJson(dir, 'rng_state.json'),
+    variables,
+    optimizer,
+    generationBatch,
+  };
+}
+
+/** checkpoint-<step> folders under outputDir, oldest first. */
+export async function listCheckpoints(outputDir: string): Promise<{ step: number; path: string }[]> {
+  let names: string[];
+  try {
+    names = await readdir(outputDir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => /^checkpoint-\d+$/.test(n))
+    .map((n) => ({ step: Number(n.slice(CHECKPOINT_PREFIX.length)), path: join(outputDir, n) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+/** The newest checkpoint folder under outputDir, or null. */
+export async function latestCheckpoint(outputDir: string): Promise<string | null> {
+  const all = await listCheckpoints(outputDir);
+  return all.length ? all[all.length - 1].path : null;
+}
+
+/** Deletes the oldest checkpoints so at most `limit` remain. */
+export async function rotateCheckpoints(outputDir: string, limit: number | null): Promise<void> {
+  if (limit === null) return;
+  const all = await listCheckpoints(outputDir);
+  for (const old of all.slice(0, Math.max(0, all.length - limit))) await rm(old.path, { recursive: true, force: true });
+}

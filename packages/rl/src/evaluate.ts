@@ -1,0 +1,101 @@
+/**
+ * Evaluation as the reference pipeline reports it: greedy completions of the eval prompts, GSM8K
+ * accuracy (exact match of the `<final_answer>`/`<answer>` prediction against the row's gold
+ * `answer` column, using @grpojs/rewards' extractEvalPrediction / isExactMatch) and the mean of
+ * each reward function — for the fine-tuned model and for the base model (adapters off).
+ */
+import type { PolicyModel } from '@grpojs/model';
+import { extractEvalPrediction, isExactMatch, type RewardFunction } from '@grpojs/rewards';
+import type { Metrics } from '@grpojs/tracking';
+import { combineRewards } from './advantages.js';
+import { concatRollouts, generateRollout, type Rollout } from './generation.js';
+import { scoreRollout } from './scoring.js';
+import { mean, nanMean } from './stats.js';
+import type { PromptRow, TrainerTokenizer } from './types.js';
+
+/** Scores of one model on the eval set. */
+export interface EvalScores {
+  /** Share of rows whose prediction equals the gold `answer`; null when rows have no `answer` column. */
+  accuracy: number | null;
+  /** Mean of each reward function (NaN values skipped), by metric name. */
+  rewards: Record<string, number>;
+  /** Mean weighted total reward. */
+  reward: number;
+  /** Mean completion length in tokens. */
+  meanCompletionLength: number;
+  /** Rows evaluated. */
+  samples: number;
+}
+
+/** The evaluation of the fine-tuned model and the base model at one step. */
+export interface EvalReport {
+  /** Optimizer steps done when evaluated. */
+  step: number;
+  model: EvalScores;
+  base: EvalScores;
+  /** Flat metrics with the `eval_` prefix (`eval_accuracy`, `eval_base_accuracy`, `eval_rewards/<fn>/mean`, …). */
+  metrics: Metrics;
+}
+
+/** What evaluation needs. */
+export interface EvalContext {
+  model: PolicyModel;
+  tokenizer: TrainerTokenizer;
+  rewardFunctions: readonly RewardFunction[];
+  rewardNames: readonly string[];
+  rewardWeights: readonly number[];
+  maxPromptLength: number | null;
+  maxCompletionLength: number;
+  batchSize: number;
+}
+
+/** Greedy-decodes every row and scores it. */
+export async function evaluateModel(ctx: EvalContext, rows: readonly PromptRow[]): Promise<EvalScores> {
+  const parts: Rollout[] = [];
+  for (let start = 0; start < rows.length; start += ctx.batchSize) {
+    parts.push(
+      await generateRollout(ctx.model, ctx.tokenizer, rows.slice(start, start + ctx.batchSize), {
+        numGenerations: 1,
+        maxPromptLength: ctx.maxPromptLength,
+        maxCompletionLength: ctx.maxCompletionLength,
+        sampling: null,
+      }),
+    );
+  }
+  const rollout = concatRollouts(parts);
+  const perFunction = await scoreRollout(ctx.rewardFunctions, ctx.rewardNames, rollout);
+  const hasGold = rows.length > 0 && rows.every((row) => typeof row.answer === 'string');
+  const correct = hasGold
+    ? rollout.completions.filter((c, i) => isExactMatch(extractEvalPrediction(c), rows[i].answer as string)).length
+    : 0;
+  return {
+    accuracy: hasGold ? correct / rows.length : null,
+    rewards: Object.fromEntries(ctx.rewardNames.map((name, k) => [name, nanMean(perFunction[k])])),
+    reward: nanMean(combineRewards(perFunction, ctx.rewardWeights)),
+    meanCompletionLength: mean(rollout.completionIds.map((ids) => ids.length)),
+    samples: rows.length,
+  };
+}
+
+/** Flattens scores into `eval_` metrics; `infix` is '' for the fine-tuned model, 'base_' for the base. */
+export function evalMetrics(scores: EvalScores, infix: '' | 'base_'): Metrics {
+  const metrics: Metrics = {
+    [`eval_${infix}reward`]: scores.reward,
+    [`eval_${infix}completions/mean_length`]: scores.meanCompletionLength,
+  };
+  if (scores.accuracy !== null) metrics[`eval_${infix}accuracy`] = scores.accuracy;
+  for (const [name, value] of Object.entries(scores.rewards)) metrics[`eval_${infix}rewards/${name}/mean`] = value;
+  return metrics;
+}
+
+/** Evaluates the fine-tuned model and (unless cached) the base model with adapters disabled. */
+export async function evaluateWithBase(
+  ctx: EvalContext,
+  rows: readonly PromptRow[],
+  step: number,
+  cachedBase: EvalScores | null,
+): Promise<EvalReport> {
+  const model = await evaluateModel(ctx, rows);
+  const base = cachedBase ?? (await ctx.model.withAdaptersDisabled(() => evaluateModel(ctx, rows)));
+  return { step, model, base, metrics: { ...evalMetrics(model, ''), ...evalMetrics(base, 'base_') } };
+}

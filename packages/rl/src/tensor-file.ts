@@ -1,0 +1,69 @@
+/**
+ * A minimal float32 tensor container for trainer checkpoints: `<name>.json` lists each tensor's
+ * name, shape and offset, `<name>.bin` holds the raw little-endian float32 values. Exact bits are
+ * what an exact resume needs; the PEFT adapter itself is written by the model's own `save`.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CheckpointError } from './errors.js';
+
+/** One named host tensor. */
+export interface NamedArray {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+interface Manifest {
+  format: 'grpojs-f32';
+  metadata: Record<string, unknown>;
+  tensors: { name: string; shape: number[]; offset: number; length: number }[];
+}
+
+/** Writes `<dir>/<base>.json` and `<dir>/<base>.bin`. */
+export async function writeTensorFile(
+  dir: string,
+  base: string,
+  tensors: readonly NamedArray[],
+  metadata: Record<string, unknown> = {},
+): Promise<void> {
+  const total = tensors.reduce((s, t) => s + t.data.length, 0);
+  const all = new Float32Array(total);
+  const manifest: Manifest = { format: 'grpojs-f32', metadata, tensors: [] };
+  let offset = 0;
+  for (const t of tensors) {
+    all.set(t.data, offset);
+    manifest.tensors.push({ name: t.name, shape: t.shape, offset, length: t.data.length });
+    offset += t.data.length;
+  }
+  const bytes = Buffer.from(all.buffer, all.byteOffset, all.byteLength);
+  await writeFile(join(dir, `${base}.bin`), bytes);
+  await writeFile(join(dir, `${base}.json`), `${JSON.stringify(manifest, null, 1)}\n`);
+}
+
+/** Reads a file pair written by writeTensorFile; errors name the file and what is wrong. */
+export async function readTensorFile(dir: string, base: string): Promise<{ tensors: NamedArray[]; metadata: Record<string, unknown> }> {
+  const manifestPath = join(dir, `${base}.json`);
+  const binPath = join(dir, `${base}.bin`);
+  let manifest: Manifest;
+  let bytes: Buffer;
+  try {
+    manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
+    bytes = await readFile(binPath);
+  } catch (error) {
+    throw new CheckpointError(`Cannot read ${manifestPath} / ${binPath}: ${(error as Error).message}. Is this a complete checkpoint folder?`);
+  }
+  if (manifest.format !== 'grpojs-f32' || !Array.isArray(manifest.tensors)) {
+    throw new CheckpointError(`${manifestPath} is not a grpojs tensor manifest (format "${String(manifest.format)}").`);
+  }
+  const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const tensors = manifest.tensors.map((t) => {
+    if (t.offset + t.length > values.length || t.shape.reduce((a, b) => a * b, 1) !== t.length) {
+      throw new CheckpointError(
+        `${binPath}: tensor "${t.name}" (shape [${t.shape}], offset ${t.offset}, length ${t.length}) does not fit the ${values.length} stored values; the file is truncated or corrupt.`,
+      );
+    }
+    return { name: t.name, shape: t.shape, data: values.slice(t.offset, t.offset + t.length) };
+  });
+  return { tensors, metadata: manifest.metadata ?? {} };
+}

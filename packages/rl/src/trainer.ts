@@ -1,0 +1,316 @@
+/**
+ * GRPOTrainer: TRL GRPOTrainer's loop for any PolicyModel. One optimizer step runs the named
+ * phases generate → score → advantages (batch.ts, once per generation batch) → log-probs → loss
+ * (train-step.ts, per micro-batch, gradients accumulated) → clip + AdamW (optimizer.ts) → log
+ * (metrics.ts); evaluation (evaluate.ts) and checkpoints (checkpoint.ts) run on their schedules.
+ */
+import type { PolicyModel } from '@grpojs/model';
+import type { RewardFunction } from '@grpojs/rewards';
+import type { Metrics, Tracker } from '@grpojs/tracking';
+import * as tf from '@tensorflow/tfjs';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildGenerationBatch, type BatchContext, type GenerationBatch } from './batch.js';
+import { latestCheckpoint, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { parseGRPOConfig, type GRPOConfig, type GRPOConfigInput } from './config.js';
+import { DataOrder } from './data-order.js';
+import { CheckpointError, GRPOTrainerError } from './errors.js';
+import { evaluateWithBase, type EvalContext, type EvalReport, type EvalScores } from './evaluate.js';
+import { clipByGlobalNorm, globalNorm, GradientAccumulator } from './gradients.js';
+import { batchTokenCount, completionRecords, generationMetrics, lossMetrics, MetricsWindow } from './metrics.js';
+import { AdamW } from './optimizer.js';
+import { learningRateAt, resolveWarmupSteps, type ScheduleOptions } from './schedule.js';
+import { rewardNames } from './scoring.js';
+import { accumulateMicroBatch, type MicroBatchStats } from './train-step.js';
+import type { PromptRow, TrainerTokenizer } from './types.js';
+
+/** Everything a GRPOTrainer is built from. */
+export interface GRPOTrainerOptions {
+  /** The policy; only its trainableVariables() (the LoRA weights) are updated. */
+  model: PolicyModel;
+  tokenizer: TrainerTokenizer;
+  /** Scored on every completion; totals are weighted by config.rewardWeights. */
+  rewardFunctions: readonly RewardFunction[];
+  trainDataset: readonly PromptRow[];
+  /** Rows with `prompt` and (for accuracy) the gold `answer`; evaluation is skipped without it. */
+  evalDataset?: readonly PromptRow[];
+  config?: GRPOConfigInput;
+  tracker?: Tracker;
+  /** Called after every optimizer step with that step's own (not averaged) metrics. */
+  onStep?: (step: number, metrics: Metrics) => void | Promise<void>;
+  /** Where warnings go (NaN steps, config mismatches on resume). Default console. */
+  logger?: Pick<Console, 'warn' | 'info'>;
+}
+
+/** Options of one train() call. */
+export interface TrainOptions {
+  /** Stop after this many total steps (a checkpoint is saved there): a planned pre-emption. */
+  stopAfterStep?: number;
+  /** Stop after the current step (checkpoint saved) when aborted. */
+  signal?: AbortSignal;
+}
+
+/** What train() returns. */
+export interface TrainResult {
+  /** Steps done in total (including before a resume). */
+  globalStep: number;
+  totalSteps: number;
+  /** False when stopped early by stopAfterStep or the signal. */
+  completed: boolean;
+  /** Per-step metrics of the steps run by this call. */
+  stepMetrics: (Metrics & { step: number })[];
+  /** Averaged log entries (every loggingSteps) of the whole run. */
+  logHistory: (Metrics & { step: number })[];
+  evalReports: EvalReport[];
+  lastCheckpoint: string | null;
+  skippedSteps: number;
+}
+
+/** The GRPO trainer (see docs/rl.md). */
+export class GRPOTrainer {
+  readonly config: GRPOConfig;
+  readonly rewardNames: string[];
+  readonly totalSteps: number;
+  private readonly variables: tf.Variable[];
+  private readonly optimizer: AdamW;
+  private readonly data: DataOrder;
+  private readonly schedule: ScheduleOptions;
+  private readonly weights: number[];
+  private readonly window = new MetricsWindow();
+  private readonly logger: Pick<Console, 'warn' | 'info'>;
+  private globalStepValue = 0;
+  private numTokens = 0;
+  private skippedSteps = 0;
+  /** The generation batch in use (kept across numIterations steps). */
+  private batch: GenerationBatch | null = null;
+  /** The batch of the latest step, for completion logging. */
+  private lastUsedBatch: GenerationBatch | null = null;
+  private baseEval: EvalScores | null = null;
+  private logHistory: (Metrics & { step: number })[] = [];
+
+  constructor(private readonly options: GRPOTrainerOptions) {
+    this.config = parseGRPOConfig(options.config ?? {});
+    const c = this.config;
+    if (!options.rewardFunctions?.length || options.rewardFunctions.some((f) => typeof f !== 'function')) {
+      throw new GRPOTrainerError('rewardFunctions must be a non-empty array of functions (completions, ctx) => number[].');
+    }
+    const badRow = (options.trainDataset ?? []).findIndex((r) => typeof r?.prompt !== 'string');
+    if (!options.trainDataset?.length || badRow >= 0) {
+      throw new GRPOTrainerError(`trainDataset must be a non-empty array of { prompt: string, ... } rows${badRow >= 0 ? `; row ${badRow} has no string prompt` : ''}.`);
+    }
+    this.rewardNames = rewardNames(options.rewardFunctions);
+    this.weights = c.rewardWeights ?? options.rewardFunctions.map(() => 1);
+    if (this.weights.length !== options.rewardFunctions.length) {
+      throw new GRPOTrainerError(`config.rewardWeights has ${this.weights.length} entries for ${options.rewardFunctions.length} reward functions; give one weight per function.`);
+    }
+    this.variables = options.model.trainableVariables();
+    if (this.variables.length === 0) throw new GRPOTrainerError('model.trainableVariables() is empty: load the model with LoRA adapters to train it.');
+    this.logger = options.logger ?? console;
+    this.data = new DataOrder(options.trainDataset.length, c.perDeviceTrainBatchSize * c.gradientAccumulationSteps, c.seed);
+    const stepsPerEpoch = this.data.batchesPerEpoch * c.numIterations;
+    this.totalSteps = c.maxSteps > 0 ? c.maxSteps : Math.max(1, Math.ceil(c.numTrainEpochs * stepsPerEpoch));
+    const warmupSteps = resolveWarmupSteps(c.warmupSteps, c.warmupRatio, this.totalSteps);
+    this.schedule = { type: c.lrSchedulerType, learningRate: c.learningRate, warmupSteps, totalSteps: this.totalSteps };
+    this.optimizer = new AdamW(this.variables, { beta1: c.adamBeta1, beta2: c.adamBeta2, epsilon: c.adamEpsilon, weightDecay: c.weightDecay });
+  }
+
+  /** Optimizer steps done so far. */
+  get globalStep(): number {
+    return this.globalStepValue;
+  }
+
+  private get batchContext(): BatchContext {
+    const { model, tokenizer, rewardFunctions } = this.options;
+    return { model, tokenizer, rewardFunctions, rewardNames: this.rewardNames, rewardWeights: this.weights, config: this.config };
+  }
+
+  /** Runs the remaining optimizer steps (from the resumed position, if any). */
+  async train(options: TrainOptions = {}): Promise<TrainResult> {
+    const c = this.config;
+    const tracker = this.options.tracker;
+    await mkdir(c.outputDir, { recursive: true });
+    await tracker?.init({ name: c.runName ?? c.outputDir, config: { ...c } });
+    const stepMetrics: (Metrics & { step: number })[] = [];
+    const evalReports: EvalReport[] = [];
+    let lastCheckpoint: string | null = null;
+    let lastEvalStep = -1;
+    const stopAt = Math.min(this.totalSteps, options.stopAfterStep ?? this.totalSteps);
+    while (this.globalStepValue < stopAt && !options.signal?.aborted) {
+      const metrics = await this.step();
+      const step = this.globalStepValue;
+      stepMetrics.push({ ...metrics, step });
+      this.window.add(metrics);
+      await this.options.onStep?.(step, metrics);
+      if (step % c.loggingSteps === 0 || step === this.totalSteps) await this.log(step);
+      if (this.options.evalDataset?.length && ((c.evalSteps > 0 && step % c.evalSteps === 0) || step === this.totalSteps)) {
+        evalReports.push(await this.evaluateAndLog());
+        lastEvalStep = step;
+      }
+      if (c.saveSteps > 0 && step % c.saveSteps === 0) lastCheckpoint = await this.saveCheckpoint();
+    }
+    const step = this.globalStepValue;
+    const completed = step >= this.totalSteps;
+    if (lastCheckpoint === null || !lastCheckpoint.endsWith(`checkpoint-${step}`)) lastCheckpoint = await this.saveCheckpoint();
+    if (completed) {
+      if (this.options.evalDataset?.length && lastEvalStep !== step) evalReports.push(await this.evaluateAndLog());
+      await this.options.model.save(c.outputDir, { adapterOnly: true });
+    }
+    await tracker?.summary({ globalStep: step, skippedSteps: this.skippedSteps, ...(evalReports.at(-1)?.metrics ?? {}) });
+    await tracker?.finish();
+    return { globalStep: step, totalSteps: this.totalSteps, completed, stepMetrics, logHistory: [...this.logHistory], evalReports, lastCheckpoint, skippedSteps: this.skippedSteps };
+  }
+
+  /** One optimizer step (0-based index = globalStep before the call); returns its metrics. */
+  private async step(): Promise<Metrics> {
+    const c = this.config;
+    const s = this.globalStepValue;
+    const started = performance.now();
+    let generationSeconds = 0;
+    if (this.batch === null) {
+      const index = Math.floor(s / c.numIterations);
+      const rows = this.data.batch(index).rows.map((i) => this.options.trainDataset[i]);
+      this.batch = await buildGenerationBatch(this.batchContext, index, s, rows);
+      this.numTokens += batchTokenCount(this.batch);
+      generationSeconds = this.batch.generationSeconds;
+    }
+    const batch = this.batch;
+    this.lastUsedBatch = batch;
+    const trainingStarted = performance.now();
+    const accumulator = new GradientAccumulator();
+    const stats: MicroBatchStats[] = [];
+    const aggregation = { gradientAccumulationSteps: batch.micro.length, maxCompletionLength: c.maxCompletionLength, activeTokensInGenerationBatch: batch.activeTokens };
+    const lr = learningRateAt(s, this.schedule);
+    const metrics: Metrics = generationMetrics(batch, this.rewardNames);
+    try {
+      for (const micro of batch.micro) stats.push(accumulateMicroBatch(this.options.model, this.variables, micro, c, aggregation, accumulator));
+      const grads = accumulator.value;
+      metrics.skipped_nonfinite = 0;
+      if (grads) {
+        Object.assign(metrics, lossMetrics(stats));
+        metrics.grad_norm = globalNorm(grads);
+        if (Number.isFinite(metrics.loss) && Number.isFinite(metrics.grad_norm)) {
+          const clipped = clipByGlobalNorm(grads, metrics.grad_norm, c.maxGradNorm);
+          this.optimizer.step(clipped, lr);
+          clipped.forEach((g) => g.dispose());
+        } else {
+          metrics.skipped_nonfinite = 1;
+          this.skippedSteps++;
+          this.logger.warn(`grpojs: step ${s + 1} skipped: loss ${metrics.loss}, grad_norm ${metrics.grad_norm} (NaN/Inf); no update applied.`);
+        }
+      }
+    } finally {
+      accumulator.dispose();
+    }
+    this.globalStepValue = s + 1;
+    if (this.globalStepValue % c.numIterations === 0) this.batch = null;
+    const done = performance.now();
+    Object.assign(metrics, {
+      learning_rate: lr,
+      epoch: this.globalStepValue / (this.data.batchesPerEpoch * c.numIterations),
+      num_tokens: this.numTokens,
+      step_time: (done - started) / 1000,
+      'step_time/generation': generationSeconds,
+      'step_time/training': (done - trainingStarted) / 1000,
+    });
+    if (c.dropZeroVarianceGroups) metrics.frac_groups_dropped = batch.fracGroupsDropped;
+    return metrics;
+  }
+
+  private async log(step: number): Promise<void> {
+    const metrics = this.window.flush();
+    this.logHistory.push({ ...metrics, step });
+    await this.options.tracker?.log(metrics, step);
+    const batch = this.lastUsedBatch;
+    if (this.config.logCompletions && batch) {
+      const records = completionRecords(batch, this.rewardNames, step);
+      await appendFile(join(this.config.outputDir, 'completions.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      await this.options.tracker?.logCompletions(records.slice(0, this.config.numCompletionsToPrint), step);
+    }
+  }
+
+  /** Evaluates the fine-tuned and the base model on evalDataset (greedy); see EvalReport. */
+  async evaluate(): Promise<EvalReport> {
+    const c = this.config;
+    const rows = this.options.evalDataset ?? [];
+    if (rows.length === 0) throw new GRPOTrainerError('evaluate() needs an evalDataset: pass evalDataset rows { prompt, answer } to the GRPOTrainer.');
+    const ctx: EvalContext = {
+      ...this.batchContext,
+      maxPromptLength: c.maxPromptLength,
+      maxCompletionLength: c.maxCompletionLength,
+      batchSize: c.perDeviceEvalBatchSize,
+    };
+    const report = await evaluateWithBase(ctx, c.evalMaxSamples ? rows.slice(0, c.evalMaxSamples) : rows, this.globalStepValue, this.baseEval);
+    this.baseEval = report.base;
+    return report;
+  }
+
+  private async evaluateAndLog(): Promise<EvalReport> {
+    const report = await this.evaluate();
+    this.logHistory.push({ ...report.metrics, step: report.step });
+    await this.options.tracker?.log(report.metrics, report.step);
+    return report;
+  }
+
+  /** Writes checkpoint-<globalStep> (atomic) and applies saveTotalLimit; returns its path. */
+  async saveCheckpoint(): Promise<string> {
+    const c = this.config;
+    for (const v of this.variables) {
+      if (!v.dataSync().every(Number.isFinite)) throw new CheckpointError(`Refusing to save: trainable variable "${v.name}" holds NaN/Inf.`);
+    }
+    const index = Math.floor(this.globalStepValue / c.numIterations);
+    const pos = this.data.batch(index);
+    const state: TrainerState = {
+      version: 1,
+      globalStep: this.globalStepValue,
+      totalSteps: this.totalSteps,
+      epoch: this.globalStepValue / (this.data.batchesPerEpoch * c.numIterations),
+      numTokens: this.numTokens,
+      skippedSteps: this.skippedSteps,
+      dataPosition: { generationBatchIndex: index, epoch: pos.epoch, batchInEpoch: pos.batchInEpoch },
+      logWindow: this.window.snapshot(),
+      logHistory: this.logHistory,
+      rewardNames: this.rewardNames,
+      baseEval: this.baseEval,
+      config: c,
+    };
+    const path = await saveCheckpoint(c.outputDir, this.options.model, {
+      state,
+      scheduler: { ...this.schedule, lastLearningRate: learningRateAt(Math.max(0, this.globalStepValue - 1), this.schedule) },
+      rng: { seed: c.seed, scheme: 'sampling seed = deriveSeed(seed, "sample", step, microStep); data order = @grpojs/data permutation(n, seed, epoch)' },
+      variables: this.variables.map((v) => ({ name: v.name, shape: [...v.shape], data: v.dataSync() as Float32Array })),
+      optimizer: this.optimizer.state(),
+      generationBatch: this.batch,
+    });
+    await rotateCheckpoints(c.outputDir, c.saveTotalLimit);
+    return path;
+  }
+
+  /** Restores a checkpoint folder (or the newest under outputDir with 'latest'); train() then continues from it. */
+  async resume(checkpoint: string | 'latest'): Promise<void> {
+    const dir = checkpoint === 'latest' ? await latestCheckpoint(this.config.outputDir) : checkpoint;
+    if (!dir) throw new CheckpointError(`No checkpoint-<step> folder under ${this.config.outputDir} to resume from.`);
+    const saved = await loadCheckpoint(dir);
+    if (saved.state.rewardNames.join(',') !== this.rewardNames.join(',')) {
+      throw new CheckpointError(`${dir} was trained with rewards [${saved.state.rewardNames}] but this trainer has [${this.rewardNames}]; pass the same reward functions.`);
+    }
+    const changed = Object.keys(this.config).filter((k) => JSON.stringify(saved.state.config[k as keyof GRPOConfig]) !== JSON.stringify(this.config[k as keyof GRPOConfig]));
+    if (changed.length) this.logger.warn(`grpojs: resuming ${dir} with changed config fields: ${changed.join(', ')}; the run will not reproduce the original exactly.`);
+    if (saved.variables.length !== this.variables.length) {
+      throw new CheckpointError(`${dir} holds ${saved.variables.length} trainable variables but the model has ${this.variables.length}; use the same model and LoRA config.`);
+    }
+    this.optimizer.loadState(saved.optimizer);
+    tf.tidy(() => saved.variables.forEach((v, i) => this.variables[i].assign(tf.tensor(v.data, v.shape, 'float32'))));
+    this.globalStepValue = saved.state.globalStep;
+    this.numTokens = saved.state.numTokens;
+    this.skippedSteps = saved.state.skippedSteps;
+    this.logHistory = saved.state.logHistory;
+    this.baseEval = saved.state.baseEval;
+    this.window.restore(saved.state.logWindow);
+    this.batch = saved.generationBatch;
+  }
+
+  /** Frees the optimizer state (the model stays the caller's). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * A small but real PolicyModel for trainer tests that do not need GPT-2: a bigram language model
+ * whose next-token logits are a frozen random table plus a LoRA-style low-rank delta A·B
+ * (B starts at zero, so the adapter starts as a no-op and "adapters disabled" is the base model).
+ * It shows that @grpojs/rl trains any model family through the PolicyModel interface.
+ */
+import type { GenerateOptions, GenerateOutput, PolicyModel, TokenLogProbsOptions, TokenLogProbsOutput } from '@grpojs/model';
+import * as tf from '@tensorflow/tfjs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+let instances = 0;
+
+export class BigramPolicy implements PolicyModel {
+  readonly base: tf.Tensor2D; // [V, V] frozen logits table
+  readonly loraA: tf.Variable; // [V, r]
+  readonly loraB: tf.Variable; // [r, V]
+  adaptersEnabled = true;
+
+  constructor(readonly vocabSize: number, options: { rank?: number; seed?: number; baseScale?: number } = {}) {
+    const r = options.rank ?? 4;
+    const random = rng(options.seed ?? 1);
+    const V = vocabSize;
+    const id = instances++;
+    const scale = options.baseScale ?? 0.5;
+    this.base = tf.tensor2d(Array.from({ length: V * V }, () => (random() * 2 - 1) * scale), [V, V]);
+    this.loraA = tf.variable(tf.tensor2d(Array.from({ length: V * r }, () => (random() * 2 - 1) * 0.5), [V, r]), true, `bigram${id}.lora_A`);
+    this.loraB = tf.variable(tf.zeros([r, V]), true, `bigram${id}.lora_B`);
+  }
+
+  /** [N, V] logits for the given previous tokens. */
+  private logits(prev: number[]): tf.Tensor2D {
+    const onehot = tf.oneHot(tf.tensor1d(prev, 'int32'), this.vocabSize).toFloat() as tf.Tensor2D; // [N, V]
+    const base = tf.matMul(onehot, this.base);
+    return this.adaptersEnabled ? tf.add(base, tf.matMul(tf.matMul(onehot, this.loraA), this.loraB)) : base;
+  }
+
+  async generate(promptIds: number[][], options: GenerateOptions): Promise<GenerateOutput> {
+    const eos = typeof options.eosTokenId === 'number' ? options.eosTokenId : (options.eosTokenId?.[0] ?? -1);
+    const random = rng(options.seed ?? 0);
+    const rows = promptIds.map((p) => ({ last: p[p.length - 1], out: [] as number[], done: false }));
+    for (let t = 0; t < options.maxNewTokens && rows.some((r) => !r.done); t++) {
+      const probs = tf.tidy(() => {
+        const temperature = options.doSample === false ? 1 : (options.temperature ?? 1);
+        return tf.softmax(tf.div(this.logits(rows.map((r) => r.last)), temperature)).arraySync() as number[][];
+      });
+      rows.forEach((r, i) => {
+        if (r.done) return;
+        let id: number;
+        if (options.doSample === false) {
+          id = probs[i].indexOf(Math.max(...probs[i]));
+        } else {
+          const u = random();
+          let acc = 0;
+          id = probs[i].length - 1;
+          for (let k = 0; k < probs[i].length; k++) {
+            acc += probs[i][k];
+            if (u < acc) {
+              id = k;
+              break;
+            }
+          }
+        }
+        r.out.push(id);
+        r.last = id;
+        if (id === eos) r.done = true;
+      });
+    }
+    return { promptIds, completionIds: rows.map((r) => r.out), terminated: rows.map((r) => r.done) };
+  }
+
+  tokenLogProbs(promptIds: number[][], completionIds: number[][], options: TokenLogProbsOptions = {}): TokenLogProbsOutput {
+    const T = Math.max(1, ...completionIds.map((c) => c.length));
+    const prev: number[] = [];
+    const target: number[] = [];
+    const mask: number[] = [];
+    completionIds.forEach((c, i) => {
+      for (let t = 0; t < T; t++) {
+        prev.push(t === 0 ? promptIds[i][promptIds[i].length - 1] : (c[t - 1] ?? 0));
+        target.push(c[t] ?? 0);
+        mask.push(t < c.length ? 1 : 0);
+      }
+    });
+    return tf.tidy(() => {
+      const logp = tf.logSoftmax(tf.div(this.logits(prev), options.temperature ?? 1)); // [N, V]
+      const onehot = tf.oneHot(tf.tensor1d(target, 'int32'), this.vocabSize).toFloat();
+      const m = tf.tensor2d(mask, [completionIds.length, T]);
+      const picked = tf.mul(tf.sum(tf.mul(logp, onehot), 1).reshape([completionIds.length, T]), m) as tf.Tensor2D;
+      const out: TokenLogProbsOutput = { logProbs: picked, mask: m };
+      if (options.withEntropy) {
+        out.entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)).reshape([completionIds.length, T]) as tf.Tensor2D;
+      }
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as TokenLogProbsOutput;
+  }
+
+  withAdaptersDisabled<T>(fn: () => T): T {
+    this.adaptersEnabled = false;
+    let result: T;
+    try {
+      result = fn();
+    } catch (error) {
+      this.adaptersEnabled = true;
+      throw error;
+    }
+    if (result instanceof Promise) return result.finally(() => (this.adaptersEnabled = true)) as T;
+    this.adaptersEnabled = true;
+    return result;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [this.loraA, this.loraB];
+  }
+
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'bigram_adapter.json'),
+      JSON.stringify({ loraA: Array.from(this.loraA.dataSync()), loraB: Array.from(this.loraB.dataSync()) }),
+    );
+  }
+
+  dispose(): void {
+    this.base.dispose();
+    this.loraA.dispose();
+    this.loraB.dispose();
+  }
+}
