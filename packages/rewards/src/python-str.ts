@@ -40,8 +40,6 @@ function classBody(ranges: readonly number[]): string {
 
 /** Python `re` `\s` on str patterns, as a class body for a regex with the `u` flag. */
 export const PY_SPACE_CLASS = classBody(SPACE_RANGES);
-/** Python `re` `\w` on str patterns, as a class body for a regex with the `u` flag. */
-export const PY_WORD_CLASS = classBody(WORD_RANGES);
 
 // Every Python whitespace character is in the BMP, so strip/split can walk UTF-16 code units:
 // a surrogate unit is never whitespace.
@@ -83,6 +81,41 @@ export function pyIsDigit(s: string): boolean {
     if (cp < 128 || !inRanges(DIGIT_RANGES, cp)) return false;
   }
   return true;
+}
+
+/** Python `\w` for every BMP code point (1 = word); astral code points use WORD_RANGES. */
+const BMP_WORD = new Uint8Array(0x10000);
+for (let i = 0; i < WORD_RANGES.length && WORD_RANGES[i] <= 0xffff; i += 2) {
+  BMP_WORD.fill(1, WORD_RANGES[i], Math.min(WORD_RANGES[i + 1], 0xffff) + 1);
+}
+
+/**
+ * Python `re.findall(r"\w+", s)`: the maximal runs of word characters (`str.isalnum()` or `_`).
+ * A hand-written scan over a lookup table; it is about twice as fast as a `u`-flag regex with
+ * the ~700-range class. Lone surrogates are never word characters, as in Python.
+ */
+export function pyFindWords(s: string): string[] {
+  const words: string[] = [];
+  let start = -1; // start of the current word, or -1
+  for (let i = 0; i < s.length; ) {
+    const unit = s.charCodeAt(i);
+    let word: boolean;
+    let width = 1;
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      word = inRanges(WORD_RANGES, s.codePointAt(i) as number);
+      width = 2;
+    } else {
+      word = BMP_WORD[unit] === 1;
+    }
+    if (word && start < 0) start = i;
+    else if (!word && start >= 0) {
+      words.push(s.slice(start, i));
+      start = -1;
+    }
+    i += width;
+  }
+  if (start >= 0) words.push(s.slice(start));
+  return words;
 }
 
 /** Code point → lowered string for every non-ASCII code point that `str.lower()` changes. */
