@@ -1,7 +1,8 @@
 /**
  * A minimal stand-in for the W&B API on 127.0.0.1 that records what @wandb/sdk sends: the GraphQL
  * queries (Viewer, UpsertBucket) and the file_stream posts. Only what the SDK 0.5 calls is answered.
- * `failWith` makes every request answer that HTTP status; `failUpsertWith` only the run creation.
+ * `failWith` makes every request answer that HTTP status; `failUpsertWith` only the run creation;
+ * `silent` accepts requests and never answers.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,7 +26,7 @@ export interface FakeWandbServer {
   close(): Promise<void>;
 }
 
-export async function startFakeWandb(options: { failWith?: number; failUpsertWith?: number; entity?: string } = {}): Promise<FakeWandbServer> {
+export async function startFakeWandb(options: { failWith?: number; failUpsertWith?: number; silent?: boolean; entity?: string } = {}): Promise<FakeWandbServer> {
   const requests: RecordedRequest[] = [];
   const entity = options.entity ?? 'test-entity';
   const server: Server = createServer(async (req, res) => {
@@ -37,6 +38,7 @@ export async function startFakeWandb(options: { failWith?: number; failUpsertWit
       // keep raw text
     }
     requests.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body });
+    if (options.silent) return;
     res.setHeader('content-type', 'application/json');
     if (options.failWith !== undefined) {
       res.statusCode = options.failWith;

@@ -151,6 +151,21 @@ describe('WandbTracker online (against a local fake W&B server)', () => {
     expectNoKey(out, cwd);
   });
 
+  it('silent server: gives up after the init timeout with one warning', async () => {
+    server = await startFakeWandb({ silent: true });
+    const cwd = mkdtempSync(join(tmpdir(), 'wandb-silent-'));
+    const out = capture();
+    const t = tracker(cwd, out, { WANDB_API_KEY: KEY, WANDB_BASE_URL: server.url, WANDB_INIT_TIMEOUT: '1' });
+    const started = Date.now();
+    await t.init({ name: 'r', config: CONFIG });
+    await t.log({ loss: 1 }, 1);
+    await t.finish();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(out.warnings).toEqual([`W&B: no answer from ${server.url} within 1s (server unreachable or failing). W&B logging is off for this run; training continues and local files are unaffected.`]);
+    expectNoKey(out, cwd);
+  });
+
   it('no API key: one warning, no network, no files', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'wandb-nokey-'));
     const out = capture();

@@ -44,7 +44,7 @@ export function lineChartSvg(series: Series): string {
   return `<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="${label} over steps">` +
     `<title>${label}</title>${grid}` +
     `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${HEIGHT - MARGIN.bottom}" y2="${HEIGHT - MARGIN.bottom}" class="axis"/>` +
-    `${xLabels}<text x="${WIDTH - MARGIN.right}" y="${HEIGHT - 2}" text-anchor="end" class="unit">step</text>${paths}${dots}</svg>`;
+    `${xLabels}<text x="${MARGIN.left - 6}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="end" class="unit">step</text>${paths}${dots}</svg>`;
 }
 
 /** Linear map from [d0, d1] to [r0, r1]; a zero-width domain maps to the middle of the range. */
