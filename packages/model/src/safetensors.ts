@@ -1,9 +1,9 @@
 /**
  * Reader and writer for the safetensors format (what `transformers` and `peft` save): an 8-byte
  * little-endian header length, a JSON header `{name: {dtype, shape, data_offsets}, __metadata__?}`
- * padded with spaces, then raw little-endian tensor bytes. We hand-write it because the npm
- * packages for it either pull in a runtime we do not need or do not validate headers; the format
- * is small and fully specified.
+ * padded with spaces, then raw little-endian tensor bytes. Hand-written because no well-kept npm
+ * package for it was at hand and the format is small and fully specified; owning it gives one-copy
+ * reads and errors that name the tensor or byte offset.
  *
  * Reading is one copy: each F32 tensor is read from disk straight into its final Float32Array;
  * F16/BF16 go through one 16-bit staging array and a bulk conversion (see half-float.ts).
