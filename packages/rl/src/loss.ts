@@ -40,10 +40,10 @@ export interface PerTokenLossOutput {
 }
 
 /** Identity whose gradient is zero: torch's `.detach()` inside a differentiated function. */
-export const stopGradient = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([]);
-  return { value: x.clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
-}) as <T extends tf.Tensor>(x: T) => T;
+export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
+  value: x.clone(),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as <T extends tf.Tensor>(x: T) => T;
 
 function checkSameShape(name: string, t: tf.Tensor, shape: number[]): void {
   if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {

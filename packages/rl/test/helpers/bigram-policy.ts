@@ -42,7 +42,7 @@ export class BigramPolicy implements PolicyModel {
   private logits(prev: number[]): tf.Tensor2D {
     const onehot = tf.oneHot(tf.tensor1d(prev, 'int32'), this.vocabSize).toFloat() as tf.Tensor2D; // [N, V]
     const base = tf.matMul(onehot, this.base);
-    return this.adaptersEnabled ? tf.add(base, tf.matMul(tf.matMul(onehot, this.loraA), this.loraB)) : base;
+    return this.adaptersEnabled ? (tf.add(base, tf.matMul(tf.matMul(onehot, this.loraA), this.loraB)) as tf.Tensor2D) : base;
   }
 
   async generate(promptIds: number[][], options: GenerateOptions): Promise<GenerateOutput> {

@@ -1,0 +1,197 @@
+/**
+ * GRPOTrainer edge paths on the bigram policy: a NaN loss skips the update, evaluation reports
+ * the fine-tuned and base model, zero-variance groups can be dropped, every loss type trains,
+ * and bad reward functions or datasets get errors that name them.
+ */
+import type { TokenLogProbsOptions, TokenLogProbsOutput } from '@grpojs/model';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GRPOConfigInput } from '../src/config.js';
+import { GRPOTrainer } from '../src/trainer.js';
+import { BigramPolicy } from './helpers/bigram-policy.js';
+import { CharTokenizer } from './helpers/char-tokenizer.js';
+import { ALPHABET, countReward, syntheticPrompts } from './helpers/synthetic-task.js';
+
+const tokenizer = new CharTokenizer(ALPHABET);
+const prompts = syntheticPrompts(32);
+let root: string;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  root = await mkdtemp(join(tmpdir(), 'grpojs-rl-robust-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+const quiet = { warn: () => {}, info: () => {} };
+const config = (dir: string, extra: GRPOConfigInput = {}): GRPOConfigInput => ({
+  outputDir: join(root, dir),
+  numGenerations: 4,
+  perDeviceTrainBatchSize: 2,
+  gradientAccumulationSteps: 2,
+  maxCompletionLength: 6,
+  learningRate: 0.05,
+  loggingSteps: 2,
+  saveSteps: 0,
+  evalSteps: 0,
+  logCompletions: false,
+  ...extra,
+});
+
+/** The bigram policy with one training-mode log-prob pass poisoned with NaN (a diverging forward). */
+class PoisonedPolicy extends BigramPolicy {
+  trainingCalls = 0;
+  constructor(vocab: number, private readonly poisonCall: number) {
+    super(vocab, { seed: 11 });
+  }
+  override tokenLogProbs(p: number[][], c: number[][], o: TokenLogProbsOptions = {}): TokenLogProbsOutput {
+    const out = super.tokenLogProbs(p, c, o);
+    if (o.training && ++this.trainingCalls === this.poisonCall) {
+      const poisoned = tf.mul(out.logProbs, Number.NaN) as tf.Tensor2D;
+      out.logProbs.dispose();
+      return { ...out, logProbs: poisoned };
+    }
+    return out;
+  }
+}
+
+describe('GRPOTrainer robustness', () => {
+  it('a NaN loss skips the optimizer update, warns, and later steps train normally', async () => {
+    const model = new PoisonedPolicy(tokenizer.vocabSize, 5); // 2 micro-batches per step: call 5 = step 3
+    const warnings: string[] = [];
+    const snapshots: number[][] = [];
+    const trainer = new GRPOTrainer({
+      model,
+      tokenizer,
+      rewardFunctions: [countReward('a')],
+      trainDataset: prompts,
+      config: config('nan', { maxSteps: 5, saveSteps: 3 }),
+      logger: { warn: (m: string) => warnings.push(m), info: () => {} },
+      onStep: () => {
+        snapshots.push(Array.from(model.loraB.dataSync()));
+      },
+    });
+    const result = await trainer.train();
+    expect(result.stepMetrics.map((m) => m.skipped_nonfinite)).toEqual([0, 0, 1, 0, 0]);
+    expect(Number.isNaN(result.stepMetrics[2].loss)).toBe(true);
+    expect(snapshots[2]).toEqual(snapshots[1]); // no update at the NaN step
+    expect(snapshots[3]).not.toEqual(snapshots[2]);
+    expect(snapshots[4].every(Number.isFinite)).toBe(true);
+    expect(result.skippedSteps).toBe(1);
+    expect(warnings.join('\n')).toMatch(/step 3 skipped: loss NaN/);
+    expect(await readdir(join(root, 'nan'))).toContain('checkpoint-3'); // saved, and finite
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('evaluate(): greedy accuracy from the answer column and reward means, for the model and the base (adapters off)', async () => {
+    const model = new BigramPolicy(tokenizer.vocabSize, { seed: 13 });
+    // No completion of this alphabet contains <answer> tags, so the prediction is always "":
+    // rows whose gold is "" are correct, the others are not (accuracy = 3/5).
+    const evalDataset = syntheticPrompts(5, 3, 99).map((row, i) => ({ ...row, answer: i < 3 ? '' : '42' }));
+    const trainer = new GRPOTrainer({
+      model,
+      tokenizer,
+      rewardFunctions: [countReward('d')],
+      trainDataset: prompts,
+      evalDataset,
+      config: config('eval', { maxSteps: 40, evalSteps: 20, perDeviceEvalBatchSize: 2, learningRate: 0.1 }),
+      logger: quiet,
+    });
+    const before = await trainer.evaluate();
+    expect(before.metrics.eval_accuracy).toBeCloseTo(3 / 5, 12);
+    expect(before.metrics.eval_base_accuracy).toBeCloseTo(3 / 5, 12);
+    expect(before.metrics['eval_rewards/count_d/mean']).toBe(before.metrics['eval_base_rewards/count_d/mean']); // B = 0
+    const result = await trainer.train();
+    expect(result.evalReports.map((r) => r.step)).toEqual([20, 40]);
+    const last = result.evalReports[1];
+    expect(last.model.samples).toBe(5);
+    expect(last.base).toEqual(before.base); // base is cached and unchanged by training
+    expect(last.metrics['eval_rewards/count_d/mean']).toBeGreaterThan(last.metrics['eval_base_rewards/count_d/mean'] + 1);
+    expect(result.logHistory.some((l) => l.step === 40 && 'eval_accuracy' in l)).toBe(true);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('dropZeroVarianceGroups drops groups whose rewards are all equal and skips a step with none left', async () => {
+    const model = new BigramPolicy(tokenizer.vocabSize, { seed: 17 });
+    // reward depends only on the prompt: every group has zero variance
+    const constant = Object.assign((c: string[], ctx: { prompts: string[] }) => ctx.prompts.map((p) => (p.startsWith('a') ? 1 : 0)), {
+      rewardName: 'prompt_only',
+    });
+    const before = Array.from(model.loraA.dataSync());
+    const trainer = new GRPOTrainer({
+      model,
+      tokenizer,
+      rewardFunctions: [constant as never],
+      trainDataset: prompts,
+      config: config('drop', { maxSteps: 3, dropZeroVarianceGroups: true }),
+      logger: quiet,
+    });
+    const result = await trainer.train();
+    expect(result.stepMetrics.map((m) => m.frac_groups_dropped)).toEqual([1, 1, 1]);
+    expect(result.stepMetrics.every((m) => !('loss' in m))).toBe(true);
+    expect(Array.from(model.loraA.dataSync())).toEqual(before);
+    trainer.dispose();
+
+    const mixed = new GRPOTrainer({
+      model,
+      tokenizer,
+      rewardFunctions: [countReward('e')],
+      trainDataset: prompts,
+      config: config('drop2', { maxSteps: 4, dropZeroVarianceGroups: true, maxCompletionLength: 3 }),
+      logger: quiet,
+    });
+    const r2 = await mixed.train();
+    const dropped = r2.stepMetrics.map((m) => m.frac_groups_dropped);
+    // every group has numGenerations rows, so the share of dropped groups = the share of zero-std rows
+    expect(dropped).toEqual(r2.stepMetrics.map((m) => m.frac_reward_zero_std));
+    expect(dropped.some((d) => d > 0 && d < 1)).toBe(true);
+    expect(r2.stepMetrics.filter((m) => m.frac_groups_dropped < 1).every((m) => Number.isFinite(m.loss))).toBe(true);
+    mixed.dispose();
+    model.dispose();
+  });
+
+  for (const lossType of ['grpo', 'bnpo', 'dr_grpo', 'dapo'] as const) {
+    it(`trains with lossType ${lossType} and scaleRewards batch, beta 0 (no reference pass)`, async () => {
+      const model = new BigramPolicy(tokenizer.vocabSize, { seed: 19 });
+      let referenceCalls = 0;
+      const original = model.withAdaptersDisabled.bind(model);
+      model.withAdaptersDisabled = <T>(fn: () => T): T => {
+        referenceCalls++;
+        return original(fn);
+      };
+      const trainer = new GRPOTrainer({
+        model,
+        tokenizer,
+        rewardFunctions: [countReward('f')],
+        trainDataset: prompts,
+        config: config(`loss-${lossType}`, { maxSteps: 3, lossType, scaleRewards: 'batch', beta: 0 }),
+        logger: quiet,
+      });
+      const result = await trainer.train();
+      expect(result.stepMetrics.every((m) => Number.isFinite(m.loss) && m.grad_norm > 0)).toBe(true);
+      expect(result.stepMetrics.every((m) => !('kl' in m))).toBe(true);
+      expect(referenceCalls).toBe(0);
+      trainer.dispose();
+      model.dispose();
+    });
+  }
+
+  it('names a reward function that returns the wrong number of values, and a bad dataset row', async () => {
+    const model = new BigramPolicy(tokenizer.vocabSize, { seed: 23 });
+    const bad = Object.assign(() => [1], { rewardName: 'too_short' });
+    const trainer = new GRPOTrainer({ model, tokenizer, rewardFunctions: [bad], trainDataset: prompts, config: config('bad', { maxSteps: 1 }), logger: quiet });
+    await expect(trainer.train()).rejects.toThrow(/Reward function "too_short" returned 1 values for 16 completions/);
+    trainer.dispose();
+    expect(
+      () => new GRPOTrainer({ model, tokenizer, rewardFunctions: [bad], trainDataset: [{ prompt: 'ab' }, { text: 'x' } as never], config: config('bad2') }),
+    ).toThrow(/row 1 has no string prompt/);
+    expect(() => new GRPOTrainer({ model, tokenizer, rewardFunctions: [bad], trainDataset: prompts, config: { rewardWeights: [1, 2] } })).toThrow(
+      /rewardWeights has 2 entries for 1 reward functions/,
+    );
+    model.dispose();
+  });
+});
