@@ -14,5 +14,5 @@ export type { WandbRunRef } from './wandb-client.js';
 export { MultiTracker } from './multi.js';
 export { createTrackers, TRACKER_NAMES, type CreateTrackersOptions, type TrackerName } from './create.js';
 export { buildReportHtml, collectSeries, readRunDir, writeReport, escapeHtml, type MetricRow, type ReportData } from './report/index.js';
-export { redactConfig, redactText } from './redact.js';
+export { knownSecrets, redactConfig, redactText } from './redact.js';
 export type { Warn } from './warn.js';

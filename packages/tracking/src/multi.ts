@@ -26,26 +26,32 @@ export class MultiTracker implements Tracker {
     return undefined;
   }
 
+  /** Initializes every tracker. */
   init(run: RunInfo): Promise<void> {
     return this.each('init', (t) => t.init(run));
   }
 
+  /** Logs `metrics` at `step` to every tracker. */
   log(metrics: Metrics, step: number): Promise<void> {
     return this.each('log', (t) => t.log(metrics, step));
   }
 
+  /** Logs sample completions to every tracker. */
   logCompletions(rows: CompletionRecord[], step: number): Promise<void> {
     return this.each('logCompletions', (t) => t.logCompletions(rows, step));
   }
 
+  /** Records summary values in every tracker. */
   summary(values: Record<string, unknown>): Promise<void> {
     return this.each('summary', (t) => t.summary(values));
   }
 
+  /** Finishes every tracker (files closed, report written, W&B run ended). */
   finish(): Promise<void> {
     return this.each('finish', (t) => t.finish());
   }
 
+  /** Advances every tracker that shows progress. */
   progress(step: number): void {
     for (const tracker of this.trackers) {
       try {

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assertStep } from './errors.js';
 import { JsonlAppender, folderStamp, safeName, writeJsonAtomic } from './files.js';
-import { redactConfig } from './redact.js';
+import { knownSecrets, redactConfig } from './redact.js';
 import { writeReport } from './report/index.js';
 import type { CompletionRecord, Metrics, RunInfo, Tracker } from './tracker.js';
 import { defaultWarn, errorMessage, type Warn } from './warn.js';
@@ -35,6 +35,8 @@ export interface RunDirTrackerOptions {
   now?: () => Date;
   /** Where warnings go (default stderr). */
   warn?: Warn;
+  /** Strings to scrub from config.json (default: the values of WANDB_API_KEY, HF_TOKEN, HUGGING_FACE_HUB_TOKEN). */
+  secrets?: string[];
 }
 
 /** Writes config.json, metrics.jsonl, completions.jsonl, summary.json and report.html into a run directory. */
@@ -63,7 +65,7 @@ export class RunDirTracker implements Tracker {
         name: run.name,
         totalSteps: run.totalSteps ?? null,
         startedAt: this.now().toISOString(),
-        config: redactConfig(run.config),
+        config: redactConfig(run.config, this.options.secrets ?? knownSecrets()),
       });
       this.dir = dir;
       this.metrics = new JsonlAppender(join(dir, 'metrics.jsonl'));

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { readWandbEnv, type WandbEnv, type WandbMode } from './env.js';
 import { assertStep } from './errors.js';
 import { folderStamp } from './files.js';
-import { redactConfig, redactText } from './redact.js';
+import { knownSecrets, redactConfig, redactText } from './redact.js';
 import type { CompletionRecord, Metrics, RunInfo, Tracker } from './tracker.js';
 import { WandbWorkerClient } from './wandb-client.js';
 import { OfflineRunWriter } from './wandb-offline.js';
@@ -81,7 +81,7 @@ export class WandbTracker implements Tracker {
     this.runId = randomId();
     const base = resolve(this.options.cwd ?? process.cwd(), this.settings.dir ?? '.', 'wandb');
     this.localDir = join(base, `${mode === 'offline' ? 'offline-run' : 'run'}-${folderStamp(new Date()).replace('-', '_')}-${this.runId}`);
-    const config = redactConfig(run.config);
+    const config = redactConfig(run.config, [this.apiKey, ...knownSecrets(this.options.env ?? process.env)]);
     const target = { id: this.runId, project: this.settings.project, entity: this.settings.entity, name: run.name, config };
     try {
       if (mode === 'offline') {

@@ -46,6 +46,13 @@ describe('redaction', () => {
     expect(redactConfig({ a: 1, wandb: { apiKey: 'x', project: 'p' }, list: [{ hf_token: 't' }], password: '' })).toEqual({
       a: 1, wandb: { apiKey: '[redacted]', project: 'p' }, list: [{ hf_token: '[redacted]' }], password: '',
     });
+    // Token-ish names that are not credentials stay.
+    const model = { padTokenId: 50256, maxNewTokens: 128, eos_token: '<|endoftext|>', token: 'hf_x', WANDB_API_KEY: 'k', clientSecret: 's' };
+    expect(redactConfig(model)).toEqual({ padTokenId: 50256, maxNewTokens: 128, eos_token: '<|endoftext|>', token: '[redacted]', WANDB_API_KEY: '[redacted]', clientSecret: '[redacted]' });
+  });
+
+  it('scrubs known secret values from string fields under any name', () => {
+    expect(redactConfig({ note: 'key is abcdef0123456789!', n: 1 }, ['abcdef0123456789'])).toEqual({ note: 'key is [redacted]!', n: 1 });
   });
 
   it('removes a key and its HTTP Basic form from text', () => {

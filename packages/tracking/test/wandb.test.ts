@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WandbTracker, syncOfflineRun } from '../src/index.js';
+import { WandbWorkerClient } from '../src/wandb-client.js';
 import { startFakeWandb, type FakeWandbServer } from './fake-wandb-server.js';
 
 // A key-shaped secret (40 characters, like a real W&B key) that must never appear in any output.
@@ -60,7 +61,7 @@ describe('WandbTracker online (against a local fake W&B server)', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'wandb-online-'));
     const out = capture();
     const t = tracker(cwd, out, { WANDB_API_KEY: KEY, WANDB_BASE_URL: server.url, WANDB_PROJECT: 'grpo-test', WANDB_ENTITY: 'my-team' });
-    await t.init({ name: 'gsm8k-run', config: { ...CONFIG, wandbApiKey: KEY } });
+    await t.init({ name: 'gsm8k-run', config: { ...CONFIG, wandbApiKey: KEY, notes: `oops ${KEY}` } });
     expect(t.runUrl).toContain(`/my-team/grpo-test/runs/${t.runId}`);
     await t.log({ loss: 0.5, reward: 0.25, 'rewards/correctness/mean': 0.1 }, 10);
     await t.log({ loss: 0.4, reward: 0.5 }, 20);
@@ -76,6 +77,7 @@ describe('WandbTracker online (against a local fake W&B server)', () => {
     const sentConfig = JSON.parse(upsert.config);
     expect(sentConfig).toMatchObject(CONFIG);
     expect(sentConfig.wandbApiKey).toBe('[redacted]');
+    expect(sentConfig.notes).toBe('oops [redacted]');
 
     const rows = server.history();
     expect(rows.map((r) => r._step)).toEqual([10, 20]);
@@ -175,6 +177,26 @@ describe('WandbTracker online (against a local fake W&B server)', () => {
     await t.finish();
     expect(out.warnings).toHaveLength(1);
     expect(out.warnings[0]).toContain('WANDB_API_KEY is not set');
+  });
+});
+
+describe('WandbWorkerClient output redaction', () => {
+  it('scrubs the key from everything the SDK prints, even when the SDK itself prints it', async () => {
+    server = await startFakeWandb({ failUpsertWith: 403 });
+    const lines: string[] = [];
+    const problems: string[] = [];
+    // The config is deliberately not redacted here: the SDK dumps the failed request (config included) to stderr.
+    const client = new WandbWorkerClient(
+      { apiKey: KEY, baseUrl: server.url, id: 'abc12345', project: 'p', name: 'n', config: { leaked: KEY } },
+      { initTimeoutMs: 8000, finishTimeoutMs: 1000, onProblem: (m) => problems.push(m), onOutput: (l) => lines.push(l) },
+    );
+    expect(await client.start()).toBeNull();
+    await client.finish();
+    const output = lines.join('\n');
+    expect(output).toContain('Fatal HTTP error (403)');
+    expect(output).toContain('[redacted]');
+    expect(output + problems.join('\n')).not.toContain(KEY);
+    expect(problems).toEqual(['server answered HTTP 403 (check WANDB_API_KEY and WANDB_ENTITY)']);
   });
 });
 
