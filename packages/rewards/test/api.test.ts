@@ -82,7 +82,7 @@ describe('extractHashAnswer', () => {
   });
 
   const testFile = new URL('../../../../shared/assets/gsm8k/test.jsonl', import.meta.url);
-  it.skipIf(!existsSync(testFile))('gives a non-empty gold for every GSM8K test row (skipped: /work/shared/assets/gsm8k absent)', () => {
+  it.skipIf(!existsSync(testFile))('gives a non-empty gold for every GSM8K test row (skipped when /work/shared/assets/gsm8k is absent)', () => {
     const rows = readFileSync(testFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { answer: string });
     const golds = rows.map((r) => extractHashAnswer(r.answer));
     expect(rows).toHaveLength(1319);
