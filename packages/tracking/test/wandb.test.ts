@@ -163,7 +163,7 @@ describe('WandbTracker online (against a local fake W&B server)', () => {
     await t.log({ loss: 1 }, 1);
     await t.finish();
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(5000);
     expect(out.warnings).toEqual([`W&B: no answer from ${server.url} within 1s (server unreachable or failing). W&B logging is off for this run; training continues and local files are unaffected.`]);
     expectNoKey(out, cwd);
   });
