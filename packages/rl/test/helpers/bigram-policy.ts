@@ -41,7 +41,7 @@ export class BigramPolicy implements PolicyModel {
   /** [N, V] logits for the given previous tokens. */
   private logits(prev: number[]): tf.Tensor2D {
     const onehot = tf.oneHot(tf.tensor1d(prev, 'int32'), this.vocabSize).toFloat() as tf.Tensor2D; // [N, V]
-    const base = tf.matMul(onehot, this.base);
+    const base = tf.matMul(onehot, this.base) as tf.Tensor2D;
     return this.adaptersEnabled ? (tf.add(base, tf.matMul(tf.matMul(onehot, this.loraA), this.loraB)) as tf.Tensor2D) : base;
   }
 
