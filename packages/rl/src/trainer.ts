@@ -129,7 +129,7 @@ export class GRPOTrainer {
     const c = this.config;
     const tracker = this.options.tracker;
     await mkdir(c.outputDir, { recursive: true });
-    await tracker?.init({ name: c.runName ?? c.outputDir, config: { ...c } });
+    await tracker?.init({ name: c.runName ?? c.outputDir, config: { ...c }, totalSteps: this.totalSteps, startStep: this.globalStepValue });
     const stepMetrics: (Metrics & { step: number })[] = [];
     const evalReports: EvalReport[] = [];
     let lastCheckpoint: string | null = null;
@@ -140,6 +140,7 @@ export class GRPOTrainer {
       const step = this.globalStepValue;
       stepMetrics.push({ ...metrics, step });
       this.window.add(metrics);
+      tracker?.progress?.(step);
       await this.options.onStep?.(step, metrics);
       if (step % c.loggingSteps === 0 || step === this.totalSteps) await this.log(step);
       if (this.options.evalDataset?.length && ((c.evalSteps > 0 && step % c.evalSteps === 0) || step === this.totalSteps)) {

@@ -5,7 +5,7 @@
  */
 import type { TokenLogProbsOptions, TokenLogProbsOutput } from '@grpojs/model';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -192,6 +192,38 @@ describe('GRPOTrainer robustness', () => {
     expect(() => new GRPOTrainer({ model, tokenizer, rewardFunctions: [bad], trainDataset: prompts, config: { rewardWeights: [1, 2] } })).toThrow(
       /rewardWeights has 2 entries for 1 reward functions/,
     );
+    model.dispose();
+  });
+});
+
+describe('GRPOTrainer with a real tracker', () => {
+  it('RunDirTracker receives averaged metrics every loggingSteps, completions and the eval metrics', async () => {
+    const { RunDirTracker, readRunDir } = await import('@grpojs/tracking');
+    const model = new BigramPolicy(tokenizer.vocabSize, { seed: 29 });
+    const runDir = join(root, 'run-dir');
+    const tracker = new RunDirTracker({ dir: runDir, report: false, warn: () => {} });
+    const trainer = new GRPOTrainer({
+      model,
+      tokenizer,
+      rewardFunctions: [countReward('g')],
+      trainDataset: prompts,
+      evalDataset: syntheticPrompts(3, 3, 5).map((r) => ({ ...r, answer: '' })),
+      tracker,
+      config: config('tracked', { maxSteps: 4, loggingSteps: 2, evalSteps: 4, logCompletions: true, numCompletionsToPrint: 3 }),
+      logger: quiet,
+    });
+    const result = await trainer.train();
+    const run = await readRunDir(runDir);
+    const trainRows = run.metrics.filter((m) => 'loss' in m);
+    expect(trainRows.map((m) => m.step)).toEqual([2, 4]);
+    const mean12 = (result.stepMetrics[0].reward + result.stepMetrics[1].reward) / 2;
+    expect(trainRows[0].reward).toBeCloseTo(mean12, 12);
+    expect(run.metrics.some((m) => m.step === 4 && m.eval_accuracy === 1)).toBe(true);
+    expect(run.completions.length).toBe(6); // 3 per log, 2 logs
+    expect(run.completions[0]).toMatchObject({ step: 2, rewards: { count_g: expect.any(Number) } });
+    const local = (await readFile(join(root, 'tracked', 'completions.jsonl'), 'utf8')).trim().split('\n');
+    expect(local.length).toBe(2 * 16); // every row of the logged steps' generation batches
+    trainer.dispose();
     model.dispose();
   });
 });
