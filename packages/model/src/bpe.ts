@@ -65,36 +65,95 @@ export class ByteLevelBpe {
     return ids;
   }
 
+  /**
+   * Repeatedly merges the adjacent pair with the lowest rank (leftmost on ties), like the Rust
+   * implementation: a linked list of symbols and a min-heap of candidate pairs, O(n log n), so a
+   * long run of one character (e.g. 10k `=`) stays fast.
+   */
   private merge(symbols: string[]): number[] {
-    while (symbols.length > 1) {
-      let bestRank = Infinity;
-      let best = -1;
-      for (let i = 0; i < symbols.length - 1; i++) {
-        const rank = this.ranks.get(symbols[i] + SEP + symbols[i + 1]);
-        if (rank !== undefined && rank < bestRank) {
-          bestRank = rank;
-          best = i;
-        }
-      }
-      if (best < 0) break;
-      const [a, b] = [symbols[best], symbols[best + 1]];
-      const merged: string[] = [];
-      for (let i = 0; i < symbols.length; i++) {
-        if (i < symbols.length - 1 && symbols[i] === a && symbols[i + 1] === b) {
-          merged.push(a + b);
-          i++;
-        } else {
-          merged.push(symbols[i]);
-        }
-      }
-      symbols = merged;
+    const n = symbols.length;
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
+    }
+    const heap = new PairHeap();
+    const push = (left: number) => {
+      const right = next[left];
+      if (right < 0) return;
+      const rank = this.ranks.get(symbols[left] + SEP + symbols[right]);
+      if (rank !== undefined) heap.push({ rank, pos: left, left: symbols[left], right: symbols[right] });
+    };
+    for (let i = 0; i < n - 1; i++) push(i);
+    for (let top = heap.pop(); top !== undefined; top = heap.pop()) {
+      const right = next[top.pos];
+      // Stale entry: a merge since it was pushed changed one side (symbols only grow, so equal
+      // strings mean the pair is unchanged).
+      if (right < 0 || symbols[top.pos] !== top.left || symbols[right] !== top.right) continue;
+      symbols[top.pos] = top.left + top.right;
+      symbols[right] = '';
+      next[top.pos] = next[right];
+      if (next[right] >= 0) prev[next[right]] = top.pos;
+      if (prev[top.pos] >= 0) push(prev[top.pos]);
+      push(top.pos);
     }
     const ids: number[] = [];
-    for (const symbol of symbols) {
-      const id = this.vocab.get(symbol);
+    for (let i = 0; i >= 0 && i < n; i = next[i]) {
+      const id = this.vocab.get(symbols[i]);
       if (id !== undefined) ids.push(id);
     }
     return ids;
+  }
+}
+
+interface PairEntry {
+  rank: number;
+  pos: number;
+  left: string;
+  right: string;
+}
+
+/** Binary min-heap of candidate merges ordered by (rank, position). */
+class PairHeap {
+  private readonly items: PairEntry[] = [];
+
+  private static less(a: PairEntry, b: PairEntry): boolean {
+    return a.rank < b.rank || (a.rank === b.rank && a.pos < b.pos);
+  }
+
+  push(item: PairEntry): void {
+    const items = this.items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!PairHeap.less(items[i], items[parent])) break;
+      [items[i], items[parent]] = [items[parent], items[i]];
+      i = parent;
+    }
+  }
+
+  pop(): PairEntry | undefined {
+    const items = this.items;
+    if (items.length === 0) return undefined;
+    const top = items[0];
+    const last = items.pop()!;
+    if (items.length > 0) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let smallest = i;
+        if (l < items.length && PairHeap.less(items[l], items[smallest])) smallest = l;
+        if (r < items.length && PairHeap.less(items[r], items[smallest])) smallest = r;
+        if (smallest === i) break;
+        [items[i], items[smallest]] = [items[smallest], items[i]];
+        i = smallest;
+      }
+    }
+    return top;
   }
 }
 

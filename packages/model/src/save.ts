@@ -65,3 +65,5 @@ export async function saveHFModel(dir: string, options: SaveHFModelOptions): Pro
   await writeJsonAtomic(join(dir, 'generation_config.json'), gpt2GenerationConfig(config, options.generationConfig, tokenizer?.padTokenId));
   if (tokenizer !== undefined) await tokenizer.save(dir);
 }
+
+export { loadPeftAdapter, savePeftAdapter } from './peft-files.js';
