@@ -119,6 +119,22 @@ describe('PEFT adapter files', () => {
     for (const [name, t] of tensors) expect(Array.from(back.get(name)!.data), name).toEqual(Array.from(t.data));
   });
 
+  it('stores distilgpt2-shaped c_attn adapters (in 768, out 2304) under the PEFT names', async () => {
+    const dir = await tempDir();
+    const tensors = new Map<string, HostTensor>();
+    for (let i = 0; i < 6; i++) {
+      tensors.set(`base_model.model.transformer.h.${i}.attn.c_attn.lora_A.weight`, lcgTensor([8, 768], i + 1));
+      tensors.set(`base_model.model.transformer.h.${i}.attn.c_attn.lora_B.weight`, lcgTensor([2304, 8], i + 100));
+    }
+    await savePeftAdapter(dir, { loraConfig: { r: 8, alpha: 16, dropout: 0, targetModules: ['c_attn'] }, baseModelNameOrPath: 'distilgpt2', tensors });
+    const bytes = await readFile(join(dir, 'adapter_model.safetensors'));
+    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString()) as Record<string, { dtype: string; shape: number[] }>;
+    expect(Object.keys(header).filter((k) => k !== '__metadata__')).toHaveLength(12);
+    expect(header['base_model.model.transformer.h.5.attn.c_attn.lora_A.weight']).toMatchObject({ dtype: 'F32', shape: [8, 768] });
+    expect(header['base_model.model.transformer.h.5.attn.c_attn.lora_B.weight']).toMatchObject({ dtype: 'F32', shape: [2304, 8] });
+    expect((await loadPeftAdapter(dir)).tensors.size).toBe(12);
+  });
+
   it('rejects non-PEFT names, wrong ranks and unpaired tensors, naming the tensor', async () => {
     const dir = await tempDir();
     const save = (tensors: Map<string, HostTensor>) => savePeftAdapter(dir, { loraConfig: lora, baseModelNameOrPath: 'x', tensors });
