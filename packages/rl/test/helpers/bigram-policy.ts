@@ -27,15 +27,23 @@ export class BigramPolicy implements PolicyModel {
   readonly loraB: tf.Variable; // [r, V]
   adaptersEnabled = true;
 
-  constructor(readonly vocabSize: number, options: { rank?: number; seed?: number; baseScale?: number } = {}) {
+  constructor(
+    readonly vocabSize: number,
+    options: { rank?: number; seed?: number; baseScale?: number; init?: { base: number[][]; loraA: number[][]; loraB: number[][] } } = {},
+  ) {
     const r = options.rank ?? 4;
     const random = rng(options.seed ?? 1);
     const V = vocabSize;
     const id = instances++;
     const scale = options.baseScale ?? 0.5;
-    this.base = tf.tensor2d(Array.from({ length: V * V }, () => (random() * 2 - 1) * scale), [V, V]);
-    this.loraA = tf.variable(tf.tensor2d(Array.from({ length: V * r }, () => (random() * 2 - 1) * 0.5), [V, r]), true, `bigram${id}.lora_A`);
-    this.loraB = tf.variable(tf.zeros([r, V]), true, `bigram${id}.lora_B`);
+    const init = options.init;
+    this.base = init ? tf.tensor2d(init.base) : tf.tensor2d(Array.from({ length: V * V }, () => (random() * 2 - 1) * scale), [V, V]);
+    const a = init ? tf.tensor2d(init.loraA) : tf.tensor2d(Array.from({ length: V * r }, () => (random() * 2 - 1) * 0.5), [V, r]);
+    const b = init ? tf.tensor2d(init.loraB) : tf.zeros([r, V]);
+    this.loraA = tf.variable(a, true, `bigram${id}.lora_A`); // variables share (and ref-count) the data
+    this.loraB = tf.variable(b, true, `bigram${id}.lora_B`);
+    a.dispose();
+    b.dispose();
   }
 
   /** [N, V] logits for the given previous tokens. */
