@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { QuantizationError } from '../src/adapter-errors.js';
 import { signedDynamicMap } from '../src/quant/dynamic-map.js';
 import { NF4_CODE, dequantizeNF4, nf4CodeAt, nf4StorageBytes, quantizeNF4 } from '../src/quant/nf4.js';
-import { createQuantizedConv1D } from '../src/quant/quantized-conv1d.js';
+import { createQuantizedConv1D, quantizedConv1DBytes } from '../src/quant/quantized-conv1d.js';
 import { bits, f32, firstBitMismatch, readFixture, transposeHost, u8, useWasm } from './adapter-helpers.js';
 
 interface NF4Case {
@@ -120,6 +120,22 @@ describe('createQuantizedConv1D (nf4) on the wasm backend', () => {
     });
   }
 
+  it('the [in, out]-order fast path (in % blockSize = 0) equals the host dequantization bit for bit', () => {
+    for (const [inn, out, blockSize, doubleQuant] of [
+      [448, 40, 64, true], // 280 blocks: two absmax2 blocks
+      [256, 24, 128, true],
+      [64, 30, 64, false],
+    ] as const) {
+      const data = Float32Array.from({ length: inn * out }, (_, i) => Math.sin(i * 0.91) * Math.exp((i % 7) - 3));
+      const layer = createQuantizedConv1D({ shape: [inn, out], data }, { shape: [out], data: new Float32Array(out) }, 'nf4', { blockSize, doubleQuant });
+      const expected = transposeHost(dequantizeNF4(quantizeNF4(transposeHost(data, inn, out), { blockSize, doubleQuant })), out, inn);
+      const w = layer.readWeight();
+      expect(firstBitMismatch(w.dataSync() as Float32Array, expected)).toBe(-1);
+      w.dispose();
+      layer.dispose();
+    }
+  });
+
   it('apply computes x·W′ + b with the dequantized weight and reports packed bytes', () => {
     const inn = 96;
     const out = 40;
@@ -132,11 +148,25 @@ describe('createQuantizedConv1D (nf4) on the wasm backend', () => {
     const ref = tf.add(tf.matMul(x, w), tf.tensor1d(bias));
     expect(y.shape).toEqual([3, out]);
     expect(tf.max(tf.abs(tf.sub(y, ref))).dataSync()[0]).toBeLessThan(1e-5);
-    // 3840 weights: codes 3840/8 words, 60 blocks → 1 absmax2 block: 256/4 words, map 256, table 16.
-    expect(layer.weightBytes()).toBe(4 * (480 + 64 + 256 + 16 + 1 + 1 + out));
+    // 3840 weights: codes in 3840/8 words, 60 8-bit block scales in 15 words, absmax2, offset, bias.
+    expect(layer.weightBytes()).toBe(4 * (480 + 15 + 1 + 1 + out));
     expect(layer.weightBytes()).toBeLessThan(inn * out * 4 * 0.25);
     tf.dispose([x, y, w, ref]);
     layer.dispose();
+  });
+
+  it('quantizedConv1DBytes predicts weightBytes() from the shape', () => {
+    for (const [inn, out, kind, doubleQuant] of [
+      [70, 5, 'nf4', true],
+      [96, 200, 'nf4', true],
+      [33, 7, 'nf4', false],
+      [33, 7, 'int8', true],
+    ] as const) {
+      const data = Float32Array.from({ length: inn * out }, (_, i) => Math.cos(i));
+      const layer = createQuantizedConv1D({ shape: [inn, out], data }, { shape: [out], data: new Float32Array(out) }, kind, { doubleQuant });
+      expect(layer.weightBytes()).toBe(quantizedConv1DBytes(inn, out, kind, { doubleQuant }));
+      layer.dispose();
+    }
   });
 
   it('rejects a bias that does not match the weight', () => {

@@ -1,51 +1,62 @@
 /**
- * Packs small unsigned fields (4-bit NF4 codes, 8-bit bytes) into int32 words for the tfjs backend,
- * and unpacks them there with a handful of whole-tensor ops. tfjs has no uint8 dtype, so a
- * one-code-per-element tensor would cost 32 bits per weight; packing keeps the backend at 4
- * (or 8) bits per weight.
+ * Packs small fields (4-bit NF4 codes, 8-bit bytes) into int32 words for the tfjs backend and
+ * decodes them there with four cheap whole-tensor ops and one table lookup. tfjs has no uint8
+ * dtype, so one code per element would cost 32 bits per weight; packing keeps 4 (or 8).
  *
- * Layout ("planes"): with P = 32/bits fields per word and m = ceil(n/P) words, field j lives in
- * word j mod m at bit offset bits·floor(j/m). Unpacking tiles the words P times, masks each plane
- * with bitwiseAnd (exact int32), divides by 2^(bits·k) and takes mod 2^bits. The masked value has
- * at most `bits` significant bits, so the float division inside the backends' FloorDiv is exact;
- * mod fixes the sign of the top plane (two's complement).
+ * Layout: each word holds two 16-bit halves. With m words, the low halves carry fields
+ * [0, m·F) and the high halves fields [m·F, 2m·F), F = 16/bits fields per half, lowest bits first.
+ * Decoding splits the halves with bitwiseAnd (exact int32; the high half is then divided by 2^16,
+ * exact because the masked value has ≤ 16 significant bits) and looks each 16-bit value up in a
+ * shared [65536, F] float32 table with gatherND, whose wasm kernel has no per-index JS work (the
+ * wasm GatherV2 validates every index in JS and is ~10× slower here).
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Fields per int32 word for a field width. */
-export function fieldsPerWord(bits: 4 | 8): number {
-  return 32 / bits;
-}
-
-/** Host packing: `fields` (each < 2^bits) → int32 words in plane layout. */
-export function packFields(fields: ArrayLike<number>, bits: 4 | 8): Int32Array {
-  const planes = fieldsPerWord(bits);
-  const m = Math.ceil(fields.length / planes);
+/** Host packing of `fields` (each < 2^bits) → int32 words; missing fields are filled with `pad`. */
+export function packHalves(fields: ArrayLike<number>, bits: 4 | 8, pad = 0): Int32Array {
+  const perHalf = 16 / bits;
+  const m = Math.ceil(fields.length / (2 * perHalf));
   const words = new Int32Array(m);
-  for (let j = 0; j < fields.length; j++) {
-    const k = Math.floor(j / m);
-    words[j - k * m] |= fields[j] << (bits * k);
+  for (let j = 0; j < 2 * perHalf * m; j++) {
+    const value = j < fields.length ? fields[j] : pad;
+    const high = j >= m * perHalf ? 1 : 0;
+    const local = j - high * m * perHalf;
+    words[Math.floor(local / perHalf)] |= value << (16 * high + bits * (local % perHalf));
   }
   return words;
 }
 
+const tables = new Map<string, tf.Tensor2D>();
+
 /**
- * Backend unpacking of `n` fields from int32 `words` [m] → int32 [n]. Runs inside the caller's
- * tidy; the result is the caller's.
+ * The shared lookup table [65536, 16/bits] mapping a 16-bit half to the `values` of its fields
+ * (lowest bits first). Created once per (name, backend) and kept for the life of the process
+ * (1 MiB for 4-bit fields, 512 KiB for bytes), so it is not counted in any layer's weightBytes.
  */
-export function unpackFields(words: tf.Tensor1D, bits: 4 | 8, n: number): tf.Tensor1D {
-  const planes = fieldsPerWord(bits);
-  const m = words.shape[0];
-  const masks = new Int32Array(planes);
-  const divisors = new Int32Array(planes);
-  for (let k = 0; k < planes; k++) {
-    masks[k] = ((1 << bits) - 1) << (bits * k);
-    divisors[k] = 2 ** (bits * k);
+export function halfTable(name: string, values: Float32Array, bits: 4 | 8): tf.Tensor2D {
+  const key = `${name}/${tf.getBackend()}`;
+  const cached = tables.get(key);
+  if (cached && !cached.isDisposed) return cached;
+  const perHalf = 16 / bits;
+  const mask = (1 << bits) - 1;
+  const data = new Float32Array(65536 * perHalf);
+  for (let v = 0; v < 65536; v++) {
+    for (let f = 0; f < perHalf; f++) data[v * perHalf + f] = values[(v >> (bits * f)) & mask];
   }
-  const tiled = tf.tile(words.reshape([1, m]), [planes, 1]); // [P, m]
-  const maskTile = tf.tile(tf.tensor2d(masks, [planes, 1], 'int32'), [1, m]); // [P, m]
-  const masked = tf.bitwiseAnd(tiled, maskTile);
-  const shifted = tf.floorDiv(masked, tf.tensor2d(divisors, [planes, 1], 'int32'));
-  const fields = tf.mod(shifted, tf.scalar(2 ** bits, 'int32')).reshape([planes * m]) as tf.Tensor1D;
-  return n === planes * m ? fields : fields.slice([0], [n]);
+  const table = tf.keep(tf.tensor2d(data, [65536, perHalf], 'float32'));
+  tables.set(key, table);
+  return table;
+}
+
+/**
+ * Decodes int32 `words` [m] with a {@link halfTable} → float32 [2·m·F] in field order (the caller
+ * slices off padding). Runs inside the caller's tidy; the result is the caller's.
+ */
+export function decodeHalves(words: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor1D {
+  const m = words.shape[0];
+  const low = tf.bitwiseAnd(words, tf.fill([m], 0xffff, 'int32'));
+  const highMasked = tf.bitwiseAnd(words, tf.fill([m], -65536, 'int32')); // 0xffff0000
+  const high = tf.mod(tf.floorDiv(highMasked, tf.fill([m], 65536, 'int32')), tf.fill([m], 65536, 'int32'));
+  const halves = tf.concat([low, high], 0).reshape([2 * m, 1]);
+  return tf.gatherND(table, halves).reshape([2 * m * table.shape[1]]) as tf.Tensor1D;
 }

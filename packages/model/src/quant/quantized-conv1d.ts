@@ -1,10 +1,12 @@
 /**
  * A frozen GPT-2 Conv1D whose weight lives on the backend quantized (NF4 with optional double
- * quant, or int8 row-wise absmax) and is dequantized with whole-tensor ops inside `apply`: unpack
- * the int32-packed codes, gather the code table, multiply by the per-block (or per-row) absmax,
- * then y = x·Wᵀ + b with W in its [out, in] layout (matMul with transposeB, so no transpose is
- * materialized). Nothing here is trainable; the dequantized weight is a temporary of the caller's
- * tidy, so memory between steps stays at the packed size reported by `weightBytes()`.
+ * quant, or int8 row-wise absmax) and is dequantized with whole-tensor ops inside `apply`: split
+ * the int32-packed codes, look them up in a shared code table (gatherND), multiply by the
+ * per-block (or per-row) scale, then y = x·W + b. Codes are stored in the Conv1D [in, out] order
+ * whenever the 64-blocks of bitsandbytes' [out, in] layout tile the input dimension (in % 64 = 0,
+ * true for every GPT-2), so no transpose is needed; otherwise they are decoded in [out, in] order
+ * and transposed. Nothing here is trainable; the dequantized weight is a temporary of the
+ * caller's tidy, so memory between steps stays at the packed size reported by `weightBytes()`.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Conv1DLayer } from '../linear.js';
@@ -13,7 +15,7 @@ import { QuantizationError } from '../adapter-errors.js';
 import { signedDynamicMap } from './dynamic-map.js';
 import { INT8_INV_127, quantizeInt8 } from './int8.js';
 import { NF4_CODE, nf4CodeAt, quantizeNF4, type NF4Options } from './nf4.js';
-import { packFields, unpackFields } from './packing.js';
+import { decodeHalves, halfTable, packHalves } from './packing.js';
 
 /** Quantization kinds for frozen base weights. */
 export type QuantKind = 'nf4' | 'int8';
@@ -33,17 +35,32 @@ export interface QuantizedConv1D extends Conv1DLayer {
   readBias(): tf.Tensor1D;
 }
 
+/**
+ * Backend bytes {@link createQuantizedConv1D} will hold for a Conv1D [in, out] (codes packed in
+ * int32 words, block scales, code tables, bias), computed from the shape alone so a loader can
+ * print memory before quantizing. Equals the layer's `weightBytes()`.
+ */
+export function quantizedConv1DBytes(
+  inFeatures: number,
+  outFeatures: number,
+  kind: QuantKind,
+  options: NF4Options = {},
+): number {
+  const n = inFeatures * outFeatures;
+  const bias = 4 * outFeatures;
+  if (kind === 'int8') return 4 * Math.ceil(n / 4) + 4 * outFeatures + 4 + bias;
+  const bs = options.blockSize ?? 64;
+  const nBlocks = Math.ceil(n / bs);
+  const codes = 4 * Math.ceil(n / 8);
+  if (options.doubleQuant === false) return codes + 4 * nBlocks + bias;
+  const nBlocks2 = Math.ceil(nBlocks / 256);
+  return codes + 4 * Math.ceil(nBlocks / 4) + 4 * nBlocks2 + 4 + bias;
+}
+
 /** Transposes a row-major [rows, cols] array. */
 function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(data.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
-  return out;
-}
-
-/** Pads per-block values to a whole number of 256-blocks so they reshape to [nBlocks2, 256]. */
-function padTo(data: ArrayLike<number>, length: number, fill: number): number[] {
-  const out = Array.from(data);
-  while (out.length < length) out.push(fill);
   return out;
 }
 
@@ -81,46 +98,62 @@ export function createQuantizedConv1D(
     return t;
   };
   const biasT = keep(tf.tensor1d(bias.data, 'float32'));
-  let dequantize: () => tf.Tensor2D; // [out, in]
+  let dequantize: () => tf.Tensor2D; // [in, out]
 
   if (kind === 'nf4') {
     const q = quantizeNF4(weightOutIn, options);
     const bs = q.blockSize;
     const nBlocks = Math.ceil(n / bs);
-    const codes = new Uint8Array(nBlocks * bs).fill(7); // padding decodes to 0 and is sliced away
-    for (let i = 0; i < n; i++) codes[i] = nf4CodeAt(q, i);
-    const codeWords = keep(tf.tensor1d(packFields(codes, 4), 'int32'));
-    const codeTable = keep(tf.tensor1d(NF4_CODE, 'float32'));
-    let blockAbsmax: () => tf.Tensor2D; // [nBlocks, 1]
+    // [in, out] order when blocks tile the input dimension, else bitsandbytes' [out, in] order.
+    const inOutOrder = inFeatures % bs === 0;
+    const codes = new Uint8Array(n);
+    for (let o = 0; o < outFeatures; o++) {
+      for (let i = 0; i < inFeatures; i++) {
+        codes[inOutOrder ? i * outFeatures + o : o * inFeatures + i] = nf4CodeAt(q, o * inFeatures + i);
+      }
+    }
+    const codeWords = keep(tf.tensor1d(packHalves(codes, 4, 7), 'int32'));
+    let blockAbsmax: () => tf.Tensor1D; // [nBlocks] in bitsandbytes' order
     if (q.doubleQuant) {
       const dq = q.doubleQuant;
       const nBlocks2 = dq.absmax2.length;
-      const absmaxWords = keep(tf.tensor1d(packFields(padTo(dq.absmaxCodes, nBlocks2 * 256, 0), 8), 'int32'));
-      const map = keep(tf.tensor1d(signedDynamicMap(), 'float32'));
+      const absmaxWords = keep(tf.tensor1d(packHalves(dq.absmaxCodes, 8), 'int32'));
       const absmax2 = keep(tf.tensor2d(dq.absmax2, [nBlocks2, 1], 'float32'));
       const offset = keep(tf.scalar(dq.offset, 'float32'));
       blockAbsmax = () => {
-        const scaled = tf.mul(tf.gather(map, unpackFields(absmaxWords, 8, nBlocks2 * 256)).reshape([nBlocks2, 256]), absmax2);
-        return tf.add(scaled.reshape([nBlocks2 * 256]).slice([0], [nBlocks]), offset).reshape([nBlocks, 1]);
+        const mapped = decodeHalves(absmaxWords, halfTable('dynamic-map', signedDynamicMap(), 8)); // [≥ nBlocks]
+        const padded = tf.concat([mapped.slice([0], [nBlocks]), tf.zeros([nBlocks2 * 256 - nBlocks])]);
+        const scaled = tf.mul(padded.reshape([nBlocks2, 256]), absmax2).reshape([nBlocks2 * 256]);
+        return tf.add(scaled.slice([0], [nBlocks]), offset);
       };
     } else {
-      const absmax = keep(tf.tensor2d(q.absmax as Float32Array, [nBlocks, 1], 'float32'));
+      const absmax = keep(tf.tensor1d(q.absmax as Float32Array, 'float32'));
       blockAbsmax = () => absmax;
     }
     dequantize = () => {
-      const values = tf.gather(codeTable, unpackFields(codeWords, 4, nBlocks * bs)).reshape([nBlocks, bs]);
-      const w = tf.mul(values, blockAbsmax()).reshape([nBlocks * bs]);
-      return (nBlocks * bs === n ? w : w.slice([0], [n])).reshape([outFeatures, inFeatures]);
+      const values = decodeHalves(codeWords, halfTable('nf4', NF4_CODE, 4)).slice([0], [n]);
+      if (inOutOrder) {
+        const perRow = inFeatures / bs; // blocks per output row
+        const scale = blockAbsmax().reshape([outFeatures, perRow]).transpose().reshape([perRow, 1, outFeatures]);
+        return tf.mul(values.reshape([perRow, bs, outFeatures]), scale).reshape([inFeatures, outFeatures]);
+      }
+      const padded = nBlocks * bs === n ? values : tf.concat([values, tf.zeros([nBlocks * bs - n])]);
+      const w = tf.mul(padded.reshape([nBlocks, bs]), blockAbsmax().reshape([nBlocks, 1])).reshape([nBlocks * bs]);
+      return w.slice([0], [n]).reshape([outFeatures, inFeatures]).transpose();
     };
   } else {
     const q = quantizeInt8(weightOutIn, [outFeatures, inFeatures]);
-    const shiftedCodes = Uint8Array.from(q.codes, (c) => c + 128);
-    const codeWords = keep(tf.tensor1d(packFields(shiftedCodes, 8), 'int32'));
-    const rowAbsmax = keep(tf.tensor2d(q.rowAbsmax, [outFeatures, 1], 'float32'));
+    const bytes = new Uint8Array(n); // two's complement int8 codes in [in, out] order
+    for (let o = 0; o < outFeatures; o++) {
+      for (let i = 0; i < inFeatures; i++) bytes[i * outFeatures + o] = q.codes[o * inFeatures + i] & 255;
+    }
+    const codeWords = keep(tf.tensor1d(packHalves(bytes, 8), 'int32'));
+    const rowAbsmax = keep(tf.tensor2d(q.rowAbsmax, [1, outFeatures], 'float32'));
     const inv127 = keep(tf.scalar(INT8_INV_127, 'float32'));
+    const signedBytes = Float32Array.from({ length: 256 }, (_, v) => (v < 128 ? v : v - 256));
     dequantize = () => {
-      const codes = tf.sub(unpackFields(codeWords, 8, n), tf.scalar(128, 'int32')).toFloat().reshape([outFeatures, inFeatures]);
-      return tf.mul(tf.mul(codes, rowAbsmax), inv127);
+      const codes = decodeHalves(codeWords, halfTable('int8', signedBytes, 8)).slice([0], [n]);
+      return tf.mul(tf.mul(codes.reshape([inFeatures, outFeatures]), rowAbsmax), inv127);
     };
   }
   const bytes = held.reduce((sum, t) => sum + t.size * 4, 0);
@@ -138,11 +171,11 @@ export function createQuantizedConv1D(
       if (x.rank !== 2 || x.shape[1] !== inFeatures) {
         throw new QuantizationError(`QuantizedConv1D(${name}).apply: x must be [n, ${inFeatures}], got [${x.shape.join(', ')}].`);
       }
-      return tf.tidy(() => tf.add(tf.matMul(x, dequantize(), false, true), biasT));
+      return tf.tidy(() => tf.add(tf.matMul(x, dequantize()), biasT));
     },
     readWeight(): tf.Tensor2D {
       assertLive();
-      return tf.tidy(() => dequantize().transpose());
+      return tf.tidy(() => dequantize());
     },
     readBias(): tf.Tensor1D {
       assertLive();
