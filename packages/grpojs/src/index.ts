@@ -1,1 +1,37 @@
-export {};
+/**
+ * grpojs: one install for GRPO fine-tuning in TypeScript. Re-exports the public API of every
+ * package (flat, and as the namespaces `data`, `model`, `rewards`, `rl`, `tracking` for when a name
+ * is ambiguous) and adds the one-call `train(config)`.
+ */
+export * from '@grpojs/data';
+export * from '@grpojs/model';
+export * from '@grpojs/rewards';
+export * from '@grpojs/rl';
+export * from '@grpojs/tracking';
+export * as data from '@grpojs/data';
+export * as model from '@grpojs/model';
+export * as rewards from '@grpojs/rewards';
+export * as rl from '@grpojs/rl';
+export * as tracking from '@grpojs/tracking';
+
+// Exported by both data and rewards: the flat name is the rewards one (Python str.strip
+// semantics, as the reward functions use); the namespaces keep both (`data.extractHashAnswer`).
+export { extractHashAnswer } from '@grpojs/rewards';
+
+export { HubUnavailableError, TrainConfigError, type ConfigIssue } from './errors.js';
+export {
+  JobOptionsSchema,
+  TrainConfigSchema,
+  configIssues,
+  defaultOutputDir,
+  parseTrainConfig,
+  splitTrainConfig,
+  type JobOptions,
+  type TrainConfig,
+  type TrainConfigInput,
+} from './job-options.js';
+export { evaluate, type EvaluateOptions } from './evaluate.js';
+export { isHubFailure, loadJobData, loadJobModel, renderPrompts, type JobData } from './load.js';
+export { answerQuestion, loadTrainedModel, type Answer, type AnswerOptions, type LoadTrainedModelOptions } from './saved-model.js';
+export { writeTinyGPT2, type TinyGPT2Options } from './tiny-model.js';
+export { reportSummary, train, type TrainHooks, type TrainReport } from './train.js';

@@ -1,0 +1,42 @@
+/**
+ * Errors of the umbrella package: a bad job config (naming every bad field) and a hub that cannot
+ * be reached (naming the options that switch to local files).
+ */
+
+/** One problem in a config: the field (dotted path) and what is wrong with it. */
+export interface ConfigIssue {
+  field: string;
+  message: string;
+}
+
+/** A job config failed validation; `issues` lists every bad field so a CLI can name its flags. */
+export class TrainConfigError extends Error {
+  override name = 'TrainConfigError';
+  constructor(
+    readonly source: string,
+    readonly issues: readonly ConfigIssue[],
+  ) {
+    super(
+      `Invalid ${source}:\n${issues.map((i) => `  ${i.field}: ${i.message}`).join('\n')}\n` +
+        'See docs/configuration.md and docs/cli.md for every field, its type and default.',
+    );
+  }
+}
+
+/** The Hugging Face hub was needed (model or data given as a hub id) and could not be used. */
+export class HubUnavailableError extends Error {
+  override name = 'HubUnavailableError';
+  constructor(
+    readonly what: 'model' | 'data',
+    readonly source: string,
+    cause: unknown,
+  ) {
+    super(
+      `Cannot load the ${what} "${source}" from the Hugging Face hub: ${(cause as Error)?.message ?? String(cause)}\n` +
+        'To run from local files instead, set model (CLI: --model <folder with config.json, model.safetensors and ' +
+        'tokenizer files>) and data (CLI: --data <GSM8K .jsonl/.parquet file or folder with train.jsonl and test.jsonl>); ' +
+        'or try the fully offline smoke run (CLI: --preset smoke).',
+      { cause },
+    );
+  }
+}

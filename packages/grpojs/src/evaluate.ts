@@ -1,0 +1,57 @@
+/**
+ * `evaluate(config, { adapter })`: the final evaluation of a training run, on demand. Loads the
+ * eval split and the saved adapter on its quantized base, then scores greedy completions of the
+ * fine-tuned model and of the base (adapters disabled) with the same rewards and GSM8K accuracy
+ * that training reports (`eval_accuracy`, `eval_base_accuracy`, …).
+ */
+import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
+import { GRPOTrainer, type EvalReport } from '@grpojs/rl';
+import { parseTrainConfig, splitTrainConfig, type TrainConfigInput } from './job-options.js';
+import { loadJobData, renderPrompts } from './load.js';
+import { loadTrainedModel } from './saved-model.js';
+
+/** What to evaluate. */
+export interface EvaluateOptions {
+  /** Adapter folder (default: the config's outputDir). */
+  adapter?: string;
+  /** Default: the seven default rewards. */
+  rewardFunctions?: readonly RewardFunction[];
+  logger?: Pick<Console, 'info' | 'warn'>;
+}
+
+/**
+ * Evaluates a saved adapter and its base model on the config's eval split (first evalMaxSamples rows).
+ * @throws TrainConfigError for a bad config; Error when the config has no eval split.
+ */
+export async function evaluate(config: TrainConfigInput = {}, options: EvaluateOptions = {}): Promise<EvalReport> {
+  const resolved = parseTrainConfig(config);
+  const { grpo, job } = splitTrainConfig(resolved);
+  if (job.evalSplit === null) throw new Error('evaluate: evalSplit is null; set evalSplit (CLI: --eval-split test) to the split to evaluate on.');
+  const data = await loadJobData({ ...job, maxTrainSamples: 1 }, grpo.evalMaxSamples);
+  const adapter = options.adapter ?? grpo.outputDir;
+  const model = await loadTrainedModel(adapter, {
+    quantization: job.quantization,
+    doubleQuant: job.doubleQuant,
+    ...(job.backend !== null ? { backend: job.backend } : {}),
+    ...(job.cacheDir !== null ? { cacheDir: job.cacheDir } : {}),
+    ...(job.offline ? { offline: true } : {}),
+  });
+  if (model.tokenizer.chatTemplate !== undefined) renderPrompts(data, model.tokenizer.chatTemplate, job.systemPrompt);
+  // The trainer owns evaluation (greedy decoding, rewards, accuracy, base with adapters off); it
+  // is built here only to run it, on the eval rows, and never trains.
+  const trainer = new GRPOTrainer({
+    model,
+    tokenizer: model.tokenizer,
+    rewardFunctions: options.rewardFunctions ?? defaultRewards,
+    trainDataset: data.eval,
+    evalDataset: data.eval,
+    config: grpo,
+    logger: options.logger ?? console,
+  });
+  try {
+    return await trainer.evaluate();
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The options of a whole training job that are not the trainer's: which model (and how it is
+ * quantized and adapted), which data, where the numbers go. Together with @grpojs/rl's
+ * GRPOConfigSchema this is the one schema `train(config)` validates and the CLI turns into flags,
+ * so defaults, types and help text live here and nowhere else.
+ */
+import { SYSTEM_PROMPT } from '@grpojs/data';
+import { GRPOConfigSchema, parseGRPOConfig, type GRPOConfig } from '@grpojs/rl';
+import { z } from 'zod';
+import { TrainConfigError, type ConfigIssue } from './errors.js';
+
+/** The model, data and tracking options of a job (the reference job's values are the defaults). */
+export const JobOptionsSchema = z
+  .object({
+    model: z.string().min(1).default('distilgpt2').describe(
+      'Base model: a hub id (distilgpt2, openai-community/gpt2, …) or a local folder with config.json, model.safetensors and tokenizer files.'),
+    revision: z.string().min(1).default('main').describe('Hub branch, tag or commit of the model.'),
+    tokenizer: z.string().min(1).nullable().default(null).describe(
+      'Tokenizer: a hub id or folder, or "embedded" for the built-in GPT-2 BPE (no download); null = the model\'s own files.'),
+    quantization: z.enum(['nf4', 'int8', 'none']).default('nf4').describe(
+      'How the frozen base weights are stored: 4-bit NF4 (bitsandbytes load_in_4bit), 8-bit absmax, or fp32.'),
+    doubleQuant: z.boolean().default(true).describe('Quantize the NF4 block scales too (bnb_4bit_use_double_quant).'),
+    loraR: z.number().int().positive().default(16).describe('LoRA rank r.'),
+    loraAlpha: z.number().positive().default(64).describe('LoRA alpha; the update is scaled by alpha / r.'),
+    loraDropout: z.number().min(0).max(1).default(0.05).describe('Dropout on the LoRA input while training.'),
+    loraTargetModules: z.array(z.string().min(1)).min(1).default(['c_attn']).describe(
+      'GPT-2 Conv1D modules that get adapters: c_attn, c_proj, c_fc (PEFT target_modules).'),
+    gradientCheckpointing: z.boolean().default(true).describe(
+      'Recompute block activations in the backward pass instead of keeping them (less memory, ~30% slower).'),
+    backend: z.enum(['tensorflow', 'wasm', 'cpu']).nullable().default(null).describe(
+      'tfjs backend; null = GRPOJS_BACKEND, else the fastest installed (tfjs-node, then wasm, then cpu).'),
+    cacheDir: z.string().min(1).nullable().default(null).describe(
+      'Hugging Face hub cache; null = HF_HUB_CACHE or ~/.cache/huggingface/hub (shared with Python).'),
+    offline: z.boolean().default(false).describe('Use only the hub cache, never the network (HF_HUB_OFFLINE).'),
+
+    data: z.string().min(1).default('openai/gsm8k').describe(
+      'Training data in GSM8K format: a hub dataset id, a .jsonl/.parquet file, or a folder with train.jsonl/test.jsonl.'),
+    dataConfig: z.string().min(1).default('main').describe('Dataset config (parquet sub-folder): main or socratic.'),
+    trainSplit: z.string().min(1).default('train').describe('Split used for training.'),
+    evalData: z.string().min(1).nullable().default(null).describe('Evaluation data source; null = the same as data.'),
+    evalSplit: z.string().min(1).nullable().default('test').describe('Split used for evaluation; null = no evaluation.'),
+    maxTrainSamples: z.number().int().positive().nullable().default(null).describe(
+      'Train on the first N rows only; null = all.'),
+    systemPrompt: z.string().nullable().default(SYSTEM_PROMPT).describe(
+      'System message before each question; null = the question alone. Default: the reference <reasoning>/<answer> format prompt.'),
+
+    reportTo: z.array(z.enum(['console', 'local', 'wandb', 'none'])).default(['console', 'local', 'wandb']).describe(
+      'Trackers: console, local (runs/<name>-<time>/ with report.html), wandb (WANDB_API_KEY from .env or the environment).'),
+    wandbProject: z.string().min(1).default('gsm8k-grpo').describe('Weights & Biases project (WANDB_PROJECT).'),
+    wandbEntity: z.string().min(1).nullable().default(null).describe('Weights & Biases entity; null = the key\'s default.'),
+    runsDir: z.string().min(1).default('runs').describe('Parent folder of the local run directories.'),
+  })
+  .strict();
+
+/**
+ * The whole job: trainer fields (TRL names, see docs/configuration.md) and job options. `outputDir`
+ * is optional here because its default depends on the model: `outputs/<model name>-GRPO`.
+ */
+export const TrainConfigSchema = GRPOConfigSchema.extend(JobOptionsSchema.shape)
+  .extend({
+    outputDir: z.string().min(1).optional().describe(
+      'Folder for the final adapter, checkpoint-<step>/ folders and completions.jsonl; default outputs/<model name>-GRPO. (TRL: output_dir)'),
+  })
+  .strict();
+
+/** What a user writes: every field optional. */
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+/** The job options, resolved. */
+export type JobOptions = z.output<typeof JobOptionsSchema>;
+/** The resolved job: every field present, outputDir filled in. */
+export type TrainConfig = GRPOConfig & JobOptions;
+
+/** `outputs/<last path segment of the model>-GRPO`, the reference pipeline's folder name. */
+export function defaultOutputDir(model: string): string {
+  const name = model.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || 'model';
+  return `outputs/${name}-GRPO`;
+}
+
+/** Turns zod issues into field/message pairs (unknown keys become one issue per key). */
+export function configIssues(error: z.ZodError): ConfigIssue[] {
+  return error.issues.flatMap((issue) => {
+    const prefix = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: [...prefix, key].join('.'), message: 'unknown field (check the spelling: fields are camelCase, e.g. learningRate)' }));
+    }
+    return [{ field: prefix.length > 0 ? prefix.join('.') : '(config)', message: issue.message }];
+  });
+}
+
+/**
+ * Validates a job config and fills every default. Throws TrainConfigError listing each bad field
+ * (unknown ones too, so `learning_rate` is caught rather than ignored).
+ * @param source where the config came from, for the message (e.g. `train.yaml`).
+ */
+export function parseTrainConfig(input: unknown = {}, source = 'config'): TrainConfig {
+  const result = TrainConfigSchema.safeParse(input ?? {});
+  if (!result.success) throw new TrainConfigError(source, configIssues(result.error));
+  const { outputDir, ...rest } = result.data;
+  const resolved = { ...rest, outputDir: outputDir ?? defaultOutputDir(rest.model) };
+  try {
+    // The trainer's own cross-field checks (e.g. epsilonHigh >= epsilon).
+    parseGRPOConfig(splitTrainConfig(resolved).grpo);
+  } catch (error) {
+    throw new TrainConfigError(source, [{ field: '(config)', message: (error as Error).message }]);
+  }
+  return resolved;
+}
+
+/** Splits a resolved job into the trainer's GRPOConfig and the job options. */
+export function splitTrainConfig(config: TrainConfig): { grpo: GRPOConfig; job: JobOptions } {
+  const grpo: Record<string, unknown> = {};
+  const job: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (key in GRPOConfigSchema.shape) grpo[key] = value;
+    else job[key] = value;
+  }
+  return { grpo: grpo as GRPOConfig, job: job as JobOptions };
+}

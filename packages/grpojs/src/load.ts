@@ -1,0 +1,88 @@
+/**
+ * Loading what a job needs from its options: the GSM8K rows (train and eval, as trainer
+ * PromptRows) and the policy model (quantized base + LoRA). Hub failures become one
+ * HubUnavailableError that says how to run from local files instead.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { HubOfflineError, HubUnreachableError, gsm8kPrompt, loadGsm8k, type Gsm8kExample } from '@grpojs/data';
+import { ModelFilesNotFoundError, loadCausalLM, type CausalLM } from '@grpojs/model';
+import type { PromptRow } from '@grpojs/rl';
+import { HubUnavailableError } from './errors.js';
+import type { JobOptions } from './job-options.js';
+
+/** True for errors that mean "the hub was needed and could not be used". */
+export function isHubFailure(error: unknown, source: string): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e instanceof HubUnreachableError || e instanceof HubOfflineError) return true;
+    // @grpojs/model re-words hub failures as ModelFilesNotFoundError("Cannot get model …").
+    if (e instanceof ModelFilesNotFoundError && !existsSync(source) && /hub/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** A local path is passed on absolute, so the saved adapter_config.json records where the base is. */
+function sourcePath(source: string): string {
+  return existsSync(source) ? resolve(source) : source;
+}
+
+/** The trainer's row: the rendered prompt plus the columns reward functions read. */
+function toPromptRow(example: Gsm8kExample): PromptRow {
+  return { prompt: example.prompt, question: example.question, answer: example.answer };
+}
+
+/** Train and eval rows of a job (eval is empty when evalSplit is null). */
+export interface JobData {
+  train: PromptRow[];
+  eval: PromptRow[];
+}
+
+/**
+ * Loads the train split and (unless evalSplit is null) the eval split, prompts rendered with the
+ * data package's default chat template (see {@link renderPrompts} for a tokenizer's own).
+ * @param evalLimit rows of the eval split to keep (the trainer's evalMaxSamples).
+ */
+export async function loadJobData(job: JobOptions, evalLimit?: number | null): Promise<JobData> {
+  const hub = { ...(job.cacheDir !== null ? { cacheDir: job.cacheDir } : {}), ...(job.offline ? { offline: true } : {}) };
+  const load = async (source: string, split: string, limit: number | null | undefined) => {
+    try {
+      return await loadGsm8k({ source: sourcePath(source), split, config: job.dataConfig, systemPrompt: job.systemPrompt, ...(limit ? { limit } : {}), ...hub });
+    } catch (error) {
+      if (isHubFailure(error, source)) throw new HubUnavailableError('data', source, error);
+      throw error;
+    }
+  };
+  const train = await load(job.data, job.trainSplit, job.maxTrainSamples);
+  const evalSet = job.evalSplit === null ? null : await load(job.evalData ?? job.data, job.evalSplit, evalLimit);
+  return { train: train.rows.map(toPromptRow), eval: (evalSet?.rows ?? []).map(toPromptRow) };
+}
+
+/** Re-renders every prompt with a tokenizer's own chat template (tokenizer_config.json), in place. */
+export function renderPrompts(data: JobData, chatTemplate: string, systemPrompt: string | null): void {
+  for (const row of [...data.train, ...data.eval]) {
+    row.prompt = gsm8kPrompt(row.question as string, { chatTemplate, systemPrompt }).prompt;
+  }
+}
+
+/**
+ * Loads the policy of a job: the base model quantized as configured, with fresh LoRA adapters
+ * (B = 0, so it starts equal to the base) on loraTargetModules.
+ */
+export async function loadJobModel(job: JobOptions, seed: number): Promise<CausalLM> {
+  try {
+    return await loadCausalLM(sourcePath(job.model), {
+      quantization: job.quantization,
+      doubleQuant: job.doubleQuant,
+      lora: { r: job.loraR, alpha: job.loraAlpha, dropout: job.loraDropout, targetModules: job.loraTargetModules, seed },
+      gradientCheckpointing: job.gradientCheckpointing,
+      revision: job.revision,
+      ...(job.backend !== null ? { backend: job.backend } : {}),
+      ...(job.cacheDir !== null ? { cacheDir: job.cacheDir } : {}),
+      ...(job.offline ? { offline: true } : {}),
+      ...(job.tokenizer !== null ? { tokenizer: job.tokenizer } : {}),
+    });
+  } catch (error) {
+    if (isHubFailure(error, job.model)) throw new HubUnavailableError('model', job.model, error);
+    throw error;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * `train(config)`: the reference job in one call. Loads GSM8K and the model (NF4 base + LoRA,
+ * gradient checkpointing), scores with the seven default rewards, reports to the configured
+ * trackers, runs the GRPOTrainer, evaluates the fine-tuned model against its base at the end, and
+ * saves the adapter to outputDir. Returns the report the CLI prints.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
+import { GRPOTrainer, type EvalReport, type TrainResult } from '@grpojs/rl';
+import { createTrackers, type Metrics, type Tracker, type MultiTracker } from '@grpojs/tracking';
+import { parseTrainConfig, splitTrainConfig, type TrainConfig, type TrainConfigInput } from './job-options.js';
+import { loadJobData, loadJobModel, renderPrompts } from './load.js';
+
+/** Everything besides the config that a programmatic caller may supply. */
+export interface TrainHooks {
+  /** Reward functions (default: the seven defaultRewards, in the reference order). */
+  rewardFunctions?: readonly RewardFunction[];
+  /** Replaces the trackers built from reportTo. */
+  tracker?: Tracker;
+  /** Resume from a checkpoint folder, or the newest under outputDir with 'latest'. */
+  resume?: string | 'latest';
+  /** Stop after the current step (a checkpoint is saved). */
+  signal?: AbortSignal;
+  onStep?: (step: number, metrics: Metrics) => void | Promise<void>;
+  /** Progress lines and warnings (default console). */
+  logger?: Pick<Console, 'info' | 'warn'>;
+  /** Base for relative paths of trackers and .env (default process.cwd()). */
+  cwd?: string;
+}
+
+/** What a training job produced. */
+export interface TrainReport {
+  config: TrainConfig;
+  /** Absolute folder holding adapter_config.json, adapter_model.safetensors, checkpoints, report.json. */
+  outputDir: string;
+  /** The local run directory (metrics.jsonl, report.html), when the local tracker ran. */
+  runDir: string | null;
+  /** Fine-tuned vs base on the eval split at the last step; null without eval data. */
+  finalEval: EvalReport | null;
+  result: TrainResult;
+  trainRows: number;
+  evalRows: number;
+  seconds: number;
+}
+
+/**
+ * Runs a GRPO fine-tuning job end to end.
+ * @example const report = await train({ model: 'distilgpt2', maxSteps: 100 });
+ *          console.log(report.finalEval?.model.accuracy, report.finalEval?.base.accuracy);
+ * @throws TrainConfigError for a bad config (every bad field named); HubUnavailableError when the
+ *   hub is needed and unreachable (it names the `model`/`data` options for local files).
+ */
+export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {}): Promise<TrainReport> {
+  const started = performance.now();
+  const resolved = parseTrainConfig(config);
+  const { grpo, job } = splitTrainConfig(resolved);
+  const logger = hooks.logger ?? console;
+  const data = await loadJobData(job, grpo.evalMaxSamples);
+  logger.info(`grpojs: ${data.train.length} training rows from ${job.data} (${job.trainSplit}), ${data.eval.length} eval rows`);
+  const model = await loadJobModel(job, grpo.seed);
+  if (model.tokenizer.chatTemplate !== undefined) renderPrompts(data, model.tokenizer.chatTemplate, job.systemPrompt);
+  const tracker: Tracker & Partial<Pick<MultiTracker, 'runDir'>> =
+    hooks.tracker ??
+    createTrackers({
+      reportTo: job.reportTo,
+      ...(hooks.cwd !== undefined ? { cwd: hooks.cwd } : {}),
+      local: { runsDir: job.runsDir },
+      wandb: { project: job.wandbProject, ...(job.wandbEntity !== null ? { entity: job.wandbEntity } : {}) },
+    });
+  const trainer = new GRPOTrainer({
+    model,
+    tokenizer: model.tokenizer,
+    rewardFunctions: hooks.rewardFunctions ?? defaultRewards,
+    trainDataset: data.train,
+    evalDataset: data.eval,
+    config: { ...grpo, runName: grpo.runName ?? `${job.model.split(/[\\/]/).filter(Boolean).pop()}-GRPO` },
+    tracker,
+    logger,
+    ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
+  });
+  try {
+    if (hooks.resume !== undefined) await trainer.resume(hooks.resume);
+    const result = await trainer.train(hooks.signal ? { signal: hooks.signal } : {});
+    const last = result.evalReports.at(-1);
+    const report: TrainReport = {
+      config: resolved,
+      outputDir: resolve(grpo.outputDir),
+      runDir: typeof tracker.runDir === 'string' ? tracker.runDir : null,
+      finalEval: last !== undefined && last.step === result.globalStep ? last : null,
+      result,
+      trainRows: data.train.length,
+      evalRows: data.eval.length,
+      seconds: (performance.now() - started) / 1000,
+    };
+    await writeFile(join(grpo.outputDir, 'report.json'), JSON.stringify(reportSummary(report), null, 2) + '\n');
+    return report;
+  } finally {
+    trainer.dispose();
+    model.dispose?.();
+  }
+}
+
+/** The JSON written to `<outputDir>/report.json`: config, steps, and the final fine-tuned vs base scores. */
+export function reportSummary(report: TrainReport): Record<string, unknown> {
+  return {
+    outputDir: report.outputDir,
+    runDir: report.runDir,
+    globalStep: report.result.globalStep,
+    totalSteps: report.result.totalSteps,
+    completed: report.result.completed,
+    skippedSteps: report.result.skippedSteps,
+    trainRows: report.trainRows,
+    evalRows: report.evalRows,
+    seconds: report.seconds,
+    finalEval: report.finalEval === null ? null : { step: report.finalEval.step, model: report.finalEval.model, base: report.finalEval.base },
+    config: report.config,
+  };
+}

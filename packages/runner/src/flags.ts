@@ -1,0 +1,103 @@
+/**
+ * Generates one commander Option per config field from the zod schemas: `learningRate` becomes
+ * `--learning-rate <number>`, with its parser, its choices and its default in the help text.
+ * Flags carry no commander default, so "not given" stays undefined and cannot override a preset
+ * or a config file; the defaults shown in `--help` are the schemas' own.
+ */
+import { InvalidArgumentError, Option } from 'commander';
+import { JobOptionsSchema, TrainConfigSchema } from 'grpojs';
+import type { z } from 'zod';
+import { kebabCase, schemaFields, type FieldInfo } from './schema-fields.js';
+
+/** A help section and the schema whose fields it lists. */
+interface FlagGroup {
+  heading: string;
+  fields: FieldInfo[];
+}
+
+const MODEL_FIELDS = new Set(['model', 'revision', 'tokenizer', 'quantization', 'doubleQuant', 'loraR', 'loraAlpha', 'loraDropout', 'loraTargetModules', 'gradientCheckpointing', 'backend', 'cacheDir', 'offline']);
+const TRACKING_FIELDS = new Set(['reportTo', 'wandbProject', 'wandbEntity', 'runsDir']);
+
+/** The job config fields, grouped as `--help` shows them (model, data, tracking, trainer). */
+export function configFlagGroups(): FlagGroup[] {
+  const job = new Set(Object.keys(JobOptionsSchema.shape));
+  const all = schemaFields(TrainConfigSchema as unknown as z.ZodObject);
+  return [
+    { heading: 'Model options:', fields: all.filter((f) => MODEL_FIELDS.has(f.name)) },
+    { heading: 'Data options:', fields: all.filter((f) => job.has(f.name) && !MODEL_FIELDS.has(f.name) && !TRACKING_FIELDS.has(f.name)) },
+    { heading: 'Tracking options:', fields: all.filter((f) => TRACKING_FIELDS.has(f.name)) },
+    { heading: 'GRPO trainer options (TRL GRPOConfig names, camelCased):', fields: all.filter((f) => !job.has(f.name)) },
+  ];
+}
+
+/** `--learning-rate` for `learningRate`. */
+export function flagName(field: string): string {
+  return `--${kebabCase(field)}`;
+}
+
+/** How a default is shown in help: JSON, shortened when long (e.g. the system prompt). */
+export function formatDefault(value: unknown): string {
+  if (value === undefined) return '';
+  const text = Array.isArray(value) ? value.join(',') : typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}…` : text;
+}
+
+/** Parses one command-line word into the field's type (the schema then checks ranges). */
+export function parseFlagValue(field: FieldInfo, raw: string): unknown {
+  if (field.nullable && raw === 'null') return null;
+  if (field.array) return raw === '' ? [] : raw.split(',').map((item) => parseScalar(field, item.trim()));
+  return parseScalar(field, raw);
+}
+
+function parseScalar(field: FieldInfo, raw: string): unknown {
+  switch (field.kind) {
+    case 'number':
+    case 'integer': {
+      const value = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(value)) throw new InvalidArgumentError(`expected a number${field.nullable ? ' or null' : ''}, got "${raw}".`);
+      if (field.kind === 'integer' && !Number.isInteger(value)) throw new InvalidArgumentError(`expected an integer, got "${raw}".`);
+      return value;
+    }
+    case 'boolean': {
+      const value = { true: true, false: false, yes: true, no: false, '1': true, '0': false }[raw.toLowerCase()];
+      if (value === undefined) throw new InvalidArgumentError(`expected true or false, got "${raw}".`);
+      return value;
+    }
+    case 'enum':
+      if (!field.choices?.includes(raw)) {
+        throw new InvalidArgumentError(`expected one of ${field.choices?.join(', ')}${field.nullable ? ', null' : ''}; got "${raw}".`);
+      }
+      return raw;
+    default:
+      return raw;
+  }
+}
+
+/** The value placeholder shown in help, e.g. `<number>`, `<nf4|int8|none>`, `[true|false]`. */
+function placeholder(field: FieldInfo): string {
+  if (field.kind === 'boolean') return '[true|false]';
+  const base = field.kind === 'enum' ? (field.choices ?? []).join('|') : field.kind === 'integer' ? 'int' : field.kind;
+  return field.array ? `<${base},...>` : `<${base}>`;
+}
+
+/** The commander Option of one field, in the given help group. */
+export function fieldOption(field: FieldInfo, heading: string): Option {
+  const shownDefault = field.name === 'outputDir' ? 'outputs/<model name>-GRPO' : formatDefault(field.defaultValue);
+  const description = `${field.description}${shownDefault !== '' ? ` (default: ${shownDefault})` : ''}`;
+  const option = new Option(`${flagName(field.name)} ${placeholder(field)}`, description)
+    .argParser((raw: string) => parseFlagValue(field, raw))
+    .helpGroup(heading);
+  // `--gradient-checkpointing` alone means true.
+  if (field.kind === 'boolean' && !field.array) option.preset('true');
+  return option;
+}
+
+/** Every config field as an Option, grouped by help section. */
+export function configOptions(): Option[] {
+  return configFlagGroups().flatMap((group) => group.fields.map((field) => fieldOption(field, group.heading)));
+}
+
+/** Names of all config fields that have a flag. */
+export function configFieldNames(): string[] {
+  return configFlagGroups().flatMap((group) => group.fields.map((field) => field.name));
+}

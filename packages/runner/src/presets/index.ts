@@ -1,0 +1,28 @@
+/**
+ * Named starting configs for `--preset`. A preset only fills fields (flags and `--config` still
+ * win) and may prepare files before the run, e.g. the smoke preset writes its tiny random model.
+ */
+import type { TrainConfig, TrainConfigInput } from 'grpojs';
+import { smokePreset } from './smoke.js';
+
+/** A named config layer. */
+export interface Preset {
+  name: string;
+  /** One line for `--help`. */
+  description: string;
+  config: TrainConfigInput;
+  /** Runs before the model and data are loaded (after validation), with the final config. */
+  prepare?(config: TrainConfig, log: (line: string) => void): Promise<void>;
+  /** After training, reload the saved folder and generate from the first eval question. */
+  checkReload: boolean;
+}
+
+const PRESETS: Record<string, Preset> = { smoke: smokePreset };
+
+/** Names accepted by `--preset`. */
+export const PRESET_NAMES = Object.keys(PRESETS);
+
+/** The preset of that name, or null. */
+export function getPreset(name: string): Preset | null {
+  return PRESETS[name] ?? null;
+}

@@ -1,0 +1,105 @@
+/**
+ * The `grpojs` command line (commander). `train` is the default command, so `grpojs` alone runs
+ * the reference job; every config field is a flag generated from the schemas (see flags.ts), and
+ * `--config file.(json|yaml)` and `--preset` supply layers under the flags (resolve-config.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { configFieldNames, configOptions } from './flags.js';
+import { PRESET_NAMES, getPreset } from './presets/index.js';
+import type { ConfigSources } from './resolve-config.js';
+import { runEval } from './commands/eval.js';
+import { runGenerate, type GenerateFlags } from './commands/generate.js';
+import { runScore } from './commands/score-command.js';
+import { runTrain } from './commands/train.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** The config layers named on a command: its flags, `--config` and `--preset`. */
+function sourcesOf(command: Command): ConfigSources & { printConfig: boolean } {
+  const opts = command.opts<Record<string, unknown>>();
+  const fields = new Set(configFieldNames());
+  return {
+    flags: Object.fromEntries(Object.entries(opts).filter(([key]) => fields.has(key))),
+    ...(typeof opts.config === 'string' ? { configFile: opts.config } : {}),
+    ...(typeof opts.preset === 'string' ? { preset: opts.preset } : {}),
+    printConfig: opts.printConfig === true,
+  };
+}
+
+/** Adds `--config`, `--preset`, `--print-config` and one flag per config field. */
+function withConfigOptions(command: Command): Command {
+  const presets = PRESET_NAMES.map((name) => `${name}: ${getPreset(name)?.description}`).join('; ');
+  command
+    .option('-c, --config <file>', 'read fields from a .json/.yaml/.yml file (flags override it)')
+    .option('--preset <name>', `start from a named config (${presets})`)
+    .option('--print-config', 'print the resolved config as JSON and exit (nothing is loaded)');
+  for (const option of configOptions()) command.addOption(option);
+  return command;
+}
+
+/** Builds the program; `grpojs` with no command runs `train`. */
+export function createProgram(): Command {
+  const program = new Command('grpojs')
+    .description('GRPO fine-tuning of GPT-2 models on GSM8K-style math problems (TRL + PEFT + bitsandbytes, in TypeScript).')
+    .version(VERSION)
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for every option)');
+
+  const train = withConfigOptions(
+    program
+      .command('train', { isDefault: true })
+      .description('fine-tune with GRPO, then evaluate the result against the base model (the default command)'),
+  ).action((_opts, command: Command) => runTrain(sourcesOf(command)));
+  // `grpojs --help` shows the default command's options too: they are what most runs change.
+  program.addHelpText('after', () => `\n${train.helpInformation()}`);
+
+  withConfigOptions(
+    program
+      .command('eval')
+      .description('evaluate a saved adapter (default: outputDir) and its base model on the eval split')
+      .option('--adapter <dir>', 'folder with adapter_config.json + adapter_model.safetensors (default: the config\'s outputDir)'),
+  ).action((opts: { adapter?: string }, command: Command) => runEval(sourcesOf(command), opts.adapter));
+
+  program
+    .command('generate')
+    .description('load a saved output folder and answer a prompt (like the reference inference snippet)')
+    .argument('[dir]', 'saved output folder (adapter) or full model folder', 'outputs/distilgpt2-GRPO')
+    .requiredOption('-p, --prompt <text>', 'the question (wrapped in the system prompt and chat template unless --raw)')
+    .option('--raw', 'send the prompt text as is')
+    .option('--base-model <idOrDir>', 'base model of the adapter (default: base_model_name_or_path in adapter_config.json)')
+    .option('--compare-base', 'also answer with the adapters disabled (the base model)')
+    .addOption(new Option('--max-new-tokens <int>', 'tokens to generate').default(128).argParser(positiveInt('--max-new-tokens')))
+    .option('--sample', 'sample instead of greedy decoding')
+    .addOption(new Option('--temperature <number>', 'sampling temperature (with --sample)').default(0.9).argParser(positiveNumber('--temperature')))
+    .addOption(new Option('--top-p <number>', 'nucleus sampling mass (with --sample)').default(1).argParser(positiveNumber('--top-p')))
+    .addOption(new Option('--top-k <int>', 'keep the k most likely tokens; 0 = off (with --sample)').default(0).argParser(positiveInt('--top-k', true)))
+    .addOption(new Option('--seed <int>', 'sampling seed').default(42).argParser(positiveInt('--seed', true)))
+    .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu (default: the fastest installed)')
+    .action((dir: string, opts: GenerateFlags) => runGenerate(dir, opts));
+
+  program
+    .command('score')
+    .description('run the reward suite over a JSONL of completions ({"completion", "answer"} per line) and print per-function averages')
+    .argument('<file>', 'JSONL file')
+    .option('--json', 'print the summary as JSON')
+    .action((file: string, opts: { json?: boolean }) => runScore(file, opts.json === true));
+
+  return program;
+}
+
+function positiveNumber(flag: string) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`${flag}: expected a positive number, got "${raw}".`);
+    return value;
+  };
+}
+
+function positiveInt(flag: string, allowZero = false) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) throw new InvalidArgumentError(`${flag}: expected a${allowZero ? ' non-negative' : ' positive'} integer, got "${raw}".`);
+    return value;
+  };
+}

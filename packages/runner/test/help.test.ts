@@ -1,0 +1,34 @@
+import { TrainConfigSchema } from 'grpojs';
+import { describe, expect, it } from 'vitest';
+import { flagName } from '../src/flags.js';
+import { schemaFields } from '../src/schema-fields.js';
+import { runProgram } from './helpers.js';
+
+describe('--help', () => {
+  it('lists every config field as a flag, in its section', async () => {
+    const { stdout } = await runProgram(['--help']);
+    for (const name of Object.keys(TrainConfigSchema.shape)) expect(stdout).toContain(flagName(name));
+    for (const heading of ['Model options:', 'Data options:', 'Tracking options:', 'GRPO trainer options']) expect(stdout).toContain(heading);
+  });
+
+  it('shows the defaults, types and choices from the schemas', async () => {
+    // Commander wraps long lines; compare with whitespace runs collapsed.
+    const stdout = (await runProgram(['train', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(stdout).toMatch(/--learning-rate <number> Peak AdamW learning rate\. \(TRL: learning_rate\) \(default: 0\.00001\)/);
+    expect(stdout).toMatch(/--quantization <nf4\|int8\|none>[\s\S]*?\(default: "nf4"\)/);
+    expect(stdout).toMatch(/--lora-target-modules <string,\.\.\.>[\s\S]*?\(default: c_attn\)/);
+    expect(stdout).toMatch(/--output-dir <string>[\s\S]*?\(default: outputs\/<model name>-GRPO\)/);
+    expect(stdout).toMatch(/--gradient-checkpointing \[true\|false\]/);
+  });
+
+  it('lists the commands and presets', async () => {
+    const { stdout } = await runProgram(['--help']);
+    for (const command of ['train', 'eval', 'generate', 'score']) expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    expect(stdout).toMatch(/--preset <name>[\s\S]*smoke: offline/);
+  });
+
+  it('every schema field maps to a flag kind the CLI can parse', () => {
+    const unsupported = schemaFields(TrainConfigSchema).filter((f) => f.kind === 'unsupported').map((f) => f.name);
+    expect(unsupported).toEqual([]);
+  });
+});
