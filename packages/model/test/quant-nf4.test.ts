@@ -155,6 +155,23 @@ describe('createQuantizedConv1D (nf4) on the wasm backend', () => {
     layer.dispose();
   });
 
+  it('the input gradient through the quantized layer equals dy·W′ᵀ and leaks no tensors', () => {
+    const [inn, out] = [128, 48];
+    const data = Float32Array.from({ length: inn * out }, (_, i) => Math.cos(i * 0.3) * 0.2);
+    const layer = createQuantizedConv1D({ shape: [inn, out], data }, { shape: [out], data: new Float32Array(out) }, 'nf4');
+    const x = tf.randomNormal([5, inn], 0, 1, 'float32', 8) as tf.Tensor2D;
+    const g = tf.randomNormal([5, out], 0, 1, 'float32', 9);
+    const loss = (xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx as tf.Tensor2D, { training: true }), g));
+    tf.dispose(tf.grad(loss)(x));
+    const before = tf.memory().numTensors;
+    const dx = tf.grad(loss)(x);
+    const maxErr = tf.tidy(() => tf.max(tf.abs(tf.sub(dx, tf.matMul(g, layer.readWeight(), false, true)))).dataSync()[0]);
+    expect(maxErr).toBeLessThan(1e-5);
+    expect(tf.memory().numTensors).toBe(before + 1); // only dx
+    tf.dispose([dx, x, g]);
+    layer.dispose();
+  });
+
   it('quantizedConv1DBytes predicts weightBytes() from the shape', () => {
     for (const [inn, out, kind, doubleQuant] of [
       [70, 5, 'nf4', true],
