@@ -43,6 +43,12 @@ for (const kind of ['nf4', 'int8'] as QuantKind[]) {
       expect(Object.keys(gq.grads).sort()).toEqual([q.loraA.name, q.loraB.name].sort());
       expect(maxRelErr(gq.grads[q.loraA.name].dataSync(), gd.grads[d.loraA.name].dataSync(), 1e-2)).toBeLessThan(1e-4);
       expect(maxRelErr(gq.grads[q.loraB.name].dataSync(), gd.grads[d.loraB.name].dataSync(), 1e-2)).toBeLessThan(1e-4);
+      const adapted = q.apply(x, { training: false });
+      q.merge(); // folds the adapter into the dequantized weight
+      const merged = q.apply(x, { training: false });
+      expect(maxRelErr(merged.dataSync(), adapted.dataSync(), 0.1)).toBeLessThan(1e-5);
+      q.unmerge();
+      tf.dispose([adapted, merged]);
       s.enabled = false;
       const off = q.apply(x, { training: true });
       const baseOut = deq.apply(x, { training: false });

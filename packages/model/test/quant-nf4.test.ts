@@ -172,6 +172,28 @@ describe('createQuantizedConv1D (nf4) on the wasm backend', () => {
     layer.dispose();
   });
 
+  it('setDequantizedCache keeps one fp32 weight between calls and frees it when turned off', () => {
+    const [inn, out] = [64, 32];
+    const data = Float32Array.from({ length: inn * out }, (_, i) => Math.sin(i) * 0.1);
+    const layer = createQuantizedConv1D({ shape: [inn, out], data }, { shape: [out], data: new Float32Array(out) }, 'nf4');
+    const x = tf.randomNormal([2, inn], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const plain = layer.apply(x, { training: false });
+    const packed = layer.weightBytes();
+    const before = tf.memory().numTensors;
+    layer.setDequantizedCache(true);
+    const a = layer.apply(x, { training: false });
+    const b = layer.apply(x, { training: false });
+    expect(tf.memory().numTensors).toBe(before + 3); // a, b and the cached weight
+    expect(layer.weightBytes()).toBe(packed + 4 * inn * out);
+    expect(Array.from(a.dataSync())).toEqual(Array.from(plain.dataSync()));
+    expect(Array.from(b.dataSync())).toEqual(Array.from(plain.dataSync()));
+    layer.setDequantizedCache(false);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    expect(layer.weightBytes()).toBe(packed);
+    tf.dispose([x, plain, a, b]);
+    layer.dispose();
+  });
+
   it('quantizedConv1DBytes predicts weightBytes() from the shape', () => {
     for (const [inn, out, kind, doubleQuant] of [
       [70, 5, 'nf4', true],

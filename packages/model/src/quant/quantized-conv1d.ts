@@ -33,6 +33,12 @@ export interface QuantizedConv1D extends Conv1DLayer {
   readWeight(): tf.Tensor2D;
   /** A copy of the bias [out]. The caller disposes. */
   readBias(): tf.Tensor1D;
+  /**
+   * Keep the dequantized fp32 weight between calls (true) or decode it on every apply (false, the
+   * default). Caching trades the memory saving for speed, e.g. during token-by-token generation
+   * where decoding would dominate; weightBytes() counts the cache while it is held.
+   */
+  setDequantizedCache(enabled: boolean): void;
 }
 
 /**
@@ -177,6 +183,13 @@ export function createQuantizedConv1D(
   }
   const bytes = held.reduce((sum, t) => sum + t.size * 4, 0);
   let disposed = false;
+  let cacheEnabled = false;
+  let cached: tf.Tensor2D | null = null;
+  const weight = (): tf.Tensor2D => {
+    if (!cacheEnabled) return dequantize();
+    cached ??= tf.keep(tf.tidy(dequantize));
+    return cached;
+  };
   const assertLive = (): void => {
     if (disposed) throw new QuantizationError(`QuantizedConv1D(${name}) was used after dispose().`);
   };
@@ -190,20 +203,30 @@ export function createQuantizedConv1D(
       if (x.rank !== 2 || x.shape[1] !== inFeatures) {
         throw new QuantizationError(`QuantizedConv1D(${name}).apply: x must be [n, ${inFeatures}], got [${x.shape.join(', ')}].`);
       }
-      return tf.tidy(() => tf.add(frozenTempMatMul(x, dequantize()), biasT));
+      return tf.tidy(() => tf.add(frozenTempMatMul(x, weight()), biasT));
     },
     readWeight(): tf.Tensor2D {
       assertLive();
-      return tf.tidy(() => dequantize());
+      return tf.tidy(() => (cached ? cached.clone() : dequantize()));
     },
     readBias(): tf.Tensor1D {
       assertLive();
       return biasT.clone();
     },
-    weightBytes: () => bytes,
+    setDequantizedCache(enabled: boolean): void {
+      assertLive();
+      cacheEnabled = enabled;
+      if (!enabled && cached) {
+        cached.dispose();
+        cached = null;
+      }
+    },
+    weightBytes: () => bytes + (cached ? 4 * cached.size : 0),
     dispose(): void {
       if (disposed) return;
       disposed = true;
+      cached?.dispose();
+      cached = null;
       for (const t of held) t.dispose();
     },
   };
