@@ -51,3 +51,36 @@ export {
   peftAdapterConfigJson,
   savePeftAdapter,
 } from './peft-files.js';
+
+// LoRA adapters and quantized frozen weights (helper ADAPTERS).
+export { LoraError, QuantizationError } from './adapter-errors.js';
+export { LoraConv1D, type LoraLayerOptions, type ReadableConv1D, kaimingUniformBound } from './lora.js';
+export {
+  DEFAULT_LORA_TARGETS,
+  GPT2_CONV1D_MODULES,
+  collectPeftTensors,
+  loadPeftTensors,
+  peftNameToModulePath,
+  peftPrefix,
+  resolveLoraTargets,
+} from './lora-targets.js';
+export { type LoraMergeConfig, type LoraShape, addLoraDelta, mergeLoraIntoTensors, unmergeLoraFromTensors } from './merge.js';
+export {
+  NF4_BLOCK_SIZES,
+  NF4_CODE,
+  type NF4DoubleQuant,
+  type NF4Options,
+  type NF4Weights,
+  dequantizeNF4,
+  nf4StorageBytes,
+  quantizeNF4,
+} from './quant/nf4.js';
+export { type Int8Weights, dequantizeInt8, int8StorageBytes, quantizeInt8 } from './quant/int8.js';
+export { signedDynamicMap } from './quant/dynamic-map.js';
+export {
+  type QuantKind,
+  type QuantizedConv1D,
+  type QuantizedConv1DOptions,
+  createQuantizedConv1D,
+  quantizedConv1DBytes,
+} from './quant/quantized-conv1d.js';
