@@ -136,6 +136,21 @@ describe('createQuantizedConv1D (nf4) on the wasm backend', () => {
     }
   });
 
+  it('decodes bit-exactly on the cpu backend too', async () => {
+    const c = fixture.nf4.find((x) => x.name === 'scaled_rows_33x520')!;
+    const [out, inn] = c.shape;
+    await tf.setBackend('cpu');
+    try {
+      const layer = createQuantizedConv1D({ shape: [inn, out], data: transposeHost(f32(c.weight), out, inn) }, { shape: [out], data: new Float32Array(out) }, 'nf4');
+      const w = layer.readWeight();
+      expect(firstBitMismatch(w.dataSync() as Float32Array, transposeHost(f32(c.dequantized), out, inn))).toBe(-1);
+      w.dispose();
+      layer.dispose();
+    } finally {
+      await useWasm();
+    }
+  });
+
   it('apply computes x·W′ + b with the dequantized weight and reports packed bytes', () => {
     const inn = 96;
     const out = 40;
