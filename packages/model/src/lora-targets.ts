@@ -16,9 +16,25 @@ export const DEFAULT_LORA_TARGETS: readonly string[] = ['c_attn'];
 
 /**
  * Module paths (`h.{i}.attn.c_attn`, …) matched by `targetModules` in a model of `nLayer` blocks,
- * ordered by layer then module. Throws when a target matches nothing (as PEFT does).
+ * ordered by layer then module. A list matches by name suffix; a single string is, as in PEFT, a
+ * regular expression that must match the whole module name (`transformer.h.0.attn.c_attn`).
+ * Throws when a target matches nothing (as PEFT does).
  */
-export function resolveLoraTargets(targetModules: readonly string[], nLayer: number): string[] {
+export function resolveLoraTargets(targetModules: readonly string[] | string, nLayer: number): string[] {
+  if (typeof targetModules === 'string') {
+    let re: RegExp;
+    try {
+      re = new RegExp(`^(?:${targetModules})$`);
+    } catch (error) {
+      throw new LoraError(`lora.targetModules: '${targetModules}' is not a valid regular expression (${(error as Error).message}).`);
+    }
+    const found: string[] = [];
+    for (let i = 0; i < nLayer; i++) for (const m of GPT2_CONV1D_MODULES) if (re.test(`transformer.h.${i}.${m}`)) found.push(`h.${i}.${m}`);
+    if (found.length === 0) {
+      throw new LoraError(`lora.targetModules: the regular expression '${targetModules}' matches no module name like 'transformer.h.0.attn.c_attn'.`);
+    }
+    return found;
+  }
   if (targetModules.length === 0) {
     throw new LoraError(`lora.targetModules is empty; use e.g. ["c_attn"] or any of ${GPT2_CONV1D_MODULES.join(', ')}.`);
   }

@@ -28,6 +28,13 @@ export interface LoraLayerOptions {
   adapterSwitch: AdapterSwitch;
   /** PEFT's `use_rslora`: scale by alpha / √r. Default false. */
   useRslora?: boolean;
+  /**
+   * Shared step counter for dropout masks. When given, the mask depends on (seed, name,
+   * `dropoutClock.step`) only, so re-running a layer within one step (gradient checkpointing's
+   * recompute) draws the same mask; the owner advances `step` once per training forward. Without
+   * it, every training call draws a new mask.
+   */
+  dropoutClock?: { step: number };
 }
 
 /** A Conv1D whose effective fp32 weight and bias can be read (needed for merged inference). */
@@ -93,6 +100,7 @@ export class LoraConv1D implements Conv1DLayer {
   readonly loraB: tf.Variable<tf.Rank.R2>;
   private readonly adapterSwitch: AdapterSwitch;
   private readonly seed: number;
+  private readonly dropoutClock: { step: number } | undefined;
   private dropoutCalls = 0;
   private merged: { weight: tf.Tensor2D; bias: tf.Tensor1D } | null = null;
 
@@ -106,6 +114,7 @@ export class LoraConv1D implements Conv1DLayer {
     this.scaling = options.useRslora ? options.alpha / Math.sqrt(options.r) : options.alpha / options.r;
     this.adapterSwitch = options.adapterSwitch;
     this.seed = options.seed;
+    this.dropoutClock = options.dropoutClock;
     const bound = kaimingUniformBound(base.inFeatures);
     const initA = tf.randomUniform([options.r, base.inFeatures], -bound, bound, 'float32', `${options.seed}:${options.name}`);
     this.loraA = tf.variable(initA as tf.Tensor2D, true, freeVariableName(`${options.name}.lora_A.weight`));
@@ -140,7 +149,7 @@ export class LoraConv1D implements Conv1DLayer {
       const y = this.base.apply(x, options);
       const input =
         options.training && this.dropout > 0
-          ? tf.dropout(x, this.dropout, undefined, `${this.seed}:${this.name}:dropout:${this.dropoutCalls++}`)
+          ? tf.dropout(x, this.dropout, undefined, this.dropoutSeed())
           : x;
       const h = tf.matMul(input, this.loraA, false, true); // [n, r]
       const update = tf.matMul(h, this.loraB, false, true); // [n, out]
@@ -224,6 +233,11 @@ export class LoraConv1D implements Conv1DLayer {
     this.loraA.dispose();
     this.loraB.dispose();
     this.base.dispose();
+  }
+
+  private dropoutSeed(): string {
+    const step = this.dropoutClock ? `step${this.dropoutClock.step}` : `call${this.dropoutCalls++}`;
+    return `${this.seed}:${this.name}:dropout:${step}`;
   }
 
   private shape(): { r: number; inFeatures: number; outFeatures: number } {

@@ -28,6 +28,13 @@ describe('resolveLoraTargets (PEFT suffix matching)', () => {
     expect(resolveLoraTargets(['h.1.attn.c_attn'], 2)).toEqual(['h.1.attn.c_attn']);
   });
 
+  it('a single string is a full-match regular expression, as in PEFT', () => {
+    expect(resolveLoraTargets('.*\\.(c_attn|c_fc)', 2)).toEqual(['h.0.attn.c_attn', 'h.0.mlp.c_fc', 'h.1.attn.c_attn', 'h.1.mlp.c_fc']);
+    expect(resolveLoraTargets('transformer\\.h\\.1\\.mlp\\.c_proj', 2)).toEqual(['h.1.mlp.c_proj']);
+    expect(() => resolveLoraTargets('c_attn', 2)).toThrow(/matches no module name/);
+    expect(() => resolveLoraTargets('(', 2)).toThrow(/not a valid regular expression/);
+  });
+
   it('rejects names that match nothing (and partial names, as PEFT does)', () => {
     expect(() => resolveLoraTargets(['q_proj'], 2)).toThrow(LoraError);
     expect(() => resolveLoraTargets(['attn'], 2)).toThrow(/'attn' matches no Conv1D/);

@@ -176,4 +176,20 @@ describe('AdapterSwitch and dropout', () => {
     expect(r2.t1).toEqual(r1.t1); // same seed → same masks
     expect(run(12).t1).not.toEqual(r1.t1);
   });
+
+  it('with a dropout clock, masks depend on the step only (checkpoint recompute sees the same mask)', () => {
+    const c = fx.conv1d;
+    const clock = { step: 0 };
+    const layer = new LoraConv1D(testDense(f32(c.w), f32(c.b), c.in, c.out), { r: c.r, alpha: c.alpha, dropout: 0.5, name: 'h.0.attn.c_attn', seed: 4, adapterSwitch: { enabled: true }, dropoutClock: clock });
+    layer.loadPeftTensors({ shape: [c.r, c.in], data: f32(c.A) }, { shape: [c.out, c.r], data: f32(c.B) });
+    const x = tf.tensor2d(f32(c.x), [c.n, c.in]);
+    const a = layer.apply(x, { training: true }).arraySync();
+    const b = layer.apply(x, { training: true }).arraySync();
+    clock.step++;
+    const d = layer.apply(x, { training: true }).arraySync();
+    expect(b).toEqual(a);
+    expect(d).not.toEqual(a);
+    x.dispose();
+    layer.dispose();
+  });
 });
