@@ -7,6 +7,11 @@ import { HubUnavailableError, TrainConfigError } from 'grpojs';
 import { CliUsageError } from './errors.js';
 import { createProgram } from './program.js';
 
+// `pnpm --filter runner start` runs this in packages/runner; paths on the command line (and the
+// outputs/ and runs/ folders) are meant relative to where the user typed it, which pnpm and npm
+// pass as INIT_CWD.
+if (process.env.npm_lifecycle_event === 'start' && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+
 try {
   await createProgram().parseAsync(process.argv);
 } catch (error) {

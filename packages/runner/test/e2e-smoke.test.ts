@@ -1,0 +1,60 @@
+/**
+ * The built CLI end to end, in child processes, fully offline: `--preset smoke` with two steps
+ * (tiny random GPT-2, bundled problems, NF4 + LoRA, eval vs base, save, reload, generate,
+ * report.html), then `generate` on the saved folder, then `eval` on it.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.js';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+describe.skipIf(!existsSync(CLI))('grpojs --preset smoke (built CLI; run `pnpm build` first)', () => {
+  const cwd = tempDir('grpojs-smoke-');
+  let stdout = '';
+
+  beforeAll(async () => {
+    const env = { ...process.env, GRPOJS_BACKEND: process.env.GRPOJS_BACKEND ?? 'wasm' };
+    delete env.npm_lifecycle_event;
+    const result = await run(process.execPath, [CLI, '--preset', 'smoke', '--max-steps', '2', '--save-steps', '0', '--eval-steps', '0', '--eval-max-samples', '2'], { cwd, env, timeout: 110_000 });
+    stdout = result.stdout;
+  }, 120_000);
+
+  it('saves a PEFT adapter and report.json in the output folder', () => {
+    const out = join(cwd, 'outputs/smoke-GRPO');
+    for (const file of ['adapter_config.json', 'adapter_model.safetensors', 'report.json', 'checkpoint-2']) expect(existsSync(join(out, file)), file).toBe(true);
+    const adapter = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    expect(adapter).toMatchObject({ peft_type: 'LORA', r: 16, lora_alpha: 64, target_modules: ['c_attn'] });
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { globalStep: number; finalEval: { model: { samples: number }; base: { samples: number } } };
+    expect(report.globalStep).toBe(2);
+    expect(report.finalEval.model.samples).toBe(2);
+    expect(report.finalEval.base.samples).toBe(2);
+  });
+
+  it('writes the run directory with metrics.jsonl and report.html', () => {
+    const match = /Run directory: (\S+)/.exec(stdout);
+    expect(match, stdout).not.toBeNull();
+    const runDir = match![1];
+    const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    expect(metrics.some((m) => m.step === 2 && 'loss' in m && 'reward' in m)).toBe(true);
+    expect(metrics.some((m) => 'eval_accuracy' in m && 'eval_base_accuracy' in m)).toBe(true);
+    expect(readFileSync(join(runDir, 'report.html'), 'utf8')).toMatch(/<html[\s\S]*<\/html>/);
+  });
+
+  it('prints the fine-tuned vs base table and the reloaded answer', () => {
+    expect(stdout).toMatch(/Final evaluation at step 2 on test \(2 samples, greedy\)/);
+    expect(stdout).toMatch(/^\s+accuracy\s+\d\.\d{4}\s+\d\.\d{4}$/m);
+    expect(stdout).toMatch(/Reloaded .*smoke-GRPO and asked: "Ana has 9 stickers/);
+  });
+
+  it('`generate` reloads the saved folder and answers', async () => {
+    const { stdout: answer } = await run(process.execPath, [CLI, 'generate', 'outputs/smoke-GRPO', '--prompt', 'What is 6 * 7?', '--max-new-tokens', '6', '--compare-base'], { cwd, timeout: 60_000 });
+    expect(answer).toMatch(/--- base model \(adapters disabled\) ---/);
+    expect(answer.split('--- base model')[0].trim().length).toBeGreaterThan(0);
+  }, 70_000);
+});

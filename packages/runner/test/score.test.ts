@@ -1,0 +1,59 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultRewards } from 'grpojs';
+import { describe, expect, it } from 'vitest';
+import { CliUsageError } from '../src/errors.js';
+import { formatScore, scoreFile } from '../src/commands/score.js';
+import { runProgram, tempDir } from './helpers.js';
+
+const good = '<reasoning>\nFirst add 48 and 24. Then done.\n</reasoning>\n<answer>\n72\n</answer>\n';
+const wrong = '<reasoning>\nI think it is more.\n</reasoning>\n<answer>\n73\n</answer>\n';
+const plain = 'The answer is 72';
+
+/** Writes rows as JSONL and returns the path. */
+function jsonl(rows: unknown[], name = 'completions.jsonl'): string {
+  const path = join(tempDir(), name);
+  writeFileSync(path, rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n');
+  return path;
+}
+
+describe('score', () => {
+  const rows = [
+    { completion: good, answer: '72' },
+    { completion: wrong, answer: 'Natalia sold 48/2 = 24 clips in May.\n#### 72' },
+    { completion: plain, answer: '72', prompt: 'How many clips?' },
+  ];
+
+  it('averages each reward over the rows, scoring each row as a batch of one would', async () => {
+    const summary = await scoreFile(jsonl(rows));
+    expect(summary.rows).toBe(3);
+    for (const reward of defaultRewards) {
+      const perRow = rows.map((r) => reward([r.completion], { prompts: [''], completionIds: [[]], answer: ['72'] })[0]);
+      expect(summary.means[reward.rewardName]).toBeCloseTo(perRow.reduce((a, b) => a + b, 0) / 3, 12);
+    }
+    // Only the first completion has the right <answer>: correctness pays 2 for it, 0 for the others.
+    expect(summary.means.correctness).toBeCloseTo(2 / 3, 12);
+    expect(summary.accuracy).toBeCloseTo(1 / 3, 12);
+    const total = Object.values(summary.means).reduce((a, b) => (a ?? 0) + (b ?? 0), 0) ?? 0;
+    expect(summary.total).toBeCloseTo(total, 12);
+  });
+
+  it('prints every function, the total and the accuracy; --json gives the same numbers', async () => {
+    const file = jsonl(rows);
+    const text = formatScore(await scoreFile(file));
+    for (const reward of defaultRewards) expect(text).toMatch(new RegExp(`^  ${reward.rewardName}\\s+-?\\d+\\.\\d{4}$`, 'm'));
+    expect(text).toMatch(/^ {2}accuracy\s+0\.3333$/m);
+    const cli = await runProgram(['score', file, '--json']);
+    expect(cli.error).toBeUndefined();
+    expect(JSON.parse(cli.stdout)).toEqual(JSON.parse(JSON.stringify(await scoreFile(file))));
+  });
+
+  it('names the file, line and field of a bad row', async () => {
+    const file = jsonl([{ completion: good, answer: '72' }, { completion: good }]);
+    await expect(scoreFile(file)).rejects.toThrow(CliUsageError);
+    await expect(scoreFile(file)).rejects.toThrow(`${file}:2: field "answer" must be a string`);
+    const broken = jsonl([{ completion: good, answer: '72' }, '{"completion": ']);
+    await expect(scoreFile(broken)).rejects.toThrow(`${broken}:2: not valid JSON`);
+    await expect(scoreFile(jsonl([]))).rejects.toThrow('has no rows');
+  });
+});
