@@ -223,6 +223,21 @@ describe('createQuantizedConv1D (nf4) on the wasm backend', () => {
     }
   });
 
+  it('distilgpt2 Conv1D memory: the numbers in docs/model.md, and bitsandbytes-equal storage at a real shape', () => {
+    const shapes = [[768, 2304], [768, 768], [768, 3072], [3072, 768]] as const;
+    const total = (f: (i: number, o: number) => number) => 6 * shapes.reduce((s, [i, o]) => s + f(i, o), 0);
+    expect(total((i, o) => 4 * (i * o + o))).toBe(170_035_200);
+    expect(total((i, o) => quantizedConv1DBytes(i, o, 'nf4'))).toBe(22_073_568);
+    expect(total((i, o) => quantizedConv1DBytes(i, o, 'nf4', { doubleQuant: false }))).toBe(24_053_760);
+    expect(total((i, o) => quantizedConv1DBytes(i, o, 'int8'))).toBe(42_799_200);
+    const [inn, out] = shapes[0];
+    const data = Float32Array.from({ length: inn * out }, (_, k) => Math.sin(k * 0.37) * 0.05);
+    const layer = createQuantizedConv1D({ shape: [inn, out], data }, { shape: [out], data: new Float32Array(out) }, 'nf4');
+    const bnb = nf4StorageBytes(quantizeNF4(transposeHost(data, inn, out)));
+    expect(layer.weightBytes()).toBe(bnb + 4 * out);
+    layer.dispose();
+  });
+
   it('rejects a bias that does not match the weight', () => {
     expect(() =>
       createQuantizedConv1D({ shape: [4, 8], data: new Float32Array(32) }, { shape: [4], data: new Float32Array(4) }, 'nf4', {
