@@ -1,0 +1,76 @@
+/**
+ * GPT-2 causal self-attention: one fused c_attn projection for q|k|v, multi-head scaled dot
+ * product with a causal + padding bias, and the c_proj output projection. With a KV cache the new
+ * keys/values are written into the cache's fixed buffers and attention runs over all of them,
+ * the bias hiding positions that are in the future, padding, or not yet written.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Conv1DLayer } from './linear.js';
+import type { KVCache } from './kv-cache.js';
+
+/** Large negative added to masked scores; exp underflows to 0 and fully masked rows stay finite. */
+const MASKED = -1e9;
+
+/**
+ * The additive attention bias [batch, 1, T, S] for T queries at positions past..past+T−1 over S
+ * key slots: 0 where key j ≤ past+i (causal), j < past+T (written) and mask[b][j] = 1, else −1e9.
+ * mask: per row, the attention mask over the past+T positions (1 = real token, 0 = padding).
+ */
+export function attentionBias(mask: ArrayLike<number>[], past: number, T: number, S: number): tf.Tensor4D {
+  const B = mask.length;
+  const bias = new Float32Array(B * T * S);
+  for (let b = 0; b < B; b++) {
+    const row = mask[b];
+    for (let i = 0; i < T; i++) {
+      const base = (b * T + i) * S;
+      for (let j = 0; j < S; j++) {
+        const visible = j <= past + i && j < row.length && row[j] !== 0;
+        bias[base + j] = visible ? 0 : MASKED;
+      }
+    }
+  }
+  return tf.tensor4d(bias, [B, 1, T, S]);
+}
+
+/** The projections of one attention module. */
+export interface AttentionWeights {
+  cAttn: Conv1DLayer;
+  cProj: Conv1DLayer;
+}
+
+/** Shape and scaling of an attention call. */
+export interface AttentionShape {
+  batch: number;
+  T: number;
+  heads: number;
+  /** Multiplies the scores: 1/√headDim (and 1/(layer+1) when the config asks). */
+  scale: number;
+}
+
+/**
+ * x [batch·T, C] → [batch·T, C]. `bias` [batch, 1, T, S] from {@link attentionBias}; with a
+ * cache, S = cache.maxLen and the step's keys/values are written at layer `layer`.
+ */
+export function causalSelfAttention(
+  x: tf.Tensor2D,
+  w: AttentionWeights,
+  shape: AttentionShape,
+  bias: tf.Tensor4D,
+  options: { training: boolean; cache?: KVCache; layer: number },
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const { batch: B, T, heads: H, scale } = shape;
+    const C = x.shape[1];
+    const D = C / H;
+    const qkv = w.cAttn.apply(x, options); // [B·T, 3C]
+    // [B, T, 3, H, D] → [3, B, H, T, D]: one transpose for q, k and v together.
+    const [q, kNew, vNew] = tf.unstack(tf.transpose(tf.reshape(qkv, [B, T, 3, H, D]), [2, 0, 3, 1, 4])) as tf.Tensor4D[];
+    let k = kNew;
+    let v = vNew;
+    if (options.cache) ({ keys: k, values: v } = options.cache.update(options.layer, kNew, vNew)); // [B, H, maxLen, D]
+    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), bias); // [B, H, T, S]
+    const y = tf.matMul(tf.softmax(scores), v); // [B, H, T, D]
+    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, C]);
+    return w.cProj.apply(merged as tf.Tensor2D, options);
+  });
+}

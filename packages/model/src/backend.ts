@@ -1,0 +1,86 @@
+/**
+ * Chooses and initialises the tfjs backend once per process.
+ *
+ * Order: `tensorflow` (native TF via @tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node — both
+ * optional peer dependencies, imported dynamically so they are never required) → `wasm`
+ * (XNNPACK, SIMD) → `cpu` (plain JS, slow, always there). An explicit argument wins, then the
+ * `GRPOJS_BACKEND` environment variable, then that order. The wasm backend gets the kernels it
+ * lacks for training (see kernels/).
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmUnsortedSegmentSum } from './kernels/unsorted-segment-sum.js';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+/** Thrown when a requested backend is unknown or cannot start. */
+export class BackendError extends Error {
+  override name = 'BackendError';
+}
+
+/** The native packages tried, in order, for the `tensorflow` backend. */
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+/** Imports the first installed native package; returns its name, or null when none loads. */
+async function importNative(): Promise<string | null> {
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      // A variable specifier keeps TypeScript and bundlers from requiring the optional peer.
+      const specifier: string = pkg;
+      await import(specifier);
+      return pkg;
+    } catch {
+      // Not installed (or its native binary failed to load): try the next one.
+    }
+  }
+  return null;
+}
+
+function parseName(value: string, source: string): BackendName {
+  const name = value.trim().toLowerCase();
+  if ((BACKENDS as readonly string[]).includes(name)) return name as BackendName;
+  throw new BackendError(`${source}: unknown backend "${value}"; use one of ${BACKENDS.join(', ')}.`);
+}
+
+async function trySet(name: BackendName): Promise<boolean> {
+  if (name === 'tensorflow' && tf.findBackend('tensorflow') === null) {
+    if ((await importNative()) === null) return false;
+  }
+  if (name === 'wasm') registerWasmUnsortedSegmentSum();
+  try {
+    return (await tf.setBackend(name)) && (await tf.ready(), tf.getBackend() === name);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Initialises a backend and returns its name. `name` (or `GRPOJS_BACKEND`) forces one and throws
+ * if it cannot start; otherwise the fastest available is picked. Safe to call many times.
+ */
+export async function initBackend(name?: BackendName): Promise<BackendName> {
+  const env = process.env.GRPOJS_BACKEND;
+  const forced = name !== undefined ? parseName(name, 'initBackend(name)') : env ? parseName(env, 'GRPOJS_BACKEND') : null;
+  if (forced !== null) {
+    if (tf.getBackend() === forced && (forced !== 'wasm' || tf.getKernel('UnsortedSegmentSum', 'wasm'))) return forced;
+    if (await trySet(forced)) return forced;
+    const hint =
+      forced === 'tensorflow'
+        ? ' Install @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node next to @grpojs/model; see docs/backends.md.'
+        : '';
+    throw new BackendError(`backend "${forced}" could not be initialised.${hint}`);
+  }
+  autoChoice ??= (async () => {
+    for (const candidate of BACKENDS) {
+      if (await trySet(candidate)) return candidate;
+    }
+    throw new BackendError('no tfjs backend could be initialised (tried tensorflow, wasm, cpu).');
+  })();
+  const chosen = await autoChoice;
+  if (tf.getBackend() !== chosen) await trySet(chosen);
+  return chosen;
+}
+
+/** The automatic choice, made once per process. */
+let autoChoice: Promise<BackendName> | null = null;

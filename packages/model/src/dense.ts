@@ -1,0 +1,116 @@
+/**
+ * The plain fp32 GPT-2 Conv1D (y = x·W + b, W [in, out]) and the matmul it is built on.
+ *
+ * Why a custom gradient: on the wasm backend XNNPACK caches the packed right-hand operand of a
+ * matmul per tensor, so x·W with a long-lived W is fast, while dy·Wᵀ (`transposeB`, what
+ * tfjs-core's autograd emits for the input gradient) re-packs W on every call and is ~10× slower.
+ * For a frozen W the input gradient is therefore computed as (W·dyᵀ)ᵀ, which only packs the small
+ * dyᵀ. Other backends keep tfjs-core's own gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Conv1DLayer } from './linear.js';
+import type { HostTensor } from './safetensors.js';
+
+/** Thrown for a weight/bias whose shape does not fit a Conv1D. */
+export class DenseShapeError extends Error {
+  override name = 'DenseShapeError';
+}
+
+/**
+ * x [n, in] · w [in, out] → [n, out] for a frozen `w` (no gradient flows to `w`). The caller owns
+ * the result. Differentiable w.r.t. `x`.
+ */
+export function frozenMatMul(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  if (tf.getBackend() !== 'wasm') return tf.matMul(x, w);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.matMul(args[0] as tf.Tensor2D, w),
+    // dy [n, out] → dx [n, in] = (w · dyᵀ)ᵀ
+    gradFunc: (dy: tf.Tensor) => tf.transpose(tf.matMul(w, tf.transpose(dy as tf.Tensor2D))),
+  }));
+  return op(x) as tf.Tensor2D;
+}
+
+/** Options of {@link DenseConv1D}. */
+export interface DenseConv1DOptions {
+  /** Keep weight and bias as trainable tf.Variables (full fine-tuning). Default false (frozen). */
+  trainable?: boolean;
+  /** Module path for error messages and variable names, e.g. `h.0.attn.c_attn`. */
+  name?: string;
+}
+
+function toTensor(t: HostTensor | tf.Tensor, rank: number, what: string): tf.Tensor {
+  const shape = t.shape;
+  if (shape.length !== rank) {
+    throw new DenseShapeError(`DenseConv1D: ${what} must have rank ${rank}, got shape [${shape.join(', ')}].`);
+  }
+  return t instanceof tf.Tensor ? t.clone() : tf.tensor(t.data, shape, 'float32');
+}
+
+/** A dense fp32 Conv1D. Owns its weight [in, out] and bias [out]. */
+export class DenseConv1D implements Conv1DLayer {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly name: string;
+  /** [in, out]; a tf.Variable when trainable. */
+  readonly weight: tf.Tensor2D;
+  /** [out]; a tf.Variable when trainable. */
+  readonly bias: tf.Tensor1D;
+  readonly trainable: boolean;
+
+  /** Copies `weight` [in, out] and `bias` [out] to the backend. */
+  constructor(weight: HostTensor | tf.Tensor2D, bias: HostTensor | tf.Tensor1D, options: DenseConv1DOptions = {}) {
+    this.name = options.name ?? 'Conv1D';
+    this.trainable = options.trainable ?? false;
+    const w = toTensor(weight, 2, `${this.name}.weight`) as tf.Tensor2D;
+    const b = toTensor(bias, 1, `${this.name}.bias`) as tf.Tensor1D;
+    [this.inFeatures, this.outFeatures] = w.shape;
+    if (b.shape[0] !== this.outFeatures) {
+      w.dispose();
+      b.dispose();
+      throw new DenseShapeError(
+        `DenseConv1D(${this.name}): bias shape [${b.shape.join(', ')}] must be [${this.outFeatures}] (the weight's out dimension).`,
+      );
+    }
+    if (this.trainable) {
+      this.weight = tf.variable(w, true, `${this.name}.weight#${w.id}`) as unknown as tf.Tensor2D;
+      this.bias = tf.variable(b, true, `${this.name}.bias#${b.id}`) as unknown as tf.Tensor1D;
+      w.dispose();
+      b.dispose();
+    } else {
+      this.weight = w;
+      this.bias = b;
+    }
+  }
+
+  /** x [n, in] → [n, out]. Runs in the caller's tidy. */
+  apply(x: tf.Tensor2D, _options: { training: boolean }): tf.Tensor2D {
+    return tf.tidy(() => {
+      const y = this.trainable ? tf.matMul(x, this.weight) : frozenMatMul(x, this.weight);
+      return tf.add(y, this.bias);
+    });
+  }
+
+  /** The trainable variables (empty when frozen). */
+  variables(): tf.Variable[] {
+    return this.trainable ? [this.weight as unknown as tf.Variable, this.bias as unknown as tf.Variable] : [];
+  }
+
+  /** A copy of the weight [in, out]; the caller disposes. */
+  readWeight(): tf.Tensor2D {
+    return this.weight.clone();
+  }
+
+  /** A copy of the bias [out]; the caller disposes. */
+  readBias(): tf.Tensor1D {
+    return this.bias.clone();
+  }
+
+  weightBytes(): number {
+    return 4 * (this.weight.size + this.bias.size);
+  }
+
+  dispose(): void {
+    this.weight.dispose();
+    this.bias.dispose();
+  }
+}

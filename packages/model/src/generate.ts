@@ -1,0 +1,97 @@
+/**
+ * Batched autoregressive generation with a KV cache, as transformers' `generate` for GPT-2:
+ * prompts are left-padded with an attention mask, position ids are cumsum(mask) − 1 (so a padded
+ * row sees the same positions as unpadded), the prompt is run once (prefill) and then one token
+ * per step reuses the cache. Rows stop independently at EOS; finished rows are fed the pad token
+ * until every row is done or maxNewTokens is reached. Only the last position's logits are
+ * computed, and tokens are chosen on the host (sampling.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GPT2Model } from './gpt2.js';
+import { Mulberry32, sampleToken, type SamplingOptions } from './sampling.js';
+import type { GenerateOptions, GenerateOutput } from './types.js';
+
+/** Thrown for invalid generate() arguments. */
+export class GenerateError extends Error {
+  override name = 'GenerateError';
+}
+
+/** Left-pads rows to a common length: ids [rows, P] and mask [rows, P] (1 = real token). */
+export function leftPad(rows: number[][], pad: number): { ids: number[][]; mask: number[][] } {
+  const P = Math.max(...rows.map((r) => r.length));
+  return {
+    ids: rows.map((r) => [...new Array<number>(P - r.length).fill(pad), ...r]),
+    mask: rows.map((r) => [...new Array<number>(P - r.length).fill(0), ...new Array<number>(r.length).fill(1)]),
+  };
+}
+
+function resolveOptions(model: GPT2Model, promptIds: number[][], o: GenerateOptions) {
+  const where = 'generate';
+  if (!Array.isArray(promptIds) || promptIds.length === 0) throw new GenerateError(`${where}: promptIds must hold at least one row.`);
+  promptIds.forEach((row, b) => {
+    if (!Array.isArray(row) || row.length === 0) throw new GenerateError(`${where}: promptIds row ${b} is empty; every prompt needs ≥ 1 token.`);
+  });
+  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 0) {
+    throw new GenerateError(`${where}: maxNewTokens must be an integer ≥ 0, got ${o.maxNewTokens}.`);
+  }
+  const P = Math.max(...promptIds.map((r) => r.length));
+  if (P + o.maxNewTokens > model.config.nPositions) {
+    throw new GenerateError(
+      `${where}: prompt length ${P} + maxNewTokens ${o.maxNewTokens} exceeds the model's n_positions ${model.config.nPositions}; shorten the prompt or lower maxNewTokens.`,
+    );
+  }
+  const temperature = o.temperature ?? 1;
+  if (!(temperature > 0)) throw new GenerateError(`${where}: temperature must be > 0, got ${temperature}.`);
+  const topP = o.topP ?? 1;
+  if (!(topP > 0 && topP <= 1)) throw new GenerateError(`${where}: topP must be in (0, 1], got ${topP}.`);
+  const topK = o.topK ?? 0;
+  if (!Number.isInteger(topK) || topK < 0) throw new GenerateError(`${where}: topK must be an integer ≥ 0, got ${topK}.`);
+  const eosIds = o.eosTokenId === undefined ? [model.config.eosTokenId] : ([] as number[]).concat(o.eosTokenId);
+  const pad = o.padTokenId ?? model.config.padTokenId ?? eosIds[0];
+  const sampling: SamplingOptions = { doSample: o.doSample ?? true, temperature, topK, topP };
+  const seed = o.seed ?? Math.floor(Math.random() * 2 ** 32);
+  return { P, eos: new Set(eosIds), pad, sampling, seed };
+}
+
+/**
+ * Generates up to `maxNewTokens` tokens after each prompt. Same seed + same inputs → same tokens
+ * (sampling draws from a mulberry32 stream seeded by `seed`; row order is fixed).
+ */
+export async function generate(model: GPT2Model, promptIds: number[][], options: GenerateOptions): Promise<GenerateOutput> {
+  const { P, eos, pad, sampling, seed } = resolveOptions(model, promptIds, options);
+  const B = promptIds.length;
+  const rng = new Mulberry32(seed);
+  const completionIds: number[][] = promptIds.map(() => []);
+  const terminated: boolean[] = promptIds.map(() => false);
+  const V = model.config.vocabSize;
+  if (options.maxNewTokens === 0) return { promptIds: promptIds.map((r) => [...r]), completionIds, terminated };
+
+  const { ids, mask } = leftPad(promptIds, pad);
+  const cache = model.createCache(B, P + options.maxNewTokens);
+  try {
+    let input = ids;
+    for (let step = 0; step < options.maxNewTokens; step++) {
+      const out = model.forward(input, { attentionMask: mask, pastKeyValues: cache, logits: 'last' });
+      const logits = (await (out.logits as tf.Tensor3D).data()) as Float32Array; // [B·V]
+      out.logits?.dispose();
+      out.hidden.dispose();
+      const next: number[] = [];
+      for (let b = 0; b < B; b++) {
+        if (terminated[b]) {
+          next.push(pad);
+          continue;
+        }
+        const token = sampleToken(logits.subarray(b * V, (b + 1) * V), sampling, rng);
+        completionIds[b].push(token);
+        terminated[b] = eos.has(token);
+        next.push(token);
+      }
+      if (terminated.every(Boolean)) break;
+      for (const row of mask) row.push(1);
+      input = next.map((t) => [t]);
+    }
+  } finally {
+    cache.dispose();
+  }
+  return { promptIds: promptIds.map((r) => [...r]), completionIds, terminated };
+}

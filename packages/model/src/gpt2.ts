@@ -1,0 +1,311 @@
+/**
+ * The GPT-2 transformer (nanoGPT's model.py, in tfjs): token + position embeddings, nLayer
+ * pre-norm blocks (attention then MLP, each with a residual), a final LayerNorm and the LM head
+ * tied to the token embedding. Every Conv1D is a {@link Conv1DLayer}, so dense, quantized and
+ * LoRA-wrapped projections are interchangeable. Activations are kept 2-D [batch·T, C] between
+ * blocks so the projections are single matmuls without reshapes.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { attentionBias, causalSelfAttention, type AttentionWeights } from './attention.js';
+import { checkpoint, layerTrainableVariables } from './checkpointing.js';
+import type { GPT2Config } from './config.js';
+import { DenseConv1D } from './dense.js';
+import { KVCache } from './kv-cache.js';
+import type { Conv1DLayer } from './linear.js';
+import type { HostTensor } from './safetensors.js';
+
+/** Thrown for inputs whose shape or values do not fit the model. */
+export class GPT2InputError extends Error {
+  override name = 'GPT2InputError';
+}
+
+/** LayerNorm gain and shift [C]. */
+interface LayerNormWeights {
+  gamma: tf.Tensor1D;
+  beta: tf.Tensor1D;
+}
+
+/** One transformer block's weights. */
+export interface BlockWeights {
+  ln1: LayerNormWeights;
+  attn: AttentionWeights;
+  ln2: LayerNormWeights;
+  mlp: { cFc: Conv1DLayer; cProj: Conv1DLayer };
+}
+
+/** Builds the Conv1D for `name` (e.g. `h.0.attn.c_attn`) from its HF weight [in, out] and bias. */
+export type Conv1DFactory = (name: string, weight: HostTensor, bias: HostTensor) => Conv1DLayer;
+
+/** The default factory: frozen fp32 {@link DenseConv1D}. */
+export const denseConv1DFactory: Conv1DFactory = (name, weight, bias) => new DenseConv1D(weight, bias, { name });
+
+/** Options of {@link GPT2Model.forward}. */
+export interface GPT2ForwardOptions {
+  /** [batch, past + T], 1 = real token, 0 = padding. Default all ones. */
+  attentionMask?: tf.Tensor2D | number[][];
+  /** [batch, T]. Default cumsum(mask) − 1 clamped at 0 (as HF generate), i.e. padding-invariant. */
+  positionIds?: tf.Tensor2D | number[][];
+  /** Cache to read the past from and write this step into (see {@link GPT2Model.createCache}). */
+  pastKeyValues?: KVCache;
+  /** Which logits to compute: all positions, only the last (decoding), or none. Default 'all'. */
+  logits?: 'all' | 'last' | 'none';
+  /** Training mode (LoRA dropout). Default false. */
+  training?: boolean;
+}
+
+/** Result of {@link GPT2Model.forward}; the caller disposes the tensors. */
+export interface GPT2ForwardOutput {
+  /** [batch, T, vocab] ('all') or [batch, 1, vocab] ('last'). */
+  logits?: tf.Tensor3D;
+  /** [batch, T, C] after the final LayerNorm. */
+  hidden: tf.Tensor3D;
+  /** The cache passed in, now holding this step too. */
+  pastKeyValues?: KVCache;
+}
+
+function toRows(x: tf.Tensor2D | number[][], what: string): number[][] {
+  const rows = Array.isArray(x) ? x : (x.arraySync() as number[][]);
+  if (rows.length === 0) throw new GPT2InputError(`GPT2Model.forward: ${what} has no rows.`);
+  return rows;
+}
+
+/** HF generate's position ids: cumsum(mask) − 1 clamped at 0, for the last T of the mask's positions. */
+export function positionsFromMask(mask: ArrayLike<number>[], T: number): number[][] {
+  return mask.map((row) => {
+    const out: number[] = [];
+    let count = 0;
+    for (let j = 0; j < row.length; j++) {
+      count += row[j] !== 0 ? 1 : 0;
+      if (j >= row.length - T) out.push(Math.max(count - 1, 0));
+    }
+    return out;
+  });
+}
+
+function layerNorm(x: tf.Tensor2D, w: LayerNormWeights, eps: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), w.gamma), w.beta);
+  });
+}
+
+/** The config's MLP activation. gelu_new = GPT-2's tanh approximation. */
+function activation(x: tf.Tensor2D, name: GPT2Config['activationFunction']): tf.Tensor2D {
+  return tf.tidy(() => {
+    switch (name) {
+      case 'gelu_new':
+      case 'gelu_pytorch_tanh':
+      case 'gelu_fast': {
+        const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+        return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+      }
+      case 'gelu':
+        return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+      case 'relu':
+        return tf.relu(x);
+      case 'silu':
+        return tf.mul(x, tf.sigmoid(x));
+    }
+  });
+}
+
+/**
+ * x [n, C] · headT [C, vocab] for the frozen (tied) head; the input gradient uses the [vocab, C]
+ * matrix directly (dy · head), which avoids re-packing the huge head on wasm (see dense.ts).
+ */
+export function headLogits(x: tf.Tensor2D, headT: tf.Tensor2D, head: tf.Tensor2D): tf.Tensor2D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.matMul(args[0] as tf.Tensor2D, headT),
+    gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, head),
+  }));
+  return op(x) as tf.Tensor2D;
+}
+
+export class GPT2Model {
+  readonly config: GPT2Config;
+  readonly blocks: BlockWeights[];
+  /** Recompute each block in the backward pass instead of storing its activations. */
+  gradientCheckpointing: boolean;
+  private readonly wte: tf.Tensor2D; // [vocab, C]
+  private readonly wpe: tf.Tensor2D; // [nPositions, C]
+  /** LM head [vocab, C] (the same tensor as wte when tied). Owned by the model. */
+  readonly head: tf.Tensor2D;
+  /** Its transpose [C, vocab], kept so the forward matmul needs no transposeB. Owned by the model. */
+  readonly headT: tf.Tensor2D;
+  private readonly lnF: LayerNormWeights;
+
+  /**
+   * Builds the model from canonical tensors (as from canonicalGPT2Tensors / randomGPT2Tensors);
+   * `makeConv1D` builds each projection (default frozen fp32).
+   */
+  constructor(
+    config: GPT2Config,
+    tensors: Map<string, HostTensor>,
+    options: { makeConv1D?: Conv1DFactory; gradientCheckpointing?: boolean } = {},
+  ) {
+    this.config = config;
+    this.gradientCheckpointing = options.gradientCheckpointing ?? false;
+    const make = options.makeConv1D ?? denseConv1DFactory;
+    const get = (name: string): HostTensor => {
+      const t = tensors.get(name);
+      if (t === undefined) throw new GPT2InputError(`GPT2Model: tensor "${name}" is missing from the weights.`);
+      return t;
+    };
+    const dev = (name: string): tf.Tensor => tf.tensor(get(name).data, get(name).shape, 'float32');
+    const ln = (p: string): LayerNormWeights => ({ gamma: dev(`${p}.weight`) as tf.Tensor1D, beta: dev(`${p}.bias`) as tf.Tensor1D });
+    const conv = (p: string): Conv1DLayer => make(p, get(`${p}.weight`), get(`${p}.bias`));
+    this.wte = dev('wte.weight') as tf.Tensor2D;
+    this.wpe = dev('wpe.weight') as tf.Tensor2D;
+    this.head = config.tieWordEmbeddings ? this.wte : (dev('lm_head.weight') as tf.Tensor2D);
+    this.headT = tf.transpose(this.head);
+    this.lnF = ln('ln_f');
+    this.blocks = [];
+    for (let i = 0; i < config.nLayer; i++) {
+      const p = `h.${i}`;
+      this.blocks.push({
+        ln1: ln(`${p}.ln_1`),
+        attn: { cAttn: conv(`${p}.attn.c_attn`), cProj: conv(`${p}.attn.c_proj`) },
+        ln2: ln(`${p}.ln_2`),
+        mlp: { cFc: conv(`${p}.mlp.c_fc`), cProj: conv(`${p}.mlp.c_proj`) },
+      });
+    }
+  }
+
+  /** An empty KV cache for `batch` rows and up to `maxLen` positions. The caller disposes it. */
+  createCache(batch: number, maxLen: number): KVCache {
+    const { nLayer, nHead, nEmbd, nPositions } = this.config;
+    if (maxLen > nPositions) {
+      throw new GPT2InputError(`createCache: maxLen ${maxLen} exceeds the model's n_positions ${nPositions}.`);
+    }
+    return new KVCache(nLayer, batch, nHead, nEmbd / nHead, maxLen);
+  }
+
+  /**
+   * Runs the transformer on inputIds [batch, T]. With `pastKeyValues`, the ids continue the
+   * cached sequence and `attentionMask` covers past + T positions. The caller disposes the outputs.
+   */
+  forward(inputIds: tf.Tensor2D | number[][], options: GPT2ForwardOptions = {}): GPT2ForwardOutput {
+    const ids = toRows(inputIds, 'inputIds');
+    const B = ids.length;
+    const T = ids[0].length;
+    const cache = options.pastKeyValues;
+    const past = cache?.length ?? 0;
+    const mask = options.attentionMask ? toRows(options.attentionMask, 'attentionMask') : ids.map(() => new Array(past + T).fill(1));
+    const positions = options.positionIds ? toRows(options.positionIds, 'positionIds') : positionsFromMask(mask, T);
+    this.validate(ids, mask, positions, past, cache);
+    const training = options.training ?? false;
+    const mode = options.logits ?? 'all';
+    const out = tf.tidy(() => {
+      const S = cache ? cache.maxLen : past + T;
+      const bias = attentionBias(mask, past, T, S);
+      const idT = tf.tensor1d(ids.flat(), 'int32');
+      const posT = tf.tensor1d(positions.flat(), 'int32');
+      let x = tf.add(tf.gather(this.wte, idT), tf.gather(this.wpe, posT)) as tf.Tensor2D; // [B·T, C]
+      if (cache) cache.beginStep(T);
+      try {
+        this.blocks.forEach((block, layer) => {
+          const run = (h: tf.Tensor2D, [b]: tf.Tensor[]): tf.Tensor2D => this.block(h, block, layer, B, T, b as tf.Tensor4D, training, cache);
+          x = this.gradientCheckpointing && !cache ? checkpoint(run, x, [bias], this.blockVariables(block)) : run(x, [bias]);
+        });
+      } finally {
+        if (cache) cache.endStep();
+      }
+      const h = layerNorm(x, this.lnF, this.config.layerNormEpsilon); // [B·T, C]
+      const out: GPT2ForwardOutput = { hidden: tf.reshape(h, [B, T, this.config.nEmbd]) };
+      if (mode === 'all') out.logits = tf.reshape(this.logits(h), [B, T, this.config.vocabSize]);
+      if (mode === 'last') {
+        const last: tf.Tensor2D = tf.reshape(tf.slice(out.hidden, [0, T - 1, 0], [B, 1, -1]), [B, this.config.nEmbd]);
+        out.logits = tf.reshape(this.logits(last), [B, 1, this.config.vocabSize]);
+      }
+      return out as unknown as tf.TensorContainerObject;
+    }) as unknown as GPT2ForwardOutput;
+    if (cache) out.pastKeyValues = cache;
+    return out;
+  }
+
+  /** LM-head logits for final hidden states h [n, C] → [n, vocab]. Differentiable w.r.t. h. */
+  logits(h: tf.Tensor2D): tf.Tensor2D {
+    return headLogits(h, this.headT, this.head);
+  }
+
+  /** The trainable variables of one block's projections, in a stable order. */
+  blockVariables(block: BlockWeights): tf.Variable[] {
+    return [block.attn.cAttn, block.attn.cProj, block.mlp.cFc, block.mlp.cProj].flatMap(layerTrainableVariables);
+  }
+
+  /** Every Conv1D of the model with its module path (`h.0.attn.c_attn`, …). */
+  conv1DLayers(): Map<string, Conv1DLayer> {
+    const out = new Map<string, Conv1DLayer>();
+    this.blocks.forEach((b, i) => {
+      out.set(`h.${i}.attn.c_attn`, b.attn.cAttn);
+      out.set(`h.${i}.attn.c_proj`, b.attn.cProj);
+      out.set(`h.${i}.mlp.c_fc`, b.mlp.cFc);
+      out.set(`h.${i}.mlp.c_proj`, b.mlp.cProj);
+    });
+    return out;
+  }
+
+  /** Bytes held on the backend by all weights (embeddings, norms, projections, head copy). */
+  weightBytes(): number {
+    let bytes = 4 * (this.wte.size + this.wpe.size + this.headT.size + 2 * this.lnF.gamma.size);
+    if (this.head !== this.wte) bytes += 4 * this.head.size;
+    for (const b of this.blocks) bytes += 4 * 2 * (b.ln1.gamma.size + b.ln2.gamma.size);
+    for (const layer of this.conv1DLayers().values()) bytes += layer.weightBytes();
+    return bytes;
+  }
+
+  /** Frees every tensor and layer. */
+  dispose(): void {
+    for (const t of [this.wte, this.wpe, this.headT, this.lnF.gamma, this.lnF.beta]) t.dispose();
+    if (this.head !== this.wte) this.head.dispose();
+    for (const b of this.blocks) for (const t of [b.ln1.gamma, b.ln1.beta, b.ln2.gamma, b.ln2.beta]) t.dispose();
+    for (const layer of this.conv1DLayers().values()) layer.dispose();
+  }
+
+  private block(
+    x: tf.Tensor2D,
+    w: BlockWeights,
+    layer: number,
+    B: number,
+    T: number,
+    bias: tf.Tensor4D,
+    training: boolean,
+    cache: KVCache | undefined,
+  ): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { nHead, nEmbd, layerNormEpsilon: eps } = this.config;
+      let scale = this.config.scaleAttnWeights ? 1 / Math.sqrt(nEmbd / nHead) : 1;
+      if (this.config.scaleAttnByInverseLayerIdx) scale /= layer + 1;
+      const shape = { batch: B, T, heads: nHead, scale };
+      const a = causalSelfAttention(layerNorm(x, w.ln1, eps), w.attn, shape, bias, { training, cache, layer });
+      const h: tf.Tensor2D = tf.add(x, a);
+      const m = w.mlp.cProj.apply(activation(w.mlp.cFc.apply(layerNorm(h, w.ln2, eps), { training }), this.config.activationFunction), {
+        training,
+      });
+      return tf.add<tf.Tensor2D>(h, m);
+    });
+  }
+
+  private validate(ids: number[][], mask: number[][], positions: number[][], past: number, cache: KVCache | undefined): void {
+    const { vocabSize, nPositions } = this.config;
+    const T = ids[0].length;
+    if (T === 0) throw new GPT2InputError('GPT2Model.forward: inputIds has no columns (T = 0).');
+    ids.forEach((row, b) => {
+      if (row.length !== T) throw new GPT2InputError(`GPT2Model.forward: inputIds row ${b} has length ${row.length}, expected ${T}.`);
+      for (const id of row) {
+        if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+          throw new GPT2InputError(`GPT2Model.forward: inputIds row ${b} holds ${id}, outside the vocabulary [0, ${vocabSize}).`);
+        }
+      }
+    });
+    if (mask.length !== ids.length || mask.some((r) => r.length !== past + T)) {
+      throw new GPT2InputError(`GPT2Model.forward: attentionMask must be [${ids.length}, ${past + T}] (batch × past+T).`);
+    }
+    if (positions.length !== ids.length || positions.some((r) => r.length !== T || r.some((p) => p < 0 || p >= nPositions))) {
+      throw new GPT2InputError(`GPT2Model.forward: positionIds must be [${ids.length}, ${T}] with values in [0, ${nPositions}).`);
+    }
+    if (cache && cache.batch !== ids.length) {
+      throw new GPT2InputError(`GPT2Model.forward: pastKeyValues was made for batch ${cache.batch}, inputIds has ${ids.length} rows.`);
+    }
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Per-token log-probabilities of given completions under the model (GRPO's policy, old and
+ * reference log-probs): logits / temperature → log-softmax → the completion token's entry.
+ *
+ * Memory: vocab-sized logits exist only for the completion positions of one chunk of rows at a
+ * time, and the LM-head + log-softmax is a custom-gradient op that stores just its input hidden
+ * states [n, C] and recomputes the logits in the backward pass, so the tape never holds a
+ * [rows, length, vocab] tensor.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { leftPad } from './generate.js';
+import type { GPT2Model } from './gpt2.js';
+import type { TokenLogProbsOptions, TokenLogProbsOutput } from './types.js';
+
+/** Thrown for invalid tokenLogProbs() arguments. */
+export class LogProbsError extends Error {
+  override name = 'LogProbsError';
+}
+
+/** Vocab-sized floats per chunk when `chunkSize` is not given (128 MiB of logits). */
+const AUTO_CHUNK_FLOATS = 2 ** 25;
+
+/**
+ * h [n, C] → log p(target) [n] (and, withEntropy, [n, 2] with the entropy in column 1) under
+ * softmax(h·headᵀ / temperature). Gradient flows to h only (the entropy column is a metric and
+ * is not differentiated). The caller owns the result.
+ */
+export function headLogProbs(
+  h: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  model: GPT2Model,
+  temperature: number,
+  withEntropy: boolean,
+): tf.Tensor {
+  const V = model.config.vocabSize;
+  const scaledLogits = (x: tf.Tensor2D): tf.Tensor2D => tf.div(tf.matMul(x, model.headT), temperature); // [n, V]
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor2D;
+    (args[1] as tf.GradSaveFunc)([x, targets]); // kept by the engine until the backward pass
+    const value = tf.tidy(() => {
+      const logits = scaledLogits(x);
+      const n = x.shape[0];
+      const lse = tf.logSumExp(logits, -1); // [n]
+      const flatIndex = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(V, 'int32')), targets);
+      const logp = tf.sub(tf.gather(tf.reshape(logits, [-1]), flatIndex), lse); // [n]
+      if (!withEntropy) return logp;
+      const p = tf.exp(tf.sub(logits, tf.expandDims(lse, 1)));
+      const entropy = tf.sub(lse, tf.sum(tf.mul(p, logits), -1)); // [n]
+      return tf.stack([logp, entropy], 1); // [n, 2]
+    });
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const d = dy as tf.Tensor;
+          const g = withEntropy ? tf.reshape(tf.slice(d, [0, 0], [-1, 1]), [-1]) : d; // [n]
+          const p = tf.softmax(scaledLogits(saved[0] as tf.Tensor2D));
+          // oneHot's float32 output is all zeros on wasm 4.22; int32 then cast is correct everywhere.
+          const oneHot = tf.cast(tf.oneHot(saved[1] as tf.Tensor1D, V), 'float32');
+          const dLogits = tf.mul(tf.sub(oneHot, p), tf.expandDims(g, 1)); // [n, V]
+          return tf.div(tf.matMul(dLogits, model.head), temperature); // [n, C]
+        }),
+    };
+  });
+  return op(h);
+}
+
+function validate(promptIds: number[][], completionIds: number[][], o: TokenLogProbsOptions): void {
+  const where = 'tokenLogProbs';
+  if (!Array.isArray(promptIds) || promptIds.length === 0) throw new LogProbsError(`${where}: promptIds must hold at least one row.`);
+  if (!Array.isArray(completionIds) || completionIds.length !== promptIds.length) {
+    throw new LogProbsError(`${where}: completionIds has ${completionIds?.length} rows, promptIds has ${promptIds.length}; they must match.`);
+  }
+  promptIds.forEach((r, b) => {
+    if (r.length === 0) throw new LogProbsError(`${where}: promptIds row ${b} is empty; every prompt needs ≥ 1 token.`);
+  });
+  const t = o.temperature ?? 1;
+  if (!(t > 0)) throw new LogProbsError(`${where}: temperature must be > 0, got ${t}.`);
+  if (o.chunkSize !== undefined && !(Number.isInteger(o.chunkSize) && o.chunkSize >= 1)) {
+    throw new LogProbsError(`${where}: chunkSize must be an integer ≥ 1, got ${o.chunkSize}.`);
+  }
+}
+
+/**
+ * Log-probs [rows, L] of each completion token given its prompt and the completion prefix,
+ * L = longest completion. Prompts are left-padded and completions right-padded (pad = eos);
+ * positions are cumsum(mask) − 1, as during generation. Differentiable w.r.t. the model's
+ * trainable variables. The caller disposes every returned tensor.
+ */
+export function tokenLogProbs(
+  model: GPT2Model,
+  promptIds: number[][],
+  completionIds: number[][],
+  options: TokenLogProbsOptions = {},
+): TokenLogProbsOutput {
+  validate(promptIds, completionIds, options);
+  const B = promptIds.length;
+  const L = Math.max(...completionIds.map((c) => c.length));
+  const pad = model.config.padTokenId ?? model.config.eosTokenId;
+  const temperature = options.temperature ?? 1;
+  const withEntropy = options.withEntropy ?? false;
+  const P = Math.max(...promptIds.map((r) => r.length));
+  if (P + L > model.config.nPositions) {
+    throw new LogProbsError(`tokenLogProbs: prompt ${P} + completion ${L} tokens exceed n_positions ${model.config.nPositions}.`);
+  }
+  const maskRows = completionIds.map((c) => [...new Array<number>(c.length).fill(1), ...new Array<number>(L - c.length).fill(0)]);
+  const mask = tf.tensor2d(maskRows.flat(), [B, L], 'float32');
+  if (L === 0) {
+    return { logProbs: tf.zeros([B, 0]), mask, ...(withEntropy ? { entropy: tf.zeros([B, 0]) as tf.Tensor2D } : {}) };
+  }
+  const rowsPerChunk = options.chunkSize ?? Math.max(1, Math.floor(AUTO_CHUNK_FLOATS / (L * model.config.vocabSize)));
+  const result = tf.tidy(() => {
+    const { ids, mask: promptMask } = leftPad(promptIds, pad);
+    const parts: tf.Tensor[] = [];
+    for (let start = 0; start < B; start += rowsPerChunk) {
+      const rows = Math.min(rowsPerChunk, B - start);
+      const chunkIds: number[][] = [];
+      const chunkMask: number[][] = [];
+      const targets: number[] = [];
+      for (let b = start; b < start + rows; b++) {
+        const c = completionIds[b];
+        const padded = [...c, ...new Array<number>(L - c.length).fill(pad)];
+        chunkIds.push([...ids[b], ...padded]);
+        chunkMask.push([...promptMask[b], ...maskRows[b]]);
+        targets.push(...padded);
+      }
+      const { hidden } = model.forward(chunkIds, { attentionMask: chunkMask, logits: 'none', training: options.training ?? false });
+      // Hidden state at position t predicts token t + 1: positions P−1 … P+L−2 predict the completion.
+      const h: tf.Tensor2D = tf.reshape(tf.slice(hidden, [0, P - 1, 0], [rows, L, -1]), [rows * L, model.config.nEmbd]);
+      parts.push(headLogProbs(h, tf.tensor1d(targets, 'int32'), model, temperature, withEntropy));
+    }
+    const all = parts.length === 1 ? parts[0] : tf.concat(parts, 0); // [B·L] or [B·L, 2]
+    const column = (i: number): tf.Tensor2D =>
+      tf.mul(tf.reshape(withEntropy ? tf.slice(all, [0, i], [-1, 1]) : all, [B, L]), mask) as tf.Tensor2D;
+    return withEntropy ? { logProbs: column(0), entropy: column(1) } : { logProbs: column(0) };
+  });
+  return { ...result, mask } as TokenLogProbsOutput;
+}
