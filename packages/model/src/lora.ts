@@ -119,7 +119,9 @@ export class LoraConv1D implements Conv1DLayer {
     const initA = tf.randomUniform([options.r, base.inFeatures], -bound, bound, 'float32', `${options.seed}:${options.name}`);
     this.loraA = tf.variable(initA as tf.Tensor2D, true, freeVariableName(`${options.name}.lora_A.weight`));
     initA.dispose();
-    this.loraB = tf.variable(tf.zeros([base.outFeatures, options.r]), true, freeVariableName(`${options.name}.lora_B.weight`));
+    const initB = tf.zeros([base.outFeatures, options.r]) as tf.Tensor2D;
+    this.loraB = tf.variable(initB, true, freeVariableName(`${options.name}.lora_B.weight`));
+    initB.dispose();
   }
 
   get inFeatures(): number {

@@ -69,6 +69,14 @@ describe('LoRA init (PEFT)', () => {
     for (const l of [l1, l2, l3]) l.dispose();
   });
 
+  it('construction and dispose leave no tensors behind', () => {
+    const before = tf.memory().numTensors;
+    const layer = new LoraConv1D(testDense(new Float32Array(40), new Float32Array(10), 4, 10), { r: 2, alpha: 4, dropout: 0, name: 'm', seed: 1, adapterSwitch: { enabled: true } });
+    expect(tf.memory().numTensors).toBe(before + 4); // W, b, A, B
+    layer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('a fresh adapter leaves the output unchanged', () => {
     const c = fx.conv1d;
     const base = testDense(f32(c.w), f32(c.b), c.in, c.out);

@@ -123,6 +123,7 @@ describe('createQuantizedConv1D (nf4) on the wasm backend', () => {
   it('the [in, out]-order fast path (in % blockSize = 0) equals the host dequantization bit for bit', () => {
     for (const [inn, out, blockSize, doubleQuant] of [
       [448, 40, 64, true], // 280 blocks: two absmax2 blocks
+      [64, 256, 64, true], // exactly 256 blocks: one full absmax2 block
       [256, 24, 128, true],
       [64, 30, 64, false],
     ] as const) {

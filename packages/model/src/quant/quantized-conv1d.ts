@@ -119,7 +119,7 @@ export function createQuantizedConv1D(
   const n = weightOutIn.length;
   const held: tf.Tensor[] = [];
   const keep = <T extends tf.Tensor>(t: T): T => {
-    held.push(t);
+    held.push(tf.keep(t)); // owned by the layer even if created inside a caller's tidy
     return t;
   };
   const biasT = keep(tf.tensor1d(bias.data, 'float32'));
@@ -147,7 +147,8 @@ export function createQuantizedConv1D(
       const offset = keep(tf.scalar(dq.offset, 'float32'));
       blockAbsmax = () => {
         const mapped = decodeHalves(absmaxWords, halfTable('dynamic-map', signedDynamicMap(), 8)); // [≥ nBlocks]
-        const padded = tf.concat([mapped.slice([0], [nBlocks]), tf.zeros([nBlocks2 * 256 - nBlocks])]);
+        const used = mapped.slice([0], [nBlocks]);
+        const padded = nBlocks2 * 256 === nBlocks ? used : tf.concat([used, tf.zeros([nBlocks2 * 256 - nBlocks])]);
         const scaled = tf.mul(padded.reshape([nBlocks2, 256]), absmax2).reshape([nBlocks2 * 256]);
         return tf.add(scaled.slice([0], [nBlocks]), offset);
       };
