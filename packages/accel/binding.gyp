@@ -1,0 +1,32 @@
+{
+  "variables": {
+    "blas_kind%": "<!(node scripts/blas-flags.cjs kind)"
+  },
+  "targets": [
+    {
+      "target_name": "grpojs_accel",
+      "sources": ["native/accel.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-O3", "-std=c++17"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "MACOSX_DEPLOYMENT_TARGET": "11.0",
+        "OTHER_CFLAGS": ["-O3"]
+      },
+      "conditions": [
+        ["blas_kind=='accelerate'", {
+          "defines": ["GRPOJS_ACCELERATE", "ACCELERATE_NEW_LAPACK"],
+          "libraries": ["-framework Accelerate"]
+        }, {
+          "defines": ["GRPOJS_OPENBLAS"],
+          "include_dirs": ["<!@(node scripts/blas-flags.cjs include)"],
+          "libraries": ["<!@(node scripts/blas-flags.cjs libs)"]
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,64 @@
+// Install-time build of the BLAS addon (node-gyp). It must never fail the install: a machine
+// without BLAS headers or a compiler still gets a working package that runs the plain tfjs
+// kernels. On failure the reason goes to build/install-error.txt, where src/native.ts finds it to
+// tell the user why the BLAS matmul is off.
+//   node scripts/install.mjs [--verbose]      GRPOJS_ACCEL_SKIP_BUILD=1 skips the build.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const errorFile = join(root, 'build', 'install-error.txt');
+const verbose = process.argv.includes('--verbose');
+
+/** Records why the addon is missing (read at run time) and prints a one-line notice. */
+function giveUp(reason) {
+  mkdirSync(dirname(errorFile), { recursive: true });
+  writeFileSync(errorFile, reason + '\n');
+  console.warn(
+    `@grpojs/accel: BLAS addon not built (${reason.split('\n')[0]}); matmuls will use the plain tfjs kernels. ` +
+      'Install libopenblas-dev (Debian/Ubuntu) or openblas-devel (Fedora), then rebuild: pnpm rebuild @grpojs/accel',
+  );
+  process.exit(0);
+}
+
+/** The node-gyp entry script: the one npm/pnpm point at, a local install, or npm's bundled copy. */
+function findNodeGyp() {
+  const fromEnv = process.env.npm_config_node_gyp;
+  if (fromEnv && existsSync(fromEnv)) return fromEnv;
+  try {
+    return createRequire(join(root, 'package.json')).resolve('node-gyp/bin/node-gyp.js');
+  } catch {
+    const bundled = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+    return existsSync(bundled) ? bundled : null;
+  }
+}
+
+if (process.env.GRPOJS_ACCEL_SKIP_BUILD === '1') giveUp('GRPOJS_ACCEL_SKIP_BUILD=1 was set at install time');
+
+const nodeGyp = findNodeGyp();
+if (nodeGyp === null) giveUp('node-gyp was not found (it ships with npm; install npm or node-gyp)');
+
+const args = [nodeGyp, 'rebuild'];
+// Offline machines cannot download Node's headers; a Node installed with its headers (distro
+// packages, official tarballs) has them under <prefix>/include/node, which node-gyp accepts as nodedir.
+const prefix = join(dirname(process.execPath), '..');
+if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) {
+  args.push(`--nodedir=${prefix}`);
+}
+
+const result = spawnSync(process.execPath, args, {
+  cwd: root,
+  encoding: 'utf8',
+  stdio: verbose ? 'inherit' : 'pipe',
+  timeout: 300_000,
+});
+if (result.status !== 0) {
+  const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
+  const firstError = output.split('\n').find((line) => /error|not found|No such file/i.test(line)) ?? '';
+  const why = result.error ? result.error.message : `node-gyp exited with ${result.status}`;
+  giveUp(`${why}${firstError ? `: ${firstError.trim()}` : ''}\n\n${output.slice(-4000)}`);
+}
+console.log('@grpojs/accel: BLAS addon built');

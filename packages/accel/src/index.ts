@@ -1,0 +1,116 @@
+// Public entry of @grpojs/accel: swaps the tfjs BatchMatMul and _FusedMatMul kernels of the wasm
+// (and cpu) backends for ones that call the system BLAS through a native addon, and back.
+// Elementwise ops stay where they are; only matmuls (most of a GRPO step's FLOPs) move.
+import * as tf from '@tensorflow/tfjs';
+
+import { cpuMemory, makeMatMulKernel, type MemoryAccess, wasmMemory } from './kernels.js';
+import { loadAddon } from './native.js';
+
+/** Backends whose matmul kernels can be replaced. */
+export type AccelBackend = 'wasm' | 'cpu';
+
+/** Options of {@link enableBlasMatMul}. */
+export interface EnableBlasMatMulOptions {
+  /** Backends to patch (default both; a backend whose package is not imported is skipped). */
+  backends?: AccelBackend[];
+  /** BLAS threads (default: OPENBLAS_NUM_THREADS, else OpenBLAS's choice: one per core). */
+  threads?: number;
+}
+
+/** What {@link enableBlasMatMul} did. */
+export interface BlasMatMulStatus {
+  /** True when at least one backend now runs its matmuls on the BLAS. */
+  enabled: boolean;
+  /** Why nothing (or not every requested backend) was patched; absent when all went well. */
+  reason?: string;
+  /** Backends whose BatchMatMul/_FusedMatMul now run on the BLAS. */
+  backends: string[];
+  /** The BLAS build, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ..." (absent when the addon did not load). */
+  blas?: string;
+  /** BLAS threads in effect (0 when the BLAS does not say, e.g. Accelerate). */
+  threads?: number;
+}
+
+/** Error for a bad argument to this package's functions. */
+export class AccelOptionsError extends Error {
+  override name = 'AccelOptionsError';
+}
+
+const KERNELS = [
+  { name: tf.BatchMatMul, fused: false },
+  { name: tf._FusedMatMul, fused: true },
+] as const;
+const MEMORY: Record<AccelBackend, MemoryAccess> = { wasm: wasmMemory, cpu: cpuMemory };
+
+/** The kernels replaced so far, keyed "backend/kernel", to put back on disable. */
+const originals = new Map<string, tf.KernelConfig>();
+
+/**
+ * Makes tfjs matmuls (BatchMatMul, and _FusedMatMul with its bias and activation) on the wasm and
+ * cpu backends run on the system BLAS (OpenBLAS / Apple Accelerate). Call it after importing
+ * '@tensorflow/tfjs-backend-wasm' (whose import registers the kernels replaced here), before or
+ * after `tf.setBackend('wasm')`. Never throws for a missing addon: it returns `enabled: false` and
+ * the reason, and tfjs keeps its own kernels. Calling it again is harmless (it only re-sets threads).
+ */
+export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMatMulStatus {
+  const requested = options.backends ?? (['wasm', 'cpu'] as AccelBackend[]);
+  for (const name of requested) {
+    if (!(name in MEMORY)) {
+      throw new AccelOptionsError(`enableBlasMatMul: options.backends has '${name}'; use 'wasm' and/or 'cpu'`);
+    }
+  }
+  const threads = options.threads;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
+    throw new AccelOptionsError(`enableBlasMatMul: options.threads is ${threads}; use a positive integer`);
+  }
+  const load = loadAddon();
+  if (!load.ok) return { enabled: false, reason: load.reason, backends: [] };
+  const { addon } = load;
+  const threadsInEffect = addon.setThreads(threads ?? 0);
+
+  const missing: string[] = [];
+  for (const backendName of requested) {
+    for (const { name, fused } of KERNELS) {
+      const key = `${backendName}/${name}`;
+      if (originals.has(key)) continue;
+      const original = tf.getKernel(name, backendName);
+      if (original === undefined) {
+        missing.push(`${name} on '${backendName}'`);
+        continue;
+      }
+      originals.set(key, original);
+      tf.unregisterKernel(name, backendName);
+      tf.registerKernel({
+        ...original,
+        // The original setup (wasm: binding its C function) still runs when the backend
+        // initializes after this call, since fallbacks call the original kernel.
+        kernelFunc: makeMatMulKernel(addon, MEMORY[backendName], original.kernelFunc, fused),
+      });
+    }
+  }
+  const backends = requested.filter((b) => KERNELS.every(({ name }) => originals.has(`${b}/${name}`)));
+  const status: BlasMatMulStatus = { enabled: backends.length > 0, backends, blas: addon.blasInfo(), threads: threadsInEffect };
+  if (missing.length > 0) {
+    status.reason =
+      `no kernel registered for ${missing.join(', ')} (import '@tensorflow/tfjs-backend-wasm' ` +
+      `or '@tensorflow/tfjs' before calling enableBlasMatMul)`;
+  }
+  return status;
+}
+
+/** Puts back the kernels {@link enableBlasMatMul} replaced. Returns the backends it restored. */
+export function disableBlasMatMul(): string[] {
+  const restored = new Set<string>();
+  for (const [key, original] of originals) {
+    tf.unregisterKernel(original.kernelName, original.backendName);
+    tf.registerKernel(original);
+    originals.delete(key);
+    restored.add(original.backendName);
+  }
+  return [...restored];
+}
+
+/** Backends whose matmuls currently run on the BLAS. */
+export function blasMatMulBackends(): string[] {
+  return [...new Set([...originals.values()].map((k) => k.backendName))];
+}

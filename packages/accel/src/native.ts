@@ -1,0 +1,66 @@
+// Loads the BLAS addon built at install time (build/Release/grpojs_accel.node) and says why when
+// it cannot: the install script records build failures in build/install-error.txt.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The activation codes the addon's epilogue understands (native/accel.cc, enum Activation). */
+export const ACTIVATION_CODES = {
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  elu: 3,
+  prelu: 4,
+  leakyrelu: 5,
+  sigmoid: 6,
+} as const;
+
+/** The addon's functions (see native/accel.cc for the exact contract of each argument). */
+export interface BlasAddon {
+  /**
+   * For each i < aIndex.length: out[i] = op(A[aIndex[i]]) · op(B[bIndex[i]]) (+ bias, activation),
+   * blocks row-major and contiguous at the given byte offsets of the given buffers.
+   */
+  sgemm(
+    aBuf: ArrayBufferLike, aByteOffset: number,
+    bBuf: ArrayBufferLike, bByteOffset: number,
+    outBuf: ArrayBufferLike, outByteOffset: number,
+    aIndex: Int32Array, bIndex: Int32Array,
+    m: number, n: number, k: number, transposeA: boolean, transposeB: boolean,
+    biasBuf: ArrayBufferLike | null, biasByteOffset: number, biasLength: number,
+    activation: number,
+    alphaBuf: ArrayBufferLike | null, alphaByteOffset: number, alphaLength: number,
+    leakyreluAlpha: number,
+  ): void;
+  /** Sets the BLAS thread count when n > 0; returns the count in effect (0: not settable). */
+  setThreads(n: number): number;
+  /** The BLAS build string, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... MAX_THREADS=64". */
+  blasInfo(): string;
+}
+
+export type AddonLoad = { ok: true; addon: BlasAddon } | { ok: false; reason: string };
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+let cached: AddonLoad | undefined;
+
+/** Loads the addon once; never throws. */
+export function loadAddon(): AddonLoad {
+  if (cached) return cached;
+  const file = join(packageRoot, 'build', 'Release', 'grpojs_accel.node');
+  const errorFile = join(packageRoot, 'build', 'install-error.txt');
+  if (!existsSync(file)) {
+    const why = existsSync(errorFile)
+      ? `the addon failed to build at install time (${readFileSync(errorFile, 'utf8').split('\n')[0]})`
+      : 'the addon was not built (run the package install script: pnpm rebuild @grpojs/accel)';
+    cached = { ok: false, reason: why };
+    return cached;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(file) as BlasAddon;
+    cached = { ok: true, addon };
+  } catch (error) {
+    cached = { ok: false, reason: `the addon ${file} failed to load: ${(error as Error).message}` };
+  }
+  return cached;
+}
