@@ -27,7 +27,7 @@ export async function evaluate(config: TrainConfigInput = {}, options: EvaluateO
   const resolved = parseTrainConfig(config);
   const { grpo, job } = splitTrainConfig(resolved);
   if (job.evalSplit === null) throw new Error('evaluate: evalSplit is null; set evalSplit (CLI: --eval-split test) to the split to evaluate on.');
-  const data = await loadJobData({ ...job, maxTrainSamples: 1 }, grpo.evalMaxSamples);
+  const data = await loadJobData(job, { evalLimit: grpo.evalMaxSamples, evalOnly: true });
   const adapter = options.adapter ?? grpo.outputDir;
   const model = await loadTrainedModel(adapter, {
     quantization: job.quantization,

@@ -37,12 +37,19 @@ export interface JobData {
   eval: PromptRow[];
 }
 
+/** What {@link loadJobData} loads. */
+export interface LoadJobDataOptions {
+  /** Rows of the eval split to keep (the trainer's evalMaxSamples); null = all. */
+  evalLimit?: number | null;
+  /** Load only the eval split (train stays empty), e.g. to evaluate a saved adapter. */
+  evalOnly?: boolean;
+}
+
 /**
  * Loads the train split and (unless evalSplit is null) the eval split, prompts rendered with the
  * data package's default chat template (see {@link renderPrompts} for a tokenizer's own).
- * @param evalLimit rows of the eval split to keep (the trainer's evalMaxSamples).
  */
-export async function loadJobData(job: JobOptions, evalLimit?: number | null): Promise<JobData> {
+export async function loadJobData(job: JobOptions, options: LoadJobDataOptions = {}): Promise<JobData> {
   const hub = { ...(job.cacheDir !== null ? { cacheDir: job.cacheDir } : {}), ...(job.offline ? { offline: true } : {}) };
   const load = async (source: string, split: string, limit: number | null | undefined) => {
     try {
@@ -52,9 +59,9 @@ export async function loadJobData(job: JobOptions, evalLimit?: number | null): P
       throw error;
     }
   };
-  const train = await load(job.data, job.trainSplit, job.maxTrainSamples);
-  const evalSet = job.evalSplit === null ? null : await load(job.evalData ?? job.data, job.evalSplit, evalLimit);
-  return { train: train.rows.map(toPromptRow), eval: (evalSet?.rows ?? []).map(toPromptRow) };
+  const train = options.evalOnly ? null : await load(job.data, job.trainSplit, job.maxTrainSamples);
+  const evalSet = job.evalSplit === null ? null : await load(job.evalData ?? job.data, job.evalSplit, options.evalLimit);
+  return { train: (train?.rows ?? []).map(toPromptRow), eval: (evalSet?.rows ?? []).map(toPromptRow) };
 }
 
 /** Re-renders every prompt with a tokenizer's own chat template (tokenizer_config.json), in place. */

@@ -5,7 +5,7 @@
  * saves the adapter to outputDir. Returns the report the CLI prints.
  */
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
 import { GRPOTrainer, type EvalReport, type TrainResult } from '@grpojs/rl';
 import { createTrackers, type Metrics, type Tracker, type MultiTracker } from '@grpojs/tracking';
@@ -56,7 +56,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
   const resolved = parseTrainConfig(config);
   const { grpo, job } = splitTrainConfig(resolved);
   const logger = hooks.logger ?? console;
-  const data = await loadJobData(job, grpo.evalMaxSamples);
+  const data = await loadJobData(job, { evalLimit: grpo.evalMaxSamples });
   logger.info(`grpojs: ${data.train.length} training rows from ${job.data} (${job.trainSplit}), ${data.eval.length} eval rows`);
   const model = await loadJobModel(job, grpo.seed);
   if (model.tokenizer.chatTemplate !== undefined) renderPrompts(data, model.tokenizer.chatTemplate, job.systemPrompt);
@@ -74,7 +74,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
     rewardFunctions: hooks.rewardFunctions ?? defaultRewards,
     trainDataset: data.train,
     evalDataset: data.eval,
-    config: { ...grpo, runName: grpo.runName ?? `${job.model.split(/[\\/]/).filter(Boolean).pop()}-GRPO` },
+    config: { ...grpo, runName: grpo.runName ?? basename(resolve(grpo.outputDir)) },
     tracker,
     logger,
     ...(hooks.onStep ? { onStep: hooks.onStep } : {}),

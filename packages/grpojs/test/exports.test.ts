@@ -1,0 +1,33 @@
+import * as data from '@grpojs/data';
+import * as model from '@grpojs/model';
+import * as rewards from '@grpojs/rewards';
+import * as rl from '@grpojs/rl';
+import * as tracking from '@grpojs/tracking';
+import { describe, expect, it } from 'vitest';
+import * as grpojs from '../src/index.js';
+
+const packages = { data, model, rewards, rl, tracking } as const;
+
+describe('re-exports', () => {
+  it('exports every value of every package flat', () => {
+    const flat = grpojs as Record<string, unknown>;
+    for (const [name, mod] of Object.entries(packages)) {
+      for (const key of Object.keys(mod)) expect(flat[key], `${name}.${key}`).toBeDefined();
+    }
+  });
+
+  it('keeps each package as a namespace', () => {
+    for (const [name, mod] of Object.entries(packages)) {
+      expect(Object.keys((grpojs as Record<string, object>)[name]).sort()).toEqual(Object.keys(mod).sort());
+    }
+  });
+
+  it('resolves a name exported by two packages explicitly, and there is no other clash', () => {
+    const owners = new Map<string, string[]>();
+    for (const [name, mod] of Object.entries(packages)) for (const key of Object.keys(mod)) owners.set(key, [...(owners.get(key) ?? []), name]);
+    const clashes = [...owners].filter(([, who]) => who.length > 1).map(([key]) => key);
+    expect(clashes).toEqual(['extractHashAnswer']);
+    expect(grpojs.extractHashAnswer).toBe(rewards.extractHashAnswer);
+    expect(grpojs.data.extractHashAnswer).toBe(data.extractHashAnswer);
+  });
+});
