@@ -65,10 +65,15 @@ export interface NF4Options {
   doubleQuant?: boolean;
 }
 
-/** NF4 code index of a value already scaled into [−1, 1]. */
+/**
+ * NF4 code index of a value already scaled into [−1, 1]: the number of thresholds below x, found
+ * with the same 4-level comparison tree as bitsandbytes' `dQuantizeNF4` (NaN → 0, as there).
+ */
 export function nf4Code(x: number): number {
-  let q = 0;
-  while (q < 15 && x > THRESHOLDS[q]) q++;
+  let q = x > THRESHOLDS[7] ? 8 : 0;
+  if (x > THRESHOLDS[q + 3]) q += 4;
+  if (x > THRESHOLDS[q + 1]) q += 2;
+  if (x > THRESHOLDS[q]) q += 1;
   return q;
 }
 
