@@ -20,7 +20,7 @@ export class GPT2InputError extends Error {
 }
 
 /** LayerNorm gain and shift [C]. */
-interface LayerNormWeights {
+export interface LayerNormWeights {
   gamma: tf.Tensor1D;
   beta: tf.Tensor1D;
 }
@@ -126,13 +126,16 @@ export class GPT2Model {
   readonly blocks: BlockWeights[];
   /** Recompute each block in the backward pass instead of storing its activations. */
   gradientCheckpointing: boolean;
-  private readonly wte: tf.Tensor2D; // [vocab, C]
-  private readonly wpe: tf.Tensor2D; // [nPositions, C]
+  /** Token embedding [vocab, C]. */
+  readonly wte: tf.Tensor2D;
+  /** Position embedding [nPositions, C]. */
+  readonly wpe: tf.Tensor2D;
   /** LM head [vocab, C] (the same tensor as wte when tied). Owned by the model. */
   readonly head: tf.Tensor2D;
   /** Its transpose [C, vocab], kept so the forward matmul needs no transposeB. Owned by the model. */
   readonly headT: tf.Tensor2D;
-  private readonly lnF: LayerNormWeights;
+  /** Final LayerNorm. */
+  readonly lnF: LayerNormWeights;
 
   /**
    * Builds the model from canonical tensors (as from canonicalGPT2Tensors / randomGPT2Tensors);
@@ -252,6 +255,29 @@ export class GPT2Model {
     for (const b of this.blocks) bytes += 4 * 2 * (b.ln1.gamma.size + b.ln2.gamma.size);
     for (const layer of this.conv1DLayers().values()) bytes += layer.weightBytes();
     return bytes;
+  }
+
+  /**
+   * Host copies of the non-Conv1D tensors under canonical names (embeddings, norms, an untied head);
+   * the Conv1D weights come from their layers (see causal-lm.ts).
+   */
+  hostTensors(): Map<string, HostTensor> {
+    const out = new Map<string, HostTensor>();
+    const put = (name: string, t: tf.Tensor): void => {
+      out.set(name, { shape: [...t.shape], data: Float32Array.from(t.dataSync() as Float32Array) });
+    };
+    put('wte.weight', this.wte);
+    put('wpe.weight', this.wpe);
+    this.blocks.forEach((b, i) => {
+      put(`h.${i}.ln_1.weight`, b.ln1.gamma);
+      put(`h.${i}.ln_1.bias`, b.ln1.beta);
+      put(`h.${i}.ln_2.weight`, b.ln2.gamma);
+      put(`h.${i}.ln_2.bias`, b.ln2.beta);
+    });
+    put('ln_f.weight', this.lnF.gamma);
+    put('ln_f.bias', this.lnF.beta);
+    if (this.head !== this.wte) put('lm_head.weight', this.head);
+    return out;
   }
 
   /** Frees every tensor and layer. */

@@ -1,6 +1,40 @@
 export type * from './types.js';
 export type { AdapterSwitch, Conv1DLayer } from './linear.js';
 
+/** The tfjs instance this package computes with; import it from here so tensors are shared. */
+export * as tf from '@tensorflow/tfjs';
+
+// Model core: backend, GPT-2, KV cache, generation, log-probs, checkpointing, CausalLM (helper CORE).
+export { type BackendName, BackendError, initBackend } from './backend.js';
+export { registerWasmUnsortedSegmentSum, unsortedSegmentSumHost } from './kernels/unsorted-segment-sum.js';
+export { DenseConv1D, type DenseConv1DOptions, DenseShapeError, frozenMatMul } from './dense.js';
+export { fillUniform, fmix32, randomGPT2Tensors, writeRandomGPT2Checkpoint } from './random-init.js';
+export {
+  type BlockWeights,
+  type Conv1DFactory,
+  GPT2InputError,
+  GPT2Model,
+  type GPT2ForwardOptions,
+  type GPT2ForwardOutput,
+  type LayerNormWeights,
+  denseConv1DFactory,
+  headLogits,
+  positionsFromMask,
+} from './gpt2.js';
+export { attentionBias, causalSelfAttention, type AttentionShape, type AttentionWeights } from './attention.js';
+export { KVCache, KVCacheError } from './kv-cache.js';
+export { GenerateError, generate, leftPad } from './generate.js';
+export { Mulberry32, type SamplingOptions, argmax, sampleToken } from './sampling.js';
+export { LogProbsError, headLogProbs, tokenLogProbs } from './logprobs.js';
+export { checkpoint, layerTrainableVariables } from './checkpointing.js';
+export {
+  CausalLM,
+  type LoadCausalLMOptions,
+  type LoraOptions,
+  type WeightMemoryReport,
+  loadCausalLM,
+} from './causal-lm.js';
+
 // Files and formats: safetensors, config.json, HF checkpoints, tokenizers, hub, saving (helper IO).
 export {
   CheckpointTensorError,

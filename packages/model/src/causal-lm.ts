@@ -1,0 +1,262 @@
+/**
+ * The policy model the GRPO trainer sees: a GPT-2 with an optional quantized frozen base and LoRA
+ * adapters, its tokenizer, and the PolicyModel methods (generate, tokenLogProbs,
+ * withAdaptersDisabled, trainableVariables, save). `loadCausalLM` wires the pieces: IO's folder
+ * resolution and safetensors reader, CORE's GPT2Model, ADAPTERS' quantized and LoRA layers.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendName } from './backend.js';
+import { readGPT2Config, type GPT2Config } from './config.js';
+import { DenseConv1D } from './dense.js';
+import { generate } from './generate.js';
+import { GPT2Model, type Conv1DFactory } from './gpt2.js';
+import { canonicalGPT2Tensors, readSafetensorsFolder } from './hf-weights.js';
+import { resolveModelFiles, type ModelSourceOptions } from './hub-files.js';
+import { ModelFilesNotFoundError } from './io-errors.js';
+import type { AdapterSwitch, Conv1DLayer } from './linear.js';
+import { tokenLogProbs } from './logprobs.js';
+import { LoraConv1D } from './lora.js';
+import { collectPeftTensors, loadPeftTensors, resolveLoraTargets } from './lora-targets.js';
+import { createQuantizedConv1D } from './quant/quantized-conv1d.js';
+import { loadPeftAdapter, savePeftAdapter } from './peft-files.js';
+import type { HostTensor } from './safetensors.js';
+import { saveHFModel } from './save.js';
+import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
+import type { GenerateOptions, GenerateOutput, PolicyModel, TokenLogProbsOptions, TokenLogProbsOutput } from './types.js';
+
+/** LoRA settings of {@link loadCausalLM}. */
+export interface LoraOptions {
+  r: number;
+  alpha: number;
+  dropout?: number;
+  /** PEFT-style names (`c_attn`, `attn.c_proj`, …) or one regular expression. Default ['c_attn']. */
+  targetModules?: string[] | string;
+  /** Seed of the A init and dropout masks. Default 0. */
+  seed?: number;
+  useRslora?: boolean;
+}
+
+/** Options of {@link loadCausalLM}. */
+export interface LoadCausalLMOptions extends ModelSourceOptions {
+  /** Force a backend (else GRPOJS_BACKEND, else tensorflow → wasm → cpu). */
+  backend?: BackendName;
+  /** Frozen base weights: fp32 ('none', default), bitsandbytes-style NF4, or int8 absmax. */
+  quantization?: 'none' | 'nf4' | 'int8';
+  /** NF4 double quantization of the block scales. Default true. */
+  doubleQuant?: boolean;
+  /** Add fresh LoRA adapters (only they are trainable). */
+  lora?: LoraOptions;
+  /** Load a PEFT adapter folder into the LoRA layers (implies `lora` from its adapter_config.json). */
+  adapterPath?: string;
+  /** Recompute each block in the backward pass (less memory, ~1.3× compute). Default false. */
+  gradientCheckpointing?: boolean;
+  /** Use this tokenizer instead of the folder's. */
+  tokenizer?: TextTokenizer;
+  /** Receives one line per loading milestone (e.g. the weight memory report). */
+  log?: (line: string) => void;
+}
+
+/** Backend bytes of the weights: as fp32, and as actually held (quantized base + adapters). */
+export interface WeightMemoryReport {
+  fp32Bytes: number;
+  loadedBytes: number;
+}
+
+/** A GPT-2 causal LM implementing the trainer's {@link PolicyModel}. */
+export class CausalLM implements PolicyModel {
+  readonly model: GPT2Model;
+  readonly config: GPT2Config;
+  readonly tokenizer: TextTokenizer | undefined;
+  /** The LoRA layers by module path (`h.0.attn.c_attn`), in model order. */
+  readonly loraLayers: ReadonlyMap<string, LoraConv1D>;
+  readonly lora: (Required<Omit<LoraOptions, 'targetModules'>> & { targetModules: string[] }) | undefined;
+  /** Where the base model came from (hub id or folder), recorded in adapter_config.json. */
+  readonly baseModelNameOrPath: string;
+  readonly memory: WeightMemoryReport;
+  private readonly adapterSwitch: AdapterSwitch;
+  private readonly dropoutClock: { step: number };
+
+  constructor(parts: {
+    model: GPT2Model;
+    tokenizer?: TextTokenizer;
+    loraLayers?: Map<string, LoraConv1D>;
+    lora?: CausalLM['lora'];
+    adapterSwitch?: AdapterSwitch;
+    dropoutClock?: { step: number };
+    baseModelNameOrPath?: string;
+    fp32Bytes?: number;
+  }) {
+    this.model = parts.model;
+    this.config = parts.model.config;
+    this.tokenizer = parts.tokenizer;
+    this.loraLayers = parts.loraLayers ?? new Map();
+    this.lora = parts.lora;
+    this.adapterSwitch = parts.adapterSwitch ?? { enabled: true };
+    this.dropoutClock = parts.dropoutClock ?? { step: 0 };
+    this.baseModelNameOrPath = parts.baseModelNameOrPath ?? '';
+    const loadedBytes = this.model.weightBytes();
+    this.memory = { fp32Bytes: parts.fp32Bytes ?? loadedBytes, loadedBytes };
+  }
+
+  /** See {@link PolicyModel.generate}; runs with adapters as currently switched, never training. */
+  generate(promptIds: number[][], options: GenerateOptions): Promise<GenerateOutput> {
+    return generate(this.model, promptIds, options);
+  }
+
+  /** See {@link PolicyModel.tokenLogProbs}. Each training call draws fresh LoRA dropout masks. */
+  tokenLogProbs(promptIds: number[][], completionIds: number[][], options: TokenLogProbsOptions = {}): TokenLogProbsOutput {
+    if (options.training) this.dropoutClock.step++;
+    return tokenLogProbs(this.model, promptIds, completionIds, options);
+  }
+
+  /** Runs `fn` with every LoRA adapter off (the frozen base); restores the switch afterwards, also for async `fn`. */
+  withAdaptersDisabled<T>(fn: () => T): T {
+    const previous = this.adapterSwitch.enabled;
+    this.adapterSwitch.enabled = false;
+    let result: T;
+    try {
+      result = fn();
+    } catch (error) {
+      this.adapterSwitch.enabled = previous;
+      throw error;
+    }
+    if (result instanceof Promise) {
+      return result.finally(() => {
+        this.adapterSwitch.enabled = previous;
+      }) as T;
+    }
+    this.adapterSwitch.enabled = previous;
+    return result;
+  }
+
+  /** Trainable variables in model order (per block: c_attn, c_proj, c_fc, c_proj; A before B). */
+  trainableVariables(): tf.Variable[] {
+    return this.model.blocks.flatMap((b) => this.model.blockVariables(b));
+  }
+
+  /** Turns gradient checkpointing on or off. */
+  setGradientCheckpointing(on: boolean): void {
+    this.model.gradientCheckpointing = on;
+  }
+
+  /**
+   * Canonical host tensors of the whole model; with `merged`, every LoRA update is folded into its
+   * Conv1D weight (as PEFT's merge_and_unload). Quantized bases are dequantized.
+   */
+  hostTensors(merged: boolean): Map<string, HostTensor> {
+    const out = this.model.hostTensors();
+    for (const [path, layer] of this.model.conv1DLayers()) {
+      const lora = layer instanceof LoraConv1D ? layer : null;
+      const base = readable(lora ? lora.base : layer, path);
+      const [w, b] = tf.tidy(() => [base.readWeight(), base.readBias()]);
+      const weight = Float32Array.from(w.dataSync() as Float32Array);
+      out.set(`${path}.weight`, { shape: [...w.shape], data: lora && merged ? lora.mergedWeight(weight) : weight });
+      out.set(`${path}.bias`, { shape: [...b.shape], data: Float32Array.from(b.dataSync() as Float32Array) });
+      tf.dispose([w, b]);
+    }
+    return out;
+  }
+
+  /**
+   * Saves to `dir`. With LoRA layers and not `merged`: the PEFT adapter (adapter_config.json +
+   * adapter_model.safetensors) plus, unless `adapterOnly`, the tokenizer files. With `merged`, or
+   * without LoRA: a full HF model folder (config.json, model.safetensors, generation_config.json,
+   * tokenizer files) that transformers loads without peft.
+   */
+  async save(dir: string, options: { adapterOnly?: boolean; merged?: boolean } = {}): Promise<void> {
+    if (options.merged || this.loraLayers.size === 0 || this.lora === undefined) {
+      await saveHFModel(dir, { config: this.config, tensors: this.hostTensors(true), tokenizer: this.tokenizer });
+      return;
+    }
+    const { r, alpha, dropout, targetModules } = this.lora;
+    await savePeftAdapter(dir, {
+      loraConfig: { r, alpha, dropout, targetModules },
+      baseModelNameOrPath: this.baseModelNameOrPath,
+      tensors: collectPeftTensors(this.loraLayers),
+    });
+    if (!options.adapterOnly && this.tokenizer) await this.tokenizer.save(dir);
+  }
+
+  /** Frees every tensor and variable of the model. */
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+type ReadableLayer = Conv1DLayer & { readWeight(): tf.Tensor2D; readBias(): tf.Tensor1D };
+
+function readable(layer: Conv1DLayer, path: string): ReadableLayer {
+  const l = layer as Partial<ReadableLayer>;
+  if (typeof l.readWeight !== 'function' || typeof l.readBias !== 'function') {
+    throw new TypeError(`CausalLM.save: the Conv1D at ${path} cannot expose its weight (no readWeight/readBias).`);
+  }
+  return layer as ReadableLayer;
+}
+
+/** fp32 bytes of a set of host tensors. */
+function fp32Bytes(tensors: Map<string, HostTensor>): number {
+  let n = 0;
+  for (const t of tensors.values()) n += 4 * t.data.length;
+  return n;
+}
+
+const MiB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+/**
+ * Loads a GPT-2 family causal LM from a local HF folder or a hub id (downloaded to the HF cache),
+ * optionally with a quantized frozen base and LoRA adapters (fresh, or from `adapterPath`).
+ */
+export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOptions = {}): Promise<CausalLM> {
+  const backend = await initBackend(options.backend);
+  const dir = await resolveModelFiles(pathOrHubId, options);
+  const config = await readGPT2Config(dir);
+  const tensors = canonicalGPT2Tensors(await readSafetensorsFolder(dir), config, dir);
+  const tokenizer = options.tokenizer ?? (await loadTokenizer(dir).catch((e: unknown) => (e instanceof ModelFilesNotFoundError ? undefined : Promise.reject(e))));
+
+  let lora = options.lora;
+  let adapter: Awaited<ReturnType<typeof loadPeftAdapter>> | undefined;
+  if (options.adapterPath !== undefined) {
+    adapter = await loadPeftAdapter(options.adapterPath);
+    const c = adapter.config;
+    lora = { r: c.r, alpha: c.alpha, dropout: c.dropout, targetModules: c.targetModules, useRslora: c.useRslora, seed: lora?.seed };
+  }
+  const resolvedLora = lora && {
+    r: lora.r,
+    alpha: lora.alpha,
+    dropout: lora.dropout ?? 0,
+    seed: lora.seed ?? 0,
+    useRslora: lora.useRslora ?? false,
+    targetModules: typeof lora.targetModules === 'string' ? [lora.targetModules] : [...(lora.targetModules ?? ['c_attn'])],
+  };
+  const targets = new Set(resolvedLora ? resolveLoraTargets(lora?.targetModules ?? ['c_attn'], config.nLayer) : []);
+  const adapterSwitch: AdapterSwitch = { enabled: true };
+  const dropoutClock = { step: 0 };
+  const loraLayers = new Map<string, LoraConv1D>();
+  const quant = options.quantization ?? 'none';
+  const makeConv1D: Conv1DFactory = (name, weight, bias) => {
+    const base: Conv1DLayer =
+      quant === 'none'
+        ? new DenseConv1D(weight, bias, { name })
+        : createQuantizedConv1D(weight, bias, quant, { name, doubleQuant: options.doubleQuant ?? true });
+    if (!resolvedLora || !targets.has(name)) return base;
+    const layer = new LoraConv1D(base, { ...resolvedLora, name, adapterSwitch, dropoutClock });
+    loraLayers.set(name, layer);
+    return layer;
+  };
+  const model = new GPT2Model(config, tensors, { makeConv1D, gradientCheckpointing: options.gradientCheckpointing });
+  if (adapter) loadPeftTensors(loraLayers, adapter.tensors, options.adapterPath as string);
+  const lm = new CausalLM({
+    model,
+    tokenizer,
+    loraLayers,
+    lora: resolvedLora,
+    adapterSwitch,
+    dropoutClock,
+    baseModelNameOrPath: pathOrHubId,
+    fp32Bytes: fp32Bytes(tensors),
+  });
+  options.log?.(
+    `loaded ${pathOrHubId} on ${backend}: weights ${MiB(lm.memory.fp32Bytes)} as fp32 → ${MiB(lm.memory.loadedBytes)} held (${quant}${resolvedLora ? `, LoRA r=${resolvedLora.r} on ${targets.size} modules` : ''})`,
+  );
+  return lm;
+}
