@@ -47,7 +47,7 @@ function resolveOptions(model: GPT2Model, promptIds: number[][], o: GenerateOpti
   const topK = o.topK ?? 0;
   if (!Number.isInteger(topK) || topK < 0) throw new GenerateError(`${where}: topK must be an integer ≥ 0, got ${topK}.`);
   const eosIds = o.eosTokenId === undefined ? [model.config.eosTokenId] : ([] as number[]).concat(o.eosTokenId);
-  const pad = o.padTokenId ?? model.config.padTokenId ?? eosIds[0];
+  const pad = o.padTokenId ?? model.config.padTokenId ?? eosIds[0] ?? model.config.eosTokenId;
   const sampling: SamplingOptions = { doSample: o.doSample ?? true, temperature, topK, topP };
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 32);
   return { P, eos: new Set(eosIds), pad, sampling, seed };

@@ -1,0 +1,76 @@
+/** Backend selection and the kernels CORE adds to the wasm backend, checked against the cpu backend. */
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BackendError, initBackend } from '../src/backend.js';
+import { unsortedSegmentSumHost } from '../src/kernels/unsorted-segment-sum.js';
+import { maxAbsDiff } from './fixture-utils.js';
+
+/** Runs `f` on a backend and returns its result as a flat host array plus shape. */
+async function on(backend: 'wasm' | 'cpu', f: () => tf.Tensor): Promise<{ data: number[]; shape: number[] }> {
+  await initBackend(backend);
+  const t = f();
+  const out = { data: Array.from(await t.data()), shape: t.shape };
+  t.dispose();
+  return out;
+}
+
+afterEach(() => {
+  delete process.env.GRPOJS_BACKEND;
+});
+
+describe('initBackend', () => {
+  it('picks wasm when no native tfjs-node is installed, and honours explicit names', async () => {
+    expect(await initBackend()).toBe('wasm');
+    expect(await initBackend('cpu')).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    expect(await initBackend('wasm')).toBe('wasm');
+  });
+
+  it('GRPOJS_BACKEND overrides the automatic choice; bad names and missing native packages are errors', async () => {
+    process.env.GRPOJS_BACKEND = 'cpu';
+    expect(await initBackend()).toBe('cpu');
+    process.env.GRPOJS_BACKEND = 'cuda';
+    await expect(initBackend()).rejects.toThrow(/GRPOJS_BACKEND: unknown backend "cuda"/);
+    delete process.env.GRPOJS_BACKEND;
+    await expect(initBackend('tensorflow')).rejects.toThrow(BackendError);
+    await expect(initBackend('tensorflow')).rejects.toThrow(/tfjs-node-gpu/);
+    expect(await initBackend()).toBe('wasm');
+  });
+});
+
+describe('UnsortedSegmentSum on wasm', () => {
+  const x = (): tf.Tensor => tf.tensor3d(Array.from({ length: 5 * 3 * 2 }, (_, i) => Math.sin(i) * 3), [5, 3, 2]);
+  const ids = (): tf.Tensor => tf.tensor1d([2, 0, 2, 3, 7], 'int32'); // 7 is out of range: dropped
+
+  it('matches the cpu kernel (float32, out-of-range ids dropped)', async () => {
+    const wasm = await on('wasm', () => tf.unsortedSegmentSum(x(), ids(), 4));
+    const cpu = await on('cpu', () => tf.unsortedSegmentSum(x(), ids(), 4));
+    expect(wasm.shape).toEqual([4, 3, 2]);
+    expect(maxAbsDiff(wasm.data, cpu.data)).toBeLessThan(1e-6);
+    expect(wasm.data.slice(6, 12)).toEqual(new Array(6).fill(0)); // segment 1 is empty
+  });
+
+  it('matches the cpu kernel for int32 values', async () => {
+    const make = (): tf.Tensor => tf.unsortedSegmentSum(tf.tensor1d([1, 2, 3, 4, 5, 6], 'int32'), tf.tensor1d([1, 0, 1, 1, 2, 0], 'int32'), 3);
+    const wasm = await on('wasm', make);
+    expect(wasm.data).toEqual((await on('cpu', make)).data);
+    expect(wasm.data).toEqual([8, 8, 5]);
+  });
+
+  it('makes the embedding (gather) gradient work on wasm, equal to cpu', async () => {
+    const grad = (): tf.Tensor => {
+      const table = tf.tensor2d(Array.from({ length: 6 * 4 }, (_, i) => i / 10), [6, 4]);
+      const tokens = tf.tensor1d([1, 4, 1, 0, 5, 1], 'int32');
+      const weights = tf.tensor2d(Array.from({ length: 6 * 4 }, (_, i) => Math.cos(i)), [6, 4]);
+      return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tokens), weights)))(table);
+    };
+    const wasm = await on('wasm', grad);
+    expect(maxAbsDiff(wasm.data, (await on('cpu', grad)).data)).toBeLessThan(1e-6);
+  });
+
+  it('host helper: empty ids give zeros of the right shape', () => {
+    const { values, shape } = unsortedSegmentSumHost([], [0, 3], [], 1, 2, 'float32');
+    expect(shape).toEqual([2, 3]);
+    expect(Array.from(values)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+});

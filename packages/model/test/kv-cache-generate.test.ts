@@ -1,0 +1,116 @@
+/** KV-cache decoding vs full recompute, fixed-size cache buffers, and seeded batched generation. */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend.js';
+import { makeGPT2Config } from '../src/config.js';
+import { generate, leftPad } from '../src/generate.js';
+import { GPT2Model } from '../src/gpt2.js';
+import { KVCacheError } from '../src/kv-cache.js';
+import { randomGPT2Tensors } from '../src/random-init.js';
+import { maxAbsDiff } from './fixture-utils.js';
+
+const config = makeGPT2Config({ vocabSize: 64, nPositions: 40, nEmbd: 32, nLayer: 2, nHead: 4, eosTokenId: 63, bosTokenId: 63 });
+let model: GPT2Model;
+
+beforeAll(async () => {
+  await initBackend();
+  model = new GPT2Model(config, randomGPT2Tensors(config, 11));
+});
+
+describe('KV cache', () => {
+  it('decoding a left-padded batch step by step matches full recompute at every step', () => {
+    const prompts = [[1, 2, 3, 4, 5], [6, 7], [8, 9, 10]];
+    const next = [
+      [11, 12, 13],
+      [14, 15, 16],
+      [17, 18, 19],
+      [20, 21, 22],
+    ]; // step × row
+    const { ids, mask } = leftPad(prompts, 0);
+    const cache = model.createCache(3, ids[0].length + next.length);
+    const first = model.forward(ids, { attentionMask: mask, pastKeyValues: cache, logits: 'last' });
+    const stepLogits = [first.logits!.dataSync().slice()];
+    tf.dispose([first.logits!, first.hidden]);
+    const numTensors = tf.memory().numTensors;
+    for (const tokens of next) {
+      tokens.forEach((t, b) => {
+        ids[b].push(t);
+        mask[b].push(1);
+      });
+      const out = model.forward(tokens.map((t) => [t]), { attentionMask: mask, pastKeyValues: cache, logits: 'last' });
+      stepLogits.push(out.logits!.dataSync().slice());
+      tf.dispose([out.logits!, out.hidden]);
+      expect(tf.memory().numTensors).toBe(numTensors); // fixed buffers: no growth per step
+    }
+    expect(cache.length).toBe(ids[0].length);
+    // Full recompute of the whole (padded) sequence; compare the logits at each decoded position.
+    const full = model.forward(ids, { attentionMask: mask });
+    const all = full.logits!.arraySync() as number[][][];
+    const P = prompts.reduce((m, p) => Math.max(m, p.length), 0);
+    stepLogits.forEach((flat, s) => {
+      for (let b = 0; b < 3; b++) {
+        const cached = flat.subarray(b * config.vocabSize, (b + 1) * config.vocabSize);
+        expect(maxAbsDiff(cached, all[b][P - 1 + s])).toBeLessThan(1e-5);
+      }
+    });
+    tf.dispose([full.logits!, full.hidden]);
+    expect(() => model.forward([[1], [2], [3]], { attentionMask: mask.map((r) => [...r, 1]), pastKeyValues: cache })).toThrow(KVCacheError);
+    cache.dispose();
+  });
+
+  it('padding does not change a row: padded and unpadded runs agree', () => {
+    const alone = model.forward([[6, 7, 8]], { logits: 'last' });
+    const { ids, mask } = leftPad([[1, 2, 3, 4, 5, 6], [6, 7, 8]], 0);
+    const padded = model.forward(ids, { attentionMask: mask, logits: 'last' });
+    const row1 = padded.logits!.dataSync().slice(config.vocabSize);
+    expect(maxAbsDiff(row1, alone.logits!.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([alone.logits!, alone.hidden, padded.logits!, padded.hidden]);
+  });
+});
+
+describe('generate', () => {
+  const prompts = [[1, 2, 3], [4], [5, 6, 7, 8, 9]];
+
+  it('same seed → same tokens; another seed → different tokens', async () => {
+    const opts = { maxNewTokens: 12, temperature: 1.5, seed: 42, eosTokenId: 63 };
+    const a = await generate(model, prompts, opts);
+    const b = await generate(model, prompts, opts);
+    const c = await generate(model, prompts, { ...opts, seed: 43 });
+    expect(a).toEqual(b);
+    expect(c.completionIds).not.toEqual(a.completionIds);
+    for (const [i, row] of a.completionIds.entries()) {
+      expect(row.length).toBeLessThanOrEqual(12);
+      expect(a.terminated[i]).toBe(row.at(-1) === 63);
+      expect(row.slice(0, -1)).not.toContain(63); // stops at the first EOS
+    }
+  });
+
+  it('greedy equals sampling with topK = 1, and rows are independent of their batch mates', async () => {
+    const greedy = await generate(model, prompts, { maxNewTokens: 6, doSample: false });
+    const topK1 = await generate(model, prompts, { maxNewTokens: 6, topK: 1, seed: 3 });
+    expect(topK1.completionIds).toEqual(greedy.completionIds);
+    const single = await generate(model, [prompts[1]], { maxNewTokens: 6, doSample: false });
+    expect(single.completionIds[0]).toEqual(greedy.completionIds[1]);
+  });
+
+  it('finished rows stop while others continue; several EOS ids are accepted', async () => {
+    const free = await generate(model, prompts, { maxNewTokens: 8, doSample: false, eosTokenId: [] });
+    const eos = free.completionIds[0][1];
+    const out = await generate(model, prompts, { maxNewTokens: 8, doSample: false, eosTokenId: [62, eos] });
+    expect(out.terminated[0]).toBe(true);
+    expect(out.terminated.some((t) => !t) || out.completionIds.some((r) => r.length > 1)).toBe(true);
+    for (const [i, row] of out.completionIds.entries()) {
+      const stop = free.completionIds[i].findIndex((t) => t === eos || t === 62);
+      expect(row).toEqual(stop === -1 ? free.completionIds[i] : free.completionIds[i].slice(0, stop + 1));
+    }
+  });
+
+  it('rejects bad arguments with errors naming them', async () => {
+    await expect(generate(model, [], { maxNewTokens: 2 })).rejects.toThrow(/promptIds/);
+    await expect(generate(model, [[1], []], { maxNewTokens: 2 })).rejects.toThrow(/row 1 is empty/);
+    await expect(generate(model, [[1]], { maxNewTokens: 40 })).rejects.toThrow(/n_positions 40/);
+    await expect(generate(model, [[1]], { maxNewTokens: 2, temperature: 0 })).rejects.toThrow(/temperature/);
+    await expect(generate(model, [[1]], { maxNewTokens: 2, topP: 0 })).rejects.toThrow(/topP/);
+    await expect(generate(model, [[99]], { maxNewTokens: 2 })).rejects.toThrow(/outside the vocabulary/);
+  });
+});
