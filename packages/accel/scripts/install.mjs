@@ -57,7 +57,12 @@ const result = spawnSync(process.execPath, args, {
 });
 if (result.status !== 0) {
   const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
-  const firstError = output.split('\n').find((line) => /error|not found|No such file/i.test(line)) ?? '';
+  // The most telling line: a missing header/library first, else the first line that says error.
+  const lines = output.split('\n');
+  const firstError =
+    lines.find((line) => /fatal error|cannot find -l|No such file|not found/i.test(line)) ??
+    lines.find((line) => /error/i.test(line)) ??
+    '';
   const why = result.error ? result.error.message : `node-gyp exited with ${result.status}`;
   giveUp(`${why}${firstError ? `: ${firstError.trim()}` : ''}\n\n${output.slice(-4000)}`);
 }

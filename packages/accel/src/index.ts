@@ -3,7 +3,7 @@
 // Elementwise ops stay where they are; only matmuls (most of a GRPO step's FLOPs) move.
 import * as tf from '@tensorflow/tfjs';
 
-import { cpuMemory, makeMatMulKernel, type MemoryAccess, wasmMemory } from './kernels.js';
+import { callCounts, cpuMemory, makeMatMulKernel, type MemoryAccess, wasmMemory } from './kernels.js';
 import { loadAddon } from './native.js';
 
 /** Backends whose matmul kernels can be replaced. */
@@ -113,4 +113,12 @@ export function disableBlasMatMul(): string[] {
 /** Backends whose matmuls currently run on the BLAS. */
 export function blasMatMulBackends(): string[] {
   return [...new Set([...originals.values()].map((k) => k.backendName))];
+}
+
+/**
+ * How many matmuls ran on the BLAS and how many fell back to the original kernel (non-float32,
+ * rank < 2, a bias that broadcasts other than per column...) since the process started.
+ */
+export function blasMatMulStats(): { blas: number; fallback: number } {
+  return { ...callCounts };
 }

@@ -64,6 +64,9 @@ export const cpuMemory: MemoryAccess = {
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
+/** Counts of matmuls run on the BLAS and handed to the original kernel, since the process started. */
+export const callCounts = { blas: 0, fallback: 0 };
+
 /**
  * Builds the kernel function for BatchMatMul (`fused` false) or _FusedMatMul (`fused` true) on the
  * backend whose memory `memory` reads; `original` is the kernel it replaces and falls back to.
@@ -94,7 +97,11 @@ export function makeMatMulKernel(
       plan !== null && allFloat && code !== undefined && biasLength !== null && alphaLength !== null &&
       (code !== ACTIVATION_CODES.prelu || alphas !== undefined) &&
       [a, b, bias, alphas].every((t) => t === undefined || memory.locate(backend, t) !== null);
-    if (!supported) return original(args);
+    if (!supported) {
+      callCounts.fallback++;
+      return original(args);
+    }
+    callCounts.blas++;
 
     // Allocate first: a wasm malloc can grow the heap and replace its ArrayBuffer, so every
     // region is located after it.

@@ -1,0 +1,45 @@
+// Matmul throughput of the tfjs wasm backend with and without @grpojs/accel (a few seconds).
+// Shapes: 512x768x3072 (a GPT-2 MLP matmul over a 512-token batch) and 8x768x2304 (decode: 8
+// sequences, one token each, through c_attn). Run `pnpm build` first: it imports ../dist.
+//   pnpm bench            OPENBLAS_NUM_THREADS=1 pnpm bench
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+
+import { disableBlasMatMul, enableBlasMatMul } from '../dist/index.js';
+
+const SHAPES = [
+  [512, 768, 3072],
+  [8, 768, 2304],
+];
+const SECONDS_PER_CASE = 0.5;
+
+/** GFLOP/s of a [m, k] x [k, n] matmul, timed over about SECONDS_PER_CASE after two warm-up calls. */
+function measure(m, k, n) {
+  const a = tf.randomUniform([m, k], -1, 1); // [m, k]
+  const b = tf.randomUniform([k, n], -1, 1); // [k, n]
+  for (let i = 0; i < 2; i++) tf.matMul(a, b).dispose();
+  let reps = 0;
+  const start = performance.now();
+  while (performance.now() - start < SECONDS_PER_CASE * 1000) {
+    tf.matMul(a, b).dispose();
+    reps++;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  tf.dispose([a, b]);
+  return (2 * m * k * n * reps) / seconds / 1e9;
+}
+
+await tf.setBackend('wasm');
+const status = enableBlasMatMul({ backends: ['wasm'] });
+if (!status.enabled) console.log(`BLAS matmul not available: ${status.reason}; only plain wasm is measured`);
+else console.log(`BLAS: ${status.blas}, ${status.threads} thread(s)`);
+for (const [m, k, n] of SHAPES) {
+  const blas = status.enabled ? measure(m, k, n) : NaN;
+  disableBlasMatMul();
+  const plain = measure(m, k, n);
+  if (status.enabled) enableBlasMatMul({ backends: ['wasm'] });
+  const speedup = status.enabled ? `  (${(blas / plain).toFixed(1)}x)` : '';
+  console.log(
+    `${m}x${k}x${n}: accel ${status.enabled ? blas.toFixed(1) : '-'} GFLOP/s, plain wasm ${plain.toFixed(1)} GFLOP/s${speedup}`,
+  );
+}
