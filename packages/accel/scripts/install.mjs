@@ -2,9 +2,11 @@
 // without BLAS headers or a compiler still gets a working package that runs the plain tfjs
 // kernels. On failure the reason goes to build/install-error.txt, where src/native.ts finds it to
 // tell the user why the BLAS matmul is off.
-//   node scripts/install.mjs [--verbose]      GRPOJS_ACCEL_SKIP_BUILD=1 skips the build.
+// An addon newer than its sources is kept (every `pnpm install` in the workspace runs this script);
+// --force rebuilds anyway.
+//   node scripts/install.mjs [--verbose] [--force]      GRPOJS_ACCEL_SKIP_BUILD=1 skips the build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const errorFile = join(root, 'build', 'install-error.txt');
 const verbose = process.argv.includes('--verbose');
+const force = process.argv.includes('--force');
+const addonFile = join(root, 'build', 'Release', 'grpojs_accel.node');
 
 /** Records why the addon is missing (read at run time) and prints a one-line notice. */
 function giveUp(reason) {
@@ -36,6 +40,18 @@ function findNodeGyp() {
   }
 }
 
+/** True when the built addon is newer than every file it is built from. */
+function upToDate() {
+  if (!existsSync(addonFile)) return false;
+  const built = statSync(addonFile).mtimeMs;
+  const sources = ['native/accel.cc', 'binding.gyp', 'scripts/blas-flags.cjs'].map((f) => join(root, f));
+  return sources.every((f) => statSync(f).mtimeMs < built);
+}
+
+if (!force && upToDate()) {
+  console.log('@grpojs/accel: BLAS addon up to date (node scripts/install.mjs --force rebuilds it)');
+  process.exit(0);
+}
 if (process.env.GRPOJS_ACCEL_SKIP_BUILD === '1') giveUp('GRPOJS_ACCEL_SKIP_BUILD=1 was set at install time');
 
 const nodeGyp = findNodeGyp();
