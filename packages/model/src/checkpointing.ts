@@ -34,9 +34,19 @@ export function checkpoint<T extends tf.Tensor>(
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const xs = [saved[0], ...variables];
         const recompute = (): T => fn(saved[0] as T, saved.slice(1));
-        const { value, grads } = tf.engine().gradients(recompute, xs, dy as tf.Tensor, true);
-        value.dispose();
-        return xs.map((t, i) => grads[i] ?? tf.zerosLike(t));
+        // The recompute runs a nested tape. tfjs-core (4.22) gives every top-level gradients() call
+        // the single engine tape and sets it to null when done, which would make the outer backward
+        // pass crash at its own cleanup; so the outer tape is put back afterwards. The inner call
+        // frees its own saved tensors, so a block's activations live only during its backward.
+        const state = tf.engine().state as unknown as { activeTape: unknown };
+        const outerTape = state.activeTape;
+        try {
+          const { value, grads } = tf.engine().gradients(recompute, xs, dy as tf.Tensor, true);
+          value.dispose();
+          return xs.map((t, i) => grads[i] ?? tf.zerosLike(t));
+        } finally {
+          state.activeTape = outerTape;
+        }
       },
     };
   });

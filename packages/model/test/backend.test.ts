@@ -40,7 +40,7 @@ describe('initBackend', () => {
 
 describe('UnsortedSegmentSum on wasm', () => {
   const x = (): tf.Tensor => tf.tensor3d(Array.from({ length: 5 * 3 * 2 }, (_, i) => Math.sin(i) * 3), [5, 3, 2]);
-  const ids = (): tf.Tensor => tf.tensor1d([2, 0, 2, 3, 7], 'int32'); // 7 is out of range: dropped
+  const ids = (): tf.Tensor1D => tf.tensor1d([2, 0, 2, 3, 7], 'int32'); // 7 is out of range: dropped
 
   it('matches the cpu kernel (float32, out-of-range ids dropped)', async () => {
     const wasm = await on('wasm', () => tf.unsortedSegmentSum(x(), ids(), 4));
