@@ -19,7 +19,7 @@
       },
       "conditions": [
         ["blas_kind=='accelerate'", {
-          "defines": ["GRPOJS_ACCELERATE", "ACCELERATE_NEW_LAPACK"],
+          "defines": ["GRPOJS_ACCELERATE"],
           "libraries": ["-framework Accelerate"]
         }, {
           "defines": ["GRPOJS_OPENBLAS"],

@@ -1,7 +1,9 @@
 // Matmul throughput of the tfjs wasm backend with and without @grpojs/accel (a few seconds).
 // Shapes: 512x768x3072 (a GPT-2 MLP matmul over a 512-token batch) and 8x768x2304 (decode: 8
 // sequences, one token each, through c_attn). Run `pnpm build` first: it imports ../dist.
-//   pnpm bench            OPENBLAS_NUM_THREADS=1 pnpm bench
+// --mlp adds a training step of a 768-3072-768 MLP over 256 rows (forward, backward, SGD), whose
+// backward matmuls are transposed: plain wasm takes seconds per step there, so it is opt-in.
+//   pnpm bench            OPENBLAS_NUM_THREADS=1 pnpm bench            pnpm bench --mlp
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
@@ -42,4 +44,29 @@ for (const [m, k, n] of SHAPES) {
   console.log(
     `${m}x${k}x${n}: accel ${status.enabled ? blas.toFixed(1) : '-'} GFLOP/s, plain wasm ${plain.toFixed(1)} GFLOP/s${speedup}`,
   );
+}
+
+/** Milliseconds per SGD step of a 2-layer MLP (x [256, 768] -> 3072 -> 768), at least `reps` steps. */
+function mlpStepMs(reps) {
+  return tf.tidy(() => {
+    const x = tf.randomNormal([256, 768]); // [rows, in]
+    const w1 = tf.variable(tf.mul(tf.randomNormal([768, 3072]), 0.02)); // [in, hidden]
+    const w2 = tf.variable(tf.mul(tf.randomNormal([3072, 768]), 0.02)); // [hidden, out]
+    const optimizer = tf.train.sgd(0.01);
+    const step = () =>
+      tf.dispose(optimizer.minimize(() => tf.mean(tf.square(tf.matMul(tf.relu(tf.matMul(x, w1)), w2))), true));
+    step();
+    const start = performance.now();
+    for (let i = 0; i < reps; i++) step();
+    const ms = (performance.now() - start) / reps;
+    tf.dispose([w1, w2]);
+    return ms;
+  });
+}
+
+if (process.argv.includes('--mlp')) {
+  const accel = status.enabled ? mlpStepMs(10) : NaN;
+  disableBlasMatMul();
+  const plain = mlpStepMs(1);
+  console.log(`MLP training step 256x768x3072x768: accel ${accel.toFixed(0)} ms, plain wasm ${plain.toFixed(0)} ms`);
 }

@@ -21,6 +21,12 @@
 
 namespace {
 
+// Below this many multiply-adds per block (m * n * k) sgemm runs on one thread: such products are
+// bound by memory bandwidth or by thread wake-up (decode: 8x768x2304 = 14M; a 128x128x64 attention
+// block = 1M), and idle OpenBLAS workers competing for cores made them slower, not faster.
+constexpr int64_t kThreadedMinWork = int64_t{32} << 20;
+
+
 // Activation codes; the JS side (src/native.ts, ACTIVATION_CODES) uses the same numbers.
 enum Activation : int32_t {
   kLinear = 0,
@@ -148,6 +154,11 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   }
   const float leakyAlpha = static_cast<float>(info[20].As<Napi::Number>().DoubleValue());
 
+#if defined(GRPOJS_OPENBLAS)
+  const int threadsBefore = openblas_get_num_threads();
+  const bool singleThread = m * n * k < kThreadedMinWork && threadsBefore > 1;
+  if (singleThread) openblas_set_num_threads(1);
+#endif
   const int lda = static_cast<int>(std::max<int64_t>(1, transA ? m : k));
   const int ldb = static_cast<int>(std::max<int64_t>(1, transB ? k : n));
   const int ldc = static_cast<int>(std::max<int64_t>(1, n));
@@ -163,6 +174,9 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
     }
     if (bias != nullptr || act != kLinear) Epilogue(ci, m, n, bias, biasLen, act, alphaVec, alphaLen, leakyAlpha);
   }
+#if defined(GRPOJS_OPENBLAS)
+  if (singleThread) openblas_set_num_threads(threadsBefore);
+#endif
   return env.Undefined();
 }
 
