@@ -34,8 +34,9 @@ export class AdamW {
     private readonly variables: readonly tf.Variable[],
     private readonly options: AdamWOptions,
   ) {
-    this.m = variables.map((x) => tf.variable(tf.zerosLike(x), false, `${x.name}/adam_m`));
-    this.v = variables.map((x) => tf.variable(tf.zerosLike(x), false, `${x.name}/adam_v`));
+    // tidy frees the zero tensors; the variables keep (ref-count) their data
+    this.m = tf.tidy(() => variables.map((x) => tf.variable(tf.zerosLike(x), false, `${x.name}/adam_m`)));
+    this.v = tf.tidy(() => variables.map((x) => tf.variable(tf.zerosLike(x), false, `${x.name}/adam_v`)));
   }
 
   /** Updates applied so far. */
@@ -102,8 +103,12 @@ export class AdamW {
           `optimizer state for "${s.name}" has shape [${s.shape}] but variable "${x.name}" is [${x.shape}]; use a checkpoint of the same model and LoRA config.`,
         );
       }
-      this.m[i].assign(tf.tensor(s.m, x.shape, 'float32'));
-      this.v[i].assign(tf.tensor(s.v, x.shape, 'float32'));
+    });
+    tf.tidy(() => {
+      state.variables.forEach((s, i) => {
+        this.m[i].assign(tf.tensor(s.m, this.variables[i].shape, 'float32'));
+        this.v[i].assign(tf.tensor(s.v, this.variables[i].shape, 'float32'));
+      });
     });
     this.t = state.step;
   }

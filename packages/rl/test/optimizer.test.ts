@@ -38,6 +38,10 @@ describe('AdamW + global-norm clipping (torch.optim.AdamW reference)', () => {
     opt.step(g, 0.01);
     opt2.step(g, 0.01);
     expect(Array.from(copy[0].dataSync())).toEqual(Array.from(vars[0].dataSync()));
+    g.forEach((t: tf.Tensor) => t.dispose());
+    const live = tf.memory().numTensors;
+    opt2.dispose();
+    expect(tf.memory().numTensors).toBe(live - 4); // m and v of 2 variables, nothing left behind
     expect(() => opt2.loadState({ step: 1, variables: [] })).toThrow(/has 0 variables but the model has 2/);
   });
 

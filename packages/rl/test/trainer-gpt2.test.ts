@@ -1,0 +1,104 @@
+/**
+ * The functional proof: GRPOTrainer fine-tunes a tiny random GPT-2 from @grpojs/model (LoRA on
+ * every Conv1D, written with writeRandomGPT2Checkpoint and loaded with loadCausalLM) on a
+ * synthetic task — reward = number of 'c' characters in the completion — and the mean reward
+ * rises clearly within 100 steps. Seeded; runs on the model package's default backend.
+ */
+import { initBackend, loadCausalLM, makeGPT2Config, tf as modelTf, writeRandomGPT2Checkpoint } from '@grpojs/model';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRPOTrainer } from '../src/trainer.js';
+import { CharTokenizer } from './helpers/char-tokenizer.js';
+import { ALPHABET, countReward, syntheticPrompts } from './helpers/synthetic-task.js';
+
+const STEPS = 100;
+const TARGET = 'c'; // rare under the random base model: its reward starts near 0
+const tokenizer = new CharTokenizer(ALPHABET);
+let root: string;
+let backend: string;
+
+beforeAll(async () => {
+  backend = await initBackend();
+  root = await mkdtemp(join(tmpdir(), 'grpojs-rl-gpt2-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('GRPOTrainer on a tiny GPT-2 (@grpojs/model)', () => {
+  it('uses the same tfjs instance as the model package', () => {
+    expect(modelTf.tensor).toBe(tf.tensor);
+  });
+
+  it(`learns the count-'${TARGET}' reward: mean reward of the last 20 steps ≥ first 20 + 4 (${STEPS} steps)`, async () => {
+    const modelDir = join(root, 'tiny-gpt2');
+    const config = makeGPT2Config({
+      vocabSize: tokenizer.vocabSize,
+      nPositions: 32,
+      nEmbd: 32,
+      nLayer: 2,
+      nHead: 2,
+      bosTokenId: tokenizer.eosTokenId,
+      eosTokenId: tokenizer.eosTokenId,
+      // GPT-2's 0.02 makes the tied head so small that no hidden state can make any token likely
+      // (|logit| ≤ |h|·|w_token| ≈ 0.6); a wider init lets a small LoRA express a peaked policy.
+      initializerRange: 0.3,
+    });
+    await writeRandomGPT2Checkpoint(modelDir, config, 7);
+    const model = await loadCausalLM(modelDir, {
+      lora: { r: 8, alpha: 16, dropout: 0, targetModules: ['c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'], seed: 1 },
+    });
+    const tensorsBefore = tf.memory().numTensors;
+    const counts: number[] = [];
+    const trainer = new GRPOTrainer({
+      model,
+      tokenizer,
+      rewardFunctions: [countReward(TARGET)],
+      trainDataset: syntheticPrompts(64),
+      evalDataset: syntheticPrompts(8, 3, 123).map((row) => ({ ...row, answer: '' })),
+      config: {
+        outputDir: join(root, 'out'),
+        maxSteps: STEPS,
+        numGenerations: 4,
+        perDeviceTrainBatchSize: 2,
+        gradientAccumulationSteps: 1,
+        maxCompletionLength: 8,
+        temperature: 1,
+        learningRate: 2e-3,
+        lrSchedulerType: 'constant',
+        beta: 0.04,
+        loggingSteps: 10,
+        saveSteps: 0,
+        evalSteps: 0,
+        logCompletions: false,
+      },
+      onStep: () => {
+        counts.push(tf.memory().numTensors);
+      },
+      logger: { warn: () => {}, info: () => {} },
+    });
+    const started = performance.now();
+    const result = await trainer.train();
+    const seconds = (performance.now() - started) / 1000;
+    const rewards = result.stepMetrics.map((m) => m.reward);
+    const first = rewards.slice(0, 20).reduce((a, b) => a + b) / 20;
+    const last = rewards.slice(-20).reduce((a, b) => a + b) / 20;
+    console.info(
+      `tiny GPT-2 on ${backend}: ${STEPS} steps in ${seconds.toFixed(1)} s; mean reward first 20 steps ${first.toFixed(3)}, last 20 ${last.toFixed(3)}; ` +
+        `log: ${result.logHistory.filter((l) => 'reward' in l).map((l) => `${l.step}:${l.reward.toFixed(2)}`).join(' ')}`,
+    );
+    expect(last).toBeGreaterThanOrEqual(first + 4);
+    // evaluation: the fine-tuned model now emits the target far more often than the base model (adapters off)
+    const report = result.evalReports.at(-1)!;
+    console.info(`eval: ${JSON.stringify(report.metrics)}`);
+    expect(report.metrics[`eval_rewards/count_${TARGET}/mean`]).toBeGreaterThan(report.metrics[`eval_base_rewards/count_${TARGET}/mean`] + 4);
+    expect(report.metrics.eval_accuracy).toBeTypeOf('number');
+    // no tensor leak across steps
+    expect(new Set(counts.slice(2)).size).toBe(1);
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+});
