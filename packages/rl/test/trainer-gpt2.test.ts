@@ -4,9 +4,9 @@
  * synthetic task — reward = number of 'c' characters in the completion — and the mean reward
  * rises clearly within 100 steps. Seeded; runs on the model package's default backend.
  */
-import { initBackend, loadCausalLM, makeGPT2Config, tf as modelTf, writeRandomGPT2Checkpoint } from '@grpojs/model';
+import { initBackend, loadCausalLM, loadPeftAdapter, makeGPT2Config, tf as modelTf, writeRandomGPT2Checkpoint } from '@grpojs/model';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,29 +28,35 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+const LORA = { r: 8, alpha: 16, dropout: 0, targetModules: ['c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'], seed: 1 };
+
+/** Writes the tiny random GPT-2 once and returns its folder. */
+async function tinyGPT2Dir(): Promise<string> {
+  const modelDir = join(root, 'tiny-gpt2');
+  if ((await readdir(root)).includes('tiny-gpt2')) return modelDir;
+  const config = makeGPT2Config({
+    vocabSize: tokenizer.vocabSize,
+    nPositions: 32,
+    nEmbd: 32,
+    nLayer: 2,
+    nHead: 2,
+    bosTokenId: tokenizer.eosTokenId,
+    eosTokenId: tokenizer.eosTokenId,
+    // GPT-2's 0.02 makes the tied head so small that no hidden state can make any token likely
+    // (|logit| ≤ |h|·|w_token| ≈ 0.6); a wider init lets a small LoRA express a peaked policy.
+    initializerRange: 0.3,
+  });
+  await writeRandomGPT2Checkpoint(modelDir, config, 7);
+  return modelDir;
+}
+
 describe('GRPOTrainer on a tiny GPT-2 (@grpojs/model)', () => {
   it('uses the same tfjs instance as the model package', () => {
     expect(modelTf.tensor).toBe(tf.tensor);
   });
 
   it(`learns the count-'${TARGET}' reward: mean reward of the last 20 steps ≥ first 20 + 4 (${STEPS} steps)`, async () => {
-    const modelDir = join(root, 'tiny-gpt2');
-    const config = makeGPT2Config({
-      vocabSize: tokenizer.vocabSize,
-      nPositions: 32,
-      nEmbd: 32,
-      nLayer: 2,
-      nHead: 2,
-      bosTokenId: tokenizer.eosTokenId,
-      eosTokenId: tokenizer.eosTokenId,
-      // GPT-2's 0.02 makes the tied head so small that no hidden state can make any token likely
-      // (|logit| ≤ |h|·|w_token| ≈ 0.6); a wider init lets a small LoRA express a peaked policy.
-      initializerRange: 0.3,
-    });
-    await writeRandomGPT2Checkpoint(modelDir, config, 7);
-    const model = await loadCausalLM(modelDir, {
-      lora: { r: 8, alpha: 16, dropout: 0, targetModules: ['c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'], seed: 1 },
-    });
+    const model = await loadCausalLM(await tinyGPT2Dir(), { lora: LORA });
     const tensorsBefore = tf.memory().numTensors;
     const counts: number[] = [];
     const trainer = new GRPOTrainer({
@@ -100,5 +106,40 @@ describe('GRPOTrainer on a tiny GPT-2 (@grpojs/model)', () => {
     expect(new Set(counts.slice(2)).size).toBe(1);
     trainer.dispose();
     expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+
+  it('stop after 3 steps + resume in a fresh model reproduces the uninterrupted 6-step run (metrics, PEFT adapter)', async () => {
+    const dir = await tinyGPT2Dir();
+    const run = async (outputDir: string, stopAfterStep?: number, resume = false) => {
+      const model = await loadCausalLM(dir, { lora: LORA });
+      const trainer = new GRPOTrainer({
+        model,
+        tokenizer,
+        rewardFunctions: [countReward(TARGET)],
+        trainDataset: syntheticPrompts(16),
+        config: {
+          outputDir, maxSteps: 6, numGenerations: 4, perDeviceTrainBatchSize: 1, gradientAccumulationSteps: 2,
+          maxCompletionLength: 6, learningRate: 1e-2, beta: 0.04, saveSteps: 3, loggingSteps: 2, evalSteps: 0, numIterations: 2,
+        },
+        logger: { warn: () => {}, info: () => {} },
+      });
+      if (resume) await trainer.resume('latest');
+      const result = await trainer.train({ stopAfterStep });
+      trainer.dispose();
+      return result;
+    };
+    const full = await run(join(root, 'full'));
+    await run(join(root, 'split'), 3);
+    const resumed = await run(join(root, 'split'), undefined, true);
+    const strip = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('step_time')));
+    expect(resumed.stepMetrics.map(strip)).toEqual(full.stepMetrics.slice(3).map(strip));
+    expect(resumed.logHistory.map(strip)).toEqual(full.logHistory.map(strip));
+    const a = await loadPeftAdapter(join(root, 'full', 'checkpoint-6'));
+    const b = await loadPeftAdapter(join(root, 'split', 'checkpoint-6'));
+    expect([...b.tensors.keys()]).toEqual([...a.tensors.keys()]);
+    for (const [name, t] of a.tensors) expect(Array.from(b.tensors.get(name)!.data), name).toEqual(Array.from(t.data));
+    expect(await readdir(join(root, 'split', 'checkpoint-3'))).toEqual(
+      expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors', 'optimizer.bin', 'trainer_state.json', 'generation_batch.json']),
+    );
   });
 });
