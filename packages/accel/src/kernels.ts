@@ -112,14 +112,19 @@ export function makeMatMulKernel(
     const rBias = bias ? memory.locate(backend, bias) : null;
     const rAlpha = alphas && code === ACTIVATION_CODES.prelu ? memory.locate(backend, alphas) : null;
     const leakyreluAlpha = Number(attrs.leakyreluAlpha ?? 0.2);
-    addon.sgemm(
-      ra.buffer, ra.byteOffset, rb.buffer, rb.byteOffset, ro.buffer, ro.byteOffset,
-      plan.aIndex, plan.bIndex, plan.m, plan.n, plan.k, transposeA, transposeB,
-      rBias ? rBias.buffer : null, rBias ? rBias.byteOffset : 0, biasLength ?? 0,
-      code,
-      rAlpha ? rAlpha.buffer : null, rAlpha ? rAlpha.byteOffset : 0, alphaLength ?? 0,
-      leakyreluAlpha,
-    );
+    try {
+      addon.sgemm(
+        ra.buffer, ra.byteOffset, rb.buffer, rb.byteOffset, ro.buffer, ro.byteOffset,
+        plan.aIndex, plan.bIndex, plan.m, plan.n, plan.k, transposeA, transposeB,
+        rBias ? rBias.buffer : null, rBias ? rBias.byteOffset : 0, biasLength ?? 0,
+        code,
+        rAlpha ? rAlpha.buffer : null, rAlpha ? rAlpha.byteOffset : 0, alphaLength ?? 0,
+        leakyreluAlpha,
+      );
+    } catch (error) {
+      (backend as { disposeData(dataId: tf.DataId): void }).disposeData(out.dataId);
+      throw error;
+    }
     return out;
   };
 }
