@@ -52,7 +52,8 @@ export function loadAddon(): AddonLoad {
   if (!existsSync(file)) {
     const why = existsSync(errorFile)
       ? `the addon failed to build at install time (${readFileSync(errorFile, 'utf8').split('\n')[0]})`
-      : 'the addon was not built (run the package install script: pnpm rebuild @grpojs/accel)';
+      : 'the addon was not built: its install script did not run (pnpm 10 runs it only for packages ' +
+        'listed in onlyBuiltDependencies: run `pnpm approve-builds`, then `pnpm rebuild @grpojs/accel`)';
     cached = { ok: false, reason: why };
     return cached;
   }
