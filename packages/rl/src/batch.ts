@@ -12,7 +12,7 @@ import type { GRPOConfig } from './config.js';
 import { concatRollouts, generateRollout, type Rollout } from './generation.js';
 import { deriveSeed } from './rng.js';
 import { scoreRollout } from './scoring.js';
-import type { PromptRow, TrainerTokenizer } from './types.js';
+import type { DatasetRow, TrainerTokenizer } from './types.js';
 
 /** The rows of one micro-batch that enter the loss, with their host-side inputs. */
 export interface MicroBatch {
@@ -80,7 +80,7 @@ export async function buildGenerationBatch(
   ctx: BatchContext,
   index: number,
   step: number,
-  rows: readonly PromptRow[],
+  rows: readonly DatasetRow[],
 ): Promise<GenerationBatch> {
   const { config } = ctx;
   const P = config.perDeviceTrainBatchSize;

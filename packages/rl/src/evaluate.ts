@@ -11,7 +11,7 @@ import { combineRewards } from './advantages.js';
 import { concatRollouts, generateRollout, type Rollout } from './generation.js';
 import { scoreRollout } from './scoring.js';
 import { mean, nanMean } from './stats.js';
-import type { PromptRow, TrainerTokenizer } from './types.js';
+import type { DatasetRow, TrainerTokenizer } from './types.js';
 
 /** Scores of one model on the eval set. */
 export interface EvalScores {
@@ -50,7 +50,7 @@ export interface EvalContext {
 }
 
 /** Greedy-decodes every row and scores it. */
-export async function evaluateModel(ctx: EvalContext, rows: readonly PromptRow[]): Promise<EvalScores> {
+export async function evaluateModel(ctx: EvalContext, rows: readonly DatasetRow[]): Promise<EvalScores> {
   const parts: Rollout[] = [];
   for (let start = 0; start < rows.length; start += ctx.batchSize) {
     parts.push(
@@ -91,7 +91,7 @@ export function evalMetrics(scores: EvalScores, infix: '' | 'base_'): Metrics {
 /** Evaluates the fine-tuned model and (unless cached) the base model with adapters disabled. */
 export async function evaluateWithBase(
   ctx: EvalContext,
-  rows: readonly PromptRow[],
+  rows: readonly DatasetRow[],
   step: number,
   cachedBase: EvalScores | null,
 ): Promise<EvalReport> {

@@ -4,7 +4,7 @@
  */
 import type { GenerateOptions, PolicyModel } from '@grpojs/model';
 import { GRPOTrainerError } from './errors.js';
-import type { PromptRow, TrainerTokenizer } from './types.js';
+import { rowColumns, type DatasetRow, type TrainerTokenizer } from './types.js';
 
 /** Sampled completions of a set of prompts, one entry per row (prompt × generation). */
 export interface Rollout {
@@ -44,7 +44,7 @@ export function encodePrompt(tokenizer: TrainerTokenizer, prompt: string, maxPro
 export async function generateRollout(
   model: PolicyModel,
   tokenizer: TrainerTokenizer,
-  rows: readonly PromptRow[],
+  rows: readonly DatasetRow[],
   options: RolloutOptions,
 ): Promise<Rollout> {
   const G = options.numGenerations;
@@ -73,7 +73,7 @@ export async function generateRollout(
   }
   const columns: Record<string, unknown[]> = {};
   for (const key of Object.keys(rows[0] ?? {})) {
-    if (key !== 'prompt') columns[key] = expanded.map((row) => row[key]);
+    if (key !== 'prompt') columns[key] = expanded.map((row) => rowColumns(row)[key]);
   }
   return {
     prompts: expanded.map((row) => row.prompt),

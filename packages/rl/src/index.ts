@@ -17,7 +17,7 @@ export {
   type TrainResult,
 } from './trainer.js';
 export type { EvalReport, EvalScores } from './evaluate.js';
-export type { PromptRow, TrainerTokenizer } from './types.js';
+export type { DatasetRow, PromptRow, TrainerTokenizer } from './types.js';
 export { CheckpointError, GRPOConfigError, GRPOTrainerError, ShapeError } from './errors.js';
 export {
   ADVANTAGE_STD_EPS,

@@ -22,7 +22,7 @@ import { AdamW } from './optimizer.js';
 import { learningRateAt, resolveWarmupSteps, type ScheduleOptions } from './schedule.js';
 import { rewardNames } from './scoring.js';
 import { accumulateMicroBatch, type MicroBatchStats } from './train-step.js';
-import type { PromptRow, TrainerTokenizer } from './types.js';
+import type { DatasetRow, TrainerTokenizer } from './types.js';
 
 /** Everything a GRPOTrainer is built from. */
 export interface GRPOTrainerOptions {
@@ -31,9 +31,9 @@ export interface GRPOTrainerOptions {
   tokenizer: TrainerTokenizer;
   /** Scored on every completion; totals are weighted by config.rewardWeights. */
   rewardFunctions: readonly RewardFunction[];
-  trainDataset: readonly PromptRow[];
+  trainDataset: readonly DatasetRow[];
   /** Rows with `prompt` and (for accuracy) the gold `answer`; evaluation is skipped without it. */
-  evalDataset?: readonly PromptRow[];
+  evalDataset?: readonly DatasetRow[];
   config?: GRPOConfigInput;
   tracker?: Tracker;
   /** Called after every optimizer step with that step's own (not averaged) metrics. */

@@ -126,6 +126,7 @@ describe('GRPOTrainer on a tiny GPT-2 (@grpojs/model)', () => {
       if (resume) await trainer.resume('latest');
       const result = await trainer.train({ stopAfterStep });
       trainer.dispose();
+      model.dispose();
       return result;
     };
     const full = await run(join(root, 'full'));
