@@ -51,6 +51,7 @@ const originals = new Map<string, tf.KernelConfig>();
  * '@tensorflow/tfjs-backend-wasm' (whose import registers the kernels replaced here), before or
  * after `tf.setBackend('wasm')`. Never throws for a missing addon: it returns `enabled: false` and
  * the reason, and tfjs keeps its own kernels. Calling it again is harmless (it only re-sets threads).
+ * GRPOJS_ACCEL=0 in the environment turns it off (for comparisons) without code changes.
  */
 export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMatMulStatus {
   const requested = options.backends ?? (['wasm', 'cpu'] as AccelBackend[]);
@@ -62,6 +63,9 @@ export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMat
   const threads = options.threads;
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
     throw new AccelOptionsError(`enableBlasMatMul: options.threads is ${threads}; use a positive integer`);
+  }
+  if (process.env.GRPOJS_ACCEL === '0') {
+    return { enabled: false, reason: 'GRPOJS_ACCEL=0 is set in the environment', backends: [] };
   }
   const load = loadAddon();
   if (!load.ok) return { enabled: false, reason: load.reason, backends: [] };

@@ -100,6 +100,17 @@ describe.skipIf(!addonBuilt)(`BLAS matmul lifecycle on wasm${skipNote}`, () => {
     tf.dispose([a, b, filler, col, row, out]);
   });
 
+  it('GRPOJS_ACCEL=0 turns it off with that reason, and patches nothing', () => {
+    disableBlasMatMul();
+    process.env.GRPOJS_ACCEL = '0';
+    try {
+      expect(enableBlasMatMul()).toEqual({ enabled: false, reason: 'GRPOJS_ACCEL=0 is set in the environment', backends: [] });
+      expect(blasMatMulBackends()).toEqual([]);
+    } finally {
+      delete process.env.GRPOJS_ACCEL;
+    }
+  });
+
   it('rejects bad options with an error naming the option', () => {
     expect(() => enableBlasMatMul({ threads: 0 })).toThrow(AccelOptionsError);
     expect(() => enableBlasMatMul({ threads: 1.5 })).toThrow(/options\.threads is 1\.5/);
