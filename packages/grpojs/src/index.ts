@@ -31,7 +31,16 @@ export {
   type TrainConfigInput,
 } from './job-options.js';
 export { evaluate, type EvaluateOptions } from './evaluate.js';
-export { isHubFailure, loadJobData, loadJobModel, renderPrompts, type JobData, type LoadJobDataOptions } from './load.js';
+export {
+  isHubFailure,
+  loadJobData,
+  loadJobModel,
+  renderPrompts,
+  withTokenizer,
+  type CausalLMWithTokenizer,
+  type JobData,
+  type LoadJobDataOptions,
+} from './load.js';
 export { answerQuestion, loadTrainedModel, type Answer, type AnswerOptions, type LoadTrainedModelOptions } from './saved-model.js';
 export { writeTinyGPT2, type TinyGPT2Options } from './tiny-model.js';
 export { reportSummary, train, type TrainHooks, type TrainReport } from './train.js';

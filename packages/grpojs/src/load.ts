@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HubOfflineError, HubUnreachableError, gsm8kPrompt, loadGsm8k, type Gsm8kExample } from '@grpojs/data';
-import { ModelFilesNotFoundError, loadCausalLM, type CausalLM } from '@grpojs/model';
+import { ModelFilesNotFoundError, embeddedGPT2Tokenizer, loadCausalLM, loadTokenizer, type CausalLM, type TextTokenizer } from '@grpojs/model';
 import type { PromptRow } from '@grpojs/rl';
 import { HubUnavailableError } from './errors.js';
 import type { JobOptions } from './job-options.js';
@@ -71,13 +71,41 @@ export function renderPrompts(data: JobData, chatTemplate: string, systemPrompt:
   }
 }
 
+/** A model whose tokenizer is known to be there (loadCausalLM leaves it undefined when the folder has none). */
+export type CausalLMWithTokenizer = CausalLM & { readonly tokenizer: TextTokenizer };
+
+/** Narrows `model.tokenizer`; a folder without tokenizer files is an error that says what to do. */
+export function withTokenizer(model: CausalLM, source: string): CausalLMWithTokenizer {
+  if (model.tokenizer === undefined) {
+    model.dispose();
+    throw new ModelFilesNotFoundError(
+      `${source}: no tokenizer files (tokenizer.json, or vocab.json + merges.txt). Copy them into the folder, or set tokenizer ` +
+        '(CLI: --tokenizer) to a hub id, a folder, or "embedded" for the built-in GPT-2 tokenizer.',
+      source,
+    );
+  }
+  return model as CausalLMWithTokenizer;
+}
+
+/** The job's `tokenizer` option as a tokenizer: "embedded", a folder or a hub id; undefined = the model's own. */
+async function jobTokenizer(job: JobOptions): Promise<TextTokenizer | undefined> {
+  if (job.tokenizer === null) return undefined;
+  if (job.tokenizer === 'embedded') return embeddedGPT2Tokenizer();
+  return loadTokenizer(sourcePath(job.tokenizer), {
+    ...(job.cacheDir !== null ? { cacheDir: job.cacheDir } : {}),
+    ...(job.offline ? { offline: true } : {}),
+  });
+}
+
 /**
  * Loads the policy of a job: the base model quantized as configured, with fresh LoRA adapters
  * (B = 0, so it starts equal to the base) on loraTargetModules.
  */
-export async function loadJobModel(job: JobOptions, seed: number): Promise<CausalLM> {
+export async function loadJobModel(job: JobOptions, seed: number, log?: (line: string) => void): Promise<CausalLMWithTokenizer> {
+  let model: CausalLM;
   try {
-    return await loadCausalLM(sourcePath(job.model), {
+    const tokenizer = await jobTokenizer(job);
+    model = await loadCausalLM(sourcePath(job.model), {
       quantization: job.quantization,
       doubleQuant: job.doubleQuant,
       lora: { r: job.loraR, alpha: job.loraAlpha, dropout: job.loraDropout, targetModules: job.loraTargetModules, seed },
@@ -86,10 +114,12 @@ export async function loadJobModel(job: JobOptions, seed: number): Promise<Causa
       ...(job.backend !== null ? { backend: job.backend } : {}),
       ...(job.cacheDir !== null ? { cacheDir: job.cacheDir } : {}),
       ...(job.offline ? { offline: true } : {}),
-      ...(job.tokenizer !== null ? { tokenizer: job.tokenizer } : {}),
+      ...(tokenizer !== undefined ? { tokenizer } : {}),
+      ...(log !== undefined ? { log } : {}),
     });
   } catch (error) {
     if (isHubFailure(error, job.model)) throw new HubUnavailableError('model', job.model, error);
     throw error;
   }
+  return withTokenizer(model, job.model);
 }

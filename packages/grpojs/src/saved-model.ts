@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gsm8kPrompt, SYSTEM_PROMPT } from '@grpojs/data';
-import { loadCausalLM, loadPeftAdapter, ModelFilesNotFoundError, type CausalLM } from '@grpojs/model';
+import { loadCausalLM, loadPeftAdapter, ModelFilesNotFoundError } from '@grpojs/model';
 import { HubUnavailableError } from './errors.js';
-import { isHubFailure } from './load.js';
+import { isHubFailure, withTokenizer, type CausalLMWithTokenizer } from './load.js';
 
 /** How to rebuild the model of a saved folder. */
 export interface LoadTrainedModelOptions {
@@ -27,7 +27,7 @@ export interface LoadTrainedModelOptions {
  * base model), or a full model folder (`config.json` + `model.safetensors`, e.g. merged).
  * @throws ModelFilesNotFoundError when `dir` holds neither, or the adapter names no base model.
  */
-export async function loadTrainedModel(dir: string, options: LoadTrainedModelOptions = {}): Promise<CausalLM> {
+export async function loadTrainedModel(dir: string, options: LoadTrainedModelOptions = {}): Promise<CausalLMWithTokenizer> {
   const common = {
     quantization: options.quantization ?? 'none',
     ...(options.doubleQuant !== undefined ? { doubleQuant: options.doubleQuant } : {}),
@@ -42,13 +42,13 @@ export async function loadTrainedModel(dir: string, options: LoadTrainedModelOpt
       throw new ModelFilesNotFoundError(`${join(dir, 'adapter_config.json')} names no base_model_name_or_path; pass the base model (CLI: --base-model).`, dir);
     }
     try {
-      return await loadCausalLM(base, { ...common, adapter: dir });
+      return withTokenizer(await loadCausalLM(base, { ...common, adapterPath: dir }), base);
     } catch (error) {
       if (isHubFailure(error, base)) throw new HubUnavailableError('model', base, error);
       throw error;
     }
   }
-  if (existsSync(join(dir, 'config.json'))) return loadCausalLM(dir, common);
+  if (existsSync(join(dir, 'config.json'))) return withTokenizer(await loadCausalLM(dir, common), dir);
   throw new ModelFilesNotFoundError(
     `${dir}: no adapter_config.json (a trained adapter) and no config.json (a full model). Pass the outputDir of a training run.`,
     dir,
@@ -86,7 +86,7 @@ export interface Answer {
  * Asks `model` one question, formatted as in training (system prompt + chat template).
  * @example const a = await answerQuestion(await loadTrainedModel('outputs/distilgpt2-GRPO'), 'What is 7 * 6?');
  */
-export async function answerQuestion(model: CausalLM, question: string, options: AnswerOptions = {}): Promise<Answer> {
+export async function answerQuestion(model: CausalLMWithTokenizer, question: string, options: AnswerOptions = {}): Promise<Answer> {
   const tokenizer = model.tokenizer;
   const systemPrompt = options.systemPrompt === undefined ? SYSTEM_PROMPT : options.systemPrompt;
   const prompt = options.raw

@@ -58,7 +58,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
   const logger = hooks.logger ?? console;
   const data = await loadJobData(job, { evalLimit: grpo.evalMaxSamples });
   logger.info(`grpojs: ${data.train.length} training rows from ${job.data} (${job.trainSplit}), ${data.eval.length} eval rows`);
-  const model = await loadJobModel(job, grpo.seed);
+  const model = await loadJobModel(job, grpo.seed, (line) => logger.info(`grpojs: ${line}`));
   if (model.tokenizer.chatTemplate !== undefined) renderPrompts(data, model.tokenizer.chatTemplate, job.systemPrompt);
   const tracker: Tracker & Partial<Pick<MultiTracker, 'runDir'>> =
     hooks.tracker ??
@@ -97,7 +97,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
     return report;
   } finally {
     trainer.dispose();
-    model.dispose?.();
+    model.dispose();
   }
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   answerQuestion,
+  defaultRewards,
   evaluate,
   HubUnavailableError,
   loadPeftAdapter,
@@ -28,6 +29,11 @@ const problems = [
   ['Bo reads 8 pages a day for 3 days. How many pages does he read?', 'He reads 8*3=<<8*3=24>>24 pages.\n#### 24'],
   ['Cy had 20 dollars and spent 9. How many dollars are left?', 'He has 20-9=<<20-9=11>>11 dollars left.\n#### 11'],
 ];
+
+// A random model's completions score 0 on all seven rewards (zero advantages, no update); this one
+// always varies, so the adapter really trains.
+const lengthReward = Object.assign((completions: string[]) => completions.map((c) => c.length / 100), { rewardName: 'length' });
+const rewardFunctions = [...defaultRewards, lengthReward];
 
 let config: TrainConfigInput;
 let report: TrainReport;
@@ -51,7 +57,7 @@ beforeAll(async () => {
     evalSteps: 0,
     evalMaxSamples: 2,
   };
-  report = await train(config, { logger: silent, cwd: work });
+  report = await train(config, { logger: silent, cwd: work, rewardFunctions });
 }, 300_000);
 
 describe('train() on a tiny random GPT-2', () => {
@@ -63,7 +69,7 @@ describe('train() on a tiny random GPT-2', () => {
     expect(report.finalEval?.step).toBe(2);
     expect(report.finalEval?.model.samples).toBe(2);
     expect(report.finalEval?.base.samples).toBe(2);
-    expect(Object.keys(report.finalEval?.model.rewards ?? {})).toEqual(['correctness', 'format', 'strict_format', 'numeric', 'conciseness', 'repetition', 'cot_clarity']);
+    expect(Object.keys(report.finalEval?.model.rewards ?? {})).toEqual(['correctness', 'format', 'strict_format', 'numeric', 'conciseness', 'repetition', 'cot_clarity', 'length']);
   });
 
   it('saves a PEFT adapter whose B matrices moved from their zero init, and report.json', async () => {
@@ -82,7 +88,7 @@ describe('train() on a tiny random GPT-2', () => {
   });
 
   it('reloads the adapter: evaluate() reproduces the final evaluation exactly (greedy)', async () => {
-    const again = await evaluate(config, { adapter: report.outputDir, logger: silent });
+    const again = await evaluate(config, { adapter: report.outputDir, logger: silent, rewardFunctions });
     expect(again.model).toEqual(report.finalEval?.model);
     expect(again.base).toEqual(report.finalEval?.base);
   }, 120_000);

@@ -42,9 +42,15 @@ export function formatDefault(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 37)}…` : text;
 }
 
+/**
+ * Stands for `null` between the parser and {@link flagValues}: commander turns a parser's null
+ * result into '' (its "no value" convention), so null cannot travel through it as is.
+ */
+const NULL_VALUE = Symbol('null');
+
 /** Parses one command-line word into the field's type (the schema then checks ranges). */
 export function parseFlagValue(field: FieldInfo, raw: string): unknown {
-  if (field.nullable && raw === 'null') return null;
+  if (field.nullable && raw === 'null') return NULL_VALUE;
   if (field.array) return raw === '' ? [] : raw.split(',').map((item) => parseScalar(field, item.trim()));
   return parseScalar(field, raw);
 }
@@ -95,6 +101,16 @@ export function fieldOption(field: FieldInfo, heading: string): Option {
 /** Every config field as an Option, grouped by help section. */
 export function configOptions(): Option[] {
   return configFlagGroups().flatMap((group) => group.fields.map((field) => fieldOption(field, group.heading)));
+}
+
+/** The config fields given on the command line, from commander's parsed options (null restored). */
+export function flagValues(opts: Record<string, unknown>): Record<string, unknown> {
+  const fields = new Set(configFieldNames());
+  return Object.fromEntries(
+    Object.entries(opts)
+      .filter(([key, value]) => fields.has(key) && value !== undefined)
+      .map(([key, value]) => [key, value === NULL_VALUE ? null : value]),
+  );
 }
 
 /** Names of all config fields that have a flag. */

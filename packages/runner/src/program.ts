@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { configFieldNames, configOptions } from './flags.js';
+import { configOptions, flagValues } from './flags.js';
 import { PRESET_NAMES, getPreset } from './presets/index.js';
 import type { ConfigSources } from './resolve-config.js';
 import { runEval } from './commands/eval.js';
@@ -18,9 +18,8 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 /** The config layers named on a command: its flags, `--config` and `--preset`. */
 function sourcesOf(command: Command): ConfigSources & { printConfig: boolean } {
   const opts = command.opts<Record<string, unknown>>();
-  const fields = new Set(configFieldNames());
   return {
-    flags: Object.fromEntries(Object.entries(opts).filter(([key]) => fields.has(key))),
+    flags: flagValues(opts),
     ...(typeof opts.config === 'string' ? { configFile: opts.config } : {}),
     ...(typeof opts.preset === 'string' ? { preset: opts.preset } : {}),
     printConfig: opts.printConfig === true,
@@ -75,6 +74,7 @@ export function createProgram(): Command {
     .addOption(new Option('--top-p <number>', 'nucleus sampling mass (with --sample)').default(1).argParser(positiveNumber('--top-p')))
     .addOption(new Option('--top-k <int>', 'keep the k most likely tokens; 0 = off (with --sample)').default(0).argParser(positiveInt('--top-k', true)))
     .addOption(new Option('--seed <int>', 'sampling seed').default(42).argParser(positiveInt('--seed', true)))
+    .addOption(new Option('--quantization <kind>', 'storage of the frozen base (training used nf4 by default)').choices(['nf4', 'int8', 'none']).default('none'))
     .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu (default: the fastest installed)')
     .action((dir: string, opts: GenerateFlags) => runGenerate(dir, opts));
 

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { loadPeftAdapter } from 'grpojs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 
@@ -19,7 +20,7 @@ describe.skipIf(!existsSync(CLI))('grpojs --preset smoke (built CLI; run `pnpm b
   let stdout = '';
 
   beforeAll(async () => {
-    const env = { ...process.env, GRPOJS_BACKEND: process.env.GRPOJS_BACKEND ?? 'wasm' };
+    const env: NodeJS.ProcessEnv = { ...process.env, GRPOJS_BACKEND: process.env.GRPOJS_BACKEND ?? 'wasm' };
     delete env.npm_lifecycle_event;
     const result = await run(process.execPath, [CLI, '--preset', 'smoke', '--max-steps', '2', '--save-steps', '0', '--eval-steps', '0', '--eval-max-samples', '2'], { cwd, env, timeout: 110_000 });
     stdout = result.stdout;
@@ -34,6 +35,13 @@ describe.skipIf(!existsSync(CLI))('grpojs --preset smoke (built CLI; run `pnpm b
     expect(report.globalStep).toBe(2);
     expect(report.finalEval.model.samples).toBe(2);
     expect(report.finalEval.base.samples).toBe(2);
+  });
+
+  it('trained the adapter: every LoRA B moved from its zero init', async () => {
+    const adapter = await loadPeftAdapter(join(cwd, 'outputs/smoke-GRPO'));
+    const b = [...adapter.tensors].filter(([name]) => name.endsWith('lora_B.weight'));
+    expect(b).toHaveLength(2);
+    for (const [name, tensor] of b) expect(tensor.data.some((v) => v !== 0), name).toBe(true);
   });
 
   it('writes the run directory with metrics.jsonl and report.html', () => {

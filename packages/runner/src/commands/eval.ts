@@ -8,12 +8,12 @@ import { formatComparison } from './compare-table.js';
 
 /** Resolves the config (same flags as train) and evaluates `adapter` (default: its outputDir). */
 export async function runEval(sources: ConfigSources & { printConfig: boolean }, adapter: string | undefined): Promise<void> {
-  const { config } = await resolveConfig(sources);
+  const { config, preset } = await resolveConfig(sources);
   if (sources.printConfig) {
     process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     return;
   }
   const dir = adapter ?? config.outputDir;
-  const report = await evaluate(config, { adapter: dir });
+  const report = await evaluate(config, { adapter: dir, ...(preset?.rewardFunctions ? { rewardFunctions: preset.rewardFunctions } : {}) });
   process.stdout.write(`${formatComparison(report.model, report.base, `Evaluation of ${dir} on ${config.evalSplit}`)}\n`);
 }

@@ -19,6 +19,7 @@ export interface GenerateFlags {
   topK: number;
   seed: number;
   backend?: string;
+  quantization: 'nf4' | 'int8' | 'none';
 }
 
 const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -29,6 +30,7 @@ export async function runGenerate(dir: string, flags: GenerateFlags): Promise<vo
     throw new CliUsageError(`--backend ${flags.backend}: expected one of ${BACKENDS.join(', ')}.`);
   }
   const model = await loadTrainedModel(dir, {
+    quantization: flags.quantization,
     ...(flags.baseModel !== undefined ? { baseModel: flags.baseModel } : {}),
     ...(flags.backend !== undefined ? { backend: flags.backend as (typeof BACKENDS)[number] } : {}),
   });
@@ -67,7 +69,9 @@ export async function generateFromSaved(
     const evalSet = await loadGsm8k({ source: config.evalData ?? config.data, split: config.evalSplit ?? config.trainSplit, config: config.dataConfig, limit: 1 });
     question = evalSet.rows[0].question;
   }
-  const model = await loadTrainedModel(dir, options.config.backend !== null ? { backend: options.config.backend } : {});
+  // The base quantized as in training, so the answer matches what training evaluated.
+  const { quantization, doubleQuant, backend } = options.config;
+  const model = await loadTrainedModel(dir, { quantization, doubleQuant, ...(backend !== null ? { backend } : {}) });
   try {
     const result = await answerQuestion(model, question, { maxNewTokens: options.maxNewTokens, systemPrompt: options.config.systemPrompt });
     return { question, completion: result.completion };

@@ -20,7 +20,7 @@ export async function runTrain(sources: ConfigSources & { printConfig: boolean }
     return;
   }
   await preset?.prepare?.(config, log);
-  const report = await train(config);
+  const report = await train(config, preset?.rewardFunctions ? { rewardFunctions: preset.rewardFunctions } : {});
   log('');
   if (report.finalEval !== null) log(formatComparison(report.finalEval.model, report.finalEval.base, `Final evaluation at step ${report.finalEval.step} on ${config.evalSplit}`));
   log(`Adapter saved to ${report.outputDir} (adapter_config.json, adapter_model.safetensors, report.json)`);

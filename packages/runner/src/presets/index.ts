@@ -2,7 +2,7 @@
  * Named starting configs for `--preset`. A preset only fills fields (flags and `--config` still
  * win) and may prepare files before the run, e.g. the smoke preset writes its tiny random model.
  */
-import type { TrainConfig, TrainConfigInput } from 'grpojs';
+import type { RewardFunction, TrainConfig, TrainConfigInput } from 'grpojs';
 import { smokePreset } from './smoke.js';
 
 /** A named config layer. */
@@ -15,6 +15,8 @@ export interface Preset {
   prepare?(config: TrainConfig, log: (line: string) => void): Promise<void>;
   /** After training, reload the saved folder and generate from the first eval question. */
   checkReload: boolean;
+  /** Reward functions instead of the seven defaults. */
+  rewardFunctions?: readonly RewardFunction[];
 }
 
 const PRESETS: Record<string, Preset> = { smoke: smokePreset };

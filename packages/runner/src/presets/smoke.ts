@@ -4,11 +4,16 @@
  * once to outputs/smoke-base-model, trained with the reference LoRA/NF4 setup on the 12 GSM8K-style
  * problems in presets/smoke/ for a few steps, evaluated against its base on 4 more, saved,
  * reloaded and asked a question. The numbers are meaningless; every stage runs for real.
+ *
+ * A random model's completions are random tokens on which the seven rewards are all 0, so every
+ * advantage would be 0 and the adapter would never move. The preset therefore adds one reward
+ * that always varies (completion length), so gradients, clipping and AdamW updates really run and
+ * the saved adapter differs from its zero-initialised B.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeTinyGPT2 } from 'grpojs';
+import { defaultRewards, writeTinyGPT2, type RewardFunction } from 'grpojs';
 import type { Preset } from './index.js';
 
 /** Where the smoke run keeps its random base model (written when absent). */
@@ -17,24 +22,30 @@ export const SMOKE_MODEL_DIR = 'outputs/smoke-base-model';
 /** The folder with train.jsonl (12 problems) and test.jsonl (4), shipped with the package. */
 export const SMOKE_DATA_DIR = fileURLToPath(new URL('./smoke', import.meta.url));
 
+/** Completion length in characters / 100: differs between any two random completions. */
+export const smokeLengthReward: RewardFunction = Object.assign((completions: string[]) => completions.map((c) => c.length / 100), {
+  rewardName: 'smoke_length',
+});
+
 export const smokePreset: Preset = {
   name: 'smoke',
   description: 'offline end-to-end run on a tiny random GPT-2 and 12 bundled problems (a few minutes on CPU)',
   checkReload: true,
+  rewardFunctions: [...defaultRewards, smokeLengthReward],
   config: {
     model: SMOKE_MODEL_DIR,
     data: SMOKE_DATA_DIR,
     outputDir: 'outputs/smoke-GRPO',
     reportTo: ['console', 'local'],
-    maxSteps: 4,
+    maxSteps: 8,
     learningRate: 5e-4,
     gradientAccumulationSteps: 2,
-    numGenerations: 2,
+    numGenerations: 4,
     maxPromptLength: 96,
-    maxCompletionLength: 16,
+    maxCompletionLength: 32,
     loggingSteps: 1,
-    saveSteps: 2,
-    evalSteps: 2,
+    saveSteps: 4,
+    evalSteps: 4,
     evalMaxSamples: 4,
     perDeviceEvalBatchSize: 4,
   },
