@@ -1,6 +1,6 @@
 // Matmul throughput of the tfjs wasm backend with and without @grpojs/accel (a few seconds).
 // Shapes: 512x768x3072 (a GPT-2 MLP matmul over a 512-token batch) and 8x768x2304 (decode: 8
-// sequences, one token each, through c_attn). Run `pnpm build` first: it imports ../dist.
+// sequences, one token each, through c_attn). `pnpm bench` builds ../dist first (the script imports it).
 // --mlp adds a training step of a 768-3072-768 MLP over 256 rows (forward, backward, SGD), whose
 // backward matmuls are transposed: plain wasm takes seconds per step there, so it is opt-in.
 //   pnpm bench            OPENBLAS_NUM_THREADS=1 pnpm bench            pnpm bench --mlp
