@@ -1,6 +1,7 @@
 /**
  * Example: the same GRPO job on another GPT-2 size. Only `model` changes; the LoRA targets can
- * grow with the model (here also the attention output projection, c_proj).
+ * grow with the model (here also the attention output projection `attn.c_proj`; a bare `c_proj`
+ * would match the MLP's c_proj too, as PEFT's suffix matching does).
  *
  *   GPT2_SIZE=openai-community/gpt2-medium node dist/main.js     # 355M parameters, from the hub
  *
@@ -25,7 +26,7 @@ if (!hubModel) {
 const report = await train({
   model,
   data,
-  loraTargetModules: ['c_attn', 'c_proj'],
+  loraTargetModules: ['c_attn', 'attn.c_proj'],
   outputDir: join(work, 'out'),
   reportTo: ['console'],
   ...(hubModel ? { maxSteps: 100 } : { maxSteps: 1, gradientAccumulationSteps: 1, maxCompletionLength: 8, evalSplit: null }),
