@@ -10,12 +10,8 @@ export {
   type GRPOConfigInput,
 } from './config.js';
 export { describeGRPOConfig, renderConfigMarkdownTable, type ConfigFieldDoc } from './config-docs.js';
-export {
-  GRPOTrainer,
-  type GRPOTrainerOptions,
-  type TrainOptions,
-  type TrainResult,
-} from './trainer.js';
+export { GRPOTrainer } from './trainer.js';
+export type { GRPOTrainerOptions, TrainOptions, TrainResult } from './trainer-options.js';
 export type { EvalReport, EvalScores } from './evaluate.js';
 export type { DatasetRow, PromptRow, TrainerTokenizer } from './types.js';
 export { CheckpointError, GRPOConfigError, GRPOTrainerError, ShapeError } from './errors.js';

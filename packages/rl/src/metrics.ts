@@ -44,12 +44,17 @@ export function generationMetrics(batch: GenerationBatch, rewardNames: readonly 
   return metrics;
 }
 
-/** Token-level statistics of the micro-batches of one step, averaged as TRL does (per micro-batch, then mean). */
+/**
+ * Token-level statistics of the micro-batches of one step, averaged as TRL does (per micro-batch,
+ * then mean); TRL's low_min / high_max (over processes) are taken over micro-batches here.
+ */
 export function lossMetrics(stats: readonly MicroBatchStats[]): Metrics {
   const metrics: Metrics = {
     loss: stats.reduce((s, x) => s + x.loss, 0),
     'clip_ratio/low_mean': mean(stats.map((s) => s.lowClip)),
+    'clip_ratio/low_min': Math.min(...stats.map((s) => s.lowClip)),
     'clip_ratio/high_mean': mean(stats.map((s) => s.highClip)),
+    'clip_ratio/high_max': Math.max(...stats.map((s) => s.highClip)),
     'clip_ratio/region_mean': mean(stats.map((s) => s.regionClip)),
   };
   const kl = stats.flatMap((s) => (s.kl === null ? [] : [s.kl]));

@@ -4,15 +4,13 @@
  * (train-step.ts, per micro-batch, gradients accumulated) → clip + AdamW (optimizer.ts) → log
  * (metrics.ts); evaluation (evaluate.ts) and checkpoints (checkpoint.ts) run on their schedules.
  */
-import type { PolicyModel } from '@grpojs/model';
-import type { RewardFunction } from '@grpojs/rewards';
-import type { Metrics, Tracker } from '@grpojs/tracking';
+import type { Metrics } from '@grpojs/tracking';
 import * as tf from '@tensorflow/tfjs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildGenerationBatch, type BatchContext, type GenerationBatch } from './batch.js';
 import { latestCheckpoint, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type TrainerState } from './checkpoint.js';
-import { parseGRPOConfig, type GRPOConfig, type GRPOConfigInput } from './config.js';
+import { parseGRPOConfig, type GRPOConfig } from './config.js';
 import { DataOrder } from './data-order.js';
 import { CheckpointError, GRPOTrainerError } from './errors.js';
 import { evaluateWithBase, type EvalContext, type EvalReport, type EvalScores } from './evaluate.js';
@@ -22,49 +20,7 @@ import { AdamW } from './optimizer.js';
 import { learningRateAt, resolveWarmupSteps, type ScheduleOptions } from './schedule.js';
 import { rewardNames } from './scoring.js';
 import { accumulateMicroBatch, type MicroBatchStats } from './train-step.js';
-import type { DatasetRow, TrainerTokenizer } from './types.js';
-
-/** Everything a GRPOTrainer is built from. */
-export interface GRPOTrainerOptions {
-  /** The policy; only its trainableVariables() (the LoRA weights) are updated. */
-  model: PolicyModel;
-  tokenizer: TrainerTokenizer;
-  /** Scored on every completion; totals are weighted by config.rewardWeights. */
-  rewardFunctions: readonly RewardFunction[];
-  trainDataset: readonly DatasetRow[];
-  /** Rows with `prompt` and (for accuracy) the gold `answer`; evaluation is skipped without it. */
-  evalDataset?: readonly DatasetRow[];
-  config?: GRPOConfigInput;
-  tracker?: Tracker;
-  /** Called after every optimizer step with that step's own (not averaged) metrics. */
-  onStep?: (step: number, metrics: Metrics) => void | Promise<void>;
-  /** Where warnings go (NaN steps, config mismatches on resume). Default console. */
-  logger?: Pick<Console, 'warn' | 'info'>;
-}
-
-/** Options of one train() call. */
-export interface TrainOptions {
-  /** Stop after this many total steps (a checkpoint is saved there): a planned pre-emption. */
-  stopAfterStep?: number;
-  /** Stop after the current step (checkpoint saved) when aborted. */
-  signal?: AbortSignal;
-}
-
-/** What train() returns. */
-export interface TrainResult {
-  /** Steps done in total (including before a resume). */
-  globalStep: number;
-  totalSteps: number;
-  /** False when stopped early by stopAfterStep or the signal. */
-  completed: boolean;
-  /** Per-step metrics of the steps run by this call. */
-  stepMetrics: (Metrics & { step: number })[];
-  /** Averaged log entries (every loggingSteps) of the whole run. */
-  logHistory: (Metrics & { step: number })[];
-  evalReports: EvalReport[];
-  lastCheckpoint: string | null;
-  skippedSteps: number;
-}
+import { validateTrainerOptions, type GRPOTrainerOptions, type TrainOptions, type TrainResult } from './trainer-options.js';
 
 /** The GRPO trainer (see docs/rl.md). */
 export class GRPOTrainer {
@@ -91,13 +47,7 @@ export class GRPOTrainer {
   constructor(private readonly options: GRPOTrainerOptions) {
     this.config = parseGRPOConfig(options.config ?? {});
     const c = this.config;
-    if (!options.rewardFunctions?.length || options.rewardFunctions.some((f) => typeof f !== 'function')) {
-      throw new GRPOTrainerError('rewardFunctions must be a non-empty array of functions (completions, ctx) => number[].');
-    }
-    const badRow = (options.trainDataset ?? []).findIndex((r) => typeof r?.prompt !== 'string');
-    if (!options.trainDataset?.length || badRow >= 0) {
-      throw new GRPOTrainerError(`trainDataset must be a non-empty array of { prompt: string, ... } rows${badRow >= 0 ? `; row ${badRow} has no string prompt` : ''}.`);
-    }
+    validateTrainerOptions(options);
     this.rewardNames = rewardNames(options.rewardFunctions);
     this.weights = c.rewardWeights ?? options.rewardFunctions.map(() => 1);
     if (this.weights.length !== options.rewardFunctions.length) {
@@ -173,6 +123,8 @@ export class GRPOTrainer {
       this.batch = await buildGenerationBatch(this.batchContext, index, s, rows);
       this.numTokens += batchTokenCount(this.batch);
       generationSeconds = this.batch.generationSeconds;
+      const unscored = this.batch.rewards.filter(Number.isNaN).length;
+      if (unscored > 0) this.logger.warn(`grpojs: step ${s + 1}: every reward function returned null for ${unscored} completion(s); their advantage is 0.`);
     }
     const batch = this.batch;
     this.lastUsedBatch = batch;

@@ -118,7 +118,7 @@ describe('GRPOTrainer robustness', () => {
   it('dropZeroVarianceGroups drops groups whose rewards are all equal and skips a step with none left', async () => {
     const model = new BigramPolicy(tokenizer.vocabSize, { seed: 17 });
     // reward depends only on the prompt: every group has zero variance
-    const constant = Object.assign((c: string[], ctx: { prompts: string[] }) => ctx.prompts.map((p) => (p.startsWith('a') ? 1 : 0)), {
+    const constant = Object.assign((_completions: string[], ctx: { prompts: string[] }) => ctx.prompts.map((p) => (p.startsWith('a') ? 1 : 0)), {
       rewardName: 'prompt_only',
     });
     const before = Array.from(model.loraA.dataSync());
@@ -223,6 +223,50 @@ describe('GRPOTrainer with a real tracker', () => {
     expect(run.completions[0]).toMatchObject({ step: 2, rewards: { count_g: expect.any(Number) } });
     const local = (await readFile(join(root, 'tracked', 'completions.jsonl'), 'utf8')).trim().split('\n');
     expect(local.length).toBe(2 * 16); // every row of the logged steps' generation batches
+    trainer.dispose();
+    model.dispose();
+  });
+});
+
+describe('GRPOTrainer stopping and checkpoint rotation', () => {
+  it('an aborted signal stops after the current step with a checkpoint; saveTotalLimit keeps the newest', async () => {
+    const model = new BigramPolicy(tokenizer.vocabSize, { seed: 43 });
+    const controller = new AbortController();
+    const trainer = new GRPOTrainer({
+      model,
+      tokenizer,
+      rewardFunctions: [countReward('h')],
+      trainDataset: prompts,
+      config: config('abort', { maxSteps: 20, saveSteps: 2, saveTotalLimit: 2 }),
+      onStep: (step) => {
+        if (step === 7) controller.abort();
+      },
+      logger: quiet,
+    });
+    const result = await trainer.train({ signal: controller.signal });
+    expect(result.globalStep).toBe(7);
+    expect(result.completed).toBe(false);
+    expect(result.lastCheckpoint).toMatch(/checkpoint-7$/);
+    expect((await readdir(join(root, 'abort'))).filter((n) => n.startsWith('checkpoint-')).sort()).toEqual(['checkpoint-6', 'checkpoint-7']);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('warns when every reward function returns null for a completion (advantage 0)', async () => {
+    const model = new BigramPolicy(tokenizer.vocabSize, { seed: 47 });
+    const warnings: string[] = [];
+    const sometimes = Object.assign((c: string[]) => c.map((x, i) => (i % 4 === 0 ? null : x.length)), { rewardName: 'sometimes' });
+    const trainer = new GRPOTrainer({
+      model,
+      tokenizer,
+      rewardFunctions: [sometimes],
+      trainDataset: prompts,
+      config: config('nulls', { maxSteps: 1 }),
+      logger: { warn: (m: string) => warnings.push(m), info: () => {} },
+    });
+    const result = await trainer.train();
+    expect(warnings.join('\n')).toMatch(/returned null for 4 completion\(s\)/);
+    expect(Number.isFinite(result.stepMetrics[0]['rewards/sometimes/mean'])).toBe(true);
     trainer.dispose();
     model.dispose();
   });

@@ -1,0 +1,67 @@
+/**
+ * The GRPOTrainer's inputs and outputs (constructor options, train() options and result) and the
+ * validation of what the constructor is given, kept apart from the training loop.
+ */
+import type { PolicyModel } from '@grpojs/model';
+import type { RewardFunction } from '@grpojs/rewards';
+import type { Metrics, Tracker } from '@grpojs/tracking';
+import type { GRPOConfigInput } from './config.js';
+import { GRPOTrainerError } from './errors.js';
+import type { EvalReport } from './evaluate.js';
+import type { DatasetRow, TrainerTokenizer } from './types.js';
+
+/** Everything a GRPOTrainer is built from. */
+export interface GRPOTrainerOptions {
+  /** The policy; only its trainableVariables() (the LoRA weights) are updated. */
+  model: PolicyModel;
+  tokenizer: TrainerTokenizer;
+  /** Scored on every completion; totals are weighted by config.rewardWeights. */
+  rewardFunctions: readonly RewardFunction[];
+  trainDataset: readonly DatasetRow[];
+  /** Rows with `prompt` and (for accuracy) the gold `answer`; evaluation is skipped without it. */
+  evalDataset?: readonly DatasetRow[];
+  config?: GRPOConfigInput;
+  tracker?: Tracker;
+  /** Called after every optimizer step with that step's own (not averaged) metrics. */
+  onStep?: (step: number, metrics: Metrics) => void | Promise<void>;
+  /** Where warnings go (NaN steps, config mismatches on resume). Default console. */
+  logger?: Pick<Console, 'warn' | 'info'>;
+}
+
+/** Options of one train() call. */
+export interface TrainOptions {
+  /** Stop after this many total steps (a checkpoint is saved there): a planned pre-emption. */
+  stopAfterStep?: number;
+  /** Stop after the current step (checkpoint saved) when aborted. */
+  signal?: AbortSignal;
+}
+
+/** What train() returns. */
+export interface TrainResult {
+  /** Steps done in total (including before a resume). */
+  globalStep: number;
+  totalSteps: number;
+  /** False when stopped early by stopAfterStep or the signal. */
+  completed: boolean;
+  /** Per-step metrics of the steps run by this call. */
+  stepMetrics: (Metrics & { step: number })[];
+  /** Averaged log entries (every loggingSteps) of the whole run. */
+  logHistory: (Metrics & { step: number })[];
+  evalReports: EvalReport[];
+  lastCheckpoint: string | null;
+  skippedSteps: number;
+}
+
+/** Checks the datasets and reward functions; throws GRPOTrainerError naming the bad one. */
+export function validateTrainerOptions(options: GRPOTrainerOptions): void {
+  if (!options.rewardFunctions?.length || options.rewardFunctions.some((f) => typeof f !== 'function')) {
+    throw new GRPOTrainerError('rewardFunctions must be a non-empty array of functions (completions, ctx) => number[].');
+  }
+  for (const [name, rows] of [['trainDataset', options.trainDataset], ['evalDataset', options.evalDataset]] as const) {
+    if (rows === undefined && name === 'evalDataset') continue;
+    const bad = (rows ?? []).findIndex((r) => typeof r?.prompt !== 'string');
+    if ((name === 'trainDataset' && !rows?.length) || bad >= 0) {
+      throw new GRPOTrainerError(`${name} must be a non-empty array of { prompt: string, ... } rows${bad >= 0 ? `; row ${bad} has no string prompt` : ''}.`);
+    }
+  }
+}
