@@ -3,9 +3,8 @@
  * reference log-probs): logits / temperature → log-softmax → the completion token's entry.
  *
  * Memory: vocab-sized logits exist only for the completion positions of one chunk of rows at a
- * time, and the LM-head + log-softmax is a custom-gradient op that stores just its input hidden
- * states [n, C] and recomputes the logits in the backward pass, so the tape never holds a
- * [rows, length, vocab] tensor.
+ * time, and the LM-head + log-softmax is a custom-gradient op that keeps only an [n, C] tensor for
+ * its backward pass (see headLogProbs), so the tape never holds a [rows, length, vocab] tensor.
  */
 import * as tf from '@tensorflow/tfjs';
 import { leftPad } from './generate.js';
@@ -24,6 +23,11 @@ const AUTO_CHUNK_FLOATS = 2 ** 25;
  * h [n, C] → log p(target) [n] (and, withEntropy, [n, 2] with the entropy in column 1) under
  * softmax(h·headᵀ / temperature). Gradient flows to h only (the entropy column is a metric and
  * is not differentiated). The caller owns the result.
+ *
+ * d log p / d h = (onehot(target) − p)·head / temperature does not depend on the upstream
+ * gradient, so when a gradient tape is recording this Jacobian row G [n, C] is computed in the
+ * forward pass, where the softmax already exists, and kept instead of any [n, vocab] tensor; the
+ * backward is then just G · dy. Without a tape (reference/old log-probs) G is skipped.
  */
 export function headLogProbs(
   h: tf.Tensor2D,
@@ -33,19 +37,24 @@ export function headLogProbs(
   withEntropy: boolean,
 ): tf.Tensor {
   const V = model.config.vocabSize;
-  const scaledLogits = (x: tf.Tensor2D): tf.Tensor2D => tf.div(tf.matMul(x, model.headT), temperature); // [n, V]
+  const taping = (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor2D;
-    (args[1] as tf.GradSaveFunc)([x, targets]); // kept by the engine until the backward pass
+    const save = args[1] as tf.GradSaveFunc;
     const value = tf.tidy(() => {
-      const logits = scaledLogits(x);
+      const logits = tf.div(tf.matMul(x, model.headT), temperature); // [n, V]
       const n = x.shape[0];
-      const lse = tf.logSumExp(logits, -1); // [n]
+      const lse = tf.logSumExp(logits, -1, true); // [n, 1]
       const flatIndex = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(V, 'int32')), targets);
-      const logp = tf.sub(tf.gather(tf.reshape(logits, [-1]), flatIndex), lse); // [n]
+      const logp = tf.sub(tf.gather(tf.reshape(logits, [-1]), flatIndex), tf.reshape(lse, [-1])); // [n]
+      const p = withEntropy || taping ? tf.exp(tf.sub(logits, lse)) : null; // [n, V]
+      if (taping) {
+        // oneHot's float32 output is all zeros on wasm 4.22; int32 then cast is correct everywhere.
+        const oneHot = tf.cast(tf.oneHot(targets, V), 'float32');
+        save([tf.div(tf.matMul(tf.sub(oneHot, p as tf.Tensor2D), model.head), temperature)]); // G [n, C]
+      }
       if (!withEntropy) return logp;
-      const p = tf.exp(tf.sub(logits, tf.expandDims(lse, 1)));
-      const entropy = tf.sub(lse, tf.sum(tf.mul(p, logits), -1)); // [n]
+      const entropy = tf.sub(tf.reshape(lse, [-1]), tf.sum(tf.mul(p as tf.Tensor2D, logits), -1)); // [n]
       return tf.stack([logp, entropy], 1); // [n, 2]
     });
     return {
@@ -53,12 +62,8 @@ export function headLogProbs(
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const d = dy as tf.Tensor;
-          const g = withEntropy ? tf.reshape(tf.slice(d, [0, 0], [-1, 1]), [-1]) : d; // [n]
-          const p = tf.softmax(scaledLogits(saved[0] as tf.Tensor2D));
-          // oneHot's float32 output is all zeros on wasm 4.22; int32 then cast is correct everywhere.
-          const oneHot = tf.cast(tf.oneHot(saved[1] as tf.Tensor1D, V), 'float32');
-          const dLogits = tf.mul(tf.sub(oneHot, p), tf.expandDims(g, 1)); // [n, V]
-          return tf.div(tf.matMul(dLogits, model.head), temperature); // [n, C]
+          const g = withEntropy ? tf.slice(d, [0, 0], [-1, 1]) : tf.expandDims(d, 1); // [n, 1]
+          return tf.mul(saved[0], g); // [n, C]
         }),
     };
   });
