@@ -71,6 +71,8 @@ export const GRPOConfigSchema = z
       'Upper clipping range; null = epsilon. (TRL: epsilon_high)'),
     numIterations: positiveInt().default(1).describe(
       'Optimizer steps per generation batch (μ); > 1 reuses the old log-probs. (TRL: num_iterations)'),
+    importanceSamplingLevel: z.enum(['token', 'sequence']).default('token').describe(
+      'Importance ratio per token (GRPO) or one per completion from the mean log-ratio (GSPO). (TRL: importance_sampling_level)'),
     lossType: z.enum(['grpo', 'bnpo', 'dr_grpo', 'dapo']).default('grpo').describe(
       'How per-token losses are aggregated (see docs/rl.md). (TRL: loss_type)'),
     scaleRewards: scaleRewards.default('group').describe(

@@ -26,6 +26,13 @@ export interface PerTokenLossInputs {
   epsilonLow: number;
   epsilonHigh: number;
   beta: number;
+  /**
+   * "token" (GRPO): one ratio per token. "sequence" (GSPO): one ratio per row, the exp of the
+   * masked mean log-ratio, shared by its tokens (TRL importance_sampling_level). Default "token".
+   */
+  importanceSamplingLevel?: 'token' | 'sequence';
+  /** [B, T] completion mask; required for the "sequence" level. */
+  mask?: tf.Tensor2D;
 }
 
 /** Per-token results; every tensor [B, T], owned by the caller. */
@@ -53,7 +60,8 @@ function checkSameShape(name: string, t: tf.Tensor, shape: number[]): void {
 
 /**
  * L_t = −min(r·A, clip(r, 1−ε, 1+ε_high)·A) + β·(exp(ref − logp) − (ref − logp) − 1),
- * with r = exp(logp − old). Gradients flow through `logProbs` only.
+ * with r = exp(logp − old) per token, or per row exp(Σ_t M·(logp − old) / max(Σ_t M, 1)) at the
+ * "sequence" level. Gradients flow through `logProbs` only.
  */
 export function perTokenLoss(inputs: PerTokenLossInputs): PerTokenLossOutput {
   const { logProbs, oldLogProbs, refLogProbs, advantages, epsilonLow, epsilonHigh, beta } = inputs;
@@ -66,7 +74,14 @@ export function perTokenLoss(inputs: PerTokenLossInputs): PerTokenLossOutput {
   }
   const adv = advantages.reshape([rows, 1]); // [B, 1]
   const old = stopGradient(oldLogProbs);
-  const ratio = tf.exp(tf.clipByValue(tf.sub(logProbs, old), -MAX_LOG_RATIO, MAX_LOG_RATIO)); // [B, T]
+  let logRatio = tf.sub(logProbs, old); // [B, T]
+  if (inputs.importanceSamplingLevel === 'sequence') {
+    if (!inputs.mask) throw new ShapeError('mask is required when importanceSamplingLevel is "sequence".');
+    checkSameShape('mask', inputs.mask, [rows, len]);
+    const perRow = tf.div(tf.sum(tf.mul(logRatio, inputs.mask), 1, true), tf.maximum(tf.sum(inputs.mask, 1, true), 1)); // [B, 1]
+    logRatio = tf.add(perRow, tf.zerosLike(logProbs)); // broadcast to [B, T]
+  }
+  const ratio = tf.exp(tf.clipByValue(logRatio, -MAX_LOG_RATIO, MAX_LOG_RATIO)); // [B, T]
   const clipped = tf.clipByValue(ratio, 1 - epsilonLow, 1 + epsilonHigh);
   const surrogate = tf.minimum(tf.mul(ratio, adv), tf.mul(clipped, adv));
   let loss = tf.neg(surrogate) as tf.Tensor2D;

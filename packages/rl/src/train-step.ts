@@ -71,6 +71,8 @@ export function accumulateMicroBatch(
       epsilonLow: config.epsilon,
       epsilonHigh: resolvedEpsilonHigh(config),
       beta: config.beta,
+      importanceSamplingLevel: config.importanceSamplingLevel,
+      mask,
     });
     const loss = aggregateLoss(config.lossType, per.loss, mask, aggregation);
     const tokens = tf.maximum(tf.sum(mask), 1);

@@ -41,8 +41,9 @@ describe('perTokenLoss (torch reference)', () => {
     });
   });
 
-  for (const lossType of ['grpo', 'bnpo', 'dr_grpo', 'dapo'] as LossType[]) {
-    it(`${lossType}: aggregated loss and d loss / d logProbs match torch`, () => {
+  for (const key of ['grpo', 'bnpo', 'dr_grpo', 'dapo', 'grpo/sequence', 'dapo/sequence']) {
+    const [lossType, level] = key.split('/') as [LossType, 'sequence' | undefined];
+    it(`${key}: aggregated loss and d loss / d logProbs match torch`, () => {
       tf.tidy(() => {
         const mask = t2(ref.mask);
         const f = (logProbs: tf.Tensor) =>
@@ -56,6 +57,8 @@ describe('perTokenLoss (torch reference)', () => {
               epsilonLow: ref.epsilonLow,
               epsilonHigh: ref.epsilonHigh,
               beta: ref.beta,
+              importanceSamplingLevel: level ?? 'token',
+              mask,
             }).loss,
             mask,
             {
@@ -65,8 +68,8 @@ describe('perTokenLoss (torch reference)', () => {
             },
           );
         const { value, grad } = tf.valueAndGrad(f)(t2(ref.logProbs));
-        expect(value.dataSync()[0]).toBeCloseTo(ref.lossTypes[lossType].loss, 5);
-        expectClose(grad.dataSync(), ref.lossTypes[lossType].gradLogProbs, 1e-5);
+        expect(value.dataSync()[0]).toBeCloseTo(ref.lossTypes[key].loss, 5);
+        expectClose(grad.dataSync(), ref.lossTypes[key].gradLogProbs, 1e-5);
       });
     });
   }

@@ -180,6 +180,25 @@ describe('GRPOTrainer robustness', () => {
     });
   }
 
+  it('trains with GSPO sequence-level importance ratios and numIterations 2 (clipping active)', async () => {
+    const model = new BigramPolicy(tokenizer.vocabSize, { seed: 53 });
+    const trainer = new GRPOTrainer({
+      model,
+      tokenizer,
+      rewardFunctions: [countReward('a')],
+      trainDataset: prompts,
+      config: config('gspo', { maxSteps: 6, importanceSamplingLevel: 'sequence', numIterations: 2, learningRate: 0.3, epsilon: 0.05 }),
+      logger: quiet,
+    });
+    const result = await trainer.train();
+    expect(result.stepMetrics.every((m) => Number.isFinite(m.loss) && m.grad_norm > 0)).toBe(true);
+    // the second iteration of a batch sees ratios ≠ 1, and with one ratio per row clipping acts per completion
+    expect(result.stepMetrics.filter((_, i) => i % 2 === 1).some((m) => m['clip_ratio/region_mean'] > 0)).toBe(true);
+    expect(result.stepMetrics.filter((_, i) => i % 2 === 0).every((m) => m['clip_ratio/region_mean'] === 0)).toBe(true);
+    trainer.dispose();
+    model.dispose();
+  });
+
   it('names a reward function that returns the wrong number of values, and a bad dataset row', async () => {
     const model = new BigramPolicy(tokenizer.vocabSize, { seed: 23 });
     const bad = Object.assign(() => [1], { rewardName: 'too_short' });
