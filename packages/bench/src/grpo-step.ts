@@ -1,0 +1,127 @@
+/**
+ * One GRPO optimizer step on the work unit, split into the phases TRL names and timed one by one:
+ * rollout (sampling with the KV cache) → advantages → reference log-probs (adapters off) →
+ * training (forward + backward of the GRPO loss, LoRA gradients only) → AdamW (clip + update).
+ * The loss is @grpojs/rl's own `perTokenLoss` + `aggregateLoss`, assembled as the trainer's
+ * train-step.ts does (that function is internal to rl), with the spec defaults (β 0.04, ε 0.2,
+ * temperature 0.9, lossType grpo, numIterations 1 so the old log-probs are the detached current).
+ */
+import type { CausalLM } from '@grpojs/model';
+import { tf } from '@grpojs/model';
+import { AdamW, aggregateLoss, clipByGlobalNorm, computeAdvantages, globalNorm, perTokenLoss, stopGradient } from '@grpojs/rl';
+import { WORK_UNIT } from './setup.js';
+
+const TEMPERATURE = 0.9;
+const BETA = 0.04;
+const EPSILON = 0.2;
+const GROUP_SIZE = 2;
+
+/** Seconds spent in each phase of one step. */
+export interface StepTimes {
+  rollout: number;
+  reference: number;
+  training: number;
+  optimizer: number;
+  total: number;
+}
+
+/** Reusable state across steps: the optimizer (its moments persist like in training) and the prompts. */
+export interface StepContext {
+  lm: CausalLM;
+  optimizer: AdamW;
+  prompts: number[][];
+  step: number;
+}
+
+/** Random prompt token ids [sequences][promptTokens], the same on every run (seeded LCG). */
+export function makePrompts(vocab: number, seed = 7): number[][] {
+  let state = seed >>> 0;
+  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0), state);
+  return Array.from({ length: WORK_UNIT.sequences }, () => Array.from({ length: WORK_UNIT.promptTokens }, () => next() % (vocab - 1)));
+}
+
+/** Creates the step context (AdamW over the LoRA variables, lr 1e-5 as the spec's default). */
+export function createStepContext(lm: CausalLM): StepContext {
+  const optimizer = new AdamW(lm.trainableVariables(), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
+  return { lm, optimizer, prompts: makePrompts(lm.config.vocabSize), step: 0 };
+}
+
+/** Rollout: samples WORK_UNIT.newTokens tokens per row (no EOS stop, so every row has full length). */
+export async function rollout(ctx: StepContext): Promise<number[][]> {
+  const out = await ctx.lm.generate(ctx.prompts, {
+    maxNewTokens: WORK_UNIT.newTokens,
+    temperature: TEMPERATURE,
+    eosTokenId: [],
+    padTokenId: ctx.lm.config.eosTokenId,
+    seed: 1000 + ctx.step,
+  });
+  return out.completionIds;
+}
+
+/** Reference log-probs [rows, T] of the base (LoRA off), on the host as the trainer keeps them. */
+export function referenceLogProbs(ctx: StepContext, completions: number[][]): tf.Tensor2D {
+  return ctx.lm.withAdaptersDisabled(() =>
+    tf.tidy(() => {
+      const out = ctx.lm.tokenLogProbs(ctx.prompts, completions, { temperature: TEMPERATURE });
+      out.mask.dispose();
+      return out.logProbs;
+    }),
+  );
+}
+
+/** Forward + backward of the GRPO loss; returns the LoRA gradients (caller disposes) and the loss. */
+export function trainingGrads(ctx: StepContext, completions: number[][], ref: tf.Tensor2D, advantages: number[]): { grads: tf.Tensor[]; loss: number } {
+  const variables = ctx.lm.trainableVariables();
+  const { value, grads } = tf.variableGrads(() => {
+    const out = ctx.lm.tokenLogProbs(ctx.prompts, completions, { temperature: TEMPERATURE, withEntropy: true, training: true });
+    const per = perTokenLoss({
+      logProbs: out.logProbs,
+      oldLogProbs: stopGradient(out.logProbs),
+      refLogProbs: ref,
+      advantages: tf.tensor1d(advantages),
+      epsilonLow: EPSILON,
+      epsilonHigh: EPSILON,
+      beta: BETA,
+    });
+    const ctxAgg = { gradientAccumulationSteps: 1, maxCompletionLength: WORK_UNIT.newTokens, activeTokensInGenerationBatch: completions.length * WORK_UNIT.newTokens };
+    return aggregateLoss('grpo', per.loss, out.mask, ctxAgg);
+  }, variables);
+  const loss = value.dataSync()[0];
+  value.dispose();
+  return { grads: variables.map((v) => grads[v.name]), loss };
+}
+
+/** Global-norm clip (max 1.0) and one AdamW update; frees `grads`. */
+export function optimizerStep(ctx: StepContext, grads: tf.Tensor[]): void {
+  const norm = globalNorm(grads);
+  const clipped = clipByGlobalNorm(grads, norm, 1.0);
+  ctx.optimizer.step(clipped, 1e-5);
+  tf.dispose([...clipped, ...grads]);
+}
+
+const seconds = (t0: number) => (performance.now() - t0) / 1000;
+
+/** Runs one full step and times its phases. Every tensor it creates is freed. */
+export async function grpoStep(ctx: StepContext): Promise<StepTimes & { loss: number }> {
+  const t0 = performance.now();
+  const completions = await rollout(ctx);
+  const rollout_s = seconds(t0);
+  // Rewards: a fixed pseudo-random score per row (the reward functions cost microseconds here).
+  const rewards = completions.map((c) => (c.reduce((a, b) => a + b, 0) % 7) / 7);
+  const { advantages } = computeAdvantages(rewards, GROUP_SIZE, 'group');
+  const t1 = performance.now();
+  const ref = referenceLogProbs(ctx, completions);
+  await ref.data(); // wait for the backend (a no-op on wasm, real on async backends)
+  const reference_s = seconds(t1);
+  const t2 = performance.now();
+  const { grads, loss } = trainingGrads(ctx, completions, ref, advantages);
+  await Promise.all(grads.map((g) => g.data()));
+  ref.dispose();
+  const training_s = seconds(t2);
+  const t3 = performance.now();
+  optimizerStep(ctx, grads);
+  await ctx.lm.trainableVariables()[0].data();
+  const optimizer_s = seconds(t3);
+  ctx.step++;
+  return { rollout: rollout_s, reference: reference_s, training: training_s, optimizer: optimizer_s, total: seconds(t0), loss };
+}

@@ -1,0 +1,91 @@
+/**
+ * Command-line options of the GRPO step benchmark, parsed with node:util's parseArgs (no extra
+ * dependency for six flags) and validated here so a typo names the flag and its allowed values.
+ */
+import { parseArgs } from 'node:util';
+
+/** Which model shape to benchmark: the tiny smoke model or distilgpt2's shape with random weights. */
+export type ModelShape = 'tiny' | 'distilgpt2';
+/** Frozen base weights: fp32 or NF4 (bitsandbytes' 4-bit NormalFloat, double quantization). */
+export type QuantMode = 'none' | 'nf4';
+
+/** One benchmark configuration, run in its own process so its peak RSS is its own. */
+export interface BenchConfig {
+  model: ModelShape;
+  quant: QuantMode;
+  /** Replace the wasm matmul kernels with @grpojs/accel's BLAS ones. */
+  accel: boolean;
+  /** Timed runs after one warm-up step; the report takes the median. */
+  runs: number;
+  /** Also profile one step by kernel (tf.profile) and by phase. */
+  profile: boolean;
+  /** BLAS threads (accel only); undefined: OpenBLAS's default (one per core). */
+  threads?: number;
+}
+
+/** Thrown for a bad command-line flag; the message names the flag and what it accepts. */
+export class BenchOptionsError extends Error {
+  override name = 'BenchOptionsError';
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
+  const items = value.split(',').map((s) => s.trim());
+  for (const item of items) {
+    if (!(allowed as readonly string[]).includes(item)) {
+      throw new BenchOptionsError(`--${flag} ${value}: "${item}" is not one of ${allowed.join(', ')} (comma-separate to run several).`);
+    }
+  }
+  return items as T[];
+}
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new BenchOptionsError(`--${flag} ${value}: expected an integer ≥ 1.`);
+  return n;
+}
+
+/** Parsed flags: the configurations to run (cross product) and where to write the JSON. */
+export interface BenchPlan {
+  configs: BenchConfig[];
+  outFile: string;
+}
+
+export const USAGE = `Usage: pnpm bench [--model tiny,distilgpt2] [--quant none,nf4] [--accel on,off]
+                  [--runs N] [--profile] [--threads N] [--out bench-results/<name>.json]
+Each flag takes one value or a comma list; every combination runs in its own process.
+Default: tiny and distilgpt2, accel on, quant none and nf4 (distilgpt2), runs 3 (tiny) / 2 (distilgpt2).`;
+
+/** Parses argv (without node and the script path) into a plan. */
+export function parseBenchArgs(argv: string[], now = new Date()): BenchPlan {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      quant: { type: 'string' },
+      accel: { type: 'string' },
+      runs: { type: 'string' },
+      threads: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) throw new BenchOptionsError(USAGE);
+  const models = oneOf<ModelShape>('model', values.model ?? 'tiny,distilgpt2', ['tiny', 'distilgpt2']);
+  const quants = values.quant === undefined ? null : oneOf<QuantMode>('quant', values.quant, ['none', 'nf4']);
+  const accels = oneOf('accel', values.accel ?? 'on', ['on', 'off']).map((a) => a === 'on');
+  const runs = values.runs === undefined ? null : positiveInt('runs', values.runs);
+  const threads = values.threads === undefined ? undefined : positiveInt('threads', values.threads);
+  const configs: BenchConfig[] = [];
+  for (const model of models) {
+    // By default the tiny model runs fp32 only (it is the seconds-long regression check).
+    for (const quant of quants ?? (model === 'tiny' ? ['none' as const] : ['none' as const, 'nf4' as const])) {
+      for (const accel of accels) {
+        configs.push({ model, quant, accel, runs: runs ?? (model === 'tiny' ? 3 : 2), profile: values.profile, threads });
+      }
+    }
+  }
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  return { configs, outFile: values.out ?? `bench-results/grpo-step-${stamp}.json` };
+}

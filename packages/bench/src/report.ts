@@ -1,0 +1,69 @@
+/**
+ * Console tables of benchmark results: one row per configuration (speeds, step time, memory), and
+ * for profiled configurations the step's time by bucket and by phase.
+ */
+import type { ConfigResult } from './run-config.js';
+
+const MiB = (b: number | null) => (b === null ? 'n/a' : (b / 2 ** 20).toFixed(0));
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** The main table: one line per configuration, in Markdown so it pastes into docs/benchmarks.md. */
+export function resultsTable(results: ConfigResult[]): string {
+  const header = ['model', 'base', 'backend', 'BLAS', 'rollout tok/s', 'train tok/s', 'rollout s', 'ref s', 'train s', 'AdamW s', 'step s', 'matmul GFLOP/s', 'weights MiB', 'tf MiB', 'wasm heap MiB', 'peak RSS MiB', 'load'];
+  const rows = results.map((r) => [
+    r.config.model,
+    r.config.quant === 'nf4' ? 'nf4' : 'fp32',
+    r.backend.backend,
+    r.backend.accel ? `on (${r.backend.blasThreads ?? '?'} thr)` : 'off',
+    r.rolloutTokensPerSecond.toFixed(1),
+    r.trainingTokensPerSecond.toFixed(1),
+    r.median.rollout.toFixed(2),
+    r.median.reference.toFixed(2),
+    r.median.training.toFixed(2),
+    r.median.optimizer.toFixed(3),
+    r.median.total.toFixed(2),
+    r.matmulGflops.toFixed(0),
+    MiB(r.memory.loadedWeightBytes),
+    MiB(r.memory.tfBytesAfterLoad),
+    MiB(r.memory.wasmHeapBytes),
+    MiB(r.memory.peakRssBytes),
+    `${r.loadavgBefore[0].toFixed(1)}→${r.loadavgAfter[0].toFixed(1)}`,
+  ]);
+  return table(header, rows);
+}
+
+/** The profile tables of one configuration: share of kernel time per bucket, per phase. */
+export function profileTables(r: ConfigResult): string {
+  const p = r.profile;
+  if (!p) return '';
+  const buckets = [...new Set(p.phases.flatMap((ph) => Object.keys(ph.buckets)))];
+  const total = p.phases.reduce((s, ph) => s + ph.wallMs, 0);
+  const rows = buckets
+    .map((b) => {
+      const ms = p.phases.map((ph) => ph.buckets[b]?.ms ?? 0);
+      const sum = ms.reduce((a, c) => a + c, 0);
+      return { b, ms, sum };
+    })
+    .sort((x, y) => y.sum - x.sum)
+    .map(({ b, ms, sum }) => [b, ...ms.map((v) => (v / 1000).toFixed(2)), (sum / 1000).toFixed(2), `${((100 * sum) / total).toFixed(1)}%`]);
+  const host = p.phases.map((ph) => ph.wallMs - ph.kernelMs);
+  const hostSum = host.reduce((a, c) => a + c, 0);
+  rows.push(['host: JS dispatch, sampling, uploads/downloads', ...host.map((v) => (v / 1000).toFixed(2)), (hostSum / 1000).toFixed(2), `${((100 * hostSum) / total).toFixed(1)}%`]);
+  rows.push(['wall', ...p.phases.map((ph) => (ph.wallMs / 1000).toFixed(2)), (total / 1000).toFixed(2), '100%']);
+  const head = ['bucket (seconds)', ...p.phases.map((ph) => ph.phase), 'step', 'share'];
+  const sampling = (p.sampleTokenMs * r.workUnit.sequences * r.workUnit.newTokens) / 1000;
+  const lines = [
+    `Profile: ${r.config.model} ${r.config.quant === 'nf4' ? 'nf4' : 'fp32'} base, ${r.backend.backend}, BLAS ${r.backend.accel ? 'on' : 'off'} (tf.profile adds per-kernel overhead; shares, not absolute speed)`,
+    table(head, rows),
+    `matmul GFLOP/s by phase: ${p.phases.map((ph) => `${ph.phase} ${ph.matmulGflop.toFixed(1)}`).join(', ')}; kernel calls: ${p.phases.map((ph) => `${ph.phase} ${ph.kernels}`).join(', ')}`,
+    `host sampling: ${p.sampleTokenMs.toFixed(3)} ms per token → ${sampling.toFixed(2)} s of the rollout for ${r.workUnit.sequences}×${r.workUnit.newTokens} tokens`,
+    'top kernels:',
+    table(['kernel → output', 'seconds', 'calls'], p.topKernels.map((k) => [k.kernel, (k.ms / 1000).toFixed(2), String(k.calls)])),
+  ];
+  return lines.join('\n');
+}

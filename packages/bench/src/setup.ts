@@ -1,0 +1,80 @@
+/**
+ * Builds the benchmarked policy: a GPT-2 of the chosen shape with random weights (written as an HF
+ * folder to a temp dir, so the real loader runs), LoRA r16 on c_attn, fp32 or NF4 base, on the
+ * wasm backend with or without @grpojs/accel's BLAS matmul.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { enableBlasMatMul } from '@grpojs/accel';
+import { type CausalLM, type GPT2Config, initBackend, loadCausalLM, makeGPT2Config, tf, writeRandomGPT2Checkpoint } from '@grpojs/model';
+import type { BenchConfig, ModelShape } from './options.js';
+
+/** The GRPO work unit every configuration runs: 8 sequences of 128 prompt + 128 new tokens. */
+export const WORK_UNIT = { sequences: 8, promptTokens: 128, newTokens: 128 } as const;
+
+/** Model shapes: distilgpt2 (6 × 768, 12 heads) and the runner's tiny smoke model (2 × 32). */
+export function modelConfig(shape: ModelShape): GPT2Config {
+  const common = { vocabSize: 50257, eosTokenId: 50256, bosTokenId: 50256 };
+  return shape === 'distilgpt2'
+    ? makeGPT2Config({ ...common, nLayer: 6, nEmbd: 768, nHead: 12, nPositions: 1024 })
+    : makeGPT2Config({ ...common, nLayer: 2, nEmbd: 32, nHead: 2, nPositions: 256 });
+}
+
+/** What the backend set-up reports: its name and whether matmuls run on the BLAS. */
+export interface BackendInfo {
+  backend: string;
+  accel: boolean;
+  /** Why accel is off although asked for (addon not built, …). */
+  accelReason?: string;
+  blas?: string;
+  blasThreads?: number;
+}
+
+/** Starts the wasm backend (GRPOJS_BACKEND can force another) and patches its matmuls when asked. */
+export async function setupBackend(config: BenchConfig): Promise<BackendInfo> {
+  const backend = await initBackend(process.env.GRPOJS_BACKEND ? undefined : 'wasm');
+  if (!config.accel) return { backend, accel: false };
+  const status = enableBlasMatMul({ backends: [backend as 'wasm' | 'cpu'], ...(config.threads ? { threads: config.threads } : {}) });
+  if (!status.enabled) console.error(`BLAS matmul not available: ${status.reason}; using plain ${backend}`);
+  return {
+    backend,
+    accel: status.enabled,
+    ...(status.reason ? { accelReason: status.reason } : {}),
+    ...(status.blas ? { blas: status.blas } : {}),
+    ...(status.threads !== undefined ? { blasThreads: status.threads } : {}),
+  };
+}
+
+/** The loaded policy and what its weights hold. Call `dispose()` when done. */
+export interface BenchModel {
+  lm: CausalLM;
+  /** Bytes of the weights as fp32, and as held by the backend after quantization. */
+  fp32WeightBytes: number;
+  loadedWeightBytes: number;
+  /** tf.memory().numBytes right after loading (weights, LoRA, caches such as the transposed head). */
+  tfBytesAfterLoad: number;
+  dispose(): Promise<void>;
+}
+
+/** Writes a random checkpoint of `shape` to a temp dir and loads it with LoRA r16 on c_attn. */
+export async function loadBenchModel(config: BenchConfig): Promise<BenchModel> {
+  const dir = await mkdtemp(join(tmpdir(), `grpojs-bench-${config.model}-`));
+  try {
+    await writeRandomGPT2Checkpoint(dir, modelConfig(config.model), 1234);
+    const lm = await loadCausalLM(dir, {
+      backend: tf.getBackend() as 'wasm' | 'cpu',
+      quantization: config.quant,
+      lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: ['c_attn'], seed: 42 },
+    });
+    return {
+      lm,
+      fp32WeightBytes: lm.memory.fp32Bytes,
+      loadedWeightBytes: lm.memory.loadedBytes,
+      tfBytesAfterLoad: tf.memory().numBytes,
+      dispose: async () => lm.dispose(),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
