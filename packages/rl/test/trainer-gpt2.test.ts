@@ -143,4 +143,25 @@ describe('GRPOTrainer on a tiny GPT-2 (@grpojs/model)', () => {
       expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors', 'optimizer.bin', 'trainer_state.json', 'generation_batch.json']),
     );
   });
+
+  for (const quantization of ['nf4', 'int8'] as const) {
+    it(`trains a ${quantization} base (QLoRA) with gradient checkpointing: finite steps and the adapter is updated`, async () => {
+      const model = await loadCausalLM(await tinyGPT2Dir(), { lora: LORA, quantization, gradientCheckpointing: true });
+      const before = model.trainableVariables().map((v) => Array.from(v.dataSync()));
+      const trainer = new GRPOTrainer({
+        model,
+        tokenizer,
+        rewardFunctions: [countReward(TARGET)],
+        trainDataset: syntheticPrompts(8),
+        config: { outputDir: join(root, `q-${quantization}`), maxSteps: 3, numGenerations: 4, perDeviceTrainBatchSize: 2, gradientAccumulationSteps: 1, maxCompletionLength: 6, learningRate: 1e-2 },
+        logger: { warn: () => {}, info: () => {} },
+      });
+      const result = await trainer.train();
+      expect(result.stepMetrics.every((m) => Number.isFinite(m.loss) && m.grad_norm > 0 && m.skipped_nonfinite === 0)).toBe(true);
+      const after = model.trainableVariables().map((v) => Array.from(v.dataSync()));
+      expect(after).not.toEqual(before);
+      trainer.dispose();
+      model.dispose();
+    });
+  }
 });
