@@ -1,8 +1,8 @@
 /**
  * The GPT-2 transformer (nanoGPT's model.py, in tfjs): token + position embeddings, nLayer
  * pre-norm blocks (attention then MLP, each with a residual), a final LayerNorm and the LM head
- * tied to the token embedding. Every Conv1D is a {@link Conv1DLayer}, so dense, quantized and
- * LoRA-wrapped projections are interchangeable. Activations are kept 2-D [batch·T, C] between
+ * tied to the token embedding (lm-head.ts). Every Conv1D is a {@link Conv1DLayer}, so dense,
+ * quantized and LoRA-wrapped projections are interchangeable. Activations are kept 2-D [batch·T, C] between
  * blocks so the projections are single matmuls without reshapes.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -11,6 +11,7 @@ import { checkpoint, layerTrainableVariables } from './checkpointing.js';
 import type { GPT2Config } from './config.js';
 import { DenseConv1D } from './dense.js';
 import { KVCache } from './kv-cache.js';
+import { LMHead } from './lm-head.js';
 import type { Conv1DLayer } from './linear.js';
 import type { HostTensor } from './safetensors.js';
 
@@ -109,31 +110,17 @@ function activation(x: tf.Tensor2D, name: GPT2Config['activationFunction']): tf.
   });
 }
 
-/**
- * x [n, C] · headT [C, vocab] for the frozen (tied) head; the input gradient uses the [vocab, C]
- * matrix directly (dy · head), which avoids re-packing the huge head on wasm (see dense.ts).
- */
-export function headLogits(x: tf.Tensor2D, headT: tf.Tensor2D, head: tf.Tensor2D): tf.Tensor2D {
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-    value: tf.matMul(args[0] as tf.Tensor2D, headT),
-    gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, head),
-  }));
-  return op(x) as tf.Tensor2D;
-}
-
 export class GPT2Model {
   readonly config: GPT2Config;
   readonly blocks: BlockWeights[];
   /** Recompute each block in the backward pass instead of storing its activations. */
   gradientCheckpointing: boolean;
-  /** Token embedding [vocab, C]. */
-  readonly wte: tf.Tensor2D;
+  /** Output projection [vocab, C]; also the token embedding when tied (GPT-2). */
+  readonly lmHead: LMHead;
+  /** Token embedding [vocab, C] when not tied to the head, else null. */
+  private readonly wte: tf.Tensor2D | null;
   /** Position embedding [nPositions, C]. */
   readonly wpe: tf.Tensor2D;
-  /** LM head [vocab, C] (the same tensor as wte when tied). Owned by the model. */
-  readonly head: tf.Tensor2D;
-  /** Its transpose [C, vocab], kept so the forward matmul needs no transposeB. Owned by the model. */
-  readonly headT: tf.Tensor2D;
   /** Final LayerNorm. */
   readonly lnF: LayerNormWeights;
 
@@ -157,10 +144,9 @@ export class GPT2Model {
     const dev = (name: string): tf.Tensor => tf.tensor(get(name).data, get(name).shape, 'float32');
     const ln = (p: string): LayerNormWeights => ({ gamma: dev(`${p}.weight`) as tf.Tensor1D, beta: dev(`${p}.bias`) as tf.Tensor1D });
     const conv = (p: string): Conv1DLayer => make(p, get(`${p}.weight`), get(`${p}.bias`));
-    this.wte = dev('wte.weight') as tf.Tensor2D;
+    this.lmHead = new LMHead(get(config.tieWordEmbeddings ? 'wte.weight' : 'lm_head.weight'));
+    this.wte = config.tieWordEmbeddings ? null : (dev('wte.weight') as tf.Tensor2D);
     this.wpe = dev('wpe.weight') as tf.Tensor2D;
-    this.head = config.tieWordEmbeddings ? this.wte : (dev('lm_head.weight') as tf.Tensor2D);
-    this.headT = tf.transpose(this.head);
     this.lnF = ln('ln_f');
     this.blocks = [];
     for (let i = 0; i < config.nLayer; i++) {
@@ -203,7 +189,8 @@ export class GPT2Model {
       const bias = attentionBias(mask, past, T, S);
       const idT = tf.tensor1d(ids.flat(), 'int32');
       const posT = tf.tensor1d(positions.flat(), 'int32');
-      let x = tf.add(tf.gather(this.wte, idT), tf.gather(this.wpe, posT)) as tf.Tensor2D; // [B·T, C]
+      const tokens = this.wte ? tf.gather(this.wte, idT) : this.lmHead.lookup(idT);
+      let x = tf.add(tokens, tf.gather(this.wpe, posT)) as tf.Tensor2D; // [B·T, C]
       if (cache) cache.beginStep(T);
       try {
         this.blocks.forEach((block, layer) => {
@@ -228,7 +215,7 @@ export class GPT2Model {
 
   /** LM-head logits for final hidden states h [n, C] → [n, vocab]. Differentiable w.r.t. h. */
   logits(h: tf.Tensor2D): tf.Tensor2D {
-    return headLogits(h, this.headT, this.head);
+    return this.lmHead.logits(h);
   }
 
   /** The trainable variables of one block's projections, in a stable order. */
@@ -250,8 +237,7 @@ export class GPT2Model {
 
   /** Bytes held on the backend by all weights (embeddings, norms, projections, head copy). */
   weightBytes(): number {
-    let bytes = 4 * (this.wte.size + this.wpe.size + this.headT.size + 2 * this.lnF.gamma.size);
-    if (this.head !== this.wte) bytes += 4 * this.head.size;
+    let bytes = this.lmHead.bytes() + 4 * ((this.wte?.size ?? 0) + this.wpe.size + 2 * this.lnF.gamma.size);
     for (const b of this.blocks) bytes += 4 * 2 * (b.ln1.gamma.size + b.ln2.gamma.size);
     for (const layer of this.conv1DLayers().values()) bytes += layer.weightBytes();
     return bytes;
@@ -266,7 +252,9 @@ export class GPT2Model {
     const put = (name: string, t: tf.Tensor): void => {
       out.set(name, { shape: [...t.shape], data: Float32Array.from(t.dataSync() as Float32Array) });
     };
-    put('wte.weight', this.wte);
+    const head = this.lmHead.hostWeight();
+    out.set(this.wte ? 'lm_head.weight' : 'wte.weight', head);
+    if (this.wte) put('wte.weight', this.wte);
     put('wpe.weight', this.wpe);
     this.blocks.forEach((b, i) => {
       put(`h.${i}.ln_1.weight`, b.ln1.gamma);
@@ -276,14 +264,14 @@ export class GPT2Model {
     });
     put('ln_f.weight', this.lnF.gamma);
     put('ln_f.bias', this.lnF.beta);
-    if (this.head !== this.wte) put('lm_head.weight', this.head);
     return out;
   }
 
   /** Frees every tensor and layer. */
   dispose(): void {
-    for (const t of [this.wte, this.wpe, this.headT, this.lnF.gamma, this.lnF.beta]) t.dispose();
-    if (this.head !== this.wte) this.head.dispose();
+    this.lmHead.dispose();
+    this.wte?.dispose();
+    for (const t of [this.wpe, this.lnF.gamma, this.lnF.beta]) t.dispose();
     for (const b of this.blocks) for (const t of [b.ln1.gamma, b.ln1.beta, b.ln2.gamma, b.ln2.beta]) t.dispose();
     for (const layer of this.conv1DLayers().values()) layer.dispose();
   }

@@ -18,9 +18,9 @@ export {
   type GPT2ForwardOutput,
   type LayerNormWeights,
   denseConv1DFactory,
-  headLogits,
   positionsFromMask,
 } from './gpt2.js';
+export { LMHead } from './lm-head.js';
 export { attentionBias, causalSelfAttention, type AttentionShape, type AttentionWeights } from './attention.js';
 export { KVCache, KVCacheError } from './kv-cache.js';
 export { GenerateError, generate, leftPad } from './generate.js';

@@ -42,7 +42,7 @@ export function headLogProbs(
     const x = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
     const value = tf.tidy(() => {
-      const logits = tf.div(tf.matMul(x, model.headT), temperature); // [n, V]
+      const logits = tf.div(model.lmHead.logits(x), temperature); // [n, V]
       const n = x.shape[0];
       const lse = tf.logSumExp(logits, -1, true); // [n, 1]
       const flatIndex = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(V, 'int32')), targets);
@@ -51,7 +51,7 @@ export function headLogProbs(
       if (taping) {
         // oneHot's float32 output is all zeros on wasm 4.22; int32 then cast is correct everywhere.
         const oneHot = tf.cast(tf.oneHot(targets, V), 'float32');
-        save([tf.div(tf.matMul(tf.sub(oneHot, p as tf.Tensor2D), model.head), temperature)]); // G [n, C]
+        save([tf.div(model.lmHead.timesWeight(tf.sub(oneHot, p as tf.Tensor2D)), temperature)]); // G [n, C]
       }
       if (!withEntropy) return logp;
       const entropy = tf.sub(tf.reshape(lse, [-1]), tf.sum(tf.mul(p as tf.Tensor2D, logits), -1)); // [n]
