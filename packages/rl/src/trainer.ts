@@ -6,7 +6,7 @@
  */
 import type { Metrics } from '@grpojs/tracking';
 import * as tf from '@tensorflow/tfjs';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildGenerationBatch, type BatchContext, type GenerationBatch } from './batch.js';
 import { latestCheckpoint, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type TrainerState } from './checkpoint.js';
@@ -260,10 +260,24 @@ export class GRPOTrainer {
     this.baseEval = saved.state.baseEval;
     this.window.restore(saved.state.logWindow);
     this.batch = saved.generationBatch;
+    await trimCompletionsFile(join(this.config.outputDir, 'completions.jsonl'), this.globalStepValue);
   }
 
   /** Frees the optimizer state (the model stays the caller's). */
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+/** Drops completion rows logged after `step` (a run that went on past its last checkpoint) so a resumed run does not duplicate them. */
+async function trimCompletionsFile(path: string, step: number): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return;
+  }
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  const kept = lines.filter((line) => (JSON.parse(line) as { step: number }).step <= step);
+  if (kept.length !== lines.length) await writeFile(path, kept.map((l) => `${l}\n`).join(''));
 }

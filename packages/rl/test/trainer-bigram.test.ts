@@ -101,6 +101,9 @@ describe('GRPOTrainer on a bigram policy', () => {
       const partial = await first.trainer.train({ stopAfterStep: 5 });
       expect(partial.completed).toBe(false);
       expect(partial.lastCheckpoint).toMatch(/checkpoint-5$/);
+      // the interrupted process went on for 2 more steps (logging completions) before it died
+      await first.trainer.train({ stopAfterStep: 7 });
+      await rm(join(root, `resumed-${numIterations}`, 'checkpoint-7'), { recursive: true });
       // a fresh process: new model (same init), new trainer, restore
       const second = make(`resumed-${numIterations}`);
       await second.trainer.resume('latest');
