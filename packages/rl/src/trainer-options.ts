@@ -54,6 +54,12 @@ export interface TrainResult {
 
 /** Checks the datasets and reward functions; throws GRPOTrainerError naming the bad one. */
 export function validateTrainerOptions(options: GRPOTrainerOptions): void {
+  const tok = options.tokenizer as Partial<TrainerTokenizer> | undefined;
+  if (!tok || typeof tok.encode !== 'function' || typeof tok.decode !== 'function' || !Number.isInteger(tok.eosTokenId) || !Number.isInteger(tok.padTokenId)) {
+    throw new GRPOTrainerError(
+      'tokenizer must have encode, decode, eosTokenId and padTokenId; pass model.tokenizer, or loadTokenizer(<folder>) when the model folder has no tokenizer files.',
+    );
+  }
   if (!options.rewardFunctions?.length || options.rewardFunctions.some((f) => typeof f !== 'function')) {
     throw new GRPOTrainerError('rewardFunctions must be a non-empty array of functions (completions, ctx) => number[].');
   }

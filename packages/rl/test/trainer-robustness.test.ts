@@ -208,6 +208,7 @@ describe('GRPOTrainer robustness', () => {
     expect(
       () => new GRPOTrainer({ model, tokenizer, rewardFunctions: [bad], trainDataset: [{ prompt: 'ab' }, { text: 'x' } as never], config: config('bad2') }),
     ).toThrow(/row 1 has no string prompt/);
+    expect(() => new GRPOTrainer({ model, tokenizer: undefined as never, rewardFunctions: [bad], trainDataset: prompts })).toThrow(/pass model.tokenizer/);
     expect(() => new GRPOTrainer({ model, tokenizer, rewardFunctions: [bad], trainDataset: prompts, config: { rewardWeights: [1, 2] } })).toThrow(
       /rewardWeights has 2 entries for 1 reward functions/,
     );
