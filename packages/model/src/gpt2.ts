@@ -11,6 +11,7 @@ import { checkpoint, layerTrainableVariables } from './checkpointing.js';
 import type { GPT2Config } from './config.js';
 import { DenseConv1D } from './dense.js';
 import { KVCache } from './kv-cache.js';
+import { activation, layerNorm, type LayerNormWeights } from './layers.js';
 import { LMHead } from './lm-head.js';
 import type { Conv1DLayer } from './linear.js';
 import type { HostTensor } from './safetensors.js';
@@ -18,12 +19,6 @@ import type { HostTensor } from './safetensors.js';
 /** Thrown for inputs whose shape or values do not fit the model. */
 export class GPT2InputError extends Error {
   override name = 'GPT2InputError';
-}
-
-/** LayerNorm gain and shift [C]. */
-export interface LayerNormWeights {
-  gamma: tf.Tensor1D;
-  beta: tf.Tensor1D;
 }
 
 /** One transformer block's weights. */
@@ -80,33 +75,6 @@ export function positionsFromMask(mask: ArrayLike<number>[], T: number): number[
       if (j >= row.length - T) out.push(Math.max(count - 1, 0));
     }
     return out;
-  });
-}
-
-function layerNorm(x: tf.Tensor2D, w: LayerNormWeights, eps: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), w.gamma), w.beta);
-  });
-}
-
-/** The config's MLP activation. gelu_new = GPT-2's tanh approximation. */
-function activation(x: tf.Tensor2D, name: GPT2Config['activationFunction']): tf.Tensor2D {
-  return tf.tidy(() => {
-    switch (name) {
-      case 'gelu_new':
-      case 'gelu_pytorch_tanh':
-      case 'gelu_fast': {
-        const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(tf.square(x), x)))); // x³ without pow (slow on wasm)
-        return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
-      }
-      case 'gelu':
-        return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
-      case 'relu':
-        return tf.relu(x);
-      case 'silu':
-        return tf.mul(x, tf.sigmoid(x));
-    }
   });
 }
 

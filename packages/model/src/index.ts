@@ -16,11 +16,11 @@ export {
   GPT2Model,
   type GPT2ForwardOptions,
   type GPT2ForwardOutput,
-  type LayerNormWeights,
   denseConv1DFactory,
   positionsFromMask,
 } from './gpt2.js';
 export { LMHead } from './lm-head.js';
+export { type LayerNormWeights, activation, layerNorm } from './layers.js';
 export { attentionBias, causalSelfAttention, type AttentionShape, type AttentionWeights } from './attention.js';
 export { KVCache, KVCacheError } from './kv-cache.js';
 export { GenerateError, generate, leftPad } from './generate.js';
