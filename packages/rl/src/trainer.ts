@@ -158,7 +158,7 @@ export class GRPOTrainer {
     if (this.globalStepValue % c.numIterations === 0) this.batch = null;
     const done = performance.now();
     Object.assign(metrics, {
-      learning_rate: lr,
+      learning_rate: learningRateAt(s + 1, this.schedule), // as HF Trainer logs it: after the scheduler step
       epoch: this.globalStepValue / (this.data.batchesPerEpoch * c.numIterations),
       num_tokens: this.numTokens,
       step_time: (done - started) / 1000,

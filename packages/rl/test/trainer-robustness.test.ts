@@ -291,3 +291,22 @@ describe('GRPOTrainer stopping and checkpoint rotation', () => {
     model.dispose();
   });
 });
+
+describe('GRPOTrainer learning_rate metric', () => {
+  it('logs the rate after the scheduler step, as HF Trainer (linear decay over 4 steps)', async () => {
+    const model = new BigramPolicy(tokenizer.vocabSize, { seed: 59 });
+    const trainer = new GRPOTrainer({
+      model,
+      tokenizer,
+      rewardFunctions: [countReward('b')],
+      trainDataset: prompts,
+      config: config('lr', { maxSteps: 4, learningRate: 0.1, lrSchedulerType: 'linear' }),
+      logger: quiet,
+    });
+    const result = await trainer.train();
+    const lrs = result.stepMetrics.map((m) => m.learning_rate);
+    [0.075, 0.05, 0.025, 0].forEach((v, i) => expect(lrs[i]).toBeCloseTo(v, 12));
+    trainer.dispose();
+    model.dispose();
+  });
+});
