@@ -9,8 +9,8 @@ import type { GenerationBatch } from './batch.js';
 import { mean, nanMean, nanStd } from './stats.js';
 import type { MicroBatchStats } from './train-step.js';
 
-/** Metrics that report the latest value in a window instead of the mean. */
-const LATEST_VALUE_METRICS = new Set(['learning_rate', 'epoch', 'num_tokens']);
+/** Metrics that report the latest value in a window instead of the mean (as HF Trainer logs them). */
+const LATEST_VALUE_METRICS = new Set(['learning_rate', 'epoch', 'num_tokens', 'grad_norm']);
 
 /** Metrics measured in wall-clock time; they differ between runs and are excluded from reproducibility checks. */
 export const TIMING_METRICS = new Set(['step_time', 'step_time/generation', 'step_time/training']);

@@ -310,3 +310,14 @@ describe('GRPOTrainer learning_rate metric', () => {
     model.dispose();
   });
 });
+
+describe('MetricsWindow', () => {
+  it('averages per-step metrics (NaN skipped) and keeps the latest learning_rate, epoch, num_tokens, grad_norm', async () => {
+    const { MetricsWindow } = await import('../src/metrics.js');
+    const w = new MetricsWindow();
+    w.add({ loss: 1, reward: Number.NaN, grad_norm: 5, learning_rate: 0.3, epoch: 0.1, num_tokens: 10 });
+    w.add({ loss: 3, reward: 2, grad_norm: 7, learning_rate: 0.2, epoch: 0.2, num_tokens: 25 });
+    expect(w.flush()).toEqual({ loss: 2, reward: 2, grad_norm: 7, learning_rate: 0.2, epoch: 0.2, num_tokens: 25 });
+    expect(w.size).toBe(0);
+  });
+});
