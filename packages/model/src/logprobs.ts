@@ -70,7 +70,7 @@ export function headLogProbs(
   return op(h);
 }
 
-function validate(promptIds: number[][], completionIds: number[][], o: TokenLogProbsOptions): void {
+function validate(promptIds: number[][], completionIds: number[][], o: TokenLogProbsOptions, vocabSize: number): void {
   const where = 'tokenLogProbs';
   if (!Array.isArray(promptIds) || promptIds.length === 0) throw new LogProbsError(`${where}: promptIds must hold at least one row.`);
   if (!Array.isArray(completionIds) || completionIds.length !== promptIds.length) {
@@ -79,6 +79,16 @@ function validate(promptIds: number[][], completionIds: number[][], o: TokenLogP
   promptIds.forEach((r, b) => {
     if (r.length === 0) throw new LogProbsError(`${where}: promptIds row ${b} is empty; every prompt needs ≥ 1 token.`);
   });
+  const check = (rows: number[][], what: string): void =>
+    rows.forEach((r, b) =>
+      r.forEach((id, t) => {
+        if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+          throw new LogProbsError(`${where}: ${what} row ${b} position ${t} holds ${id}, outside the vocabulary [0, ${vocabSize}).`);
+        }
+      }),
+    );
+  check(promptIds, 'promptIds');
+  check(completionIds, 'completionIds');
   const t = o.temperature ?? 1;
   if (!(t > 0)) throw new LogProbsError(`${where}: temperature must be > 0, got ${t}.`);
   if (o.chunkSize !== undefined && !(Number.isInteger(o.chunkSize) && o.chunkSize >= 1)) {
@@ -98,7 +108,7 @@ export function tokenLogProbs(
   completionIds: number[][],
   options: TokenLogProbsOptions = {},
 ): TokenLogProbsOutput {
-  validate(promptIds, completionIds, options);
+  validate(promptIds, completionIds, options, model.config.vocabSize);
   const B = promptIds.length;
   const L = Math.max(...completionIds.map((c) => c.length));
   const pad = model.config.padTokenId ?? model.config.eosTokenId;

@@ -1,7 +1,7 @@
 /**
  * Next-token selection on the host: greedy argmax, or sampling with temperature, top-k and top-p
  * (applied in that order, as transformers' logits warpers), from a small seeded PRNG so the same
- * seed reproduces the same tokens on every backend.
+ * seed reproduces the same tokens (the stream does not depend on the backend).
  */
 
 /**

@@ -101,6 +101,7 @@ describe('input validation', () => {
     expect(() => tokenLogProbs(m, [[]], [[2]])).toThrow(/row 0 is empty/);
     expect(() => tokenLogProbs(m, [[1]], [[2]], { temperature: 0 })).toThrow(/temperature/);
     expect(() => tokenLogProbs(m, [[1]], [[2]], { chunkSize: 0 })).toThrow(/chunkSize/);
+    expect(() => tokenLogProbs(m, [[1], [2]], [[2], [3, 32]])).toThrow(/completionIds row 1 position 1 holds 32/);
     expect(() => tokenLogProbs(m, [[1, 2, 3, 4, 5]], [[2, 3, 4, 5]])).toThrow(/n_positions 8/);
     const empty = tokenLogProbs(m, [[1], [2]], [[], []], { withEntropy: true });
     expect(empty.logProbs.shape).toEqual([2, 0]);
