@@ -63,7 +63,7 @@ export function describeGRPOConfig(): ConfigFieldDoc[] {
       trlName,
       type: typeName(field as z.ZodType),
       defaultValue: defaults[name],
-      description: note ? `${base} (${note})` : base,
+      description: note ? `${base} (${trlName === null ? note : `TRL ${trlName}: ${note}`})` : base,
     };
   });
 }

@@ -44,7 +44,7 @@ export const GRPOConfigSchema = z
       'Clip the global L2 norm of the accumulated gradient to this; 0 = no clipping. (TRL: max_grad_norm)'),
 
     perDeviceTrainBatchSize: positiveInt().default(1).describe(
-      'Prompts per micro-batch; each is repeated numGenerations times. (TRL: per_device_train_batch_size, which counts completions there)'),
+      'Prompts per micro-batch; each is repeated numGenerations times. (TRL: per_device_train_batch_size, counted in completions there, not prompts)'),
     gradientAccumulationSteps: positiveInt().default(4).describe(
       'Micro-batches whose gradients are summed before one optimizer step; one generation batch. (TRL: gradient_accumulation_steps)'),
     numTrainEpochs: positive().default(1).describe(
