@@ -8,7 +8,8 @@
  * lacks for training (see kernels/).
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+// A named import (used below), so bundlers honouring `sideEffects: false` keep the wasm backend.
+import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmUnsortedSegmentSum } from './kernels/unsorted-segment-sum.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -65,10 +66,12 @@ export async function initBackend(name?: BackendName): Promise<BackendName> {
   if (forced !== null) {
     if (tf.getBackend() === forced && (forced !== 'wasm' || tf.getKernel('UnsortedSegmentSum', 'wasm'))) return forced;
     if (await trySet(forced)) return forced;
-    const hint =
-      forced === 'tensorflow'
-        ? ' Install @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node next to @grpojs/model; see docs/backends.md.'
-        : '';
+    const hints: Record<BackendName, string> = {
+      tensorflow: ' Install @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node next to @grpojs/model; see docs/backends.md.',
+      wasm: ` (@tensorflow/tfjs-backend-wasm ${version_wasm}: its .wasm files must sit next to its dist/ files).`,
+      cpu: '',
+    };
+    const hint = hints[forced];
     throw new BackendError(`backend "${forced}" could not be initialised.${hint}`);
   }
   autoChoice ??= (async () => {
