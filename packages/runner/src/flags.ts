@@ -93,8 +93,8 @@ export function fieldOption(field: FieldInfo, heading: string): Option {
   const option = new Option(`${flagName(field.name)} ${placeholder(field)}`, description)
     .argParser((raw: string) => parseFlagValue(field, raw))
     .helpGroup(heading);
-  // `--gradient-checkpointing` alone means true.
-  if (field.kind === 'boolean' && !field.array) option.preset('true');
+  // A boolean flag given without a value (`--offline`) is true: commander sets optional-value
+  // options to true itself and skips the parser then.
   return option;
 }
 
