@@ -32,6 +32,7 @@ export async function evaluate(config: TrainConfigInput = {}, options: EvaluateO
   const model = await loadTrainedModel(adapter, {
     quantization: job.quantization,
     doubleQuant: job.doubleQuant,
+    accel: job.accel,
     ...(job.backend !== null ? { backend: job.backend } : {}),
     ...(job.cacheDir !== null ? { cacheDir: job.cacheDir } : {}),
     ...(job.offline ? { offline: true } : {}),

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { HubOfflineError, HubUnreachableError, gsm8kPrompt, loadGsm8k, type Gsm8kExample } from '@grpojs/data';
 import { ModelFilesNotFoundError, embeddedGPT2Tokenizer, loadCausalLM, loadTokenizer, type CausalLM, type TextTokenizer } from '@grpojs/model';
 import type { PromptRow } from '@grpojs/rl';
+import { enableAccel } from './accel.js';
 import { HubUnavailableError } from './errors.js';
 import type { JobOptions } from './job-options.js';
 
@@ -121,5 +122,7 @@ export async function loadJobModel(job: JobOptions, seed: number, log?: (line: s
     if (isHubFailure(error, job.model)) throw new HubUnavailableError('model', job.model, error);
     throw error;
   }
+  const accel = await enableAccel(job.accel);
+  log?.(accel);
   return withTokenizer(model, job.model);
 }

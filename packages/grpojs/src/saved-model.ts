@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gsm8kPrompt, SYSTEM_PROMPT } from '@grpojs/data';
 import { loadCausalLM, loadPeftAdapter, ModelFilesNotFoundError } from '@grpojs/model';
+import { enableAccel } from './accel.js';
 import { HubUnavailableError } from './errors.js';
 import { isHubFailure, withTokenizer, type CausalLMWithTokenizer } from './load.js';
 
@@ -20,6 +21,8 @@ export interface LoadTrainedModelOptions {
   backend?: 'tensorflow' | 'wasm' | 'cpu';
   cacheDir?: string;
   offline?: boolean;
+  /** Use @grpojs/accel's BLAS matmul when installed. Default true. */
+  accel?: boolean;
 }
 
 /**
@@ -28,6 +31,12 @@ export interface LoadTrainedModelOptions {
  * @throws ModelFilesNotFoundError when `dir` holds neither, or the adapter names no base model.
  */
 export async function loadTrainedModel(dir: string, options: LoadTrainedModelOptions = {}): Promise<CausalLMWithTokenizer> {
+  const model = await loadSaved(dir, options);
+  await enableAccel(options.accel ?? true);
+  return model;
+}
+
+async function loadSaved(dir: string, options: LoadTrainedModelOptions): Promise<CausalLMWithTokenizer> {
   const common = {
     quantization: options.quantization ?? 'none',
     ...(options.doubleQuant !== undefined ? { doubleQuant: options.doubleQuant } : {}),

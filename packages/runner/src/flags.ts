@@ -15,7 +15,7 @@ interface FlagGroup {
   fields: FieldInfo[];
 }
 
-const MODEL_FIELDS = new Set(['model', 'revision', 'tokenizer', 'quantization', 'doubleQuant', 'loraR', 'loraAlpha', 'loraDropout', 'loraTargetModules', 'gradientCheckpointing', 'backend', 'cacheDir', 'offline']);
+const MODEL_FIELDS = new Set(['model', 'revision', 'tokenizer', 'quantization', 'doubleQuant', 'loraR', 'loraAlpha', 'loraDropout', 'loraTargetModules', 'gradientCheckpointing', 'backend', 'accel', 'cacheDir', 'offline']);
 const TRACKING_FIELDS = new Set(['reportTo', 'wandbProject', 'wandbEntity', 'runsDir']);
 
 /** The job config fields, grouped as `--help` shows them (model, data, tracking, trainer). */

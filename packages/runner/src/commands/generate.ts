@@ -70,8 +70,8 @@ export async function generateFromSaved(
     question = evalSet.rows[0].question;
   }
   // The base quantized as in training, so the answer matches what training evaluated.
-  const { quantization, doubleQuant, backend } = options.config;
-  const model = await loadTrainedModel(dir, { quantization, doubleQuant, ...(backend !== null ? { backend } : {}) });
+  const { quantization, doubleQuant, backend, accel } = options.config;
+  const model = await loadTrainedModel(dir, { quantization, doubleQuant, accel, ...(backend !== null ? { backend } : {}) });
   try {
     const result = await answerQuestion(model, question, { maxNewTokens: options.maxNewTokens, systemPrompt: options.config.systemPrompt });
     return { question, completion: result.completion };
