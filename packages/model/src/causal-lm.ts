@@ -220,15 +220,16 @@ export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOpt
     const c = adapter.config;
     lora = { r: c.r, alpha: c.alpha, dropout: c.dropout, targetModules: c.targetModules, useRslora: c.useRslora, seed: lora?.seed };
   }
+  const targets = new Set(lora ? resolveLoraTargets(lora.targetModules ?? ['c_attn'], config.nLayer) : []);
   const resolvedLora = lora && {
     r: lora.r,
     alpha: lora.alpha,
     dropout: lora.dropout ?? 0,
     seed: lora.seed ?? 0,
     useRslora: lora.useRslora ?? false,
-    targetModules: typeof lora.targetModules === 'string' ? [lora.targetModules] : [...(lora.targetModules ?? ['c_attn'])],
+    // A regular expression is saved as the module paths it matched (PEFT suffix-matches list entries).
+    targetModules: typeof lora.targetModules === 'string' ? [...targets] : [...(lora.targetModules ?? ['c_attn'])],
   };
-  const targets = new Set(resolvedLora ? resolveLoraTargets(lora?.targetModules ?? ['c_attn'], config.nLayer) : []);
   const adapterSwitch: AdapterSwitch = { enabled: true };
   const dropoutClock = { step: 0 };
   const loraLayers = new Map<string, LoraConv1D>();

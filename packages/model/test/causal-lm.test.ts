@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCausalLM } from '../src/causal-lm.js';
+import { loadPeftAdapter } from '../src/peft-files.js';
 import { writeRandomGPT2Checkpoint } from '../src/random-init.js';
 import { loadTokenizer } from '../src/tokenizer.js';
 import { fixtureConfig, maxAbsDiff, readFixture } from './fixture-utils.js';
@@ -80,6 +81,24 @@ describe('loadCausalLM (tiny, LoRA on c_attn)', () => {
     expect(maxAbsDiff(viaMerged.dataSync(), after.dataSync())).toBeLessThan(1e-4);
     tf.dispose([before, after, base, again, viaAdapter, viaMerged]);
     [lm, reloaded, merged].forEach((m) => m.dispose());
+  });
+
+  it('a regex target list adapts the matching modules and is saved as their paths', async () => {
+    const dir = join(root, 'tiny');
+    const lm = await loadCausalLM(dir, { lora: { r: 2, alpha: 4, targetModules: 'transformer\\.h\\.1\\.mlp\\.c_.*' } });
+    expect(lm.trainableVariables().map((v) => v.name)).toEqual([
+      'h.1.mlp.c_fc.lora_A.weight',
+      'h.1.mlp.c_fc.lora_B.weight',
+      'h.1.mlp.c_proj.lora_A.weight',
+      'h.1.mlp.c_proj.lora_B.weight',
+    ]);
+    await lm.save(join(root, 'regex-adapter'), { adapterOnly: true });
+    const { config } = await loadPeftAdapter(join(root, 'regex-adapter'));
+    expect(config.targetModules).toEqual(['h.1.mlp.c_fc', 'h.1.mlp.c_proj']);
+    const again = await loadCausalLM(dir, { adapterPath: join(root, 'regex-adapter') });
+    expect(again.trainableVariables().length).toBe(4);
+    lm.dispose();
+    again.dispose();
   });
 
   it('nf4 base: memory report shrinks, logits stay close to fp32', async () => {
