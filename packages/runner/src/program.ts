@@ -48,8 +48,9 @@ export function createProgram(): Command {
   const train = withConfigOptions(
     program
       .command('train', { isDefault: true })
-      .description('fine-tune with GRPO, then evaluate the result against the base model (the default command)'),
-  ).action((_opts, command: Command) => runTrain(sourcesOf(command)));
+      .description('fine-tune with GRPO, then evaluate the result against the base model (the default command)')
+      .option('--resume <checkpoint>', 'continue from a checkpoint-<step> folder, or "latest" in outputDir (same config)'),
+  ).action((opts: { resume?: string }, command: Command) => runTrain({ ...sourcesOf(command), ...(opts.resume !== undefined ? { resume: opts.resume } : {}) }));
   // `grpojs --help` shows the default command's options too: they are what most runs change.
   program.addHelpText('after', () => `\n${train.helpInformation()}`);
 

@@ -1,7 +1,7 @@
 /**
  * The built CLI end to end, in child processes, fully offline: `--preset smoke` with two steps
  * (tiny random GPT-2, bundled problems, NF4 + LoRA, eval vs base, save, reload, generate,
- * report.html), then `generate` on the saved folder, then `eval` on it.
+ * report.html), then `generate` on the saved folder, then `--resume latest` one step further.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -64,5 +64,13 @@ describe.skipIf(!existsSync(CLI))('grpojs --preset smoke (built CLI; run `pnpm b
     const { stdout: answer } = await run(process.execPath, [CLI, 'generate', 'outputs/smoke-GRPO', '--prompt', 'What is 6 * 7?', '--max-new-tokens', '6', '--compare-base'], { cwd, timeout: 60_000 });
     expect(answer).toMatch(/--- base model \(adapters disabled\) ---/);
     expect(answer.split('--- base model')[0].trim().length).toBeGreaterThan(0);
+  }, 70_000);
+
+  it('`--resume latest` continues from the last checkpoint to a later step', async () => {
+    const args = ['--preset', 'smoke', '--max-steps', '3', '--save-steps', '0', '--eval-steps', '0', '--eval-max-samples', '2', '--report-to', 'console', '--resume', 'latest'];
+    await run(process.execPath, [CLI, ...args], { cwd, timeout: 60_000 });
+    const report = JSON.parse(readFileSync(join(cwd, 'outputs/smoke-GRPO/report.json'), 'utf8')) as { globalStep: number; totalSteps: number };
+    expect(report).toMatchObject({ globalStep: 3, totalSteps: 3 });
+    expect(existsSync(join(cwd, 'outputs/smoke-GRPO/checkpoint-3'))).toBe(true);
   }, 70_000);
 });

@@ -12,16 +12,42 @@ import { generateFromSaved } from './generate.js';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
+/**
+ * Ctrl-C once: finish the current step, save a checkpoint and stop (resume with --resume latest);
+ * twice: exit at once.
+ */
+function stopOnInterrupt(): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+    process.stderr.write('\ngrpojs: stopping after this step and saving a checkpoint (Ctrl-C again to quit now; continue later with --resume latest)\n');
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, release: () => process.off('SIGINT', onSigint) };
+}
+
 /** Runs a training job from the command line's config layers. */
-export async function runTrain(sources: ConfigSources & { printConfig: boolean }): Promise<void> {
+export async function runTrain(sources: ConfigSources & { printConfig: boolean; resume?: string }): Promise<void> {
   const { config, preset } = await resolveConfig(sources);
   if (sources.printConfig) {
     log(JSON.stringify(config, null, 2));
     return;
   }
   await preset?.prepare?.(config, log);
-  const report = await train(config, preset?.rewardFunctions ? { rewardFunctions: preset.rewardFunctions } : {});
+  const interrupt = stopOnInterrupt();
+  let report;
+  try {
+    report = await train(config, {
+      signal: interrupt.signal,
+      ...(sources.resume !== undefined ? { resume: sources.resume } : {}),
+      ...(preset?.rewardFunctions ? { rewardFunctions: preset.rewardFunctions } : {}),
+    });
+  } finally {
+    interrupt.release();
+  }
   log('');
+  if (!report.result.completed) log(`Stopped at step ${report.result.globalStep} of ${report.result.totalSteps}; checkpoint ${report.result.lastCheckpoint}. Continue with --resume latest.`);
   if (report.finalEval !== null) log(formatComparison(report.finalEval.model, report.finalEval.base, `Final evaluation at step ${report.finalEval.step} on ${config.evalSplit}`));
   log(`Adapter saved to ${report.outputDir} (adapter_config.json, adapter_model.safetensors, report.json)`);
   if (report.runDir !== null) log(`Run directory: ${report.runDir} (metrics.jsonl, report.html: ${join(report.runDir, 'report.html')})`);
