@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { GRPOConfigSchema } from '@grpojs/rl';
 import { describe, expect, it } from 'vitest';
 import { defaultOutputDir, JobOptionsSchema, parseTrainConfig, splitTrainConfig, TrainConfigError } from '../src/index.js';
@@ -44,5 +45,13 @@ describe('parseTrainConfig', () => {
     expect(grpo.learningRate).toBe(3e-5);
     expect(job.model).toBe('gpt2');
     expect(GRPOConfigSchema.parse(grpo)).toEqual(grpo);
+  });
+});
+
+describe('docs/grpojs.md', () => {
+  it('documents every job option (the table cannot silently fall behind the schema)', () => {
+    const doc = readFileSync(new URL('../../../docs/grpojs.md', import.meta.url), 'utf8');
+    const missing = Object.keys(JobOptionsSchema.shape).filter((name) => !doc.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
   });
 });
