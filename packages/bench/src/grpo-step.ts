@@ -23,11 +23,19 @@ export interface StepTimes {
   training: number;
   optimizer: number;
   total: number;
+  /**
+   * CPU seconds of this process (user + system, all threads) per phase: less sensitive to other
+   * processes on a shared machine than wall time; on an idle machine wall ≈ CPU for the
+   * single-threaded parts and ≈ CPU / threads for the BLAS matmuls.
+   */
+  cpu: { rollout: number; reference: number; training: number; optimizer: number; total: number };
 }
 
 /** Reusable state across steps: the optimizer (its moments persist like in training) and the prompts. */
 export interface StepContext {
   lm: CausalLM;
+  /** Rows per micro-batch; gradients are accumulated over sequences / microBatch micro-batches. */
+  microBatch: number;
   optimizer: AdamW;
   prompts: number[][];
   step: number;
@@ -41,9 +49,9 @@ export function makePrompts(vocab: number, seed = 7): number[][] {
 }
 
 /** Creates the step context (AdamW over the LoRA variables, lr 1e-5 as the spec's default). */
-export function createStepContext(lm: CausalLM): StepContext {
+export function createStepContext(lm: CausalLM, microBatch: number): StepContext {
   const optimizer = new AdamW(lm.trainableVariables(), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
-  return { lm, optimizer, prompts: makePrompts(lm.config.vocabSize), step: 0 };
+  return { lm, microBatch, optimizer, prompts: makePrompts(lm.config.vocabSize), step: 0 };
 }
 
 /** Rollout: samples WORK_UNIT.newTokens tokens per row (no EOS stop, so every row has full length). */
@@ -58,37 +66,58 @@ export async function rollout(ctx: StepContext): Promise<number[][]> {
   return out.completionIds;
 }
 
-/** Reference log-probs [rows, T] of the base (LoRA off), on the host as the trainer keeps them. */
-export function referenceLogProbs(ctx: StepContext, completions: number[][]): tf.Tensor2D {
-  return ctx.lm.withAdaptersDisabled(() =>
-    tf.tidy(() => {
-      const out = ctx.lm.tokenLogProbs(ctx.prompts, completions, { temperature: TEMPERATURE });
-      out.mask.dispose();
-      return out.logProbs;
-    }),
+/** Row ranges [start, end) of the micro-batches. */
+export function microBatches(ctx: StepContext): [number, number][] {
+  const out: [number, number][] = [];
+  for (let s = 0; s < ctx.prompts.length; s += ctx.microBatch) out.push([s, Math.min(s + ctx.microBatch, ctx.prompts.length)]);
+  return out;
+}
+
+/** Reference log-probs [rows, T] of the base (LoRA off), one micro-batch at a time as the trainer does. */
+export function referenceLogProbs(ctx: StepContext, completions: number[][]): tf.Tensor2D[] {
+  return microBatches(ctx).map(([a, b]) =>
+    ctx.lm.withAdaptersDisabled(() =>
+      tf.tidy(() => {
+        const out = ctx.lm.tokenLogProbs(ctx.prompts.slice(a, b), completions.slice(a, b), { temperature: TEMPERATURE });
+        out.mask.dispose();
+        return out.logProbs;
+      }),
+    ),
   );
 }
 
-/** Forward + backward of the GRPO loss; returns the LoRA gradients (caller disposes) and the loss. */
-export function trainingGrads(ctx: StepContext, completions: number[][], ref: tf.Tensor2D, advantages: number[]): { grads: tf.Tensor[]; loss: number } {
+/**
+ * Forward + backward of the GRPO loss per micro-batch (the trainer's train-step.ts), gradients
+ * summed over micro-batches; returns the LoRA gradients (caller disposes) and the step loss.
+ */
+export function trainingGrads(ctx: StepContext, completions: number[][], refs: tf.Tensor2D[], advantages: number[]): { grads: tf.Tensor[]; loss: number } {
   const variables = ctx.lm.trainableVariables();
-  const { value, grads } = tf.variableGrads(() => {
-    const out = ctx.lm.tokenLogProbs(ctx.prompts, completions, { temperature: TEMPERATURE, withEntropy: true, training: true });
-    const per = perTokenLoss({
-      logProbs: out.logProbs,
-      oldLogProbs: stopGradient(out.logProbs),
-      refLogProbs: ref,
-      advantages: tf.tensor1d(advantages),
-      epsilonLow: EPSILON,
-      epsilonHigh: EPSILON,
-      beta: BETA,
-    });
-    const ctxAgg = { gradientAccumulationSteps: 1, maxCompletionLength: WORK_UNIT.newTokens, activeTokensInGenerationBatch: completions.length * WORK_UNIT.newTokens };
-    return aggregateLoss('grpo', per.loss, out.mask, ctxAgg);
-  }, variables);
-  const loss = value.dataSync()[0];
-  value.dispose();
-  return { grads: variables.map((v) => grads[v.name]), loss };
+  const parts = microBatches(ctx);
+  let sums: tf.Tensor[] | null = null;
+  let loss = 0;
+  parts.forEach(([a, b], m) => {
+    const { value, grads } = tf.variableGrads(() => {
+      const out = ctx.lm.tokenLogProbs(ctx.prompts.slice(a, b), completions.slice(a, b), { temperature: TEMPERATURE, withEntropy: true, training: true });
+      const per = perTokenLoss({
+        logProbs: out.logProbs,
+        oldLogProbs: stopGradient(out.logProbs),
+        refLogProbs: refs[m],
+        advantages: tf.tensor1d(advantages.slice(a, b)),
+        epsilonLow: EPSILON,
+        epsilonHigh: EPSILON,
+        beta: BETA,
+      });
+      const agg = { gradientAccumulationSteps: parts.length, maxCompletionLength: WORK_UNIT.newTokens, activeTokensInGenerationBatch: completions.length * WORK_UNIT.newTokens };
+      return aggregateLoss('grpo', per.loss, out.mask, agg);
+    }, variables);
+    loss += value.dataSync()[0];
+    value.dispose();
+    const g = variables.map((v) => grads[v.name]);
+    const prev: tf.Tensor[] | null = sums;
+    sums = prev ? g.map((x, i) => tf.add(prev[i], x)) : g;
+    if (prev) tf.dispose([...prev, ...g]);
+  });
+  return { grads: sums ?? [], loss };
 }
 
 /** Global-norm clip (max 1.0) and one AdamW update; frees `grads`. */
@@ -100,28 +129,44 @@ export function optimizerStep(ctx: StepContext, grads: tf.Tensor[]): void {
 }
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
+const cpuSeconds = (c0: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1e6;
+};
 
 /** Runs one full step and times its phases. Every tensor it creates is freed. */
 export async function grpoStep(ctx: StepContext): Promise<StepTimes & { loss: number }> {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const completions = await rollout(ctx);
   const rollout_s = seconds(t0);
+  const c1 = process.cpuUsage();
   // Rewards: a fixed pseudo-random score per row (the reward functions cost microseconds here).
   const rewards = completions.map((c) => (c.reduce((a, b) => a + b, 0) % 7) / 7);
   const { advantages } = computeAdvantages(rewards, GROUP_SIZE, 'group');
   const t1 = performance.now();
-  const ref = referenceLogProbs(ctx, completions);
-  await ref.data(); // wait for the backend (a no-op on wasm, real on async backends)
+  const c1b = process.cpuUsage();
+  const refs = referenceLogProbs(ctx, completions);
+  await Promise.all(refs.map((r) => r.data())); // wait for the backend (a no-op on wasm, real on async backends)
   const reference_s = seconds(t1);
   const t2 = performance.now();
-  const { grads, loss } = trainingGrads(ctx, completions, ref, advantages);
+  const c2 = process.cpuUsage();
+  const { grads, loss } = trainingGrads(ctx, completions, refs, advantages);
   await Promise.all(grads.map((g) => g.data()));
-  ref.dispose();
+  tf.dispose(refs);
   const training_s = seconds(t2);
   const t3 = performance.now();
+  const c3 = process.cpuUsage();
   optimizerStep(ctx, grads);
   await ctx.lm.trainableVariables()[0].data();
   const optimizer_s = seconds(t3);
   ctx.step++;
-  return { rollout: rollout_s, reference: reference_s, training: training_s, optimizer: optimizer_s, total: seconds(t0), loss };
+  const cpu = {
+    rollout: cpuSeconds(c0) - cpuSeconds(c1),
+    reference: cpuSeconds(c1b) - cpuSeconds(c2),
+    training: cpuSeconds(c2) - cpuSeconds(c3),
+    optimizer: cpuSeconds(c3),
+    total: cpuSeconds(c0),
+  };
+  return { rollout: rollout_s, reference: reference_s, training: training_s, optimizer: optimizer_s, total: seconds(t0), cpu, loss };
 }

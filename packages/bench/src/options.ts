@@ -19,6 +19,10 @@ export interface BenchConfig {
   runs: number;
   /** Also profile one step by kernel (tf.profile) and by phase. */
   profile: boolean;
+  /** Rows per training micro-batch (spec defaults: 1 prompt × numGenerations 2, G = 4). */
+  microBatch: number;
+  /** Gradient checkpointing (recompute each block in the backward pass). */
+  checkpointing: boolean;
   /** BLAS threads (accel only); undefined: OpenBLAS's default (one per core). */
   threads?: number;
 }
@@ -51,9 +55,11 @@ export interface BenchPlan {
 }
 
 export const USAGE = `Usage: pnpm bench [--model tiny,distilgpt2] [--quant none,nf4] [--accel on,off]
-                  [--runs N] [--profile] [--threads N] [--out bench-results/<name>.json]
+                  [--runs N] [--profile] [--micro-batch ROWS] [--checkpointing] [--threads N]
+                  [--out bench-results/<name>.json]
 Each flag takes one value or a comma list; every combination runs in its own process.
-Default: tiny and distilgpt2, accel on, quant none and nf4 (distilgpt2), runs 3 (tiny) / 2 (distilgpt2).`;
+Default: tiny and distilgpt2, accel on, quant none and nf4 (distilgpt2), runs 3 (tiny) / 2 (distilgpt2),
+micro-batches of 2 rows (the spec's 1 prompt × 2 generations, 4 accumulation steps).`;
 
 /** Parses argv (without node and the script path) into a plan. */
 export function parseBenchArgs(argv: string[], now = new Date()): BenchPlan {
@@ -66,6 +72,8 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchPlan {
       runs: { type: 'string' },
       threads: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'micro-batch': { type: 'string' },
+      checkpointing: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -76,13 +84,14 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchPlan {
   const quants = values.quant === undefined ? null : oneOf<QuantMode>('quant', values.quant, ['none', 'nf4']);
   const accels = oneOf('accel', values.accel ?? 'on', ['on', 'off']).map((a) => a === 'on');
   const runs = values.runs === undefined ? null : positiveInt('runs', values.runs);
+  const microBatch = values['micro-batch'] === undefined ? 2 : positiveInt('micro-batch', values['micro-batch']);
   const threads = values.threads === undefined ? undefined : positiveInt('threads', values.threads);
   const configs: BenchConfig[] = [];
   for (const model of models) {
     // By default the tiny model runs fp32 only (it is the seconds-long regression check).
     for (const quant of quants ?? (model === 'tiny' ? ['none' as const] : ['none' as const, 'nf4' as const])) {
       for (const accel of accels) {
-        configs.push({ model, quant, accel, runs: runs ?? (model === 'tiny' ? 3 : 2), profile: values.profile, threads });
+        configs.push({ model, quant, accel, runs: runs ?? (model === 'tiny' ? 3 : 2), profile: values.profile, microBatch, checkpointing: values.checkpointing, threads });
       }
     }
   }

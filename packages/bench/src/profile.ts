@@ -57,8 +57,10 @@ function bucketOf(name: string, inputs: number[][], outputs: number[][], vocab: 
     return 'NF4 dequantization';
   }
   if (hasVocab) return 'vocab: log-softmax, entropy, logits';
-  if (all.some((s) => s.length === 4)) return name === 'Softmax' ? 'attention: softmax' : 'attention: mask, scale, split heads';
-  if (LAYOUT_KERNELS.has(name)) return 'layout: reshape, slice, concat, cast, scatter';
+  if (name === 'TensorScatterUpdate') return 'KV cache writes (TensorScatterUpdate)';
+  if (LAYOUT_KERNELS.has(name)) return 'layout: reshape, transpose, slice, concat, cast';
+  if (all.some((s) => s.length === 4)) return name === 'Softmax' ? 'attention: softmax' : 'attention: mask, scale';
+  if (name === 'Tanh') return 'GELU tanh';
   return 'elementwise: layernorm, gelu, residual, LoRA, loss, AdamW';
 }
 
@@ -122,11 +124,11 @@ export async function profileStep(ctx: StepContext, nf4: boolean): Promise<StepP
   const phases: PhaseProfile[] = [];
   phases.push(await profilePhase('rollout', ctx.lm, nf4, async () => void (completions = await rollout(ctx)), all));
   const advantages = completions.map((_, i) => (i % 2 === 0 ? 1 : -1) * 0.7);
-  let ref: tf.Tensor2D | null = null;
-  phases.push(await profilePhase('reference', ctx.lm, nf4, async () => void (ref = tf.keep(referenceLogProbs(ctx, completions))), all));
+  let refs: tf.Tensor2D[] = [];
+  phases.push(await profilePhase('reference', ctx.lm, nf4, async () => void (refs = referenceLogProbs(ctx, completions).map((r) => tf.keep(r))), all));
   let grads: tf.Tensor[] = [];
-  phases.push(await profilePhase('training', ctx.lm, nf4, async () => void (grads = trainingGrads(ctx, completions, ref as unknown as tf.Tensor2D, advantages).grads.map((g) => tf.keep(g))), all));
-  (ref as tf.Tensor2D | null)?.dispose();
+  phases.push(await profilePhase('training', ctx.lm, nf4, async () => void (grads = trainingGrads(ctx, completions, refs, advantages).grads.map((g) => tf.keep(g))), all));
+  tf.dispose(refs);
   phases.push(await profilePhase('optimizer', ctx.lm, nf4, async () => optimizerStep(ctx, grads), all));
   ctx.step++;
   const topKernels = [...all.entries()]

@@ -14,12 +14,13 @@ function table(header: string[], rows: string[][]): string {
 
 /** The main table: one line per configuration, in Markdown so it pastes into docs/benchmarks.md. */
 export function resultsTable(results: ConfigResult[]): string {
-  const header = ['model', 'base', 'backend', 'BLAS', 'rollout tok/s', 'train tok/s', 'rollout s', 'ref s', 'train s', 'AdamW s', 'step s', 'matmul GFLOP/s', 'weights MiB', 'tf MiB', 'wasm heap MiB', 'peak RSS MiB', 'load'];
+  const header = ['model', 'base', 'backend', 'BLAS', 'μbatch', 'rollout tok/s', 'train tok/s', 'rollout s', 'ref s', 'train s', 'AdamW s', 'step s', 'step CPU-s (roll/ref/train)', 'matmul GFLOP/s', 'weights MiB', 'tf MiB', 'wasm heap MiB', 'peak RSS MiB', 'load'];
   const rows = results.map((r) => [
     r.config.model,
     r.config.quant === 'nf4' ? 'nf4' : 'fp32',
     r.backend.backend,
     r.backend.accel ? `on (${r.backend.blasThreads ?? '?'} thr)` : 'off',
+    `${r.config.microBatch}${r.config.checkpointing ? ' ckpt' : ''}`,
     r.rolloutTokensPerSecond.toFixed(1),
     r.trainingTokensPerSecond.toFixed(1),
     r.median.rollout.toFixed(2),
@@ -27,6 +28,7 @@ export function resultsTable(results: ConfigResult[]): string {
     r.median.training.toFixed(2),
     r.median.optimizer.toFixed(3),
     r.median.total.toFixed(2),
+    `${r.median.cpu.total.toFixed(1)} (${r.median.cpu.rollout.toFixed(1)}/${r.median.cpu.reference.toFixed(1)}/${r.median.cpu.training.toFixed(1)})`,
     r.matmulGflops.toFixed(0),
     MiB(r.memory.loadedWeightBytes),
     MiB(r.memory.tfBytesAfterLoad),

@@ -70,7 +70,7 @@ export async function runConfig(config: BenchConfig, log: (line: string) => void
   const backend = await setupBackend(config);
   const loadavgBefore = loadavg();
   const model = await loadBenchModel(config);
-  const ctx = createStepContext(model.lm);
+  const ctx = createStepContext(model.lm, config.microBatch);
   const label = `${config.model} ${config.quant} accel=${backend.accel ? 'on' : 'off'}`;
   const warmup = await grpoStep(ctx);
   log(`${label}: warm-up step ${warmup.total.toFixed(2)} s`);
@@ -79,8 +79,16 @@ export async function runConfig(config: BenchConfig, log: (line: string) => void
     runs.push(await grpoStep(ctx));
     log(`${label}: run ${i + 1}/${config.runs} ${runs[i].total.toFixed(2)} s (rollout ${runs[i].rollout.toFixed(2)}, ref ${runs[i].reference.toFixed(2)}, train ${runs[i].training.toFixed(2)}) load ${loadavg()[0].toFixed(2)}`);
   }
-  const med = (k: keyof StepTimes) => median(runs.map((r) => r[k]));
-  const m: StepTimes = { rollout: med('rollout'), reference: med('reference'), training: med('training'), optimizer: med('optimizer'), total: med('total') };
+  const med = (k: Exclude<keyof StepTimes, 'cpu'>) => median(runs.map((r) => r[k]));
+  const medCpu = (k: keyof StepTimes['cpu']) => median(runs.map((r) => r.cpu[k]));
+  const m: StepTimes = {
+    rollout: med('rollout'),
+    reference: med('reference'),
+    training: med('training'),
+    optimizer: med('optimizer'),
+    total: med('total'),
+    cpu: { rollout: medCpu('rollout'), reference: medCpu('reference'), training: medCpu('training'), optimizer: medCpu('optimizer'), total: medCpu('total') },
+  };
   const profile = config.profile ? await profileStep(ctx, config.quant === 'nf4') : undefined;
   const tfBytesAfterSteps = tf.memory().numBytes;
   const gflops = matmulGflops();

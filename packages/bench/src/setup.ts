@@ -65,6 +65,7 @@ export async function loadBenchModel(config: BenchConfig): Promise<BenchModel> {
     const lm = await loadCausalLM(dir, {
       backend: tf.getBackend() as 'wasm' | 'cpu',
       quantization: config.quant,
+      gradientCheckpointing: config.checkpointing,
       lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: ['c_attn'], seed: 42 },
     });
     return {
