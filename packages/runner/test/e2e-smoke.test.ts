@@ -1,7 +1,7 @@
 /**
  * The built CLI end to end, in child processes, fully offline: `--preset smoke` with two steps
  * (tiny random GPT-2, bundled problems, NF4 + LoRA, eval vs base, save, reload, generate,
- * report.html), then `generate` on the saved folder, then `--resume latest` one step further.
+ * report.html), then `generate` and `eval` on the saved folder, then `--resume latest` one step further.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -64,6 +64,15 @@ describe.skipIf(!existsSync(CLI))('grpojs --preset smoke (built CLI; run `pnpm b
     const { stdout: answer } = await run(process.execPath, [CLI, 'generate', 'outputs/smoke-GRPO', '--prompt', 'What is 6 * 7?', '--max-new-tokens', '6', '--compare-base'], { cwd, timeout: 60_000 });
     expect(answer).toMatch(/--- base model \(adapters disabled\) ---/);
     expect(answer.split('--- base model')[0].trim().length).toBeGreaterThan(0);
+  }, 70_000);
+
+  it('`eval` on the saved folder reproduces the final evaluation of training', async () => {
+    const { stdout: table } = await run(process.execPath, [CLI, 'eval', '--preset', 'smoke', '--eval-max-samples', '2'], { cwd, timeout: 60_000 });
+    const report = JSON.parse(readFileSync(join(cwd, 'outputs/smoke-GRPO/report.json'), 'utf8')) as { finalEval: { model: { reward: number }; base: { reward: number } } };
+    const row = /^\s+reward\s+(-?\d+\.\d{4})\s+(-?\d+\.\d{4})$/m.exec(table);
+    expect(row, table).not.toBeNull();
+    expect(Number(row![1])).toBeCloseTo(report.finalEval.model.reward, 4);
+    expect(Number(row![2])).toBeCloseTo(report.finalEval.base.reward, 4);
   }, 70_000);
 
   it('`--resume latest` continues from the last checkpoint to a later step', async () => {
