@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadPeftAdapter } from 'grpojs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SMOKE_DATA_DIR } from '../src/presets/smoke.js';
 import { tempDir } from './helpers.js';
 
 const run = promisify(execFile);
@@ -81,5 +82,23 @@ describe.skipIf(!existsSync(CLI))('grpojs --preset smoke (built CLI; run `pnpm b
     const report = JSON.parse(readFileSync(join(cwd, 'outputs/smoke-GRPO/report.json'), 'utf8')) as { globalStep: number; totalSteps: number };
     expect(report).toMatchObject({ globalStep: 3, totalSteps: 3 });
     expect(existsSync(join(cwd, 'outputs/smoke-GRPO/checkpoint-3'))).toBe(true);
+  }, 70_000);
+});
+
+describe.skipIf(!existsSync(CLI))('grpojs without the hub (built CLI)', () => {
+  it('says the hub is unavailable and names --model and --data; exit status 1', async () => {
+    const cwd = tempDir('grpojs-nohub-');
+    const args = [CLI, '--model', 'no-such-org/no-such-model', '--offline', '--cache-dir', join(cwd, 'cache'), '--data', SMOKE_DATA_DIR];
+    const error = (await run(process.execPath, args, { cwd, timeout: 60_000 }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(error.code).toBe(1);
+    expect(error.stderr).toMatch(/Cannot load the model "no-such-org\/no-such-model" from the Hugging Face hub/);
+    expect(error.stderr).toMatch(/--model <folder/);
+    expect(error.stderr).toMatch(/--data <GSM8K/);
+  }, 70_000);
+
+  it('a bad flag value exits with status 2 and names the flag', async () => {
+    const error = (await run(process.execPath, [CLI, '--print-config', '--lora-r', '0'], { timeout: 60_000 }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(error.code).toBe(2);
+    expect(error.stderr).toMatch(/--lora-r \(loraR\): Too small/);
   }, 70_000);
 });
