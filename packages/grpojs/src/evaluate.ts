@@ -40,19 +40,20 @@ export async function evaluate(config: TrainConfigInput = {}, options: EvaluateO
   if (model.tokenizer.chatTemplate !== undefined) renderPrompts(data, model.tokenizer.chatTemplate, job.systemPrompt);
   // The trainer owns evaluation (greedy decoding, rewards, accuracy, base with adapters off); it
   // is built here only to run it, on the eval rows, and never trains.
-  const trainer = new GRPOTrainer({
-    model,
-    tokenizer: model.tokenizer,
-    rewardFunctions: options.rewardFunctions ?? defaultRewards,
-    trainDataset: data.eval,
-    evalDataset: data.eval,
-    config: grpo,
-    logger: options.logger ?? console,
-  });
+  let trainer: GRPOTrainer | undefined;
   try {
+    trainer = new GRPOTrainer({
+      model,
+      tokenizer: model.tokenizer,
+      rewardFunctions: options.rewardFunctions ?? defaultRewards,
+      trainDataset: data.eval,
+      evalDataset: data.eval,
+      config: grpo,
+      logger: options.logger ?? console,
+    });
     return await trainer.evaluate();
   } finally {
-    trainer.dispose();
+    trainer?.dispose();
     model.dispose();
   }
 }

@@ -68,18 +68,19 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
       local: { runsDir: job.runsDir },
       wandb: { project: job.wandbProject, ...(job.wandbEntity !== null ? { entity: job.wandbEntity } : {}) },
     });
-  const trainer = new GRPOTrainer({
-    model,
-    tokenizer: model.tokenizer,
-    rewardFunctions: hooks.rewardFunctions ?? defaultRewards,
-    trainDataset: data.train,
-    evalDataset: data.eval,
-    config: { ...grpo, runName: grpo.runName ?? basename(resolve(grpo.outputDir)) },
-    tracker,
-    logger,
-    ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
-  });
+  let trainer: GRPOTrainer | undefined;
   try {
+    trainer = new GRPOTrainer({
+      model,
+      tokenizer: model.tokenizer,
+      rewardFunctions: hooks.rewardFunctions ?? defaultRewards,
+      trainDataset: data.train,
+      evalDataset: data.eval,
+      config: { ...grpo, runName: grpo.runName ?? basename(resolve(grpo.outputDir)) },
+      tracker,
+      logger,
+      ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
+    });
     if (hooks.resume !== undefined) await trainer.resume(hooks.resume);
     const result = await trainer.train(hooks.signal ? { signal: hooks.signal } : {});
     const last = result.evalReports.at(-1);
@@ -96,7 +97,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
     await writeFile(join(grpo.outputDir, 'report.json'), JSON.stringify(reportSummary(report), null, 2) + '\n');
     return report;
   } finally {
-    trainer.dispose();
+    trainer?.dispose();
     model.dispose();
   }
 }
