@@ -14,8 +14,8 @@ import { canonicalGPT2Tensors, readSafetensorsFolder } from './hf-weights.js';
 import { resolveModelFiles, type ModelSourceOptions } from './hub-files.js';
 import { ModelFilesNotFoundError } from './io-errors.js';
 import type { AdapterSwitch, Conv1DLayer } from './linear.js';
-import { tokenLogProbs } from './logprobs.js';
-import { LoraConv1D } from './lora.js';
+import { LogProbsError, tokenLogProbs } from './logprobs.js';
+import { LoraConv1D, type DropoutClock } from './lora.js';
 import { collectPeftTensors, loadPeftTensors, resolveLoraTargets } from './lora-targets.js';
 import { createQuantizedConv1D } from './quant/quantized-conv1d.js';
 import { loadPeftAdapter, savePeftAdapter } from './peft-files.js';
@@ -74,7 +74,7 @@ export class CausalLM implements PolicyModel {
   readonly baseModelNameOrPath: string;
   readonly memory: WeightMemoryReport;
   private readonly adapterSwitch: AdapterSwitch;
-  private readonly dropoutClock: { step: number };
+  private readonly dropoutClock: DropoutClock;
 
   constructor(parts: {
     model: GPT2Model;
@@ -82,7 +82,7 @@ export class CausalLM implements PolicyModel {
     loraLayers?: Map<string, LoraConv1D>;
     lora?: CausalLM['lora'];
     adapterSwitch?: AdapterSwitch;
-    dropoutClock?: { step: number };
+    dropoutClock?: DropoutClock;
     baseModelNameOrPath?: string;
     fp32Bytes?: number;
   }) {
@@ -103,9 +103,20 @@ export class CausalLM implements PolicyModel {
     return generate(this.model, promptIds, options);
   }
 
-  /** See {@link PolicyModel.tokenLogProbs}. Each training call draws fresh LoRA dropout masks. */
+  /**
+   * See {@link PolicyModel.tokenLogProbs}. A training call with `seed` draws the LoRA dropout masks
+   * from (LoRA seed, `seed`, layer name) only; one without draws fresh masks from the instance's
+   * counter. The masks stay fixed until the next training call, so checkpointing's recompute in
+   * the backward pass sees the same ones.
+   */
   tokenLogProbs(promptIds: number[][], completionIds: number[][], options: TokenLogProbsOptions = {}): TokenLogProbsOutput {
-    if (options.training) this.dropoutClock.step++;
+    if (options.training) {
+      if (options.seed !== undefined && !Number.isFinite(options.seed)) {
+        throw new LogProbsError(`tokenLogProbs: options.seed must be a finite number, got ${options.seed}.`);
+      }
+      this.dropoutClock.step++;
+      this.dropoutClock.seed = options.seed;
+    }
     return tokenLogProbs(this.model, promptIds, completionIds, options);
   }
 
@@ -231,7 +242,7 @@ export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOpt
     targetModules: typeof lora.targetModules === 'string' ? [...targets] : [...(lora.targetModules ?? ['c_attn'])],
   };
   const adapterSwitch: AdapterSwitch = { enabled: true };
-  const dropoutClock = { step: 0 };
+  const dropoutClock: DropoutClock = { step: 0 };
   const loraLayers = new Map<string, LoraConv1D>();
   const quant = options.quantization ?? 'none';
   const makeConv1D: Conv1DFactory = (name, weight, bias) => {

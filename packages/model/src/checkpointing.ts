@@ -7,8 +7,8 @@
  * layers × sequence × batch. Wrapping each block in {@link checkpoint} (a `tf.customGrad`) keeps
  * only the block's input: the forward runs un-recorded, and the gradient function re-runs the
  * block under a fresh tape to get the gradients of its input and of its trainable variables.
- * Gradients are identical as long as the block is deterministic (LoRA dropout > 0 draws new masks
- * on the recompute, so use dropout 0 with checkpointing when exact equality matters).
+ * Gradients are identical as long as the block is deterministic: LoRA layers given a shared
+ * dropout clock (as `loadCausalLM` builds them) draw the same dropout masks on the recompute.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Conv1DLayer } from './linear.js';

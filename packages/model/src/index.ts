@@ -88,7 +88,7 @@ export {
 
 // LoRA adapters and quantized frozen weights (helper ADAPTERS).
 export { LoraError, QuantizationError } from './adapter-errors.js';
-export { LoraConv1D, type LoraLayerOptions, type ReadableConv1D, kaimingUniformBound } from './lora.js';
+export { LoraConv1D, type DropoutClock, type LoraLayerOptions, type ReadableConv1D, kaimingUniformBound } from './lora.js';
 export {
   DEFAULT_LORA_TARGETS,
   GPT2_CONV1D_MODULES,

@@ -29,12 +29,21 @@ export interface LoraLayerOptions {
   /** PEFT's `use_rslora`: scale by alpha / √r. Default false. */
   useRslora?: boolean;
   /**
-   * Shared step counter for dropout masks. When given, the mask depends on (seed, name,
-   * `dropoutClock.step`) only, so re-running a layer within one step (gradient checkpointing's
-   * recompute) draws the same mask; the owner advances `step` once per training forward. Without
-   * it, every training call draws a new mask.
+   * Shared dropout clock. When given, the mask depends on (seed, name, and the clock's `seed` if
+   * set, else its `step`) only, so re-running a layer within one step (gradient checkpointing's
+   * recompute) draws the same mask; the owner sets `seed` or advances `step` once per training
+   * forward. Without it, every training call draws a new mask.
    */
-  dropoutClock?: { step: number };
+  dropoutClock?: DropoutClock;
+}
+
+/**
+ * What a training forward's LoRA dropout masks are drawn from: the caller's `seed` when set (a
+ * pure function of position in training, so exact resume works), else the instance's `step`.
+ */
+export interface DropoutClock {
+  step: number;
+  seed?: number;
 }
 
 /** A Conv1D whose effective fp32 weight and bias can be read (needed for merged inference). */
@@ -100,7 +109,7 @@ export class LoraConv1D implements Conv1DLayer {
   readonly loraB: tf.Variable<tf.Rank.R2>;
   private readonly adapterSwitch: AdapterSwitch;
   private readonly seed: number;
-  private readonly dropoutClock: { step: number } | undefined;
+  private readonly dropoutClock: DropoutClock | undefined;
   private dropoutCalls = 0;
   private merged: { weight: tf.Tensor2D; bias: tf.Tensor1D } | null = null;
 
@@ -238,7 +247,8 @@ export class LoraConv1D implements Conv1DLayer {
   }
 
   private dropoutSeed(): string {
-    const step = this.dropoutClock ? `step${this.dropoutClock.step}` : `call${this.dropoutCalls++}`;
+    const clock = this.dropoutClock;
+    const step = !clock ? `call${this.dropoutCalls++}` : clock.seed !== undefined ? `seed${clock.seed}` : `step${clock.step}`;
     return `${this.seed}:${this.name}:dropout:${step}`;
   }
 

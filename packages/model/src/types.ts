@@ -34,6 +34,13 @@ export interface TokenLogProbsOptions {
   withEntropy?: boolean;
   /** Apply LoRA dropout etc. (training mode). Default false. */
   training?: boolean;
+  /**
+   * With `training`: seeds the LoRA dropout masks, which are then a pure function of (the model's
+   * LoRA seed, this seed, the layer name), so a resumed run that passes the same seeds draws the
+   * same masks. Without it, each training call draws fresh masks from a counter private to the
+   * model instance (which a new instance restarts). Ignored when not training.
+   */
+  seed?: number;
 }
 
 export interface TokenLogProbsOutput {

@@ -89,6 +89,45 @@ describe('gradient checkpointing', () => {
   });
 });
 
+describe('seeded LoRA dropout (exact resume)', () => {
+  /** LoRA gradients of one training tokenLogProbs call on a fresh CausalLM that has `history` calls behind it. */
+  function seededGrads(seed: number | undefined, history: number, checkpointing: boolean): Float32Array[] {
+    const clock = { step: 0 };
+    const { model, adapterSwitch } = loraModel(0.3, clock);
+    const lm = new CausalLM({ model, adapterSwitch, dropoutClock: clock });
+    lm.setGradientCheckpointing(checkpointing);
+    for (let i = 0; i < history; i++) tf.dispose(Object.values(lm.tokenLogProbs(prompts, completions, { training: true })));
+    const vars = lm.trainableVariables();
+    const { value, grads } = tf.variableGrads(() => {
+      const out = lm.tokenLogProbs(prompts, completions, { training: true, ...(seed === undefined ? {} : { seed }) });
+      return tf.neg(tf.sum(out.logProbs)) as tf.Scalar;
+    }, vars);
+    const result = vars.map((v) => Float32Array.from(grads[v.name].dataSync()));
+    tf.dispose([value, ...Object.values(grads)]);
+    lm.dispose();
+    return result;
+  }
+
+  it('masks depend on (LoRA seed, call seed, layer) only: a fresh instance reproduces them, with or without checkpointing', () => {
+    const a = seededGrads(7, 0, false);
+    const resumed = seededGrads(7, 3, true); // a "resumed" instance whose private counter differs
+    resumed.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(a[i])));
+    const other = seededGrads(8, 0, false);
+    expect(maxAbsDiff(other[0], a[0])).toBeGreaterThan(1e-6);
+    // Without a seed the masks come from the instance counter, so history changes them.
+    const unseeded = seededGrads(undefined, 0, false);
+    expect(maxAbsDiff(seededGrads(undefined, 3, false)[0], unseeded[0])).toBeGreaterThan(1e-6);
+  });
+
+  it('rejects a non-finite seed, naming the option', () => {
+    const clock = { step: 0 };
+    const { model, adapterSwitch } = loraModel(0.3, clock);
+    const lm = new CausalLM({ model, adapterSwitch, dropoutClock: clock });
+    expect(() => lm.tokenLogProbs(prompts, completions, { training: true, seed: Number.NaN })).toThrow(/options\.seed/);
+    lm.dispose();
+  });
+});
+
 describe('memory', () => {
   it('tf.memory().numTensors is flat over 100 generate + forward/backward iterations', async () => {
     const clock = { step: 0 };

@@ -33,7 +33,8 @@ function lossMask(micro: MicroBatch, T: number): tf.Tensor2D {
 }
 
 /**
- * Computes the micro-batch loss and adds its gradients to `accumulator`.
+ * Computes the micro-batch loss and adds its gradients to `accumulator`. `dropoutSeed` seeds the
+ * model's training-mode randomness (LoRA dropout masks) for this forward.
  * Every intermediate tensor is freed before returning; the returned stats are numbers.
  */
 export function accumulateMicroBatch(
@@ -43,6 +44,7 @@ export function accumulateMicroBatch(
   config: GRPOConfig,
   aggregation: AggregationContext,
   accumulator: GradientAccumulator,
+  dropoutSeed: number,
 ): MicroBatchStats {
   const maxLen = Math.max(...micro.completionIds.map((ids) => ids.length));
   let kept: tf.Scalar[] = [];
@@ -53,6 +55,7 @@ export function accumulateMicroBatch(
       temperature: config.temperature,
       withEntropy: true,
       training: true,
+      seed: dropoutSeed,
       ...(config.logprobChunkSize ? { chunkSize: config.logprobChunkSize } : {}),
     });
     const logProbs = out.logProbs; // [B, T]

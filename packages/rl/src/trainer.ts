@@ -18,9 +18,16 @@ import { clipByGlobalNorm, globalNorm, GradientAccumulator } from './gradients.j
 import { batchTokenCount, completionRecords, generationMetrics, lossMetrics, MetricsWindow } from './metrics.js';
 import { AdamW } from './optimizer.js';
 import { learningRateAt, resolveWarmupSteps, type ScheduleOptions } from './schedule.js';
+import { deriveSeed } from './rng.js';
 import { rewardNames } from './scoring.js';
 import { accumulateMicroBatch, type MicroBatchStats } from './train-step.js';
 import { validateTrainerOptions, type GRPOTrainerOptions, type TrainOptions, type TrainResult } from './trainer-options.js';
+
+/** How every random draw is derived (recorded in trainer_state.json). */
+const RNG_SCHEME =
+  'sampling seed = deriveSeed(seed, "sample", step, microStep); ' +
+  'LoRA dropout seed = deriveSeed(seed, "dropout", globalStep, microStep, iteration); ' +
+  'data order = @grpojs/data permutation(n, seed, epoch)';
 
 /** The GRPO trainer (see docs/rl.md). */
 export class GRPOTrainer {
@@ -135,7 +142,11 @@ export class GRPOTrainer {
     const lr = learningRateAt(s, this.schedule);
     const metrics: Metrics = generationMetrics(batch, this.rewardNames);
     try {
-      for (const micro of batch.micro) stats.push(accumulateMicroBatch(this.options.model, this.variables, micro, c, aggregation, accumulator));
+      batch.micro.forEach((micro, m) => {
+        // LoRA dropout masks from the position in training only, so a resumed run draws the same ones.
+        const dropoutSeed = deriveSeed(c.seed, 'dropout', s, m, s % c.numIterations);
+        stats.push(accumulateMicroBatch(this.options.model, this.variables, micro, c, aggregation, accumulator, dropoutSeed));
+      });
       const grads = accumulator.value;
       metrics.skipped_nonfinite = 0;
       if (grads) {
@@ -229,7 +240,7 @@ export class GRPOTrainer {
     const path = await saveCheckpoint(c.outputDir, this.options.model, {
       state,
       scheduler: { ...this.schedule, lastLearningRate: learningRateAt(Math.max(0, this.globalStepValue - 1), this.schedule) },
-      rng: { seed: c.seed, scheme: 'sampling seed = deriveSeed(seed, "sample", step, microStep); data order = @grpojs/data permutation(n, seed, epoch)' },
+      rng: { seed: c.seed, scheme: RNG_SCHEME },
       variables: this.variables.map((v) => ({ name: v.name, shape: [...v.shape], data: v.dataSync() as Float32Array })),
       optimizer: this.optimizer.state(),
       generationBatch: this.batch,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPOTrainer } from '../src/trainer.js';
 import { CharTokenizer } from './helpers/char-tokenizer.js';
-import { ALPHABET, countReward, syntheticPrompts } from './helpers/synthetic-task.js';
+import { ALPHABET, countReward, lengthReward, syntheticPrompts } from './helpers/synthetic-task.js';
 
 const STEPS = 100;
 const TARGET = 'c'; // rare under the random base model: its reward starts near 0
@@ -108,14 +108,16 @@ describe('GRPOTrainer on a tiny GPT-2 (@grpojs/model)', () => {
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
-  it('stop after 3 steps + resume in a fresh model reproduces the uninterrupted 6-step run (metrics, PEFT adapter)', async () => {
+  it('stop after 3 steps + resume in a fresh model reproduces the uninterrupted 6-step run with LoRA dropout 0.1 (metrics, PEFT adapter)', async () => {
     const dir = await tinyGPT2Dir();
     const run = async (outputDir: string, stopAfterStep?: number, resume = false) => {
-      const model = await loadCausalLM(dir, { lora: LORA });
+      const model = await loadCausalLM(dir, { lora: { ...LORA, dropout: 0.1 } });
       const trainer = new GRPOTrainer({
         model,
         tokenizer,
-        rewardFunctions: [countReward(TARGET)],
+        // The length reward varies within groups (count-'c' is ~0 under the base), so there are
+        // gradients, dropout masks matter, and a wrong mask after resume changes the adapter.
+        rewardFunctions: [countReward(TARGET), lengthReward()],
         trainDataset: syntheticPrompts(16),
         config: {
           outputDir, maxSteps: 6, numGenerations: 4, perDeviceTrainBatchSize: 1, gradientAccumulationSteps: 2,
@@ -133,6 +135,7 @@ describe('GRPOTrainer on a tiny GPT-2 (@grpojs/model)', () => {
     await run(join(root, 'split'), 3);
     const resumed = await run(join(root, 'split'), undefined, true);
     const strip = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('step_time')));
+    expect(resumed.stepMetrics.every((m) => m.grad_norm > 0)).toBe(true);
     expect(resumed.stepMetrics.map(strip)).toEqual(full.stepMetrics.slice(3).map(strip));
     expect(resumed.logHistory.map(strip)).toEqual(full.logHistory.map(strip));
     const a = await loadPeftAdapter(join(root, 'full', 'checkpoint-6'));

@@ -24,3 +24,9 @@ export function countReward(ch: string): RewardFunction {
   const fn = (completions: string[]) => completions.map((c) => [...c].filter((x) => x === ch).length);
   return Object.assign(fn, { rewardName: `count_${ch}` });
 }
+
+/** Reward: the completion's length in characters (varies within a group from the first step). */
+export function lengthReward(): RewardFunction {
+  const fn = (completions: string[]) => completions.map((c) => [...c].length);
+  return Object.assign(fn, { rewardName: 'length' });
+}
