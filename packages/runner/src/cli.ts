@@ -12,8 +12,12 @@ import { createProgram } from './program.js';
 // pass as INIT_CWD.
 if (process.env.npm_lifecycle_event === 'start' && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
 
+// `pnpm start -- --flag` passes the `--` through (npm drops it); commander would read it as "no
+// more options", so a leading one is dropped.
+const argv = process.argv[2] === '--' ? [...process.argv.slice(0, 2), ...process.argv.slice(3)] : process.argv;
+
 try {
-  await createProgram().parseAsync(process.argv);
+  await createProgram().parseAsync(argv);
 } catch (error) {
   if (error instanceof CliUsageError || error instanceof TrainConfigError) {
     process.stderr.write(`grpojs: ${error.message}\n`);

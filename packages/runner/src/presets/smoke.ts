@@ -1,5 +1,5 @@
 /**
- * `--preset smoke`: the whole pipeline offline in a few minutes on two CPU cores. A random
+ * `--preset smoke`: the whole pipeline offline in under a minute on two CPU cores. A random
  * 2-layer GPT-2 (n_embd 32, the real GPT-2 vocabulary so the embedded tokenizer fits) is written
  * once to outputs/smoke-base-model, trained with the reference LoRA/NF4 setup on the 12 GSM8K-style
  * problems in presets/smoke/ for a few steps, evaluated against its base on 4 more, saved,
@@ -29,7 +29,7 @@ export const smokeLengthReward: RewardFunction = Object.assign((completions: str
 
 export const smokePreset: Preset = {
   name: 'smoke',
-  description: 'offline end-to-end run on a tiny random GPT-2 and 12 bundled problems (a few minutes on CPU)',
+  description: 'offline end-to-end run on a tiny random GPT-2 and 12 bundled problems (under a minute on CPU)',
   checkReload: true,
   rewardFunctions: [...defaultRewards, smokeLengthReward],
   config: {
