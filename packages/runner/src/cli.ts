@@ -3,6 +3,7 @@
  * Entry point of the `grpojs` binary: parses the command line and turns known failures (bad flags
  * or config, an unreachable hub) into a message and an exit status instead of a stack trace.
  */
+import { CommanderError, type Command } from 'commander';
 import { HubUnavailableError, TrainConfigError } from 'grpojs';
 import { CliUsageError } from './errors.js';
 import { createProgram } from './program.js';
@@ -16,10 +17,21 @@ if (process.env.npm_lifecycle_event === 'start' && process.env.INIT_CWD) process
 // more options", so a leading one is dropped.
 const argv = process.argv[2] === '--' ? [...process.argv.slice(0, 2), ...process.argv.slice(3)] : process.argv;
 
+/** Commander's own exits become CommanderErrors, so a usage error exits 2 like a config error. */
+function throwOnExit(command: Command): void {
+  command.exitOverride();
+  command.commands.forEach(throwOnExit);
+}
+
 try {
-  await createProgram().parseAsync(argv);
+  const program = createProgram();
+  throwOnExit(program);
+  await program.parseAsync(argv);
 } catch (error) {
-  if (error instanceof CliUsageError || error instanceof TrainConfigError) {
+  if (error instanceof CommanderError) {
+    // Commander printed the message (or the help / version) already.
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof CliUsageError || error instanceof TrainConfigError) {
     process.stderr.write(`grpojs: ${error.message}\n`);
     process.exitCode = 2;
   } else if (error instanceof HubUnavailableError || process.env.GRPOJS_DEBUG === undefined) {

@@ -96,9 +96,12 @@ describe.skipIf(!existsSync(CLI))('grpojs without the hub (built CLI)', () => {
     expect(error.stderr).toMatch(/--data <GSM8K/);
   }, 70_000);
 
-  it('a bad flag value exits with status 2 and names the flag', async () => {
-    const error = (await run(process.execPath, [CLI, '--print-config', '--lora-r', '0'], { timeout: 60_000 }).catch((e: unknown) => e)) as { code: number; stderr: string };
-    expect(error.code).toBe(2);
-    expect(error.stderr).toMatch(/--lora-r \(loraR\): Too small/);
+  it('a bad flag value exits with status 2 and names the flag, whether the schema or the parser rejects it', async () => {
+    const outOfRange = (await run(process.execPath, [CLI, '--print-config', '--lora-r', '0'], { timeout: 60_000 }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(outOfRange.code).toBe(2);
+    expect(outOfRange.stderr).toMatch(/--lora-r \(loraR\): Too small/);
+    const notANumber = (await run(process.execPath, [CLI, '--print-config', '--lora-r', 'x'], { timeout: 60_000 }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(notANumber.code).toBe(2);
+    expect(notANumber.stderr).toMatch(/--lora-r <int>.*expected a number/);
   }, 70_000);
 });
