@@ -17,6 +17,7 @@ import type { AdapterSwitch, Conv1DLayer } from './linear.js';
 import { LogProbsError, tokenLogProbs } from './logprobs.js';
 import { LoraConv1D, type DropoutClock } from './lora.js';
 import { collectPeftTensors, loadPeftTensors, resolveLoraTargets } from './lora-targets.js';
+import { QuantCacheScope, quantizedLayers } from './quant/quant-cache.js';
 import { createQuantizedConv1D } from './quant/quantized-conv1d.js';
 import { loadPeftAdapter, savePeftAdapter } from './peft-files.js';
 import type { HostTensor } from './safetensors.js';
@@ -50,6 +51,12 @@ export interface LoadCausalLMOptions extends ModelSourceOptions {
   adapterPath?: string;
   /** Recompute each block in the backward pass (less memory, ~1.3× compute). Default false. */
   gradientCheckpointing?: boolean;
+  /**
+   * With a quantized base: keep the dequantized fp32 weights for the duration of each `generate`
+   * call (decoded once per call instead of once per token), freed when it returns. Faster
+   * generation for a temporary fp32-sized weight peak; see docs/model.md. Default true.
+   */
+  quantCacheDuringGenerate?: boolean;
   /** Use this tokenizer instead of the folder's. */
   tokenizer?: TextTokenizer;
   /** Receives one line per loading milestone (e.g. the weight memory report). */
@@ -75,6 +82,7 @@ export class CausalLM implements PolicyModel {
   readonly memory: WeightMemoryReport;
   private readonly adapterSwitch: AdapterSwitch;
   private readonly dropoutClock: DropoutClock;
+  private readonly quantCache: QuantCacheScope | null;
 
   constructor(parts: {
     model: GPT2Model;
@@ -85,6 +93,8 @@ export class CausalLM implements PolicyModel {
     dropoutClock?: DropoutClock;
     baseModelNameOrPath?: string;
     fp32Bytes?: number;
+    /** See {@link LoadCausalLMOptions.quantCacheDuringGenerate}. Default true. */
+    quantCacheDuringGenerate?: boolean;
   }) {
     this.model = parts.model;
     this.config = parts.model.config;
@@ -96,10 +106,16 @@ export class CausalLM implements PolicyModel {
     this.baseModelNameOrPath = parts.baseModelNameOrPath ?? '';
     const loadedBytes = this.model.weightBytes();
     this.memory = { fp32Bytes: parts.fp32Bytes ?? loadedBytes, loadedBytes };
+    const quantized = quantizedLayers(this.model.conv1DLayers().values());
+    this.quantCache = (parts.quantCacheDuringGenerate ?? true) && quantized.length > 0 ? new QuantCacheScope(quantized) : null;
   }
 
-  /** See {@link PolicyModel.generate}; runs with adapters as currently switched, never training. */
+  /**
+   * See {@link PolicyModel.generate}; runs with adapters as currently switched, never training.
+   * A quantized base is dequantized once for the call (unless `quantCacheDuringGenerate` is false).
+   */
   generate(promptIds: number[][], options: GenerateOptions): Promise<GenerateOutput> {
+    if (this.quantCache) return this.quantCache.run(() => generate(this.model, promptIds, options));
     return generate(this.model, promptIds, options);
   }
 
@@ -266,6 +282,7 @@ export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOpt
     dropoutClock,
     baseModelNameOrPath: pathOrHubId,
     fp32Bytes: fp32Bytes(tensors),
+    quantCacheDuringGenerate: options.quantCacheDuringGenerate,
   });
   options.log?.(
     `loaded ${pathOrHubId} on ${backend}: weights ${MiB(lm.memory.fp32Bytes)} as fp32 → ${MiB(lm.memory.loadedBytes)} held (${quant}${resolvedLora ? `, LoRA r=${resolvedLora.r} on ${targets.size} modules` : ''})`,

@@ -117,6 +117,41 @@ describe('loadCausalLM (tiny, LoRA on c_attn)', () => {
   });
 });
 
+describe('quantCacheDuringGenerate', () => {
+  const fx = readFixture('tiny');
+
+  it('decodes an nf4 base once per generate call, not per token: same tokens, higher peak during the call, freed after', async () => {
+    const dir = join(root, 'tiny-cache');
+    await writeRandomGPT2Checkpoint(dir, fixtureConfig(fx), fx.seed);
+    const lora = { r: 4, alpha: 8, targetModules: ['c_attn'], seed: 5 };
+    const on = await loadCausalLM(dir, { quantization: 'nf4', lora });
+    const off = await loadCausalLM(dir, { quantization: 'nf4', lora, quantCacheDuringGenerate: false });
+    const prompts = [[3, 1, 4], [1, 5, 9, 2, 6]];
+    const opts = { maxNewTokens: 6, seed: 11, eosTokenId: -1, padTokenId: 0 }; // no EOS: every row runs 6 steps
+    const run = async (lm: typeof on) => {
+      const before = tf.memory().numBytes;
+      let out: Awaited<ReturnType<typeof lm.generate>> | undefined;
+      const info = await tf.profile(async () => {
+        out = await lm.generate(prompts, opts);
+      });
+      expect(tf.memory().numBytes).toBe(before); // the cache is freed when generate returns
+      const decodes = info.kernels.filter((k) => k.name === 'GatherNd').length; // one table lookup per decode
+      return { out: out!, peak: info.peakBytes - before, decodes };
+    };
+    await off.generate(prompts, { ...opts, maxNewTokens: 1 }); // creates the shared decode tables (once per process)
+    const a = await run(on);
+    const b = await run(off);
+    expect(a.out.completionIds).toEqual(b.out.completionIds);
+    expect(a.out.completionIds[0]).toHaveLength(6);
+    expect(a.decodes).toBeGreaterThan(0);
+    expect(b.decodes).toBe(6 * a.decodes); // off: every layer decodes at each of the 6 steps
+    expect(a.peak).toBeGreaterThan(b.peak); // on: every fp32 weight is alive at once
+    expect(on.model.weightBytes()).toBe(off.model.weightBytes());
+    on.dispose();
+    off.dispose();
+  });
+});
+
 describe('distilgpt2 shape (6 × 768, vocab 50257)', () => {
   const fx = readFixture('distilgpt2');
 

@@ -8,6 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { QuantizationError } from '../src/adapter-errors.js';
 import { signedDynamicMap } from '../src/quant/dynamic-map.js';
 import { NF4_CODE, dequantizeNF4, nf4CodeAt, nf4StorageBytes, quantizeNF4 } from '../src/quant/nf4.js';
+import { LoraConv1D } from '../src/lora.js';
+import { QuantCacheScope, quantizedLayers } from '../src/quant/quant-cache.js';
 import { createQuantizedConv1D, quantizedConv1DBytes } from '../src/quant/quantized-conv1d.js';
 import { bits, f32, firstBitMismatch, readFixture, transposeHost, u8, useWasm } from './adapter-helpers.js';
 
@@ -208,6 +210,30 @@ describe('createQuantizedConv1D (nf4) on the wasm backend', () => {
     expect(layer.weightBytes()).toBe(packed);
     tf.dispose([x, plain, a, b]);
     layer.dispose();
+  });
+
+  it('QuantCacheScope caches for overlapping runs, frees after the last, and leaves a cache the user turned on', async () => {
+    const make = () =>
+      createQuantizedConv1D({ shape: [64, 8], data: Float32Array.from({ length: 512 }, (_, i) => Math.cos(i)) }, { shape: [8], data: new Float32Array(8) }, 'nf4');
+    const [a, b] = [make(), make()];
+    const lora = new LoraConv1D(b, { r: 2, alpha: 4, dropout: 0, name: 'scope', seed: 1, adapterSwitch: { enabled: true } });
+    const layers = quantizedLayers([a, lora]);
+    expect(layers).toEqual([a, b]); // found through the LoRA wrapper
+    a.setDequantizedCache(true);
+    const scope = new QuantCacheScope(layers);
+    let release!: () => void;
+    const first = scope.run(() => new Promise<void>((r) => (release = r)));
+    expect(b.dequantizedCacheEnabled).toBe(true);
+    await scope.run(async () => expect(b.dequantizedCacheEnabled).toBe(true));
+    expect(b.dequantizedCacheEnabled).toBe(true); // the first run is still going
+    release();
+    await first;
+    expect(b.dequantizedCacheEnabled).toBe(false);
+    expect(a.dequantizedCacheEnabled).toBe(true);
+    await expect(scope.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(b.dequantizedCacheEnabled).toBe(false);
+    a.dispose();
+    lora.dispose();
   });
 
   it('quantizedConv1DBytes predicts weightBytes() from the shape', () => {

@@ -39,6 +39,8 @@ export interface QuantizedConv1D extends Conv1DLayer {
    * where decoding would dominate; weightBytes() counts the cache while it is held.
    */
   setDequantizedCache(enabled: boolean): void;
+  /** Whether {@link setDequantizedCache} is on. */
+  readonly dequantizedCacheEnabled: boolean;
 }
 
 /**
@@ -221,6 +223,9 @@ export function createQuantizedConv1D(
         cached.dispose();
         cached = null;
       }
+    },
+    get dequantizedCacheEnabled(): boolean {
+      return cacheEnabled;
     },
     weightBytes: () => bytes + (cached ? 4 * cached.size : 0),
     dispose(): void {
