@@ -12,8 +12,11 @@ import {
   defaultRewards,
   evaluate,
   HubUnavailableError,
+  loadJobModel,
   loadPeftAdapter,
   loadTrainedModel,
+  parseTrainConfig,
+  splitTrainConfig,
   SYSTEM_PROMPT,
   train,
   writeTinyGPT2,
@@ -106,6 +109,19 @@ describe('train() on a tiny random GPT-2', () => {
       model.dispose();
     }
   }, 60_000);
+});
+
+describe('loadJobModel', () => {
+  it('takes the tokenizer option: "embedded" is the built-in GPT-2 BPE', async () => {
+    const { job } = splitTrainConfig(parseTrainConfig({ ...config, tokenizer: 'embedded', quantization: 'none' }));
+    const model = await loadJobModel(job, 0);
+    try {
+      expect(model.tokenizer.encode('Hello, my name is')).toEqual([15496, 11, 616, 1438, 318]);
+      expect(model.trainableVariables()).toHaveLength(4);
+    } finally {
+      model.dispose();
+    }
+  });
 });
 
 describe('hub failures', () => {
