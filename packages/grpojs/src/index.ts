@@ -18,7 +18,6 @@ export * as tracking from '@grpojs/tracking';
 // semantics, as the reward functions use); the namespaces keep both (`data.extractHashAnswer`).
 export { extractHashAnswer } from '@grpojs/rewards';
 
-export { enableAccel } from './accel.js';
 export { HubUnavailableError, TrainConfigError, type ConfigIssue } from './errors.js';
 export {
   JobOptionsSchema,

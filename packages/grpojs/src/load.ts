@@ -8,7 +8,6 @@ import { resolve } from 'node:path';
 import { HubOfflineError, HubUnreachableError, gsm8kPrompt, loadGsm8k, type Gsm8kExample } from '@grpojs/data';
 import { ModelFilesNotFoundError, embeddedGPT2Tokenizer, loadCausalLM, loadTokenizer, type CausalLM, type TextTokenizer } from '@grpojs/model';
 import type { PromptRow } from '@grpojs/rl';
-import { enableAccel } from './accel.js';
 import { HubUnavailableError } from './errors.js';
 import type { JobOptions } from './job-options.js';
 
@@ -111,6 +110,7 @@ export async function loadJobModel(job: JobOptions, seed: number, log?: (line: s
       doubleQuant: job.doubleQuant,
       lora: { r: job.loraR, alpha: job.loraAlpha, dropout: job.loraDropout, targetModules: job.loraTargetModules, seed },
       gradientCheckpointing: job.gradientCheckpointing,
+      accel: job.accel,
       revision: job.revision,
       ...(job.backend !== null ? { backend: job.backend } : {}),
       ...(job.cacheDir !== null ? { cacheDir: job.cacheDir } : {}),
@@ -122,7 +122,5 @@ export async function loadJobModel(job: JobOptions, seed: number, log?: (line: s
     if (isHubFailure(error, job.model)) throw new HubUnavailableError('model', job.model, error);
     throw error;
   }
-  const accel = await enableAccel(job.accel);
-  log?.(accel);
   return withTokenizer(model, job.model);
 }

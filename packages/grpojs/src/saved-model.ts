@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gsm8kPrompt, SYSTEM_PROMPT } from '@grpojs/data';
 import { loadCausalLM, loadPeftAdapter, ModelFilesNotFoundError } from '@grpojs/model';
-import { enableAccel } from './accel.js';
 import { HubUnavailableError } from './errors.js';
 import { isHubFailure, withTokenizer, type CausalLMWithTokenizer } from './load.js';
 
@@ -31,14 +30,9 @@ export interface LoadTrainedModelOptions {
  * @throws ModelFilesNotFoundError when `dir` holds neither, or the adapter names no base model.
  */
 export async function loadTrainedModel(dir: string, options: LoadTrainedModelOptions = {}): Promise<CausalLMWithTokenizer> {
-  const model = await loadSaved(dir, options);
-  await enableAccel(options.accel ?? true);
-  return model;
-}
-
-async function loadSaved(dir: string, options: LoadTrainedModelOptions): Promise<CausalLMWithTokenizer> {
   const common = {
     quantization: options.quantization ?? 'none',
+    ...(options.accel !== undefined ? { accel: options.accel } : {}),
     ...(options.doubleQuant !== undefined ? { doubleQuant: options.doubleQuant } : {}),
     ...(options.backend !== undefined ? { backend: options.backend } : {}),
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
