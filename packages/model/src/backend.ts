@@ -5,11 +5,13 @@
  * optional peer dependencies, imported dynamically so they are never required) → `wasm`
  * (XNNPACK, SIMD) → `cpu` (plain JS, slow, always there). An explicit argument wins, then the
  * `GRPOJS_BACKEND` environment variable, then that order. The wasm backend gets the kernels it
- * lacks for training (see kernels/).
+ * lacks for training (see kernels/), and wasm/cpu get BLAS matmuls when the optional
+ * @grpojs/accel is installed (accel.ts; `accel: false` or GRPOJS_ACCEL=0 turns that off).
  */
 import * as tf from '@tensorflow/tfjs';
 // A named import (used below), so bundlers honouring `sideEffects: false` keep the wasm backend.
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { configureBlasMatMul } from './accel.js';
 import { registerWasmUnsortedSegmentSum } from './kernels/unsorted-segment-sum.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -56,11 +58,29 @@ async function trySet(name: BackendName): Promise<boolean> {
   }
 }
 
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  /**
+   * Run wasm/cpu matmuls on the system BLAS through the optional @grpojs/accel package when it is
+   * installed and built. Default true; `false` (or GRPOJS_ACCEL=0) keeps tfjs's own kernels.
+   */
+  accel?: boolean;
+  /** Receives the one-line description of the matmul in use when it changes. Default console.info. */
+  log?: (line: string) => void;
+}
+
 /**
  * Initialises a backend and returns its name. `name` (or `GRPOJS_BACKEND`) forces one and throws
- * if it cannot start; otherwise the fastest available is picked. Safe to call many times.
+ * if it cannot start; otherwise the fastest available is picked. Then sets up the matmul kernels
+ * (see {@link InitBackendOptions.accel}). Safe to call many times.
  */
-export async function initBackend(name?: BackendName): Promise<BackendName> {
+export async function initBackend(name?: BackendName, options: InitBackendOptions = {}): Promise<BackendName> {
+  const backend = await selectBackend(name);
+  await configureBlasMatMul(backend, options.accel ?? true, options.log ?? ((line) => console.info(`grpojs: ${line}`)));
+  return backend;
+}
+
+async function selectBackend(name?: BackendName): Promise<BackendName> {
   const env = process.env.GRPOJS_BACKEND;
   const forced = name !== undefined ? parseName(name, 'initBackend(name)') : env ? parseName(env, 'GRPOJS_BACKEND') : null;
   if (forced !== null) {

@@ -41,6 +41,8 @@ export interface LoraOptions {
 export interface LoadCausalLMOptions extends ModelSourceOptions {
   /** Force a backend (else GRPOJS_BACKEND, else tensorflow → wasm → cpu). */
   backend?: BackendName;
+  /** BLAS matmuls via the optional @grpojs/accel on wasm/cpu (see initBackend). Default true. */
+  accel?: boolean;
   /** Frozen base weights: fp32 ('none', default), bitsandbytes-style NF4, or int8 absmax. */
   quantization?: 'none' | 'nf4' | 'int8';
   /** NF4 double quantization of the block scales. Default true. */
@@ -234,7 +236,7 @@ const MiB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
  * optionally with a quantized frozen base and LoRA adapters (fresh, or from `adapterPath`).
  */
 export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOptions = {}): Promise<CausalLM> {
-  const backend = await initBackend(options.backend);
+  const backend = await initBackend(options.backend, { accel: options.accel, ...(options.log ? { log: options.log } : {}) });
   const dir = await resolveModelFiles(pathOrHubId, options);
   const config = await readGPT2Config(dir);
   const tensors = canonicalGPT2Tensors(await readSafetensorsFolder(dir), config, dir);

@@ -5,7 +5,8 @@ export type { AdapterSwitch, Conv1DLayer } from './linear.js';
 export * as tf from '@tensorflow/tfjs';
 
 // Model core: backend, GPT-2, KV cache, generation, log-probs, checkpointing, CausalLM (helper CORE).
-export { type BackendName, BackendError, initBackend } from './backend.js';
+export { type BackendName, BackendError, type InitBackendOptions, initBackend } from './backend.js';
+export { blasMatMulActive } from './accel.js';
 export { registerWasmUnsortedSegmentSum, unsortedSegmentSumHost } from './kernels/unsorted-segment-sum.js';
 export { DenseConv1D, type DenseConv1DOptions, DenseShapeError, frozenMatMul } from './dense.js';
 export { fillUniform, fmix32, randomGPT2Tensors, writeRandomGPT2Checkpoint } from './random-init.js';

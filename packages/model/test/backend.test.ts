@@ -1,6 +1,10 @@
 /** Backend selection and the kernels CORE adds to the wasm backend, checked against the cpu backend. */
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { blasMatMulActive } from '../src/accel.js';
 import { BackendError, initBackend } from '../src/backend.js';
 import { unsortedSegmentSumHost } from '../src/kernels/unsorted-segment-sum.js';
 import { maxAbsDiff } from './fixture-utils.js';
@@ -14,9 +18,15 @@ async function on(backend: 'wasm' | 'cpu', f: () => tf.Tensor): Promise<{ data: 
   return out;
 }
 
+const ACCEL_ENV = process.env.GRPOJS_ACCEL; // a whole-suite GRPOJS_ACCEL=0 run keeps its setting
 afterEach(() => {
   delete process.env.GRPOJS_BACKEND;
+  if (ACCEL_ENV === undefined) delete process.env.GRPOJS_ACCEL;
+  else process.env.GRPOJS_ACCEL = ACCEL_ENV;
 });
+
+/** Whether the optional @grpojs/accel addon is built in this checkout (it links the system BLAS). */
+const ACCEL_BUILT = existsSync(join(dirname(fileURLToPath(import.meta.url)), '../../accel/build/Release/grpojs_accel.node'));
 
 describe('initBackend', () => {
   it('picks wasm when no native tfjs-node is installed, and honours explicit names', async () => {
@@ -72,5 +82,50 @@ describe('UnsortedSegmentSum on wasm', () => {
     const { values, shape } = unsortedSegmentSumHost([], [0, 3], [], 1, 2, 'float32');
     expect(shape).toEqual([2, 3]);
     expect(Array.from(values)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe('BLAS matmul (optional @grpojs/accel)', () => {
+  /** A small matmul on the current backend, as host numbers (initBackend is not called again). */
+  const product = () => {
+    const t = tf.tidy(() => tf.matMul(tf.linspace(-1, 1, 6 * 5).reshape([6, 5]), tf.linspace(0, 2, 5 * 4).reshape([5, 4])));
+    const data = Array.from(t.dataSync());
+    t.dispose();
+    return data;
+  };
+
+  it(`on by default when the addon is built (${ACCEL_BUILT ? 'built here' : 'not built here'}), off with accel: false or GRPOJS_ACCEL=0; said once per change`, async () => {
+    delete process.env.GRPOJS_ACCEL;
+    const lines: string[] = [];
+    const log = (line: string) => lines.push(line);
+    await initBackend('wasm', { log, accel: false });
+    expect(lines).toEqual(['matmul: tfjs kernels (BLAS matmul off: accel: false)']);
+    expect(blasMatMulActive('wasm')).toBe(false);
+    const plain = product();
+
+    await initBackend('wasm', { log });
+    await initBackend('wasm', { log });
+    expect(lines).toHaveLength(2); // said once
+    if (ACCEL_BUILT) {
+      expect(lines[1]).toMatch(/^matmul: BLAS on wasm and cpu \(.*threads/);
+      expect(blasMatMulActive('wasm')).toBe(true);
+    } else {
+      expect(lines[1]).toMatch(/^matmul: tfjs kernels \(/);
+    }
+    const withDefault = product();
+    expect(maxAbsDiff(plain, withDefault)).toBeLessThan(1e-5);
+
+    await initBackend('wasm', { log });
+    process.env.GRPOJS_ACCEL = '0';
+    await initBackend('wasm', { log });
+    expect(lines.at(-1)).toBe('matmul: tfjs kernels (BLAS matmul off: GRPOJS_ACCEL=0)');
+    expect(blasMatMulActive('wasm')).toBe(false);
+    delete process.env.GRPOJS_ACCEL;
+    await initBackend('wasm', { log });
+    expect(blasMatMulActive('wasm')).toBe(ACCEL_BUILT);
+    if (ACCEL_ENV !== undefined) {
+      process.env.GRPOJS_ACCEL = ACCEL_ENV;
+      await initBackend('wasm', { log });
+    }
   });
 });
