@@ -27,6 +27,7 @@ export const smokeLengthReward: RewardFunction = Object.assign((completions: str
   rewardName: 'smoke_length',
 });
 
+/** The smoke preset: config layer, reward list, and the step that writes the random base model. */
 export const smokePreset: Preset = {
   name: 'smoke',
   description: 'offline end-to-end run on a tiny random GPT-2 and 12 bundled problems (under a minute on CPU)',
