@@ -39,8 +39,14 @@ async function main(): Promise<void> {
   const results: ConfigResult[] = [];
   for (const [i, config] of plan.configs.entries()) {
     const tmp = join(tmpdir(), `grpojs-bench-${process.pid}-${i}.json`);
-    await runChild(JSON.stringify(config), tmp);
-    results.push(JSON.parse(await readFile(tmp, 'utf8')) as ConfigResult);
+    try {
+      await runChild(JSON.stringify(config), tmp);
+    } catch (e) {
+      // Keep what the child saved before failing (its timed runs, without the profile).
+      console.error((e as Error).message);
+    }
+    const saved = await readFile(tmp, 'utf8').catch(() => null);
+    if (saved !== null) results.push(JSON.parse(saved) as ConfigResult);
     await rm(tmp, { force: true });
   }
   console.log(`\nGRPO step: ${results[0]?.workUnit.sequences} sequences × (${results[0]?.workUnit.promptTokens} prompt + ${results[0]?.workUnit.newTokens} new tokens), LoRA r16 on c_attn, medians of the timed runs\n`);

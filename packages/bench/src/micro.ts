@@ -76,6 +76,12 @@ rows.push(['one-exp-pass sampling, 1 row', `${timeMs(() => sampleOnePass(host, 0
 const h = tf.randomNormal([8, 768]); // [8, C]: one decode step
 const headT = tf.randomNormal([768, V], 0, 0.02); // [C, vocab], the transposed tied head
 rows.push(['LM head at decode, [8,768]·[768,50257]', `${timeMs(() => tf.matMul(h, headT).dispose()).toFixed(1)} ms`]);
+const wte = tf.randomNormal([V, 768], 0, 0.02); // [vocab, C], the embedding itself
+rows.push(['LM head at decode, [8,768]·[50257,768]ᵀ (transposeB)', `${timeMs(() => tf.matMul(h, wte, false, true).dispose()).toFixed(1)} ms`]);
+const h256 = tf.randomNormal([256, 768]); // [256, C]: one micro-batch's completion positions
+const headMs = timeMs(() => tf.matMul(h256, headT).dispose());
+rows.push(['LM head, training chunk [256,768]·[768,50257]', `${headMs.toFixed(1)} ms (${((2 * 256 * 768 * V) / headMs / 1e6).toFixed(0)} GFLOP/s)`]);
+tf.dispose([wte, h256]);
 const last = tf.randomNormal([8, V]);
 rows.push(['download [8, 50257] logits (dataSync)', `${timeMs(() => void last.dataSync()).toFixed(2)} ms`]);
 tf.dispose([logits, h, headT, last]);

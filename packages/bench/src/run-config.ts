@@ -66,7 +66,11 @@ function wasmHeapBytes(): number | null {
 }
 
 /** Runs `config` and returns its measurements. */
-export async function runConfig(config: BenchConfig, log: (line: string) => void): Promise<ConfigResult> {
+export async function runConfig(
+  config: BenchConfig,
+  log: (line: string) => void,
+  save?: (partial: ConfigResult) => Promise<void>,
+): Promise<ConfigResult> {
   const backend = await setupBackend(config);
   const loadavgBefore = loadavg();
   const model = await loadBenchModel(config);
@@ -89,7 +93,6 @@ export async function runConfig(config: BenchConfig, log: (line: string) => void
     total: med('total'),
     cpu: { rollout: medCpu('rollout'), reference: medCpu('reference'), training: medCpu('training'), optimizer: medCpu('optimizer'), total: medCpu('total') },
   };
-  const profile = config.profile ? await profileStep(ctx, config.quant === 'nf4') : undefined;
   const tfBytesAfterSteps = tf.memory().numBytes;
   const gflops = matmulGflops();
   const result: ConfigResult = {
@@ -112,8 +115,14 @@ export async function runConfig(config: BenchConfig, log: (line: string) => void
       wasmHeapBytes: wasmHeapBytes(),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
     },
-    ...(profile ? { profile } : {}),
   };
+  // The timed results are saved first: a profile that runs out of wasm memory must not lose them.
+  await save?.(result);
+  if (config.profile) {
+    result.profile = await profileStep(ctx, config.quant === 'nf4');
+    result.memory.wasmHeapBytes = wasmHeapBytes();
+    result.memory.peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  }
   ctx.optimizer.dispose();
   await model.dispose();
   return result;
@@ -121,6 +130,6 @@ export async function runConfig(config: BenchConfig, log: (line: string) => void
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [json, out] = process.argv.slice(2);
-  const result = await runConfig(JSON.parse(json) as BenchConfig, (line) => console.error(line));
-  await writeFile(out, JSON.stringify(result, null, 2));
+  const save = (r: ConfigResult) => writeFile(out, JSON.stringify(r, null, 2));
+  await save(await runConfig(JSON.parse(json) as BenchConfig, (line) => console.error(line), save));
 }

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { enableBlasMatMul } from '@grpojs/accel';
+import { blasMatMulBackends, enableBlasMatMul } from '@grpojs/accel';
 import { type CausalLM, type GPT2Config, initBackend, loadCausalLM, makeGPT2Config, tf, writeRandomGPT2Checkpoint } from '@grpojs/model';
 import type { BenchConfig, ModelShape } from './options.js';
 
@@ -33,8 +33,9 @@ export interface BackendInfo {
 
 /** Starts the wasm backend (GRPOJS_BACKEND can force another) and patches its matmuls when asked. */
 export async function setupBackend(config: BenchConfig): Promise<BackendInfo> {
-  const backend = await initBackend(process.env.GRPOJS_BACKEND ? undefined : 'wasm');
-  if (!config.accel) return { backend, accel: false };
+  // initBackend turns the BLAS matmul on by default when @grpojs/accel is installed: say which.
+  const backend = await initBackend(process.env.GRPOJS_BACKEND ? undefined : 'wasm', { accel: config.accel, log: () => {} });
+  if (!config.accel) return { backend, accel: blasMatMulBackends().includes(backend) };
   const status = enableBlasMatMul({ backends: [backend as 'wasm' | 'cpu'], ...(config.threads ? { threads: config.threads } : {}) });
   if (!status.enabled) console.error(`BLAS matmul not available: ${status.reason}; using plain ${backend}`);
   return {
@@ -64,10 +65,15 @@ export async function loadBenchModel(config: BenchConfig): Promise<BenchModel> {
     await writeRandomGPT2Checkpoint(dir, modelConfig(config.model), 1234);
     const lm = await loadCausalLM(dir, {
       backend: tf.getBackend() as 'wasm' | 'cpu',
+      accel: config.accel,
       quantization: config.quant,
       gradientCheckpointing: config.checkpointing,
       lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: ['c_attn'], seed: 42 },
     });
+    // loadCausalLM re-applies the BLAS setting; the table must show the state the steps ran with.
+    if (config.accel !== blasMatMulBackends().includes(tf.getBackend())) {
+      throw new Error(`@grpojs/bench: BLAS matmul is ${config.accel ? 'off' : 'on'} after loading, expected ${config.accel ? 'on' : 'off'}.`);
+    }
     return {
       lm,
       fp32WeightBytes: lm.memory.fp32Bytes,
