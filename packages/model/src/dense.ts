@@ -5,9 +5,11 @@
  * matmul per tensor, so x·W with a long-lived W is fast, while dy·Wᵀ (`transposeB`, what
  * tfjs-core's autograd emits for the input gradient) re-packs W on every call and is ~10× slower.
  * For a frozen W the input gradient is therefore computed as (W·dyᵀ)ᵀ, which only packs the small
- * dyᵀ. Other backends keep tfjs-core's own gradient.
+ * dyᵀ. Other backends, and wasm with BLAS matmuls (@grpojs/accel, where the two extra transposes
+ * cost more than they save), keep tfjs-core's own gradient.
  */
 import * as tf from '@tensorflow/tfjs';
+import { blasMatMulActive } from './accel.js';
 import type { Conv1DLayer } from './linear.js';
 import type { HostTensor } from './safetensors.js';
 
@@ -21,7 +23,7 @@ export class DenseShapeError extends Error {
  * the result. Differentiable w.r.t. `x`.
  */
 export function frozenMatMul(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  if (tf.getBackend() !== 'wasm') return tf.matMul(x, w);
+  if (tf.getBackend() !== 'wasm' || blasMatMulActive('wasm')) return tf.matMul(x, w);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
     value: tf.matMul(args[0] as tf.Tensor2D, w),
     // dy [n, out] → dx [n, in] = (w · dyᵀ)ᵀ

@@ -9,6 +9,7 @@
  * caller's tidy, so memory between steps stays at the packed size reported by `weightBytes()`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { blasMatMulActive } from '../accel.js';
 import type { Conv1DLayer } from '../linear.js';
 import type { HostTensor } from '../safetensors.js';
 import { QuantizationError } from '../adapter-errors.js';
@@ -69,10 +70,10 @@ export function quantizedConv1DBytes(
  * x [n, in] · w [in, out] for a frozen, per-call `w`, differentiable w.r.t. x. On wasm the input
  * gradient is computed as (w·dyᵀ)ᵀ instead of tfjs-core's dy·wᵀ (transposeB re-packs w in XNNPACK
  * and is ~4× slower at GPT-2 sizes); `save` keeps the temporary w alive for the backward pass
- * after the caller's tidy has ended.
+ * after the caller's tidy has ended. With BLAS matmuls (@grpojs/accel) the plain gradient is faster.
  */
 function frozenTempMatMul(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  if (tf.getBackend() !== 'wasm') return tf.matMul(x, w);
+  if (tf.getBackend() !== 'wasm' || blasMatMulActive('wasm')) return tf.matMul(x, w);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     (args[1] as tf.GradSaveFunc)([w]);
     return {
