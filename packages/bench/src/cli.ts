@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   } catch (e) {
     if (e instanceof BenchOptionsError) {
       console.error(e.message);
-      process.exit(e.message.startsWith('Usage') ? 0 : 2);
+      process.exitCode = e.message.startsWith('Usage') ? 0 : 2;
+      return;
     }
     throw e;
   }

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { BenchOptionsError, parseBenchArgs } from '../src/options.js';
+
+const at = new Date('2026-01-02T03:04:05.678Z');
+
+describe('parseBenchArgs', () => {
+  it('defaults to tiny fp32 and distilgpt2 fp32 + nf4, BLAS on, micro-batches of 2', () => {
+    const plan = parseBenchArgs([], at);
+    expect(plan.configs.map((c) => `${c.model}/${c.quant}/${c.accel}/${c.runs}/${c.microBatch}`)).toEqual([
+      'tiny/none/true/3/2',
+      'distilgpt2/none/true/2/2',
+      'distilgpt2/nf4/true/2/2',
+    ]);
+    expect(plan.outFile).toBe('bench-results/grpo-step-2026-01-02T03-04-05-678Z.json');
+  });
+
+  it('runs the cross product of comma lists', () => {
+    const plan = parseBenchArgs(['--model', 'distilgpt2', '--quant', 'none,nf4', '--accel', 'on,off', '--runs', '5', '--profile'], at);
+    expect(plan.configs).toHaveLength(4);
+    expect(plan.configs.every((c) => c.runs === 5 && c.profile)).toBe(true);
+    expect(plan.configs.map((c) => `${c.quant}/${c.accel}`)).toEqual(['none/true', 'none/false', 'nf4/true', 'nf4/false']);
+  });
+
+  it('names the flag and the allowed values on a bad value', () => {
+    expect(() => parseBenchArgs(['--quant', 'int4'])).toThrow(BenchOptionsError);
+    expect(() => parseBenchArgs(['--quant', 'int4'])).toThrow(/--quant int4: "int4" is not one of none, nf4/);
+    expect(() => parseBenchArgs(['--runs', '0'])).toThrow(/--runs 0: expected an integer ≥ 1/);
+    expect(() => parseBenchArgs(['--accel', 'maybe'])).toThrow(/--accel maybe/);
+  });
+});
