@@ -4,6 +4,9 @@
  * question, rendered by a chat template. Reads the upstream jsonl files, or the Hugging Face parquet
  * layout of `openai/gsm8k` from a folder or from the hub.
  */
+// The gold answer is the rewards package's extractHashAnswer (Python str.strip semantics), so the
+// gold the data prepares and the one the rewards compare against cannot drift apart.
+import { extractHashAnswer } from '@grpojs/rewards';
 import { type ChatMessage, type ChatTemplateOptions, renderChatTemplate } from './chat-template.js';
 import { DataError, DatasetFormatError } from './errors.js';
 import type { HubDownloadOptions } from './hub.js';
@@ -21,16 +24,6 @@ export const GSM8K_HUB_ID = 'openai/gsm8k';
 
 /** Columns every GSM8K row has. */
 export const GSM8K_COLUMNS = ['question', 'answer'] as const;
-
-/**
- * The reference `extract_hash_answer`: the text between the first `####` and the next one (if any),
- * trimmed; `''` when the solution has no `####` line.
- * @example extractHashAnswer('… so 72 clips.\n#### 72') === '72'
- */
-export function extractHashAnswer(solution: string): string {
-  const parts = solution.split('####');
-  return parts.length < 2 ? '' : parts[1].trim();
-}
 
 /** One prepared GSM8K row. */
 export interface Gsm8kExample {

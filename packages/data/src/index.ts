@@ -46,7 +46,6 @@ export {
   GSM8K_COLUMNS,
   GSM8K_HUB_ID,
   SYSTEM_PROMPT,
-  extractHashAnswer,
   gsm8kPrompt,
   loadGsm8k,
   type Gsm8kDataset,
@@ -54,3 +53,5 @@ export {
   type Gsm8kStats,
   type LoadGsm8kOptions,
 } from './gsm8k.js';
+// Owned by @grpojs/rewards (one semantics for the GSM8K gold); re-exported for data users.
+export { extractHashAnswer } from '@grpojs/rewards';

@@ -14,10 +14,6 @@ export * as rewards from '@grpojs/rewards';
 export * as rl from '@grpojs/rl';
 export * as tracking from '@grpojs/tracking';
 
-// Exported by both data and rewards: the flat name is the rewards one (Python str.strip
-// semantics, as the reward functions use); the namespaces keep both (`data.extractHashAnswer`).
-export { extractHashAnswer } from '@grpojs/rewards';
-
 export { HubUnavailableError, TrainConfigError, type ConfigIssue } from './errors.js';
 export {
   JobOptionsSchema,

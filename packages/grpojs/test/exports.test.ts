@@ -22,12 +22,14 @@ describe('re-exports', () => {
     }
   });
 
-  it('resolves a name exported by two packages explicitly, and there is no other clash', () => {
+  it('has no name that two packages export as different values', () => {
     const owners = new Map<string, string[]>();
     for (const [name, mod] of Object.entries(packages)) for (const key of Object.keys(mod)) owners.set(key, [...(owners.get(key) ?? []), name]);
-    const clashes = [...owners].filter(([, who]) => who.length > 1).map(([key]) => key);
-    expect(clashes).toEqual(['extractHashAnswer']);
-    expect(grpojs.extractHashAnswer).toBe(rewards.extractHashAnswer);
-    expect(grpojs.data.extractHashAnswer).toBe(data.extractHashAnswer);
+    const shared = [...owners].filter(([, who]) => who.length > 1);
+    // data re-exports the rewards' extractHashAnswer: one function, so the flat export is unambiguous.
+    expect(shared.map(([key]) => key)).toEqual(['extractHashAnswer']);
+    for (const [key, who] of shared) {
+      for (const name of who) expect((packages as Record<string, Record<string, unknown>>)[name][key], `${name}.${key}`).toBe((grpojs as Record<string, unknown>)[key]);
+    }
   });
 });
