@@ -32,6 +32,7 @@ export {
 export {
   EpochSampler,
   epochSeed,
+  Mulberry32,
   mulberry32,
   permutation,
   type Sampled,

@@ -23,17 +23,34 @@ function lowbias32(x: number): number {
 }
 
 /**
- * mulberry32 (Tommy Ettinger, public domain): a 32-bit-state PRNG, tiny and fast, plenty for shuffling.
+ * mulberry32 (Tommy Ettinger, public domain): a 32-bit-state PRNG, tiny and fast, plenty for
+ * shuffling and token sampling. Its whole state is one integer (`state`), so a checkpoint can store
+ * and restore it. Also the sampling PRNG of @grpojs/model's `generate`.
+ */
+export class Mulberry32 {
+  state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** A float in [0, 1) with 32 random bits (an exact multiple of 2^-32). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+}
+
+/**
+ * The {@link Mulberry32} stream of `seed` as a function.
  * @returns a function giving uniform floats in [0, 1).
  */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Mulberry32(seed);
+  return () => rng.next();
 }
 
 function checkInteger(name: string, value: number, min: number): void {

@@ -4,26 +4,11 @@
  * seed reproduces the same tokens (the stream does not depend on the backend).
  */
 
-/**
- * mulberry32: a 32-bit-state PRNG (Tommy Ettinger's public-domain generator). Tiny, fast, good
- * enough for sampling, and its state is one integer, so a checkpoint can store and restore it.
- */
-export class Mulberry32 {
-  state: number;
+// The sampling PRNG is @grpojs/data's mulberry32 (the same generator as its shuffle): one integer of
+// state, so a checkpoint can store and restore it; the stream does not depend on the backend.
+import { Mulberry32 } from '@grpojs/data';
 
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** A float in [0, 1) with 32 random bits. */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-}
+export { Mulberry32 };
 
 /** How to pick a token from one row of logits. */
 export interface SamplingOptions {

@@ -5,15 +5,9 @@
  * trainer needs only 32-bit mixing and a hash; the data order uses @grpojs/data's seeded permutation.
  */
 
-/** Murmur3's 32-bit finalizer: a bijective avalanche mix of one uint32. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+// Murmur3's 32-bit finalizer (a bijective avalanche mix of one uint32), shared with the model's
+// deterministic random init.
+import { fmix32 } from '@grpojs/model';
 
 /**
  * A uint32 seed derived from a base seed and integer coordinates, e.g.
