@@ -7,7 +7,7 @@
 import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
 import { GRPOTrainer, type EvalReport } from '@grpojs/rl';
 import { parseTrainConfig, splitTrainConfig, type TrainConfigInput } from './job-options.js';
-import { loadJobData, renderPrompts } from './load.js';
+import { jobHubOptions, loadJobData, renderPrompts } from './load.js';
 import { loadTrainedModel } from './saved-model.js';
 
 /** What to evaluate. */
@@ -34,8 +34,7 @@ export async function evaluate(config: TrainConfigInput = {}, options: EvaluateO
     doubleQuant: job.doubleQuant,
     accel: job.accel,
     ...(job.backend !== null ? { backend: job.backend } : {}),
-    ...(job.cacheDir !== null ? { cacheDir: job.cacheDir } : {}),
-    ...(job.offline ? { offline: true } : {}),
+    ...jobHubOptions(job),
   });
   if (model.tokenizer.chatTemplate !== undefined) renderPrompts(data, model.tokenizer.chatTemplate, job.systemPrompt);
   // The trainer owns evaluation (greedy decoding, rewards, accuracy, base with adapters off); it

@@ -26,6 +26,14 @@ function sourcePath(source: string): string {
   return existsSync(source) ? resolve(source) : source;
 }
 
+/**
+ * The job's hub settings as loader options, leaving out the unset ones (null in the job options) so
+ * each loader's own default applies. Internal to this package.
+ */
+export function jobHubOptions(job: JobOptions): { cacheDir?: string; offline?: true } {
+  return { ...(job.cacheDir !== null ? { cacheDir: job.cacheDir } : {}), ...(job.offline ? { offline: true as const } : {}) };
+}
+
 /** The trainer's row: the rendered prompt plus the columns reward functions read. */
 function toPromptRow(example: Gsm8kExample): PromptRow {
   return { prompt: example.prompt, question: example.question, answer: example.answer };
@@ -50,7 +58,7 @@ export interface LoadJobDataOptions {
  * data package's default chat template (see {@link renderPrompts} for a tokenizer's own).
  */
 export async function loadJobData(job: JobOptions, options: LoadJobDataOptions = {}): Promise<JobData> {
-  const hub = { ...(job.cacheDir !== null ? { cacheDir: job.cacheDir } : {}), ...(job.offline ? { offline: true } : {}) };
+  const hub = jobHubOptions(job);
   const load = async (source: string, split: string, limit: number | null | undefined) => {
     try {
       return await loadGsm8k({ source: sourcePath(source), split, config: job.dataConfig, systemPrompt: job.systemPrompt, ...(limit ? { limit } : {}), ...hub });
@@ -91,10 +99,7 @@ export function withTokenizer(model: CausalLM, source: string): CausalLMWithToke
 async function jobTokenizer(job: JobOptions): Promise<TextTokenizer | undefined> {
   if (job.tokenizer === null) return undefined;
   if (job.tokenizer === 'embedded') return embeddedGPT2Tokenizer();
-  return loadTokenizer(sourcePath(job.tokenizer), {
-    ...(job.cacheDir !== null ? { cacheDir: job.cacheDir } : {}),
-    ...(job.offline ? { offline: true } : {}),
-  });
+  return loadTokenizer(sourcePath(job.tokenizer), jobHubOptions(job));
 }
 
 /**
@@ -113,8 +118,7 @@ export async function loadJobModel(job: JobOptions, seed: number, log?: (line: s
       accel: job.accel,
       revision: job.revision,
       ...(job.backend !== null ? { backend: job.backend } : {}),
-      ...(job.cacheDir !== null ? { cacheDir: job.cacheDir } : {}),
-      ...(job.offline ? { offline: true } : {}),
+      ...jobHubOptions(job),
       ...(tokenizer !== undefined ? { tokenizer } : {}),
       ...(log !== undefined ? { log } : {}),
     });
