@@ -4,20 +4,11 @@
  * (B starts at zero, so the adapter starts as a no-op and "adapters disabled" is the base model).
  * It shows that @grpojs/rl trains any model family through the PolicyModel interface.
  */
+import { mulberry32 as rng } from '@grpojs/data';
 import type { GenerateOptions, GenerateOutput, PolicyModel, TokenLogProbsOptions, TokenLogProbsOutput } from '@grpojs/model';
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let instances = 0;
 
