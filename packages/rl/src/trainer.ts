@@ -111,7 +111,9 @@ export class GRPOTrainer {
     if (lastCheckpoint === null || !lastCheckpoint.endsWith(`checkpoint-${step}`)) lastCheckpoint = await this.saveCheckpoint();
     if (completed) {
       if (this.options.evalDataset?.length && lastEvalStep !== step) evalReports.push(await this.evaluateAndLog());
-      await this.options.model.save(c.outputDir, { adapterOnly: true });
+      // Like TRL's save_model + tokenizer.save_pretrained: the adapter and the tokenizer files, so the
+      // folder loads with PeftModel.from_pretrained / AutoTokenizer.from_pretrained and with loadCausalLM.
+      await this.options.model.save(c.outputDir);
     }
     await tracker?.summary({ globalStep: step, skippedSteps: this.skippedSteps, ...(evalReports.at(-1)?.metrics ?? {}) });
     await tracker?.finish();

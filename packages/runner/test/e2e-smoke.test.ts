@@ -29,7 +29,7 @@ describe.skipIf(!existsSync(CLI))('grpojs --preset smoke (built CLI; run `pnpm b
 
   it('saves a PEFT adapter and report.json in the output folder', () => {
     const out = join(cwd, 'outputs/smoke-GRPO');
-    for (const file of ['adapter_config.json', 'adapter_model.safetensors', 'report.json', 'checkpoint-2']) expect(existsSync(join(out, file)), file).toBe(true);
+    for (const file of ['adapter_config.json', 'adapter_model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'report.json', 'checkpoint-2']) expect(existsSync(join(out, file)), file).toBe(true);
     const adapter = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
     expect(adapter).toMatchObject({ peft_type: 'LORA', r: 16, lora_alpha: 64, target_modules: ['c_attn'] });
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { globalStep: number; finalEval: { model: { samples: number }; base: { samples: number } } };

@@ -49,7 +49,7 @@ export async function runTrain(sources: ConfigSources & { printConfig: boolean; 
   log('');
   if (!report.result.completed) log(`Stopped at step ${report.result.globalStep} of ${report.result.totalSteps}; checkpoint ${report.result.lastCheckpoint}. Continue with --resume latest.`);
   if (report.finalEval !== null) log(formatComparison(report.finalEval.model, report.finalEval.base, `Final evaluation at step ${report.finalEval.step} on ${config.evalSplit}`));
-  log(`Adapter saved to ${report.outputDir} (adapter_config.json, adapter_model.safetensors, report.json)`);
+  log(`Adapter and tokenizer saved to ${report.outputDir} (adapter_config.json, adapter_model.safetensors, tokenizer files, report.json)`);
   if (report.runDir !== null) log(`Run directory: ${report.runDir} (metrics.jsonl, report.html: ${join(report.runDir, 'report.html')})`);
   if (preset?.checkReload && report.result.completed) {
     const question = config.evalSplit === null ? 'What is 2 + 3?' : undefined;
