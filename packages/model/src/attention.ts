@@ -1,8 +1,9 @@
 /**
  * GPT-2 causal self-attention: one fused c_attn projection for q|k|v, multi-head scaled dot
  * product with a causal + padding bias, and the c_proj output projection. With a KV cache the new
- * keys/values are written into the cache's fixed buffers and attention runs over all of them,
- * the bias hiding positions that are in the future, padding, or not yet written.
+ * keys/values are written into the cache's buffers (sized to the written length rounded up to a
+ * block, kv-cache.ts) and attention runs over all of them, the bias hiding positions that are in
+ * the future, padding, or not yet written.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Conv1DLayer } from './linear.js';
@@ -49,7 +50,7 @@ export interface AttentionShape {
 
 /**
  * x [batch·T, C] → [batch·T, C]. `bias` [batch, 1, T, S] from {@link attentionBias}; with a
- * cache, S = cache.maxLen and the step's keys/values are written at layer `layer`.
+ * cache, S = cache.capacity and the step's keys/values are written at layer `layer`.
  */
 export function causalSelfAttention(
   x: tf.Tensor2D,
@@ -64,15 +65,17 @@ export function causalSelfAttention(
     const D = C / H;
     const qkv = w.cAttn.apply(x, options); // [B·T, 3C]
     // Split, then [B, T, H, D] → [B, H, T, D] each: on wasm three 4-D transposes are ~9× faster
-    // than one 5-D transpose of the packed [B, T, 3, H, D].
-    const heads = (t: tf.Tensor): tf.Tensor4D => tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]);
+    // than one 5-D transpose of the packed [B, T, 3, H, D]. With one query position (decoding) both
+    // layouts are the same bytes, so a reshape (no kernel, no copy) does.
+    const heads = (t: tf.Tensor): tf.Tensor4D =>
+      T === 1 ? tf.reshape(t, [B, H, 1, D]) : tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]);
     const [q, kNew, vNew] = tf.split(qkv, 3, 1).map(heads);
     let k = kNew;
     let v = vNew;
-    if (options.cache) ({ keys: k, values: v } = options.cache.update(options.layer, kNew, vNew)); // [B, H, maxLen, D]
+    if (options.cache) ({ keys: k, values: v } = options.cache.update(options.layer, kNew, vNew)); // [B, H, S, D]
     const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), bias); // [B, H, T, S]
     const y = tf.matMul(tf.softmax(scores), v); // [B, H, T, D]
-    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, C]);
+    const merged = T === 1 ? tf.reshape(y, [B, C]) : tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, C]);
     return w.cProj.apply(merged as tf.Tensor2D, options);
   });
 }

@@ -153,14 +153,15 @@ export class GPT2Model {
     const training = options.training ?? false;
     const mode = options.logits ?? 'all';
     const out = tf.tidy(() => {
-      const S = cache ? cache.maxLen : past + T;
-      const bias = attentionBias(mask, past, T, S);
-      const idT = tf.tensor1d(ids.flat(), 'int32');
-      const posT = tf.tensor1d(positions.flat(), 'int32');
-      const tokens = this.wte ? tf.gather(this.wte, idT) : this.lmHead.lookup(idT);
-      let x = tf.add(tokens, tf.gather(this.wpe, posT)) as tf.Tensor2D; // [B·T, C]
       if (cache) cache.beginStep(T);
+      let x: tf.Tensor2D;
       try {
+        const S = cache ? cache.capacity : past + T; // key slots attended over
+        const bias = attentionBias(mask, past, T, S);
+        const idT = tf.tensor1d(ids.flat(), 'int32');
+        const posT = tf.tensor1d(positions.flat(), 'int32');
+        const tokens = this.wte ? tf.gather(this.wte, idT) : this.lmHead.lookup(idT);
+        x = tf.add(tokens, tf.gather(this.wpe, posT)) as tf.Tensor2D; // [B·T, C]
         this.blocks.forEach((block, layer) => {
           const run = (h: tf.Tensor2D, [b]: tf.Tensor[]): tf.Tensor2D => this.block(h, block, layer, B, T, b as tf.Tensor4D, training, cache);
           x = this.gradientCheckpointing && !cache ? checkpoint(run, x, [bias], this.blockVariables(block)) : run(x, [bias]);

@@ -5,7 +5,7 @@ import { initBackend } from '../src/backend.js';
 import { makeGPT2Config } from '../src/config.js';
 import { generate, leftPad } from '../src/generate.js';
 import { GPT2Model } from '../src/gpt2.js';
-import { KVCacheError } from '../src/kv-cache.js';
+import { KV_CACHE_BLOCK, KVCache, KVCacheError, type KVCacheWrites } from '../src/kv-cache.js';
 import { randomGPT2Tensors } from '../src/random-init.js';
 import { maxAbsDiff } from './fixture-utils.js';
 
@@ -56,6 +56,77 @@ describe('KV cache', () => {
     tf.dispose([full.logits!, full.hidden]);
     expect(() => model.forward([[1], [2], [3]], { attentionMask: mask.map((r) => [...r, 1]), pastKeyValues: cache })).toThrow(KVCacheError);
     cache.dispose();
+  });
+
+  it('in-place and scatter writes match full recompute across buffer growth, on wasm and cpu, memory flat', async () => {
+    // Prompts of up to 30 tokens + 6 steps cross the first block boundary (32) of the buffers.
+    const prompts = [Array.from({ length: 30 }, (_, i) => (i * 7) % 60), [5, 9, 2]];
+    const steps = 6;
+    const decode = (m: GPT2Model, writes: KVCacheWrites): Float32Array[] => {
+      const { ids, mask } = leftPad(prompts, 0);
+      const cache = new KVCache(config.nLayer, 2, config.nHead, config.nEmbd / config.nHead, ids[0].length + steps, writes);
+      const logits: Float32Array[] = [];
+      let input = ids;
+      let numTensors = -1;
+      for (let s = 0; s <= steps; s++) {
+        const out = m.forward(input, { attentionMask: mask, pastKeyValues: cache, logits: 'last' });
+        logits.push(out.logits!.dataSync().slice() as Float32Array);
+        tf.dispose([out.logits!, out.hidden]);
+        if (s > 0) expect(tf.memory().numTensors).toBe(numTensors); // growth replaces buffers: count flat
+        numTensors = tf.memory().numTensors;
+        expect(cache.capacity).toBe(Math.min(cache.maxLen, Math.ceil(cache.length / KV_CACHE_BLOCK) * KV_CACHE_BLOCK));
+        input = [[(s * 3 + 1) % 60], [(s * 5 + 2) % 60]];
+        for (const row of mask) row.push(1);
+      }
+      expect(cache.capacity).toBe(36); // grew past 32, capped at maxLen
+      cache.dispose();
+      return logits;
+    };
+    const stepKernels = async (m: GPT2Model, writes: KVCacheWrites): Promise<string[]> => {
+      const cache = new KVCache(config.nLayer, 2, config.nHead, config.nEmbd / config.nHead, 4, writes);
+      const mask = [[1, 1, 1], [0, 1, 1]];
+      const prefill = m.forward([[1, 2, 3], [0, 4, 5]], { attentionMask: mask, pastKeyValues: cache, logits: 'last' });
+      tf.dispose([prefill.logits!, prefill.hidden]);
+      const info = await tf.profile(() => {
+        const out = m.forward([[6], [7]], { attentionMask: mask.map((r) => [...r, 1]), pastKeyValues: cache, logits: 'last' });
+        tf.dispose([out.logits!, out.hidden]);
+      });
+      cache.dispose();
+      return info.kernelNames;
+    };
+    const check = async (m: GPT2Model): Promise<void> => {
+      expect(await stepKernels(m, 'in-place')).not.toContain('TensorScatterUpdate'); // written in place
+      expect(await stepKernels(m, 'scatter')).toContain('TensorScatterUpdate');
+      const inPlace = decode(m, 'in-place');
+      const scatter = decode(m, 'scatter');
+      inPlace.forEach((l, s) => expect(maxAbsDiff(l, scatter[s])).toBeLessThan(1e-5));
+      // Full recompute of the whole sequence decoded above.
+      const { ids, mask } = leftPad(prompts, 0);
+      for (let s = 0; s < steps; s++) {
+        ids[0].push((s * 3 + 1) % 60);
+        ids[1].push((s * 5 + 2) % 60);
+        for (const row of mask) row.push(1);
+      }
+      const full = m.forward(ids, { attentionMask: mask });
+      const all = full.logits!.arraySync() as number[][][];
+      for (let s = 0; s <= steps; s++) {
+        for (let b = 0; b < 2; b++) {
+          const cached = inPlace[s].subarray(b * config.vocabSize, (b + 1) * config.vocabSize);
+          expect(maxAbsDiff(cached, all[b][29 + s])).toBeLessThan(1e-5);
+        }
+      }
+      tf.dispose([full.logits!, full.hidden]);
+    };
+    await check(model);
+    const backend = tf.getBackend();
+    await tf.setBackend('cpu');
+    try {
+      const cpuModel = new GPT2Model(config, randomGPT2Tensors(config, 11));
+      await check(cpuModel);
+      cpuModel.dispose();
+    } finally {
+      await tf.setBackend(backend);
+    }
   });
 
   it('padding does not change a row: padded and unpadded runs agree', () => {
