@@ -5,7 +5,7 @@
  * that training reports (`eval_accuracy`, `eval_base_accuracy`, …).
  */
 import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
-import { GRPOTrainer, type EvalReport } from '@grpojs/rl';
+import { evaluateWithBase, rewardNames, type EvalReport } from '@grpojs/rl';
 import { parseTrainConfig, splitTrainConfig, type TrainConfigInput } from './job-options.js';
 import { jobHubOptions, loadJobData, renderPrompts } from './load.js';
 import { loadTrainedModel } from './saved-model.js';
@@ -37,22 +37,27 @@ export async function evaluate(config: TrainConfigInput = {}, options: EvaluateO
     ...jobHubOptions(job),
   });
   if (model.tokenizer.chatTemplate !== undefined) renderPrompts(data, model.tokenizer.chatTemplate, job.systemPrompt);
-  // The trainer owns evaluation (greedy decoding, rewards, accuracy, base with adapters off); it
-  // is built here only to run it, on the eval rows, and never trains.
-  let trainer: GRPOTrainer | undefined;
   try {
-    trainer = new GRPOTrainer({
-      model,
-      tokenizer: model.tokenizer,
-      rewardFunctions: options.rewardFunctions ?? defaultRewards,
-      trainDataset: data.eval,
-      evalDataset: data.eval,
-      config: grpo,
-      logger: options.logger ?? console,
-    });
-    return await trainer.evaluate();
+    const rewardFunctions = options.rewardFunctions ?? defaultRewards;
+    const rows = grpo.evalMaxSamples ? data.eval.slice(0, grpo.evalMaxSamples) : data.eval;
+    // The same evaluation the trainer runs (greedy decoding, rewards, accuracy, base with adapters
+    // off), called directly so a plain or merged model folder without adapters works too.
+    return await evaluateWithBase(
+      {
+        model,
+        tokenizer: model.tokenizer,
+        rewardFunctions,
+        rewardNames: rewardNames(rewardFunctions),
+        rewardWeights: grpo.rewardWeights ?? rewardFunctions.map(() => 1),
+        maxPromptLength: grpo.maxPromptLength,
+        maxCompletionLength: grpo.maxCompletionLength,
+        batchSize: grpo.perDeviceEvalBatchSize,
+      },
+      rows,
+      0,
+      null,
+    );
   } finally {
-    trainer?.dispose();
     model.dispose();
   }
 }

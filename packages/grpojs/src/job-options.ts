@@ -31,6 +31,8 @@ export const JobOptionsSchema = z
       'tfjs backend; null = GRPOJS_BACKEND, else the fastest installed (tfjs-node, then wasm, then cpu).'),
     accel: z.boolean().default(true).describe(
       'Run wasm/cpu matmuls on the system BLAS through @grpojs/accel when it is installed (an optional dependency of @grpojs/model; GRPOJS_ACCEL=0 also turns it off).'),
+    saveMerged: z.boolean().default(false).describe(
+      'Also write <outputDir>/merged: a plain HF model folder with the LoRA update folded into the (dequantized) base, loadable by transformers without peft.'),
     cacheDir: z.string().min(1).nullable().default(null).describe(
       'Hugging Face hub cache; null = HF_HUB_CACHE or ~/.cache/huggingface/hub (shared with Python).'),
     offline: z.boolean().default(false).describe('Use only the hub cache, never the network (HF_HUB_OFFLINE).'),

@@ -2,7 +2,8 @@
  * `train(config)`: the reference job in one call. Loads GSM8K and the model (NF4 base + LoRA,
  * gradient checkpointing), scores with the seven default rewards, reports to the configured
  * trackers, runs the GRPOTrainer, evaluates the fine-tuned model against its base at the end, and
- * saves the adapter to outputDir. Returns the report the CLI prints.
+ * saves the adapter and tokenizer to outputDir (and, with saveMerged, a merged model to
+ * outputDir/merged). Returns the report the CLI prints.
  */
 import { writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -83,6 +84,9 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
     });
     if (hooks.resume !== undefined) await trainer.resume(hooks.resume);
     const result = await trainer.train(hooks.signal ? { signal: hooks.signal } : {});
+    // The merged export is written while the trained adapter is still in memory; like PEFT's
+    // merge_and_unload on a 4-bit base, it folds the update into the dequantized weights.
+    if (job.saveMerged && result.completed) await model.save(join(grpo.outputDir, 'merged'), { merged: true });
     const last = result.evalReports.at(-1);
     const report: TrainReport = {
       config: resolved,

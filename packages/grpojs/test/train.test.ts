@@ -59,6 +59,7 @@ beforeAll(async () => {
     saveSteps: 0,
     evalSteps: 0,
     evalMaxSamples: 2,
+    saveMerged: true,
   };
   report = await train(config, { logger: silent, cwd: work, rewardFunctions });
 }, 300_000);
@@ -84,6 +85,14 @@ describe('train() on a tiny random GPT-2', () => {
     const saved = JSON.parse(readFileSync(join(report.outputDir, 'report.json'), 'utf8')) as Record<string, unknown>;
     expect(saved).toMatchObject({ globalStep: 2, completed: true, finalEval: { step: 2 } });
   });
+
+  it('with saveMerged, writes a plain HF folder with the adapter folded in', async () => {
+    const merged = join(report.outputDir, 'merged');
+    for (const file of ['config.json', 'model.safetensors', 'tokenizer.json']) expect(existsSync(join(merged, file)), file).toBe(true);
+    expect(existsSync(join(merged, 'adapter_config.json'))).toBe(false);
+    const again = await evaluate({ ...config, quantization: 'none' }, { adapter: merged, logger: silent, rewardFunctions });
+    expect(again.model.reward).toBeCloseTo(report.finalEval!.model.reward, 6);
+  }, 120_000);
 
   it('writes the run directory with metrics and report.html', () => {
     expect(report.runDir).not.toBeNull();

@@ -12,7 +12,8 @@ export {
 export { describeGRPOConfig, renderConfigMarkdownTable, type ConfigFieldDoc } from './config-docs.js';
 export { GRPOTrainer } from './trainer.js';
 export type { GRPOTrainerOptions, TrainOptions, TrainResult } from './trainer-options.js';
-export type { EvalReport, EvalScores } from './evaluate.js';
+export { evaluateModel, evaluateWithBase, evalMetrics, type EvalContext, type EvalReport, type EvalScores } from './evaluate.js';
+export { rewardNames } from './scoring.js';
 export type { DatasetRow, PromptRow, TrainerTokenizer } from './types.js';
 export { CheckpointError, GRPOConfigError, GRPOTrainerError, ShapeError } from './errors.js';
 export {
