@@ -4,7 +4,7 @@ export type { AdapterSwitch, Conv1DLayer } from './linear.js';
 /** The tfjs instance this package computes with; import it from here so tensors are shared. */
 export * as tf from '@tensorflow/tfjs';
 
-// Model core: backend, GPT-2, KV cache, generation, log-probs, checkpointing, CausalLM (helper CORE).
+// Model core: backend, GPT-2, KV cache, generation, log-probs, checkpointing, CausalLM.
 export { type BackendName, BackendError, type InitBackendOptions, initBackend } from './backend.js';
 export { blasMatMulActive } from './accel.js';
 export { registerWasmUnsortedSegmentSum, unsortedSegmentSumHost } from './kernels/unsorted-segment-sum.js';
@@ -36,7 +36,7 @@ export {
   loadCausalLM,
 } from './causal-lm.js';
 
-// Files and formats: safetensors, config.json, HF checkpoints, tokenizers, hub, saving (helper IO).
+// Files and formats: safetensors, config.json, HF checkpoints, tokenizers, hub, saving.
 export {
   CheckpointTensorError,
   ModelConfigError,
@@ -87,7 +87,7 @@ export {
   savePeftAdapter,
 } from './peft-files.js';
 
-// LoRA adapters and quantized frozen weights (helper ADAPTERS).
+// LoRA adapters and quantized frozen weights.
 export { LoraError, QuantizationError } from './adapter-errors.js';
 export { LoraConv1D, type DropoutClock, type LoraLayerOptions, type ReadableConv1D, kaimingUniformBound } from './lora.js';
 export {
