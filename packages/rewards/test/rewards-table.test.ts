@@ -1,6 +1,7 @@
 /**
  * Hand-worked cases for every row of the reward specification (the table in docs/rewards.md): each
- * expected value was derived by hand from the spec's definition (noted beside the case), not by running the code.
+ * expected value was derived by hand from the spec's definition (noted beside the case), not by
+ * running the code.
  */
 import { describe, expect, it } from 'vitest';
 import {
