@@ -5,17 +5,17 @@
   "targets": [
     {
       "target_name": "grpojs_accel",
-      "sources": ["native/accel.cc"],
+      "sources": ["native/accel.cc", "native/vocab.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-O3", "-std=c++17"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp-simd", "-fno-trapping-math"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
         "MACOSX_DEPLOYMENT_TARGET": "11.0",
-        "OTHER_CFLAGS": ["-O3"]
+        "OTHER_CFLAGS": ["-O3", "-fopenmp-simd", "-fno-trapping-math"]
       },
       "conditions": [
         ["blas_kind=='accelerate'", {

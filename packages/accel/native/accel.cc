@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 
+#include "vocab.h"
+
 #if defined(GRPOJS_ACCELERATE)
 #include <Accelerate/Accelerate.h>
 #else
@@ -208,6 +210,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
+  grpojs::InitVocab(env, exports);
   return exports;
 }
 

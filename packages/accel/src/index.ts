@@ -5,6 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 
 import { callCounts, cpuMemory, makeMatMulKernel, type MemoryAccess, wasmMemory } from './kernels.js';
 import { loadAddon } from './native.js';
+import { registerVocabKernels, unregisterVocabKernels } from './vocab-kernels.js';
+
+export { LOG_SOFTMAX_GATHER, VocabKernelError } from './vocab-kernels.js';
 
 /** Backends whose matmul kernels can be replaced. */
 export type AccelBackend = 'wasm' | 'cpu';
@@ -52,6 +55,8 @@ const originals = new Map<string, tf.KernelConfig>();
  * after `tf.setBackend('wasm')`. Never throws for a missing addon: it returns `enabled: false` and
  * the reason, and tfjs keeps its own kernels. Calling it again is harmless (it only re-sets threads).
  * GRPOJS_ACCEL=0 in the environment turns it off (for comparisons) without code changes.
+ * It also registers the addon's vocab-sized kernels ({@link LOG_SOFTMAX_GATHER}) on the patched
+ * backends; {@link disableBlasMatMul} removes them.
  */
 export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMatMulStatus {
   const requested = options.backends ?? (['wasm', 'cpu'] as AccelBackend[]);
@@ -93,6 +98,7 @@ export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMat
     }
   }
   const backends = requested.filter((b) => KERNELS.every(({ name }) => originals.has(`${b}/${name}`)));
+  registerVocabKernels(addon, backends);
   const status: BlasMatMulStatus = { enabled: backends.length > 0, backends, blas: addon.blasInfo(), threads: threadsInEffect };
   if (missing.length > 0) {
     status.reason =
@@ -105,6 +111,7 @@ export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMat
 /** Puts back the kernels {@link enableBlasMatMul} replaced. Returns the backends it restored. */
 export function disableBlasMatMul(): string[] {
   const restored = new Set<string>();
+  unregisterVocabKernels(blasMatMulBackends());
   for (const [key, original] of originals) {
     tf.unregisterKernel(original.kernelName, original.backendName);
     tf.registerKernel(original);

@@ -16,8 +16,24 @@ export const ACTIVATION_CODES = {
   sigmoid: 6,
 } as const;
 
+/** The addon's vocab-sized kernels (native/vocab.cc has the exact contract of each argument). */
+export interface AddonVocab {
+  /**
+   * Per row of logits [n, V] with z = logits · invT: logp = z[target] − logsumexp(z), and when their
+   * buffers are not null entropy = −Σ p log p and grad [n, V] = (onehot(target) − p) · invT.
+   */
+  logSoftmaxGather(
+    logitsBuf: ArrayBufferLike, logitsByteOffset: number,
+    targetsBuf: ArrayBufferLike, targetsByteOffset: number,
+    n: number, V: number, invT: number,
+    logpBuf: ArrayBufferLike, logpByteOffset: number,
+    entropyBuf: ArrayBufferLike | null, entropyByteOffset: number,
+    gradBuf: ArrayBufferLike | null, gradByteOffset: number,
+  ): void;
+}
+
 /** The addon's functions (see native/accel.cc for the exact contract of each argument). */
-export interface BlasAddon {
+export interface BlasAddon extends AddonVocab {
   /**
    * For each i < aIndex.length: out[i] = op(A[aIndex[i]]) · op(B[bIndex[i]]) (+ bias, activation),
    * blocks row-major and contiguous at the given byte offsets of the given buffers.

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { leftPad } from './generate.js';
+import { nativeLogSoftmaxGather } from './native-vocab.js';
 import type { GPT2Model } from './gpt2.js';
 import type { TokenLogProbsOptions, TokenLogProbsOutput } from './types.js';
 
@@ -27,7 +28,9 @@ const AUTO_CHUNK_FLOATS = 2 ** 25;
  * d log p / d h = (onehot(target) − p)·head / temperature does not depend on the upstream
  * gradient, so when a gradient tape is recording this Jacobian row G [n, C] is computed in the
  * forward pass, where the softmax already exists, and kept instead of any [n, vocab] tensor; the
- * backward is then just G · dy. Without a tape (reference/old log-probs) G is skipped.
+ * backward is then just G · dy. Without a tape (reference/old log-probs) G is skipped. With
+ * @grpojs/accel active the vocab-sized part (log-softmax, gather, entropy, onehot − p) is one
+ * native kernel (native-vocab.ts); otherwise tfjs ops.
  */
 export function headLogProbs(
   h: tf.Tensor2D,
@@ -42,7 +45,13 @@ export function headLogProbs(
     const x = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
     const value = tf.tidy(() => {
-      const logits = tf.div(model.lmHead.logits(x), temperature); // [n, V]
+      const raw = model.lmHead.logits(x); // [n, V]
+      const native = nativeLogSoftmaxGather(raw, targets, temperature, withEntropy, taping);
+      if (native !== null) {
+        if (native.grad) save([model.lmHead.timesWeight(native.grad)]); // G [n, C]
+        return native.entropy ? tf.stack([native.logp, native.entropy], 1) : native.logp;
+      }
+      const logits = tf.div(raw, temperature); // [n, V]
       const n = x.shape[0];
       const lse = tf.logSumExp(logits, -1, true); // [n, 1]
       const flatIndex = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(V, 'int32')), targets);

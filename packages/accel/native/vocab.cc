@@ -1,0 +1,125 @@
+// Vocab-sized kernels: one row of logits [V] (V = 50257 for GPT-2) at a time, in one read for the
+// max and one for the exps, with the exp vectorised (fast-exp.h). They exist because the tfjs wasm
+// backend's Exp is scalar (about 110 M/s against 1.6 G/s for a Sub), and the log-probs of one
+// training micro-batch went through ten [256, V] tensors (docs/benchmarks.md, item 1).
+#include "vocab.h"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "fast-exp.h"
+
+namespace grpojs {
+namespace {
+
+// A region of `count` elements of `elemBytes` bytes at a byte offset of an ArrayBuffer, checked.
+void* Region(const Napi::Env& env, const Napi::Value& buffer, const Napi::Value& offset, double count,
+             int elemBytes, const char* name) {
+  if (!buffer.IsArrayBuffer()) throw Napi::TypeError::New(env, std::string(name) + ": expected an ArrayBuffer");
+  Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
+  const double byteOffset = offset.As<Napi::Number>().DoubleValue();
+  const double byteLength = static_cast<double>(ab.ByteLength());
+  if (byteOffset < 0 || std::fmod(byteOffset, elemBytes) != 0 || byteOffset + elemBytes * count > byteLength) {
+    throw Napi::RangeError::New(env, std::string(name) + ": region of " + std::to_string(static_cast<int64_t>(count)) +
+                                         " elements at byte " + std::to_string(static_cast<int64_t>(byteOffset)) +
+                                         " does not fit in a buffer of " +
+                                         std::to_string(static_cast<int64_t>(byteLength)) + " bytes (or is misaligned)");
+  }
+  return static_cast<uint8_t*>(ab.Data()) + static_cast<size_t>(byteOffset);
+}
+
+// Elements per float partial sum (see LogSoftmaxGather).
+constexpr int64_t kBlock = 1024;
+
+float RowMax(const float* x, int64_t n) {
+  float m = -__builtin_inff();
+#pragma omp simd reduction(max : m)
+  for (int64_t j = 0; j < n; ++j) m = x[j] > m ? x[j] : m;
+  return m;
+}
+
+// logSoftmaxGather(logitsBuf, logitsOff, targetsBuf, targetsOff, n, V, invT,
+//                  logpBuf, logpOff, entropyBuf|null, entropyOff, gradBuf|null, gradOff)
+//
+// Per row i of logits x [n, V] (float32) with z = x * invT (invT = 1 / temperature > 0):
+//   logp[i]    = z[t] - logsumexp(z),  t = targets[i] (int32, in [0, V))
+//   entropy[i] = -sum_j p_j log p_j    (when entropyBuf is not null)
+//   grad[i, j] = (onehot(t)_j - p_j) * invT   (when gradBuf is not null): d logp[i] / d x[i, j].
+Napi::Value LogSoftmaxGather(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 13) throw Napi::TypeError::New(env, "logSoftmaxGather: expected 13 arguments");
+  const int64_t n = info[4].As<Napi::Number>().Int64Value();
+  const int64_t V = info[5].As<Napi::Number>().Int64Value();
+  const float invT = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
+  if (n < 0 || V < 1) throw Napi::RangeError::New(env, "logSoftmaxGather: need n >= 0 and V >= 1");
+  if (!(invT > 0.f) || std::isinf(invT)) throw Napi::RangeError::New(env, "logSoftmaxGather: invT must be finite and > 0");
+  const double total = static_cast<double>(n) * static_cast<double>(V);
+  const float* logits = static_cast<const float*>(Region(env, info[0], info[1], total, 4, "logits"));
+  const int32_t* targets = static_cast<const int32_t*>(Region(env, info[2], info[3], static_cast<double>(n), 4, "targets"));
+  float* logp = static_cast<float*>(Region(env, info[7], info[8], static_cast<double>(n), 4, "logp"));
+  float* entropy = info[9].IsNull() ? nullptr : static_cast<float*>(Region(env, info[9], info[10], static_cast<double>(n), 4, "entropy"));
+  float* grad = info[11].IsNull() ? nullptr : static_cast<float*>(Region(env, info[11], info[12], total, 4, "grad"));
+  for (int64_t i = 0; i < n; ++i) {
+    if (targets[i] < 0 || targets[i] >= V) {
+      throw Napi::RangeError::New(env, "logSoftmaxGather: targets[" + std::to_string(i) + "] = " +
+                                           std::to_string(targets[i]) + " is outside [0, " + std::to_string(V) + ")");
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const float* x = logits + i * V;
+    const float m = RowMax(x, V) * invT;
+    // Float sums per SIMD lane over blocks of kBlock, added up in double: the rounding error of
+    // a float sum over 50257 terms would reach 1e-5 of the log-prob.
+    double sum = 0.0;
+    double sumEz = 0.0;  // sum_j e_j (z_j - m), for the entropy
+    float* g = grad != nullptr ? grad + i * V : nullptr;
+    for (int64_t j0 = 0; j0 < V; j0 += kBlock) {
+      const int64_t j1 = j0 + kBlock < V ? j0 + kBlock : V;
+      float s = 0.f;
+      float sz = 0.f;
+      if (g != nullptr) {
+#pragma omp simd reduction(+ : s, sz)
+        for (int64_t j = j0; j < j1; ++j) {
+          const float d = x[j] * invT - m;
+          const float e = FastExp(d);
+          g[j] = e;
+          s += e;
+          sz += e * d;
+        }
+      } else if (entropy != nullptr) {
+#pragma omp simd reduction(+ : s, sz)
+        for (int64_t j = j0; j < j1; ++j) {
+          const float d = x[j] * invT - m;
+          const float e = FastExp(d);
+          s += e;
+          sz += e * d;
+        }
+      } else {
+#pragma omp simd reduction(+ : s)
+        for (int64_t j = j0; j < j1; ++j) s += FastExp(x[j] * invT - m);
+      }
+      sum += s;
+      sumEz += sz;
+    }
+    const double logSum = std::log(static_cast<double>(sum));
+    const int32_t t = targets[i];
+    logp[i] = static_cast<float>(static_cast<double>(x[t] * invT - m) - logSum);
+    if (entropy != nullptr) entropy[i] = static_cast<float>(logSum - sumEz / sum);
+    if (g != nullptr) {
+      const float scale = static_cast<float>(-invT / sum);
+#pragma omp simd
+      for (int64_t j = 0; j < V; ++j) g[j] *= scale;
+      g[t] += invT;
+    }
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitVocab(Napi::Env env, Napi::Object exports) {
+  exports.Set("logSoftmaxGather", Napi::Function::New(env, LogSoftmaxGather, "logSoftmaxGather"));
+}
+
+}  // namespace grpojs
