@@ -10,12 +10,12 @@
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp-simd", "-fno-trapping-math"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp-simd", "-fno-trapping-math", "-ffp-contract=off"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
         "MACOSX_DEPLOYMENT_TARGET": "11.0",
-        "OTHER_CFLAGS": ["-O3", "-fopenmp-simd", "-fno-trapping-math"]
+        "OTHER_CFLAGS": ["-O3", "-fopenmp-simd", "-fno-trapping-math", "-ffp-contract=off"]
       },
       "conditions": [
         ["blas_kind=='accelerate'", {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "fast-exp.h"
 
@@ -116,10 +117,65 @@ Napi::Value LogSoftmaxGather(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+
+// sampleRow(logitsBuf, logitsOff, V, temperature, threshold, u) -> token
+//
+// Draws a token from softmax(logits / temperature) over the logits whose scaled value is >= threshold
+// (-Infinity: all; top-k/top-p thresholds come from the JS side), given u = one uniform draw in
+// [0, 1). The arithmetic is exactly model/src/sampling.ts's, so both pick the same token for the
+// same u: scaled = float(double(x) / temperature); e = ExpSampling(double(scaled - max)); the
+// total and the running sum, serially in index order; the first i with u * total <
+// running sum wins (the last kept one if rounding leaves u * total past the total).
+Napi::Value SampleRow(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 6) throw Napi::TypeError::New(env, "sampleRow: expected 6 arguments");
+  const int64_t V = info[2].As<Napi::Number>().Int64Value();
+  const double temperature = info[3].As<Napi::Number>().DoubleValue();
+  const float threshold = static_cast<float>(info[4].As<Napi::Number>().DoubleValue());
+  const double u = info[5].As<Napi::Number>().DoubleValue();
+  if (V < 1) throw Napi::RangeError::New(env, "sampleRow: V must be >= 1");
+  if (!(temperature > 0) || std::isinf(temperature)) throw Napi::RangeError::New(env, "sampleRow: temperature must be finite and > 0");
+  if (!(u >= 0 && u < 1)) throw Napi::RangeError::New(env, "sampleRow: u must be in [0, 1)");
+  const float* x = static_cast<const float*>(Region(env, info[0], info[1], static_cast<double>(V), 4, "logits"));
+  thread_local std::vector<float> scaled;
+  thread_local std::vector<double> e;
+  if (static_cast<int64_t>(scaled.size()) < V) {
+    scaled.resize(static_cast<size_t>(V));
+    e.resize(static_cast<size_t>(V));
+  }
+  float max = -__builtin_inff();
+  for (int64_t j = 0; j < V; ++j) {
+    scaled[j] = static_cast<float>(static_cast<double>(x[j]) / temperature);
+    if (scaled[j] >= threshold && scaled[j] > max) max = scaled[j];
+  }
+  const float* sc = scaled.data();
+  double* ed = e.data();
+#pragma omp simd
+  for (int64_t j = 0; j < V; ++j) {
+    const double d = static_cast<double>(sc[j] - max);  // the float subtraction, widened
+    ed[j] = sc[j] >= threshold ? ExpSampling(d < -100.0 ? -100.0 : d) : -1.0;
+  }
+  double total = 0.0;
+  for (int64_t j = 0; j < V; ++j) {
+    if (ed[j] >= 0.0) total += ed[j];
+  }
+  const double target = u * total;
+  double cumulative = 0.0;
+  int64_t last = 0;
+  for (int64_t j = 0; j < V; ++j) {
+    if (ed[j] < 0.0) continue;
+    cumulative += ed[j];
+    last = j;
+    if (target < cumulative) return Napi::Number::New(env, static_cast<double>(j));
+  }
+  return Napi::Number::New(env, static_cast<double>(last));
+}
+
 }  // namespace
 
 void InitVocab(Napi::Env env, Napi::Object exports) {
   exports.Set("logSoftmaxGather", Napi::Function::New(env, LogSoftmaxGather, "logSoftmaxGather"));
+  exports.Set("sampleRow", Napi::Function::New(env, SampleRow, "sampleRow"));
 }
 
 }  // namespace grpojs

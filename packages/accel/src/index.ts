@@ -7,7 +7,7 @@ import { callCounts, cpuMemory, makeMatMulKernel, type MemoryAccess, wasmMemory 
 import { loadAddon } from './native.js';
 import { registerVocabKernels, unregisterVocabKernels } from './vocab-kernels.js';
 
-export { LOG_SOFTMAX_GATHER, VocabKernelError } from './vocab-kernels.js';
+export { LOG_SOFTMAX_GATHER, type NativeSampleRow, SAMPLE_ROW, VocabKernelError } from './vocab-kernels.js';
 
 /** Backends whose matmul kernels can be replaced. */
 export type AccelBackend = 'wasm' | 'cpu';

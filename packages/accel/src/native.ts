@@ -30,6 +30,11 @@ export interface AddonVocab {
     entropyBuf: ArrayBufferLike | null, entropyByteOffset: number,
     gradBuf: ArrayBufferLike | null, gradByteOffset: number,
   ): void;
+  /**
+   * A token drawn from softmax(logits / temperature) over the scaled logits ≥ threshold, given u,
+   * one uniform draw in [0, 1): the same arithmetic as @grpojs/model's sampleToken.
+   */
+  sampleRow(logitsBuf: ArrayBufferLike, logitsByteOffset: number, V: number, temperature: number, threshold: number, u: number): number;
 }
 
 /** The addon's functions (see native/accel.cc for the exact contract of each argument). */

@@ -39,6 +39,20 @@ function allocate(backendName: string, backend: unknown, shape: number[]): tf.Te
   return (backend as { makeTensorInfo(s: number[], d: 'float32', v: Float32Array): tf.TensorInfo }).makeTensorInfo(shape, 'float32', new Float32Array(size));
 }
 
+/**
+ * The key under which the native sampler sits on globalThis while the kernels are registered (a
+ * registry like tfjs' kernel registry, so that @grpojs/model's synchronous sampleToken can find it
+ * without importing this optional package): a {@link NativeSampleRow}.
+ */
+export const SAMPLE_ROW = Symbol.for('grpojs.accel.sampleRow');
+
+/**
+ * Draws a token from softmax(logits / temperature) restricted to scaled logits ≥ threshold
+ * (-Infinity: all), given u = one uniform draw in [0, 1); -1 when `logits` is not in a plain
+ * ArrayBuffer (the caller then samples in JS).
+ */
+export type NativeSampleRow = (logits: Float32Array, temperature: number, threshold: number, u: number) => number;
+
 /** Error for inputs the vocab kernels do not take. */
 export class VocabKernelError extends Error {
   override name = 'VocabKernelError';
@@ -83,12 +97,16 @@ export function makeLogSoftmaxGather(addon: AddonVocab, backendName: string): tf
 
 /**
  * Registers the vocab kernels on `backends` (skipping any already there); returns the names added.
+ * Also puts the native sampler at globalThis[{@link SAMPLE_ROW}].
  * GRPOJS_ACCEL_VOCAB=0 in the environment skips them (the model then uses its tfjs ops), for A/B
  * comparisons with the BLAS matmul still on.
  */
 export function registerVocabKernels(addon: AddonVocab, backends: string[]): string[] {
   const added: string[] = [];
   if (process.env.GRPOJS_ACCEL_VOCAB === '0') return added;
+  const sampleRow: NativeSampleRow = (logits, temperature, threshold, u) =>
+    logits.buffer instanceof ArrayBuffer ? addon.sampleRow(logits.buffer, logits.byteOffset, logits.length, temperature, threshold, u) : -1;
+  if (backends.length > 0) (globalThis as Record<symbol, unknown>)[SAMPLE_ROW] = sampleRow;
   for (const backendName of backends) {
     if (tf.getKernel(LOG_SOFTMAX_GATHER, backendName) !== undefined) continue;
     tf.registerKernel({ kernelName: LOG_SOFTMAX_GATHER, backendName, kernelFunc: makeLogSoftmaxGather(addon, backendName) });
@@ -97,8 +115,9 @@ export function registerVocabKernels(addon: AddonVocab, backends: string[]): str
   return added;
 }
 
-/** Removes the vocab kernels from every backend they were registered on. */
+/** Removes the vocab kernels from every backend they were registered on, and the sampler. */
 export function unregisterVocabKernels(backends: string[]): void {
+  delete (globalThis as Record<symbol, unknown>)[SAMPLE_ROW];
   for (const backendName of backends) {
     if (tf.getKernel(LOG_SOFTMAX_GATHER, backendName) !== undefined) tf.unregisterKernel(LOG_SOFTMAX_GATHER, backendName);
   }

@@ -7,6 +7,7 @@
 // The sampling PRNG is @grpojs/data's mulberry32 (the same generator as its shuffle): one integer of
 // state, so a checkpoint can store and restore it; the stream does not depend on the backend.
 import { Mulberry32 } from '@grpojs/data';
+import { expSampling } from './fast-exp.js';
 
 export { Mulberry32 };
 
@@ -55,24 +56,57 @@ function keepThreshold(scaled: Float32Array, topK: number, topP: number): number
   return threshold;
 }
 
-/** Picks the next token from one row of logits [vocab]. */
+/** @grpojs/accel's native sampler, found where its enableBlasMatMul puts it (its SAMPLE_ROW). */
+type NativeSampleRow = (logits: Float32Array, temperature: number, threshold: number, u: number) => number;
+const SAMPLE_ROW = Symbol.for('grpojs.accel.sampleRow');
+
+/**
+ * Picks the next token from one row of logits [vocab]. Sampling draws one uniform u from `rng`,
+ * then takes the first token whose running sum of e_i = exp(scaled_i − max) reaches u·Σe, with
+ * scaled_i = float32(logit_i / temperature), e_i = expSampling(float32(scaled_i − max)) and the sums
+ * in index order. With @grpojs/accel active the same arithmetic runs natively (about ten times faster),
+ * and both pick the same token for the same seed.
+ */
 export function sampleToken(logits: Float32Array, options: SamplingOptions, rng: Mulberry32): number {
   if (!options.doSample) return argmax(logits);
-  const scaled = new Float32Array(logits.length);
-  for (let i = 0; i < logits.length; i++) scaled[i] = logits[i] / options.temperature;
-  const threshold = keepThreshold(scaled, options.topK, options.topP);
+  const { temperature, topK, topP } = options;
+  const V = logits.length;
+  const filtered = (topK > 0 && topK < V) || topP < 1;
+  let scaled: Float32Array | null = null;
+  const scale = (): Float32Array => {
+    scaled = new Float32Array(V);
+    for (let i = 0; i < V; i++) scaled[i] = logits[i] / temperature;
+    return scaled;
+  };
+  const threshold = filtered ? keepThreshold(scale(), topK, topP) : -Infinity;
+  const u = rng.next();
+  const native = (globalThis as Record<symbol, unknown>)[SAMPLE_ROW] as NativeSampleRow | undefined;
+  if (native !== undefined) {
+    const token = native(logits, temperature, threshold, u);
+    if (token >= 0) return token;
+  }
+  return drawJs(scaled ?? scale(), threshold, u);
+}
+
+/** The JS draw (see sampleToken); `native/vocab.cc` SampleRow is the same computation. */
+function drawJs(scaled: Float32Array, threshold: number, u: number): number {
   let max = -Infinity;
   for (let i = 0; i < scaled.length; i++) if (scaled[i] >= threshold && scaled[i] > max) max = scaled[i];
+  const e = new Float64Array(scaled.length);
   let z = 0;
-  for (let i = 0; i < scaled.length; i++) if (scaled[i] >= threshold) z += Math.exp(scaled[i] - max);
-  const u = rng.next() * z;
+  for (let i = 0; i < scaled.length; i++) {
+    if (scaled[i] < threshold) continue;
+    e[i] = expSampling(Math.fround(scaled[i] - max));
+    z += e[i];
+  }
+  const target = u * z;
   let cumulative = 0;
   let last = 0;
   for (let i = 0; i < scaled.length; i++) {
     if (scaled[i] < threshold) continue;
-    cumulative += Math.exp(scaled[i] - max);
+    cumulative += e[i];
     last = i;
-    if (u < cumulative) return i;
+    if (target < cumulative) return i;
   }
   return last; // u·z rounded up past the total: the last kept token
 }
