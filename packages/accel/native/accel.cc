@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "gelu.h"
 #include "vocab.h"
 
 #if defined(GRPOJS_ACCELERATE)
@@ -211,6 +212,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
   grpojs::InitVocab(env, exports);
+  grpojs::InitGelu(env, exports);
   return exports;
 }
 

@@ -44,7 +44,7 @@ function findNodeGyp() {
 function upToDate() {
   if (!existsSync(addonFile)) return false;
   const built = statSync(addonFile).mtimeMs;
-  const sources = ['native/accel.cc', 'native/vocab.cc', 'native/vocab.h', 'native/fast-exp.h', 'binding.gyp', 'scripts/blas-flags.cjs'].map((f) => join(root, f));
+  const sources = ['native/accel.cc', 'native/vocab.cc', 'native/vocab.h', 'native/fast-exp.h', 'native/gelu.cc', 'native/gelu.h', 'binding.gyp', 'scripts/blas-flags.cjs'].map((f) => join(root, f));
   return sources.every((f) => statSync(f).mtimeMs < built);
 }
 

@@ -4,9 +4,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { callCounts, cpuMemory, makeMatMulKernel, type MemoryAccess, wasmMemory } from './kernels.js';
+import { registerGeluKernels, unregisterGeluKernels } from './gelu-kernels.js';
 import { loadAddon } from './native.js';
 import { registerVocabKernels, unregisterVocabKernels } from './vocab-kernels.js';
 
+export { GELU_NEW, GELU_NEW_GRAD } from './gelu-kernels.js';
 export { LOG_SOFTMAX_GATHER, type NativeSampleRow, SAMPLE_ROW, VocabKernelError } from './vocab-kernels.js';
 
 /** Backends whose matmul kernels can be replaced. */
@@ -55,8 +57,9 @@ const originals = new Map<string, tf.KernelConfig>();
  * after `tf.setBackend('wasm')`. Never throws for a missing addon: it returns `enabled: false` and
  * the reason, and tfjs keeps its own kernels. Calling it again is harmless (it only re-sets threads).
  * GRPOJS_ACCEL=0 in the environment turns it off (for comparisons) without code changes.
- * It also registers the addon's vocab-sized kernels ({@link LOG_SOFTMAX_GATHER}) on the patched
- * backends; {@link disableBlasMatMul} removes them.
+ * It also registers the addon's vocab-sized and gelu_new kernels ({@link LOG_SOFTMAX_GATHER},
+ * {@link GELU_NEW}) on the patched backends (GRPOJS_ACCEL_VOCAB=0 / GRPOJS_ACCEL_GELU=0 skip them);
+ * {@link disableBlasMatMul} removes them.
  */
 export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMatMulStatus {
   const requested = options.backends ?? (['wasm', 'cpu'] as AccelBackend[]);
@@ -99,6 +102,7 @@ export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMat
   }
   const backends = requested.filter((b) => KERNELS.every(({ name }) => originals.has(`${b}/${name}`)));
   registerVocabKernels(addon, backends);
+  registerGeluKernels(addon, backends);
   const status: BlasMatMulStatus = { enabled: backends.length > 0, backends, blas: addon.blasInfo(), threads: threadsInEffect };
   if (missing.length > 0) {
     status.reason =
@@ -112,6 +116,7 @@ export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMat
 export function disableBlasMatMul(): string[] {
   const restored = new Set<string>();
   unregisterVocabKernels(blasMatMulBackends());
+  unregisterGeluKernels(blasMatMulBackends());
   for (const [key, original] of originals) {
     tf.unregisterKernel(original.kernelName, original.backendName);
     tf.registerKernel(original);

@@ -37,8 +37,19 @@ export interface AddonVocab {
   sampleRow(logitsBuf: ArrayBufferLike, logitsByteOffset: number, V: number, temperature: number, threshold: number, u: number): number;
 }
 
+/** The addon's gelu_new kernels (native/gelu.cc): n floats each, read and written at byte offsets. */
+export interface AddonGelu {
+  /** out = gelu_new(x). */
+  geluNew(xBuf: ArrayBufferLike, xByteOffset: number, outBuf: ArrayBufferLike, outByteOffset: number, n: number): void;
+  /** out = dy · gelu_new'(x). */
+  geluNewGrad(
+    xBuf: ArrayBufferLike, xByteOffset: number, dyBuf: ArrayBufferLike, dyByteOffset: number,
+    outBuf: ArrayBufferLike, outByteOffset: number, n: number,
+  ): void;
+}
+
 /** The addon's functions (see native/accel.cc for the exact contract of each argument). */
-export interface BlasAddon extends AddonVocab {
+export interface BlasAddon extends AddonVocab, AddonGelu {
   /**
    * For each i < aIndex.length: out[i] = op(A[aIndex[i]]) · op(B[bIndex[i]]) (+ bias, activation),
    * blocks row-major and contiguous at the given byte offsets of the given buffers.

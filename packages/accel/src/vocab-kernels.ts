@@ -14,13 +14,14 @@ import { type AddonVocab } from './native.js';
  */
 export const LOG_SOFTMAX_GATHER = 'GrpojsLogSoftmaxGather';
 
-interface Region {
+/** A tensor's data: a buffer and a byte offset into it. */
+export interface Region {
   buffer: ArrayBuffer;
   byteOffset: number;
 }
 
 /** Where a float32/int32 tensor's data lives on the wasm or cpu backend, or null. */
-function locate(backendName: string, backend: unknown, t: tf.TensorInfo): Region | null {
+export function locate(backendName: string, backend: unknown, t: tf.TensorInfo): Region | null {
   if (backendName === 'wasm') {
     const wasm = backend as { wasm: { HEAPU8: Uint8Array }; dataIdMap: { get(id: tf.DataId): { memoryOffset: number | null } | undefined } };
     const buffer = wasm.wasm.HEAPU8.buffer;
@@ -33,7 +34,7 @@ function locate(backendName: string, backend: unknown, t: tf.TensorInfo): Region
 }
 
 /** A fresh float32 tensor of `shape` on `backend` (contents overwritten by the kernel). */
-function allocate(backendName: string, backend: unknown, shape: number[]): tf.TensorInfo {
+export function allocate(backendName: string, backend: unknown, shape: number[]): tf.TensorInfo {
   if (backendName === 'wasm') return (backend as { makeOutput(s: number[], d: 'float32'): tf.TensorInfo }).makeOutput(shape, 'float32');
   const size = shape.reduce((p, d) => p * d, 1);
   return (backend as { makeTensorInfo(s: number[], d: 'float32', v: Float32Array): tf.TensorInfo }).makeTensorInfo(shape, 'float32', new Float32Array(size));

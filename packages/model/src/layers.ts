@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GPT2Config } from './config.js';
+import { nativeGeluNew } from './native-gelu.js';
 
 /** LayerNorm gain and shift [C]. */
 export interface LayerNormWeights {
@@ -19,13 +20,15 @@ export function layerNorm(x: tf.Tensor2D, w: LayerNormWeights, eps: number): tf.
   });
 }
 
-/** The config's MLP activation. gelu_new = GPT-2's tanh approximation. */
+/** The config's MLP activation. gelu_new = GPT-2's tanh approximation (native with @grpojs/accel). */
 export function activation(x: tf.Tensor2D, name: GPT2Config['activationFunction']): tf.Tensor2D {
   return tf.tidy(() => {
     switch (name) {
       case 'gelu_new':
       case 'gelu_pytorch_tanh':
       case 'gelu_fast': {
+        const native = nativeGeluNew(x); // @grpojs/accel's one-pass kernels, when active
+        if (native !== null) return native;
         const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(tf.square(x), x)))); // x³ without pow (slow on wasm)
         return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
       }

@@ -1,0 +1,34 @@
+// The gelu_new kernels (native/gelu.cc) on wasm and cpu against float64, and the shape check.
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { disableBlasMatMul, enableBlasMatMul, GELU_NEW, GELU_NEW_GRAD } from '../src/index.js';
+import { addonBuilt, skipNote, tf } from './helpers.js';
+
+const c = Math.sqrt(2 / Math.PI);
+const tanhOf = (x: number): number => Math.tanh(c * (x + 0.044715 * x ** 3));
+
+describe.skipIf(!addonBuilt)(`${GELU_NEW} and ${GELU_NEW_GRAD}${skipNote}`, () => {
+  afterAll(() => {
+    disableBlasMatMul();
+  });
+
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`on ${backend}: gelu_new and dy·gelu_new' match float64 within 1e-6 relative / 2e-6 (odd length, both tails)`, async () => {
+      expect(await tf.setBackend(backend)).toBe(true);
+      enableBlasMatMul({ backends: [backend] });
+      const xs = Array.from({ length: 1001 }, (_, i) => -9 + (18 * i) / 1001).concat([-100, 100, 0]);
+      const x = tf.tensor2d(xs, [1, xs.length]);
+      const dy = tf.onesLike(x);
+      const y = (tf.engine().runKernel(GELU_NEW, { x }) as tf.Tensor).dataSync();
+      const g = (tf.engine().runKernel(GELU_NEW_GRAD, { x, dy }) as tf.Tensor).dataSync();
+      xs.forEach((v, i) => {
+        const t = tanhOf(v);
+        expect(Math.abs(y[i] - 0.5 * v * (1 + t))).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)));
+        expect(Math.abs(g[i] - (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v)))).toBeLessThan(2e-6);
+      });
+      expect(() => tf.engine().runKernel(GELU_NEW_GRAD, { x, dy: tf.zeros([2, 2]) })).toThrow(/x \[1,1004\] and dy \[2,2\] must have the same shape/);
+      disableBlasMatMul();
+      expect(tf.getKernel(GELU_NEW, backend)).toBeUndefined();
+    });
+  }
+});
