@@ -65,8 +65,10 @@ inline double ExpSampling(double x) {
   p = p * r + 1.6666665459e-1;
   p = p * r + 5.0000001201e-1;
   const double e = (p * r) * r + r + 1.0;
-  const int64_t ni = static_cast<int64_t>(n);  // in [-126, 0] where the result is used
-  const int64_t bits = (ni + 1023) << 52;
+  // t's bits are those of 1.5 * 2^52 plus n (integer ops only, so SSE2 can vectorise them).
+  int64_t tb;
+  std::memcpy(&tb, &t, sizeof tb);
+  const int64_t bits = (tb - 0x4338000000000000LL + 1023) << 52;  // n in [-126, 0] where used
   double s;
   std::memcpy(&s, &bits, sizeof s);
   return x < -87.33 ? 0.0 : e * s;

@@ -143,13 +143,13 @@ Napi::Value SampleRow(const Napi::CallbackInfo& info) {
     scaled.resize(static_cast<size_t>(V));
     e.resize(static_cast<size_t>(V));
   }
-  float max = -__builtin_inff();
-  for (int64_t j = 0; j < V; ++j) {
-    scaled[j] = static_cast<float>(static_cast<double>(x[j]) / temperature);
-    if (scaled[j] >= threshold && scaled[j] > max) max = scaled[j];
-  }
-  const float* sc = scaled.data();
+  float* sc = scaled.data();
   double* ed = e.data();
+#pragma omp simd
+  for (int64_t j = 0; j < V; ++j) sc[j] = static_cast<float>(static_cast<double>(x[j]) / temperature);
+  float max = -__builtin_inff();
+#pragma omp simd reduction(max : max)
+  for (int64_t j = 0; j < V; ++j) max = sc[j] >= threshold && sc[j] > max ? sc[j] : max;
 #pragma omp simd
   for (int64_t j = 0; j < V; ++j) {
     const double d = static_cast<double>(sc[j] - max);  // the float subtraction, widened
