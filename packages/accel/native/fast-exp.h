@@ -68,7 +68,8 @@ inline double ExpSampling(double x) {
   // t's bits are those of 1.5 * 2^52 plus n (integer ops only, so SSE2 can vectorise them).
   int64_t tb;
   std::memcpy(&tb, &t, sizeof tb);
-  const int64_t bits = (tb - 0x4338000000000000LL + 1023) << 52;  // n in [-126, 0] where used
+  // n in [-126, 0] where the result is used; unsigned, so other inputs (NaN) shift without UB.
+  const uint64_t bits = static_cast<uint64_t>(tb - 0x4338000000000000LL + 1023) << 52;
   double s;
   std::memcpy(&s, &bits, sizeof s);
   return x < -87.33 ? 0.0 : e * s;

@@ -153,7 +153,10 @@ Napi::Value SampleRow(const Napi::CallbackInfo& info) {
 #pragma omp simd
   for (int64_t j = 0; j < V; ++j) {
     const double d = static_cast<double>(sc[j] - max);  // the float subtraction, widened
-    ed[j] = sc[j] >= threshold ? ExpSampling(d < -100.0 ? -100.0 : d) : -1.0;
+    ed[j] = ExpSampling(d < -100.0 ? -100.0 : d);
+  }
+  for (int64_t j = 0; j < V; ++j) {
+    if (!(sc[j] >= threshold)) ed[j] = -1.0;  // dropped by top-k/top-p (or NaN)
   }
   double total = 0.0;
   for (int64_t j = 0; j < V; ++j) {
