@@ -39,7 +39,6 @@ export async function evaluate(config: TrainConfigInput = {}, options: EvaluateO
   if (model.tokenizer.chatTemplate !== undefined) renderPrompts(data, model.tokenizer.chatTemplate, job.systemPrompt);
   try {
     const rewardFunctions = options.rewardFunctions ?? defaultRewards;
-    const rows = grpo.evalMaxSamples ? data.eval.slice(0, grpo.evalMaxSamples) : data.eval;
     // The same evaluation the trainer runs (greedy decoding, rewards, accuracy, base with adapters
     // off), called directly so a plain or merged model folder without adapters works too.
     return await evaluateWithBase(
@@ -53,7 +52,7 @@ export async function evaluate(config: TrainConfigInput = {}, options: EvaluateO
         maxCompletionLength: grpo.maxCompletionLength,
         batchSize: grpo.perDeviceEvalBatchSize,
       },
-      rows,
+      data.eval, // already cut to evalMaxSamples by loadJobData
       0,
       null,
     );
