@@ -6,7 +6,7 @@
 // --force rebuilds anyway.
 //   node scripts/install.mjs [--verbose] [--force]      GRPOJS_ACCEL_SKIP_BUILD=1 skips the build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,8 @@ function findNodeGyp() {
 function upToDate() {
   if (!existsSync(addonFile)) return false;
   const built = statSync(addonFile).mtimeMs;
-  const sources = ['native/accel.cc', 'native/vocab.cc', 'native/vocab.h', 'native/fast-exp.h', 'native/gelu.cc', 'native/gelu.h', 'binding.gyp', 'scripts/blas-flags.cjs'].map((f) => join(root, f));
+  const native = readdirSync(join(root, 'native')).map((f) => join('native', f));
+  const sources = [...native, 'binding.gyp', 'scripts/blas-flags.cjs'].map((f) => join(root, f));
   return sources.every((f) => statSync(f).mtimeMs < built);
 }
 
