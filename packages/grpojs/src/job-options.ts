@@ -50,7 +50,8 @@ export const JobOptionsSchema = z
 
     reportTo: z.array(z.enum(['console', 'local', 'wandb', 'none'])).default(['console', 'local', 'wandb']).describe(
       'Trackers: console, local (runs/<name>-<time>/ with report.html), wandb (WANDB_API_KEY from .env or the environment).'),
-    wandbProject: z.string().min(1).default('gsm8k-grpo').describe('Weights & Biases project (WANDB_PROJECT).'),
+    wandbProject: z.string().min(1).nullable().default(null).describe(
+      'Weights & Biases project; null = WANDB_PROJECT from the environment or .env, else gsm8k-grpo.'),
     wandbEntity: z.string().min(1).nullable().default(null).describe('Weights & Biases entity; null = the key\'s default.'),
     runsDir: z.string().min(1).default('runs').describe('Parent folder of the local run directories.'),
   })

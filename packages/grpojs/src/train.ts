@@ -13,6 +13,9 @@ import { createTrackers, type Metrics, type Tracker, type MultiTracker } from '@
 import { parseTrainConfig, splitTrainConfig, type TrainConfig, type TrainConfigInput } from './job-options.js';
 import { loadJobData, loadJobModel, renderPrompts } from './load.js';
 
+/** The W&B project of the job when neither `wandbProject` nor WANDB_PROJECT names one. */
+export const DEFAULT_WANDB_PROJECT = 'gsm8k-grpo';
+
 /** Everything besides the config that a programmatic caller may supply. */
 export interface TrainHooks {
   /** Reward functions (default: the seven defaultRewards, in the reference order). */
@@ -67,7 +70,11 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
       reportTo: job.reportTo,
       ...(hooks.cwd !== undefined ? { cwd: hooks.cwd } : {}),
       local: { runsDir: job.runsDir },
-      wandb: { project: job.wandbProject, ...(job.wandbEntity !== null ? { entity: job.wandbEntity } : {}) },
+      wandb: {
+        defaultProject: DEFAULT_WANDB_PROJECT,
+        ...(job.wandbProject !== null ? { project: job.wandbProject } : {}),
+        ...(job.wandbEntity !== null ? { entity: job.wandbEntity } : {}),
+      },
     });
   let trainer: GRPOTrainer | undefined;
   try {

@@ -9,7 +9,7 @@ describe('parseTrainConfig', () => {
     expect(config).toMatchObject({
       model: 'distilgpt2', quantization: 'nf4', doubleQuant: true, loraR: 16, loraAlpha: 64, loraDropout: 0.05,
       loraTargetModules: ['c_attn'], gradientCheckpointing: true, data: 'openai/gsm8k', trainSplit: 'train', evalSplit: 'test',
-      wandbProject: 'gsm8k-grpo', outputDir: 'outputs/distilgpt2-GRPO', learningRate: 1e-5, numGenerations: 2,
+      wandbProject: null, outputDir: 'outputs/distilgpt2-GRPO', learningRate: 1e-5, numGenerations: 2,
       gradientAccumulationSteps: 4, maxPromptLength: 128, maxCompletionLength: 128, loggingSteps: 10, saveSteps: 50, evalSteps: 20,
     });
   });

@@ -30,7 +30,7 @@ describe('defaults: the reference job', () => {
     expect(config).toMatchObject({
       model: 'distilgpt2', quantization: 'nf4', doubleQuant: true, loraR: 16, loraAlpha: 64, loraDropout: 0.05,
       loraTargetModules: ['c_attn'], gradientCheckpointing: true, data: 'openai/gsm8k', trainSplit: 'train', evalSplit: 'test',
-      outputDir: 'outputs/distilgpt2-GRPO', reportTo: ['console', 'local', 'wandb'], wandbProject: 'gsm8k-grpo',
+      outputDir: 'outputs/distilgpt2-GRPO', reportTo: ['console', 'local', 'wandb'], wandbProject: null,
       learningRate: 1e-5, perDeviceTrainBatchSize: 1, gradientAccumulationSteps: 4, numGenerations: 2,
       maxPromptLength: 128, maxCompletionLength: 128, numTrainEpochs: 1, loggingSteps: 10, saveSteps: 50, evalSteps: 20,
     });

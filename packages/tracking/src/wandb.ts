@@ -26,6 +26,8 @@ export interface WandbTrackerOptions {
   mode?: WandbMode;
   apiKey?: string;
   project?: string;
+  /** The project when neither `project` nor WANDB_PROJECT is set (default "grpojs"). */
+  defaultProject?: string;
   entity?: string;
   baseUrl?: string;
   /** Folder in which `wandb/` is created (WANDB_DIR; default `cwd`). */
@@ -60,11 +62,14 @@ export class WandbTracker implements Tracker {
   private warned = false;
 
   constructor(private readonly options: WandbTrackerOptions = {}) {
-    const env = readWandbEnv(options.env ?? process.env);
+    const vars = options.env ?? process.env;
+    const env = readWandbEnv(vars);
+    // An explicit project wins, then the environment's WANDB_PROJECT, then the caller's default.
+    const envProject = vars.WANDB_PROJECT?.trim() ? env.project : undefined;
     this.apiKey = options.apiKey ?? env.apiKey;
     this.settings = {
       mode: options.mode ?? env.mode,
-      project: options.project ?? env.project,
+      project: options.project ?? envProject ?? options.defaultProject ?? env.project,
       entity: options.entity ?? env.entity,
       baseUrl: (options.baseUrl ?? env.baseUrl).replace(/\/+$/, ''),
       dir: options.dir ?? env.dir,

@@ -245,3 +245,16 @@ describe('WandbTracker offline and disabled', () => {
     expect(() => new WandbTracker({ env: { WANDB_MODE: 'sometimes' } })).toThrow(/WANDB_MODE must be one of online, offline, disabled/);
   });
 });
+
+describe('WandbTracker project resolution', () => {
+  const project = (options: ConstructorParameters<typeof WandbTracker>[0]): string => new WandbTracker(options).settings.project;
+
+  it('takes an explicit project over WANDB_PROJECT, WANDB_PROJECT over the caller default, the default over "grpojs"', () => {
+    const env = { WANDB_MODE: 'disabled', WANDB_PROJECT: 'from-env' };
+    expect(project({ env, project: 'explicit', defaultProject: 'job-default' })).toBe('explicit');
+    expect(project({ env, defaultProject: 'job-default' })).toBe('from-env');
+    expect(project({ env: { WANDB_MODE: 'disabled' }, defaultProject: 'job-default' })).toBe('job-default');
+    expect(project({ env: { WANDB_MODE: 'disabled', WANDB_PROJECT: '  ' }, defaultProject: 'job-default' })).toBe('job-default');
+    expect(project({ env: { WANDB_MODE: 'disabled' } })).toBe('grpojs');
+  });
+});
