@@ -5,7 +5,7 @@
  * that training reports (`eval_accuracy`, `eval_base_accuracy`, …).
  */
 import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
-import { evaluateWithBase, rewardNames, type EvalReport } from '@grpojs/rl';
+import { evaluateWithBase, resolveRewardWeights, rewardNames, type EvalReport } from '@grpojs/rl';
 import { parseTrainConfig, splitTrainConfig, type TrainConfigInput } from './job-options.js';
 import { jobHubOptions, loadJobData, renderPrompts } from './load.js';
 import { loadTrainedModel } from './saved-model.js';
@@ -47,7 +47,7 @@ export async function evaluate(config: TrainConfigInput = {}, options: EvaluateO
         tokenizer: model.tokenizer,
         rewardFunctions,
         rewardNames: rewardNames(rewardFunctions),
-        rewardWeights: grpo.rewardWeights ?? rewardFunctions.map(() => 1),
+        rewardWeights: resolveRewardWeights(grpo.rewardWeights, rewardFunctions),
         maxPromptLength: grpo.maxPromptLength,
         maxCompletionLength: grpo.maxCompletionLength,
         batchSize: grpo.perDeviceEvalBatchSize,

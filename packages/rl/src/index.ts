@@ -13,7 +13,7 @@ export { describeGRPOConfig, renderConfigMarkdownTable, type ConfigFieldDoc } fr
 export { GRPOTrainer } from './trainer.js';
 export type { GRPOTrainerOptions, TrainOptions, TrainResult } from './trainer-options.js';
 export { evaluateModel, evaluateWithBase, evalMetrics, type EvalContext, type EvalReport, type EvalScores } from './evaluate.js';
-export { rewardNames } from './scoring.js';
+export { resolveRewardWeights, rewardNames } from './scoring.js';
 export type { DatasetRow, PromptRow, TrainerTokenizer } from './types.js';
 export { CheckpointError, GRPOConfigError, GRPOTrainerError, ShapeError } from './errors.js';
 export {

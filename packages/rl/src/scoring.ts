@@ -17,6 +17,20 @@ export function rewardNames(functions: readonly RewardFunction[]): string[] {
   });
 }
 
+/**
+ * The weight of each reward function in the total reward: `rewardWeights` as configured (one per
+ * function, else a GRPOTrainerError naming the field), or 1 for each when unset (TRL's default).
+ */
+export function resolveRewardWeights(rewardWeights: readonly number[] | null | undefined, functions: readonly RewardFunction[]): number[] {
+  const weights = rewardWeights ? [...rewardWeights] : functions.map(() => 1);
+  if (weights.length !== functions.length) {
+    throw new GRPOTrainerError(
+      `config.rewardWeights has ${weights.length} entries for ${functions.length} reward functions; give one weight per function.`,
+    );
+  }
+  return weights;
+}
+
 /** Rewards of every function for every row of the rollout: [functions][rows], NaN = not applicable. */
 export async function scoreRollout(
   functions: readonly RewardFunction[],

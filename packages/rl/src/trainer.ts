@@ -19,7 +19,7 @@ import { batchTokenCount, completionRecords, generationMetrics, lossMetrics, Met
 import { AdamW } from './optimizer.js';
 import { learningRateAt, resolveWarmupSteps, type ScheduleOptions } from './schedule.js';
 import { deriveSeed } from './rng.js';
-import { rewardNames } from './scoring.js';
+import { resolveRewardWeights, rewardNames } from './scoring.js';
 import { accumulateMicroBatch, type MicroBatchStats } from './train-step.js';
 import { validateTrainerOptions, type GRPOTrainerOptions, type TrainOptions, type TrainResult } from './trainer-options.js';
 
@@ -56,10 +56,7 @@ export class GRPOTrainer {
     const c = this.config;
     validateTrainerOptions(options);
     this.rewardNames = rewardNames(options.rewardFunctions);
-    this.weights = c.rewardWeights ?? options.rewardFunctions.map(() => 1);
-    if (this.weights.length !== options.rewardFunctions.length) {
-      throw new GRPOTrainerError(`config.rewardWeights has ${this.weights.length} entries for ${options.rewardFunctions.length} reward functions; give one weight per function.`);
-    }
+    this.weights = resolveRewardWeights(c.rewardWeights, options.rewardFunctions);
     this.variables = options.model.trainableVariables();
     if (this.variables.length === 0) throw new GRPOTrainerError('model.trainableVariables() is empty: load the model with LoRA adapters to train it.');
     this.logger = options.logger ?? console;
