@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "decode.h"
 #include "gelu.h"
 #include "vocab.h"
 
@@ -213,6 +214,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
   grpojs::InitVocab(env, exports);
   grpojs::InitGelu(env, exports);
+  grpojs::InitDecode(env, exports);
   return exports;
 }
 

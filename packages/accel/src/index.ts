@@ -8,6 +8,18 @@ import { registerGeluKernels, unregisterGeluKernels } from './gelu-kernels.js';
 import { loadAddon } from './native.js';
 import { registerVocabKernels, unregisterVocabKernels } from './vocab-kernels.js';
 
+export {
+  createDecodeEngine,
+  DECODE_ACTIVATIONS,
+  DECODE_PROJECTIONS,
+  type DecodeActivation,
+  type DecodeEngine,
+  DecodeEngineError,
+  type DecodeEngineInfo,
+  type DecodeEngineLoad,
+  type DecodeEngineSpec,
+  type DecodeProjection,
+} from './decode-engine.js';
 export { GELU_NEW, GELU_NEW_GRAD } from './gelu-kernels.js';
 export { LOG_SOFTMAX_GATHER, type NativeSampleRow, SAMPLE_ROW, VocabKernelError } from './vocab-kernels.js';
 

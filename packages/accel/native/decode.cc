@@ -1,0 +1,662 @@
+// A native GPT-2 decode step for GRPO rollouts. One token per row through the whole model is a
+// handful of matrix-vector products with B ≤ ~16 rows: bound by streaming the weights from memory
+// (distilgpt2: 324 MB per step), not by arithmetic. Through tfjs the step costs ~315 kernel
+// dispatches and runs sgemm at M = 8 far below the memory bandwidth; here the weights sit in
+// native memory packed as column panels (each streams contiguously once per step), the small ops
+// between the products are plain loops, and a tiny persistent thread pool splits every product by
+// output columns and the attention by (row, head).
+//
+// Determinism: every output element is computed by exactly one thread with the same instruction
+// sequence whatever the thread count (partitions are by whole panels / whole (row, head) pairs),
+// so 1 and N threads give bit-identical logits.
+#include "decode.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define GRPOJS_DECODE_X86 1
+#endif
+
+#include "fast-exp.h"
+
+namespace grpojs {
+namespace {
+
+// Output columns per packed panel: one 256-bit register of floats.
+constexpr int kPanel = 8;
+// Rows handled per pass over a panel (accumulators held in registers).
+constexpr int kRowBlock = 8;
+
+enum Act : int32_t { kGeluNew = 0, kRelu = 1, kGelu = 2 };
+enum Epilogue { kStore, kAddTo, kActivate };
+
+// A zero-filled float buffer aligned to 64 bytes (outside the JS heap).
+class Floats {
+ public:
+  Floats() = default;
+  Floats(const Floats&) = delete;
+  Floats& operator=(const Floats&) = delete;
+  ~Floats() { std::free(p_); }
+  void Reset(size_t n) {
+    std::free(p_);
+    p_ = nullptr;
+    n_ = n;
+    if (n == 0) return;
+    const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    p_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+    if (p_ == nullptr) throw std::bad_alloc();
+    std::memset(p_, 0, bytes);
+  }
+  float* data() const { return p_; }
+  size_t size() const { return n_; }
+
+ private:
+  float* p_ = nullptr;
+  size_t n_ = 0;
+};
+
+// y = x·W + b with W [in, out] stored as panels [ceil(out/8)][in][8] (padded columns are zero).
+struct Linear {
+  int in = 0;
+  int out = 0;
+  int panels = 0;
+  Floats w;
+  Floats bias;  // [out]; size 0 = no bias
+  bool set = false;
+};
+
+// Packs value(k, o) into panels; `rowsAreOutputs`: src is [out, in] (an LM head), else [in, out].
+void Pack(const float* src, int in, int out, bool rowsAreOutputs, Linear& dst) {
+  dst.in = in;
+  dst.out = out;
+  dst.panels = (out + kPanel - 1) / kPanel;
+  dst.w.Reset(static_cast<size_t>(dst.panels) * in * kPanel);
+  float* w = dst.w.data();
+  for (int p = 0; p < dst.panels; ++p) {
+    const int width = std::min(kPanel, out - p * kPanel);
+    float* panel = w + static_cast<size_t>(p) * in * kPanel;
+    for (int k = 0; k < in; ++k) {
+      for (int j = 0; j < width; ++j) {
+        const size_t o = static_cast<size_t>(p) * kPanel + j;
+        panel[static_cast<size_t>(k) * kPanel + j] = rowsAreOutputs ? src[o * in + k] : src[static_cast<size_t>(k) * out + o];
+      }
+    }
+  }
+  dst.set = true;
+}
+
+// One panel for NB rows of x (row stride ldx): tile[b][j] = Σ_k x[b][k] · panel[k][j].
+using PanelFn = void (*)(const float* panel, int in, const float* x, int ldx, float* tile);
+
+template <int NB>
+void PanelScalar(const float* panel, int in, const float* x, int ldx, float* tile) {
+  float acc[NB][kPanel] = {};
+  for (int k = 0; k < in; ++k) {
+    const float* wk = panel + static_cast<size_t>(k) * kPanel;
+    for (int b = 0; b < NB; ++b) {
+      const float xb = x[static_cast<size_t>(b) * ldx + k];
+      for (int j = 0; j < kPanel; ++j) acc[b][j] += xb * wk[j];
+    }
+  }
+  std::memcpy(tile, acc, sizeof acc);
+}
+
+#if GRPOJS_DECODE_X86
+template <int NB>
+__attribute__((target("avx2,fma"))) void PanelAvx2(const float* panel, int in, const float* x, int ldx, float* tile) {
+  __m256 acc[NB];
+  for (int b = 0; b < NB; ++b) acc[b] = _mm256_setzero_ps();
+  for (int k = 0; k < in; ++k) {
+    const __m256 wk = _mm256_load_ps(panel + static_cast<size_t>(k) * kPanel);
+    for (int b = 0; b < NB; ++b) acc[b] = _mm256_fmadd_ps(_mm256_broadcast_ss(x + static_cast<size_t>(b) * ldx + k), wk, acc[b]);
+  }
+  for (int b = 0; b < NB; ++b) _mm256_storeu_ps(tile + b * kPanel, acc[b]);
+}
+#endif
+
+bool HasAvx2() {
+#if GRPOJS_DECODE_X86
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+// PanelFn for 1..8 rows, AVX2+FMA when the CPU has it.
+void PanelTable(bool avx2, PanelFn out[kRowBlock + 1]) {
+  const PanelFn scalar[] = {nullptr, PanelScalar<1>, PanelScalar<2>, PanelScalar<3>, PanelScalar<4>,
+                            PanelScalar<5>, PanelScalar<6>, PanelScalar<7>, PanelScalar<8>};
+  for (int i = 0; i <= kRowBlock; ++i) out[i] = scalar[i];
+#if GRPOJS_DECODE_X86
+  if (avx2) {
+    const PanelFn fast[] = {nullptr, PanelAvx2<1>, PanelAvx2<2>, PanelAvx2<3>, PanelAvx2<4>,
+                            PanelAvx2<5>, PanelAvx2<6>, PanelAvx2<7>, PanelAvx2<8>};
+    for (int i = 0; i <= kRowBlock; ++i) out[i] = fast[i];
+  }
+#else
+  (void)avx2;
+#endif
+}
+
+constexpr float kSqrt2OverPi = 0.7978845608028654f;
+constexpr float kCubic = 0.044715f;
+
+inline float Activate(float v, int32_t act) {
+  switch (act) {
+    case kRelu:
+      return v < 0.f ? 0.f : v;
+    case kGelu:
+      return 0.5f * v * (1.f + std::erf(v * 0.70710678118654752f));
+    default:  // gelu_new, as native/gelu.cc: tanh(u) = 1 − 2 / (e^{2u} + 1)
+      return 0.5f * v * (1.f + (1.f - 2.f / (FastExp(2.f * (kSqrt2OverPi * (v + kCubic * v * v * v))) + 1.f)));
+  }
+}
+
+// A persistent pool: Run(fn) calls fn(t) for every t < size() (t = 0 on the calling thread) and
+// returns when all are done. Workers spin briefly before sleeping, since a decode step runs dozens
+// of short parallel regions back to back.
+class Pool {
+ public:
+  explicit Pool(int threads) : size_(std::max(1, threads)) {
+    for (int t = 1; t < size_; ++t) workers_.emplace_back([this, t] { Loop(t); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      generation_.fetch_add(1);
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+  int size() const { return size_; }
+
+  template <class F>
+  void Run(F& fn) {
+    if (size_ == 1) {
+      fn(0);
+      return;
+    }
+    task_ = [](void* f, int t) { (*static_cast<F*>(f))(t); };
+    arg_ = &fn;
+    pending_.store(size_ - 1);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      generation_.fetch_add(1);
+    }
+    wake_.notify_all();
+    fn(0);
+    if (!SpinUntil([this] { return pending_.load() == 0; })) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, [this] { return pending_.load() == 0; });
+    }
+  }
+
+ private:
+  template <class P>
+  static bool SpinUntil(P ready) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
+    for (int i = 0;; ++i) {
+      if (ready()) return true;
+      if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return false;
+#if GRPOJS_DECODE_X86
+      _mm_pause();
+#endif
+    }
+  }
+
+  void Loop(int index) {
+    uint64_t seen = 0;
+    for (;;) {
+      if (!SpinUntil([&] { return generation_.load() != seen; })) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return generation_.load() != seen; });
+      }
+      seen = generation_.load();
+      if (stop_) return;
+      task_(arg_, index);
+      if (pending_.fetch_sub(1) == 1) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_.notify_one();
+      }
+    }
+  }
+
+  const int size_;
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  void (*task_)(void*, int) = nullptr;
+  void* arg_ = nullptr;
+};
+
+// [lo, hi) of n items for part t of parts: contiguous, fixed by (n, parts) only.
+inline void Split(int n, int t, int parts, int& lo, int& hi) {
+  lo = static_cast<int>(static_cast<int64_t>(n) * t / parts);
+  hi = static_cast<int>(static_cast<int64_t>(n) * (t + 1) / parts);
+}
+
+struct Block {
+  std::vector<float> ln1g, ln1b, ln2g, ln2b;
+  Linear attn, proj, fc, mproj;  // c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj
+  bool ln1 = false, ln2 = false;
+};
+
+class Engine : public Napi::ObjectWrap<Engine> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Engine(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value SetLayerNorm(const Napi::CallbackInfo& info);
+  Napi::Value SetLinear(const Napi::CallbackInfo& info);
+  Napi::Value SetPositionEmbedding(const Napi::CallbackInfo& info);
+  Napi::Value SetTokenEmbedding(const Napi::CallbackInfo& info);
+  Napi::Value SetHead(const Napi::CallbackInfo& info);
+  Napi::Value Reset(const Napi::CallbackInfo& info);
+  Napi::Value LoadCache(const Napi::CallbackInfo& info);
+  Napi::Value Step(const Napi::CallbackInfo& info);
+  Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+
+  void Gemv(const Linear& L, const float* x, int B, float* out, int ldo, Epilogue epi);
+  void Attention(int layer, int B);
+  void LayerNorm(const float* x, const std::vector<float>& g, const std::vector<float>& b, float* out, int B) const;
+  std::string Missing() const;
+
+  int nLayer_, nHead_, C_, inner_, V_, nPos_;
+  float eps_;
+  int32_t act_;
+  bool tied_;
+  std::vector<float> scales_;
+  std::vector<Block> blocks_;
+  std::vector<float> lnfG_, lnfB_, wpe_;
+  bool lnf_ = false, wpeSet_ = false, wteSet_ = false;
+  Linear head_;
+  Floats wteRows_;  // untied: the token embedding [V, C]; tied: the embedding is read from head_
+  int batch_ = 0, cap_ = 0, length_ = 0;
+  std::vector<int> starts_;
+  Floats keys_, values_;  // [layer][row][head][cap][headDim]
+  Floats x_, a_, qkv_, y_, f_;
+  std::vector<std::vector<float>> scores_;  // per thread, [cap]
+  std::unique_ptr<Pool> pool_;
+  bool avx2_;
+  PanelFn panel_[kRowBlock + 1];
+};
+
+[[noreturn]] void Fail(Napi::Env env, const std::string& what) { throw Napi::RangeError::New(env, "DecodeEngine." + what); }
+
+int IntField(Napi::Env env, Napi::Object o, const char* name, int lo) {
+  const Napi::Value v = o.Get(name);
+  if (!v.IsNumber()) Fail(env, std::string("constructor: spec.") + name + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (d != std::floor(d) || d < lo || d > 1e9) Fail(env, std::string("constructor: spec.") + name + " must be an integer ≥ " + std::to_string(lo));
+  return static_cast<int>(d);
+}
+
+// A Float32Array argument of exactly `n` elements.
+const float* FloatsArg(const Napi::CallbackInfo& info, size_t i, size_t n, const std::string& what) {
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    Fail(info.Env(), what + ": expected a Float32Array");
+  }
+  const Napi::Float32Array a = info[i].As<Napi::Float32Array>();
+  if (a.ElementLength() != n) Fail(info.Env(), what + ": expected " + std::to_string(n) + " floats, got " + std::to_string(a.ElementLength()));
+  return a.Data();
+}
+
+Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsObject()) Fail(env, "constructor: expected one spec object");
+  const Napi::Object s = info[0].As<Napi::Object>();
+  nLayer_ = IntField(env, s, "nLayer", 1);
+  nHead_ = IntField(env, s, "nHead", 1);
+  C_ = IntField(env, s, "nEmbd", 1);
+  inner_ = IntField(env, s, "nInner", 1);
+  V_ = IntField(env, s, "vocabSize", 1);
+  nPos_ = IntField(env, s, "nPositions", 1);
+  act_ = IntField(env, s, "activation", 0);
+  int threads = IntField(env, s, "threads", 0);
+  if (C_ % nHead_ != 0) Fail(env, "constructor: spec.nEmbd must be divisible by spec.nHead");
+  if (act_ > kGelu) Fail(env, "constructor: spec.activation must be 0 (gelu_new), 1 (relu) or 2 (gelu)");
+  eps_ = s.Get("eps").As<Napi::Number>().FloatValue();
+  tied_ = s.Get("tiedHead").ToBoolean().Value();
+  const Napi::Value sc = s.Get("attnScales");
+  if (!sc.IsTypedArray() || sc.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+      sc.As<Napi::Float32Array>().ElementLength() != static_cast<size_t>(nLayer_)) {
+    Fail(env, "constructor: spec.attnScales must be a Float32Array of nLayer values");
+  }
+  const Napi::Float32Array scales = sc.As<Napi::Float32Array>();
+  scales_.assign(scales.Data(), scales.Data() + nLayer_);
+  blocks_ = std::vector<Block>(nLayer_);
+  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  pool_ = std::make_unique<Pool>(threads);
+  scores_.assign(pool_->size(), {});
+  avx2_ = HasAvx2();
+  PanelTable(avx2_, panel_);
+}
+
+// setLayerNorm(index, gamma, beta): index 2l = h.l.ln_1, 2l+1 = h.l.ln_2, 2·nLayer = ln_f.
+Napi::Value Engine::SetLayerNorm(const Napi::CallbackInfo& info) {
+  const int i = info[0].As<Napi::Number>().Int32Value();
+  if (i < 0 || i > 2 * nLayer_) Fail(info.Env(), "setLayerNorm: index out of range");
+  const float* g = FloatsArg(info, 1, C_, "setLayerNorm(gamma)");
+  const float* b = FloatsArg(info, 2, C_, "setLayerNorm(beta)");
+  if (i == 2 * nLayer_) {
+    lnfG_.assign(g, g + C_), lnfB_.assign(b, b + C_), lnf_ = true;
+  } else if (i % 2 == 0) {
+    Block& k = blocks_[i / 2];
+    k.ln1g.assign(g, g + C_), k.ln1b.assign(b, b + C_), k.ln1 = true;
+  } else {
+    Block& k = blocks_[i / 2];
+    k.ln2g.assign(g, g + C_), k.ln2b.assign(b, b + C_), k.ln2 = true;
+  }
+  return info.Env().Undefined();
+}
+
+// setLinear(layer, which, weight [in·out] (HF Conv1D [in, out]), bias [out]); which 0 = c_attn,
+// 1 = attn.c_proj, 2 = mlp.c_fc, 3 = mlp.c_proj. Replaces only that projection.
+Napi::Value Engine::SetLinear(const Napi::CallbackInfo& info) {
+  const int l = info[0].As<Napi::Number>().Int32Value();
+  const int which = info[1].As<Napi::Number>().Int32Value();
+  if (l < 0 || l >= nLayer_ || which < 0 || which > 3) Fail(info.Env(), "setLinear: layer or projection index out of range");
+  const int ins[] = {C_, C_, C_, inner_};
+  const int outs[] = {3 * C_, C_, inner_, C_};
+  Block& k = blocks_[l];
+  Linear* dst[] = {&k.attn, &k.proj, &k.fc, &k.mproj};
+  const std::string what = "setLinear(layer " + std::to_string(l) + ", projection " + std::to_string(which) + ")";
+  const float* w = FloatsArg(info, 2, static_cast<size_t>(ins[which]) * outs[which], what + " weight");
+  const float* b = FloatsArg(info, 3, outs[which], what + " bias");
+  Pack(w, ins[which], outs[which], false, *dst[which]);
+  dst[which]->bias.Reset(outs[which]);
+  std::memcpy(dst[which]->bias.data(), b, sizeof(float) * outs[which]);
+  return info.Env().Undefined();
+}
+
+Napi::Value Engine::SetPositionEmbedding(const Napi::CallbackInfo& info) {
+  const float* w = FloatsArg(info, 0, static_cast<size_t>(nPos_) * C_, "setPositionEmbedding(wpe)");
+  wpe_.assign(w, w + static_cast<size_t>(nPos_) * C_);
+  wpeSet_ = true;
+  return info.Env().Undefined();
+}
+
+// setTokenEmbedding(wte [V·C]): tied heads pack it as the head; untied keep it as rows.
+Napi::Value Engine::SetTokenEmbedding(const Napi::CallbackInfo& info) {
+  const size_t n = static_cast<size_t>(V_) * C_;
+  const float* w = FloatsArg(info, 0, n, "setTokenEmbedding(wte)");
+  if (tied_) {
+    Pack(w, C_, V_, true, head_);
+  } else {
+    wteRows_.Reset(n);
+    std::memcpy(wteRows_.data(), w, n * sizeof(float));
+  }
+  wteSet_ = true;
+  return info.Env().Undefined();
+}
+
+// setHead(weight [V·C]) of an untied head (logits = h · weightᵀ).
+Napi::Value Engine::SetHead(const Napi::CallbackInfo& info) {
+  if (tied_) Fail(info.Env(), "setHead: the head is tied to the token embedding; use setTokenEmbedding");
+  Pack(FloatsArg(info, 0, static_cast<size_t>(V_) * C_, "setHead(weight)"), C_, V_, true, head_);
+  return info.Env().Undefined();
+}
+
+// reset(batch, capacity): an empty KV cache for `batch` rows and `capacity` positions (0, 0 frees it).
+Napi::Value Engine::Reset(const Napi::CallbackInfo& info) {
+  const int B = info[0].As<Napi::Number>().Int32Value();
+  const int cap = info[1].As<Napi::Number>().Int32Value();
+  if (B < 0 || cap < 0 || cap > nPos_) Fail(info.Env(), "reset: batch must be ≥ 0 and capacity in [0, nPositions]");
+  batch_ = B, cap_ = cap, length_ = 0;
+  starts_.assign(B, 0);
+  const size_t kv = static_cast<size_t>(nLayer_) * B * cap * C_;
+  keys_.Reset(kv), values_.Reset(kv);
+  x_.Reset(static_cast<size_t>(B) * C_), a_.Reset(static_cast<size_t>(B) * C_), y_.Reset(static_cast<size_t>(B) * C_);
+  qkv_.Reset(static_cast<size_t>(B) * 3 * C_), f_.Reset(static_cast<size_t>(B) * inner_);
+  for (auto& s : scores_) s.assign(cap, 0.f);
+  return info.Env().Undefined();
+}
+
+// loadCache(layer, keys, values, srcCapacity, length, starts): copies the first `length`
+// positions of a prefill's keys/values [batch, heads, srcCapacity, headDim]; `starts[b]` is row
+// b's first valid position (left padding before it is masked).
+Napi::Value Engine::LoadCache(const Napi::CallbackInfo& info) {
+  const int l = info[0].As<Napi::Number>().Int32Value();
+  const int srcCap = info[3].As<Napi::Number>().Int32Value();
+  const int len = info[4].As<Napi::Number>().Int32Value();
+  if (l < 0 || l >= nLayer_) Fail(info.Env(), "loadCache: layer out of range");
+  if (len < 0 || len > srcCap || len > cap_) Fail(info.Env(), "loadCache: length must be ≤ srcCapacity and ≤ the reset capacity");
+  const int D = C_ / nHead_;
+  const size_t n = static_cast<size_t>(batch_) * nHead_ * srcCap * D;
+  const float* k = FloatsArg(info, 1, n, "loadCache(keys)");
+  const float* v = FloatsArg(info, 2, n, "loadCache(values)");
+  if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[5].As<Napi::Int32Array>().ElementLength() != static_cast<size_t>(batch_)) {
+    Fail(info.Env(), "loadCache(starts): expected an Int32Array of batch values");
+  }
+  const Napi::Int32Array starts = info[5].As<Napi::Int32Array>();
+  for (int b = 0; b < batch_; ++b) {
+    if (starts[b] < 0 || starts[b] > len) Fail(info.Env(), "loadCache(starts): every start must be in [0, length]");
+    starts_[b] = starts[b];
+  }
+  for (int bh = 0; bh < batch_ * nHead_; ++bh) {
+    const size_t src = static_cast<size_t>(bh) * srcCap * D;
+    const size_t dst = (static_cast<size_t>(l) * batch_ * nHead_ + bh) * cap_ * D;
+    std::memcpy(keys_.data() + dst, k + src, sizeof(float) * len * D);
+    std::memcpy(values_.data() + dst, v + src, sizeof(float) * len * D);
+  }
+  length_ = len;
+  return info.Env().Undefined();
+}
+
+std::string Engine::Missing() const {
+  if (!wteSet_ || !head_.set) return "the token embedding / LM head (setTokenEmbedding, setHead when untied)";
+  if (!wpeSet_) return "the position embedding (setPositionEmbedding)";
+  if (!lnf_) return "ln_f (setLayerNorm)";
+  for (int l = 0; l < nLayer_; ++l) {
+    const Block& k = blocks_[l];
+    if (!k.ln1 || !k.ln2) return "a LayerNorm of layer " + std::to_string(l) + " (setLayerNorm)";
+    if (!k.attn.set || !k.proj.set || !k.fc.set || !k.mproj.set) return "a projection of layer " + std::to_string(l) + " (setLinear)";
+  }
+  return "";
+}
+
+void Engine::LayerNorm(const float* x, const std::vector<float>& g, const std::vector<float>& beta, float* out, int B) const {
+  for (int b = 0; b < B; ++b) {
+    const float* xr = x + static_cast<size_t>(b) * C_;
+    double sum = 0;
+    for (int c = 0; c < C_; ++c) sum += xr[c];
+    const double mean = sum / C_;
+    double sq = 0;
+    for (int c = 0; c < C_; ++c) sq += (xr[c] - mean) * (xr[c] - mean);
+    const float m = static_cast<float>(mean);
+    const float inv = static_cast<float>(1.0 / std::sqrt(sq / C_ + eps_));
+    float* o = out + static_cast<size_t>(b) * C_;
+    for (int c = 0; c < C_; ++c) o[c] = (xr[c] - m) * inv * g[c] + beta[c];
+  }
+}
+
+// out[b][o] (row stride ldo) = x[b]·W + bias, then per epilogue: stored, added to out, or activated.
+void Engine::Gemv(const Linear& L, const float* x, int B, float* out, int ldo, Epilogue epi) {
+  auto work = [&](int t) {
+    int p0, p1;
+    Split(L.panels, t, pool_->size(), p0, p1);
+    alignas(32) float tile[kRowBlock * kPanel];
+    const float* bias = L.bias.size() > 0 ? L.bias.data() : nullptr;
+    for (int p = p0; p < p1; ++p) {
+      const float* panel = L.w.data() + static_cast<size_t>(p) * L.in * kPanel;
+      const int width = std::min(kPanel, L.out - p * kPanel);
+      for (int b0 = 0; b0 < B; b0 += kRowBlock) {
+        const int nb = std::min(kRowBlock, B - b0);
+        panel_[nb](panel, L.in, x + static_cast<size_t>(b0) * L.in, L.in, tile);
+        for (int b = 0; b < nb; ++b) {
+          float* row = out + static_cast<size_t>(b0 + b) * ldo + static_cast<size_t>(p) * kPanel;
+          for (int j = 0; j < width; ++j) {
+            float v = tile[b * kPanel + j];
+            if (bias != nullptr) v += bias[p * kPanel + j];
+            if (epi == kActivate) v = Activate(v, act_);
+            row[j] = epi == kAddTo ? row[j] + v : v;
+          }
+        }
+      }
+    }
+  };
+  pool_->Run(work);
+}
+
+// Appends this step's k, v (from qkv_) at position length_, then y_ = softmax(q·Kᵀ·scale) · V over
+// each row's valid positions [start, length_], per (row, head).
+void Engine::Attention(int layer, int B) {
+  const int H = nHead_, D = C_ / H, L = length_;
+  const float scale = scales_[layer];
+  auto work = [&](int t) {
+    int lo, hi;
+    Split(B * H, t, pool_->size(), lo, hi);
+    float* s = scores_[t].data();
+    for (int bh = lo; bh < hi; ++bh) {
+      const int b = bh / H, h = bh % H;
+      const float* q = qkv_.data() + static_cast<size_t>(b) * 3 * C_ + h * D;
+      const size_t base = (static_cast<size_t>(layer) * B * H + bh) * cap_ * D;
+      float* K = keys_.data() + base;
+      float* Vv = values_.data() + base;
+      std::memcpy(K + static_cast<size_t>(L) * D, q + C_, sizeof(float) * D);
+      std::memcpy(Vv + static_cast<size_t>(L) * D, q + 2 * C_, sizeof(float) * D);
+      const int j0 = starts_[b];
+      float mx = -INFINITY;
+      for (int j = j0; j <= L; ++j) {
+        const float* kj = K + static_cast<size_t>(j) * D;
+        float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+        for (int d = 0; d < D; ++d) dot += q[d] * kj[d];
+        s[j] = dot * scale;
+        mx = std::max(mx, s[j]);
+      }
+      float sum = 0.f;
+      for (int j = j0; j <= L; ++j) {
+        s[j] = FastExp(s[j] - mx);
+        sum += s[j];
+      }
+      float* y = y_.data() + static_cast<size_t>(b) * C_ + h * D;
+      for (int d = 0; d < D; ++d) y[d] = 0.f;
+      for (int j = j0; j <= L; ++j) {
+        const float p = s[j] / sum;
+        const float* vj = Vv + static_cast<size_t>(j) * D;
+#pragma omp simd
+        for (int d = 0; d < D; ++d) y[d] += p * vj[d];
+      }
+    }
+  };
+  pool_->Run(work);
+}
+
+// step(tokens Int32Array[B], positions Int32Array[B], logits Float32Array[B·V]): one token per row
+// at cache position `length`, then length += 1.
+Napi::Value Engine::Step(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string missing = Missing();
+  if (!missing.empty()) Fail(env, "step: " + missing + " was never set");
+  if (batch_ == 0) Fail(env, "step: call reset(batch, capacity) first");
+  if (length_ >= cap_) Fail(env, "step: the KV cache is full (" + std::to_string(cap_) + " positions); reset with a larger capacity");
+  const int B = batch_;
+  for (size_t i = 0; i < 2; ++i) {
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        info[i].As<Napi::Int32Array>().ElementLength() != static_cast<size_t>(B)) {
+      Fail(env, std::string("step(") + (i == 0 ? "tokens" : "positions") + "): expected an Int32Array of batch values");
+    }
+  }
+  const Napi::Int32Array tokens = info[0].As<Napi::Int32Array>();
+  const Napi::Int32Array positions = info[1].As<Napi::Int32Array>();
+  float* logits = const_cast<float*>(FloatsArg(info, 2, static_cast<size_t>(B) * V_, "step(logits)"));
+  float* x = x_.data();
+  for (int b = 0; b < B; ++b) {
+    const int tok = tokens[b], pos = positions[b];
+    if (tok < 0 || tok >= V_) Fail(env, "step(tokens): row " + std::to_string(b) + " holds " + std::to_string(tok) + ", outside the vocabulary");
+    if (pos < 0 || pos >= nPos_) Fail(env, "step(positions): row " + std::to_string(b) + " holds " + std::to_string(pos) + ", outside [0, nPositions)");
+    const float* pe = wpe_.data() + static_cast<size_t>(pos) * C_;
+    float* xr = x + static_cast<size_t>(b) * C_;
+    if (tied_) {
+      const float* panel = head_.w.data() + static_cast<size_t>(tok / kPanel) * C_ * kPanel + tok % kPanel;
+      for (int c = 0; c < C_; ++c) xr[c] = panel[static_cast<size_t>(c) * kPanel] + pe[c];
+    } else {
+      const float* te = wteRows_.data() + static_cast<size_t>(tok) * C_;
+      for (int c = 0; c < C_; ++c) xr[c] = te[c] + pe[c];
+    }
+  }
+  for (int l = 0; l < nLayer_; ++l) {
+    Block& k = blocks_[l];
+    LayerNorm(x, k.ln1g, k.ln1b, a_.data(), B);
+    Gemv(k.attn, a_.data(), B, qkv_.data(), 3 * C_, kStore);
+    Attention(l, B);
+    Gemv(k.proj, y_.data(), B, x, C_, kAddTo);
+    LayerNorm(x, k.ln2g, k.ln2b, a_.data(), B);
+    Gemv(k.fc, a_.data(), B, f_.data(), inner_, kActivate);
+    Gemv(k.mproj, f_.data(), B, x, C_, kAddTo);
+  }
+  length_ += 1;
+  LayerNorm(x, lnfG_, lnfB_, a_.data(), B);
+  Gemv(head_, a_.data(), B, logits, V_, kStore);
+  return env.Undefined();
+}
+
+// info(): { threads, simd: 'avx2' | 'scalar', length, capacity, batch, bytes }.
+Napi::Value Engine::Info(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("threads", pool_ ? pool_->size() : 0);
+  o.Set("simd", avx2_ ? "avx2" : "scalar");
+  o.Set("length", length_);
+  o.Set("capacity", cap_);
+  o.Set("batch", batch_);
+  double bytes = 4.0 * (head_.w.size() + wteRows_.size() + wpe_.size() + keys_.size() + values_.size());
+  for (const Block& k : blocks_) bytes += 4.0 * (k.attn.w.size() + k.proj.w.size() + k.fc.w.size() + k.mproj.w.size());
+  o.Set("bytes", bytes);
+  return o;
+}
+
+// dispose(): frees every buffer and stops the threads; the engine cannot step afterwards.
+Napi::Value Engine::Dispose(const Napi::CallbackInfo& info) {
+  for (Block& k : blocks_) {
+    for (Linear* L : {&k.attn, &k.proj, &k.fc, &k.mproj}) L->w.Reset(0), L->bias.Reset(0), L->set = false;
+    k.ln1 = k.ln2 = false;
+  }
+  head_.w.Reset(0), head_.set = false;
+  wteRows_.Reset(0), keys_.Reset(0), values_.Reset(0);
+  x_.Reset(0), a_.Reset(0), qkv_.Reset(0), y_.Reset(0), f_.Reset(0);
+  wpe_ = {}, lnfG_ = {}, lnfB_ = {};
+  wteSet_ = wpeSet_ = lnf_ = false;
+  batch_ = cap_ = length_ = 0;
+  pool_.reset();
+  pool_ = std::make_unique<Pool>(1);
+  scores_.assign(1, {});
+  return info.Env().Undefined();
+}
+
+Napi::Function Engine::Define(Napi::Env env) {
+  return DefineClass(env, "DecodeEngine",
+                     {InstanceMethod("setLayerNorm", &Engine::SetLayerNorm), InstanceMethod("setLinear", &Engine::SetLinear),
+                      InstanceMethod("setPositionEmbedding", &Engine::SetPositionEmbedding),
+                      InstanceMethod("setTokenEmbedding", &Engine::SetTokenEmbedding), InstanceMethod("setHead", &Engine::SetHead),
+                      InstanceMethod("reset", &Engine::Reset), InstanceMethod("loadCache", &Engine::LoadCache),
+                      InstanceMethod("step", &Engine::Step), InstanceMethod("info", &Engine::Info),
+                      InstanceMethod("dispose", &Engine::Dispose)});
+}
+
+}  // namespace
+
+void InitDecode(Napi::Env env, Napi::Object exports) { exports.Set("DecodeEngine", Engine::Define(env)); }
+
+}  // namespace grpojs

@@ -1,0 +1,151 @@
+// The addon's native GPT-2 decode engine (native/decode.cc), typed: weights packed once in native
+// memory, a KV cache, and one decode step for all rows (embedding → blocks → ln_f → LM head) per
+// call. @grpojs/model's generate uses it for every token after the prefill (docs/accel.md).
+import { availableParallelism } from 'node:os';
+
+import { loadAddon } from './native.js';
+
+/** A bad argument to {@link createDecodeEngine} or {@link DecodeEngine.setLinear}. */
+export class DecodeEngineError extends Error {
+  override name = 'DecodeEngineError';
+}
+
+/** MLP activations the engine implements (gelu_new = GPT-2's tanh approximation). */
+export const DECODE_ACTIVATIONS = { gelu_new: 0, relu: 1, gelu: 2 } as const;
+export type DecodeActivation = keyof typeof DECODE_ACTIVATIONS;
+
+/** The model shape and constants of a {@link DecodeEngine}. */
+export interface DecodeEngineSpec {
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  /** MLP hidden size (4 · nEmbd for GPT-2). */
+  nInner: number;
+  vocabSize: number;
+  nPositions: number;
+  /** LayerNorm epsilon. */
+  eps: number;
+  activation: DecodeActivation;
+  /** Per layer: the factor on q·k (1/√headDim, ÷(layer+1) with scale_attn_by_inverse_layer_idx). */
+  attnScales: ArrayLike<number>;
+  /** true: logits = h · wteᵀ (GPT-2); false: a separate head set with {@link DecodeEngine.setHead}. */
+  tiedHead: boolean;
+  /** Worker threads, the caller's included. Default: the CPU count. */
+  threads?: number;
+}
+
+/** The four Conv1D projections of a block, in the order `setLinear` numbers them. */
+export const DECODE_PROJECTIONS = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const;
+export type DecodeProjection = (typeof DECODE_PROJECTIONS)[number];
+
+/** What {@link DecodeEngine.info} reports. */
+export interface DecodeEngineInfo {
+  threads: number;
+  /** 'avx2' when the CPU has AVX2+FMA, else the portable 'scalar' loops. */
+  simd: 'avx2' | 'scalar';
+  /** Positions in the KV cache, its capacity and batch (0 before reset). */
+  length: number;
+  capacity: number;
+  batch: number;
+  /** Native bytes held (packed weights + KV cache). */
+  bytes: number;
+}
+
+/**
+ * A GPT-2 decode step in native memory. Every weight is copied (and packed) by its setter; the
+ * Float32Arrays may be reused afterwards. Errors (a wrong length, an unset weight) are thrown as
+ * RangeError naming the method and argument.
+ */
+export interface DecodeEngine {
+  /** index 2l: h.l.ln_1; 2l+1: h.l.ln_2; 2·nLayer: ln_f. gamma, beta [nEmbd]. */
+  setLayerNorm(index: number, gamma: Float32Array, beta: Float32Array): void;
+  /** One projection of block `layer`: HF Conv1D weight [in, out] row-major and bias [out]. */
+  setLinear(layer: number, projection: DecodeProjection, weight: Float32Array, bias: Float32Array): void;
+  /** wpe [nPositions, nEmbd]. */
+  setPositionEmbedding(wpe: Float32Array): void;
+  /** wte [vocab, nEmbd] (also the head when tied). */
+  setTokenEmbedding(wte: Float32Array): void;
+  /** An untied head [vocab, nEmbd]: logits = h · weightᵀ. */
+  setHead(weight: Float32Array): void;
+  /** An empty KV cache for `batch` rows and `capacity` positions; (0, 0) frees it. */
+  reset(batch: number, capacity: number): void;
+  /**
+   * Copies the first `length` positions of layer `layer`'s prefill keys/values [batch, heads,
+   * srcCapacity, headDim] (the layout of @grpojs/model's KVCache) and sets each row's first valid
+   * position `starts[b]` (left padding) and the cache length.
+   */
+  loadCache(layer: number, keys: Float32Array, values: Float32Array, srcCapacity: number, length: number, starts: Int32Array): void;
+  /**
+   * One token per row at cache position `length` (then length + 1): `tokens`, `positions` [batch]
+   * (positions index wpe), logits [batch · vocab] written into `logits`.
+   */
+  step(tokens: Int32Array, positions: Int32Array, logits: Float32Array): void;
+  info(): DecodeEngineInfo;
+  /** Frees the native memory and threads; the engine cannot step afterwards. */
+  dispose(): void;
+}
+
+/** The addon's class (native/decode.cc): projections and activation as numbers. */
+interface NativeEngine extends Omit<DecodeEngine, 'setLinear'> {
+  setLinear(layer: number, projection: number, weight: Float32Array, bias: Float32Array): void;
+}
+type NativeEngineClass = new (spec: Record<string, unknown>) => NativeEngine;
+
+export type DecodeEngineLoad = { engine: DecodeEngine; reason?: undefined } | { engine: null; reason: string };
+
+function check(spec: DecodeEngineSpec): void {
+  const ints = ['nLayer', 'nHead', 'nEmbd', 'nInner', 'vocabSize', 'nPositions'] as const;
+  for (const key of ints) {
+    if (!(Number.isInteger(spec[key]) && spec[key] > 0)) {
+      throw new DecodeEngineError(`createDecodeEngine: spec.${key} is ${spec[key]}; use a positive integer`);
+    }
+  }
+  if (spec.nEmbd % spec.nHead !== 0) throw new DecodeEngineError(`createDecodeEngine: spec.nEmbd ${spec.nEmbd} is not divisible by spec.nHead ${spec.nHead}`);
+  if (spec.attnScales.length !== spec.nLayer) {
+    throw new DecodeEngineError(`createDecodeEngine: spec.attnScales has ${spec.attnScales.length} values; expected nLayer = ${spec.nLayer}`);
+  }
+  if (spec.threads !== undefined && !(Number.isInteger(spec.threads) && spec.threads > 0)) {
+    throw new DecodeEngineError(`createDecodeEngine: spec.threads is ${spec.threads}; use a positive integer`);
+  }
+}
+
+/**
+ * A native decode engine for `spec`, or `engine: null` and the reason when the addon is missing,
+ * older than this package (no DecodeEngine), or the activation is not one the engine implements.
+ * Throws DecodeEngineError for an invalid spec.
+ */
+export function createDecodeEngine(spec: DecodeEngineSpec): DecodeEngineLoad {
+  check(spec);
+  if (!(spec.activation in DECODE_ACTIVATIONS)) {
+    return { engine: null, reason: `activation '${spec.activation}' is not implemented by the decode engine (${Object.keys(DECODE_ACTIVATIONS).join(', ')})` };
+  }
+  const load = loadAddon();
+  if (!load.ok) return { engine: null, reason: load.reason };
+  const Engine = (load.addon as unknown as { DecodeEngine?: NativeEngineClass }).DecodeEngine;
+  if (typeof Engine !== 'function') {
+    return { engine: null, reason: 'the built addon predates the decode engine; rebuild it (pnpm rebuild @grpojs/accel)' };
+  }
+  const native = new Engine({
+    ...spec,
+    activation: DECODE_ACTIVATIONS[spec.activation],
+    attnScales: Float32Array.from(spec.attnScales),
+    threads: spec.threads ?? availableParallelism(),
+  });
+  const engine: DecodeEngine = {
+    setLayerNorm: (i, g, b) => native.setLayerNorm(i, g, b),
+    setLinear: (layer, projection, w, b) => {
+      const index = DECODE_PROJECTIONS.indexOf(projection);
+      if (index < 0) throw new DecodeEngineError(`DecodeEngine.setLinear: projection '${projection}'; use one of ${DECODE_PROJECTIONS.join(', ')}`);
+      native.setLinear(layer, index, w, b);
+    },
+    setPositionEmbedding: (w) => native.setPositionEmbedding(w),
+    setTokenEmbedding: (w) => native.setTokenEmbedding(w),
+    setHead: (w) => native.setHead(w),
+    reset: (batch, capacity) => native.reset(batch, capacity),
+    loadCache: (layer, k, v, srcCapacity, length, starts) => native.loadCache(layer, k, v, srcCapacity, length, starts),
+    step: (tokens, positions, logits) => native.step(tokens, positions, logits),
+    info: () => native.info(),
+    dispose: () => native.dispose(),
+  };
+  return { engine };
+}
