@@ -15,6 +15,7 @@
 
 #include "decode.h"
 #include "gelu.h"
+#include "nf4.h"
 #include "vocab.h"
 
 #if defined(GRPOJS_ACCELERATE)
@@ -215,6 +216,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   grpojs::InitVocab(env, exports);
   grpojs::InitGelu(env, exports);
   grpojs::InitDecode(env, exports);
+  grpojs::InitNf4(env, exports);
   return exports;
 }
 

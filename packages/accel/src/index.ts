@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { callCounts, cpuMemory, makeMatMulKernel, type MemoryAccess, wasmMemory } from './kernels.js';
 import { registerGeluKernels, unregisterGeluKernels } from './gelu-kernels.js';
 import { loadAddon } from './native.js';
+import { registerNf4Kernels, unregisterNf4Kernels } from './nf4-kernels.js';
 import { registerVocabKernels, unregisterVocabKernels } from './vocab-kernels.js';
 
 export {
@@ -21,6 +22,7 @@ export {
   type DecodeProjection,
 } from './decode-engine.js';
 export { GELU_NEW, GELU_NEW_GRAD } from './gelu-kernels.js';
+export { INT8_DEQUANTIZE, NF4_DEQUANTIZE } from './nf4-kernels.js';
 export { LOG_SOFTMAX_GATHER, type NativeSampleRow, SAMPLE_ROW, VocabKernelError } from './vocab-kernels.js';
 
 /** Backends whose matmul kernels can be replaced. */
@@ -72,6 +74,8 @@ const originals = new Map<string, tf.KernelConfig>();
  * It also registers the addon's vocab-sized and gelu_new kernels ({@link LOG_SOFTMAX_GATHER},
  * {@link GELU_NEW}) on the patched backends (GRPOJS_ACCEL_VOCAB=0 / GRPOJS_ACCEL_GELU=0 skip them);
  * {@link disableBlasMatMul} removes them.
+ * The NF4 and int8 dequantization kernels ({@link NF4_DEQUANTIZE}, {@link INT8_DEQUANTIZE}) are
+ * registered the same way (GRPOJS_ACCEL_NF4=0 skips them).
  */
 export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMatMulStatus {
   const requested = options.backends ?? (['wasm', 'cpu'] as AccelBackend[]);
@@ -115,6 +119,7 @@ export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMat
   const backends = requested.filter((b) => KERNELS.every(({ name }) => originals.has(`${b}/${name}`)));
   registerVocabKernels(addon, backends);
   registerGeluKernels(addon, backends);
+  registerNf4Kernels(addon, backends);
   const status: BlasMatMulStatus = { enabled: backends.length > 0, backends, blas: addon.blasInfo(), threads: threadsInEffect };
   if (missing.length > 0) {
     status.reason =
@@ -129,6 +134,7 @@ export function disableBlasMatMul(): string[] {
   const restored = new Set<string>();
   unregisterVocabKernels(blasMatMulBackends());
   unregisterGeluKernels(blasMatMulBackends());
+  unregisterNf4Kernels(blasMatMulBackends());
   for (const [key, original] of originals) {
     tf.unregisterKernel(original.kernelName, original.backendName);
     tf.registerKernel(original);
