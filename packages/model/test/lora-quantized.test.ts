@@ -5,11 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend.js';
 import { LoraConv1D } from '../src/lora.js';
 import { createQuantizedConv1D, type QuantKind } from '../src/quant/quantized-conv1d.js';
-import { maxRelErr, testDense, useWasm } from './adapter-helpers.js';
+import { maxRelErr, testDense } from './adapter-helpers.js';
 
-beforeAll(useWasm);
+// initBackend turns on @grpojs/accel's native dequantization when it is built (GRPOJS_ACCEL=0: the tfjs decode).
+beforeAll(async () => {
+  await initBackend('wasm');
+});
 
 const IN = 64;
 const OUT = 192;

@@ -3,10 +3,11 @@
  * and the packed int8 Conv1D on the wasm backend (bit-exact dequantization).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend.js';
 import { QuantizationError } from '../src/adapter-errors.js';
 import { dequantizeInt8, int8StorageBytes, quantizeInt8 } from '../src/quant/int8.js';
 import { createQuantizedConv1D } from '../src/quant/quantized-conv1d.js';
-import { f32, firstBitMismatch, i8, readFixture, transposeHost, useWasm } from './adapter-helpers.js';
+import { f32, firstBitMismatch, i8, readFixture, transposeHost } from './adapter-helpers.js';
 
 interface Int8Case {
   name: string;
@@ -19,7 +20,10 @@ interface Int8Case {
 
 const fixture = readFixture<{ int8: Int8Case[] }>('adapter-quant.json');
 
-beforeAll(useWasm);
+// initBackend turns on @grpojs/accel's native dequantization when it is built (GRPOJS_ACCEL=0: the tfjs decode).
+beforeAll(async () => {
+  await initBackend('wasm');
+});
 
 describe('quantizeInt8 vs the numpy reference', () => {
   for (const c of fixture.int8) {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend.js';
 import { QuantizationError } from '../src/adapter-errors.js';
 import { signedDynamicMap } from '../src/quant/dynamic-map.js';
 import { NF4_CODE, dequantizeNF4, nf4CodeAt, nf4StorageBytes, quantizeNF4 } from '../src/quant/nf4.js';
@@ -36,7 +37,10 @@ interface QuantFixture {
 
 const fixture = readFixture<QuantFixture>('adapter-quant.json');
 
-beforeAll(useWasm);
+// initBackend turns on @grpojs/accel's native dequantization when it is built (GRPOJS_ACCEL=0: the tfjs decode).
+beforeAll(async () => {
+  await initBackend('wasm');
+});
 
 describe('signed dynamic map (double quant)', () => {
   it('equals the exactly rounded reference map bit for bit', () => {

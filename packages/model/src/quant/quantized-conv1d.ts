@@ -2,7 +2,9 @@
  * A frozen GPT-2 Conv1D whose weight lives on the backend quantized (NF4 with optional double
  * quant, or int8 row-wise absmax) and is dequantized with whole-tensor ops inside `apply`: split
  * the int32-packed codes, look them up in a shared code table (gatherND), multiply by the
- * per-block (or per-row) scale, then y = x·W + b. Codes are stored in the Conv1D [in, out] order
+ * per-block (or per-row) scale, then y = x·W + b. When @grpojs/accel's dequantization kernels are
+ * registered (native-nf4.ts) the same tensors are decoded in one native pass instead, to the
+ * same float32 weight bit for bit. Codes are stored in the Conv1D [in, out] order
  * whenever the 64-blocks of bitsandbytes' [out, in] layout tile the input dimension (in % 64 = 0,
  * true for every GPT-2), so no transpose is needed; otherwise they are decoded in [out, in] order
  * and transposed. Nothing here is trainable; the dequantized weight is a temporary of the
@@ -13,10 +15,21 @@ import { blasMatMulActive } from '../accel.js';
 import type { Conv1DLayer } from '../linear.js';
 import type { HostTensor } from '../safetensors.js';
 import { QuantizationError } from '../adapter-errors.js';
+import { nativeInt8Dequantize, nativeNf4Dequantize, type NativeNf4Inputs } from '../native-nf4.js';
 import { signedDynamicMap } from './dynamic-map.js';
 import { INT8_INV_127, quantizeInt8 } from './int8.js';
 import { NF4_CODE, nf4CodeAt, quantizeNF4, type NF4Options } from './nf4.js';
 import { decodeHalves, halfTable, packHalves } from './packing.js';
+
+/** The value of each byte of an int8 code (two's complement). */
+const SIGNED_BYTES = Float32Array.from({ length: 256 }, (_, v) => (v < 128 ? v : v - 256));
+
+/** The code tables as the native kernels' attrs take them (plain arrays, built once). */
+let nativeTables: { nf4: number[]; map: number[]; int8: number[] } | undefined;
+function tables(): { nf4: number[]; map: number[]; int8: number[] } {
+  nativeTables ??= { nf4: Array.from(NF4_CODE), map: Array.from(signedDynamicMap()), int8: Array.from(SIGNED_BYTES) };
+  return nativeTables;
+}
 
 /** Quantization kinds for frozen base weights. */
 export type QuantKind = 'nf4' | 'int8';
@@ -142,12 +155,14 @@ export function createQuantizedConv1D(
     }
     const codeWords = keep(tf.tensor1d(packHalves(codes, 4, 7), 'int32'));
     let blockAbsmax: () => tf.Tensor1D; // [nBlocks] in bitsandbytes' order
+    let nativeInputs: NativeNf4Inputs;
     if (q.doubleQuant) {
       const dq = q.doubleQuant;
       const nBlocks2 = dq.absmax2.length;
       const absmaxWords = keep(tf.tensor1d(packHalves(dq.absmaxCodes, 8), 'int32'));
       const absmax2 = keep(tf.tensor2d(dq.absmax2, [nBlocks2, 1], 'float32'));
       const offset = keep(tf.scalar(dq.offset, 'float32'));
+      nativeInputs = { codes: codeWords, absmaxCodes: absmaxWords, absmax2, offset };
       blockAbsmax = () => {
         const mapped = decodeHalves(absmaxWords, halfTable('dynamic-map', signedDynamicMap(), 8)); // [≥ nBlocks]
         const used = mapped.slice([0], [nBlocks]);
@@ -157,9 +172,14 @@ export function createQuantizedConv1D(
       };
     } else {
       const absmax = keep(tf.tensor1d(q.absmax as Float32Array, 'float32'));
+      nativeInputs = { codes: codeWords, absmax };
       blockAbsmax = () => absmax;
     }
+    const { nf4: code, map } = tables();
+    const nativeAttrs = { inFeatures, outFeatures, blockSize: bs, inOutOrder, code, map, blockSize2: q.doubleQuant?.blockSize2 ?? 256 };
     dequantize = () => {
+      const native = nativeNf4Dequantize(nativeInputs, nativeAttrs);
+      if (native) return native;
       const values = decodeHalves(codeWords, halfTable('nf4', NF4_CODE, 4)).slice([0], [n]);
       if (inOutOrder) {
         const perRow = inFeatures / bs; // blocks per output row
@@ -179,9 +199,11 @@ export function createQuantizedConv1D(
     const codeWords = keep(tf.tensor1d(packHalves(bytes, 8), 'int32'));
     const rowAbsmax = keep(tf.tensor2d(q.rowAbsmax, [1, outFeatures], 'float32'));
     const inv127 = keep(tf.scalar(INT8_INV_127, 'float32'));
-    const signedBytes = Float32Array.from({ length: 256 }, (_, v) => (v < 128 ? v : v - 256));
+    const nativeAttrs = { inFeatures, outFeatures, values: tables().int8, scale: INT8_INV_127 };
     dequantize = () => {
-      const codes = decodeHalves(codeWords, halfTable('int8', signedBytes, 8)).slice([0], [n]);
+      const native = nativeInt8Dequantize({ codes: codeWords, rowAbsmax }, nativeAttrs);
+      if (native) return native;
+      const codes = decodeHalves(codeWords, halfTable('int8', SIGNED_BYTES, 8)).slice([0], [n]);
       return tf.mul(tf.mul(codes.reshape([inFeatures, outFeatures]), rowAbsmax), inv127);
     };
   }
