@@ -16,6 +16,11 @@
 #include <string>
 #include <vector>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define GRPOJS_NF4_AVX2 1
+#endif
+
 namespace grpojs {
 namespace {
 
@@ -72,6 +77,70 @@ void LookupMul(const uint8_t* c, const float* table, const float* s, float* out,
 
 // Row chunk of Unpack + LookupMul, small enough for the codes to stay in L1.
 constexpr int64_t kChunk = 4096;
+
+#if defined(GRPOJS_NF4_AVX2)
+const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+
+// out[j] = table[code] · s[j] for j < len rounded down to 8, codes read straight from the words:
+// field `local` + j of a half region (local % 4 = 0) is nibble (local + j) % 4 of word (local + j) / 4,
+// at bit shiftBase (0: low halves, 16: high) + 4·that. Eight fields come from two words; the
+// 16-entry table lookup is two 8-lane permutes and a blend on bit 3 of the code. Returns the
+// number of outputs written.
+__attribute__((target("avx2"))) int64_t Nf4RunAvx2(const uint32_t* words, int64_t local, int shiftBase,
+                                                     const float* table, const float* s, float* out, int64_t len) {
+  const __m256 tableLo = _mm256_loadu_ps(table);
+  const __m256 tableHi = _mm256_loadu_ps(table + 8);
+  const __m256i shifts = _mm256_setr_epi32(shiftBase, shiftBase + 4, shiftBase + 8, shiftBase + 12, shiftBase,
+                                           shiftBase + 4, shiftBase + 8, shiftBase + 12);
+  const __m256i spread = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+  const __m256i nibble = _mm256_set1_epi32(15);
+  int64_t j = 0;
+  for (; j + 8 <= len; j += 8) {
+    const __m128i two = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(words + ((local + j) >> 2)));
+    const __m256i w = _mm256_permutevar8x32_epi32(_mm256_castsi128_si256(two), spread);
+    const __m256i code = _mm256_and_si256(_mm256_srlv_epi32(w, shifts), nibble);
+    const __m256 lo = _mm256_permutevar8x32_ps(tableLo, code);
+    const __m256 hi = _mm256_permutevar8x32_ps(tableHi, code);
+    const __m256 value = _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(code, 28)));
+    _mm256_storeu_ps(out + j, _mm256_mul_ps(value, _mm256_loadu_ps(s + j)));
+  }
+  return j;
+}
+#endif
+
+// out[j] = table[code of field k0 + j] · s[j] for j < len (4-bit fields): the AVX2 run where it
+// applies, Unpack + LookupMul for the rest.
+void Nf4Row(const uint32_t* words, int64_t m, int64_t k0, int64_t len, const float* table, const float* s,
+            float* out, uint8_t* scratch) {
+  int64_t j = 0;
+#if defined(GRPOJS_NF4_AVX2)
+  if (kHasAvx2) {
+    const int64_t half = 4 * m;
+    while (j < len) {
+      const int64_t k = k0 + j;
+      const bool low = k < half;
+      const int64_t local = low ? k : k - half;
+      const int64_t regionLeft = (low ? half : 8 * m) - k;
+      if (local % 4 != 0) {  // one field at a time up to a word boundary
+        Unpack<4>(words, m, k, 1, scratch);
+        out[j] = table[scratch[0]] * s[j];
+        ++j;
+        continue;
+      }
+      const int64_t run = len - j < regionLeft ? len - j : regionLeft;
+      const int64_t done = Nf4RunAvx2(words, local, low ? 0 : 16, table, s + j, out + j, run);
+      j += done;
+      if (done == run) continue;
+      break;  // fewer than 8 left in this region or row: the generic path finishes
+    }
+  }
+#endif
+  for (; j < len; j += kChunk) {
+    const int64_t n = len - j < kChunk ? len - j : kChunk;
+    Unpack<4>(words, m, k0 + j, n, scratch);
+    LookupMul(scratch, table, s + j, out + j, n);
+  }
+}
 
 // blockwise8Dequantize(codesBuf, codesOff, words, mapBuf, mapOff, absmaxBuf, absmaxOff, blockSize,
 //                      offset, n, outBuf, outOff)
@@ -137,12 +206,7 @@ Napi::Value Nf4Dequantize(const Napi::CallbackInfo& info) {
       for (int64_t r = 0; r < perRow; ++r) scaleT[r * outF + o] = absmax[o * perRow + r];
     }
     for (int64_t i = 0; i < inF; ++i) {
-      const float* s = scaleT.data() + (i / bs) * outF;
-      for (int64_t j0 = 0; j0 < outF; j0 += kChunk) {
-        const int64_t len = outF - j0 < kChunk ? outF - j0 : kChunk;
-        Unpack<4>(codes, words, i * outF + j0, len, c.data());
-        LookupMul(c.data(), table, s + j0, out + i * outF + j0, len);
-      }
+      Nf4Row(codes, words, i * outF, outF, table, scaleT.data() + (i / bs) * outF, out + i * outF, c.data());
     }
   } else {
     for (int64_t o = 0; o < outF; ++o) {
