@@ -14,7 +14,9 @@
 #include <string>
 
 #include "decode.h"
+#include "gather.h"
 #include "gelu.h"
+#include "layernorm.h"
 #include "nf4.h"
 #include "vocab.h"
 
@@ -215,6 +217,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
   grpojs::InitVocab(env, exports);
   grpojs::InitGelu(env, exports);
+  grpojs::InitLayerNorm(env, exports);
+  grpojs::InitGather(env, exports);
   grpojs::InitDecode(env, exports);
   grpojs::InitNf4(env, exports);
   return exports;

@@ -4,11 +4,14 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { callCounts, cpuMemory, makeMatMulKernel, type MemoryAccess, wasmMemory } from './kernels.js';
+import { registerGatherKernels, unregisterGatherKernels } from './gather-kernels.js';
 import { registerGeluKernels, unregisterGeluKernels } from './gelu-kernels.js';
+import { registerLayerNormKernels, unregisterLayerNormKernels } from './layernorm-kernels.js';
 import { loadAddon } from './native.js';
 import { registerNf4Kernels, unregisterNf4Kernels } from './nf4-kernels.js';
 import { registerVocabKernels, unregisterVocabKernels } from './vocab-kernels.js';
 
+export { GATHER_COLUMNS } from './gather-kernels.js';
 export {
   createDecodeEngine,
   DECODE_ACTIVATIONS,
@@ -22,6 +25,7 @@ export {
   type DecodeProjection,
 } from './decode-engine.js';
 export { GELU_NEW, GELU_NEW_GRAD } from './gelu-kernels.js';
+export { LAYER_NORM, LAYER_NORM_GRAD } from './layernorm-kernels.js';
 export { INT8_DEQUANTIZE, NF4_DEQUANTIZE } from './nf4-kernels.js';
 export { LOG_SOFTMAX_GATHER, type NativeSampleRow, SAMPLE_ROW, VocabKernelError } from './vocab-kernels.js';
 
@@ -72,7 +76,8 @@ const originals = new Map<string, tf.KernelConfig>();
  * the reason, and tfjs keeps its own kernels. Calling it again is harmless (it only re-sets threads).
  * GRPOJS_ACCEL=0 in the environment turns it off (for comparisons) without code changes.
  * It also registers the addon's vocab-sized and gelu_new kernels ({@link LOG_SOFTMAX_GATHER},
- * {@link GELU_NEW}) on the patched backends (GRPOJS_ACCEL_VOCAB=0 / GRPOJS_ACCEL_GELU=0 skip them);
+ * {@link GELU_NEW}), LayerNorm ({@link LAYER_NORM}) and column-gather ({@link GATHER_COLUMNS}) kernels
+ * on the patched backends (GRPOJS_ACCEL_VOCAB / _GELU / _LAYERNORM / _GATHER=0 skip them);
  * {@link disableBlasMatMul} removes them.
  * The NF4 and int8 dequantization kernels ({@link NF4_DEQUANTIZE}, {@link INT8_DEQUANTIZE}) are
  * registered the same way (GRPOJS_ACCEL_NF4=0 skips them).
@@ -120,6 +125,8 @@ export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMat
   registerVocabKernels(addon, backends);
   registerGeluKernels(addon, backends);
   registerNf4Kernels(addon, backends);
+  registerLayerNormKernels(addon, backends);
+  registerGatherKernels(addon, backends);
   const status: BlasMatMulStatus = { enabled: backends.length > 0, backends, blas: addon.blasInfo(), threads: threadsInEffect };
   if (missing.length > 0) {
     status.reason =
@@ -135,6 +142,8 @@ export function disableBlasMatMul(): string[] {
   unregisterVocabKernels(blasMatMulBackends());
   unregisterGeluKernels(blasMatMulBackends());
   unregisterNf4Kernels(blasMatMulBackends());
+  unregisterLayerNormKernels(blasMatMulBackends());
+  unregisterGatherKernels(blasMatMulBackends());
   for (const [key, original] of originals) {
     tf.unregisterKernel(original.kernelName, original.backendName);
     tf.registerKernel(original);

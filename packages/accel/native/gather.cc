@@ -1,0 +1,65 @@
+// Gathers columns of a row-major matrix: out[i, r] = src[r, ids[i]]. It exists for the tied GPT-2
+// head on wasm, kept transposed as [C, vocab] (model/src/lm-head.ts): the token-embedding lookup
+// is a gather of columns there, which tfjs' wasm GatherV2 plus a transpose ran in about 100 ms for
+// 512 tokens (docs/accel.md, "Column gather"); this loop takes a few milliseconds.
+#include "gather.h"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+namespace grpojs {
+namespace {
+
+template <typename T>
+T* TypedArg(const Napi::Env& env, const Napi::Value& buffer, const Napi::Value& offset, double count, const char* name) {
+  if (!buffer.IsArrayBuffer()) throw Napi::TypeError::New(env, std::string(name) + ": expected an ArrayBuffer");
+  Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
+  const double byteOffset = offset.As<Napi::Number>().DoubleValue();
+  if (byteOffset < 0 || std::fmod(byteOffset, 4.0) != 0 || byteOffset + 4.0 * count > static_cast<double>(ab.ByteLength())) {
+    throw Napi::RangeError::New(env, std::string(name) + ": region of " + std::to_string(static_cast<int64_t>(count)) +
+                                         " 4-byte values at byte " + std::to_string(static_cast<int64_t>(byteOffset)) +
+                                         " does not fit in its buffer (or is not 4-byte aligned)");
+  }
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(ab.Data()) + static_cast<size_t>(byteOffset));
+}
+
+// gatherColumns(src, srcOff, R, V, ids, idsOff, n, out, outOff): src [R, V] float32, ids [n]
+// int32 in [0, V) → out [n, R] float32. Throws (before writing) for an id outside [0, V).
+Napi::Value GatherColumns(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 9) throw Napi::TypeError::New(env, "gatherColumns: expected 9 arguments");
+  const double Rd = info[2].As<Napi::Number>().DoubleValue();
+  const double Vd = info[3].As<Napi::Number>().DoubleValue();
+  const double nd = info[6].As<Napi::Number>().DoubleValue();
+  if (!(Rd >= 0 && Vd >= 1 && nd >= 0) || std::floor(Rd) != Rd || std::floor(Vd) != Vd || std::floor(nd) != nd) {
+    throw Napi::RangeError::New(env, "gatherColumns: R, V and n must be integers (R, n >= 0, V >= 1)");
+  }
+  const float* src = TypedArg<const float>(env, info[0], info[1], Rd * Vd, "src");
+  const int32_t* ids = TypedArg<const int32_t>(env, info[4], info[5], nd, "ids");
+  float* out = TypedArg<float>(env, info[7], info[8], nd * Rd, "out");
+  const int64_t R = static_cast<int64_t>(Rd);
+  const int64_t V = static_cast<int64_t>(Vd);
+  const int64_t n = static_cast<int64_t>(nd);
+  for (int64_t i = 0; i < n; ++i) {
+    if (ids[i] < 0 || ids[i] >= V) {
+      throw Napi::RangeError::New(env, "gatherColumns: ids[" + std::to_string(i) + "] = " + std::to_string(ids[i]) +
+                                           " is outside [0, " + std::to_string(V) + ")");
+    }
+  }
+  // Row by row of src: the reads stay within one row (a few hundred KB), and the strided writes to
+  // out reuse each cache line for 16 consecutive rows.
+  for (int64_t r = 0; r < R; ++r) {
+    const float* row = src + r * V;
+    for (int64_t i = 0; i < n; ++i) out[i * R + r] = row[ids[i]];
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitGather(Napi::Env env, Napi::Object exports) {
+  exports.Set("gatherColumns", Napi::Function::New(env, GatherColumns, "gatherColumns"));
+}
+
+}  // namespace grpojs
