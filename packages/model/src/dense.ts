@@ -6,7 +6,8 @@
  * tfjs-core's autograd emits for the input gradient) re-packs W on every call and is ~10× slower.
  * For a frozen W the input gradient is therefore computed as (W·dyᵀ)ᵀ, which only packs the small
  * dyᵀ. Other backends, and wasm with BLAS matmuls (@grpojs/accel, where the two extra transposes
- * cost more than they save), keep tfjs-core's own gradient.
+ * cost more than they save), keep tfjs-core's own gradient. With the BLAS the bias is added in the
+ * matmul's epilogue ({@link frozenLinear}).
  */
 import * as tf from '@tensorflow/tfjs';
 import { blasMatMulActive } from './accel.js';
@@ -28,6 +29,24 @@ export function frozenMatMul(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
     value: tf.matMul(args[0] as tf.Tensor2D, w),
     // dy [n, out] → dx [n, in] = (w · dyᵀ)ᵀ
     gradFunc: (dy: tf.Tensor) => tf.transpose(tf.matMul(w, tf.transpose(dy as tf.Tensor2D))),
+  }));
+  return op(x) as tf.Tensor2D;
+}
+
+/**
+ * x [n, in] · w [in, out] + bias [out] → [n, out] for a frozen `w` and `bias`, differentiable
+ * w.r.t. `x` only. With the BLAS matmul on the current backend the bias is added in the matmul's
+ * epilogue (tfjs' fused matMul → @grpojs/accel's _FusedMatMul: one pass over the output fewer)
+ * and the input gradient is one `transposeB` product (free on the BLAS); tfjs' own fused-matMul
+ * gradient is not used since it would also compute the unused xᵀ·dy. Otherwise
+ * {@link frozenMatMul} then an Add. The caller owns the result.
+ */
+export function frozenLinear(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  if (!blasMatMulActive(tf.getBackend())) return tf.tidy(() => tf.add(frozenMatMul(x, w), bias));
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.fused.matMul({ a: args[0] as tf.Tensor2D, b: w, bias }) as tf.Tensor2D,
+    // dy [n, out] → dx [n, in] = dy · wᵀ
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.matMul(dy as tf.Tensor2D, w, false, true),
   }));
   return op(x) as tf.Tensor2D;
 }
@@ -86,10 +105,10 @@ export class DenseConv1D implements Conv1DLayer {
 
   /** x [n, in] → [n, out]. Runs in the caller's tidy. */
   apply(x: tf.Tensor2D, _options: { training: boolean }): tf.Tensor2D {
-    return tf.tidy(() => {
-      const y = this.trainable ? tf.matMul(x, this.weight) : frozenMatMul(x, this.weight);
-      return tf.add(y, this.bias);
-    });
+    if (!this.trainable) return frozenLinear(x, this.weight, this.bias);
+    // Full fine-tuning: tfjs' fused matMul, whose gradient (linear activation) covers x, weight and
+    // bias, puts the bias in the BLAS epilogue; without the BLAS it is the same matMul + Add.
+    return tf.fused.matMul({ a: x, b: this.weight, bias: this.bias }) as tf.Tensor2D;
   }
 
   /** The trainable variables (empty when frozen). */

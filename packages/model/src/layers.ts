@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GPT2Config } from './config.js';
 import { nativeGeluNew } from './native-gelu.js';
+import { nativeLayerNorm } from './native-layernorm.js';
 
 /** LayerNorm gain and shift [C]. */
 export interface LayerNormWeights {
@@ -12,9 +13,14 @@ export interface LayerNormWeights {
   beta: tf.Tensor1D;
 }
 
-/** (x − mean) / √(var + eps) · gamma + beta over the last axis; x [n, C]. */
+/**
+ * (x − mean) / √(var + eps) · gamma + beta over the last axis; x [n, C]. One native kernel each way
+ * with @grpojs/accel (native-layernorm.ts), the tfjs formula otherwise.
+ */
 export function layerNorm(x: tf.Tensor2D, w: LayerNormWeights, eps: number): tf.Tensor2D {
   return tf.tidy(() => {
+    const native = nativeLayerNorm(x, w, eps);
+    if (native !== null) return native;
     const { mean, variance } = tf.moments(x, -1, true);
     return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), w.gamma), w.beta);
   });

@@ -6,10 +6,16 @@
  * long-lived M but h·Mᵀ (`transposeB`) re-packs M — 38.6M values for GPT-2 — on every call. There
  * the head is kept as Mᵀ [C, vocab]: logits are h·Mᵀ directly, products with M are computed as
  * (Mᵀ·dᵀ)ᵀ (only the small dᵀ is packed), and embedding rows are columns of Mᵀ. Other backends keep
- * M [vocab, C] and use `transposeB`, which is free there.
+ * M [vocab, C] and use `transposeB`, which is free there. With @grpojs/accel's BLAS matmul on wasm
+ * the transpose flags are free too, so d·M is one `transposeB` product of Mᵀ, and the embedding
+ * lookup runs in its native column gather (`GrpojsGatherColumns`) instead of GatherV2 + transpose.
  */
 import * as tf from '@tensorflow/tfjs';
+import { blasMatMulActive } from './accel.js';
 import type { HostTensor } from './safetensors.js';
+
+/** @grpojs/accel's column gather (looked up by name: the package is optional). */
+const GATHER_COLUMNS = 'GrpojsGatherColumns';
 
 export class LMHead {
   readonly vocabSize: number;
@@ -47,12 +53,16 @@ export class LMHead {
   /** d [n, vocab] → d·M [n, C] (e.g. the head's input gradient). Not differentiable. */
   timesWeight(d: tf.Tensor2D): tf.Tensor2D {
     if (this.rows) return tf.matMul(d, this.rows);
+    if (blasMatMulActive(tf.getBackend())) return tf.matMul(d, this.cols as tf.Tensor2D, false, true); // d · (Mᵀ)ᵀ
     return tf.tidy(() => tf.transpose(tf.matMul(this.cols as tf.Tensor2D, tf.transpose(d))) as tf.Tensor2D);
   }
 
   /** Rows of M for token ids [n] → [n, C] (the embedding lookup). */
   lookup(ids: tf.Tensor1D): tf.Tensor2D {
     if (this.rows) return tf.gather(this.rows, ids);
+    if (tf.getKernel(GATHER_COLUMNS, tf.getBackend()) !== undefined && ids.dtype === 'int32') {
+      return tf.engine().runKernel(GATHER_COLUMNS, { x: this.cols as tf.Tensor2D, indices: ids }) as tf.Tensor2D; // [n, C]
+    }
     return tf.tidy(() => tf.transpose(tf.gather(this.cols as tf.Tensor2D, ids, 1)));
   }
 
