@@ -16,6 +16,7 @@ import { ModelFilesNotFoundError } from './io-errors.js';
 import type { AdapterSwitch, Conv1DLayer } from './linear.js';
 import { LogProbsError, tokenLogProbs } from './logprobs.js';
 import { LoraConv1D, type DropoutClock } from './lora.js';
+import { NativeDecodeSlot } from './native-decode.js';
 import { collectPeftTensors, loadPeftTensors, resolveLoraTargets } from './lora-targets.js';
 import { QuantCacheScope, quantizedLayers } from './quant/quant-cache.js';
 import { createQuantizedConv1D } from './quant/quantized-conv1d.js';
@@ -59,6 +60,14 @@ export interface LoadCausalLMOptions extends ModelSourceOptions {
    * generation for a temporary fp32-sized weight peak; see docs/model.md. Default true.
    */
   quantCacheDuringGenerate?: boolean;
+  /**
+   * Run generate's decode steps (every token after the prompt) on @grpojs/accel's native engine
+   * when it is installed, on the wasm/cpu backends (docs/model.md). GRPOJS_NATIVE_DECODE=0 also
+   * turns it off. Default true.
+   */
+  nativeDecode?: boolean;
+  /** Threads of the native decode engine. Default: the CPU count. */
+  nativeDecodeThreads?: number;
   /** Use this tokenizer instead of the folder's. */
   tokenizer?: TextTokenizer;
   /** Receives one line per loading milestone (e.g. the weight memory report). */
@@ -85,6 +94,7 @@ export class CausalLM implements PolicyModel {
   private readonly adapterSwitch: AdapterSwitch;
   private readonly dropoutClock: DropoutClock;
   private readonly quantCache: QuantCacheScope | null;
+  private readonly nativeDecode: NativeDecodeSlot;
 
   constructor(parts: {
     model: GPT2Model;
@@ -97,6 +107,11 @@ export class CausalLM implements PolicyModel {
     fp32Bytes?: number;
     /** See {@link LoadCausalLMOptions.quantCacheDuringGenerate}. Default true. */
     quantCacheDuringGenerate?: boolean;
+    /** See {@link LoadCausalLMOptions.nativeDecode}. Default true. */
+    nativeDecode?: boolean;
+    nativeDecodeThreads?: number;
+    /** Receives the line saying which decode path generate uses (once per process and change). */
+    log?: (line: string) => void;
   }) {
     this.model = parts.model;
     this.config = parts.model.config;
@@ -110,15 +125,25 @@ export class CausalLM implements PolicyModel {
     this.memory = { fp32Bytes: parts.fp32Bytes ?? loadedBytes, loadedBytes };
     const quantized = quantizedLayers(this.model.conv1DLayers().values());
     this.quantCache = (parts.quantCacheDuringGenerate ?? true) && quantized.length > 0 ? new QuantCacheScope(quantized) : null;
+    this.nativeDecode = new NativeDecodeSlot(this.model, { enabled: parts.nativeDecode ?? true, threads: parts.nativeDecodeThreads, log: parts.log });
   }
 
   /**
    * See {@link PolicyModel.generate}; runs with adapters as currently switched, never training.
    * A quantized base is dequantized once for the call (unless `quantCacheDuringGenerate` is false).
+   * The decode steps run on the native engine when available (see {@link decodePath}).
    */
   generate(promptIds: number[][], options: GenerateOptions): Promise<GenerateOutput> {
-    if (this.quantCache) return this.quantCache.run(() => generate(this.model, promptIds, options));
-    return generate(this.model, promptIds, options);
+    const run = async (): Promise<GenerateOutput> => generate(this.model, promptIds, options, await this.nativeDecode.prepared());
+    return this.quantCache ? this.quantCache.run(run) : run();
+  }
+
+  /**
+   * Which path generate's decode steps take now: "native decode engine (…)" or "tfjs (reason)".
+   * Creates the engine on first use; the same line goes to the `log` option once per change.
+   */
+  async decodePath(): Promise<string> {
+    return (await this.nativeDecode.choose()).line;
   }
 
   /**
@@ -206,8 +231,9 @@ export class CausalLM implements PolicyModel {
     if (!options.adapterOnly && this.tokenizer) await this.tokenizer.save(dir);
   }
 
-  /** Frees every tensor and variable of the model. */
+  /** Frees every tensor and variable of the model, and the native decode engine's memory. */
   dispose(): void {
+    this.nativeDecode.dispose();
     this.model.dispose();
   }
 }
@@ -285,6 +311,9 @@ export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOpt
     baseModelNameOrPath: pathOrHubId,
     fp32Bytes: fp32Bytes(tensors),
     quantCacheDuringGenerate: options.quantCacheDuringGenerate,
+    nativeDecode: options.nativeDecode,
+    nativeDecodeThreads: options.nativeDecodeThreads,
+    log: options.log,
   });
   options.log?.(
     `loaded ${pathOrHubId} on ${backend}: weights ${MiB(lm.memory.fp32Bytes)} as fp32 → ${MiB(lm.memory.loadedBytes)} held (${quant}${resolvedLora ? `, LoRA r=${resolvedLora.r} on ${targets.size} modules` : ''})`,

@@ -4,10 +4,13 @@
  * row sees the same positions as unpadded), the prompt is run once (prefill) and then one token
  * per step reuses the cache. Rows stop independently at EOS; finished rows are fed the pad token
  * until every row is done or maxNewTokens is reached. Only the last position's logits are
- * computed, and tokens are chosen on the host (sampling.ts).
+ * computed, and tokens are chosen on the host (sampling.ts). Given a {@link NativeDecoder}, every
+ * token after the prefill is computed by @grpojs/accel's native engine instead of the tfjs forward
+ * (native-decode.ts); the sampling, its random stream and the positions are the same.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GPT2Model } from './gpt2.js';
+import type { NativeDecoder } from './native-decode.js';
 import { Mulberry32, sampleToken, type SamplingOptions } from './sampling.js';
 import type { GenerateOptions, GenerateOutput } from './types.js';
 
@@ -55,9 +58,15 @@ function resolveOptions(model: GPT2Model, promptIds: number[][], o: GenerateOpti
 
 /**
  * Generates up to `maxNewTokens` tokens after each prompt. Same seed + same inputs → same tokens
- * (sampling draws from a mulberry32 stream seeded by `seed`; row order is fixed).
+ * (sampling draws from a mulberry32 stream seeded by `seed`; row order is fixed). With `native`
+ * (prepared by the caller), the decode steps after the prefill run on the native engine.
  */
-export async function generate(model: GPT2Model, promptIds: number[][], options: GenerateOptions): Promise<GenerateOutput> {
+export async function generate(
+  model: GPT2Model,
+  promptIds: number[][],
+  options: GenerateOptions,
+  native: NativeDecoder | null = null,
+): Promise<GenerateOutput> {
   const { P, eos, pad, sampling, seed } = resolveOptions(model, promptIds, options);
   const B = promptIds.length;
   const rng = new Mulberry32(seed);
@@ -67,14 +76,27 @@ export async function generate(model: GPT2Model, promptIds: number[][], options:
   if (options.maxNewTokens === 0) return { promptIds: promptIds.map((r) => [...r]), completionIds, terminated };
 
   const { ids, mask } = leftPad(promptIds, pad);
-  const cache = model.createCache(B, P + options.maxNewTokens);
+  const starts = promptIds.map((r) => P - r.length); // first real position of each row
+  const capacity = P + options.maxNewTokens;
+  const cache = model.createCache(B, capacity);
+  const engine = native !== null && options.maxNewTokens > 1 ? native : null;
   try {
     let input = ids;
     for (let step = 0; step < options.maxNewTokens; step++) {
-      const out = model.forward(input, { attentionMask: mask, pastKeyValues: cache, logits: 'last' });
-      const logits = (await (out.logits as tf.Tensor3D).data()) as Float32Array; // [B·V]
-      out.logits?.dispose();
-      out.hidden.dispose();
+      let logits: Float32Array; // [B·V]
+      if (step > 0 && engine !== null) {
+        // HF positions cumsum(mask) − 1: the row's real tokens so far, minus one.
+        logits = engine.step(input.map((r) => r[0]), starts.map((s) => P - s + step - 1));
+      } else {
+        const out = model.forward(input, { attentionMask: mask, pastKeyValues: cache, logits: 'last' });
+        logits = (await (out.logits as tf.Tensor3D).data()) as Float32Array;
+        out.logits?.dispose();
+        out.hidden.dispose();
+        if (engine !== null) {
+          engine.begin(cache, starts, capacity);
+          cache.dispose(); // the engine holds its own copy from here on
+        }
+      }
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
         if (terminated[b]) {
@@ -92,6 +114,7 @@ export async function generate(model: GPT2Model, promptIds: number[][], options:
     }
   } finally {
     cache.dispose();
+    engine?.end();
   }
   return { promptIds: promptIds.map((r) => [...r]), completionIds, terminated };
 }

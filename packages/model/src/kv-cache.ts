@@ -98,6 +98,17 @@ export class KVCache {
     return { keys: this.keys[layer], values: this.values[layer] };
   }
 
+  /**
+   * Layer `layer`'s key and value buffers [batch, heads, capacity, headDim]; the first `length`
+   * positions are written. Owned by the cache: read them, never dispose or keep them.
+   */
+  buffers(layer: number): { keys: tf.Tensor4D; values: tf.Tensor4D } {
+    if (!(layer >= 0 && layer < this.keys.length)) {
+      throw new KVCacheError(`KVCache.buffers: layer ${layer} is not in [0, ${this.keys.length}) (nothing written yet, or disposed).`);
+    }
+    return { keys: this.keys[layer], values: this.values[layer] };
+  }
+
   /** Ends the step: the written positions become part of the past. */
   endStep(): void {
     this.stepIndices?.dispose();

@@ -173,6 +173,24 @@ export class LoraConv1D implements Conv1DLayer {
     return tf.tidy(() => tf.mul(tf.matMul(this.loraA, this.loraB, true, true), this.scaling));
   }
 
+  /**
+   * The weight [in, out] this layer applies at inference now (no dropout): the base's plus
+   * scaling · (B·A)ᵀ with adapters on, the base's alone with them off. For engines that run the
+   * projection outside tfjs (native-decode.ts). Needs a readable base; the caller disposes.
+   */
+  effectiveWeight(): tf.Tensor2D {
+    const base = this.readableBase('effectiveWeight');
+    return tf.tidy(() => {
+      const w = base.readWeight();
+      return this.adapterSwitch.enabled ? (tf.add(w, this.delta()) as tf.Tensor2D) : w;
+    });
+  }
+
+  /** The bias [out] this layer applies (the base's: LoRA has none); the caller disposes. */
+  effectiveBias(): tf.Tensor1D {
+    return this.readableBase('effectiveBias').readBias();
+  }
+
   /** Host merge for export: W [in, out] (flattened) + scaling · (B·A)ᵀ, as PEFT's merge_and_unload. */
   mergedWeight(baseWeightInOut: Float32Array): Float32Array {
     const [a, b] = this.hostAB();
@@ -250,6 +268,13 @@ export class LoraConv1D implements Conv1DLayer {
     const clock = this.dropoutClock;
     const step = !clock ? `call${this.dropoutCalls++}` : clock.seed !== undefined ? `seed${clock.seed}` : `step${clock.step}`;
     return `${this.seed}:${this.name}:dropout:${step}`;
+  }
+
+  private readableBase(what: string): ReadableConv1D {
+    if (!isReadable(this.base)) {
+      throw new LoraError(`LoraConv1D(${this.name}).${what}: the base layer cannot expose its weight (no readWeight/readBias).`);
+    }
+    return this.base;
   }
 
   private shape(): { r: number; inFeatures: number; outFeatures: number } {

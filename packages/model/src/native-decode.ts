@@ -1,0 +1,284 @@
+/**
+ * Native decoding for `generate`: the prompt still runs through the tfjs forward (the prefill is a
+ * compute-bound matmul the BLAS does well), then its KV cache is copied into @grpojs/accel's
+ * DecodeEngine and every later token runs there (native/decode.cc). A decode step is bound by
+ * streaming the weights (distilgpt2: 324 MB per token), which the engine does near the memory
+ * bandwidth while the tfjs step spent most of its time in ~315 kernel dispatches and M = 8 sgemms
+ * (docs/accel.md, "Native decode engine").
+ *
+ * Weights are copied into native memory: the frozen ones once per model, the layers with trainable
+ * variables (LoRA, full fine-tuning) again at every generate call, since the optimizer changes them
+ * between rollouts. @grpojs/accel is optional and imported dynamically; without it (or when the
+ * engine declines) generate keeps the tfjs path.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { layerTrainableVariables } from './checkpointing.js';
+import { gpt2InnerSize, type GPT2Activation } from './config.js';
+import type { GPT2Model } from './gpt2.js';
+import type { KVCache } from './kv-cache.js';
+import type { Conv1DLayer } from './linear.js';
+import { LoraConv1D, type ReadableConv1D } from './lora.js';
+
+/** The block projections in the engine's order, by module-path suffix. */
+const PROJECTIONS = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const;
+
+/** The config activations the engine implements, by the engine's name. */
+const ENGINE_ACTIVATIONS: Partial<Record<GPT2Activation, 'gelu_new' | 'gelu' | 'relu'>> = {
+  gelu_new: 'gelu_new',
+  gelu_pytorch_tanh: 'gelu_new',
+  gelu_fast: 'gelu_new',
+  gelu: 'gelu',
+  relu: 'relu',
+};
+
+/** The part of @grpojs/accel's DecodeEngine used here (kept local: the package is optional). */
+interface Engine {
+  setLayerNorm(index: number, gamma: Float32Array, beta: Float32Array): void;
+  setLinear(layer: number, projection: (typeof PROJECTIONS)[number], weight: Float32Array, bias: Float32Array): void;
+  setPositionEmbedding(wpe: Float32Array): void;
+  setTokenEmbedding(wte: Float32Array): void;
+  setHead(weight: Float32Array): void;
+  reset(batch: number, capacity: number): void;
+  loadCache(layer: number, keys: Float32Array, values: Float32Array, srcCapacity: number, length: number, starts: Int32Array): void;
+  step(tokens: Int32Array, positions: Int32Array, logits: Float32Array): void;
+  info(): { threads: number; simd: string };
+  dispose(): void;
+}
+
+interface AccelDecodeModule {
+  createDecodeEngine(spec: Record<string, unknown>): { engine: Engine | null; reason?: string };
+}
+
+let accel: AccelDecodeModule | null | undefined; // undefined: not tried yet; null: not installed
+
+async function importAccel(): Promise<AccelDecodeModule | null> {
+  if (accel === undefined) {
+    try {
+      const specifier: string = '@grpojs/accel'; // a variable keeps TypeScript from requiring it
+      const mod = (await import(specifier)) as Partial<AccelDecodeModule>;
+      accel = typeof mod.createDecodeEngine === 'function' ? (mod as AccelDecodeModule) : null;
+    } catch {
+      accel = null;
+    }
+  }
+  return accel;
+}
+
+/**
+ * Why generate cannot use the native engine for `model` now (a phrase for the log line), or null:
+ * GRPOJS_NATIVE_DECODE=0, a backend other than wasm/cpu, or an activation the engine lacks.
+ */
+export function nativeDecodeBlocked(model: GPT2Model): string | null {
+  if (process.env.GRPOJS_NATIVE_DECODE === '0') return 'GRPOJS_NATIVE_DECODE=0';
+  const backend = tf.getBackend();
+  if (backend !== 'wasm' && backend !== 'cpu') return `backend '${backend}' keeps its own kernels`;
+  const act = model.config.activationFunction;
+  if (ENGINE_ACTIVATIONS[act] === undefined) return `activation '${act}' is not implemented by the engine`;
+  return null;
+}
+
+function hostCopy(t: tf.Tensor): Float32Array {
+  return Float32Array.from(t.dataSync() as Float32Array);
+}
+
+/** The weight [in, out] and bias a Conv1D applies now, as host arrays; null when it cannot say. */
+function effectiveConv1D(layer: Conv1DLayer): { weight: Float32Array; bias: Float32Array } | null {
+  const readable = layer as Partial<ReadableConv1D>;
+  let w: tf.Tensor;
+  let b: tf.Tensor;
+  if (layer instanceof LoraConv1D) [w, b] = [layer.effectiveWeight(), layer.effectiveBias()];
+  else if (typeof readable.readWeight === 'function' && typeof readable.readBias === 'function') {
+    [w, b] = [readable.readWeight(), readable.readBias()];
+  } else return null;
+  const out = { weight: hostCopy(w), bias: hostCopy(b) };
+  tf.dispose([w, b]);
+  return out;
+}
+
+/** Thrown when a model's weights cannot be copied into the engine. */
+export class NativeDecodeError extends Error {
+  override name = 'NativeDecodeError';
+}
+
+/** A GPT2Model's weights in a native DecodeEngine, with the per-generate cache handling. */
+export class NativeDecoder {
+  /** e.g. "avx2, 2 threads". */
+  readonly description: string;
+  private readonly model: GPT2Model;
+  private readonly engine: Engine;
+  /** Projections whose weights may change between calls (they hold trainable variables). */
+  private readonly mutable: { layer: number; projection: (typeof PROJECTIONS)[number]; conv: Conv1DLayer }[] = [];
+  private frozenPacked = false;
+  private logits = new Float32Array(0);
+  private batch = 0;
+
+  private constructor(model: GPT2Model, engine: Engine) {
+    this.model = model;
+    this.engine = engine;
+    const info = engine.info();
+    this.description = `${info.simd}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+  }
+
+  /**
+   * An engine for `model`, or null and the reason (no @grpojs/accel, an addon without the
+   * engine, a layer that cannot expose its weight). Check {@link nativeDecodeBlocked} first.
+   */
+  static async create(model: GPT2Model, options: { threads?: number } = {}): Promise<{ decoder: NativeDecoder | null; reason: string }> {
+    const mod = await importAccel();
+    if (mod === null) return { decoder: null, reason: 'optional @grpojs/accel (with the decode engine) not installed' };
+    const c = model.config;
+    for (const [path, conv] of model.conv1DLayers()) {
+      const base = conv instanceof LoraConv1D ? conv.base : conv;
+      if (typeof (base as Partial<ReadableConv1D>).readWeight !== 'function') return { decoder: null, reason: `the Conv1D at ${path} cannot expose its weight` };
+    }
+    const D = c.nEmbd / c.nHead;
+    const attnScales = model.blocks.map((_, l) => (c.scaleAttnWeights ? 1 / Math.sqrt(D) : 1) / (c.scaleAttnByInverseLayerIdx ? l + 1 : 1));
+    const load = mod.createDecodeEngine({
+      nLayer: c.nLayer,
+      nHead: c.nHead,
+      nEmbd: c.nEmbd,
+      nInner: gpt2InnerSize(c),
+      vocabSize: c.vocabSize,
+      nPositions: c.nPositions,
+      eps: c.layerNormEpsilon,
+      activation: ENGINE_ACTIVATIONS[c.activationFunction] ?? c.activationFunction,
+      attnScales,
+      tiedHead: c.tieWordEmbeddings,
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    });
+    if (load.engine === null) return { decoder: null, reason: load.reason ?? 'the decode engine is unavailable' };
+    return { decoder: new NativeDecoder(model, load.engine), reason: '' };
+  }
+
+  /**
+   * Copies the weights into the engine: everything on the first call, afterwards only the LoRA
+   * projections (as currently switched) and those holding trainable variables.
+   */
+  prepare(): void {
+    if (!this.frozenPacked) {
+      this.packFrozen();
+      this.frozenPacked = true;
+    }
+    for (const { layer, projection, conv } of this.mutable) this.setProjection(layer, projection, conv);
+  }
+
+  /**
+   * Loads the prefill in `cache` (written length = the padded prompt length) for rows whose first
+   * real token is at `starts[b]`, with room for `capacity` positions in all.
+   */
+  begin(cache: KVCache, starts: number[], capacity: number): void {
+    const B = starts.length;
+    this.engine.reset(B, capacity);
+    const rowStarts = Int32Array.from(starts);
+    for (let l = 0; l < this.model.config.nLayer; l++) {
+      const { keys, values } = cache.buffers(l); // [B, H, cache.capacity, D]
+      this.engine.loadCache(l, keys.dataSync() as Float32Array, values.dataSync() as Float32Array, cache.capacity, cache.length, rowStarts);
+    }
+    this.batch = B;
+    if (this.logits.length !== B * this.model.config.vocabSize) this.logits = new Float32Array(B * this.model.config.vocabSize);
+  }
+
+  /**
+   * One token per row at the next cache position; `positions` index wpe. Returns logits
+   * [batch · vocab], a buffer the next step overwrites.
+   */
+  step(tokens: number[], positions: number[]): Float32Array {
+    this.engine.step(Int32Array.from(tokens), Int32Array.from(positions), this.logits);
+    return this.logits;
+  }
+
+  /** Frees the KV cache (the weights stay for the next call). */
+  end(): void {
+    if (this.batch > 0) this.engine.reset(0, 0);
+    this.batch = 0;
+  }
+
+  /** Frees the engine's native memory and threads. */
+  dispose(): void {
+    this.engine.dispose();
+    this.logits = new Float32Array(0);
+  }
+
+  private packFrozen(): void {
+    const c = this.model.config;
+    const host = this.model.hostTensors(); // embeddings, LayerNorms, an untied head
+    const get = (name: string): Float32Array => {
+      const t = host.get(name);
+      if (t === undefined) throw new NativeDecodeError(`NativeDecoder: the model's host tensors lack ${name}.`);
+      return t.data;
+    };
+    this.engine.setTokenEmbedding(get('wte.weight'));
+    if (!c.tieWordEmbeddings) this.engine.setHead(get('lm_head.weight'));
+    this.engine.setPositionEmbedding(get('wpe.weight'));
+    for (let l = 0; l < c.nLayer; l++) {
+      this.engine.setLayerNorm(2 * l, get(`h.${l}.ln_1.weight`), get(`h.${l}.ln_1.bias`));
+      this.engine.setLayerNorm(2 * l + 1, get(`h.${l}.ln_2.weight`), get(`h.${l}.ln_2.bias`));
+    }
+    this.engine.setLayerNorm(2 * c.nLayer, get('ln_f.weight'), get('ln_f.bias'));
+    const convs = this.model.conv1DLayers();
+    for (let l = 0; l < c.nLayer; l++) {
+      for (const projection of PROJECTIONS) {
+        const conv = convs.get(`h.${l}.${projection}`) as Conv1DLayer;
+        if (conv instanceof LoraConv1D || layerTrainableVariables(conv).length > 0) this.mutable.push({ layer: l, projection, conv });
+        else this.setProjection(l, projection, conv);
+      }
+    }
+  }
+
+  private setProjection(layer: number, projection: (typeof PROJECTIONS)[number], conv: Conv1DLayer): void {
+    const w = effectiveConv1D(conv);
+    if (w === null) throw new NativeDecodeError(`NativeDecoder: the Conv1D at h.${layer}.${projection} cannot expose its weight.`);
+    this.engine.setLinear(layer, projection, w.weight, w.bias);
+  }
+}
+
+/** The last decode-path line reported (one line per process and change, as the matmul line). */
+let lastDecodeLine: string | null = null;
+
+/**
+ * A model's native decoder, created on first use, and the choice between it and the tfjs path
+ * (CausalLM holds one; its `dispose` frees the engine).
+ */
+export class NativeDecodeSlot {
+  private readonly model: GPT2Model;
+  private readonly options: { enabled: boolean; threads?: number; log?: (line: string) => void };
+  /** undefined: not created yet; null: unavailable (the reason is in `reason`). */
+  private decoder: NativeDecoder | null | undefined;
+  private reason = '';
+
+  constructor(model: GPT2Model, options: { enabled: boolean; threads?: number; log?: (line: string) => void }) {
+    this.model = model;
+    this.options = options;
+  }
+
+  /** The decoder to use now (null: tfjs) and the line describing the path, logged once per change. */
+  async choose(): Promise<{ decoder: NativeDecoder | null; line: string }> {
+    const blocked = this.options.enabled ? nativeDecodeBlocked(this.model) : 'nativeDecode: false';
+    if (blocked === null && this.decoder === undefined) {
+      const made = await NativeDecoder.create(this.model, { threads: this.options.threads });
+      this.decoder = made.decoder;
+      this.reason = made.reason;
+    }
+    const decoder = blocked === null ? (this.decoder ?? null) : null;
+    const line = decoder
+      ? `generate: native decode engine (@grpojs/accel, ${decoder.description}; GRPOJS_NATIVE_DECODE=0 turns it off)`
+      : `generate: tfjs decode steps (${blocked ?? this.reason})`;
+    if (line !== lastDecodeLine) this.options.log?.(line);
+    lastDecodeLine = line;
+    return { decoder, line };
+  }
+
+  /** {@link choose}'s decoder with this call's weights copied in ({@link NativeDecoder.prepare}). */
+  async prepared(): Promise<NativeDecoder | null> {
+    const { decoder } = await this.choose();
+    decoder?.prepare();
+    return decoder;
+  }
+
+  /** Frees the engine; later calls take the tfjs path. */
+  dispose(): void {
+    this.decoder?.dispose();
+    this.decoder = null;
+    this.reason = 'the model was disposed';
+  }
+}

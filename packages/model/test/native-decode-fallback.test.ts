@@ -1,0 +1,39 @@
+/**
+ * generate's fallback when @grpojs/accel has no decode engine (an older package) or its addon is
+ * missing: the tfjs decode steps, with the reason in the path line. The package is replaced by its
+ * real exports minus createDecodeEngine before anything imports it. (A missing addon makes the
+ * real createDecodeEngine return no engine: accel's decode-engine tests and the same branch here.)
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+
+vi.doMock('@grpojs/accel', async (importOriginal) => {
+  const { createDecodeEngine: _dropped, ...rest } = await importOriginal<typeof import('@grpojs/accel')>();
+  return rest;
+});
+
+const { initBackend } = await import('../src/backend.js');
+const { makeGPT2Config } = await import('../src/config.js');
+const { loadCausalLM } = await import('../src/causal-lm.js');
+const { writeRandomGPT2Checkpoint } = await import('../src/random-init.js');
+
+const root = await mkdtemp(join(tmpdir(), 'grpojs-native-fallback-'));
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('native decode fallback', () => {
+  it('an @grpojs/accel without createDecodeEngine: tfjs decode steps, and generate works', async () => {
+    await initBackend();
+    const config = makeGPT2Config({ vocabSize: 32, nPositions: 16, nEmbd: 16, nLayer: 1, nHead: 2, eosTokenId: 31, bosTokenId: 31 });
+    await writeRandomGPT2Checkpoint(join(root, 'm'), config, 1);
+    const lines: string[] = [];
+    const lm = await loadCausalLM(join(root, 'm'), { log: (l) => lines.push(l) });
+    const out = await lm.generate([[1, 2, 3], [4]], { maxNewTokens: 5, doSample: false, eosTokenId: [] });
+    expect(out.completionIds.map((r) => r.length)).toEqual([5, 5]);
+    expect(lines.at(-1)).toBe('generate: tfjs decode steps (optional @grpojs/accel (with the decode engine) not installed)');
+    lm.dispose();
+  });
+});
