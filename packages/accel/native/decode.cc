@@ -37,8 +37,12 @@ namespace {
 
 // Output columns per packed panel: one 256-bit register of floats.
 constexpr int kPanel = 8;
-// Rows handled per pass over a panel (accumulators held in registers).
-constexpr int kRowBlock = 8;
+// A product runs in tiles of up to kGroup panels × kRowBlock rows: 12 accumulators, 3 weight
+// registers and one broadcast fit the 16 AVX2 registers, and each weight load feeds 4 FMAs and
+// each broadcast 3, which keeps a 2-thread GEMV near the memory bandwidth (8 rows × 1 panel tiles
+// were FMA-bound at ~60% of it).
+constexpr int kGroup = 3;
+constexpr int kRowBlock = 4;
 
 enum Act : int32_t { kGeluNew = 0, kRelu = 1, kGelu = 2 };
 enum Epilogue { kStore, kAddTo, kActivate };
@@ -98,32 +102,42 @@ void Pack(const float* src, int in, int out, bool rowsAreOutputs, Linear& dst) {
   dst.set = true;
 }
 
-// One panel for NB rows of x (row stride ldx): tile[b][j] = Σ_k x[b][k] · panel[k][j].
-using PanelFn = void (*)(const float* panel, int in, const float* x, int ldx, float* tile);
+// NP consecutive panels (panel stride in·8) for NB rows of x (row stride ldx):
+// tile[(i·NB + b)·8 + j] = Σ_k x[b][k] · panel_i[k][j]. Every output's sum runs over k in order,
+// so the result does not depend on NP or NB (nor on the thread that computes it).
+using TileFn = void (*)(const float* panels, int in, const float* x, int ldx, float* tile);
 
-template <int NB>
-void PanelScalar(const float* panel, int in, const float* x, int ldx, float* tile) {
-  float acc[NB][kPanel] = {};
+template <int NP, int NB>
+void TileScalar(const float* panels, int in, const float* x, int ldx, float* tile) {
+  float acc[NP][NB][kPanel] = {};
   for (int k = 0; k < in; ++k) {
-    const float* wk = panel + static_cast<size_t>(k) * kPanel;
-    for (int b = 0; b < NB; ++b) {
-      const float xb = x[static_cast<size_t>(b) * ldx + k];
-      for (int j = 0; j < kPanel; ++j) acc[b][j] += xb * wk[j];
+    for (int i = 0; i < NP; ++i) {
+      const float* wk = panels + (static_cast<size_t>(i) * in + k) * kPanel;
+      for (int b = 0; b < NB; ++b) {
+        const float xb = x[static_cast<size_t>(b) * ldx + k];
+        for (int j = 0; j < kPanel; ++j) acc[i][b][j] += xb * wk[j];
+      }
     }
   }
   std::memcpy(tile, acc, sizeof acc);
 }
 
 #if GRPOJS_DECODE_X86
-template <int NB>
-__attribute__((target("avx2,fma"))) void PanelAvx2(const float* panel, int in, const float* x, int ldx, float* tile) {
-  __m256 acc[NB];
-  for (int b = 0; b < NB; ++b) acc[b] = _mm256_setzero_ps();
+template <int NP, int NB>
+__attribute__((target("avx2,fma"))) void TileAvx2(const float* panels, int in, const float* x, int ldx, float* tile) {
+  __m256 acc[NP][NB];
+  for (int i = 0; i < NP; ++i)
+    for (int b = 0; b < NB; ++b) acc[i][b] = _mm256_setzero_ps();
   for (int k = 0; k < in; ++k) {
-    const __m256 wk = _mm256_load_ps(panel + static_cast<size_t>(k) * kPanel);
-    for (int b = 0; b < NB; ++b) acc[b] = _mm256_fmadd_ps(_mm256_broadcast_ss(x + static_cast<size_t>(b) * ldx + k), wk, acc[b]);
+    __m256 w[NP];
+    for (int i = 0; i < NP; ++i) w[i] = _mm256_load_ps(panels + (static_cast<size_t>(i) * in + k) * kPanel);
+    for (int b = 0; b < NB; ++b) {
+      const __m256 xb = _mm256_broadcast_ss(x + static_cast<size_t>(b) * ldx + k);
+      for (int i = 0; i < NP; ++i) acc[i][b] = _mm256_fmadd_ps(xb, w[i], acc[i][b]);
+    }
   }
-  for (int b = 0; b < NB; ++b) _mm256_storeu_ps(tile + b * kPanel, acc[b]);
+  for (int i = 0; i < NP; ++i)
+    for (int b = 0; b < NB; ++b) _mm256_storeu_ps(tile + (i * NB + b) * kPanel, acc[i][b]);
 }
 #endif
 
@@ -135,21 +149,23 @@ bool HasAvx2() {
 #endif
 }
 
-// PanelFn for 1..8 rows, AVX2+FMA when the CPU has it.
-void PanelTable(bool avx2, PanelFn out[kRowBlock + 1]) {
-  const PanelFn scalar[] = {nullptr, PanelScalar<1>, PanelScalar<2>, PanelScalar<3>, PanelScalar<4>,
-                            PanelScalar<5>, PanelScalar<6>, PanelScalar<7>, PanelScalar<8>};
-  for (int i = 0; i <= kRowBlock; ++i) out[i] = scalar[i];
+// TileFn[NP − 1][NB − 1] for NP ≤ kGroup, NB ≤ kRowBlock: AVX2+FMA when the CPU has it.
+using TileTable = TileFn[kGroup][kRowBlock];
+
+#define GRPOJS_TILE_ROW(F, NP) {F<NP, 1>, F<NP, 2>, F<NP, 3>, F<NP, 4>}
+void MakeTileTable(bool avx2, TileTable& out) {
+  const TileTable scalar = {GRPOJS_TILE_ROW(TileScalar, 1), GRPOJS_TILE_ROW(TileScalar, 2), GRPOJS_TILE_ROW(TileScalar, 3)};
+  std::memcpy(out, scalar, sizeof out);
 #if GRPOJS_DECODE_X86
   if (avx2) {
-    const PanelFn fast[] = {nullptr, PanelAvx2<1>, PanelAvx2<2>, PanelAvx2<3>, PanelAvx2<4>,
-                            PanelAvx2<5>, PanelAvx2<6>, PanelAvx2<7>, PanelAvx2<8>};
-    for (int i = 0; i <= kRowBlock; ++i) out[i] = fast[i];
+    const TileTable fast = {GRPOJS_TILE_ROW(TileAvx2, 1), GRPOJS_TILE_ROW(TileAvx2, 2), GRPOJS_TILE_ROW(TileAvx2, 3)};
+    std::memcpy(out, fast, sizeof out);
   }
 #else
   (void)avx2;
 #endif
 }
+#undef GRPOJS_TILE_ROW
 
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
 constexpr float kCubic = 0.044715f;
@@ -298,7 +314,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   std::vector<std::vector<float>> scores_;  // per thread, [cap]
   std::unique_ptr<Pool> pool_;
   bool avx2_;
-  PanelFn panel_[kRowBlock + 1];
+  TileTable tiles_;
 };
 
 [[noreturn]] void Fail(Napi::Env env, const std::string& what) { throw Napi::RangeError::New(env, "DecodeEngine." + what); }
@@ -349,7 +365,7 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   pool_ = std::make_unique<Pool>(threads);
   scores_.assign(pool_->size(), {});
   avx2_ = HasAvx2();
-  PanelTable(avx2_, panel_);
+  MakeTileTable(avx2_, tiles_);
 }
 
 // setLayerNorm(index, gamma, beta): index 2l = h.l.ln_1, 2l+1 = h.l.ln_2, 2·nLayer = ln_f.
@@ -492,25 +508,33 @@ void Engine::LayerNorm(const float* x, const std::vector<float>& g, const std::v
 }
 
 // out[b][o] (row stride ldo) = x[b]·W + bias, then per epilogue: stored, added to out, or activated.
+// Threads take contiguous runs of whole kGroup-panel groups (fixed by the panel count alone).
 void Engine::Gemv(const Linear& L, const float* x, int B, float* out, int ldo, Epilogue epi) {
+  const int groups = (L.panels + kGroup - 1) / kGroup;
   auto work = [&](int t) {
-    int p0, p1;
-    Split(L.panels, t, pool_->size(), p0, p1);
-    alignas(32) float tile[kRowBlock * kPanel];
+    int g0, g1;
+    Split(groups, t, pool_->size(), g0, g1);
+    alignas(32) float tile[kGroup * kRowBlock * kPanel];
     const float* bias = L.bias.size() > 0 ? L.bias.data() : nullptr;
-    for (int p = p0; p < p1; ++p) {
-      const float* panel = L.w.data() + static_cast<size_t>(p) * L.in * kPanel;
-      const int width = std::min(kPanel, L.out - p * kPanel);
+    for (int g = g0; g < g1; ++g) {
+      const int p0 = g * kGroup;
+      const int np = std::min(kGroup, L.panels - p0);
+      const float* panels = L.w.data() + static_cast<size_t>(p0) * L.in * kPanel;
       for (int b0 = 0; b0 < B; b0 += kRowBlock) {
         const int nb = std::min(kRowBlock, B - b0);
-        panel_[nb](panel, L.in, x + static_cast<size_t>(b0) * L.in, L.in, tile);
-        for (int b = 0; b < nb; ++b) {
-          float* row = out + static_cast<size_t>(b0 + b) * ldo + static_cast<size_t>(p) * kPanel;
-          for (int j = 0; j < width; ++j) {
-            float v = tile[b * kPanel + j];
-            if (bias != nullptr) v += bias[p * kPanel + j];
-            if (epi == kActivate) v = Activate(v, act_);
-            row[j] = epi == kAddTo ? row[j] + v : v;
+        tiles_[np - 1][nb - 1](panels, L.in, x + static_cast<size_t>(b0) * L.in, L.in, tile);
+        for (int i = 0; i < np; ++i) {
+          const int o0 = (p0 + i) * kPanel;
+          const int width = std::min(kPanel, L.out - o0);
+          for (int b = 0; b < nb; ++b) {
+            const float* t = tile + (i * nb + b) * kPanel;
+            float* row = out + static_cast<size_t>(b0 + b) * ldo + o0;
+            for (int j = 0; j < width; ++j) {
+              float v = t[j];
+              if (bias != nullptr) v += bias[o0 + j];
+              if (epi == kActivate) v = Activate(v, act_);
+              row[j] = epi == kAddTo ? row[j] + v : v;
+            }
           }
         }
       }

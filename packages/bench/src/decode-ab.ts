@@ -1,0 +1,60 @@
+/**
+ * In-process A/B of the rollout alone (CausalLM.generate on the work unit: 8 rows × 128 prompt
+ * tokens, 128 new tokens, temperature 0.9, distilgpt2 with LoRA r16 on c_attn): the native decode
+ * engine (@grpojs/accel) against the tfjs decode steps, alternating so both see the same machine
+ * load. Also times a 1-token generate (prefill + weight packing) to give the ms per decode step.
+ * `pnpm build && node dist/decode-ab.js [--quant nf4] [--runs 2]`, under flock /tmp/bench.lock.
+ */
+import { loadavg } from 'node:os';
+import { loadBenchModel, setupBackend, WORK_UNIT } from './setup.js';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+};
+const quant = arg('quant', 'none') as 'none' | 'nf4';
+const runs = Number(arg('runs', '2'));
+const config = { model: 'distilgpt2' as const, quant, accel: true, runs: 1, profile: false, microBatch: 2, checkpointing: false };
+await setupBackend(config);
+const bench = await loadBenchModel(config);
+const { lm } = bench;
+const prompts = Array.from({ length: WORK_UNIT.sequences }, (_, r) =>
+  Array.from({ length: WORK_UNIT.promptTokens }, (_, t) => (r * 7919 + t * 104729) % (lm.config.vocabSize - 1)),
+);
+const generate = (maxNewTokens: number, seed: number) =>
+  lm.generate(prompts, { maxNewTokens, temperature: 0.9, eosTokenId: [], padTokenId: lm.config.eosTokenId, seed });
+
+async function time(path: 'native' | 'tfjs', maxNewTokens: number, seed: number): Promise<{ ms: number; cpuMs: number; tokens: number[][] }> {
+  if (path === 'tfjs') process.env.GRPOJS_NATIVE_DECODE = '0';
+  else delete process.env.GRPOJS_NATIVE_DECODE;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const out = await generate(maxNewTokens, seed);
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1e3, tokens: out.completionIds };
+}
+
+console.log(`quant ${quant}; load before ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+await time('native', 2, 1); // warm: engine created, frozen weights packed
+await time('tfjs', 2, 1);
+const best: Record<string, { full: number; prefill: number; cpu: number }> = {};
+for (let run = 0; run < runs; run++) {
+  for (const path of ['native', 'tfjs'] as const) {
+    const prefill = await time(path, 1, 7);
+    const full = await time(path, WORK_UNIT.newTokens, 7);
+    const b = (best[path] ??= { full: Infinity, prefill: Infinity, cpu: Infinity });
+    b.full = Math.min(b.full, full.ms);
+    b.prefill = Math.min(b.prefill, prefill.ms);
+    b.cpu = Math.min(b.cpu, full.cpuMs);
+    console.log(`run ${run} ${path}: rollout ${full.ms.toFixed(0)} ms (cpu ${full.cpuMs.toFixed(0)} ms), 1-token generate ${prefill.ms.toFixed(0)} ms, load ${loadavg()[0].toFixed(2)}`);
+  }
+}
+const tokens = WORK_UNIT.sequences * WORK_UNIT.newTokens;
+for (const [path, b] of Object.entries(best)) {
+  const step = (b.full - b.prefill) / (WORK_UNIT.newTokens - 1);
+  console.log(`${path}: best rollout ${b.full.toFixed(0)} ms = ${((tokens / b.full) * 1e3).toFixed(0)} tokens/s; ${step.toFixed(1)} ms per decode step (incl. sampling); prefill+pack ${b.prefill.toFixed(0)} ms; cpu ${b.cpu.toFixed(0)} ms`);
+}
+const same = JSON.stringify((await time('native', 16, 3)).tokens) === JSON.stringify((await time('tfjs', 16, 3)).tokens);
+console.log(`sampled tokens native = tfjs (16 tokens, seed 3): ${same}; load after ${loadavg()[0].toFixed(2)}`);
+await bench.dispose();
