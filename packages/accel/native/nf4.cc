@@ -67,10 +67,6 @@ void Unpack(const uint32_t* words, int64_t m, int64_t k0, int64_t count, uint8_t
 }
 
 // out[j] = table[c[j]] · s[j]: the lookup and the one float32 multiply of a dequantized row.
-// With AVX2 (chosen at load time where the toolchain supports it) the lookup is a vector gather.
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
 void LookupMul(const uint8_t* c, const float* table, const float* s, float* out, int64_t n) {
   for (int64_t j = 0; j < n; ++j) out[j] = table[c[j]] * s[j];
 }
@@ -106,39 +102,70 @@ __attribute__((target("avx2"))) int64_t Nf4RunAvx2(const uint32_t* words, int64_
   }
   return j;
 }
+
+// As Nf4RunAvx2 for 8-bit fields (local % 2 = 0): eight from four words, the 256-entry lookup a
+// gather; out = (table[code] · s) · scale, the two multiplies in that order.
+__attribute__((target("avx2"))) int64_t Int8RunAvx2(const uint32_t* words, int64_t local, int shiftBase,
+                                                      const float* table, const float* s, float scale, float* out,
+                                                      int64_t len) {
+  const __m256i shifts = _mm256_setr_epi32(shiftBase, shiftBase + 8, shiftBase, shiftBase + 8, shiftBase,
+                                           shiftBase + 8, shiftBase, shiftBase + 8);
+  const __m256i spread = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+  const __m256i byte = _mm256_set1_epi32(255);
+  const __m256 scaleV = _mm256_set1_ps(scale);
+  int64_t j = 0;
+  for (; j + 8 <= len; j += 8) {
+    const __m128i four = _mm_loadu_si128(reinterpret_cast<const __m128i*>(words + ((local + j) >> 1)));
+    const __m256i w = _mm256_permutevar8x32_epi32(_mm256_castsi128_si256(four), spread);
+    const __m256i code = _mm256_and_si256(_mm256_srlv_epi32(w, shifts), byte);
+    const __m256 value = _mm256_i32gather_ps(table, code, 4);
+    _mm256_storeu_ps(out + j, _mm256_mul_ps(_mm256_mul_ps(value, _mm256_loadu_ps(s + j)), scaleV));
+  }
+  return j;
+}
 #endif
 
-// out[j] = table[code of field k0 + j] · s[j] for j < len (4-bit fields): the AVX2 run where it
-// applies, Unpack + LookupMul for the rest.
-void Nf4Row(const uint32_t* words, int64_t m, int64_t k0, int64_t len, const float* table, const float* s,
-            float* out, uint8_t* scratch) {
+// out[j] = table[code of field k0 + j] · s[j] (· scale when Scaled) for j < len, Bits-bit fields:
+// the AVX2 runs where they apply, Unpack + LookupMul for the rest.
+template <int Bits, bool Scaled>
+void DequantRow(const uint32_t* words, int64_t m, int64_t k0, int64_t len, const float* table, const float* s,
+                float scale, float* out, uint8_t* scratch) {
+  constexpr int64_t kPerHalf = 16 / Bits;
   int64_t j = 0;
 #if defined(GRPOJS_NF4_AVX2)
   if (kHasAvx2) {
-    const int64_t half = 4 * m;
+    const int64_t half = kPerHalf * m;
     while (j < len) {
       const int64_t k = k0 + j;
       const bool low = k < half;
       const int64_t local = low ? k : k - half;
-      const int64_t regionLeft = (low ? half : 8 * m) - k;
-      if (local % 4 != 0) {  // one field at a time up to a word boundary
-        Unpack<4>(words, m, k, 1, scratch);
-        out[j] = table[scratch[0]] * s[j];
+      if (local % kPerHalf != 0) {  // one field at a time up to a word boundary
+        Unpack<Bits>(words, m, k, 1, scratch);
+        const float v = table[scratch[0]] * s[j];
+        out[j] = Scaled ? v * scale : v;
         ++j;
         continue;
       }
+      const int64_t regionLeft = (low ? half : 2 * half) - k;
       const int64_t run = len - j < regionLeft ? len - j : regionLeft;
-      const int64_t done = Nf4RunAvx2(words, local, low ? 0 : 16, table, s + j, out + j, run);
+      int64_t done;
+      if constexpr (Bits == 4) {
+        done = Nf4RunAvx2(words, local, low ? 0 : 16, table, s + j, out + j, run);
+      } else {
+        done = Int8RunAvx2(words, local, low ? 0 : 16, table, s + j, scale, out + j, run);
+      }
       j += done;
-      if (done == run) continue;
-      break;  // fewer than 8 left in this region or row: the generic path finishes
+      if (done != run) break;  // fewer than 8 left in this region or row: the generic path finishes
     }
   }
 #endif
   for (; j < len; j += kChunk) {
     const int64_t n = len - j < kChunk ? len - j : kChunk;
-    Unpack<4>(words, m, k0 + j, n, scratch);
+    Unpack<Bits>(words, m, k0 + j, n, scratch);
     LookupMul(scratch, table, s + j, out + j, n);
+    if (Scaled) {
+      for (int64_t t = 0; t < n; ++t) out[j + t] = out[j + t] * scale;
+    }
   }
 }
 
@@ -206,7 +233,7 @@ Napi::Value Nf4Dequantize(const Napi::CallbackInfo& info) {
       for (int64_t r = 0; r < perRow; ++r) scaleT[r * outF + o] = absmax[o * perRow + r];
     }
     for (int64_t i = 0; i < inF; ++i) {
-      Nf4Row(codes, words, i * outF, outF, table, scaleT.data() + (i / bs) * outF, out + i * outF, c.data());
+      DequantRow<4, false>(codes, words, i * outF, outF, table, scaleT.data() + (i / bs) * outF, 1.f, out + i * outF, c.data());
     }
   } else {
     for (int64_t o = 0; o < outF; ++o) {
@@ -244,13 +271,7 @@ Napi::Value Int8Dequantize(const Napi::CallbackInfo& info) {
   auto* out = static_cast<float*>(Region(env, info[10], info[11], static_cast<double>(n), 4, "out"));
   std::vector<uint8_t> c(static_cast<size_t>(kChunk));
   for (int64_t i = 0; i < inF; ++i) {
-    for (int64_t j0 = 0; j0 < outF; j0 += kChunk) {
-      const int64_t len = outF - j0 < kChunk ? outF - j0 : kChunk;
-      Unpack<8>(codes, words, i * outF + j0, len, c.data());
-      float* row = out + i * outF + j0;
-      LookupMul(c.data(), table, rowAbsmax + j0, row, len);
-      for (int64_t j = 0; j < len; ++j) row[j] = row[j] * scale;
-    }
+    DequantRow<8, true>(codes, words, i * outF, outF, table, rowAbsmax, scale, out + i * outF, c.data());
   }
   return env.Undefined();
 }

@@ -96,4 +96,14 @@ describe.skipIf(skip)('quantized Conv1D with the native dequantization kernels',
     tf.dispose([x, g, y, dx, yRef, dxRef]);
     l.dispose();
   });
+
+  it('a forward + backward dequantizes once: the input gradient reuses the forward weight', async () => {
+    const l = layer(128, 64, 'nf4');
+    const x = tf.randomNormal([3, 128], 0, 1, 'float32', 6) as tf.Tensor2D;
+    const info = await tf.profile(() => tf.grad((xx: tf.Tensor) => tf.sum(l.apply(xx as tf.Tensor2D, { training: true })))(x));
+    expect(info.kernels.filter((k) => k.name === 'GrpojsNf4Dequantize')).toHaveLength(1);
+    expect(info.kernelNames).not.toContain('GatherNd');
+    tf.dispose(x);
+    l.dispose();
+  });
 });
