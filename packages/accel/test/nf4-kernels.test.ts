@@ -123,6 +123,29 @@ describe.skipIf(!addonBuilt)(`${NF4_DEQUANTIZE} and ${INT8_DEQUANTIZE}${skipNote
     });
   }
 
+  it('on wasm: an output bigger than the heap (the heap grows inside the kernel) still reads the right inputs', async () => {
+    await tf.setBackend('wasm');
+    enableBlasMatMul({ backends: ['wasm'] });
+    const heap = (): Uint8Array => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8;
+    const inF = 64;
+    const outF = Math.ceil(heap().length / (4 * inF)) + 64;
+    const next = rng(9);
+    const codes = Uint8Array.from({ length: inF * outF }, () => randInt(next, 0, 15));
+    const codeTable = Array.from(randomFloats(next, 16, 1));
+    const absmax = randomFloats(next, outF, 2); // one 64-block per output column
+    const [c, a] = [tf.tensor1d(packHalves(codes, 4, 7), 'int32'), tf.tensor1d(absmax)];
+    const heapBefore = heap().buffer;
+    const attrs = { inFeatures: inF, outFeatures: outF, blockSize: 64, inOutOrder: true, code: codeTable };
+    const w = tf.engine().runKernel(NF4_DEQUANTIZE, { codes: c, absmax: a }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    expect(heap().buffer).not.toBe(heapBefore);
+    const got = w.dataSync();
+    for (const [i, o] of [[0, 0], [inF - 1, outF - 1], [17, 5], [40, outF - 3]]) {
+      expect(got[i * outF + o]).toBe(f(codeTable[codes[i * outF + o]] * absmax[o]));
+    }
+    tf.dispose([w, c, a]);
+    disableBlasMatMul();
+  });
+
   it('rejects inputs that do not match the attrs, naming the input', async () => {
     await tf.setBackend('wasm');
     enableBlasMatMul({ backends: ['wasm'] });
