@@ -14,6 +14,7 @@
 #include <string>
 
 #include "decode.h"
+#include "attention.h"
 #include "gather.h"
 #include "gelu.h"
 #include "layernorm.h"
@@ -219,6 +220,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   grpojs::InitGelu(env, exports);
   grpojs::InitLayerNorm(env, exports);
   grpojs::InitGather(env, exports);
+  grpojs::InitAttention(env, exports);
   grpojs::InitDecode(env, exports);
   grpojs::InitNf4(env, exports);
   return exports;

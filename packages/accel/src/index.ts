@@ -3,14 +3,17 @@
 // Elementwise ops stay where they are; only matmuls (most of a GRPO step's FLOPs) move.
 import * as tf from '@tensorflow/tfjs';
 
+import { registerAttentionKernels, unregisterAttentionKernels } from './attention-kernels.js';
 import { callCounts, cpuMemory, makeMatMulKernel, type MemoryAccess, wasmMemory } from './kernels.js';
 import { registerGatherKernels, unregisterGatherKernels } from './gather-kernels.js';
 import { registerGeluKernels, unregisterGeluKernels } from './gelu-kernels.js';
+import { registerIdentityKernel, unregisterIdentityKernel } from './identity-kernel.js';
 import { registerLayerNormKernels, unregisterLayerNormKernels } from './layernorm-kernels.js';
 import { loadAddon } from './native.js';
 import { registerNf4Kernels, unregisterNf4Kernels } from './nf4-kernels.js';
 import { registerVocabKernels, unregisterVocabKernels } from './vocab-kernels.js';
 
+export { MASKED_SOFTMAX, MASKED_SOFTMAX_GRAD, SPLIT_HEADS, SPLIT_HEADS_GRAD } from './attention-kernels.js';
 export { GATHER_COLUMNS } from './gather-kernels.js';
 export {
   createDecodeEngine,
@@ -76,8 +79,10 @@ const originals = new Map<string, tf.KernelConfig>();
  * the reason, and tfjs keeps its own kernels. Calling it again is harmless (it only re-sets threads).
  * GRPOJS_ACCEL=0 in the environment turns it off (for comparisons) without code changes.
  * It also registers the addon's vocab-sized and gelu_new kernels ({@link LOG_SOFTMAX_GATHER},
- * {@link GELU_NEW}), LayerNorm ({@link LAYER_NORM}) and column-gather ({@link GATHER_COLUMNS}) kernels
- * on the patched backends (GRPOJS_ACCEL_VOCAB / _GELU / _LAYERNORM / _GATHER=0 skip them);
+ * {@link GELU_NEW}), LayerNorm ({@link LAYER_NORM}), column-gather ({@link GATHER_COLUMNS}) and
+ * attention ({@link MASKED_SOFTMAX}, {@link SPLIT_HEADS}) kernels on the patched backends, and makes
+ * wasm's Identity (every tensor kept for a gradient) share data instead of copying it
+ * (GRPOJS_ACCEL_VOCAB / _GELU / _LAYERNORM / _GATHER / _IDENTITY / _SOFTMAX / _HEADS=0 skip them);
  * {@link disableBlasMatMul} removes them.
  * The NF4 and int8 dequantization kernels ({@link NF4_DEQUANTIZE}, {@link INT8_DEQUANTIZE}) are
  * registered the same way (GRPOJS_ACCEL_NF4=0 skips them).
@@ -127,6 +132,8 @@ export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMat
   registerNf4Kernels(addon, backends);
   registerLayerNormKernels(addon, backends);
   registerGatherKernels(addon, backends);
+  registerIdentityKernel(backends);
+  registerAttentionKernels(addon, backends);
   const status: BlasMatMulStatus = { enabled: backends.length > 0, backends, blas: addon.blasInfo(), threads: threadsInEffect };
   if (missing.length > 0) {
     status.reason =
@@ -144,6 +151,8 @@ export function disableBlasMatMul(): string[] {
   unregisterNf4Kernels(blasMatMulBackends());
   unregisterLayerNormKernels(blasMatMulBackends());
   unregisterGatherKernels(blasMatMulBackends());
+  unregisterIdentityKernel();
+  unregisterAttentionKernels(blasMatMulBackends());
   for (const [key, original] of originals) {
     tf.unregisterKernel(original.kernelName, original.backendName);
     tf.registerKernel(original);

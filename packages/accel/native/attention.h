@@ -1,0 +1,8 @@
+// The attention kernels of the addon (native/attention.cc): the masked softmax and the split of
+// the fused q|k|v projection into heads. Registered on the exports by accel.cc's Init.
+#pragma once
+#include <napi.h>
+
+namespace grpojs {
+void InitAttention(Napi::Env env, Napi::Object exports);
+}  // namespace grpojs

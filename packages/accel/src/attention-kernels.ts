@@ -1,0 +1,154 @@
+// Attention's non-matmul work as tfjs kernels on the wasm and cpu backends, one native pass each
+// (native/attention.cc): softmax(scores · scale + bias) and its input gradient (instead of
+// Multiply + Add + Softmax forward and about five kernels backward), and the split of the fused
+// q|k|v projection into heads and its gradient (instead of SplitV + 3 Transposes, and 3
+// Transposes + Concat). The model wraps each pair in a tf.customGrad (native-softmax.ts).
+import * as tf from '@tensorflow/tfjs';
+
+import { type BlasAddon } from './native.js';
+import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';
+
+/**
+ * Kernel name: inputs `{ scores [B, H, T, S], bias [B, 1, T, S] }` float32, attrs `{ scale }` →
+ * softmax over the last axis of scores · scale + bias, [B, H, T, S].
+ */
+export const MASKED_SOFTMAX = 'GrpojsMaskedSoftmax';
+/** Kernel name: inputs `{ p, dp }` float32 of one shape [..., S] (p from {@link MASKED_SOFTMAX}), attrs `{ scale }` → scale · p · (dp − Σ p·dp). */
+export const MASKED_SOFTMAX_GRAD = 'GrpojsMaskedSoftmaxGrad';
+
+/**
+ * Kernel name: input `{ qkv [B·T, 3·H·D] }` float32, attrs `{ batch: B, heads: H }` →
+ * `[q, k, v]`, each [B, H, T, D]: GPT-2's fused c_attn output split and laid out per head.
+ */
+export const SPLIT_HEADS = 'GrpojsSplitHeads';
+/** Kernel name: inputs `{ dq, dk, dv }` float32 [B, H, T, D] → dqkv [B·T, 3·H·D] (the inverse of {@link SPLIT_HEADS}). */
+export const SPLIT_HEADS_GRAD = 'GrpojsSplitHeadsGrad';
+
+/** The addon's attention functions (native/attention.cc has the exact contract). */
+export interface AddonAttention {
+  maskedSoftmax(
+    sBuf: ArrayBufferLike, sOff: number, bBuf: ArrayBufferLike, bOff: number, oBuf: ArrayBufferLike, oOff: number,
+    B: number, H: number, T: number, S: number, scale: number,
+  ): void;
+  maskedSoftmaxGrad(pBuf: ArrayBufferLike, pOff: number, dBuf: ArrayBufferLike, dOff: number, oBuf: ArrayBufferLike, oOff: number, rows: number, S: number, scale: number): void;
+  splitHeads(
+    aBuf: ArrayBufferLike, aOff: number, qBuf: ArrayBufferLike, qOff: number, kBuf: ArrayBufferLike, kOff: number,
+    vBuf: ArrayBufferLike, vOff: number, B: number, T: number, H: number, D: number,
+  ): void;
+  splitHeadsGrad(
+    dqBuf: ArrayBufferLike, dqOff: number, dkBuf: ArrayBufferLike, dkOff: number, dvBuf: ArrayBufferLike, dvOff: number,
+    outBuf: ArrayBufferLike, outOff: number, B: number, T: number, H: number, D: number,
+  ): void;
+}
+
+function scaleOf(kernel: string, attrs: unknown): number {
+  const scale = (attrs as { scale?: number } | undefined)?.scale;
+  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new VocabKernelError(`${kernel}: attrs.scale must be a finite number, got ${scale}`);
+  return scale;
+}
+
+function kernels(addon: AddonAttention, backendName: string): Record<string, tf.KernelFunc> {
+  const at = (backend: unknown, t: tf.TensorInfo, kernel: string): Region => {
+    const r = t.dtype === 'float32' ? locate(backendName, backend, t) : null;
+    if (r === null) throw new VocabKernelError(`${kernel}: inputs must be float32 tensors in plain memory, got ${t.dtype}`);
+    return r;
+  };
+  return {
+    [MASKED_SOFTMAX]: ({ inputs, backend, attrs }) => {
+      const { scores, bias } = inputs as Record<string, tf.TensorInfo>;
+      const scale = scaleOf(MASKED_SOFTMAX, attrs);
+      const [B, H, T, S] = scores.shape;
+      if (scores.shape.length !== 4 || bias.shape.join() !== [B, 1, T, S].join()) {
+        throw new VocabKernelError(`${MASKED_SOFTMAX}: scores must be [B, H, T, S] and bias [B, 1, T, S], got [${scores.shape}] and [${bias.shape}]`);
+      }
+      const out = allocate(backendName, backend, scores.shape);
+      const [rs, rb, ro] = [scores, bias, out].map((t) => at(backend, t, MASKED_SOFTMAX));
+      addon.maskedSoftmax(rs.buffer, rs.byteOffset, rb.buffer, rb.byteOffset, ro.buffer, ro.byteOffset, B, H, T, S, scale);
+      return out;
+    },
+    [MASKED_SOFTMAX_GRAD]: ({ inputs, backend, attrs }) => {
+      const { p, dp } = inputs as Record<string, tf.TensorInfo>;
+      const scale = scaleOf(MASKED_SOFTMAX_GRAD, attrs);
+      if (p.shape.length === 0 || p.shape.join() !== dp.shape.join()) {
+        throw new VocabKernelError(`${MASKED_SOFTMAX_GRAD}: p [${p.shape}] and dp [${dp.shape}] must have the same shape (rank >= 1)`);
+      }
+      const S = p.shape[p.shape.length - 1];
+      const rows = p.shape.slice(0, -1).reduce((a, d) => a * d, 1);
+      const out = allocate(backendName, backend, p.shape);
+      const [rp, rd, ro] = [p, dp, out].map((t) => at(backend, t, MASKED_SOFTMAX_GRAD));
+      addon.maskedSoftmaxGrad(rp.buffer, rp.byteOffset, rd.buffer, rd.byteOffset, ro.buffer, ro.byteOffset, rows, S, scale);
+      return out;
+    },
+    [SPLIT_HEADS]: ({ inputs, backend, attrs }) => {
+      const { qkv } = inputs as Record<string, tf.TensorInfo>;
+      const { batch: B, heads: H } = (attrs ?? {}) as { batch?: number; heads?: number };
+      const [rows, width] = qkv.shape;
+      const ok = qkv.shape.length === 2 && Number.isInteger(B) && Number.isInteger(H) && B! > 0 && H! > 0 && rows % B! === 0 && width % (3 * H!) === 0;
+      if (!ok) {
+        throw new VocabKernelError(`${SPLIT_HEADS}: qkv must be [B·T, 3·H·D] for attrs batch ${B} and heads ${H}, got [${qkv.shape}]`);
+      }
+      const [T, D] = [rows / B!, width / (3 * H!)];
+      const outs = [0, 1, 2].map(() => allocate(backendName, backend, [B!, H!, T, D]));
+      const [ra, rq, rk, rv] = [qkv, ...outs].map((t) => at(backend, t, SPLIT_HEADS));
+      addon.splitHeads(ra.buffer, ra.byteOffset, rq.buffer, rq.byteOffset, rk.buffer, rk.byteOffset, rv.buffer, rv.byteOffset, B!, T, H!, D);
+      return outs;
+    },
+    [SPLIT_HEADS_GRAD]: ({ inputs, backend }) => {
+      const { dq, dk, dv } = inputs as Record<string, tf.TensorInfo>;
+      if (dq.shape.length !== 4 || dk.shape.join() !== dq.shape.join() || dv.shape.join() !== dq.shape.join()) {
+        throw new VocabKernelError(`${SPLIT_HEADS_GRAD}: dq, dk, dv must be [B, H, T, D] of one shape, got [${dq.shape}], [${dk.shape}], [${dv.shape}]`);
+      }
+      const [B, H, T, D] = dq.shape;
+      const out = allocate(backendName, backend, [B * T, 3 * H * D]);
+      const [rq, rk, rv, ro] = [dq, dk, dv, out].map((t) => at(backend, t, SPLIT_HEADS_GRAD));
+      addon.splitHeadsGrad(rq.buffer, rq.byteOffset, rk.buffer, rk.byteOffset, rv.buffer, rv.byteOffset, ro.buffer, ro.byteOffset, B, T, H, D);
+      return out;
+    },
+  };
+}
+
+/** The gradient of {@link SPLIT_HEADS} (a multi-output kernel, so registered with tfjs rather than a customGrad). */
+const splitHeadsGradient: tf.GradConfig = {
+  kernelName: SPLIT_HEADS,
+  gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+    const dys = dy as (tf.Tensor | null)[];
+    const shape = (dys.find((d) => d !== null) as tf.Tensor).shape;
+    return {
+      qkv: () =>
+        tf.tidy(() => {
+          // an output outside the backpropagated graph has a null dy: its gradient is zero
+          const [dq, dk, dv] = dys.map((d) => d ?? tf.zeros(shape));
+          return tf.engine().runKernel(SPLIT_HEADS_GRAD, { dq, dk, dv }) as tf.Tensor; // [B·T, 3C]
+        }),
+    };
+  },
+};
+
+/**
+ * Registers the attention kernels on `backends` (skipping any already there). GRPOJS_ACCEL_SOFTMAX=0
+ * skips the softmax pair, GRPOJS_ACCEL_HEADS=0 the head split pair.
+ */
+export function registerAttentionKernels(addon: BlasAddon, backends: string[]): void {
+  const native = addon as unknown as Partial<AddonAttention>;
+  if (typeof native.maskedSoftmax !== 'function') return; // an addon built before these kernels
+  for (const backendName of backends) {
+    for (const [kernelName, kernelFunc] of Object.entries(kernels(native as AddonAttention, backendName))) {
+      const off = kernelName.startsWith('GrpojsMaskedSoftmax') ? process.env.GRPOJS_ACCEL_SOFTMAX === '0' : process.env.GRPOJS_ACCEL_HEADS === '0';
+      if (!off && tf.getKernel(kernelName, backendName) === undefined) tf.registerKernel({ kernelName, backendName, kernelFunc });
+    }
+  }
+  if (backends.some((b) => tf.getKernel(SPLIT_HEADS, b) !== undefined) && tf.getGradient(SPLIT_HEADS) === undefined) {
+    tf.registerGradient(splitHeadsGradient);
+  }
+}
+
+/** Removes the attention kernels from `backends`. */
+export function unregisterAttentionKernels(backends: string[]): void {
+  for (const backendName of backends) {
+    for (const kernelName of [MASKED_SOFTMAX, MASKED_SOFTMAX_GRAD, SPLIT_HEADS, SPLIT_HEADS_GRAD]) {
+      if (tf.getKernel(kernelName, backendName) !== undefined) tf.unregisterKernel(kernelName, backendName);
+    }
+  }
+  const anyLeft = ['wasm', 'cpu'].some((b) => tf.getKernel(SPLIT_HEADS, b) !== undefined);
+  if (!anyLeft && tf.getGradient(SPLIT_HEADS) !== undefined) tf.unregisterGradient(SPLIT_HEADS);
+}
