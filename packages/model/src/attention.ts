@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Conv1DLayer } from './linear.js';
 import type { KVCache } from './kv-cache.js';
+import { nativeMaskedSoftmax, nativeSplitHeads } from './native-attention.js';
 
 /** Large negative added to masked scores; exp underflows to 0 and fully masked rows stay finite. */
 const MASKED = -1e9;
@@ -69,12 +70,15 @@ export function causalSelfAttention(
     // layouts are the same bytes, so a reshape (no kernel, no copy) does.
     const heads = (t: tf.Tensor): tf.Tensor4D =>
       T === 1 ? tf.reshape(t, [B, H, 1, D]) : tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]);
-    const [q, kNew, vNew] = tf.split(qkv, 3, 1).map(heads);
+    // With @grpojs/accel: one native pass (native-attention.ts).
+    const [q, kNew, vNew] = (T === 1 ? null : nativeSplitHeads(qkv as tf.Tensor2D, B, H)) ?? tf.split(qkv, 3, 1).map(heads);
     let k = kNew;
     let v = vNew;
     if (options.cache) ({ keys: k, values: v } = options.cache.update(options.layer, kNew, vNew)); // [B, H, S, D]
-    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), bias); // [B, H, T, S]
-    const y = tf.matMul(tf.softmax(scores), v); // [B, H, T, D]
+    const raw: tf.Tensor4D = tf.matMul(q, k, false, true); // [B, H, T, S]
+    // softmax(raw · scale + bias): one native pass each way with @grpojs/accel (native-attention.ts)
+    const probs = nativeMaskedSoftmax(raw, bias, scale) ?? tf.softmax(tf.add(tf.mul(raw, scale), bias));
+    const y = tf.matMul(probs, v); // [B, H, T, D]
     const merged = T === 1 ? tf.reshape(y, [B, C]) : tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, C]);
     return w.cProj.apply(merged as tf.Tensor2D, options);
   });
