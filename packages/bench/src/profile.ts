@@ -84,7 +84,8 @@ async function profilePhase(phase: string, lm: CausalLM, nf4: boolean, fn: () =>
     // customGrad ops show up as a scope whose time includes their kernels: count the kernels only.
     if (tf.getKernel(k.name, tf.getBackend()) === undefined) continue;
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    const ins = k.inputShapes as number[][];
+    // absent optional inputs (e.g. a fused matMul's prelu weights) have a null shape
+    const ins = (k.inputShapes as (number[] | null)[]).filter((s): s is number[] => s !== null);
     const outs = k.outputShapes as number[][];
     const b = bucketOf(k.name, ins, outs, lm.config.vocabSize, sizes, nf4);
     buckets[b] ??= { ms: 0, calls: 0 };
