@@ -75,7 +75,15 @@ void LookupMul(const uint8_t* c, const float* table, const float* s, float* out,
 constexpr int64_t kChunk = 4096;
 
 #if defined(GRPOJS_NF4_AVX2)
-const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+// Whether this CPU has AVX2 (asked once; __builtin_cpu_init because a shared library's static
+// initializers may run before libgcc's CPU probe).
+bool HasAvx2() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return has;
+}
 
 // out[j] = table[code] · s[j] for j < len rounded down to 8, codes read straight from the words:
 // field `local` + j of a half region (local % 4 = 0) is nibble (local + j) % 4 of word (local + j) / 4,
@@ -133,7 +141,7 @@ void DequantRow(const uint32_t* words, int64_t m, int64_t k0, int64_t len, const
   constexpr int64_t kPerHalf = 16 / Bits;
   int64_t j = 0;
 #if defined(GRPOJS_NF4_AVX2)
-  if (kHasAvx2) {
+  if (HasAvx2()) {
     const int64_t half = kPerHalf * m;
     while (j < len) {
       const int64_t k = k0 + j;
