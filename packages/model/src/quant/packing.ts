@@ -9,6 +9,10 @@
  * exact because the masked value has ≤ 16 significant bits) and looks each 16-bit value up in a
  * shared [65536, F] float32 table with gatherND, whose wasm kernel has no per-index JS work (the
  * wasm GatherV2 validates every index in JS and is ~10× slower here).
+ *
+ * @grpojs/accel's native dequantization kernels (its native/nf4.cc, used through native-nf4.ts)
+ * read this same word layout: a change here must be made there too (its tests pack words with a
+ * copy of packHalves).
  */
 import * as tf from '@tensorflow/tfjs';
 
