@@ -14,7 +14,7 @@ import { registerNf4Kernels, unregisterNf4Kernels } from './nf4-kernels.js';
 import { registerVocabKernels, unregisterVocabKernels } from './vocab-kernels.js';
 
 export { MASKED_SOFTMAX, MASKED_SOFTMAX_GRAD, SPLIT_HEADS, SPLIT_HEADS_GRAD } from './attention-kernels.js';
-export { GATHER_COLUMNS } from './gather-kernels.js';
+export { GATHER_COLUMNS, GATHER_ROWS } from './gather-kernels.js';
 export {
   createDecodeEngine,
   DECODE_ACTIVATIONS,

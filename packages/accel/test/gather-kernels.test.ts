@@ -1,8 +1,8 @@
-// The column gather (native/gather.cc) on wasm and cpu against tf.gather along axis 1, and its
-// argument checks (an id outside the vocabulary throws and leaks nothing).
+// The column and row gathers (native/gather.cc) on wasm and cpu against tf.gather along axis 1 and
+// 0, and their argument checks (an id outside the table throws and leaks nothing).
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { disableBlasMatMul, enableBlasMatMul, GATHER_COLUMNS } from '../src/index.js';
+import { disableBlasMatMul, enableBlasMatMul, GATHER_COLUMNS, GATHER_ROWS } from '../src/index.js';
 import { addonBuilt, randTensor, rng, skipNote, tf } from './helpers.js';
 
 delete process.env.GRPOJS_ACCEL_GATHER;
@@ -13,7 +13,7 @@ describe.skipIf(!addonBuilt)(`${GATHER_COLUMNS}${skipNote}`, () => {
   });
 
   for (const backend of ['wasm', 'cpu'] as const) {
-    it(`on ${backend}: equals tf.gather(x, ids, 1)ᵀ bit for bit (odd sizes, repeated and edge ids), errors name the id`, async () => {
+    it(`on ${backend}: columns equal tf.gather(x, ids, 1)ᵀ and rows tf.gather(x, ids) bit for bit (odd sizes, repeated and edge ids), errors name the id`, async () => {
       expect(await tf.setBackend(backend)).toBe(true);
       enableBlasMatMul({ backends: [backend] });
       const next = rng(11);
@@ -34,8 +34,21 @@ describe.skipIf(!addonBuilt)(`${GATHER_COLUMNS}${skipNote}`, () => {
       expect(() => tf.engine().runKernel(GATHER_COLUMNS, { x, indices: tf.tensor1d([-1], 'int32') })).toThrow(/ids\[0\] = -1/);
       expect(tf.memory().numTensors).toBe(before + 2); // the two index tensors; no output left behind
       expect(() => tf.engine().runKernel(GATHER_COLUMNS, { x, indices: tf.tensor1d([1], 'float32') })).toThrow(/indices must be int32 \[n\]/);
+      for (const [R, C, ids] of [[1, 1, [0]], [17, 5, [16, 0, 3, 3, 9]], [1024, 37, Array.from({ length: 61 }, (_, i) => (i * 389) % 1024)], [4, 9, []]] as const) {
+        const table = randTensor(next, [R, C]);
+        const idx = tf.tensor1d([...ids], 'int32');
+        const got = tf.engine().runKernel(GATHER_ROWS, { x: table, indices: idx }) as tf.Tensor;
+        expect(got.shape).toEqual([ids.length, C]);
+        const want = tf.gather(table, idx);
+        expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
+        tf.dispose([table, idx, got, want]);
+      }
+      const rowsBefore = tf.memory().numTensors;
+      expect(() => tf.engine().runKernel(GATHER_ROWS, { x, indices: tf.tensor1d([3], 'int32') })).toThrow(/GrpojsGatherRows: gatherRows: ids\[0\] = 3 is outside \[0, 3\)/);
+      expect(tf.memory().numTensors).toBe(rowsBefore + 1);
       disableBlasMatMul();
       expect(tf.getKernel(GATHER_COLUMNS, backend)).toBeUndefined();
+      expect(tf.getKernel(GATHER_ROWS, backend)).toBeUndefined();
     });
   }
 });
