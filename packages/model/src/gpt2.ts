@@ -12,7 +12,7 @@ import type { GPT2Config } from './config.js';
 import { DenseConv1D } from './dense.js';
 import { KVCache } from './kv-cache.js';
 import { activation, layerNorm, type LayerNormWeights } from './layers.js';
-import { LMHead } from './lm-head.js';
+import { gatherRows, LMHead } from './lm-head.js';
 import type { Conv1DLayer } from './linear.js';
 import type { HostTensor } from './safetensors.js';
 
@@ -160,8 +160,8 @@ export class GPT2Model {
         const bias = attentionBias(mask, past, T, S);
         const idT = tf.tensor1d(ids.flat(), 'int32');
         const posT = tf.tensor1d(positions.flat(), 'int32');
-        const tokens = this.wte ? tf.gather(this.wte, idT) : this.lmHead.lookup(idT);
-        x = tf.add(tokens, tf.gather(this.wpe, posT)) as tf.Tensor2D; // [B·T, C]
+        const tokens = this.wte ? gatherRows(this.wte, idT) : this.lmHead.lookup(idT);
+        x = tf.add(tokens, gatherRows(this.wpe, posT)) as tf.Tensor2D; // [B·T, C]
         this.blocks.forEach((block, layer) => {
           const run = (h: tf.Tensor2D, [b]: tf.Tensor[]): tf.Tensor2D => this.block(h, block, layer, B, T, b as tf.Tensor4D, training, cache);
           x = this.gradientCheckpointing && !cache ? checkpoint(run, x, [bias], this.blockVariables(block)) : run(x, [bias]);
