@@ -35,6 +35,47 @@ double Count(const Napi::Env& env, const Napi::Value& v, const char* name, doubl
   return d;
 }
 
+// Softmax of rows z = s · scale + m (m: the bias row, shared by the heads) into o, S each.
+inline __attribute__((always_inline)) void SoftmaxRow(const float* s, const float* m, float* o, int64_t S, float scale) {
+  float mx = -__builtin_inff();
+#pragma omp simd reduction(max : mx)
+  for (int64_t j = 0; j < S; ++j) {
+    o[j] = s[j] * scale + m[j];
+    mx = o[j] > mx ? o[j] : mx;
+  }
+  float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < S; ++j) {
+    o[j] = FastExp(o[j] - mx);
+    sum += o[j];
+  }
+  const float inv = 1.f / sum;
+#pragma omp simd
+  for (int64_t j = 0; j < S; ++j) o[j] *= inv;
+}
+
+inline __attribute__((always_inline)) void SoftmaxAll(const float* scores, const float* bias, float* out, int64_t B, int64_t H, int64_t T, int64_t S, float scale) {
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t h = 0; h < H; ++h) {
+      for (int64_t t = 0; t < T; ++t) {
+        const int64_t row = ((b * H + h) * T + t) * S;
+        SoftmaxRow(scores + row, bias + (b * T + t) * S, out + row, S, scale);
+      }
+    }
+  }
+}
+
+// The same code compiled for AVX2 (8 lanes instead of SSE2's 4; FMA contraction stays off, so only
+// the row sum's order differs, by float rounding): 5.3 → 2.9 ms for [2, 12, 256, 256]. Chosen at
+// run time.
+__attribute__((target("avx2,fma"))) void SoftmaxAllAvx2(const float* s, const float* m, float* o, int64_t B, int64_t H, int64_t T, int64_t S, float scale) {
+  SoftmaxAll(s, m, o, B, H, T, S, scale);
+}
+void SoftmaxAllBase(const float* s, const float* m, float* o, int64_t B, int64_t H, int64_t T, int64_t S, float scale) {
+  SoftmaxAll(s, m, o, B, H, T, S, scale);
+}
+const bool kHasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+
 // maskedSoftmax(scores, sOff, bias, bOff, out, oOff, B, H, T, S, scale): scores and out
 // [B, H, T, S], bias [B, 1, T, S] (broadcast over heads); per row, z = scores · scale + bias (in
 // that order, as the tfjs ops) and out = exp(z − max z) / Σ exp(z − max z).
@@ -50,30 +91,7 @@ Napi::Value MaskedSoftmax(const Napi::CallbackInfo& info) {
   const float* bias = FloatArg(env, info[2], info[3], Bd * Td * Sd, "bias");
   float* out = FloatArg(env, info[4], info[5], Bd * Hd * Td * Sd, "out");
   const int64_t B = static_cast<int64_t>(Bd), H = static_cast<int64_t>(Hd), T = static_cast<int64_t>(Td), S = static_cast<int64_t>(Sd);
-  for (int64_t b = 0; b < B; ++b) {
-    for (int64_t h = 0; h < H; ++h) {
-      for (int64_t t = 0; t < T; ++t) {
-        const float* s = scores + ((b * H + h) * T + t) * S;
-        const float* m = bias + (b * T + t) * S;
-        float* o = out + ((b * H + h) * T + t) * S;
-        float mx = -__builtin_inff();
-#pragma omp simd reduction(max : mx)
-        for (int64_t j = 0; j < S; ++j) {
-          o[j] = s[j] * scale + m[j];
-          mx = o[j] > mx ? o[j] : mx;
-        }
-        float sum = 0.f;
-#pragma omp simd reduction(+ : sum)
-        for (int64_t j = 0; j < S; ++j) {
-          o[j] = FastExp(o[j] - mx);
-          sum += o[j];
-        }
-        const float inv = 1.f / sum;
-#pragma omp simd
-        for (int64_t j = 0; j < S; ++j) o[j] *= inv;
-      }
-    }
-  }
+  (kHasAvx2 ? SoftmaxAllAvx2 : SoftmaxAllBase)(scores, bias, out, B, H, T, S, scale);
   return env.Undefined();
 }
 
