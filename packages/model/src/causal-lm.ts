@@ -134,7 +134,14 @@ export class CausalLM implements PolicyModel {
    * The decode steps run on the native engine when available (see {@link decodePath}).
    */
   generate(promptIds: number[][], options: GenerateOptions): Promise<GenerateOutput> {
-    const run = async (): Promise<GenerateOutput> => generate(this.model, promptIds, options, await this.nativeDecode.prepared());
+    const run = async (): Promise<GenerateOutput> => {
+      const decoder = await this.nativeDecode.prepared();
+      try {
+        return await generate(this.model, promptIds, options, decoder);
+      } finally {
+        decoder?.end();
+      }
+    };
     return this.quantCache ? this.quantCache.run(run) : run();
   }
 

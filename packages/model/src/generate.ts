@@ -59,7 +59,8 @@ function resolveOptions(model: GPT2Model, promptIds: number[][], o: GenerateOpti
 /**
  * Generates up to `maxNewTokens` tokens after each prompt. Same seed + same inputs → same tokens
  * (sampling draws from a mulberry32 stream seeded by `seed`; row order is fixed). With `native`
- * (prepared by the caller), the decode steps after the prefill run on the native engine.
+ * (prepared by the caller), the decode steps after the prefill run on the native engine; it is
+ * released (`end()`) when generate returns or throws.
  */
 export async function generate(
   model: GPT2Model,
@@ -114,7 +115,7 @@ export async function generate(
     }
   } finally {
     cache.dispose();
-    engine?.end();
+    native?.end();
   }
   return { promptIds: promptIds.map((r) => [...r]), completionIds, terminated };
 }

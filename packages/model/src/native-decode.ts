@@ -106,11 +106,17 @@ export class NativeDecoder {
   readonly description: string;
   private readonly model: GPT2Model;
   private readonly engine: Engine;
-  /** Projections whose weights may change between calls (they hold trainable variables). */
+  /** Projections whose weights may change between calls (LoRA, or holding trainable variables). */
   private readonly mutable: { layer: number; projection: (typeof PROJECTIONS)[number]; conv: Conv1DLayer }[] = [];
   private frozenPacked = false;
   private logits = new Float32Array(0);
   private batch = 0;
+  private held = false;
+
+  /** True from {@link prepare} to {@link end}: one generate call at a time owns the engine. */
+  get busy(): boolean {
+    return this.held;
+  }
 
   private constructor(model: GPT2Model, engine: Engine) {
     this.model = model;
@@ -155,6 +161,7 @@ export class NativeDecoder {
    * projections (as currently switched) and those holding trainable variables.
    */
   prepare(): void {
+    this.held = true;
     if (!this.frozenPacked) {
       this.packFrozen();
       this.frozenPacked = true;
@@ -187,10 +194,11 @@ export class NativeDecoder {
     return this.logits;
   }
 
-  /** Frees the KV cache (the weights stay for the next call). */
+  /** Frees the KV cache (the weights stay for the next call) and releases the engine. */
   end(): void {
     if (this.batch > 0) this.engine.reset(0, 0);
     this.batch = 0;
+    this.held = false;
   }
 
   /** Frees the engine's native memory and threads. */
@@ -268,10 +276,14 @@ export class NativeDecodeSlot {
     return { decoder, line };
   }
 
-  /** {@link choose}'s decoder with this call's weights copied in ({@link NativeDecoder.prepare}). */
+  /**
+   * {@link choose}'s decoder with this call's weights copied in ({@link NativeDecoder.prepare});
+   * null (tfjs) while another generate call holds it. The caller must call `end()` when done.
+   */
   async prepared(): Promise<NativeDecoder | null> {
     const { decoder } = await this.choose();
-    decoder?.prepare();
+    if (decoder === null || decoder.busy) return null;
+    decoder.prepare();
     return decoder;
   }
 

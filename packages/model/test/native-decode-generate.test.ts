@@ -109,6 +109,14 @@ describe.skipIf(skip)(`generate with the native decode engine${skip ? ` (SKIPPED
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('overlapping generate calls: one holds the engine, the other takes the tfjs steps; same tokens', async () => {
+    const options = { maxNewTokens: 12, doSample: false, eosTokenId: [] as number[] };
+    const alone = (await lm.generate(prompts, options)).completionIds;
+    const both = await Promise.all([lm.generate(prompts, options), lm.generate(prompts, options)]);
+    expect(both.map((o) => o.completionIds)).toEqual([alone, alone]);
+    expect((await lm.generate(prompts, options)).completionIds).toEqual(alone); // released again
+  });
+
   it('nativeDecode: false and an activation the engine lacks (silu) keep the tfjs path', async () => {
     const off = await loadCausalLM(join(root, 'tiny'), { nativeDecode: false });
     expect(await off.decodePath()).toBe('generate: tfjs decode steps (nativeDecode: false)');
