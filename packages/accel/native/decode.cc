@@ -7,8 +7,9 @@
 // output columns and the attention by (row, head).
 //
 // Determinism: every output element is computed by exactly one thread with the same instruction
-// sequence whatever the thread count (partitions are by whole panels / whole (row, head) pairs),
-// so 1 and N threads give bit-identical logits.
+// sequence whatever the thread count or timing (threads take whole panel groups / whole (row, head)
+// pairs from a shared counter, so a preempted thread's share is picked up by the others), so 1
+// and N threads give bit-identical logits.
 #include "decode.h"
 
 #include <algorithm>
@@ -263,11 +264,24 @@ class Pool {
   void* arg_ = nullptr;
 };
 
-// [lo, hi) of n items for part t of parts: contiguous, fixed by (n, parts) only.
-inline void Split(int n, int t, int parts, int& lo, int& hi) {
-  lo = static_cast<int>(static_cast<int64_t>(n) * t / parts);
-  hi = static_cast<int>(static_cast<int64_t>(n) * (t + 1) / parts);
-}
+// Hands out [lo, hi) runs of n items, `per` at a time, to whichever thread asks next: on a
+// shared machine a descheduled thread's share is done by the others instead of stalling the step.
+// What is computed for an item does not depend on who takes it.
+class Chunks {
+ public:
+  Chunks(int n, int per) : n_(n), per_(std::max(1, per)) {}
+  bool Next(int& lo, int& hi) {
+    lo = next_.fetch_add(per_, std::memory_order_relaxed);
+    if (lo >= n_) return false;
+    hi = std::min(n_, lo + per_);
+    return true;
+  }
+
+ private:
+  const int n_;
+  const int per_;
+  std::atomic<int> next_{0};
+};
 
 struct Block {
   std::vector<float> ln1g, ln1b, ln2g, ln2b;
@@ -508,32 +522,34 @@ void Engine::LayerNorm(const float* x, const std::vector<float>& g, const std::v
 }
 
 // out[b][o] (row stride ldo) = x[b]·W + bias, then per epilogue: stored, added to out, or activated.
-// Threads take contiguous runs of whole kGroup-panel groups (fixed by the panel count alone).
+// Threads take runs of whole kGroup-panel groups (about 8 runs per thread).
 void Engine::Gemv(const Linear& L, const float* x, int B, float* out, int ldo, Epilogue epi) {
   const int groups = (L.panels + kGroup - 1) / kGroup;
-  auto work = [&](int t) {
-    int g0, g1;
-    Split(groups, t, pool_->size(), g0, g1);
+  Chunks chunks(groups, groups / (8 * pool_->size()));
+  auto work = [&](int) {
     alignas(32) float tile[kGroup * kRowBlock * kPanel];
     const float* bias = L.bias.size() > 0 ? L.bias.data() : nullptr;
-    for (int g = g0; g < g1; ++g) {
-      const int p0 = g * kGroup;
-      const int np = std::min(kGroup, L.panels - p0);
-      const float* panels = L.w.data() + static_cast<size_t>(p0) * L.in * kPanel;
-      for (int b0 = 0; b0 < B; b0 += kRowBlock) {
-        const int nb = std::min(kRowBlock, B - b0);
-        tiles_[np - 1][nb - 1](panels, L.in, x + static_cast<size_t>(b0) * L.in, L.in, tile);
-        for (int i = 0; i < np; ++i) {
-          const int o0 = (p0 + i) * kPanel;
-          const int width = std::min(kPanel, L.out - o0);
-          for (int b = 0; b < nb; ++b) {
-            const float* t = tile + (i * nb + b) * kPanel;
-            float* row = out + static_cast<size_t>(b0 + b) * ldo + o0;
-            for (int j = 0; j < width; ++j) {
-              float v = t[j];
-              if (bias != nullptr) v += bias[o0 + j];
-              if (epi == kActivate) v = Activate(v, act_);
-              row[j] = epi == kAddTo ? row[j] + v : v;
+    int g0, g1;
+    while (chunks.Next(g0, g1)) {
+      for (int g = g0; g < g1; ++g) {
+        const int p0 = g * kGroup;
+        const int np = std::min(kGroup, L.panels - p0);
+        const float* panels = L.w.data() + static_cast<size_t>(p0) * L.in * kPanel;
+        for (int b0 = 0; b0 < B; b0 += kRowBlock) {
+          const int nb = std::min(kRowBlock, B - b0);
+          tiles_[np - 1][nb - 1](panels, L.in, x + static_cast<size_t>(b0) * L.in, L.in, tile);
+          for (int i = 0; i < np; ++i) {
+            const int o0 = (p0 + i) * kPanel;
+            const int width = std::min(kPanel, L.out - o0);
+            for (int b = 0; b < nb; ++b) {
+              const float* t = tile + (i * nb + b) * kPanel;
+              float* row = out + static_cast<size_t>(b0 + b) * ldo + o0;
+              for (int j = 0; j < width; ++j) {
+                float v = t[j];
+                if (bias != nullptr) v += bias[o0 + j];
+                if (epi == kActivate) v = Activate(v, act_);
+                row[j] = epi == kAddTo ? row[j] + v : v;
+              }
             }
           }
         }
@@ -548,40 +564,42 @@ void Engine::Gemv(const Linear& L, const float* x, int B, float* out, int ldo, E
 void Engine::Attention(int layer, int B) {
   const int H = nHead_, D = C_ / H, L = length_;
   const float scale = scales_[layer];
+  Chunks chunks(B * H, B * H / (4 * pool_->size()));
   auto work = [&](int t) {
-    int lo, hi;
-    Split(B * H, t, pool_->size(), lo, hi);
     float* s = scores_[t].data();
-    for (int bh = lo; bh < hi; ++bh) {
-      const int b = bh / H, h = bh % H;
-      const float* q = qkv_.data() + static_cast<size_t>(b) * 3 * C_ + h * D;
-      const size_t base = (static_cast<size_t>(layer) * B * H + bh) * cap_ * D;
-      float* K = keys_.data() + base;
-      float* Vv = values_.data() + base;
-      std::memcpy(K + static_cast<size_t>(L) * D, q + C_, sizeof(float) * D);
-      std::memcpy(Vv + static_cast<size_t>(L) * D, q + 2 * C_, sizeof(float) * D);
-      const int j0 = starts_[b];
-      float mx = -INFINITY;
-      for (int j = j0; j <= L; ++j) {
-        const float* kj = K + static_cast<size_t>(j) * D;
-        float dot = 0.f;
+    int lo, hi;
+    while (chunks.Next(lo, hi)) {
+      for (int bh = lo; bh < hi; ++bh) {
+        const int b = bh / H, h = bh % H;
+        const float* q = qkv_.data() + static_cast<size_t>(b) * 3 * C_ + h * D;
+        const size_t base = (static_cast<size_t>(layer) * B * H + bh) * cap_ * D;
+        float* K = keys_.data() + base;
+        float* Vv = values_.data() + base;
+        std::memcpy(K + static_cast<size_t>(L) * D, q + C_, sizeof(float) * D);
+        std::memcpy(Vv + static_cast<size_t>(L) * D, q + 2 * C_, sizeof(float) * D);
+        const int j0 = starts_[b];
+        float mx = -INFINITY;
+        for (int j = j0; j <= L; ++j) {
+          const float* kj = K + static_cast<size_t>(j) * D;
+          float dot = 0.f;
 #pragma omp simd reduction(+ : dot)
-        for (int d = 0; d < D; ++d) dot += q[d] * kj[d];
-        s[j] = dot * scale;
-        mx = std::max(mx, s[j]);
-      }
-      float sum = 0.f;
-      for (int j = j0; j <= L; ++j) {
-        s[j] = FastExp(s[j] - mx);
-        sum += s[j];
-      }
-      float* y = y_.data() + static_cast<size_t>(b) * C_ + h * D;
-      for (int d = 0; d < D; ++d) y[d] = 0.f;
-      for (int j = j0; j <= L; ++j) {
-        const float p = s[j] / sum;
-        const float* vj = Vv + static_cast<size_t>(j) * D;
+          for (int d = 0; d < D; ++d) dot += q[d] * kj[d];
+          s[j] = dot * scale;
+          mx = std::max(mx, s[j]);
+        }
+        float sum = 0.f;
+        for (int j = j0; j <= L; ++j) {
+          s[j] = FastExp(s[j] - mx);
+          sum += s[j];
+        }
+        float* y = y_.data() + static_cast<size_t>(b) * C_ + h * D;
+        for (int d = 0; d < D; ++d) y[d] = 0.f;
+        for (int j = j0; j <= L; ++j) {
+          const float p = s[j] / sum;
+          const float* vj = Vv + static_cast<size_t>(j) * D;
 #pragma omp simd
-        for (int d = 0; d < D; ++d) y[d] += p * vj[d];
+          for (int d = 0; d < D; ++d) y[d] += p * vj[d];
+        }
       }
     }
   };
