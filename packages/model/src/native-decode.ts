@@ -77,22 +77,12 @@ export function nativeDecodeBlocked(model: GPT2Model): string | null {
   return null;
 }
 
-function hostCopy(t: tf.Tensor): Float32Array {
-  return Float32Array.from(t.dataSync() as Float32Array);
-}
-
-/** The weight [in, out] and bias a Conv1D applies now, as host arrays; null when it cannot say. */
-function effectiveConv1D(layer: Conv1DLayer): { weight: Float32Array; bias: Float32Array } | null {
+/** The tensors of the weight [in, out] and bias a Conv1D applies now (caller disposes); null when it cannot say. */
+function effectiveConv1D(layer: Conv1DLayer): [tf.Tensor, tf.Tensor] | null {
   const readable = layer as Partial<ReadableConv1D>;
-  let w: tf.Tensor;
-  let b: tf.Tensor;
-  if (layer instanceof LoraConv1D) [w, b] = [layer.effectiveWeight(), layer.effectiveBias()];
-  else if (typeof readable.readWeight === 'function' && typeof readable.readBias === 'function') {
-    [w, b] = [readable.readWeight(), readable.readBias()];
-  } else return null;
-  const out = { weight: hostCopy(w), bias: hostCopy(b) };
-  tf.dispose([w, b]);
-  return out;
+  if (layer instanceof LoraConv1D) return [layer.effectiveWeight(), layer.effectiveBias()];
+  if (typeof readable.readWeight === 'function' && typeof readable.readBias === 'function') return [readable.readWeight(), readable.readBias()];
+  return null;
 }
 
 /** Thrown when a model's weights cannot be copied into the engine. */
@@ -234,9 +224,14 @@ export class NativeDecoder {
   }
 
   private setProjection(layer: number, projection: (typeof PROJECTIONS)[number], conv: Conv1DLayer): void {
-    const w = effectiveConv1D(conv);
-    if (w === null) throw new NativeDecodeError(`NativeDecoder: the Conv1D at h.${layer}.${projection} cannot expose its weight.`);
-    this.engine.setLinear(layer, projection, w.weight, w.bias);
+    const wb = effectiveConv1D(conv);
+    if (wb === null) throw new NativeDecodeError(`NativeDecoder: the Conv1D at h.${layer}.${projection} cannot expose its weight.`);
+    try {
+      // dataSync: a copy on wasm, the backend's own array on cpu; the engine copies before the dispose.
+      this.engine.setLinear(layer, projection, wb[0].dataSync() as Float32Array, wb[1].dataSync() as Float32Array);
+    } finally {
+      tf.dispose(wb);
+    }
   }
 }
 

@@ -130,6 +130,17 @@ describe.skipIf(skip)(`native decode engine vs the tfjs forward, step by step${n
     nf4.dispose();
   });
 
+  it('on the cpu backend too (tiny, 12 steps)', async () => {
+    await initBackend('cpu');
+    try {
+      const model = new GPT2Model(tiny, randomGPT2Tensors(tiny, 13));
+      expect(await compareSteps(model, 12)).toBeLessThan(TOLERANCE);
+      model.dispose();
+    } finally {
+      await initBackend('wasm');
+    }
+  });
+
   it('1 thread and 2 threads give bit-identical logits', async () => {
     const model = new GPT2Model(tiny, randomGPT2Tensors(tiny, 4));
     const logits = async (threads: number): Promise<Float32Array> => {
