@@ -303,6 +303,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value Reset(const Napi::CallbackInfo& info);
   Napi::Value LoadCache(const Napi::CallbackInfo& info);
   Napi::Value Step(const Napi::CallbackInfo& info);
+  Napi::Value SampleRows(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
@@ -326,6 +327,8 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Floats keys_, values_;  // [layer][row][head][cap][headDim]
   Floats x_, a_, qkv_, y_, f_;
   std::vector<std::vector<float>> scores_;  // per thread, [cap]
+  std::vector<std::vector<float>> scaled_;  // per thread, [V] (sampleRows)
+  std::vector<std::vector<double>> weights_;  // per thread, [V] (sampleRows)
   std::unique_ptr<Pool> pool_;
   bool avx2_;
   TileTable tiles_;
@@ -655,6 +658,76 @@ Napi::Value Engine::Step(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// One token from row x [V] as @grpojs/accel's sampleRow (native/vocab.cc) and @grpojs/model's
+// sampleToken draw it, operation for operation (so all three give the same token): z = x / T in
+// double rounded to float, e = ExpSampling(z − max) over z ≥ threshold, then the first j whose
+// running sum (in index order) exceeds u · Σe.
+int SampleOne(const float* x, int V, double temperature, float threshold, double u, float* sc, double* ed) {
+#pragma omp simd
+  for (int j = 0; j < V; ++j) sc[j] = static_cast<float>(static_cast<double>(x[j]) / temperature);
+  float max = -__builtin_inff();
+#pragma omp simd reduction(max : max)
+  for (int j = 0; j < V; ++j) max = sc[j] >= threshold && sc[j] > max ? sc[j] : max;
+#pragma omp simd
+  for (int j = 0; j < V; ++j) {
+    const double d = static_cast<double>(sc[j] - max);
+    ed[j] = ExpSampling(d < -100.0 ? -100.0 : d);
+  }
+  for (int j = 0; j < V; ++j) {
+    if (!(sc[j] >= threshold)) ed[j] = -1.0;
+  }
+  double total = 0.0;
+  for (int j = 0; j < V; ++j) {
+    if (ed[j] >= 0.0) total += ed[j];
+  }
+  const double target = u * total;
+  double cumulative = 0.0;
+  int last = 0;
+  for (int j = 0; j < V; ++j) {
+    if (ed[j] < 0.0) continue;
+    cumulative += ed[j];
+    last = j;
+    if (target < cumulative) return j;
+  }
+  return last;
+}
+
+// sampleRows(logits Float32Array[B·V], temperature, thresholds Float32Array[B], us Float64Array[B],
+// tokens Int32Array[B]): per row b with us[b] in [0, 1), tokens[b] = the token drawn with uniform
+// us[b] (see SampleOne); rows with us[b] < 0 are skipped (tokens[b] = −1). Rows run in parallel.
+Napi::Value Engine::SampleRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const double temperature = info[1].As<Napi::Number>().DoubleValue();
+  if (!(temperature > 0) || std::isinf(temperature)) Fail(env, "sampleRows: temperature must be finite and > 0");
+  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      !info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    Fail(env, "sampleRows: us must be a Float64Array and tokens an Int32Array");
+  }
+  const Napi::Float64Array us = info[3].As<Napi::Float64Array>();
+  Napi::Int32Array tokens = info[4].As<Napi::Int32Array>();
+  const int B = static_cast<int>(us.ElementLength());
+  if (tokens.ElementLength() != static_cast<size_t>(B)) Fail(env, "sampleRows: us and tokens must have one value per row");
+  const float* logits = FloatsArg(info, 0, static_cast<size_t>(B) * V_, "sampleRows(logits)");
+  const float* thresholds = FloatsArg(info, 2, B, "sampleRows(thresholds)");
+  for (int b = 0; b < B; ++b) {
+    if (!(us[b] < 1)) Fail(env, "sampleRows(us): every value must be < 1 (negative: skip the row)");
+  }
+  const int T = pool_->size();
+  if (scaled_.size() != static_cast<size_t>(T)) scaled_.assign(T, {}), weights_.assign(T, {});
+  for (int t = 0; t < T; ++t) scaled_[t].resize(V_), weights_[t].resize(V_);
+  const double* u = us.Data();
+  int32_t* out = tokens.Data();
+  Chunks rows(B, 1);
+  auto work = [&](int t) {
+    int lo, hi;
+    while (rows.Next(lo, hi)) {
+      out[lo] = u[lo] < 0 ? -1 : SampleOne(logits + static_cast<size_t>(lo) * V_, V_, temperature, thresholds[lo], u[lo], scaled_[t].data(), weights_[t].data());
+    }
+  };
+  pool_->Run(work);
+  return env.Undefined();
+}
+
 // info(): { threads, simd: 'avx2' | 'scalar', length, capacity, batch, bytes }.
 Napi::Value Engine::Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
@@ -684,6 +757,7 @@ Napi::Value Engine::Dispose(const Napi::CallbackInfo& info) {
   pool_.reset();
   pool_ = std::make_unique<Pool>(1);
   scores_.assign(1, {});
+  scaled_.clear(), weights_.clear();
   return info.Env().Undefined();
 }
 
@@ -693,7 +767,8 @@ Napi::Function Engine::Define(Napi::Env env) {
                       InstanceMethod("setPositionEmbedding", &Engine::SetPositionEmbedding),
                       InstanceMethod("setTokenEmbedding", &Engine::SetTokenEmbedding), InstanceMethod("setHead", &Engine::SetHead),
                       InstanceMethod("reset", &Engine::Reset), InstanceMethod("loadCache", &Engine::LoadCache),
-                      InstanceMethod("step", &Engine::Step), InstanceMethod("info", &Engine::Info),
+                      InstanceMethod("step", &Engine::Step), InstanceMethod("sampleRows", &Engine::SampleRows),
+                      InstanceMethod("info", &Engine::Info),
                       InstanceMethod("dispose", &Engine::Dispose)});
 }
 

@@ -80,6 +80,13 @@ export interface DecodeEngine {
    * (positions index wpe), logits [batch · vocab] written into `logits`.
    */
   step(tokens: Int32Array, positions: Int32Array, logits: Float32Array): void;
+  /**
+   * Draws one token per row of logits [B · vocab], rows in parallel on the engine's threads, with
+   * the arithmetic of @grpojs/model's sampleToken (and the addon's sampleRow): softmax(logits /
+   * temperature) over the scaled logits ≥ thresholds[b] (−Infinity: all), with the uniform draw
+   * us[b] ∈ [0, 1); a row with us[b] < 0 is skipped (tokens[b] = −1).
+   */
+  sampleRows(logits: Float32Array, temperature: number, thresholds: Float32Array, us: Float64Array, tokens: Int32Array): void;
   info(): DecodeEngineInfo;
   /** Frees the native memory and threads; the engine cannot step afterwards. */
   dispose(): void;
@@ -144,6 +151,7 @@ export function createDecodeEngine(spec: DecodeEngineSpec): DecodeEngineLoad {
     reset: (batch, capacity) => native.reset(batch, capacity),
     loadCache: (layer, k, v, srcCapacity, length, starts) => native.loadCache(layer, k, v, srcCapacity, length, starts),
     step: (tokens, positions, logits) => native.step(tokens, positions, logits),
+    sampleRows: (logits, temperature, thresholds, us, tokens) => native.sampleRows(logits, temperature, thresholds, us, tokens),
     info: () => native.info(),
     dispose: () => native.dispose(),
   };

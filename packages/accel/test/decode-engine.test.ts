@@ -1,7 +1,8 @@
 // The native decode engine against a plain float64 JS GPT-2 step (embedding, LayerNorm, the
 // projections, masked attention over a preloaded KV cache, activation, LM head) on small random
 // shapes: B = 1, B > 8 (two row blocks), sizes that are not multiples of the 8-column panels, each
-// activation, tied and untied heads; plus bit-equality across thread counts and argument errors.
+// activation, tied and untied heads; plus bit-equality across thread counts, argument errors and
+// the batched sampler (its equality with sampleToken is tested in @grpojs/model).
 import { describe, expect, it } from 'vitest';
 
 import { createDecodeEngine, type DecodeActivation, type DecodeEngine, DECODE_PROJECTIONS } from '../src/decode-engine.js';
@@ -201,6 +202,23 @@ describe.skipIf(!addonBuilt)(`DecodeEngine vs a float64 reference${skipNote}`, (
     filled.step(Int32Array.of(1, 2), Int32Array.of(0, 0), logits);
     expect(() => filled.step(Int32Array.of(1, 2), Int32Array.of(1, 1), logits)).toThrow(/KV cache is full/);
     filled.dispose();
+  });
+
+  it('sampleRows: a dominant logit wins, thresholds drop tokens, negative draws skip rows, u near 1 takes the last kept token', () => {
+    const e = makeEngine(odd, randomWeights(odd, 2), 2);
+    const V = odd.vocabSize;
+    const logits = new Float32Array(4 * V);
+    logits[0 * V + 5] = 100;
+    logits[1 * V + 9] = 100;
+    logits[1 * V + 20] = 99.5;
+    logits.fill(1, 3 * V, 4 * V);
+    const tokens = new Int32Array(4);
+    const thresholds = Float32Array.of(-Infinity, 99.9, -Infinity, 0.5);
+    e.sampleRows(logits, 1, thresholds, Float64Array.of(0.5, 0.999, -1, 1 - 2 ** -32), tokens);
+    expect(Array.from(tokens)).toEqual([5, 9, -1, V - 1]); // row 1: 20 is below the threshold
+    expect(() => e.sampleRows(logits, 0, thresholds, Float64Array.of(0, 0, 0, 0), tokens)).toThrow(/temperature/);
+    expect(() => e.sampleRows(logits, 1, thresholds, Float64Array.of(0, 0, 1, 0), tokens)).toThrow(/must be < 1/);
+    e.dispose();
   });
 
   it('returns no engine (with the reason) for an activation it does not implement', () => {

@@ -98,13 +98,14 @@ export async function generate(
           cache.dispose(); // the engine holds its own copy from here on
         }
       }
+      const drawn = engine?.sample(logits, sampling, terminated, rng) ?? null; // all rows at once, same draws
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
         if (terminated[b]) {
           next.push(pad);
           continue;
         }
-        const token = sampleToken(logits.subarray(b * V, (b + 1) * V), sampling, rng);
+        const token = drawn !== null ? drawn[b] : sampleToken(logits.subarray(b * V, (b + 1) * V), sampling, rng);
         completionIds[b].push(token);
         terminated[b] = eos.has(token);
         next.push(token);

@@ -18,6 +18,7 @@ import type { GPT2Model } from './gpt2.js';
 import type { KVCache } from './kv-cache.js';
 import type { Conv1DLayer } from './linear.js';
 import { LoraConv1D, type ReadableConv1D } from './lora.js';
+import type { Mulberry32, SamplingOptions } from './sampling.js';
 
 /** The block projections in the engine's order, by module-path suffix. */
 const PROJECTIONS = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const;
@@ -41,6 +42,7 @@ interface Engine {
   reset(batch: number, capacity: number): void;
   loadCache(layer: number, keys: Float32Array, values: Float32Array, srcCapacity: number, length: number, starts: Int32Array): void;
   step(tokens: Int32Array, positions: Int32Array, logits: Float32Array): void;
+  sampleRows(logits: Float32Array, temperature: number, thresholds: Float32Array, us: Float64Array, tokens: Int32Array): void;
   info(): { threads: number; simd: string };
   dispose(): void;
 }
@@ -182,6 +184,22 @@ export class NativeDecoder {
   step(tokens: number[], positions: number[]): Float32Array {
     this.engine.step(Int32Array.from(tokens), Int32Array.from(positions), this.logits);
     return this.logits;
+  }
+
+  /**
+   * The next token of every row not `done` (done rows: −1), drawn on the engine's threads with
+   * sampleToken's arithmetic and one `rng` draw per live row in row order, as sampleToken would
+   * draw them; null, with nothing drawn, when the options need sampleToken itself (greedy, top-k,
+   * top-p). logits [rows · vocab].
+   */
+  sample(logits: Float32Array, sampling: SamplingOptions, done: boolean[], rng: Mulberry32): Int32Array | null {
+    const V = this.model.config.vocabSize;
+    if (!sampling.doSample || (sampling.topK > 0 && sampling.topK < V) || sampling.topP < 1) return null;
+    const rows = done.length;
+    const us = Float64Array.from(done, (d) => (d ? -1 : rng.next()));
+    const tokens = new Int32Array(rows);
+    this.engine.sampleRows(logits, sampling.temperature, new Float32Array(rows).fill(-Infinity), us, tokens);
+    return tokens;
   }
 
   /** Frees the KV cache (the weights stay for the next call) and releases the engine. */

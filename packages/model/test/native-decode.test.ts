@@ -16,6 +16,7 @@ import { leftPad } from '../src/generate.js';
 import { GPT2Model } from '../src/gpt2.js';
 import { NativeDecoder } from '../src/native-decode.js';
 import { randomGPT2Tensors, writeRandomGPT2Checkpoint } from '../src/random-init.js';
+import { Mulberry32, sampleToken } from '../src/sampling.js';
 import { maxAbsDiff } from './fixture-utils.js';
 
 /** Largest logit difference the engine may show against tfjs (both fp32, different summation order). */
@@ -128,6 +129,32 @@ describe.skipIf(skip)(`native decode engine vs the tfjs forward, step by step${n
     const nf4 = await randomLM('nf4', tiny, { lora, quantization: 'nf4' });
     expect(await compareSteps(nf4.model, 20)).toBeLessThan(TOLERANCE);
     nf4.dispose();
+  });
+
+  it('sampling on the engine draws the same tokens as sampleToken (same uniforms, rows in parallel)', async () => {
+    const V = 301;
+    const config = makeGPT2Config({ vocabSize: V, nPositions: 8, nEmbd: 8, nLayer: 1, nHead: 2 });
+    const model = new GPT2Model(config, randomGPT2Tensors(config, 1));
+    const decoder = (await NativeDecoder.create(model, { threads: 2 })).decoder as NativeDecoder;
+    const rows = 9;
+    const logits = new Float32Array(rows * V);
+    let seed = 5;
+    for (const temperature of [0.7, 1, 1.3]) {
+      for (let rep = 0; rep < 20; rep++) {
+        const r = new Mulberry32(seed++);
+        for (let i = 0; i < logits.length; i++) logits[i] = (r.next() * 2 - 1) * 12 * (i % 17 === 0 ? 3 : 1);
+        const done = Array.from({ length: rows }, (_, b) => (b + rep) % 4 === 0);
+        const opts = { doSample: true, temperature, topK: 0, topP: 1 };
+        const [a, b] = [new Mulberry32(rep), new Mulberry32(rep)];
+        const got = Array.from(decoder.sample(logits, opts, done, a) as Int32Array);
+        const want = done.map((d, row) => (d ? -1 : sampleToken(logits.subarray(row * V, (row + 1) * V), opts, b)));
+        expect(got).toEqual(want);
+        expect(a.state).toBe(b.state);
+      }
+    }
+    expect(decoder.sample(logits, { doSample: true, temperature: 1, topK: 5, topP: 1 }, [false], new Mulberry32(1))).toBeNull();
+    decoder.dispose();
+    model.dispose();
   });
 
   it('on the cpu backend too (tiny, 12 steps)', async () => {
