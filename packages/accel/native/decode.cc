@@ -59,11 +59,22 @@ class Floats {
     std::free(p_);
     p_ = nullptr;
     n_ = n;
+    held_ = 0;
     if (n == 0) return;
     const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
     p_ = static_cast<float*>(std::aligned_alloc(64, bytes));
     if (p_ == nullptr) throw std::bad_alloc();
     std::memset(p_, 0, bytes);
+    held_ = n;
+  }
+  // n floats whose contents the caller overwrites before reading: the allocation is kept when it
+  // is large enough (no fresh pages to fault in, no zeroing; the KV cache per rollout).
+  void Reuse(size_t n) {
+    if (n == 0 || n > held_) {
+      Reset(n);
+      return;
+    }
+    n_ = n;
   }
   float* data() const { return p_; }
   size_t size() const { return n_; }
@@ -71,6 +82,7 @@ class Floats {
  private:
   float* p_ = nullptr;
   size_t n_ = 0;
+  size_t held_ = 0;
 };
 
 // y = x·W + b with W [in, out] stored as panels [ceil(out/8)][in][8] (padded columns are zero).
@@ -450,7 +462,8 @@ Napi::Value Engine::SetHead(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// reset(batch, capacity): an empty KV cache for `batch` rows and `capacity` positions (0, 0 frees it).
+// reset(batch, capacity): an empty KV cache for `batch` rows and `capacity` positions (0, 0 frees
+// it). A cache at least as large is reused: positions are written (loadCache, step) before read.
 Napi::Value Engine::Reset(const Napi::CallbackInfo& info) {
   const int B = info[0].As<Napi::Number>().Int32Value();
   const int cap = info[1].As<Napi::Number>().Int32Value();
@@ -458,7 +471,7 @@ Napi::Value Engine::Reset(const Napi::CallbackInfo& info) {
   batch_ = B, cap_ = cap, length_ = 0;
   starts_.assign(B, 0);
   const size_t kv = static_cast<size_t>(nLayer_) * B * cap * C_;
-  keys_.Reset(kv), values_.Reset(kv);
+  keys_.Reuse(kv), values_.Reuse(kv);
   x_.Reset(static_cast<size_t>(B) * C_), a_.Reset(static_cast<size_t>(B) * C_), y_.Reset(static_cast<size_t>(B) * C_);
   qkv_.Reset(static_cast<size_t>(B) * 3 * C_), f_.Reset(static_cast<size_t>(B) * inner_);
   for (auto& s : scores_) s.assign(cap, 0.f);

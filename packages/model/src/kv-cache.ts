@@ -188,8 +188,9 @@ export class KVCache {
 /**
  * The memory of `t` as a writable Float32Array on the wasm and cpu backends, when `t` alone owns it
  * (reference count 1: no reshape or clone shares it); null otherwise (another backend, or shared).
+ * A view, valid until the next backend allocation (which may move the wasm heap): use it at once.
  */
-function hostMemory(t: tf.Tensor): Float32Array | null {
+export function hostMemory(t: tf.Tensor): Float32Array | null {
   const name = tf.getBackend();
   if (name !== 'wasm' && name !== 'cpu') return null;
   const backend = tf.backend() as unknown as HostMemoryBackend;

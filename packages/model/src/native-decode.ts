@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { layerTrainableVariables } from './checkpointing.js';
 import { gpt2InnerSize, type GPT2Activation } from './config.js';
 import type { GPT2Model } from './gpt2.js';
-import type { KVCache } from './kv-cache.js';
+import { hostMemory, type KVCache } from './kv-cache.js';
 import type { Conv1DLayer } from './linear.js';
 import { LoraConv1D, type ReadableConv1D } from './lora.js';
 import type { Mulberry32, SamplingOptions } from './sampling.js';
@@ -79,6 +79,11 @@ export function nativeDecodeBlocked(model: GPT2Model): string | null {
   return null;
 }
 
+/** The values of `t` for the engine to copy right away: a view of its memory when possible, else a copy. */
+function hostValues(t: tf.Tensor): Float32Array {
+  return hostMemory(t) ?? (t.dataSync() as Float32Array);
+}
+
 /** The tensors of the weight [in, out] and bias a Conv1D applies now (caller disposes); null when it cannot say. */
 function effectiveConv1D(layer: Conv1DLayer): [tf.Tensor, tf.Tensor] | null {
   const readable = layer as Partial<ReadableConv1D>;
@@ -102,7 +107,6 @@ export class NativeDecoder {
   private readonly mutable: { layer: number; projection: (typeof PROJECTIONS)[number]; conv: Conv1DLayer }[] = [];
   private frozenPacked = false;
   private logits = new Float32Array(0);
-  private batch = 0;
   private held = false;
 
   /** True from {@link prepare} to {@link end}: one generate call at a time owns the engine. */
@@ -171,9 +175,9 @@ export class NativeDecoder {
     const rowStarts = Int32Array.from(starts);
     for (let l = 0; l < this.model.config.nLayer; l++) {
       const { keys, values } = cache.buffers(l); // [B, H, cache.capacity, D]
-      this.engine.loadCache(l, keys.dataSync() as Float32Array, values.dataSync() as Float32Array, cache.capacity, cache.length, rowStarts);
+      const k = hostValues(keys);
+      this.engine.loadCache(l, k, hostValues(values), cache.capacity, cache.length, rowStarts);
     }
-    this.batch = B;
     if (this.logits.length !== B * this.model.config.vocabSize) this.logits = new Float32Array(B * this.model.config.vocabSize);
   }
 
@@ -202,10 +206,8 @@ export class NativeDecoder {
     return tokens;
   }
 
-  /** Frees the KV cache (the weights stay for the next call) and releases the engine. */
+  /** Releases the engine for the next call (weights and the cache's memory stay; dispose frees them). */
   end(): void {
-    if (this.batch > 0) this.engine.reset(0, 0);
-    this.batch = 0;
     this.held = false;
   }
 
@@ -245,8 +247,8 @@ export class NativeDecoder {
     const wb = effectiveConv1D(conv);
     if (wb === null) throw new NativeDecodeError(`NativeDecoder: the Conv1D at h.${layer}.${projection} cannot expose its weight.`);
     try {
-      // dataSync: a copy on wasm, the backend's own array on cpu; the engine copies before the dispose.
-      this.engine.setLinear(layer, projection, wb[0].dataSync() as Float32Array, wb[1].dataSync() as Float32Array);
+      const weight = hostValues(wb[0]);
+      this.engine.setLinear(layer, projection, weight, wb[1].dataSync() as Float32Array); // copied before the dispose
     } finally {
       tf.dispose(wb);
     }
