@@ -67,7 +67,10 @@ export interface DecodeEngine {
   setTokenEmbedding(wte: Float32Array): void;
   /** An untied head [vocab, nEmbd]: logits = h · weightᵀ. */
   setHead(weight: Float32Array): void;
-  /** An empty KV cache for `batch` rows and `capacity` positions; (0, 0) frees it. */
+  /**
+   * An empty KV cache for `batch` rows and `capacity` positions (a large enough earlier allocation
+   * is reused, not zeroed: every position is written before it is read); (0, 0) frees it.
+   */
   reset(batch: number, capacity: number): void;
   /**
    * Copies the first `length` positions of layer `layer`'s prefill keys/values [batch, heads,
