@@ -19,6 +19,7 @@
 #include "gelu.h"
 #include "layernorm.h"
 #include "nf4.h"
+#include "thread-pool.h"
 #include "vocab.h"
 
 #if defined(GRPOJS_ACCELERATE)
@@ -33,6 +34,9 @@ namespace {
 // bound by memory bandwidth or by thread wake-up (decode: 8x768x2304 = 14M; a 128x128x64 attention
 // block = 1M), and idle OpenBLAS workers competing for cores made them slower, not faster.
 constexpr int64_t kThreadedMinWork = int64_t{32} << 20;
+// Blocks of at least this many multiply-adds are worth handing to another thread when a batch has
+// several (a 64x64x64 block is ~0.01 ms, about a thread wake-up).
+constexpr int64_t kParallelBlockMinWork = int64_t{1} << 18;
 
 
 // Activation codes; the JS side (src/native.ts, ACTIVATION_CODES) uses the same numbers.
@@ -133,12 +137,14 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   if (m < 0 || n < 0 || k < 0 || m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) {
     throw Napi::RangeError::New(env, "sgemm: m, n, k must be int32 and >= 0");
   }
+  const int32_t* ai = aIndex.Data();  // plain pointers: the blocks may run on other threads
+  const int32_t* bi = bIndex.Data();
   int64_t aBlocks = 0;
   int64_t bBlocks = 0;
   for (int64_t i = 0; i < batch; ++i) {
-    if (aIndex[i] < 0 || bIndex[i] < 0) throw Napi::RangeError::New(env, "sgemm: negative block index");
-    aBlocks = std::max<int64_t>(aBlocks, aIndex[i] + 1);
-    bBlocks = std::max<int64_t>(bBlocks, bIndex[i] + 1);
+    if (ai[i] < 0 || bi[i] < 0) throw Napi::RangeError::New(env, "sgemm: negative block index");
+    aBlocks = std::max<int64_t>(aBlocks, ai[i] + 1);
+    bBlocks = std::max<int64_t>(bBlocks, bi[i] + 1);
   }
   const float* a = FloatRegion(env, info[0], info[1], static_cast<double>(aBlocks * m * k), "a");
   const float* b = FloatRegion(env, info[2], info[3], static_cast<double>(bBlocks * k * n), "b");
@@ -170,18 +176,33 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   const int lda = static_cast<int>(std::max<int64_t>(1, transA ? m : k));
   const int ldb = static_cast<int>(std::max<int64_t>(1, transB ? k : n));
   const int ldc = static_cast<int>(std::max<int64_t>(1, n));
-  for (int64_t i = 0; i < batch; ++i) {
-    float* ci = c + i * m * n;
-    if (m == 0 || n == 0) continue;
-    if (k == 0) {
-      std::fill(ci, ci + m * n, 0.f);
-    } else {
-      cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                  static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.f,
-                  a + aIndex[i] * m * k, lda, b + bIndex[i] * k * n, ldb, 0.f, ci, ldc);
+  auto blocks = [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      float* ci = c + i * m * n;
+      if (m == 0 || n == 0) continue;
+      if (k == 0) {
+        std::fill(ci, ci + m * n, 0.f);
+      } else {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.f,
+                    a + ai[i] * m * k, lda, b + bi[i] * k * n, ldb, 0.f, ci, ldc);
+      }
+      if (bias != nullptr || act != kLinear) Epilogue(ci, m, n, bias, biasLen, act, alphaVec, alphaLen, leakyAlpha);
     }
-    if (bias != nullptr || act != kLinear) Epilogue(ci, m, n, bias, biasLen, act, alphaVec, alphaLen, leakyAlpha);
+  };
+#if defined(GRPOJS_OPENBLAS)
+  // A batch of small blocks (attention's [2·12] products of 256×256×64) runs its blocks in
+  // parallel on the addon's kernel threads, each block a single-threaded sgemm: one block is too
+  // small for OpenBLAS's own threading. Each output block is computed by one thread with the same
+  // single-threaded kernel, so the split does not change any bit.
+  if (singleThread && batch > 1 && m * n * k >= kParallelBlockMinWork) {
+    grpojs::Kernels().For(batch, 1, blocks);
+  } else {
+    blocks(0, batch);
   }
+#else
+  blocks(0, batch);
+#endif
 #if defined(GRPOJS_OPENBLAS)
   if (singleThread) openblas_set_num_threads(threadsBefore);
 #endif
@@ -201,6 +222,12 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// kernelThreads(n): the size of the kernel thread pool (thread-pool.h) that splits batched
+// small matmuls, gelu_new and the vocab log-softmax; n > 0 sets it. Returns the size in effect.
+Napi::Value KernelThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), grpojs::SetKernelThreads(info[0].As<Napi::Number>().Int32Value()));
+}
+
 // blasInfo(): which BLAS this addon was linked against, for logs.
 Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
 #if defined(GRPOJS_ACCELERATE)
@@ -216,6 +243,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
+  exports.Set("kernelThreads", Napi::Function::New(env, KernelThreads, "kernelThreads"));
   grpojs::InitVocab(env, exports);
   grpojs::InitGelu(env, exports);
   grpojs::InitLayerNorm(env, exports);

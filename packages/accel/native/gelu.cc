@@ -1,7 +1,8 @@
 // GPT-2's MLP activation gelu_new, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), and its gradient,
 // each in one vectorised pass. They exist because the tfjs wasm backend's Tanh is scalar (about
 // 45 M/s) and the formula took eight more elementwise passes over [512, 3072] per block and
-// micro-batch, forward and again backward (docs/benchmarks.md, item 4).
+// micro-batch, forward and again backward (docs/benchmarks.md, item 4). Large inputs are split over
+// the addon's kernel threads (thread-pool.h); every element is computed the same way by any thread.
 #include "gelu.h"
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "fast-exp.h"
+#include "thread-pool.h"
 
 namespace grpojs {
 namespace {
@@ -32,6 +34,48 @@ float* FloatArg(const Napi::Env& env, const Napi::Value& buffer, const Napi::Val
   return reinterpret_cast<float*>(static_cast<uint8_t*>(ab.Data()) + static_cast<size_t>(byteOffset));
 }
 
+inline __attribute__((always_inline)) void GeluRange(const float* x, float* out, int64_t lo, int64_t hi) {
+#pragma omp simd
+  for (int64_t i = lo; i < hi; ++i) {
+    const float v = x[i];
+    out[i] = 0.5f * v * (1.f + FastTanh(kSqrt2OverPi * (v + kCubic * v * v * v)));
+  }
+}
+
+// gelu_new'(x) = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(…) as above.
+inline __attribute__((always_inline)) void GeluGradRange(const float* x, const float* dy, float* out, int64_t lo, int64_t hi) {
+#pragma omp simd
+  for (int64_t i = lo; i < hi; ++i) {
+    const float v = x[i];
+    const float t = FastTanh(kSqrt2OverPi * (v + kCubic * v * v * v));
+    const float dInner = kSqrt2OverPi * (1.f + 3.f * kCubic * v * v);
+    out[i] = dy[i] * (0.5f * (1.f + t) + 0.5f * v * (1.f - t * t) * dInner);
+  }
+}
+
+// The same loops compiled for AVX2 (8 lanes instead of SSE2's 4), chosen at run time. FMA
+// contraction stays off and every operation is elementwise, so both builds give the same bits.
+__attribute__((target("avx2,fma"))) void GeluAvx2(const float* x, float* out, int64_t lo, int64_t hi) { GeluRange(x, out, lo, hi); }
+__attribute__((target("avx2,fma"))) void GeluGradAvx2(const float* x, const float* dy, float* out, int64_t lo, int64_t hi) {
+  GeluGradRange(x, dy, out, lo, hi);
+}
+void GeluBase(const float* x, float* out, int64_t lo, int64_t hi) { GeluRange(x, out, lo, hi); }
+void GeluGradBase(const float* x, const float* dy, float* out, int64_t lo, int64_t hi) { GeluGradRange(x, dy, out, lo, hi); }
+
+// Probed on first use: __builtin_cpu_init must have run, which a static initializer cannot assume.
+bool HasAvx2() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return has;
+}
+
+// Elements per item of the thread split: 64 KiB of x, a multiple of every SIMD width. Below
+// kSplitMin elements (a decode step's [8, 3072]) the caller's thread does it all.
+constexpr int64_t kPer = 16384;
+constexpr int64_t kSplitMin = 4 * kPer;
+
 // geluNew(xBuf, xOff, outBuf, outOff, n): out = gelu_new(x), n floats.
 Napi::Value GeluNew(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -40,16 +84,16 @@ Napi::Value GeluNew(const Napi::CallbackInfo& info) {
   const float* x = FloatArg(env, info[0], info[1], n, "x");
   float* out = FloatArg(env, info[2], info[3], n, "out");
   const int64_t count = static_cast<int64_t>(n);
-#pragma omp simd
-  for (int64_t i = 0; i < count; ++i) {
-    const float v = x[i];
-    out[i] = 0.5f * v * (1.f + FastTanh(kSqrt2OverPi * (v + kCubic * v * v * v)));
+  auto run = HasAvx2() ? GeluAvx2 : GeluBase;
+  if (count < kSplitMin) {
+    run(x, out, 0, count);
+  } else {
+    Kernels().For(count, kPer, [&](int64_t lo, int64_t hi) { run(x, out, lo, hi); });
   }
   return env.Undefined();
 }
 
-// geluNewGrad(xBuf, xOff, dyBuf, dyOff, outBuf, outOff, n): out = dy · gelu_new'(x), with
-// gelu_new'(x) = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(…) as above.
+// geluNewGrad(xBuf, xOff, dyBuf, dyOff, outBuf, outOff, n): out = dy · gelu_new'(x).
 Napi::Value GeluNewGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 7) throw Napi::TypeError::New(env, "geluNewGrad: expected 7 arguments");
@@ -58,12 +102,11 @@ Napi::Value GeluNewGrad(const Napi::CallbackInfo& info) {
   const float* dy = FloatArg(env, info[2], info[3], n, "dy");
   float* out = FloatArg(env, info[4], info[5], n, "out");
   const int64_t count = static_cast<int64_t>(n);
-#pragma omp simd
-  for (int64_t i = 0; i < count; ++i) {
-    const float v = x[i];
-    const float t = FastTanh(kSqrt2OverPi * (v + kCubic * v * v * v));
-    const float dInner = kSqrt2OverPi * (1.f + 3.f * kCubic * v * v);
-    out[i] = dy[i] * (0.5f * (1.f + t) + 0.5f * v * (1.f - t * t) * dInner);
+  auto run = HasAvx2() ? GeluGradAvx2 : GeluGradBase;
+  if (count < kSplitMin) {
+    run(x, dy, out, 0, count);
+  } else {
+    Kernels().For(count, kPer, [&](int64_t lo, int64_t hi) { run(x, dy, out, lo, hi); });
   }
   return env.Undefined();
 }

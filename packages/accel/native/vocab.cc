@@ -1,7 +1,8 @@
 // Vocab-sized kernels: one row of logits [V] (V = 50257 for GPT-2) at a time, in one read for the
 // max and one for the exps, with the exp vectorised (fast-exp.h). They exist because the tfjs wasm
 // backend's Exp is scalar (about 110 M/s against 1.6 G/s for a Sub), and the log-probs of one
-// training micro-batch went through ten [256, V] tensors (docs/benchmarks.md, item 1).
+// training micro-batch went through ten [256, V] tensors (docs/benchmarks.md, item 1). The rows of
+// logSoftmaxGather are split over the addon's kernel threads (thread-pool.h).
 #include "vocab.h"
 
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "fast-exp.h"
+#include "thread-pool.h"
 
 namespace grpojs {
 namespace {
@@ -33,41 +35,35 @@ void* Region(const Napi::Env& env, const Napi::Value& buffer, const Napi::Value&
 // Elements per float partial sum (see LogSoftmaxGather).
 constexpr int64_t kBlock = 1024;
 
-float RowMax(const float* x, int64_t n) {
+inline __attribute__((always_inline)) float RowMax(const float* x, int64_t n) {
   float m = -__builtin_inff();
 #pragma omp simd reduction(max : m)
   for (int64_t j = 0; j < n; ++j) m = x[j] > m ? x[j] : m;
   return m;
 }
 
-// logSoftmaxGather(logitsBuf, logitsOff, targetsBuf, targetsOff, n, V, invT,
-//                  logpBuf, logpOff, entropyBuf|null, entropyOff, gradBuf|null, gradOff)
-//
-// Per row i of logits x [n, V] (float32) with z = x * invT (invT = 1 / temperature > 0):
-//   logp[i]    = z[t] - logsumexp(z),  t = targets[i] (int32, in [0, V))
-//   entropy[i] = -sum_j p_j log p_j    (when entropyBuf is not null)
-//   grad[i, j] = (onehot(t)_j - p_j) * invT   (when gradBuf is not null): d logp[i] / d x[i, j].
-Napi::Value LogSoftmaxGather(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 13) throw Napi::TypeError::New(env, "logSoftmaxGather: expected 13 arguments");
-  const int64_t n = info[4].As<Napi::Number>().Int64Value();
-  const int64_t V = info[5].As<Napi::Number>().Int64Value();
-  const float invT = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
-  if (n < 0 || V < 1) throw Napi::RangeError::New(env, "logSoftmaxGather: need n >= 0 and V >= 1");
-  if (!(invT > 0.f) || std::isinf(invT)) throw Napi::RangeError::New(env, "logSoftmaxGather: invT must be finite and > 0");
-  const double total = static_cast<double>(n) * static_cast<double>(V);
-  const float* logits = static_cast<const float*>(Region(env, info[0], info[1], total, 4, "logits"));
-  const int32_t* targets = static_cast<const int32_t*>(Region(env, info[2], info[3], static_cast<double>(n), 4, "targets"));
-  float* logp = static_cast<float*>(Region(env, info[7], info[8], static_cast<double>(n), 4, "logp"));
-  float* entropy = info[9].IsNull() ? nullptr : static_cast<float*>(Region(env, info[9], info[10], static_cast<double>(n), 4, "entropy"));
-  float* grad = info[11].IsNull() ? nullptr : static_cast<float*>(Region(env, info[11], info[12], total, 4, "grad"));
-  for (int64_t i = 0; i < n; ++i) {
-    if (targets[i] < 0 || targets[i] >= V) {
-      throw Napi::RangeError::New(env, "logSoftmaxGather: targets[" + std::to_string(i) + "] = " +
-                                           std::to_string(targets[i]) + " is outside [0, " + std::to_string(V) + ")");
-    }
-  }
-  for (int64_t i = 0; i < n; ++i) {
+// What LogSoftmaxGather's rows read and write (see there).
+struct RowsArgs {
+  const float* logits;
+  const int32_t* targets;
+  int64_t V;
+  float invT;
+  float* logp;
+  float* entropy;  // may be null
+  float* grad;     // may be null
+};
+
+// Rows [lo, hi) of LogSoftmaxGather. A row's result depends only on that row, so any split of the
+// rows over threads gives the same bits.
+inline __attribute__((always_inline)) void Rows(const RowsArgs& r, int64_t lo, int64_t hi) {
+  const float* logits = r.logits;
+  const int32_t* targets = r.targets;
+  const int64_t V = r.V;
+  const float invT = r.invT;
+  float* logp = r.logp;
+  float* entropy = r.entropy;
+  float* grad = r.grad;
+  for (int64_t i = lo; i < hi; ++i) {
     const float* x = logits + i * V;
     const float m = RowMax(x, V) * invT;
     // Float sums per SIMD lane over blocks of kBlock, added up in double: the rounding error of
@@ -114,6 +110,52 @@ Napi::Value LogSoftmaxGather(const Napi::CallbackInfo& info) {
       g[t] += invT;
     }
   }
+}
+
+// The same rows compiled for AVX2 (8 lanes instead of SSE2's 4: the float partial sums add in
+// another order, within rounding), chosen at run time; FMA contraction stays off.
+__attribute__((target("avx2,fma"))) void RowsAvx2(const RowsArgs& r, int64_t lo, int64_t hi) { Rows(r, lo, hi); }
+void RowsBase(const RowsArgs& r, int64_t lo, int64_t hi) { Rows(r, lo, hi); }
+
+// Probed on first use: __builtin_cpu_init must have run, which a static initializer cannot assume.
+bool HasAvx2() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return has;
+}
+
+// logSoftmaxGather(logitsBuf, logitsOff, targetsBuf, targetsOff, n, V, invT,
+//                  logpBuf, logpOff, entropyBuf|null, entropyOff, gradBuf|null, gradOff)
+//
+// Per row i of logits x [n, V] (float32) with z = x * invT (invT = 1 / temperature > 0):
+//   logp[i]    = z[t] - logsumexp(z),  t = targets[i] (int32, in [0, V))
+//   entropy[i] = -sum_j p_j log p_j    (when entropyBuf is not null)
+//   grad[i, j] = (onehot(t)_j - p_j) * invT   (when gradBuf is not null): d logp[i] / d x[i, j].
+Napi::Value LogSoftmaxGather(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 13) throw Napi::TypeError::New(env, "logSoftmaxGather: expected 13 arguments");
+  const int64_t n = info[4].As<Napi::Number>().Int64Value();
+  const int64_t V = info[5].As<Napi::Number>().Int64Value();
+  const float invT = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
+  if (n < 0 || V < 1) throw Napi::RangeError::New(env, "logSoftmaxGather: need n >= 0 and V >= 1");
+  if (!(invT > 0.f) || std::isinf(invT)) throw Napi::RangeError::New(env, "logSoftmaxGather: invT must be finite and > 0");
+  const double total = static_cast<double>(n) * static_cast<double>(V);
+  const float* logits = static_cast<const float*>(Region(env, info[0], info[1], total, 4, "logits"));
+  const int32_t* targets = static_cast<const int32_t*>(Region(env, info[2], info[3], static_cast<double>(n), 4, "targets"));
+  float* logp = static_cast<float*>(Region(env, info[7], info[8], static_cast<double>(n), 4, "logp"));
+  float* entropy = info[9].IsNull() ? nullptr : static_cast<float*>(Region(env, info[9], info[10], static_cast<double>(n), 4, "entropy"));
+  float* grad = info[11].IsNull() ? nullptr : static_cast<float*>(Region(env, info[11], info[12], total, 4, "grad"));
+  for (int64_t i = 0; i < n; ++i) {
+    if (targets[i] < 0 || targets[i] >= V) {
+      throw Napi::RangeError::New(env, "logSoftmaxGather: targets[" + std::to_string(i) + "] = " +
+                                           std::to_string(targets[i]) + " is outside [0, " + std::to_string(V) + ")");
+    }
+  }
+  auto run = HasAvx2() ? RowsAvx2 : RowsBase;
+  const RowsArgs args{logits, targets, V, invT, logp, entropy, grad};
+  Kernels().For(n, 2, [&](int64_t lo, int64_t hi) { run(args, lo, hi); });
   return env.Undefined();
 }
 

@@ -5,7 +5,7 @@
 // (non-float32, rank < 2, an unusual bias broadcast, an unknown activation) goes to the original kernel.
 import * as tf from '@tensorflow/tfjs';
 
-import { ACTIVATION_CODES, type BlasAddon } from './native.js';
+import { ACTIVATION_CODES, type BlasAddon, loadAddon } from './native.js';
 import { epilogueLength, planMatMul } from './plan.js';
 
 /** Where a tensor's float32 data lives: a buffer and a byte offset into it. */
@@ -127,4 +127,19 @@ export function makeMatMulKernel(
     }
     return out;
   };
+}
+
+/**
+ * Sets the size of the addon's kernel thread pool (native/thread-pool.h: batched small matmuls,
+ * gelu_new and the vocab log-softmax are split over it) when n > 0, and returns the size in
+ * effect; 0 when the addon is not built. Results do not depend on it (each output is computed by
+ * one thread with the same code). The default is the CPU count capped at 4, or
+ * GRPOJS_ACCEL_KERNEL_THREADS when set (read when the pool is first used).
+ */
+export function setKernelThreads(n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new RangeError(`setKernelThreads: n must be an integer in [0, 64], got ${n}`);
+  const load = loadAddon();
+  if (!load.ok) return 0;
+  const addon = load.addon as BlasAddon & { kernelThreads?: (n: number) => number };
+  return typeof addon.kernelThreads === 'function' ? addon.kernelThreads(n) : 0;
 }

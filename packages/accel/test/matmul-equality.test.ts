@@ -1,9 +1,11 @@
 // The BLAS kernels give the plain tfjs kernels' numbers (within 1e-4 of the output's scale) over
 // many shapes: 1x1, odd sizes, every transpose, broadcast batch dims, and _FusedMatMul with each
-// bias form and activation. Run on the wasm and the cpu backend.
+// bias form and activation. Run on the wasm and the cpu backend. Batches of larger blocks, which
+// the addon splits over its kernel threads, against float64 and across thread counts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { blasMatMulStats, disableBlasMatMul, enableBlasMatMul } from '../src/index.js';
+import { setKernelThreads } from '../src/kernels.js';
 import { addonBuilt, randInt, randTensor, relError, rng, skipNote, tf } from './helpers.js';
 
 interface Case {
@@ -222,3 +224,76 @@ describe.skipIf(!addonBuilt)(`BLAS matmul falls back to the original kernel${ski
     tf.dispose([a, b]);
   });
 });
+
+/** float64 op(A)·op(B) per output block, from the float32 inputs; batch dims already equal. */
+function matMul64(a: Float32Array, b: Float32Array, c: Case): Float64Array {
+  const [m, k] = c.transposeA ? [c.aShape.at(-1)!, c.aShape.at(-2)!] : [c.aShape.at(-2)!, c.aShape.at(-1)!];
+  const n = c.transposeB ? c.bShape.at(-2)! : c.bShape.at(-1)!;
+  const batch = c.aShape.slice(0, -2).reduce((p, d) => p * d, 1);
+  const bBatch = c.bShape.slice(0, -2).reduce((p, d) => p * d, 1);
+  const out = new Float64Array(batch * m * n);
+  for (let i = 0; i < batch; i++) {
+    const ao = i * m * k;
+    const bo = (bBatch === 1 ? 0 : i) * k * n;
+    for (let r = 0; r < m; r++) {
+      for (let col = 0; col < n; col++) {
+        let s = 0;
+        for (let j = 0; j < k; j++) {
+          s += a[ao + (c.transposeA ? j * m + r : r * k + j)] * b[bo + (c.transposeB ? col * k + j : j * n + col)];
+        }
+        out[(i * m + r) * n + col] = s;
+      }
+    }
+  }
+  return out;
+}
+
+// Attention-like batches whose blocks (≥ 2^18 multiply-adds each) the addon runs in parallel, one
+// single-threaded sgemm per block on its kernel threads.
+const BATCHED: Case[] = [
+  shapes([2, 3], [2, 3], 70, 67, 64, false, true), // q·kᵀ
+  shapes([2, 3], [2, 3], 70, 64, 67, false, false), // p·v
+  shapes([5], [1], 67, 65, 71, true, false), // b broadcast, transposeA (a gradient)
+  shapes([3], [3], 64, 71, 66, true, true),
+];
+
+for (const backend of ['wasm', 'cpu'] as const) {
+  describe.skipIf(!addonBuilt)(`batched small matmuls split over the kernel threads on ${backend}${skipNote}`, () => {
+    const threadsBefore = setKernelThreads(0);
+    beforeAll(async () => {
+      expect(await tf.setBackend(backend)).toBe(true);
+      expect(enableBlasMatMul({ backends: [backend] }).enabled).toBe(true);
+    });
+    afterAll(() => {
+      setKernelThreads(threadsBefore);
+      disableBlasMatMul();
+    });
+
+    it('match float64 within 1e-5 relative, and 1, 2 and 3 threads give the same bits (with a bias + relu epilogue)', () => {
+      const next = rng(21);
+      for (const c of BATCHED) {
+        const a = randTensor(next, c.aShape);
+        const b = randTensor(next, c.bShape);
+        const n = c.transposeB ? c.bShape.at(-2)! : c.bShape.at(-1)!;
+        const bias = randTensor(next, [n]);
+        const want = matMul64(a.dataSync() as Float32Array, b.dataSync() as Float32Array, c);
+        const runs = [1, 2, 3].map((threads) => {
+          expect(setKernelThreads(threads)).toBe(threads);
+          return tf.tidy(() => [
+            tf.matMul(a, b, c.transposeA, c.transposeB).dataSync() as Float32Array,
+            tf.fused.matMul({ a, b, transposeA: c.transposeA, transposeB: c.transposeB, bias, activation: 'relu' }).dataSync() as Float32Array,
+          ]);
+        });
+        const biasHost = bias.dataSync();
+        const wantFused = want.map((v, i) => Math.max(0, v + biasHost[i % n]));
+        expect(relError(runs[0][0], want), JSON.stringify(c)).toBeLessThan(1e-5);
+        expect(relError(runs[0][1], wantFused), JSON.stringify(c)).toBeLessThan(1e-5);
+        for (const run of runs.slice(1)) {
+          expect(Buffer.from(run[0].buffer, run[0].byteOffset, run[0].byteLength).equals(Buffer.from(runs[0][0].buffer, runs[0][0].byteOffset, runs[0][0].byteLength)), `plain ${JSON.stringify(c)}`).toBe(true);
+          expect(Buffer.from(run[1].buffer, run[1].byteOffset, run[1].byteLength).equals(Buffer.from(runs[0][1].buffer, runs[0][1].byteOffset, runs[0][1].byteLength)), `fused ${JSON.stringify(c)}`).toBe(true);
+        }
+        tf.dispose([a, b, bias]);
+      }
+    });
+  });
+}

@@ -1,9 +1,11 @@
 // The fused log-softmax + gather kernel (native/vocab.cc) on wasm and cpu: log-probs, entropies and
 // the gradient (onehot − p) / T against float64, the vectorised exp at the ends of its range, and
-// errors that name the bad input. Registered by enableBlasMatMul, removed by disableBlasMatMul.
+// errors that name the bad input; rows split over the kernel threads give the same bits for any
+// thread count. Registered by enableBlasMatMul, removed by disableBlasMatMul.
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { disableBlasMatMul, enableBlasMatMul, LOG_SOFTMAX_GATHER } from '../src/index.js';
+import { setKernelThreads } from '../src/kernels.js';
 import { addonBuilt, randTensor, rng, skipNote, tf } from './helpers.js';
 
 /** Runs the kernel; returns [logp, entropy, grad] as host arrays. */
@@ -87,5 +89,36 @@ describe.skipIf(!addonBuilt)(`${LOG_SOFTMAX_GATHER}${skipNote}`, () => {
     expect(call(tf.tensor1d([0, 1], 'int32'), 0)).toThrow(/temperature must be finite and > 0/);
     disableBlasMatMul();
     expect(tf.getKernel(LOG_SOFTMAX_GATHER, 'wasm')).toBeUndefined();
+  });
+
+  it('rows split over the kernel threads: float64 within 4e-6 / 1e-7 and the same bits for 1, 2 and 3 threads (9 rows, with and without the gradient)', async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    enableBlasMatMul({ backends: ['wasm'] });
+    const threadsBefore = setKernelThreads(0);
+    const next = rng(17);
+    const V = 2053;
+    const logits = tf.mul(randTensor(next, [9, V]), 15);
+    const t = Int32Array.from({ length: 9 }, (_, i) => (i * 977) % V);
+    const targets = tf.tensor1d(t, 'int32');
+    const runs = [1, 2, 3].map((threads) => {
+      expect(setKernelThreads(threads)).toBe(threads);
+      const full = run(logits, targets, 0.8);
+      const out = tf.engine().runKernel(LOG_SOFTMAX_GATHER, { logits, targets }, { temperature: 0.8, withEntropy: false, withGrad: false } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      const logpOnly = out[0].dataSync() as Float32Array;
+      tf.dispose(out);
+      return [...full, logpOnly];
+    });
+    setKernelThreads(threadsBefore);
+    const want = exact(logits.dataSync() as Float32Array, t, V, 0.8);
+    const [logp, entropy, grad, logpOnly] = runs[0];
+    expect(maxDiff(logp, want.logp)).toBeLessThan(4e-6);
+    expect(maxDiff(logpOnly, want.logp)).toBeLessThan(4e-6);
+    expect(maxDiff(entropy, want.entropy)).toBeLessThan(4e-6);
+    expect(maxDiff(grad, want.grad)).toBeLessThan(1e-7);
+    for (const other of runs.slice(1)) {
+      other.forEach((a, i) => expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(runs[0][i].buffer, runs[0][i].byteOffset, runs[0][i].byteLength))).toBe(true));
+    }
+    tf.dispose([logits, targets]);
+    disableBlasMatMul();
   });
 });

@@ -1,0 +1,159 @@
+// A small persistent thread pool for the addon's training-step kernels (batched attention matmuls,
+// gelu_new, the vocab log-softmax). Those run one after another from the JS thread, each a few
+// milliseconds; starting threads per call would cost more than it saves. The idea is the decode
+// engine's pool (native/decode.cc), kept separate so the two can change independently.
+//
+// Work is split into items handed out from a shared counter (a descheduled thread's share is
+// taken by the other on this shared machine), and what an item computes never depends on which
+// thread takes it: 1 and N threads give bit-identical results.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define GRPOJS_POOL_PAUSE() _mm_pause()
+#else
+#define GRPOJS_POOL_PAUSE() ((void)0)
+#endif
+
+namespace grpojs {
+
+class KernelPool {
+ public:
+  explicit KernelPool(int threads) : size_(std::max(1, threads)) {
+    for (int t = 1; t < size_; ++t) workers_.emplace_back([this, t] { Loop(t); });
+  }
+  ~KernelPool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      state_.store(((state_.load() >> 8) + 1) << 8);
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+  KernelPool(const KernelPool&) = delete;
+  KernelPool& operator=(const KernelPool&) = delete;
+
+  int size() const { return size_; }
+
+  // Calls fn(lo, hi) on runs [lo, hi) of [0, n), `per` items at a time, on up to size() threads
+  // (the caller is one). Returns when all are done. A second caller while a run is in flight (two
+  // worker_threads using the addon) does its whole range itself, which gives the same results.
+  template <class F>
+  void For(int64_t n, int64_t per, F&& fn) {
+    per = std::max<int64_t>(1, per);
+    std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
+    if (size_ == 1 || n <= per || !busy.owns_lock()) {
+      for (int64_t lo = 0; lo < n; lo += per) fn(lo, std::min(n, lo + per));
+      return;
+    }
+    std::atomic<int64_t> next{0};
+    auto body = [&] {
+      for (;;) {
+        const int64_t lo = next.fetch_add(per, std::memory_order_relaxed);
+        if (lo >= n) return;
+        fn(lo, std::min(n, lo + per));
+      }
+    };
+    const int helpers = static_cast<int>(std::min<int64_t>(size_ - 1, (n + per - 1) / per - 1));
+    task_ = [](void* f) { (*static_cast<decltype(body)*>(f))(); };
+    arg_ = &body;
+    pending_.store(helpers);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      // One word holds the generation and how many helpers it wants, read by a worker in one load.
+      state_.store(((state_.load() >> 8) + 1) << 8 | static_cast<uint64_t>(helpers));
+    }
+    wake_.notify_all();
+    body();
+    if (!SpinUntil([this] { return pending_.load() == 0; })) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, [this] { return pending_.load() == 0; });
+    }
+  }
+
+ private:
+  template <class P>
+  static bool SpinUntil(P ready) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+    for (int i = 0;; ++i) {
+      if (ready()) return true;
+      if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return false;
+      GRPOJS_POOL_PAUSE();
+    }
+  }
+
+  void Loop(int index) {
+    uint64_t seen = 0;
+    for (;;) {
+      if (!SpinUntil([&] { return (state_.load() >> 8) != seen; })) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return (state_.load() >> 8) != seen; });
+      }
+      const uint64_t state = state_.load();
+      seen = state >> 8;
+      if (stop_) return;
+      if (static_cast<uint64_t>(index) > (state & 0xff)) continue;  // fewer items than threads: sit out
+      task_(arg_);
+      if (pending_.fetch_sub(1) == 1) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_.notify_one();
+      }
+    }
+  }
+
+  const int size_;
+  std::vector<std::thread> workers_;
+  std::mutex busy_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::atomic<uint64_t> state_{0};  // generation << 8 | helpers wanted (< 64)
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  void (*task_)(void*) = nullptr;
+  void* arg_ = nullptr;
+};
+
+// The addon's shared pool. Its size: GRPOJS_ACCEL_KERNEL_THREADS when set (1 turns the splitting
+// off), else the CPU count capped at 4 (the kernels are memory- or small-GEMM-bound; more threads
+// add wake-up cost). SetKernelThreads replaces it; only the JS thread calls either.
+inline std::unique_ptr<KernelPool>& KernelPoolSlot() {
+  static std::unique_ptr<KernelPool> pool;
+  return pool;
+}
+
+inline KernelPool& Kernels() {
+  auto& pool = KernelPoolSlot();
+  if (!pool) {
+    int threads = static_cast<int>(std::min(4u, std::max(1u, std::thread::hardware_concurrency())));
+    if (const char* env = std::getenv("GRPOJS_ACCEL_KERNEL_THREADS")) {
+      const int n = std::atoi(env);
+      if (n > 0) threads = std::min(n, 64);
+    }
+    pool = std::make_unique<KernelPool>(threads);
+  }
+  return *pool;
+}
+
+// Sets the pool's size (n > 0) and returns the size in effect.
+inline int SetKernelThreads(int n) {
+  if (n > 0 && (!KernelPoolSlot() || KernelPoolSlot()->size() != n)) {
+    KernelPoolSlot().reset();
+    KernelPoolSlot() = std::make_unique<KernelPool>(std::min(n, 64));
+  }
+  return Kernels().size();
+}
+
+}  // namespace grpojs
