@@ -393,7 +393,7 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   pool_ = std::make_unique<Pool>(threads);
   scores_.assign(pool_->size(), {});
-  avx2_ = HasAvx2();
+  avx2_ = HasAvx2() && !s.Get("portable").ToBoolean().Value();
   MakeTileTable(avx2_, tiles_);
 }
 

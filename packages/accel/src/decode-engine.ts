@@ -32,6 +32,8 @@ export interface DecodeEngineSpec {
   tiedHead: boolean;
   /** Worker threads, the caller's included. Default: the CPU count. */
   threads?: number;
+  /** Use the portable loops even on an AVX2+FMA CPU (tests of the fallback). Default false. */
+  portable?: boolean;
 }
 
 /** The four Conv1D projections of a block, in the order `setLinear` numbers them. */

@@ -44,8 +44,8 @@ function randomWeights(s: Shape, seed: number): Weights {
   };
 }
 
-function makeEngine(s: Shape, w: Weights, threads: number): DecodeEngine {
-  const load = createDecodeEngine({ ...s, eps: 1e-5, attnScales: w.scales, threads });
+function makeEngine(s: Shape, w: Weights, threads: number, portable = false): DecodeEngine {
+  const load = createDecodeEngine({ ...s, eps: 1e-5, attnScales: w.scales, threads, portable });
   if (load.engine === null) throw new Error(load.reason);
   const e = load.engine;
   w.ln.forEach((ln, i) => e.setLayerNorm(i, ln.g, ln.b));
@@ -125,7 +125,7 @@ function referenceStep(s: Shape, w: Weights, cache: Cache, starts: number[], tok
  * the reference, then runs `steps` decode steps and returns the largest relative logit error and
  * the engine's logits of every step.
  */
-function runCase(s: Shape, B: number, threads: number, seed: number, steps = 4): { err: number; logits: Float32Array[] } {
+function runCase(s: Shape, B: number, threads: number, seed: number, steps = 4, portable = false): { err: number; logits: Float32Array[] } {
   const w = randomWeights(s, seed);
   const next = rng(seed + 1);
   const C = s.nEmbd;
@@ -133,7 +133,8 @@ function runCase(s: Shape, B: number, threads: number, seed: number, steps = 4):
   const prefill = 5;
   const srcCap = prefill + 3; // the KVCache's buffers are larger than what was written
   const starts = Array.from({ length: B }, (_, b) => b % prefill);
-  const engine = makeEngine(s, w, threads);
+  const engine = makeEngine(s, w, threads, portable);
+  if (portable) expect(engine.info().simd).toBe('scalar');
   engine.reset(B, prefill + steps);
   const cache: Cache = Array.from({ length: s.nLayer }, () => Array.from({ length: B }, () => ({ k: [], v: [] })));
   for (let l = 0; l < s.nLayer; l++) {
@@ -175,6 +176,11 @@ describe.skipIf(!addonBuilt)(`DecodeEngine vs a float64 reference${skipNote}`, (
     ['B=9, wider (C=64, 4 heads, inner 200, vocab 301), untied', { ...odd, nEmbd: 64, nHead: 4, nInner: 200, vocabSize: 301, tiedHead: false }, 9],
   ])('%s: logits within 1e-4 of the reference over 4 steps', (_name, shape, B) => {
     expect(runCase(shape, B, 2, 7).err).toBeLessThan(1e-4);
+  });
+
+  it('the portable (non-AVX2) loops: B=6 and B=9, within 1e-4 too', () => {
+    expect(runCase({ ...odd, tiedHead: false }, 6, 2, 9, 4, true).err).toBeLessThan(1e-4);
+    expect(runCase({ ...odd, nEmbd: 64, nHead: 4, nInner: 200, vocabSize: 301 }, 9, 2, 10, 4, true).err).toBeLessThan(1e-4);
   });
 
   it('1, 2 and 3 threads give bit-identical logits (partitions are by whole panels and (row, head) pairs)', () => {
