@@ -41,11 +41,18 @@ export interface StepContext {
   step: number;
 }
 
-/** Random prompt token ids [sequences][promptTokens], the same on every run (seeded LCG). */
+/**
+ * Prompt token ids [sequences][promptTokens] as a GRPO generation batch holds them: sequences /
+ * GROUP_SIZE random prompts (seeded LCG, the same on every run), each repeated GROUP_SIZE times in
+ * adjacent rows (TRL repeats every prompt numGenerations times; the advantages are per group).
+ */
 export function makePrompts(vocab: number, seed = 7): number[][] {
   let state = seed >>> 0;
   const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0), state);
-  return Array.from({ length: WORK_UNIT.sequences }, () => Array.from({ length: WORK_UNIT.promptTokens }, () => next() % (vocab - 1)));
+  const unique = Array.from({ length: WORK_UNIT.sequences / GROUP_SIZE }, () =>
+    Array.from({ length: WORK_UNIT.promptTokens }, () => next() % (vocab - 1)),
+  );
+  return unique.flatMap((prompt) => Array.from({ length: GROUP_SIZE }, () => [...prompt]));
 }
 
 /** Creates the step context (AdamW over the LoRA variables, lr 1e-5 as the spec's default). */
