@@ -67,6 +67,34 @@ export class KVCache {
     this.writes = writes;
   }
 
+  /**
+   * A new cache whose row b holds row `rowIndex[b]` of `source` (same layers, heads, capacity,
+   * length and write mode): the prefill of the distinct prompts of a batch, expanded to every row.
+   * The buffers are fresh tensors the new cache alone owns (its in-place writes need that), so
+   * `source` stays valid and the caller disposes both. Copies one [heads, capacity, headDim] block
+   * per row: straight between the buffers' memory on the wasm and cpu backends with 'in-place'
+   * writes, a `tf.gather` along the batch axis otherwise.
+   */
+  static fromRows(source: KVCache, rowIndex: readonly number[]): KVCache {
+    if (source.inStep) throw new KVCacheError('KVCache.fromRows: the source cache is inside a step; call endStep first.');
+    if (rowIndex.length === 0) throw new KVCacheError('KVCache.fromRows: rowIndex is empty; the new cache needs at least one row.');
+    rowIndex.forEach((u, b) => {
+      if (!(Number.isInteger(u) && u >= 0 && u < source.batch)) {
+        throw new KVCacheError(`KVCache.fromRows: rowIndex[${b}] = ${u} is not a row of the source cache (batch ${source.batch}).`);
+      }
+    });
+    const cache = new KVCache(source.layers, rowIndex.length, source.heads, source.headDim, source.maxLen, source.writes);
+    cache.length = source.length;
+    cache.cap = source.cap;
+    for (const [from, to] of [
+      [source.keys, cache.keys],
+      [source.values, cache.values],
+    ]) {
+      for (const buffer of from) to.push(tf.keep(gatherBatchRows(buffer, rowIndex, source.writes)));
+    }
+    return cache;
+  }
+
   /** Key slots the buffers hold now: the S of the attention bias [batch, 1, T, S]. */
   get capacity(): number {
     return this.cap;
@@ -183,6 +211,23 @@ export class KVCache {
     this.stepIndices = tf.keep(tf.tensor2d(idx, [this.batch * this.heads * T, 3], 'int32'));
     return this.stepIndices;
   }
+}
+
+/** buffer [batch, H, S, D] → [rowIndex.length, H, S, D] with row b = buffer[rowIndex[b]]; a fresh tensor. */
+function gatherBatchRows(buffer: tf.Tensor4D, rowIndex: readonly number[], writes: KVCacheWrites): tf.Tensor4D {
+  const [, H, S, D] = buffer.shape;
+  if (writes === 'in-place' && hostMemory(buffer) !== null) {
+    const out = tf.zeros([rowIndex.length, H, S, D]) as tf.Tensor4D;
+    const src = hostMemory(buffer); // both views after the allocation (which may move the wasm heap)
+    const dst = hostMemory(out);
+    if (src !== null && dst !== null) {
+      const run = H * S * D;
+      rowIndex.forEach((u, b) => dst.set(src.subarray(u * run, (u + 1) * run), b * run));
+      return out;
+    }
+    out.dispose();
+  }
+  return tf.tidy(() => tf.gather(buffer, tf.tensor1d(Int32Array.from(rowIndex), 'int32'), 0));
 }
 
 /**
