@@ -1,6 +1,6 @@
 /**
  * One generation batch: the phases that run once per batch before any gradient —
- * generate (per micro-batch, seeded by (seed, step, micro)) → score → advantages → old and
+ * generate (one call for the whole batch, seeded by (seed, step)) → score → advantages → old and
  * reference log-probs. Everything is kept on the host (plain arrays), so a batch reused for
  * numIterations > 1 steps can be written into a checkpoint and a resumed run continues exactly.
  */
@@ -9,7 +9,7 @@ import type { RewardFunction } from '@grpojs/rewards';
 import * as tf from '@tensorflow/tfjs';
 import { combineRewards, computeAdvantages, type AdvantageResult } from './advantages.js';
 import type { GRPOConfig } from './config.js';
-import { concatRollouts, generateRollout, type Rollout } from './generation.js';
+import { generateRollout, type Rollout } from './generation.js';
 import { deriveSeed } from './rng.js';
 import { scoreRollout } from './scoring.js';
 import type { DatasetRow, TrainerTokenizer } from './types.js';
@@ -86,24 +86,22 @@ export async function buildGenerationBatch(
   const P = config.perDeviceTrainBatchSize;
   const G = config.numGenerations;
   const started = performance.now();
-  const parts: Rollout[] = [];
-  for (let m = 0; m < config.gradientAccumulationSteps; m++) {
-    parts.push(
-      await generateRollout(ctx.model, ctx.tokenizer, rows.slice(m * P, (m + 1) * P), {
-        numGenerations: G,
-        maxPromptLength: config.maxPromptLength,
-        maxCompletionLength: config.maxCompletionLength,
-        sampling: {
-          temperature: config.temperature,
-          topP: config.topP,
-          topK: config.topK,
-          seed: deriveSeed(config.seed, 'sample', step, m),
-        },
-      }),
-    );
-  }
+  // The whole generation batch (every micro-batch's prompts, each repeated G times, in micro-batch
+  // order) is sampled in one generate call, as TRL does since generation_batch_size: a decode step
+  // streams every weight once whatever the number of rows, so one call of 8 rows costs about what
+  // one call of 2 rows does.
+  const rollout = await generateRollout(ctx.model, ctx.tokenizer, rows.slice(0, P * config.gradientAccumulationSteps), {
+    numGenerations: G,
+    maxPromptLength: config.maxPromptLength,
+    maxCompletionLength: config.maxCompletionLength,
+    sampling: {
+      temperature: config.temperature,
+      topP: config.topP,
+      topK: config.topK,
+      seed: deriveSeed(config.seed, 'sample', step),
+    },
+  });
   const generationSeconds = (performance.now() - started) / 1000;
-  const rollout = concatRollouts(parts);
   const rewardsPerFunction = await scoreRollout(ctx.rewardFunctions, ctx.rewardNames, rollout);
   const rewards = combineRewards(rewardsPerFunction, ctx.rewardWeights);
   const advantage = computeAdvantages(rewards, G, config.scaleRewards);

@@ -11,7 +11,7 @@ import { fmix32 } from '@grpojs/model';
 
 /**
  * A uint32 seed derived from a base seed and integer coordinates, e.g.
- * `deriveSeed(seed, 'sample', step, micro)`. Different coordinates give independent-looking seeds.
+ * `deriveSeed(seed, 'sample', step)`. Different coordinates give independent-looking seeds.
  */
 export function deriveSeed(seed: number, ...parts: (number | string)[]): number {
   let h = fmix32((seed >>> 0) ^ 0x9e3779b9);

@@ -160,7 +160,10 @@ describe('GRPOTrainer on a tiny GPT-2 (@grpojs/model)', () => {
         logger: { warn: () => {}, info: () => {} },
       });
       const result = await trainer.train();
-      expect(result.stepMetrics.every((m) => Number.isFinite(m.loss) && m.grad_norm > 0 && m.skipped_nonfinite === 0)).toBe(true);
+      expect(result.stepMetrics.every((m) => Number.isFinite(m.loss) && Number.isFinite(m.grad_norm) && m.skipped_nonfinite === 0)).toBe(true);
+      // A step whose groups all got equal rewards has zero advantages and, while the adapter still
+      // equals the base (B = 0), a zero KL gradient: grad_norm 0 is right there. Some step must learn.
+      expect(result.stepMetrics.some((m) => m.grad_norm > 0)).toBe(true);
       const after = model.trainableVariables().map((v) => Array.from(v.dataSync()));
       expect(after).not.toEqual(before);
       trainer.dispose();
