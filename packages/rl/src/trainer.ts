@@ -25,7 +25,7 @@ import { validateTrainerOptions, type GRPOTrainerOptions, type TrainOptions, typ
 
 /** How every random draw is derived (recorded in trainer_state.json). */
 const RNG_SCHEME =
-  'sampling seed = deriveSeed(seed, "sample", step, microStep); ' +
+  'sampling seed = deriveSeed(seed, "sample", step), one generate call per generation batch; ' +
   'LoRA dropout seed = deriveSeed(seed, "dropout", globalStep, microStep, iteration); ' +
   'data order = @grpojs/data permutation(n, seed, epoch)';
 
