@@ -6,10 +6,13 @@
  * until every row is done or maxNewTokens is reached. Only the last position's logits are
  * computed, and tokens are chosen on the host (sampling.ts). Given a {@link NativeDecoder}, every
  * token after the prefill is computed by @grpojs/accel's native engine instead of the tfjs forward
- * (native-decode.ts); the sampling, its random stream and the positions are the same.
+ * (native-decode.ts); the sampling, its random stream and the positions are the same. A GRPO batch
+ * repeats every prompt numGenerations times, so the prefill runs on the distinct prompts only and
+ * their cache and logits are copied to the repeating rows (`dedupPrompts`).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GPT2Model } from './gpt2.js';
+import { KVCache } from './kv-cache.js';
 import type { NativeDecoder } from './native-decode.js';
 import { Mulberry32, sampleToken, type SamplingOptions } from './sampling.js';
 import type { GenerateOptions, GenerateOutput } from './types.js';
@@ -53,7 +56,68 @@ function resolveOptions(model: GPT2Model, promptIds: number[][], o: GenerateOpti
   const pad = o.padTokenId ?? model.config.padTokenId ?? eosIds[0] ?? model.config.eosTokenId;
   const sampling: SamplingOptions = { doSample: o.doSample ?? true, temperature, topK, topP };
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 32);
-  return { P, eos: new Set(eosIds), pad, sampling, seed };
+  return { P, eos: new Set(eosIds), pad, sampling, seed, dedup: o.dedupPrompts ?? true };
+}
+
+/**
+ * The distinct rows of `rows` by content: `distinct` holds the index of each one's first
+ * occurrence (in row order) and `rowOf[b]` the position in `distinct` of row b's content.
+ */
+export function distinctRows(rows: readonly (readonly number[])[]): { distinct: number[]; rowOf: number[] } {
+  const seen = new Map<string, number>();
+  const distinct: number[] = [];
+  const rowOf = rows.map((row, b) => {
+    const key = row.join(',');
+    let u = seen.get(key);
+    if (u === undefined) {
+      u = distinct.push(b) - 1;
+      seen.set(key, u);
+    }
+    return u;
+  });
+  return { distinct, rowOf };
+}
+
+/**
+ * The prompt forward: a cache of `capacity` positions holding the P = longest-prompt positions of
+ * every row left-padded (the caller disposes it) and the last position's logits [rows · vocab].
+ * With `dedup` and a repeated prompt, only the distinct prompts run and their cache rows and logits
+ * are copied to every row; they are padded to the same P (the longest prompt is among them), so
+ * every position sits in the same cache slot as without dedup. All rows distinct: the plain path.
+ */
+async function prefill(model: GPT2Model, promptIds: number[][], pad: number, capacity: number, dedup: boolean): Promise<{ cache: KVCache; logits: Float32Array }> {
+  const { distinct, rowOf } = dedup ? distinctRows(promptIds) : { distinct: [], rowOf: [] };
+  const rows = dedup && distinct.length < promptIds.length ? distinct.map((b) => promptIds[b]) : promptIds;
+  const { ids, mask } = leftPad(rows, pad);
+  const cache = model.createCache(rows.length, capacity);
+  let logits: Float32Array; // [rows · V]
+  try {
+    const out = model.forward(ids, { attentionMask: mask, pastKeyValues: cache, logits: 'last' });
+    try {
+      logits = (await (out.logits as tf.Tensor3D).data()) as Float32Array;
+    } finally {
+      out.logits?.dispose();
+      out.hidden.dispose();
+    }
+    if (rows === promptIds) return { cache, logits };
+  } catch (error) {
+    cache.dispose();
+    throw error;
+  }
+  try {
+    const V = model.config.vocabSize;
+    const expanded = new Float32Array(promptIds.length * V); // [B · V]
+    rowOf.forEach((u, b) => expanded.set(logits.subarray(u * V, (u + 1) * V), b * V));
+    return { cache: KVCache.fromRows(cache, rowOf), logits: expanded };
+  } finally {
+    cache.dispose();
+  }
+}
+
+/** Observes generate from the inside (tests, diagnostics). */
+export interface GenerateHooks {
+  /** Each step's logits [B · vocab], before sampling; a buffer the next step may overwrite. */
+  onLogits?: (step: number, logits: Float32Array) => void;
 }
 
 /**
@@ -67,8 +131,9 @@ export async function generate(
   promptIds: number[][],
   options: GenerateOptions,
   native: NativeDecoder | null = null,
+  hooks: GenerateHooks = {},
 ): Promise<GenerateOutput> {
-  const { P, eos, pad, sampling, seed } = resolveOptions(model, promptIds, options);
+  const { P, eos, pad, sampling, seed, dedup } = resolveOptions(model, promptIds, options);
   const B = promptIds.length;
   const rng = new Mulberry32(seed);
   const completionIds: number[][] = promptIds.map(() => []);
@@ -76,16 +141,24 @@ export async function generate(
   const V = model.config.vocabSize;
   if (options.maxNewTokens === 0) return { promptIds: promptIds.map((r) => [...r]), completionIds, terminated };
 
-  const { ids, mask } = leftPad(promptIds, pad);
+  const { mask } = leftPad(promptIds, pad); // [B, P], grows by one column per step
   const starts = promptIds.map((r) => P - r.length); // first real position of each row
   const capacity = P + options.maxNewTokens;
-  const cache = model.createCache(B, capacity);
   const engine = native !== null && options.maxNewTokens > 1 ? native : null;
+  let cache: KVCache | null = null;
   try {
-    let input = ids;
+    const first = await prefill(model, promptIds, pad, capacity, dedup);
+    cache = first.cache;
+    if (engine !== null) {
+      engine.begin(cache, starts, capacity);
+      cache.dispose(); // the engine holds its own copy from here on
+    }
+    let input: number[][] = [];
     for (let step = 0; step < options.maxNewTokens; step++) {
       let logits: Float32Array; // [B·V]
-      if (step > 0 && engine !== null) {
+      if (step === 0) {
+        logits = first.logits;
+      } else if (engine !== null) {
         // HF positions cumsum(mask) − 1: the row's real tokens so far, minus one.
         logits = engine.step(input.map((r) => r[0]), starts.map((s) => P - s + step - 1));
       } else {
@@ -93,11 +166,8 @@ export async function generate(
         logits = (await (out.logits as tf.Tensor3D).data()) as Float32Array;
         out.logits?.dispose();
         out.hidden.dispose();
-        if (engine !== null) {
-          engine.begin(cache, starts, capacity);
-          cache.dispose(); // the engine holds its own copy from here on
-        }
       }
+      hooks.onLogits?.(step, logits);
       const drawn = engine?.sample(logits, sampling, terminated, rng) ?? null; // all rows at once, same draws
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
@@ -115,7 +185,7 @@ export async function generate(
       input = next.map((t) => [t]);
     }
   } finally {
-    cache.dispose();
+    cache?.dispose();
     native?.end();
   }
   return { promptIds: promptIds.map((r) => [...r]), completionIds, terminated };

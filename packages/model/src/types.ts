@@ -14,6 +14,12 @@ export interface GenerateOptions {
   padTokenId?: number;
   /** Seed for sampling; same seed + same inputs → same tokens. */
   seed?: number;
+  /**
+   * Run the prompt forward (prefill) once per distinct prompt and copy its KV cache and
+   * last-position logits to the rows that repeat it (GRPO repeats every prompt numGenerations
+   * times). The tokens are the same as without it; the logits agree to float rounding. Default true.
+   */
+  dedupPrompts?: boolean;
 }
 
 export interface GenerateOutput {
