@@ -4,7 +4,10 @@
 // dispatches and runs sgemm at M = 8 far below the memory bandwidth; here the weights sit in
 // native memory packed as column panels (each streams contiguously once per step), the small ops
 // between the products are plain loops, and a tiny persistent thread pool splits every product by
-// output columns and the attention by (row, head).
+// output columns and the attention by (row, head). Frozen NF4 projections can stay 4-bit codes in
+// panel order (setLinearNf4, ~0.56 byte per weight streamed instead of 4): each panel group is
+// decoded to fp32 (table[code] · absmax, the dequantization's own multiply) right before its
+// product, which then runs the same tiles, so the logits do not change by a bit.
 //
 // Determinism: every output element is computed by exactly one thread with the same instruction
 // sequence whatever the thread count or timing (threads take whole panel groups / whole (row, head)
@@ -85,7 +88,9 @@ class Floats {
   size_t held_ = 0;
 };
 
-// y = x·W + b with W [in, out] stored as panels [ceil(out/8)][in][8] (padded columns are zero).
+// y = x·W + b with W [in, out] stored as panels [ceil(out/8)][in][8] (padded columns are zero),
+// or, for a frozen NF4 layer (setLinearNf4), as its 4-bit codes in the same panel order plus the
+// block scales: w(k, o) = table[code] · absmax, decoded panel by panel inside the product.
 struct Linear {
   int in = 0;
   int out = 0;
@@ -93,6 +98,13 @@ struct Linear {
   Floats w;
   Floats bias;  // [out]; size 0 = no bias
   bool set = false;
+  // NF4: codes [panels][in] (nibble j of a word = column p·8 + j; padded columns code 7 = 0.0),
+  // scales [panels][in / blockSize][8] (padded columns 0); w is then empty.
+  bool nf4 = false;
+  int blockSize = 0;
+  std::vector<uint32_t> codes;
+  Floats scales;
+  float table[16] = {};
 };
 
 // Packs value(k, o) into panels; `rowsAreOutputs`: src is [out, in] (an LM head), else [in, out].
@@ -114,6 +126,38 @@ void Pack(const float* src, int in, int out, bool rowsAreOutputs, Linear& dst) {
   }
   dst.set = true;
 }
+
+// One NF4 panel → fp32 panel out [in][8]: out[k][j] = table[nibble j of codes[k]] · scales[k / bs][j],
+// the lookup and the one float32 multiply of the model's dequantization (native/nf4.cc and the
+// tfjs path compute the same product), so the values equal the fp32 panels of the dequantized
+// weight bit for bit.
+void DecodeNf4Scalar(const uint32_t* codes, const float* scales, int in, int bs, const float* table, float* out) {
+  for (int k = 0; k < in; ++k) {
+    const float* s = scales + static_cast<size_t>(k / bs) * kPanel;
+    const uint32_t c = codes[k];
+    for (int j = 0; j < kPanel; ++j) out[static_cast<size_t>(k) * kPanel + j] = table[(c >> (4 * j)) & 15u] * s[j];
+  }
+}
+
+#if GRPOJS_DECODE_X86
+// DecodeNf4Scalar with the 16-entry lookup as two 8-lane permutes and a blend on bit 3 of the code.
+__attribute__((target("avx2,fma"))) void DecodeNf4Avx2(const uint32_t* codes, const float* scales, int in, int bs, const float* table, float* out) {
+  const __m256 tableLo = _mm256_loadu_ps(table);
+  const __m256 tableHi = _mm256_loadu_ps(table + 8);
+  const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+  const __m256i nibble = _mm256_set1_epi32(15);
+  for (int k0 = 0; k0 < in; k0 += bs) {
+    const __m256 s = _mm256_loadu_ps(scales + static_cast<size_t>(k0 / bs) * kPanel);
+    for (int k = k0; k < k0 + bs; ++k) {
+      const __m256i code = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int>(codes[k])), shifts), nibble);
+      const __m256 lo = _mm256_permutevar8x32_ps(tableLo, code);
+      const __m256 hi = _mm256_permutevar8x32_ps(tableHi, code);
+      const __m256 value = _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(code, 28)));
+      _mm256_store_ps(out + static_cast<size_t>(k) * kPanel, _mm256_mul_ps(value, s));
+    }
+  }
+}
+#endif
 
 // NP consecutive panels (panel stride in·8) for NB rows of x (row stride ldx):
 // tile[(i·NB + b)·8 + j] = Σ_k x[b][k] · panel_i[k][j]. Every output's sum runs over k in order,
@@ -309,6 +353,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
  private:
   Napi::Value SetLayerNorm(const Napi::CallbackInfo& info);
   Napi::Value SetLinear(const Napi::CallbackInfo& info);
+  Napi::Value SetLinearNf4(const Napi::CallbackInfo& info);
   Napi::Value SetPositionEmbedding(const Napi::CallbackInfo& info);
   Napi::Value SetTokenEmbedding(const Napi::CallbackInfo& info);
   Napi::Value SetHead(const Napi::CallbackInfo& info);
@@ -342,6 +387,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   std::vector<std::vector<float>> scaled_;  // per thread, [V] (sampleRows)
   std::vector<std::vector<double>> weights_;  // per thread, [V] (sampleRows)
   std::unique_ptr<Pool> pool_;
+  std::unique_ptr<Floats[]> decoded_;  // per thread: an NF4 panel group decoded to fp32 [kGroup][in][8]
   bool avx2_;
   TileTable tiles_;
 };
@@ -392,6 +438,7 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   blocks_ = std::vector<Block>(nLayer_);
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   pool_ = std::make_unique<Pool>(threads);
+  decoded_ = std::make_unique<Floats[]>(threads);
   scores_.assign(pool_->size(), {});
   avx2_ = HasAvx2() && !s.Get("portable").ToBoolean().Value();
   MakeTileTable(avx2_, tiles_);
@@ -429,9 +476,72 @@ Napi::Value Engine::SetLinear(const Napi::CallbackInfo& info) {
   const float* w = FloatsArg(info, 2, static_cast<size_t>(ins[which]) * outs[which], what + " weight");
   const float* b = FloatsArg(info, 3, outs[which], what + " bias");
   Pack(w, ins[which], outs[which], false, *dst[which]);
+  dst[which]->nf4 = false;
+  dst[which]->codes = {};
+  dst[which]->scales.Reset(0);
   dst[which]->bias.Reset(outs[which]);
   std::memcpy(dst[which]->bias.data(), b, sizeof(float) * outs[which]);
   return info.Env().Undefined();
+}
+
+// setLinearNf4(layer, which, codeWords Int32Array, absmax Float32Array, blockSize, table
+// Float32Array[16], bias [out]): a frozen NF4 projection kept as codes. codeWords: the 4-bit codes
+// of the Conv1D weight [in, out] (field k·out + o) in @grpojs/model's packHalves layout (m words
+// of two 16-bit halves, 4 codes per half lowest bits first, the low halves holding fields
+// [0, 4m), the high halves [4m, 8m)); absmax: the fp32 scale of every block of blockSize weights
+// along `in` of each output column, [out][in / blockSize] (bitsandbytes' blocks over the [out, in]
+// weight). Requires in % blockSize = 0 (else pass the dequantized weight to setLinear).
+Napi::Value Engine::SetLinearNf4(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int l = info[0].As<Napi::Number>().Int32Value();
+  const int which = info[1].As<Napi::Number>().Int32Value();
+  if (l < 0 || l >= nLayer_ || which < 0 || which > 3) Fail(env, "setLinearNf4: layer or projection index out of range");
+  const int ins[] = {C_, C_, C_, inner_};
+  const int outs[] = {3 * C_, C_, inner_, C_};
+  const int in = ins[which], out = outs[which];
+  const std::string what = "setLinearNf4(layer " + std::to_string(l) + ", projection " + std::to_string(which) + ")";
+  const int bs = info[4].IsNumber() ? info[4].As<Napi::Number>().Int32Value() : 0;
+  if (bs <= 0 || in % bs != 0) Fail(env, what + ": blockSize " + std::to_string(bs) + " must be > 0 and divide in = " + std::to_string(in) + "; pass the dequantized weight to setLinear instead");
+  const size_t n = static_cast<size_t>(in) * out;
+  const size_t m = (n + 7) / 8;
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[2].As<Napi::Int32Array>().ElementLength() != m) {
+    Fail(env, what + " codeWords: expected an Int32Array of " + std::to_string(m) + " words (packHalves of in·out 4-bit codes)");
+  }
+  const uint32_t* words = reinterpret_cast<const uint32_t*>(info[2].As<Napi::Int32Array>().Data());
+  const int perCol = in / bs;
+  const float* absmax = FloatsArg(info, 3, static_cast<size_t>(out) * perCol, what + " absmax");
+  const float* table = FloatsArg(info, 5, 16, what + " table");
+  const float* b = FloatsArg(info, 6, out, what + " bias");
+  Linear& L = *std::vector<Linear*>{&blocks_[l].attn, &blocks_[l].proj, &blocks_[l].fc, &blocks_[l].mproj}[which];
+  L.in = in, L.out = out, L.panels = (out + kPanel - 1) / kPanel;
+  L.w.Reset(0);
+  L.codes.assign(static_cast<size_t>(L.panels) * in, 0u);
+  L.scales.Reset(static_cast<size_t>(L.panels) * perCol * kPanel);
+  const size_t half = 4 * m;  // fields in the low halves
+  for (int p = 0; p < L.panels; ++p) {
+    for (int j = 0; j < kPanel; ++j) {
+      const int o = p * kPanel + j;
+      for (int k = 0; k < in; ++k) {
+        uint32_t code = 7;  // 0.0 in the padded columns
+        if (o < out) {
+          const size_t f = static_cast<size_t>(k) * out + o;
+          code = f < half ? (words[f / 4] >> (4 * (f % 4))) & 15u : (words[(f - half) / 4] >> (16 + 4 * (f % 4))) & 15u;
+        }
+        L.codes[static_cast<size_t>(p) * in + k] |= code << (4 * j);
+      }
+      for (int kb = 0; kb < perCol; ++kb) {
+        L.scales.data()[(static_cast<size_t>(p) * perCol + kb) * kPanel + j] = o < out ? absmax[static_cast<size_t>(o) * perCol + kb] : 0.f;
+      }
+    }
+  }
+  std::memcpy(L.table, table, sizeof L.table);
+  L.blockSize = bs;
+  L.nf4 = true;
+  L.bias.Reset(out);
+  std::memcpy(L.bias.data(), b, sizeof(float) * out);
+  L.set = true;
+  return env.Undefined();
 }
 
 Napi::Value Engine::SetPositionEmbedding(const Napi::CallbackInfo& info) {
@@ -542,15 +652,34 @@ void Engine::LayerNorm(const float* x, const std::vector<float>& g, const std::v
 void Engine::Gemv(const Linear& L, const float* x, int B, float* out, int ldo, Epilogue epi) {
   const int groups = (L.panels + kGroup - 1) / kGroup;
   Chunks chunks(groups, groups / (8 * pool_->size()));
-  auto work = [&](int) {
+  auto work = [&](int t) {
     alignas(32) float tile[kGroup * kRowBlock * kPanel];
     const float* bias = L.bias.size() > 0 ? L.bias.data() : nullptr;
+    Floats& decoded = decoded_[t];
+    if (L.nf4) decoded.Reuse(static_cast<size_t>(kGroup) * L.in * kPanel);
     int g0, g1;
     while (chunks.Next(g0, g1)) {
       for (int g = g0; g < g1; ++g) {
         const int p0 = g * kGroup;
         const int np = std::min(kGroup, L.panels - p0);
         const float* panels = L.w.data() + static_cast<size_t>(p0) * L.in * kPanel;
+        if (L.nf4) {
+          // The group's panels decoded once (L2-resident) and then read by every row block.
+          for (int i = 0; i < np; ++i) {
+            const size_t p = static_cast<size_t>(p0 + i);
+            const uint32_t* codes = L.codes.data() + p * L.in;
+            const float* scales = L.scales.data() + p * (L.in / L.blockSize) * kPanel;
+            float* dst = decoded.data() + static_cast<size_t>(i) * L.in * kPanel;
+#if GRPOJS_DECODE_X86
+            if (avx2_) {
+              DecodeNf4Avx2(codes, scales, L.in, L.blockSize, L.table, dst);
+              continue;
+            }
+#endif
+            DecodeNf4Scalar(codes, scales, L.in, L.blockSize, L.table, dst);
+          }
+          panels = decoded.data();
+        }
         for (int b0 = 0; b0 < B; b0 += kRowBlock) {
           const int nb = std::min(kRowBlock, B - b0);
           tiles_[np - 1][nb - 1](panels, L.in, x + static_cast<size_t>(b0) * L.in, L.in, tile);
@@ -741,7 +870,7 @@ Napi::Value Engine::SampleRows(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// info(): { threads, simd: 'avx2' | 'scalar', length, capacity, batch, bytes }.
+// info(): { threads, simd: 'avx2' | 'scalar', length, capacity, batch, bytes, nf4Projections }.
 Napi::Value Engine::Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("threads", pool_ ? pool_->size() : 0);
@@ -750,15 +879,23 @@ Napi::Value Engine::Info(const Napi::CallbackInfo& info) {
   o.Set("capacity", cap_);
   o.Set("batch", batch_);
   double bytes = 4.0 * (head_.w.size() + wteRows_.size() + wpe_.size() + keys_.size() + values_.size());
-  for (const Block& k : blocks_) bytes += 4.0 * (k.attn.w.size() + k.proj.w.size() + k.fc.w.size() + k.mproj.w.size());
+  int nf4 = 0;
+  for (const Block& k : blocks_) {
+    for (const Linear* L : {&k.attn, &k.proj, &k.fc, &k.mproj}) {
+      bytes += 4.0 * (L->w.size() + L->bias.size() + L->codes.size() + L->scales.size());
+      nf4 += L->nf4 ? 1 : 0;
+    }
+  }
+  for (int t = 0; t < (pool_ ? pool_->size() : 0); ++t) bytes += 4.0 * decoded_[t].size();
   o.Set("bytes", bytes);
+  o.Set("nf4Projections", nf4);
   return o;
 }
 
 // dispose(): frees every buffer and stops the threads; the engine cannot step afterwards.
 Napi::Value Engine::Dispose(const Napi::CallbackInfo& info) {
   for (Block& k : blocks_) {
-    for (Linear* L : {&k.attn, &k.proj, &k.fc, &k.mproj}) L->w.Reset(0), L->bias.Reset(0), L->set = false;
+    for (Linear* L : {&k.attn, &k.proj, &k.fc, &k.mproj}) L->w.Reset(0), L->bias.Reset(0), L->codes = {}, L->scales.Reset(0), L->nf4 = L->set = false;
     k.ln1 = k.ln2 = false;
   }
   head_.w.Reset(0), head_.set = false;
@@ -769,6 +906,7 @@ Napi::Value Engine::Dispose(const Napi::CallbackInfo& info) {
   batch_ = cap_ = length_ = 0;
   pool_.reset();
   pool_ = std::make_unique<Pool>(1);
+  decoded_ = std::make_unique<Floats[]>(1);
   scores_.assign(1, {});
   scaled_.clear(), weights_.clear();
   return info.Env().Undefined();
@@ -777,6 +915,7 @@ Napi::Value Engine::Dispose(const Napi::CallbackInfo& info) {
 Napi::Function Engine::Define(Napi::Env env) {
   return DefineClass(env, "DecodeEngine",
                      {InstanceMethod("setLayerNorm", &Engine::SetLayerNorm), InstanceMethod("setLinear", &Engine::SetLinear),
+                      InstanceMethod("setLinearNf4", &Engine::SetLinearNf4),
                       InstanceMethod("setPositionEmbedding", &Engine::SetPositionEmbedding),
                       InstanceMethod("setTokenEmbedding", &Engine::SetTokenEmbedding), InstanceMethod("setHead", &Engine::SetHead),
                       InstanceMethod("reset", &Engine::Reset), InstanceMethod("loadCache", &Engine::LoadCache),

@@ -49,8 +49,25 @@ export interface DecodeEngineInfo {
   length: number;
   capacity: number;
   batch: number;
-  /** Native bytes held (packed weights + KV cache). */
+  /** Native bytes held (packed weights, NF4 codes and scales, biases, decode scratch, KV cache). */
   bytes: number;
+  /** Projections held as NF4 codes ({@link DecodeEngine.setLinearNf4}). */
+  nf4Projections: number;
+}
+
+/**
+ * A frozen NF4 projection as {@link DecodeEngine.setLinearNf4} takes it: the codes and block
+ * scales of @grpojs/model's quantized Conv1D (its `readNf4State()`).
+ */
+export interface DecodeNf4Weight {
+  /** 4-bit codes of the Conv1D weight [in, out] (code k·out + o) in @grpojs/model's packHalves words. */
+  codeWords: Int32Array;
+  /** fp32 scale per block of `blockSize` weights along `in` of each output column: [out, in / blockSize]. */
+  absmax: Float32Array;
+  /** Must divide `in`. */
+  blockSize: number;
+  /** The 16 code values (NF4_CODE). */
+  table: Float32Array;
 }
 
 /**
@@ -63,6 +80,13 @@ export interface DecodeEngine {
   setLayerNorm(index: number, gamma: Float32Array, beta: Float32Array): void;
   /** One projection of block `layer`: HF Conv1D weight [in, out] row-major and bias [out]. */
   setLinear(layer: number, projection: DecodeProjection, weight: Float32Array, bias: Float32Array): void;
+  /**
+   * One frozen NF4 projection kept as codes (≈ 0.56 byte per weight instead of 4): each step decodes
+   * w = table[code] · absmax (the dequantization's one float32 multiply) next to the product, so the
+   * logits equal those of setLinear with the dequantized weight bit for bit. Throws when blockSize
+   * does not divide `in` (use setLinear with the dequantized weight then).
+   */
+  setLinearNf4(layer: number, projection: DecodeProjection, weight: DecodeNf4Weight, bias: Float32Array): void;
   /** wpe [nPositions, nEmbd]. */
   setPositionEmbedding(wpe: Float32Array): void;
   /** wte [vocab, nEmbd] (also the head when tied). */
@@ -98,8 +122,9 @@ export interface DecodeEngine {
 }
 
 /** The addon's class (native/decode.cc): projections and activation as numbers. */
-interface NativeEngine extends Omit<DecodeEngine, 'setLinear'> {
+interface NativeEngine extends Omit<DecodeEngine, 'setLinear' | 'setLinearNf4'> {
   setLinear(layer: number, projection: number, weight: Float32Array, bias: Float32Array): void;
+  setLinearNf4(layer: number, projection: number, codeWords: Int32Array, absmax: Float32Array, blockSize: number, table: Float32Array, bias: Float32Array): void;
 }
 type NativeEngineClass = new (spec: Record<string, unknown>) => NativeEngine;
 
@@ -143,12 +168,19 @@ export function createDecodeEngine(spec: DecodeEngineSpec): DecodeEngineLoad {
     attnScales: Float32Array.from(spec.attnScales),
     threads: spec.threads ?? availableParallelism(),
   });
+  const projectionIndex = (method: string, projection: DecodeProjection): number => {
+    const index = DECODE_PROJECTIONS.indexOf(projection);
+    if (index < 0) throw new DecodeEngineError(`DecodeEngine.${method}: projection '${projection}'; use one of ${DECODE_PROJECTIONS.join(', ')}`);
+    return index;
+  };
   const engine: DecodeEngine = {
     setLayerNorm: (i, g, b) => native.setLayerNorm(i, g, b),
-    setLinear: (layer, projection, w, b) => {
-      const index = DECODE_PROJECTIONS.indexOf(projection);
-      if (index < 0) throw new DecodeEngineError(`DecodeEngine.setLinear: projection '${projection}'; use one of ${DECODE_PROJECTIONS.join(', ')}`);
-      native.setLinear(layer, index, w, b);
+    setLinear: (layer, projection, w, b) => native.setLinear(layer, projectionIndex('setLinear', projection), w, b),
+    setLinearNf4: (layer, projection, q, b) => {
+      if (!Number.isInteger(q.blockSize) || q.blockSize <= 0) {
+        throw new DecodeEngineError(`DecodeEngine.setLinearNf4: weight.blockSize is ${q.blockSize}; use a positive integer that divides the projection's input size`);
+      }
+      native.setLinearNf4(layer, projectionIndex('setLinearNf4', projection), q.codeWords, q.absmax, q.blockSize, q.table, b);
     },
     setPositionEmbedding: (w) => native.setPositionEmbedding(w),
     setTokenEmbedding: (w) => native.setTokenEmbedding(w),

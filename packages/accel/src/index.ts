@@ -25,6 +25,7 @@ export {
   type DecodeEngineInfo,
   type DecodeEngineLoad,
   type DecodeEngineSpec,
+  type DecodeNf4Weight,
   type DecodeProjection,
 } from './decode-engine.js';
 export { GELU_NEW, GELU_NEW_GRAD } from './gelu-kernels.js';
