@@ -8,7 +8,9 @@
  *
  * Weights are copied into native memory: the frozen ones once per model, the layers with trainable
  * variables (LoRA, full fine-tuning) again at every generate call, since the optimizer changes them
- * between rollouts. @grpojs/accel is optional and imported dynamically; without it (or when the
+ * between rollouts. Frozen NF4 projections go in as their 4-bit codes and block scales (the engine
+ * decodes them inside the product, to the same weight bit for bit, streaming ~0.56 byte per weight
+ * instead of 4); GRPOJS_DECODE_NF4_PANELS=0 packs their dequantized fp32 weight instead. @grpojs/accel is optional and imported dynamically; without it (or when the
  * engine declines) generate keeps the tfjs path.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -18,6 +20,7 @@ import type { GPT2Model } from './gpt2.js';
 import { hostMemory, type KVCache } from './kv-cache.js';
 import type { Conv1DLayer } from './linear.js';
 import { LoraConv1D, type ReadableConv1D } from './lora.js';
+import type { NF4State } from './quant/quantized-conv1d.js';
 import type { Mulberry32, SamplingOptions } from './sampling.js';
 
 /** The block projections in the engine's order, by module-path suffix. */
@@ -36,6 +39,12 @@ const ENGINE_ACTIVATIONS: Partial<Record<GPT2Activation, 'gelu_new' | 'gelu' | '
 interface Engine {
   setLayerNorm(index: number, gamma: Float32Array, beta: Float32Array): void;
   setLinear(layer: number, projection: (typeof PROJECTIONS)[number], weight: Float32Array, bias: Float32Array): void;
+  setLinearNf4(
+    layer: number,
+    projection: (typeof PROJECTIONS)[number],
+    weight: { codeWords: Int32Array; absmax: Float32Array; blockSize: number; table: Float32Array },
+    bias: Float32Array,
+  ): void;
   setPositionEmbedding(wpe: Float32Array): void;
   setTokenEmbedding(wte: Float32Array): void;
   setHead(weight: Float32Array): void;
@@ -43,7 +52,7 @@ interface Engine {
   loadCache(layer: number, keys: Float32Array, values: Float32Array, srcCapacity: number, length: number, starts: Int32Array): void;
   step(tokens: Int32Array, positions: Int32Array, logits: Float32Array): void;
   sampleRows(logits: Float32Array, temperature: number, thresholds: Float32Array, us: Float64Array, tokens: Int32Array): void;
-  info(): { threads: number; simd: string };
+  info(): { threads: number; simd: string; bytes: number; nf4Projections?: number };
   dispose(): void;
 }
 
@@ -92,6 +101,22 @@ function effectiveConv1D(layer: Conv1DLayer): [tf.Tensor, tf.Tensor] | null {
   return null;
 }
 
+/** Whether frozen NF4 projections go to the engine as codes (GRPOJS_DECODE_NF4_PANELS=0: as fp32 panels). */
+function nf4PanelsWanted(): boolean {
+  return process.env.GRPOJS_DECODE_NF4_PANELS !== '0';
+}
+
+/**
+ * The NF4 codes and scales of a frozen quantized Conv1D when the engine can keep them as codes
+ * (blocks along `in`, i.e. codes in [in, out] order), else null.
+ */
+function nf4StateOf(conv: Conv1DLayer): NF4State | null {
+  const read = (conv as { readNf4State?: () => NF4State | null }).readNf4State;
+  if (typeof read !== 'function') return null;
+  const state = read.call(conv);
+  return state !== null && state.inOutOrder && conv.inFeatures % state.blockSize === 0 ? state : null;
+}
+
 /** Thrown when a model's weights cannot be copied into the engine. */
 export class NativeDecodeError extends Error {
   override name = 'NativeDecodeError';
@@ -105,7 +130,11 @@ export class NativeDecoder {
   private readonly engine: Engine;
   /** Projections whose weights may change between calls (LoRA, or holding trainable variables). */
   private readonly mutable: { layer: number; projection: (typeof PROJECTIONS)[number]; conv: Conv1DLayer }[] = [];
+  /** The other projections, packed once (again when GRPOJS_DECODE_NF4_PANELS changes). */
+  private readonly frozen: { layer: number; projection: (typeof PROJECTIONS)[number]; conv: Conv1DLayer }[] = [];
   private frozenPacked = false;
+  /** Whether the frozen NF4 projections were given as codes (null: not packed yet). */
+  private nf4Codes: boolean | null = null;
   private logits = new Float32Array(0);
   private held = false;
 
@@ -162,7 +191,18 @@ export class NativeDecoder {
       this.packFrozen();
       this.frozenPacked = true;
     }
-    for (const { layer, projection, conv } of this.mutable) this.setProjection(layer, projection, conv);
+    const codes = nf4PanelsWanted();
+    if (codes !== this.nf4Codes) {
+      for (const { layer, projection, conv } of this.frozen) this.setProjection(layer, projection, conv, codes);
+      this.nf4Codes = codes;
+    }
+    for (const { layer, projection, conv } of this.mutable) this.setProjection(layer, projection, conv, false);
+  }
+
+  /** Native bytes the engine holds and how many projections it keeps as NF4 codes. */
+  memory(): { bytes: number; nf4Projections: number } {
+    const info = this.engine.info();
+    return { bytes: info.bytes, nf4Projections: info.nf4Projections ?? 0 };
   }
 
   /**
@@ -237,13 +277,24 @@ export class NativeDecoder {
     for (let l = 0; l < c.nLayer; l++) {
       for (const projection of PROJECTIONS) {
         const conv = convs.get(`h.${l}.${projection}`) as Conv1DLayer;
-        if (conv instanceof LoraConv1D || layerTrainableVariables(conv).length > 0) this.mutable.push({ layer: l, projection, conv });
-        else this.setProjection(l, projection, conv);
+        const list = conv instanceof LoraConv1D || layerTrainableVariables(conv).length > 0 ? this.mutable : this.frozen;
+        list.push({ layer: l, projection, conv });
       }
     }
   }
 
-  private setProjection(layer: number, projection: (typeof PROJECTIONS)[number], conv: Conv1DLayer): void {
+  /** Copies one projection into the engine: as NF4 codes when `codes` and the layer qualifies, else its fp32 weight. */
+  private setProjection(layer: number, projection: (typeof PROJECTIONS)[number], conv: Conv1DLayer, codes: boolean): void {
+    const nf4 = codes ? nf4StateOf(conv) : null;
+    if (nf4 !== null) {
+      const bias = (conv as ReadableConv1D).readBias();
+      try {
+        this.engine.setLinearNf4(layer, projection, nf4, bias.dataSync() as Float32Array);
+      } finally {
+        bias.dispose();
+      }
+      return;
+    }
     const wb = effectiveConv1D(conv);
     if (wb === null) throw new NativeDecodeError(`NativeDecoder: the Conv1D at h.${layer}.${projection} cannot expose its weight.`);
     try {

@@ -40,6 +40,22 @@ export interface QuantizedConv1DOptions extends NF4Options {
   name?: string;
 }
 
+/**
+ * An NF4 layer's codes and block scales for a consumer that decodes them itself (the native decode
+ * engine): table[code] · absmax[block] is the dequantized weight, bit for bit.
+ */
+export interface NF4State {
+  /** The 4-bit codes in packHalves words (packing.ts); code f = i·out + o when inOutOrder, else o·in + i. */
+  codeWords: Int32Array;
+  /** [ceil(in·out / blockSize)] fp32 block scales in bitsandbytes' order (blocks of the [out, in] weight), double quant already applied. */
+  absmax: Float32Array;
+  blockSize: number;
+  /** Whether codes are in the Conv1D [in, out] order (in % blockSize = 0). */
+  inOutOrder: boolean;
+  /** The 16 code values (NF4_CODE). */
+  table: Float32Array;
+}
+
 /** A quantized Conv1D; also exposes its dequantized weight (for merging LoRA adapters). */
 export interface QuantizedConv1D extends Conv1DLayer {
   readonly kind: QuantKind;
@@ -47,6 +63,8 @@ export interface QuantizedConv1D extends Conv1DLayer {
   readWeight(): tf.Tensor2D;
   /** A copy of the bias [out]. The caller disposes. */
   readBias(): tf.Tensor1D;
+  /** NF4 layers: host copies of the codes and the fp32 block scales ({@link NF4State}); int8: null. */
+  readNf4State(): NF4State | null;
   /**
    * Keep the dequantized fp32 weight between calls (true) or decode it on every apply (false, the
    * default). Caching trades the memory saving for speed, e.g. during token-by-token generation
@@ -140,6 +158,7 @@ export function createQuantizedConv1D(
   };
   const biasT = keep(tf.tensor1d(bias.data, 'float32'));
   let dequantize: () => tf.Tensor2D; // [in, out]
+  let nf4State: () => NF4State | null = () => null;
 
   if (kind === 'nf4') {
     const q = quantizeNF4(weightOutIn, options);
@@ -175,6 +194,13 @@ export function createQuantizedConv1D(
       nativeInputs = { codes: codeWords, absmax };
       blockAbsmax = () => absmax;
     }
+    nf4State = () => {
+      // the scales the tfjs dequantization multiplies by (map[q] · absmax2 + offset: two float32 ops)
+      const scales = tf.tidy(() => tf.clone(blockAbsmax())); // [nBlocks]
+      const absmax = scales.dataSync() as Float32Array;
+      scales.dispose();
+      return { codeWords: codeWords.dataSync() as Int32Array, absmax, blockSize: bs, inOutOrder, table: NF4_CODE };
+    };
     const { nf4: code, map } = tables();
     const nativeAttrs = { inFeatures, outFeatures, blockSize: bs, inOutOrder, code, map, blockSize2: q.doubleQuant?.blockSize2 ?? 256 };
     dequantize = () => {
@@ -238,6 +264,10 @@ export function createQuantizedConv1D(
     readBias(): tf.Tensor1D {
       assertLive();
       return biasT.clone();
+    },
+    readNf4State(): NF4State | null {
+      assertLive();
+      return nf4State();
     },
     setDequantizedCache(enabled: boolean): void {
       assertLive();
