@@ -176,32 +176,41 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   const int lda = static_cast<int>(std::max<int64_t>(1, transA ? m : k));
   const int ldb = static_cast<int>(std::max<int64_t>(1, transB ? k : n));
   const int ldc = static_cast<int>(std::max<int64_t>(1, n));
-  auto blocks = [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      float* ci = c + i * m * n;
-      if (m == 0 || n == 0) continue;
-      if (k == 0) {
-        std::fill(ci, ci + m * n, 0.f);
-      } else {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.f,
-                    a + ai[i] * m * k, lda, b + bi[i] * k * n, ldb, 0.f, ci, ldc);
-      }
-      if (bias != nullptr || act != kLinear) Epilogue(ci, m, n, bias, biasLen, act, alphaVec, alphaLen, leakyAlpha);
+  // Rows [r0, r1) of output block i: op(A) rows r0.. start at row r0 of A ([m, k]) or at column r0
+  // of Aᵀ ([k, m], same lda).
+  auto rows = [&](int64_t i, int64_t r0, int64_t r1) {
+    float* ci = c + i * m * n + r0 * n;
+    if (r1 <= r0 || n == 0) return;
+    if (k == 0) {
+      std::fill(ci, ci + (r1 - r0) * n, 0.f);
+    } else {
+      const float* ablock = a + ai[i] * m * k + (transA ? r0 : r0 * k);
+      cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                  static_cast<int>(r1 - r0), static_cast<int>(n), static_cast<int>(k), 1.f,
+                  ablock, lda, b + bi[i] * k * n, ldb, 0.f, ci, ldc);
     }
+    if (bias != nullptr || act != kLinear) Epilogue(ci, r1 - r0, n, bias, biasLen, act, alphaVec, alphaLen, leakyAlpha);
   };
 #if defined(GRPOJS_OPENBLAS)
-  // A batch of small blocks (attention's [2·12] products of 256×256×64) runs its blocks in
-  // parallel on the addon's kernel threads, each block a single-threaded sgemm: one block is too
-  // small for OpenBLAS's own threading. Each output block is computed by one thread with the same
-  // single-threaded kernel, so the split does not change any bit.
+  // A batch of small blocks (attention's [2·12] products of 256×256×64) runs in parallel on the
+  // addon's kernel threads as single-threaded sgemms: one block is too small for OpenBLAS's own
+  // threading. Items are half blocks (rows split in two), so that on a shared machine the caller
+  // waits less for a preempted thread's last item. The split into items is fixed, whatever the
+  // thread count, and each item is computed by one thread with the same kernel: 1 and N threads
+  // give the same bits.
   if (singleThread && batch > 1 && m * n * k >= kParallelBlockMinWork) {
-    grpojs::Kernels().For(batch, 1, blocks);
+    const int64_t half = (m + 1) / 2;
+    grpojs::Kernels().For(batch * 2, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t item = lo; item < hi; ++item) {
+        const int64_t r0 = (item & 1) * half;
+        rows(item >> 1, r0, (item & 1) ? m : half);
+      }
+    });
   } else {
-    blocks(0, batch);
+    for (int64_t i = 0; i < batch; ++i) rows(i, 0, m);
   }
 #else
-  blocks(0, batch);
+  for (int64_t i = 0; i < batch; ++i) rows(i, 0, m);
 #endif
 #if defined(GRPOJS_OPENBLAS)
   if (singleThread) openblas_set_num_threads(threadsBefore);
