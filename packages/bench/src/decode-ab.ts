@@ -3,6 +3,8 @@
  * tokens, 128 new tokens, temperature 0.9, distilgpt2 with LoRA r16 on c_attn): the native decode
  * engine (@grpojs/accel) against the tfjs decode steps, alternating so both see the same machine
  * load. Also times a 1-token generate (prefill + weight packing) to give the ms per decode step.
+ * With --quant nf4 a third path, native-fp32, runs the engine with the frozen NF4 projections as
+ * fp32 panels (GRPOJS_DECODE_NF4_PANELS=0) instead of codes (switching re-packs them, in the warm-up).
  * `pnpm build && node dist/decode-ab.js [--quant nf4] [--runs 2]`, under flock /tmp/bench.lock.
  */
 import { loadavg } from 'node:os';
@@ -24,9 +26,14 @@ const prompts = Array.from({ length: WORK_UNIT.sequences }, (_, r) =>
 const generate = (maxNewTokens: number, seed: number) =>
   lm.generate(prompts, { maxNewTokens, temperature: 0.9, eosTokenId: [], padTokenId: lm.config.eosTokenId, seed });
 
-async function time(path: 'native' | 'tfjs', maxNewTokens: number, seed: number): Promise<{ ms: number; cpuMs: number; tokens: number[][] }> {
+type Path = 'native' | 'native-fp32' | 'tfjs';
+const paths: Path[] = quant === 'nf4' ? ['native', 'native-fp32', 'tfjs'] : ['native', 'tfjs'];
+
+async function time(path: Path, maxNewTokens: number, seed: number): Promise<{ ms: number; cpuMs: number; tokens: number[][] }> {
   if (path === 'tfjs') process.env.GRPOJS_NATIVE_DECODE = '0';
   else delete process.env.GRPOJS_NATIVE_DECODE;
+  if (path === 'native-fp32') process.env.GRPOJS_DECODE_NF4_PANELS = '0';
+  else delete process.env.GRPOJS_DECODE_NF4_PANELS;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const out = await generate(maxNewTokens, seed);
@@ -36,11 +43,12 @@ async function time(path: 'native' | 'tfjs', maxNewTokens: number, seed: number)
 }
 
 console.log(`quant ${quant}; load before ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-await time('native', 2, 1); // warm: engine created, frozen weights packed
-await time('tfjs', 2, 1);
+for (const path of paths) {
+  await time(path, 2, 1); // warm: engine created, frozen weights packed (as codes or panels)
+}
 const best: Record<string, { full: number; prefill: number; cpu: number }> = {};
 for (let run = 0; run < runs; run++) {
-  for (const path of ['native', 'tfjs'] as const) {
+  for (const path of paths) {
     const prefill = await time(path, 1, 7);
     const full = await time(path, WORK_UNIT.newTokens, 7);
     const b = (best[path] ??= { full: Infinity, prefill: Infinity, cpu: Infinity });
@@ -55,6 +63,10 @@ for (const [path, b] of Object.entries(best)) {
   const step = (b.full - b.prefill) / (WORK_UNIT.newTokens - 1);
   console.log(`${path}: best rollout ${b.full.toFixed(0)} ms = ${((tokens / b.full) * 1e3).toFixed(0)} tokens/s; ${step.toFixed(1)} ms per decode step (incl. sampling); prefill+pack ${b.prefill.toFixed(0)} ms; cpu ${b.cpu.toFixed(0)} ms`);
 }
-const same = JSON.stringify((await time('native', 16, 3)).tokens) === JSON.stringify((await time('tfjs', 16, 3)).tokens);
-console.log(`sampled tokens native = tfjs (16 tokens, seed 3): ${same}; load after ${loadavg()[0].toFixed(2)}`);
+const reference = JSON.stringify((await time('tfjs', 16, 3)).tokens);
+for (const path of paths.filter((p) => p !== 'tfjs')) {
+  const same = JSON.stringify((await time(path, 16, 3)).tokens) === reference;
+  console.log(`sampled tokens ${path} = tfjs (16 tokens, seed 3): ${same}`);
+}
+console.log(`load after ${loadavg()[0].toFixed(2)}`);
 await bench.dispose();
