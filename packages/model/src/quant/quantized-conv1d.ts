@@ -98,19 +98,28 @@ export function quantizedConv1DBytes(
 }
 
 /**
- * x [n, in] · w [in, out] for a frozen, per-call `w`, differentiable w.r.t. x. On wasm the input
- * gradient is computed as (w·dyᵀ)ᵀ instead of tfjs-core's dy·wᵀ (transposeB re-packs w in XNNPACK
- * and is ~4× slower at GPT-2 sizes); `save` keeps the temporary w alive for the backward pass
- * after the caller's tidy has ended. With BLAS matmuls (@grpojs/accel) the plain gradient is faster.
+ * x [n, in] · w [in, out] + bias for a frozen, per-call `w`, differentiable w.r.t. x only; `save`
+ * keeps the temporary w alive for the backward pass after the caller's tidy has ended.
+ * - BLAS matmuls (@grpojs/accel): the bias runs in the fused matmul's epilogue and the gradient is
+ *   dy·wᵀ alone (tfjs's own fused-matmul gradient would also compute xᵀ·dy for the frozen w).
+ * - plain wasm: the input gradient is (w·dyᵀ)ᵀ instead of tfjs-core's dy·wᵀ (transposeB re-packs w
+ *   in XNNPACK and is ~4× slower at GPT-2 sizes).
+ * - other backends: tfjs's matMul + add.
  */
-function frozenTempMatMul(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  if (tf.getBackend() !== 'wasm' || blasMatMulActive('wasm')) return tf.matMul(x, w);
+function frozenTempLinear(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  const backend = tf.getBackend();
+  const blas = blasMatMulActive(backend);
+  if (backend !== 'wasm' && !blas) return tf.add(tf.matMul(x, w), bias);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     (args[1] as tf.GradSaveFunc)([w]);
+    const input = args[0] as tf.Tensor2D;
     return {
-      value: tf.matMul(args[0] as tf.Tensor2D, w),
-      // dy [n, out] → dx [n, in] = (w · dyᵀ)ᵀ
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.transpose(tf.matMul(saved[0] as tf.Tensor2D, tf.transpose(dy as tf.Tensor2D))),
+      value: blas ? (tf.fused.matMul({ a: input, b: w, bias }) as tf.Tensor2D) : tf.add(tf.matMul(input, w), bias),
+      // dy [n, out] → dx [n, in] = dy · wᵀ, or (w · dyᵀ)ᵀ on plain wasm
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const weight = saved[0] as tf.Tensor2D;
+        return blas ? tf.matMul(dy as tf.Tensor2D, weight, false, true) : tf.transpose(tf.matMul(weight, tf.transpose(dy as tf.Tensor2D)));
+      },
     };
   });
   return op(x) as tf.Tensor2D;
@@ -255,7 +264,7 @@ export function createQuantizedConv1D(
       if (x.rank !== 2 || x.shape[1] !== inFeatures) {
         throw new QuantizationError(`QuantizedConv1D(${name}).apply: x must be [n, ${inFeatures}], got [${x.shape.join(', ')}].`);
       }
-      return tf.tidy(() => tf.add(frozenTempMatMul(x, weight()), biasT));
+      return tf.tidy(() => frozenTempLinear(x, weight(), biasT));
     },
     readWeight(): tf.Tensor2D {
       assertLive();
