@@ -13,11 +13,12 @@
 #include <cstdint>
 #include <string>
 
-#include "decode.h"
 #include "attention.h"
+#include "decode.h"
 #include "gather.h"
 #include "gelu.h"
 #include "layernorm.h"
+#include "napi-region.h"
 #include "nf4.h"
 #include "thread-pool.h"
 #include "vocab.h"
@@ -27,6 +28,8 @@
 #else
 #include <cblas.h>
 #endif
+
+using grpojs::FloatRegion;
 
 namespace {
 
@@ -38,7 +41,6 @@ constexpr int64_t kThreadedMinWork = int64_t{32} << 20;
 // several (a 64x64x64 block is ~0.01 ms, about a thread wake-up).
 constexpr int64_t kParallelBlockMinWork = int64_t{1} << 18;
 
-
 // Activation codes; the JS side (src/native.ts, ACTIVATION_CODES) uses the same numbers.
 enum Activation : int32_t {
   kLinear = 0,
@@ -49,25 +51,6 @@ enum Activation : int32_t {
   kLeakyRelu = 5,
   kSigmoid = 6,
 };
-
-// A float32 region [byteOffset, byteOffset + 4 * count) of an ArrayBuffer, checked against its length.
-float* FloatRegion(const Napi::Env& env, const Napi::Value& buffer, const Napi::Value& offset,
-                   double count, const char* name) {
-  if (!buffer.IsArrayBuffer()) {
-    throw Napi::TypeError::New(env, std::string(name) + ": expected an ArrayBuffer");
-  }
-  Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
-  const double byteOffset = offset.As<Napi::Number>().DoubleValue();
-  const double byteLength = static_cast<double>(ab.ByteLength());
-  if (byteOffset < 0 || std::fmod(byteOffset, 4.0) != 0 || byteOffset + 4.0 * count > byteLength) {
-    throw Napi::RangeError::New(
-        env, std::string(name) + ": region of " + std::to_string(static_cast<int64_t>(count)) +
-                 " floats at byte " + std::to_string(static_cast<int64_t>(byteOffset)) +
-                 " does not fit in a buffer of " + std::to_string(static_cast<int64_t>(byteLength)) +
-                 " bytes (or is not 4-byte aligned)");
-  }
-  return reinterpret_cast<float*>(static_cast<uint8_t*>(ab.Data()) + static_cast<size_t>(byteOffset));
-}
 
 // Bias add and activation over one [m, n] output block, row by row so the bias/prelu rows stay in
 // cache. `bias` and `alphaVec` have `biasLen` / `alphaLen` elements: 1 (a scalar) or n (per column).

@@ -7,6 +7,7 @@
 //   Concat backward; the SplitV alone took 6 ms per [512, 2304]).
 // See docs/accel.md, "Attention kernels".
 #include "attention.h"
+#include "napi-region.h"
 
 #include <cmath>
 #include <cstdint>
@@ -16,18 +17,6 @@
 
 namespace grpojs {
 namespace {
-
-float* FloatArg(const Napi::Env& env, const Napi::Value& buffer, const Napi::Value& offset, double count, const char* name) {
-  if (!buffer.IsArrayBuffer()) throw Napi::TypeError::New(env, std::string(name) + ": expected an ArrayBuffer");
-  Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
-  const double byteOffset = offset.As<Napi::Number>().DoubleValue();
-  if (byteOffset < 0 || std::fmod(byteOffset, 4.0) != 0 || byteOffset + 4.0 * count > static_cast<double>(ab.ByteLength())) {
-    throw Napi::RangeError::New(env, std::string(name) + ": region of " + std::to_string(static_cast<int64_t>(count)) +
-                                         " floats at byte " + std::to_string(static_cast<int64_t>(byteOffset)) +
-                                         " does not fit in its buffer (or is not 4-byte aligned)");
-  }
-  return reinterpret_cast<float*>(static_cast<uint8_t*>(ab.Data()) + static_cast<size_t>(byteOffset));
-}
 
 double Count(const Napi::Env& env, const Napi::Value& v, const char* name, double min) {
   const double d = v.As<Napi::Number>().DoubleValue();
@@ -87,9 +76,9 @@ Napi::Value MaskedSoftmax(const Napi::CallbackInfo& info) {
   const double Td = Count(env, info[8], "maskedSoftmax: T", 0);
   const double Sd = Count(env, info[9], "maskedSoftmax: S", 1);
   const float scale = static_cast<float>(info[10].As<Napi::Number>().DoubleValue());
-  const float* scores = FloatArg(env, info[0], info[1], Bd * Hd * Td * Sd, "scores");
-  const float* bias = FloatArg(env, info[2], info[3], Bd * Td * Sd, "bias");
-  float* out = FloatArg(env, info[4], info[5], Bd * Hd * Td * Sd, "out");
+  const float* scores = FloatRegion(env, info[0], info[1], Bd * Hd * Td * Sd, "scores");
+  const float* bias = FloatRegion(env, info[2], info[3], Bd * Td * Sd, "bias");
+  float* out = FloatRegion(env, info[4], info[5], Bd * Hd * Td * Sd, "out");
   const int64_t B = static_cast<int64_t>(Bd), H = static_cast<int64_t>(Hd), T = static_cast<int64_t>(Td), S = static_cast<int64_t>(Sd);
   (kHasAvx2 ? SoftmaxAllAvx2 : SoftmaxAllBase)(scores, bias, out, B, H, T, S, scale);
   return env.Undefined();
@@ -103,9 +92,9 @@ Napi::Value MaskedSoftmaxGrad(const Napi::CallbackInfo& info) {
   const double rowsD = Count(env, info[6], "maskedSoftmaxGrad: rows", 0);
   const double Sd = Count(env, info[7], "maskedSoftmaxGrad: S", 1);
   const float scale = static_cast<float>(info[8].As<Napi::Number>().DoubleValue());
-  const float* p = FloatArg(env, info[0], info[1], rowsD * Sd, "p");
-  const float* dp = FloatArg(env, info[2], info[3], rowsD * Sd, "dp");
-  float* out = FloatArg(env, info[4], info[5], rowsD * Sd, "out");
+  const float* p = FloatRegion(env, info[0], info[1], rowsD * Sd, "p");
+  const float* dp = FloatRegion(env, info[2], info[3], rowsD * Sd, "dp");
+  float* out = FloatRegion(env, info[4], info[5], rowsD * Sd, "out");
   const int64_t rows = static_cast<int64_t>(rowsD), S = static_cast<int64_t>(Sd);
   for (int64_t r = 0; r < rows; ++r) {
     const float* pr = p + r * S;
@@ -133,10 +122,10 @@ Napi::Value SplitHeadsImpl(const Napi::CallbackInfo& info, const char* fn) {
   const double Hd = Count(env, info[10], "splitHeads: H", 1);
   const double Dd = Count(env, info[11], "splitHeads: D", 1);
   const double n = Bd * Td * Hd * Dd;
-  float* a = FloatArg(env, info[0], info[1], kForward ? 3 * n : n, kForward ? "qkv" : "dq");
-  float* q = FloatArg(env, info[2], info[3], n, kForward ? "q" : "dk");
-  float* k = FloatArg(env, info[4], info[5], n, kForward ? "k" : "dv");
-  float* v = FloatArg(env, info[6], info[7], kForward ? n : 3 * n, kForward ? "v" : "out");
+  float* a = FloatRegion(env, info[0], info[1], kForward ? 3 * n : n, kForward ? "qkv" : "dq");
+  float* q = FloatRegion(env, info[2], info[3], n, kForward ? "q" : "dk");
+  float* k = FloatRegion(env, info[4], info[5], n, kForward ? "k" : "dv");
+  float* v = FloatRegion(env, info[6], info[7], kForward ? n : 3 * n, kForward ? "v" : "out");
   const int64_t B = static_cast<int64_t>(Bd), T = static_cast<int64_t>(Td), H = static_cast<int64_t>(Hd), D = static_cast<int64_t>(Dd);
   const int64_t C = H * D;
   for (int64_t b = 0; b < B; ++b) {

@@ -5,6 +5,7 @@
 // the position-embedding lookup, for which GatherV2 took ~20 ms per 512 rows of 768 (element by
 // element); here one memcpy per row (docs/accel.md, "Embedding gathers").
 #include "gather.h"
+#include "napi-region.h"
 
 #include <cmath>
 #include <cstdint>
@@ -13,19 +14,6 @@
 
 namespace grpojs {
 namespace {
-
-template <typename T>
-T* TypedArg(const Napi::Env& env, const Napi::Value& buffer, const Napi::Value& offset, double count, const char* name) {
-  if (!buffer.IsArrayBuffer()) throw Napi::TypeError::New(env, std::string(name) + ": expected an ArrayBuffer");
-  Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
-  const double byteOffset = offset.As<Napi::Number>().DoubleValue();
-  if (byteOffset < 0 || std::fmod(byteOffset, 4.0) != 0 || byteOffset + 4.0 * count > static_cast<double>(ab.ByteLength())) {
-    throw Napi::RangeError::New(env, std::string(name) + ": region of " + std::to_string(static_cast<int64_t>(count)) +
-                                         " 4-byte values at byte " + std::to_string(static_cast<int64_t>(byteOffset)) +
-                                         " does not fit in its buffer (or is not 4-byte aligned)");
-  }
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(ab.Data()) + static_cast<size_t>(byteOffset));
-}
 
 // gatherColumns(src, srcOff, R, V, ids, idsOff, n, out, outOff): src [R, V] float32, ids [n]
 // int32 in [0, V) → out [n, R] float32. Throws (before writing) for an id outside [0, V).
@@ -38,9 +26,9 @@ Napi::Value GatherColumns(const Napi::CallbackInfo& info) {
   if (!(Rd >= 0 && Vd >= 1 && nd >= 0) || std::floor(Rd) != Rd || std::floor(Vd) != Vd || std::floor(nd) != nd) {
     throw Napi::RangeError::New(env, "gatherColumns: R, V and n must be integers (R, n >= 0, V >= 1)");
   }
-  const float* src = TypedArg<const float>(env, info[0], info[1], Rd * Vd, "src");
-  const int32_t* ids = TypedArg<const int32_t>(env, info[4], info[5], nd, "ids");
-  float* out = TypedArg<float>(env, info[7], info[8], nd * Rd, "out");
+  const float* src = BufferRegion<const float>(env, info[0], info[1], Rd * Vd, "src");
+  const int32_t* ids = BufferRegion<const int32_t>(env, info[4], info[5], nd, "ids");
+  float* out = BufferRegion<float>(env, info[7], info[8], nd * Rd, "out");
   const int64_t R = static_cast<int64_t>(Rd);
   const int64_t V = static_cast<int64_t>(Vd);
   const int64_t n = static_cast<int64_t>(nd);
@@ -70,9 +58,9 @@ Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   if (!(Rd >= 1 && Cd >= 0 && nd >= 0) || std::floor(Rd) != Rd || std::floor(Cd) != Cd || std::floor(nd) != nd) {
     throw Napi::RangeError::New(env, "gatherRows: R, C and n must be integers (C, n >= 0, R >= 1)");
   }
-  const float* src = TypedArg<const float>(env, info[0], info[1], Rd * Cd, "src");
-  const int32_t* ids = TypedArg<const int32_t>(env, info[4], info[5], nd, "ids");
-  float* out = TypedArg<float>(env, info[7], info[8], nd * Cd, "out");
+  const float* src = BufferRegion<const float>(env, info[0], info[1], Rd * Cd, "src");
+  const int32_t* ids = BufferRegion<const int32_t>(env, info[4], info[5], nd, "ids");
+  float* out = BufferRegion<float>(env, info[7], info[8], nd * Cd, "out");
   const int64_t R = static_cast<int64_t>(Rd);
   const int64_t C = static_cast<int64_t>(Cd);
   const int64_t n = static_cast<int64_t>(nd);

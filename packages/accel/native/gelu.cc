@@ -4,6 +4,7 @@
 // micro-batch, forward and again backward (docs/benchmarks.md, item 4). Large inputs are split over
 // the addon's kernel threads (thread-pool.h); every element is computed the same way by any thread.
 #include "gelu.h"
+#include "napi-region.h"
 
 #include <cmath>
 #include <cstdint>
@@ -21,18 +22,6 @@ constexpr float kCubic = 0.044715f;
 // tanh(u) = 1 − 2 / (e^{2u} + 1): absolute error < 3e-7 (FastExp's relative error, plus the
 // rounding of the subtraction near u = 0), ±1 for |u| beyond float precision.
 inline float FastTanh(float u) { return 1.f - 2.f / (FastExp(2.f * u) + 1.f); }
-
-float* FloatArg(const Napi::Env& env, const Napi::Value& buffer, const Napi::Value& offset, double count, const char* name) {
-  if (!buffer.IsArrayBuffer()) throw Napi::TypeError::New(env, std::string(name) + ": expected an ArrayBuffer");
-  Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
-  const double byteOffset = offset.As<Napi::Number>().DoubleValue();
-  if (byteOffset < 0 || std::fmod(byteOffset, 4.0) != 0 || byteOffset + 4.0 * count > static_cast<double>(ab.ByteLength())) {
-    throw Napi::RangeError::New(env, std::string(name) + ": region of " + std::to_string(static_cast<int64_t>(count)) +
-                                         " floats at byte " + std::to_string(static_cast<int64_t>(byteOffset)) +
-                                         " does not fit in its buffer (or is not 4-byte aligned)");
-  }
-  return reinterpret_cast<float*>(static_cast<uint8_t*>(ab.Data()) + static_cast<size_t>(byteOffset));
-}
 
 inline __attribute__((always_inline)) void GeluRange(const float* x, float* out, int64_t lo, int64_t hi) {
 #pragma omp simd
@@ -81,8 +70,8 @@ Napi::Value GeluNew(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 5) throw Napi::TypeError::New(env, "geluNew: expected 5 arguments");
   const double n = info[4].As<Napi::Number>().DoubleValue();
-  const float* x = FloatArg(env, info[0], info[1], n, "x");
-  float* out = FloatArg(env, info[2], info[3], n, "out");
+  const float* x = FloatRegion(env, info[0], info[1], n, "x");
+  float* out = FloatRegion(env, info[2], info[3], n, "out");
   const int64_t count = static_cast<int64_t>(n);
   auto run = HasAvx2() ? GeluAvx2 : GeluBase;
   if (count < kSplitMin) {
@@ -98,9 +87,9 @@ Napi::Value GeluNewGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 7) throw Napi::TypeError::New(env, "geluNewGrad: expected 7 arguments");
   const double n = info[6].As<Napi::Number>().DoubleValue();
-  const float* x = FloatArg(env, info[0], info[1], n, "x");
-  const float* dy = FloatArg(env, info[2], info[3], n, "dy");
-  float* out = FloatArg(env, info[4], info[5], n, "out");
+  const float* x = FloatRegion(env, info[0], info[1], n, "x");
+  const float* dy = FloatRegion(env, info[2], info[3], n, "dy");
+  float* out = FloatRegion(env, info[4], info[5], n, "out");
   const int64_t count = static_cast<int64_t>(n);
   auto run = HasAvx2() ? GeluGradAvx2 : GeluGradBase;
   if (count < kSplitMin) {

@@ -6,6 +6,7 @@
 // Row sums accumulate in double: a row of 768 floats is a few hundred nanoseconds either way, and
 // it keeps rows of (nearly) constant values exact (mean = the value, variance 0).
 #include "layernorm.h"
+#include "napi-region.h"
 
 #include <cmath>
 #include <cstdint>
@@ -14,18 +15,6 @@
 
 namespace grpojs {
 namespace {
-
-float* FloatArg(const Napi::Env& env, const Napi::Value& buffer, const Napi::Value& offset, double count, const char* name) {
-  if (!buffer.IsArrayBuffer()) throw Napi::TypeError::New(env, std::string(name) + ": expected an ArrayBuffer");
-  Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
-  const double byteOffset = offset.As<Napi::Number>().DoubleValue();
-  if (byteOffset < 0 || std::fmod(byteOffset, 4.0) != 0 || byteOffset + 4.0 * count > static_cast<double>(ab.ByteLength())) {
-    throw Napi::RangeError::New(env, std::string(name) + ": region of " + std::to_string(static_cast<int64_t>(count)) +
-                                         " floats at byte " + std::to_string(static_cast<int64_t>(byteOffset)) +
-                                         " does not fit in its buffer (or is not 4-byte aligned)");
-  }
-  return reinterpret_cast<float*>(static_cast<uint8_t*>(ab.Data()) + static_cast<size_t>(byteOffset));
-}
 
 void CheckSizes(const Napi::Env& env, double n, double C, const char* fn) {
   if (!(n >= 0) || !(C >= 1) || std::floor(n) != n || std::floor(C) != C) {
@@ -44,12 +33,12 @@ Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
   const double Cd = info[13].As<Napi::Number>().DoubleValue();
   const double eps = info[14].As<Napi::Number>().DoubleValue();
   CheckSizes(env, nd, Cd, "layerNormForward");
-  const float* x = FloatArg(env, info[0], info[1], nd * Cd, "x");
-  const float* gamma = FloatArg(env, info[2], info[3], Cd, "gamma");
-  const float* beta = FloatArg(env, info[4], info[5], Cd, "beta");
-  float* out = FloatArg(env, info[6], info[7], nd * Cd, "out");
-  float* mean = FloatArg(env, info[8], info[9], nd, "mean");
-  float* rstd = FloatArg(env, info[10], info[11], nd, "rstd");
+  const float* x = FloatRegion(env, info[0], info[1], nd * Cd, "x");
+  const float* gamma = FloatRegion(env, info[2], info[3], Cd, "gamma");
+  const float* beta = FloatRegion(env, info[4], info[5], Cd, "beta");
+  float* out = FloatRegion(env, info[6], info[7], nd * Cd, "out");
+  float* mean = FloatRegion(env, info[8], info[9], nd, "mean");
+  float* rstd = FloatRegion(env, info[10], info[11], nd, "rstd");
   const int64_t n = static_cast<int64_t>(nd);
   const int64_t C = static_cast<int64_t>(Cd);
   for (int64_t i = 0; i < n; ++i) {
@@ -88,14 +77,14 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   const double nd = info[16].As<Napi::Number>().DoubleValue();
   const double Cd = info[17].As<Napi::Number>().DoubleValue();
   CheckSizes(env, nd, Cd, "layerNormBackward");
-  const float* x = FloatArg(env, info[0], info[1], nd * Cd, "x");
-  const float* gamma = FloatArg(env, info[2], info[3], Cd, "gamma");
-  const float* mean = FloatArg(env, info[4], info[5], nd, "mean");
-  const float* rstd = FloatArg(env, info[6], info[7], nd, "rstd");
-  const float* dy = FloatArg(env, info[8], info[9], nd * Cd, "dy");
-  float* dx = FloatArg(env, info[10], info[11], nd * Cd, "dx");
-  float* dgamma = info[12].IsNull() ? nullptr : FloatArg(env, info[12], info[13], Cd, "dgamma");
-  float* dbeta = info[14].IsNull() ? nullptr : FloatArg(env, info[14], info[15], Cd, "dbeta");
+  const float* x = FloatRegion(env, info[0], info[1], nd * Cd, "x");
+  const float* gamma = FloatRegion(env, info[2], info[3], Cd, "gamma");
+  const float* mean = FloatRegion(env, info[4], info[5], nd, "mean");
+  const float* rstd = FloatRegion(env, info[6], info[7], nd, "rstd");
+  const float* dy = FloatRegion(env, info[8], info[9], nd * Cd, "dy");
+  float* dx = FloatRegion(env, info[10], info[11], nd * Cd, "dx");
+  float* dgamma = info[12].IsNull() ? nullptr : FloatRegion(env, info[12], info[13], Cd, "dgamma");
+  float* dbeta = info[14].IsNull() ? nullptr : FloatRegion(env, info[14], info[15], Cd, "dbeta");
   const int64_t n = static_cast<int64_t>(nd);
   const int64_t C = static_cast<int64_t>(Cd);
   const double invC = 1.0 / static_cast<double>(C);

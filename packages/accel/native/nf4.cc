@@ -10,6 +10,7 @@
 // words of two 16-bit halves, F = 16 / bits fields per half, lowest bits first; the low halves
 // carry fields [0, m·F), the high halves fields [m·F, 2·m·F).
 #include "nf4.h"
+#include "napi-region.h"
 
 #include <cmath>
 #include <cstdint>
@@ -23,22 +24,6 @@
 
 namespace grpojs {
 namespace {
-
-// A region of `count` elements of `elemBytes` bytes at a byte offset of an ArrayBuffer, checked.
-void* Region(const Napi::Env& env, const Napi::Value& buffer, const Napi::Value& offset, double count,
-             int elemBytes, const char* name) {
-  if (!buffer.IsArrayBuffer()) throw Napi::TypeError::New(env, std::string(name) + ": expected an ArrayBuffer");
-  Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
-  const double byteOffset = offset.As<Napi::Number>().DoubleValue();
-  const double byteLength = static_cast<double>(ab.ByteLength());
-  if (byteOffset < 0 || std::fmod(byteOffset, elemBytes) != 0 || byteOffset + elemBytes * count > byteLength) {
-    throw Napi::RangeError::New(env, std::string(name) + ": region of " + std::to_string(static_cast<int64_t>(count)) +
-                                         " elements at byte " + std::to_string(static_cast<int64_t>(byteOffset)) +
-                                         " does not fit in a buffer of " +
-                                         std::to_string(static_cast<int64_t>(byteLength)) + " bytes (or is misaligned)");
-  }
-  return static_cast<uint8_t*>(ab.Data()) + static_cast<size_t>(byteOffset);
-}
 
 // A non-negative integer argument.
 int64_t Count(const Napi::Env& env, const Napi::Value& v, const char* name) {
@@ -192,11 +177,11 @@ Napi::Value Blockwise8Dequantize(const Napi::CallbackInfo& info) {
   const int64_t n = Count(env, info[9], "n");
   if (blockSize < 1) throw Napi::RangeError::New(env, "blockwise8Dequantize: blockSize must be >= 1");
   if (n > 4 * words) throw Napi::RangeError::New(env, "blockwise8Dequantize: n exceeds the 4 fields per word");
-  const auto* codes = static_cast<const uint32_t*>(Region(env, info[0], info[1], static_cast<double>(words), 4, "codes"));
-  const auto* map = static_cast<const float*>(Region(env, info[3], info[4], 256, 4, "map"));
+  const auto* codes = BufferRegion<const uint32_t>(env, info[0], info[1], static_cast<double>(words), "codes");
+  const auto* map = BufferRegion<const float>(env, info[3], info[4], 256, "map");
   const double nScales = std::ceil(static_cast<double>(n) / static_cast<double>(blockSize));
-  const auto* absmax = static_cast<const float*>(Region(env, info[5], info[6], nScales, 4, "absmax"));
-  auto* out = static_cast<float*>(Region(env, info[10], info[11], static_cast<double>(n), 4, "out"));
+  const auto* absmax = BufferRegion<const float>(env, info[5], info[6], nScales, "absmax");
+  auto* out = BufferRegion<float>(env, info[10], info[11], static_cast<double>(n), "out");
   std::vector<uint8_t> c(static_cast<size_t>(n));
   Unpack<8>(codes, words, 0, n, c.data());
   for (int64_t b = 0; b < n; ++b) {
@@ -226,11 +211,11 @@ Napi::Value Nf4Dequantize(const Napi::CallbackInfo& info) {
   if (bs < 1) throw Napi::RangeError::New(env, "nf4Dequantize: blockSize must be >= 1");
   if (n > 8 * words) throw Napi::RangeError::New(env, "nf4Dequantize: inF·outF exceeds the 8 fields per word");
   if (inOutOrder && inF % bs != 0) throw Napi::RangeError::New(env, "nf4Dequantize: inOutOrder needs inF % blockSize = 0");
-  const auto* codes = static_cast<const uint32_t*>(Region(env, info[0], info[1], static_cast<double>(words), 4, "codes"));
-  const auto* table = static_cast<const float*>(Region(env, info[3], info[4], 16, 4, "table"));
+  const auto* codes = BufferRegion<const uint32_t>(env, info[0], info[1], static_cast<double>(words), "codes");
+  const auto* table = BufferRegion<const float>(env, info[3], info[4], 16, "table");
   const int64_t nBlocks = (n + bs - 1) / bs;
-  const auto* absmax = static_cast<const float*>(Region(env, info[5], info[6], static_cast<double>(nBlocks), 4, "absmax"));
-  auto* out = static_cast<float*>(Region(env, info[11], info[12], static_cast<double>(n), 4, "out"));
+  const auto* absmax = BufferRegion<const float>(env, info[5], info[6], static_cast<double>(nBlocks), "absmax");
+  auto* out = BufferRegion<float>(env, info[11], info[12], static_cast<double>(n), "out");
   std::vector<uint8_t> c(static_cast<size_t>(kChunk));
   if (inOutOrder) {
     // scaleT [inF / bs, outF]: the block scale of every (row group, column), so a row multiplies
@@ -273,10 +258,10 @@ Napi::Value Int8Dequantize(const Napi::CallbackInfo& info) {
   const int64_t outF = Count(env, info[9], "outF");
   const int64_t n = inF * outF;
   if (n > 4 * words) throw Napi::RangeError::New(env, "int8Dequantize: inF·outF exceeds the 4 fields per word");
-  const auto* codes = static_cast<const uint32_t*>(Region(env, info[0], info[1], static_cast<double>(words), 4, "codes"));
-  const auto* table = static_cast<const float*>(Region(env, info[3], info[4], 256, 4, "table"));
-  const auto* rowAbsmax = static_cast<const float*>(Region(env, info[5], info[6], static_cast<double>(outF), 4, "rowAbsmax"));
-  auto* out = static_cast<float*>(Region(env, info[10], info[11], static_cast<double>(n), 4, "out"));
+  const auto* codes = BufferRegion<const uint32_t>(env, info[0], info[1], static_cast<double>(words), "codes");
+  const auto* table = BufferRegion<const float>(env, info[3], info[4], 256, "table");
+  const auto* rowAbsmax = BufferRegion<const float>(env, info[5], info[6], static_cast<double>(outF), "rowAbsmax");
+  auto* out = BufferRegion<float>(env, info[10], info[11], static_cast<double>(n), "out");
   std::vector<uint8_t> c(static_cast<size_t>(kChunk));
   for (int64_t i = 0; i < inF; ++i) {
     DequantRow<8, true>(codes, words, i * outF, outF, table, rowAbsmax, scale, out + i * outF, c.data());

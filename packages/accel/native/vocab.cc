@@ -4,6 +4,7 @@
 // training micro-batch went through ten [256, V] tensors (docs/benchmarks.md, item 1). The rows of
 // logSoftmaxGather are split over the addon's kernel threads (thread-pool.h).
 #include "vocab.h"
+#include "napi-region.h"
 
 #include <cmath>
 #include <cstdint>
@@ -15,22 +16,6 @@
 
 namespace grpojs {
 namespace {
-
-// A region of `count` elements of `elemBytes` bytes at a byte offset of an ArrayBuffer, checked.
-void* Region(const Napi::Env& env, const Napi::Value& buffer, const Napi::Value& offset, double count,
-             int elemBytes, const char* name) {
-  if (!buffer.IsArrayBuffer()) throw Napi::TypeError::New(env, std::string(name) + ": expected an ArrayBuffer");
-  Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
-  const double byteOffset = offset.As<Napi::Number>().DoubleValue();
-  const double byteLength = static_cast<double>(ab.ByteLength());
-  if (byteOffset < 0 || std::fmod(byteOffset, elemBytes) != 0 || byteOffset + elemBytes * count > byteLength) {
-    throw Napi::RangeError::New(env, std::string(name) + ": region of " + std::to_string(static_cast<int64_t>(count)) +
-                                         " elements at byte " + std::to_string(static_cast<int64_t>(byteOffset)) +
-                                         " does not fit in a buffer of " +
-                                         std::to_string(static_cast<int64_t>(byteLength)) + " bytes (or is misaligned)");
-  }
-  return static_cast<uint8_t*>(ab.Data()) + static_cast<size_t>(byteOffset);
-}
 
 // Elements per float partial sum (see LogSoftmaxGather).
 constexpr int64_t kBlock = 1024;
@@ -142,11 +127,11 @@ Napi::Value LogSoftmaxGather(const Napi::CallbackInfo& info) {
   if (n < 0 || V < 1) throw Napi::RangeError::New(env, "logSoftmaxGather: need n >= 0 and V >= 1");
   if (!(invT > 0.f) || std::isinf(invT)) throw Napi::RangeError::New(env, "logSoftmaxGather: invT must be finite and > 0");
   const double total = static_cast<double>(n) * static_cast<double>(V);
-  const float* logits = static_cast<const float*>(Region(env, info[0], info[1], total, 4, "logits"));
-  const int32_t* targets = static_cast<const int32_t*>(Region(env, info[2], info[3], static_cast<double>(n), 4, "targets"));
-  float* logp = static_cast<float*>(Region(env, info[7], info[8], static_cast<double>(n), 4, "logp"));
-  float* entropy = info[9].IsNull() ? nullptr : static_cast<float*>(Region(env, info[9], info[10], static_cast<double>(n), 4, "entropy"));
-  float* grad = info[11].IsNull() ? nullptr : static_cast<float*>(Region(env, info[11], info[12], total, 4, "grad"));
+  const float* logits = BufferRegion<const float>(env, info[0], info[1], total, "logits");
+  const int32_t* targets = BufferRegion<const int32_t>(env, info[2], info[3], static_cast<double>(n), "targets");
+  float* logp = BufferRegion<float>(env, info[7], info[8], static_cast<double>(n), "logp");
+  float* entropy = info[9].IsNull() ? nullptr : BufferRegion<float>(env, info[9], info[10], static_cast<double>(n), "entropy");
+  float* grad = info[11].IsNull() ? nullptr : BufferRegion<float>(env, info[11], info[12], total, "grad");
   for (int64_t i = 0; i < n; ++i) {
     if (targets[i] < 0 || targets[i] >= V) {
       throw Napi::RangeError::New(env, "logSoftmaxGather: targets[" + std::to_string(i) + "] = " +
@@ -158,7 +143,6 @@ Napi::Value LogSoftmaxGather(const Napi::CallbackInfo& info) {
   Kernels().For(n, 2, [&](int64_t lo, int64_t hi) { run(args, lo, hi); });
   return env.Undefined();
 }
-
 
 // sampleRow(logitsBuf, logitsOff, V, temperature, threshold, u) -> token
 //
@@ -178,7 +162,7 @@ Napi::Value SampleRow(const Napi::CallbackInfo& info) {
   if (V < 1) throw Napi::RangeError::New(env, "sampleRow: V must be >= 1");
   if (!(temperature > 0) || std::isinf(temperature)) throw Napi::RangeError::New(env, "sampleRow: temperature must be finite and > 0");
   if (!(u >= 0 && u < 1)) throw Napi::RangeError::New(env, "sampleRow: u must be in [0, 1)");
-  const float* x = static_cast<const float*>(Region(env, info[0], info[1], static_cast<double>(V), 4, "logits"));
+  const float* x = BufferRegion<const float>(env, info[0], info[1], static_cast<double>(V), "logits");
   thread_local std::vector<float> scaled;
   thread_local std::vector<double> e;
   if (static_cast<int64_t>(scaled.size()) < V) {
