@@ -35,6 +35,7 @@
 #endif
 
 #include "fast-exp.h"
+#include "vocab.h"
 
 namespace grpojs {
 namespace {
@@ -803,43 +804,10 @@ Napi::Value Engine::Step(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// One token from row x [V] as @grpojs/accel's sampleRow (native/vocab.cc) and @grpojs/model's
-// sampleToken draw it, operation for operation (so all three give the same token): z = x / T in
-// double rounded to float, e = ExpSampling(z − max) over z ≥ threshold, then the first j whose
-// running sum (in index order) exceeds u · Σe.
-int SampleOne(const float* x, int V, double temperature, float threshold, double u, float* sc, double* ed) {
-#pragma omp simd
-  for (int j = 0; j < V; ++j) sc[j] = static_cast<float>(static_cast<double>(x[j]) / temperature);
-  float max = -__builtin_inff();
-#pragma omp simd reduction(max : max)
-  for (int j = 0; j < V; ++j) max = sc[j] >= threshold && sc[j] > max ? sc[j] : max;
-#pragma omp simd
-  for (int j = 0; j < V; ++j) {
-    const double d = static_cast<double>(sc[j] - max);
-    ed[j] = ExpSampling(d < -100.0 ? -100.0 : d);
-  }
-  for (int j = 0; j < V; ++j) {
-    if (!(sc[j] >= threshold)) ed[j] = -1.0;
-  }
-  double total = 0.0;
-  for (int j = 0; j < V; ++j) {
-    if (ed[j] >= 0.0) total += ed[j];
-  }
-  const double target = u * total;
-  double cumulative = 0.0;
-  int last = 0;
-  for (int j = 0; j < V; ++j) {
-    if (ed[j] < 0.0) continue;
-    cumulative += ed[j];
-    last = j;
-    if (target < cumulative) return j;
-  }
-  return last;
-}
 
 // sampleRows(logits Float32Array[B·V], temperature, thresholds Float32Array[B], us Float64Array[B],
 // tokens Int32Array[B]): per row b with us[b] in [0, 1), tokens[b] = the token drawn with uniform
-// us[b] (see SampleOne); rows with us[b] < 0 are skipped (tokens[b] = −1). Rows run in parallel.
+// us[b] (see SampleFromRow in vocab.h); rows with us[b] < 0 are skipped (tokens[b] = −1). Rows run in parallel.
 Napi::Value Engine::SampleRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const double temperature = info[1].As<Napi::Number>().DoubleValue();
@@ -866,7 +834,7 @@ Napi::Value Engine::SampleRows(const Napi::CallbackInfo& info) {
   auto work = [&](int t) {
     int lo, hi;
     while (rows.Next(lo, hi)) {
-      out[lo] = u[lo] < 0 ? -1 : SampleOne(logits + static_cast<size_t>(lo) * V_, V_, temperature, thresholds[lo], u[lo], scaled_[t].data(), weights_[t].data());
+      out[lo] = u[lo] < 0 ? -1 : static_cast<int32_t>(SampleFromRow(logits + static_cast<size_t>(lo) * V_, V_, temperature, thresholds[lo], u[lo], scaled_[t].data(), weights_[t].data()));
     }
   };
   pool_->Run(work);

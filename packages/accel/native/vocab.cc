@@ -144,14 +144,8 @@ Napi::Value LogSoftmaxGather(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// sampleRow(logitsBuf, logitsOff, V, temperature, threshold, u) -> token
-//
-// Draws a token from softmax(logits / temperature) over the logits whose scaled value is >= threshold
-// (-Infinity: all; top-k/top-p thresholds come from the JS side), given u = one uniform draw in
-// [0, 1). The arithmetic is exactly model/src/sampling.ts's, so both pick the same token for the
-// same u: scaled = float(double(x) / temperature); e = ExpSampling(double(scaled - max)); the
-// total and the running sum, serially in index order; the first i with u * total <
-// running sum wins (the last kept one if rounding leaves u * total past the total).
+// sampleRow(logitsBuf, logitsOff, V, temperature, threshold, u) -> token: SampleFromRow (vocab.h) on
+// the `V` logits at the given byte offset, with thread-local scratch.
 Napi::Value SampleRow(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 6) throw Napi::TypeError::New(env, "sampleRow: expected 6 arguments");
@@ -169,8 +163,12 @@ Napi::Value SampleRow(const Napi::CallbackInfo& info) {
     scaled.resize(static_cast<size_t>(V));
     e.resize(static_cast<size_t>(V));
   }
-  float* sc = scaled.data();
-  double* ed = e.data();
+  return Napi::Number::New(env, static_cast<double>(SampleFromRow(x, V, temperature, threshold, u, scaled.data(), e.data())));
+}
+
+}  // namespace
+
+int64_t SampleFromRow(const float* x, int64_t V, double temperature, float threshold, double u, float* sc, double* ed) {
 #pragma omp simd
   for (int64_t j = 0; j < V; ++j) sc[j] = static_cast<float>(static_cast<double>(x[j]) / temperature);
   float max = -__builtin_inff();
@@ -195,12 +193,10 @@ Napi::Value SampleRow(const Napi::CallbackInfo& info) {
     if (ed[j] < 0.0) continue;
     cumulative += ed[j];
     last = j;
-    if (target < cumulative) return Napi::Number::New(env, static_cast<double>(j));
+    if (target < cumulative) return j;
   }
-  return Napi::Number::New(env, static_cast<double>(last));
+  return last;
 }
-
-}  // namespace
 
 void InitVocab(Napi::Env env, Napi::Object exports) {
   exports.Set("logSoftmaxGather", Napi::Function::New(env, LogSoftmaxGather, "logSoftmaxGather"));
