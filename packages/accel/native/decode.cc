@@ -35,6 +35,7 @@
 #endif
 
 #include "fast-exp.h"
+#include "thread-pool.h"
 #include "vocab.h"
 
 namespace grpojs {
@@ -48,6 +49,9 @@ constexpr int kPanel = 8;
 // were FMA-bound at ~60% of it).
 constexpr int kGroup = 3;
 constexpr int kRowBlock = 4;
+// How long the engine's idle pool threads spin before sleeping: a decode step runs dozens of short
+// parallel regions back to back.
+constexpr int kSpinMicros = 100;
 
 enum Act : int32_t { kGeluNew = 0, kRelu = 1, kGelu = 2 };
 enum Epilogue { kStore, kAddTo, kActivate };
@@ -242,107 +246,6 @@ inline float Activate(float v, int32_t act) {
   }
 }
 
-// A persistent pool: Run(fn) calls fn(t) for every t < size() (t = 0 on the calling thread) and
-// returns when all are done. Workers spin briefly before sleeping, since a decode step runs dozens
-// of short parallel regions back to back.
-class Pool {
- public:
-  explicit Pool(int threads) : size_(std::max(1, threads)) {
-    for (int t = 1; t < size_; ++t) workers_.emplace_back([this, t] { Loop(t); });
-  }
-  ~Pool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-      generation_.fetch_add(1);
-    }
-    wake_.notify_all();
-    for (auto& w : workers_) w.join();
-  }
-  int size() const { return size_; }
-
-  template <class F>
-  void Run(F& fn) {
-    if (size_ == 1) {
-      fn(0);
-      return;
-    }
-    task_ = [](void* f, int t) { (*static_cast<F*>(f))(t); };
-    arg_ = &fn;
-    pending_.store(size_ - 1);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      generation_.fetch_add(1);
-    }
-    wake_.notify_all();
-    fn(0);
-    if (!SpinUntil([this] { return pending_.load() == 0; })) {
-      std::unique_lock<std::mutex> lock(mutex_);
-      done_.wait(lock, [this] { return pending_.load() == 0; });
-    }
-  }
-
- private:
-  template <class P>
-  static bool SpinUntil(P ready) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
-    for (int i = 0;; ++i) {
-      if (ready()) return true;
-      if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return false;
-#if GRPOJS_DECODE_X86
-      _mm_pause();
-#endif
-    }
-  }
-
-  void Loop(int index) {
-    uint64_t seen = 0;
-    for (;;) {
-      if (!SpinUntil([&] { return generation_.load() != seen; })) {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return generation_.load() != seen; });
-      }
-      seen = generation_.load();
-      if (stop_) return;
-      task_(arg_, index);
-      if (pending_.fetch_sub(1) == 1) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        done_.notify_one();
-      }
-    }
-  }
-
-  const int size_;
-  std::vector<std::thread> workers_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable done_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
-  std::atomic<bool> stop_{false};
-  void (*task_)(void*, int) = nullptr;
-  void* arg_ = nullptr;
-};
-
-// Hands out [lo, hi) runs of n items, `per` at a time, to whichever thread asks next: on a
-// shared machine a descheduled thread's share is done by the others instead of stalling the step.
-// What is computed for an item does not depend on who takes it.
-class Chunks {
- public:
-  Chunks(int n, int per) : n_(n), per_(std::max(1, per)) {}
-  bool Next(int& lo, int& hi) {
-    lo = next_.fetch_add(per_, std::memory_order_relaxed);
-    if (lo >= n_) return false;
-    hi = std::min(n_, lo + per_);
-    return true;
-  }
-
- private:
-  const int n_;
-  const int per_;
-  std::atomic<int> next_{0};
-};
-
 struct Block {
   std::vector<float> ln1g, ln1b, ln2g, ln2b;
   Linear attn, proj, fc, mproj;  // c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj
@@ -390,7 +293,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   std::vector<std::vector<float>> scores_;  // per thread, [cap]
   std::vector<std::vector<float>> scaled_;  // per thread, [V] (sampleRows)
   std::vector<std::vector<double>> weights_;  // per thread, [V] (sampleRows)
-  std::unique_ptr<Pool> pool_;
+  std::unique_ptr<KernelPool> pool_;
   std::unique_ptr<Floats[]> decoded_;  // per thread: an NF4 panel group decoded to fp32 [kGroup][in][8]
   bool avx2_;
   TileTable tiles_;
@@ -441,7 +344,7 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   scales_.assign(scales.Data(), scales.Data() + nLayer_);
   blocks_ = std::vector<Block>(nLayer_);
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  pool_ = std::make_unique<Pool>(threads);
+  pool_ = std::make_unique<KernelPool>(threads, kSpinMicros);
   decoded_ = std::make_unique<Floats[]>(threads);
   scores_.assign(pool_->size(), {});
   avx2_ = HasAvx2() && !s.Get("portable").ToBoolean().Value();
@@ -655,57 +558,52 @@ void Engine::LayerNorm(const float* x, const std::vector<float>& g, const std::v
 // Threads take runs of whole kGroup-panel groups (about 8 runs per thread).
 void Engine::Gemv(const Linear& L, const float* x, int B, float* out, int ldo, Epilogue epi) {
   const int groups = (L.panels + kGroup - 1) / kGroup;
-  Chunks chunks(groups, groups / (8 * pool_->size()));
-  auto work = [&](int t) {
+  const float* bias = L.bias.size() > 0 ? L.bias.data() : nullptr;
+  pool_->ForIndexed(groups, groups / (8 * pool_->size()), [&](int64_t g0, int64_t g1, int t) {
     alignas(32) float tile[kGroup * kRowBlock * kPanel];
-    const float* bias = L.bias.size() > 0 ? L.bias.data() : nullptr;
     Floats& decoded = decoded_[t];
     if (L.nf4) decoded.Reuse(static_cast<size_t>(kGroup) * L.in * kPanel);
-    int g0, g1;
-    while (chunks.Next(g0, g1)) {
-      for (int g = g0; g < g1; ++g) {
-        const int p0 = g * kGroup;
-        const int np = std::min(kGroup, L.panels - p0);
-        const float* panels = L.w.data() + static_cast<size_t>(p0) * L.in * kPanel;
-        if (L.nf4) {
-          // The group's panels decoded once (L2-resident) and then read by every row block.
-          for (int i = 0; i < np; ++i) {
-            const size_t p = static_cast<size_t>(p0 + i);
-            const uint32_t* codes = L.codes.data() + p * L.in;
-            const float* scales = L.scales.data() + p * (L.in / L.blockSize) * kPanel;
-            float* dst = decoded.data() + static_cast<size_t>(i) * L.in * kPanel;
+    for (int g = static_cast<int>(g0); g < g1; ++g) {
+      const int p0 = g * kGroup;
+      const int np = std::min(kGroup, L.panels - p0);
+      const float* panels = L.w.data() + static_cast<size_t>(p0) * L.in * kPanel;
+      if (L.nf4) {
+        // The group's panels decoded once (L2-resident) and then read by every row block.
+        for (int i = 0; i < np; ++i) {
+          const size_t p = static_cast<size_t>(p0 + i);
+          const uint32_t* codes = L.codes.data() + p * L.in;
+          const float* scales = L.scales.data() + p * (L.in / L.blockSize) * kPanel;
+          float* dst = decoded.data() + static_cast<size_t>(i) * L.in * kPanel;
 #if GRPOJS_DECODE_X86
-            if (avx2_) {
-              DecodeNf4Avx2(codes, scales, L.in, L.blockSize, L.table, dst);
-              continue;
-            }
-#endif
-            DecodeNf4Scalar(codes, scales, L.in, L.blockSize, L.table, dst);
+          if (avx2_) {
+            DecodeNf4Avx2(codes, scales, L.in, L.blockSize, L.table, dst);
+            continue;
           }
-          panels = decoded.data();
+#endif
+          DecodeNf4Scalar(codes, scales, L.in, L.blockSize, L.table, dst);
         }
-        for (int b0 = 0; b0 < B; b0 += kRowBlock) {
-          const int nb = std::min(kRowBlock, B - b0);
-          tiles_[np - 1][nb - 1](panels, L.in, x + static_cast<size_t>(b0) * L.in, L.in, tile);
-          for (int i = 0; i < np; ++i) {
-            const int o0 = (p0 + i) * kPanel;
-            const int width = std::min(kPanel, L.out - o0);
-            for (int b = 0; b < nb; ++b) {
-              const float* t = tile + (i * nb + b) * kPanel;
-              float* row = out + static_cast<size_t>(b0 + b) * ldo + o0;
-              for (int j = 0; j < width; ++j) {
-                float v = t[j];
-                if (bias != nullptr) v += bias[o0 + j];
-                if (epi == kActivate) v = Activate(v, act_);
-                row[j] = epi == kAddTo ? row[j] + v : v;
-              }
+        panels = decoded.data();
+      }
+      for (int b0 = 0; b0 < B; b0 += kRowBlock) {
+        const int nb = std::min(kRowBlock, B - b0);
+        tiles_[np - 1][nb - 1](panels, L.in, x + static_cast<size_t>(b0) * L.in, L.in, tile);
+        for (int i = 0; i < np; ++i) {
+          const int o0 = (p0 + i) * kPanel;
+          const int width = std::min(kPanel, L.out - o0);
+          for (int b = 0; b < nb; ++b) {
+            const float* t = tile + (i * nb + b) * kPanel;
+            float* row = out + static_cast<size_t>(b0 + b) * ldo + o0;
+            for (int j = 0; j < width; ++j) {
+              float v = t[j];
+              if (bias != nullptr) v += bias[o0 + j];
+              if (epi == kActivate) v = Activate(v, act_);
+              row[j] = epi == kAddTo ? row[j] + v : v;
             }
           }
         }
       }
     }
-  };
-  pool_->Run(work);
+  });
 }
 
 // Appends this step's k, v (from qkv_) at position length_, then y_ = softmax(q·Kᵀ·scale) · V over
@@ -713,46 +611,41 @@ void Engine::Gemv(const Linear& L, const float* x, int B, float* out, int ldo, E
 void Engine::Attention(int layer, int B) {
   const int H = nHead_, D = C_ / H, L = length_;
   const float scale = scales_[layer];
-  Chunks chunks(B * H, B * H / (4 * pool_->size()));
-  auto work = [&](int t) {
+  pool_->ForIndexed(B * H, B * H / (4 * pool_->size()), [&](int64_t lo, int64_t hi, int t) {
     float* s = scores_[t].data();
-    int lo, hi;
-    while (chunks.Next(lo, hi)) {
-      for (int bh = lo; bh < hi; ++bh) {
-        const int b = bh / H, h = bh % H;
-        const float* q = qkv_.data() + static_cast<size_t>(b) * 3 * C_ + h * D;
-        const size_t base = (static_cast<size_t>(layer) * B * H + bh) * cap_ * D;
-        float* K = keys_.data() + base;
-        float* Vv = values_.data() + base;
-        std::memcpy(K + static_cast<size_t>(L) * D, q + C_, sizeof(float) * D);
-        std::memcpy(Vv + static_cast<size_t>(L) * D, q + 2 * C_, sizeof(float) * D);
-        const int j0 = starts_[b];
-        float mx = -INFINITY;
-        for (int j = j0; j <= L; ++j) {
-          const float* kj = K + static_cast<size_t>(j) * D;
-          float dot = 0.f;
+    for (int bh = static_cast<int>(lo); bh < hi; ++bh) {
+      const int b = bh / H, h = bh % H;
+      const float* q = qkv_.data() + static_cast<size_t>(b) * 3 * C_ + h * D;
+      const size_t base = (static_cast<size_t>(layer) * B * H + bh) * cap_ * D;
+      float* K = keys_.data() + base;
+      float* Vv = values_.data() + base;
+      std::memcpy(K + static_cast<size_t>(L) * D, q + C_, sizeof(float) * D);
+      std::memcpy(Vv + static_cast<size_t>(L) * D, q + 2 * C_, sizeof(float) * D);
+      const int j0 = starts_[b];
+      float mx = -INFINITY;
+      for (int j = j0; j <= L; ++j) {
+        const float* kj = K + static_cast<size_t>(j) * D;
+        float dot = 0.f;
 #pragma omp simd reduction(+ : dot)
-          for (int d = 0; d < D; ++d) dot += q[d] * kj[d];
-          s[j] = dot * scale;
-          mx = std::max(mx, s[j]);
-        }
-        float sum = 0.f;
-        for (int j = j0; j <= L; ++j) {
-          s[j] = FastExp(s[j] - mx);
-          sum += s[j];
-        }
-        float* y = y_.data() + static_cast<size_t>(b) * C_ + h * D;
-        for (int d = 0; d < D; ++d) y[d] = 0.f;
-        for (int j = j0; j <= L; ++j) {
-          const float p = s[j] / sum;
-          const float* vj = Vv + static_cast<size_t>(j) * D;
+        for (int d = 0; d < D; ++d) dot += q[d] * kj[d];
+        s[j] = dot * scale;
+        mx = std::max(mx, s[j]);
+      }
+      float sum = 0.f;
+      for (int j = j0; j <= L; ++j) {
+        s[j] = FastExp(s[j] - mx);
+        sum += s[j];
+      }
+      float* y = y_.data() + static_cast<size_t>(b) * C_ + h * D;
+      for (int d = 0; d < D; ++d) y[d] = 0.f;
+      for (int j = j0; j <= L; ++j) {
+        const float p = s[j] / sum;
+        const float* vj = Vv + static_cast<size_t>(j) * D;
 #pragma omp simd
-          for (int d = 0; d < D; ++d) y[d] += p * vj[d];
-        }
+        for (int d = 0; d < D; ++d) y[d] += p * vj[d];
       }
     }
-  };
-  pool_->Run(work);
+  });
 }
 
 // step(tokens Int32Array[B], positions Int32Array[B], logits Float32Array[B·V]): one token per row
@@ -830,14 +723,9 @@ Napi::Value Engine::SampleRows(const Napi::CallbackInfo& info) {
   for (int t = 0; t < T; ++t) scaled_[t].resize(V_), weights_[t].resize(V_);
   const double* u = us.Data();
   int32_t* out = tokens.Data();
-  Chunks rows(B, 1);
-  auto work = [&](int t) {
-    int lo, hi;
-    while (rows.Next(lo, hi)) {
-      out[lo] = u[lo] < 0 ? -1 : static_cast<int32_t>(SampleFromRow(logits + static_cast<size_t>(lo) * V_, V_, temperature, thresholds[lo], u[lo], scaled_[t].data(), weights_[t].data()));
-    }
-  };
-  pool_->Run(work);
+  pool_->ForIndexed(B, 1, [&](int64_t lo, int64_t, int t) {
+    out[lo] = u[lo] < 0 ? -1 : static_cast<int32_t>(SampleFromRow(logits + static_cast<size_t>(lo) * V_, V_, temperature, thresholds[lo], u[lo], scaled_[t].data(), weights_[t].data()));
+  });
   return env.Undefined();
 }
 
@@ -876,7 +764,7 @@ Napi::Value Engine::Dispose(const Napi::CallbackInfo& info) {
   wteSet_ = wpeSet_ = lnf_ = false;
   batch_ = cap_ = length_ = 0;
   pool_.reset();
-  pool_ = std::make_unique<Pool>(1);
+  pool_ = std::make_unique<KernelPool>(1);
   decoded_ = std::make_unique<Floats[]>(1);
   scores_.assign(1, {});
   scaled_.clear(), weights_.clear();

@@ -1,7 +1,7 @@
 // A small persistent thread pool for the addon's training-step kernels (batched attention matmuls,
 // gelu_new, the vocab log-softmax). Those run one after another from the JS thread, each a few
-// milliseconds; starting threads per call would cost more than it saves. The idea is the decode
-// engine's pool (native/decode.cc), kept separate so the two can change independently.
+// milliseconds; starting threads per call would cost more than it saves. The decode engine
+// (native/decode.cc) owns an instance of its own, sized by its `threads` option.
 //
 // Work is split into items handed out from a shared counter (a descheduled thread's share is
 // taken by the other on this shared machine), and what an item computes never depends on which
@@ -30,7 +30,9 @@ namespace grpojs {
 
 class KernelPool {
  public:
-  explicit KernelPool(int threads) : size_(std::max(1, threads)) {
+  // `spinMicros`: how long an idle worker (and a caller waiting for the workers) spins before
+  // sleeping on a condition variable.
+  explicit KernelPool(int threads, int spinMicros = 50) : size_(std::max(1, threads)), spin_(spinMicros) {
     for (int t = 1; t < size_; ++t) workers_.emplace_back([this, t] { Loop(t); });
   }
   ~KernelPool() {
@@ -52,22 +54,29 @@ class KernelPool {
   // worker_threads using the addon) does its whole range itself, which gives the same results.
   template <class F>
   void For(int64_t n, int64_t per, F&& fn) {
+    ForIndexed(n, per, [&](int64_t lo, int64_t hi, int) { fn(lo, hi); });
+  }
+
+  // For, with fn(lo, hi, thread): `thread` in [0, size()) is the calling thread's index (0 = the
+  // caller), for per-thread scratch; no two threads run with the same index at once.
+  template <class F>
+  void ForIndexed(int64_t n, int64_t per, F&& fn) {
     per = std::max<int64_t>(1, per);
     std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
     if (size_ == 1 || n <= per || !busy.owns_lock()) {
-      for (int64_t lo = 0; lo < n; lo += per) fn(lo, std::min(n, lo + per));
+      for (int64_t lo = 0; lo < n; lo += per) fn(lo, std::min(n, lo + per), 0);
       return;
     }
     std::atomic<int64_t> next{0};
-    auto body = [&] {
+    auto body = [&](int thread) {
       for (;;) {
         const int64_t lo = next.fetch_add(per, std::memory_order_relaxed);
         if (lo >= n) return;
-        fn(lo, std::min(n, lo + per));
+        fn(lo, std::min(n, lo + per), thread);
       }
     };
     const int helpers = static_cast<int>(std::min<int64_t>(size_ - 1, (n + per - 1) / per - 1));
-    task_ = [](void* f) { (*static_cast<decltype(body)*>(f))(); };
+    task_ = [](void* f, int thread) { (*static_cast<decltype(body)*>(f))(thread); };
     arg_ = &body;
     pending_.store(helpers);
     {
@@ -76,7 +85,7 @@ class KernelPool {
       state_.store(((state_.load() >> 8) + 1) << 8 | static_cast<uint64_t>(helpers));
     }
     wake_.notify_all();
-    body();
+    body(0);
     if (!SpinUntil([this] { return pending_.load() == 0; })) {
       std::unique_lock<std::mutex> lock(mutex_);
       done_.wait(lock, [this] { return pending_.load() == 0; });
@@ -85,8 +94,8 @@ class KernelPool {
 
  private:
   template <class P>
-  static bool SpinUntil(P ready) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+  bool SpinUntil(P ready) const {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_);
     for (int i = 0;; ++i) {
       if (ready()) return true;
       if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return false;
@@ -105,7 +114,7 @@ class KernelPool {
       seen = state >> 8;
       if (stop_) return;
       if (static_cast<uint64_t>(index) > (state & 0xff)) continue;  // fewer items than threads: sit out
-      task_(arg_);
+      task_(arg_, index);
       if (pending_.fetch_sub(1) == 1) {
         std::lock_guard<std::mutex> lock(mutex_);
         done_.notify_one();
@@ -114,6 +123,7 @@ class KernelPool {
   }
 
   const int size_;
+  const int spin_;
   std::vector<std::thread> workers_;
   std::mutex busy_;
   std::mutex mutex_;
@@ -122,7 +132,7 @@ class KernelPool {
   std::atomic<uint64_t> state_{0};  // generation << 8 | helpers wanted (< 64)
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
-  void (*task_)(void*) = nullptr;
+  void (*task_)(void*, int) = nullptr;
   void* arg_ = nullptr;
 };
 
