@@ -3,20 +3,16 @@
  * (softmax(scores · scale + bias), with a real causal + padding bias from attentionBias) and the
  * q|k|v head split: values, gradients, no leaked tensors.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attentionBias } from '../src/attention.js';
 import { initBackend } from '../src/backend.js';
 import { nativeMaskedSoftmax, nativeSplitHeads } from '../src/native-attention.js';
 import { maxAbsDiff } from './fixture-utils.js';
+import { nativeOff } from './native-helpers.js';
 
-const ACCEL_BUILT = existsSync(join(dirname(fileURLToPath(import.meta.url)), '../../accel/build/Release/grpojs_accel.node'));
-const off = !ACCEL_BUILT || process.env.GRPOJS_ACCEL === '0';
-const skip = off || process.env.GRPOJS_ACCEL_SOFTMAX === '0';
-const skipHeads = off || process.env.GRPOJS_ACCEL_HEADS === '0';
+const skip = nativeOff('GRPOJS_ACCEL_SOFTMAX');
+const skipHeads = nativeOff('GRPOJS_ACCEL_HEADS');
 
 beforeAll(async () => {
   await initBackend();

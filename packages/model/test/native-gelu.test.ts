@@ -2,33 +2,20 @@
  * gelu_new through @grpojs/accel's native kernels against the tfjs formula (the same activation()
  * with the kernels unregistered), and against float64: values, gradients, no leaked tensors.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend.js';
 import { activation } from '../src/layers.js';
 import { maxAbsDiff } from './fixture-utils.js';
+import { nativeOff, withoutKernels } from './native-helpers.js';
 
 const KERNELS = ['GrpojsGeluNew', 'GrpojsGeluNewGrad'];
-const ACCEL_BUILT = existsSync(join(dirname(fileURLToPath(import.meta.url)), '../../accel/build/Release/grpojs_accel.node'));
-const skip = !ACCEL_BUILT || process.env.GRPOJS_ACCEL === '0' || process.env.GRPOJS_ACCEL_GELU === '0';
+const skip = nativeOff('GRPOJS_ACCEL_GELU');
 
 beforeAll(async () => {
   await initBackend();
 });
 
-/** Runs `f` with the native gelu kernels unregistered (the tfjs formula). */
-function withoutNative<T>(f: () => T): T {
-  const configs = KERNELS.map((k) => tf.getKernel(k, tf.getBackend())!);
-  KERNELS.forEach((k) => tf.unregisterKernel(k, tf.getBackend()));
-  try {
-    return f();
-  } finally {
-    configs.forEach((c) => tf.registerKernel(c));
-  }
-}
 
 const c = Math.sqrt(2 / Math.PI);
 const gelu64 = (x: number): number => 0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x ** 3)));
@@ -49,7 +36,7 @@ describe.skipIf(skip)('gelu_new with the native kernels', () => {
     const backward = (): tf.Tensor => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(activation(a as tf.Tensor2D, 'gelu_new'), dy)))(x);
     const [y, g] = [forward(), backward()];
     expect(tf.memory().numTensors).toBe(before + 2);
-    const [yRef, gRef] = withoutNative(() => [forward(), backward()]);
+    const [yRef, gRef] = withoutKernels(KERNELS, () => [forward(), backward()]);
     const dyHost = dy.dataSync();
     // |y| reaches 60 here: 1.2e-5 absolute is 2e-7 relative there
     expect(maxAbsDiff(y.dataSync(), values.map(gelu64))).toBeLessThan(1.2e-5);

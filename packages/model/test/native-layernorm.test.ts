@@ -3,33 +3,20 @@
  * (the same layerNorm() with the kernels unregistered): values, the gradients w.r.t. x, gamma and
  * beta (also against central finite differences in float64), constant rows, no leaked tensors.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend.js';
 import { layerNorm } from '../src/layers.js';
 import { maxAbsDiff } from './fixture-utils.js';
+import { nativeOff, withoutKernels } from './native-helpers.js';
 
 const KERNELS = ['GrpojsLayerNorm', 'GrpojsLayerNormGrad'];
-const ACCEL_BUILT = existsSync(join(dirname(fileURLToPath(import.meta.url)), '../../accel/build/Release/grpojs_accel.node'));
-const skip = !ACCEL_BUILT || process.env.GRPOJS_ACCEL === '0' || process.env.GRPOJS_ACCEL_LAYERNORM === '0';
+const skip = nativeOff('GRPOJS_ACCEL_LAYERNORM');
 
 beforeAll(async () => {
   await initBackend();
 });
 
-/** Runs `f` with the native LayerNorm kernels unregistered (the tfjs formula). */
-function withoutNative<T>(f: () => T): T {
-  const configs = KERNELS.map((k) => tf.getKernel(k, tf.getBackend())!);
-  KERNELS.forEach((k) => tf.unregisterKernel(k, tf.getBackend()));
-  try {
-    return f();
-  } finally {
-    configs.forEach((c) => tf.registerKernel(c));
-  }
-}
 
 /** float64 Σ LayerNorm(x)·dy for rows x [n, C] (the loss whose gradients are checked). */
 function loss64(x: Float64Array, g: Float64Array, b: Float64Array, dy: Float64Array, n: number, C: number, eps: number): number {
@@ -59,7 +46,7 @@ describe.skipIf(skip)('layerNorm with the native kernels', () => {
     const before = tf.memory().numTensors;
     const native = run();
     expect(tf.memory().numTensors).toBe(before + 4);
-    const formula = withoutNative(run);
+    const formula = withoutKernels(KERNELS, run);
     // relative to each result's largest magnitude: the constant row's dx is rstd·(…) with rstd = 1/√eps ≈ 316
     ['y', 'dx', 'dgamma', 'dbeta'].forEach((what, i) => {
       const scale = Math.max(1, ...Array.from(formula[i].dataSync(), Math.abs));
@@ -90,7 +77,7 @@ describe.skipIf(skip)('layerNorm with the native kernels', () => {
     const x = tf.tidy(() => tf.mul(tf.randomNormal([512, 768], 0, 1, 'float32', 5), tf.linspace(0.01, 100, 512).reshape([512, 1]))) as tf.Tensor2D;
     const w = { gamma: tf.randomNormal([768], 1, 0.2, 'float32', 6) as tf.Tensor1D, beta: tf.randomNormal([768], 0, 0.2, 'float32', 7) as tf.Tensor1D };
     const y = layerNorm(x, w, 1e-5);
-    const yRef = withoutNative(() => layerNorm(x, w, 1e-5));
+    const yRef = withoutKernels(KERNELS, () => layerNorm(x, w, 1e-5));
     expect(maxAbsDiff(y.dataSync(), yRef.dataSync())).toBeLessThan(1e-5);
     tf.dispose([x, w.gamma, w.beta, y, yRef]);
   });

@@ -4,33 +4,20 @@
  * the input gradient equal, on shapes that are not multiples of the block size and at
  * distilgpt2's c_fc shape; no tensors leaked over many forwards.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend.js';
 import { createQuantizedConv1D, type QuantKind } from '../src/quant/quantized-conv1d.js';
 import { firstBitMismatch } from './adapter-helpers.js';
+import { nativeOff, withoutKernels } from './native-helpers.js';
 
 const KERNELS = ['GrpojsNf4Dequantize', 'GrpojsInt8Dequantize'];
-const ACCEL_BUILT = existsSync(join(dirname(fileURLToPath(import.meta.url)), '../../accel/build/Release/grpojs_accel.node'));
-const skip = !ACCEL_BUILT || process.env.GRPOJS_ACCEL === '0' || process.env.GRPOJS_ACCEL_NF4 === '0';
+const skip = nativeOff('GRPOJS_ACCEL_NF4');
 
 beforeAll(async () => {
   await initBackend('wasm');
 });
 
-/** Runs `f` with the native dequantization kernels unregistered (the tfjs decode). */
-function withoutNative<T>(f: () => T): T {
-  const configs = KERNELS.map((k) => tf.getKernel(k, tf.getBackend())!);
-  KERNELS.forEach((k) => tf.unregisterKernel(k, tf.getBackend()));
-  try {
-    return f();
-  } finally {
-    configs.forEach((c) => tf.registerKernel(c));
-  }
-}
 
 /** A Conv1D weight [in, out] with a spread of magnitudes (so blocks get different scales) and a zero row group. */
 function weight(inF: number, outF: number): Float32Array {
@@ -44,7 +31,7 @@ function layer(inF: number, outF: number, kind: QuantKind, blockSize = 64, doubl
 
 function expectSameWeight(l: ReturnType<typeof layer>, label: string): void {
   const native = l.readWeight();
-  const reference = withoutNative(() => l.readWeight());
+  const reference = withoutKernels(KERNELS, () => l.readWeight());
   expect(native.shape).toEqual(reference.shape);
   expect(firstBitMismatch(native.dataSync() as Float32Array, reference.dataSync() as Float32Array), label).toBe(-1);
   tf.dispose([native, reference]);
@@ -87,7 +74,7 @@ describe.skipIf(skip)('quantized Conv1D with the native dequantization kernels',
       return [y, dx];
     };
     const [y, dx] = run();
-    const [yRef, dxRef] = withoutNative(run);
+    const [yRef, dxRef] = withoutKernels(KERNELS, run);
     expect(firstBitMismatch(y.dataSync() as Float32Array, yRef.dataSync() as Float32Array)).toBe(-1);
     expect(firstBitMismatch(dx.dataSync() as Float32Array, dxRef.dataSync() as Float32Array)).toBe(-1);
     const before = tf.memory().numTensors;

@@ -3,17 +3,14 @@
  * sampler removed from globalThis): the same token for the same seed, over many seeds and
  * temperatures, with and without top-k/top-p; and expSampling against Math.exp.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend.js';
 import { expSampling } from '../src/fast-exp.js';
 import { Mulberry32, type SamplingOptions, sampleToken } from '../src/sampling.js';
+import { nativeOff } from './native-helpers.js';
 
 const SAMPLE_ROW = Symbol.for('grpojs.accel.sampleRow');
-const ACCEL_BUILT = existsSync(join(dirname(fileURLToPath(import.meta.url)), '../../accel/build/Release/grpojs_accel.node'));
-const skip = !ACCEL_BUILT || process.env.GRPOJS_ACCEL === '0' || process.env.GRPOJS_ACCEL_VOCAB === '0';
+const skip = nativeOff('GRPOJS_ACCEL_VOCAB');
 
 beforeAll(async () => {
   await initBackend();

@@ -2,9 +2,6 @@
  * headLogProbs through @grpojs/accel's native log-softmax kernel against the tfjs path (the same
  * function with the kernel unregistered): log-probs, entropies and gradients, and no leaked tensors.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend.js';
@@ -14,28 +11,16 @@ import { GPT2Model } from '../src/gpt2.js';
 import { headLogProbs } from '../src/logprobs.js';
 import { randomGPT2Tensors } from '../src/random-init.js';
 import { maxAbsDiff } from './fixture-utils.js';
+import { nativeOff, withoutKernels } from './native-helpers.js';
 
 const KERNEL = 'GrpojsLogSoftmaxGather';
-const ACCEL_BUILT = existsSync(join(dirname(fileURLToPath(import.meta.url)), '../../accel/build/Release/grpojs_accel.node'));
 const ACCEL_OFF = process.env.GRPOJS_ACCEL === '0';
-const skip = !ACCEL_BUILT || ACCEL_OFF;
+const skip = nativeOff();
 if (skip) console.warn(`native-vocab tests skipped: ${ACCEL_OFF ? 'GRPOJS_ACCEL=0' : 'the @grpojs/accel addon is not built'}`);
 
 beforeAll(async () => {
   await initBackend();
 });
-
-/** Runs `f` with the native kernel unregistered from the current backend (the tfjs path). */
-function withoutNative<T>(f: () => T): T {
-  const config = tf.getKernel(KERNEL, tf.getBackend());
-  if (config === undefined) throw new Error(`${KERNEL} is not registered on ${tf.getBackend()}`);
-  tf.unregisterKernel(KERNEL, tf.getBackend());
-  try {
-    return f();
-  } finally {
-    tf.registerKernel(config);
-  }
-}
 
 /** [log p(target), entropy] per row, interleaved, in float64 from float32 logits [n, V]. */
 function float64LogProbs(logits: Float32Array | Int32Array | Uint8Array, targets: ArrayLike<number>, V: number, temperature: number): number[] {
@@ -70,7 +55,7 @@ describe.skipIf(skip)('headLogProbs with the native log-softmax kernel', () => {
     for (const temperature of [0.7, 1, 1.3]) {
       const exact = float64LogProbs(logits.dataSync(), targets.dataSync(), 50257, temperature);
       const native = headLogProbs(h, targets, model, temperature, true);
-      const reference = withoutNative(() => headLogProbs(h, targets, model, temperature, true));
+      const reference = withoutKernels([KERNEL], () => headLogProbs(h, targets, model, temperature, true));
       expect(maxAbsDiff(native.dataSync(), exact)).toBeLessThan(2e-6);
       // The tfjs path sums 50257 exps serially in float32, so it is the less exact of the two.
       expect(maxAbsDiff(reference.dataSync(), exact)).toBeLessThan(1e-4);
@@ -89,7 +74,7 @@ describe.skipIf(skip)('headLogProbs with the native log-softmax kernel', () => {
     const before = tf.memory().numTensors;
     const native = grad();
     expect(tf.memory().numTensors).toBe(before + 1);
-    const reference = withoutNative(grad);
+    const reference = withoutKernels([KERNEL], grad);
     const scale = Math.max(...Array.from(reference.dataSync(), Math.abs));
     expect(maxAbsDiff(native.dataSync(), reference.dataSync()) / scale).toBeLessThan(1e-5);
     tf.dispose([native, reference, h, targets, dy]);

@@ -4,16 +4,13 @@
  * tfjs formula x·W + b on the same dequantized W: forward and input gradient within 1e-5, and no
  * tensor left behind over many forward + backward passes (the saved w is released).
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { blasMatMulActive } from '../src/accel.js';
 import { initBackend } from '../src/backend.js';
 import { createQuantizedConv1D } from '../src/quant/quantized-conv1d.js';
+import { nativeOff } from './native-helpers.js';
 
-const ACCEL_BUILT = existsSync(join(dirname(fileURLToPath(import.meta.url)), '../../accel/build/Release/grpojs_accel.node'));
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -23,7 +20,7 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 }
 
-describe.skipIf(!ACCEL_BUILT || process.env.GRPOJS_ACCEL === '0')('quantized Conv1D with BLAS matmuls', () => {
+describe.skipIf(nativeOff())('quantized Conv1D with BLAS matmuls', () => {
   it('forward and input gradient equal x·W + b on the dequantized W (1e-5); nothing leaks', () => {
     expect(blasMatMulActive('wasm')).toBe(true);
     const [inF, outF, n] = [96, 72, 13];

@@ -1,0 +1,35 @@
+/**
+ * Shared setup of the tests that compare @grpojs/accel's native kernels with the tfjs paths they
+ * replace: whether the addon is built here, whether a kernel family is switched off, and running
+ * code with some kernels unregistered (so the model falls back to its tfjs formula).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+
+/** True when the @grpojs/accel addon is built in this checkout. */
+export const ACCEL_BUILT = existsSync(join(dirname(fileURLToPath(import.meta.url)), '../../accel/build/Release/grpojs_accel.node'));
+
+/**
+ * True when native kernels cannot run: the addon is not built, GRPOJS_ACCEL=0, or the family's own
+ * switch (e.g. `GRPOJS_ACCEL_GELU`) is '0'.
+ */
+export function nativeOff(familySwitch?: string): boolean {
+  return !ACCEL_BUILT || process.env.GRPOJS_ACCEL === '0' || (familySwitch !== undefined && process.env[familySwitch] === '0');
+}
+
+/** Runs `f` with `kernels` unregistered from the current backend (the tfjs path), then puts them back. */
+export function withoutKernels<T>(kernels: readonly string[], f: () => T): T {
+  const configs = kernels.map((k) => {
+    const config = tf.getKernel(k, tf.getBackend());
+    if (config === undefined) throw new Error(`${k} is not registered on ${tf.getBackend()}`);
+    return config;
+  });
+  kernels.forEach((k) => tf.unregisterKernel(k, tf.getBackend()));
+  try {
+    return f();
+  } finally {
+    configs.forEach((c) => tf.registerKernel(c));
+  }
+}
