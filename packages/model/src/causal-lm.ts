@@ -24,7 +24,7 @@ import { loadPeftAdapter, savePeftAdapter } from './peft-files.js';
 import type { HostTensor } from './safetensors.js';
 import { saveHFModel } from './save.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
-import type { GenerateOptions, GenerateOutput, PolicyModel, TokenLogProbsOptions, TokenLogProbsOutput } from './types.js';
+import type { GenerateOptions, GenerateOutput, TokenLogProbsOptions, TokenLogProbsOutput } from './types.js';
 
 /** LoRA settings of {@link loadCausalLM}. */
 export interface LoraOptions {
@@ -81,7 +81,7 @@ export interface WeightMemoryReport {
 }
 
 /** A GPT-2 causal LM implementing the trainer's {@link PolicyModel}. */
-export class CausalLM implements PolicyModel {
+export class CausalLM {
   readonly model: GPT2Model;
   readonly config: GPT2Config;
   readonly tokenizer: TextTokenizer | undefined;

@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 
 /**
- * The narrow interface the GRPO trainer (@grpojs/rl) uses to talk to a policy model.
- * Another model family only has to implement this to be trainable.
+ * Options and outputs of CausalLM's generate and tokenLogProbs. The trainer's port (@grpojs/rl's
+ * PolicyModel) asks for a subset of them, which CausalLM satisfies structurally.
  */
 export interface GenerateOptions {
   maxNewTokens: number;
@@ -56,24 +56,4 @@ export interface TokenLogProbsOutput {
   mask: tf.Tensor2D;
   /** [rows, maxCompletionLen] when withEntropy. Caller disposes. */
   entropy?: tf.Tensor2D;
-}
-
-export interface PolicyModel {
-  /** Sampled or greedy generation; batched, left-padded internally. */
-  generate(promptIds: number[][], options: GenerateOptions): Promise<GenerateOutput>;
-  /**
-   * Log-probs of the given completion tokens after the given prompts. Differentiable w.r.t. the
-   * trainable variables when called inside tf.variableGrads / optimizer.minimize.
-   */
-  tokenLogProbs(
-    promptIds: number[][],
-    completionIds: number[][],
-    options?: TokenLogProbsOptions,
-  ): TokenLogProbsOutput;
-  /** Runs `fn` with LoRA adapters switched off (the frozen base = the reference model). */
-  withAdaptersDisabled<T>(fn: () => T): T;
-  /** The LoRA variables (only these are trained), in a stable order with stable names. */
-  trainableVariables(): tf.Variable[];
-  /** Writes the adapter (PEFT format) and, unless `adapterOnly`, the tokenizer/config files. */
-  save(dir: string, options?: { adapterOnly?: boolean; merged?: boolean }): Promise<void>;
 }
