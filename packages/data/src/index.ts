@@ -25,9 +25,12 @@ export {
 export { resolveLocalOrHub, type ResolveLocalOrHubOptions, type ResolvedFiles } from './local-or-hub.js';
 export {
   DEFAULT_CHAT_TEMPLATE,
+  chatTemplateFromConfig,
   renderChatTemplate,
+  specialTokensMap,
   type ChatMessage,
   type ChatTemplateOptions,
+  type SpecialTokensMap,
 } from './chat-template.js';
 export {
   EpochSampler,
