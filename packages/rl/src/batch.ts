@@ -4,12 +4,12 @@
  * reference log-probs. Everything is kept on the host (plain arrays), so a batch reused for
  * numIterations > 1 steps can be written into a checkpoint and a resumed run continues exactly.
  */
-import type { PolicyModel } from '@grpojs/model';
 import type { RewardFunction } from '@grpojs/rewards';
 import * as tf from '@tensorflow/tfjs';
 import { combineRewards, computeAdvantages, type AdvantageResult } from './advantages.js';
 import type { GRPOConfig } from './config.js';
 import { generateRollout, type Rollout } from './generation.js';
+import type { PolicyModel } from './policy-model.js';
 import { deriveSeed } from './rng.js';
 import { scoreRollout } from './scoring.js';
 import type { DatasetRow, TrainerTokenizer } from './types.js';

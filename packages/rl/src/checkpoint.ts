@@ -5,7 +5,6 @@
  * falls inside a generation batch's iterations, that batch. Written atomically: a temp folder
  * next to the target is filled, then renamed, so a crash never leaves a half checkpoint.
  */
-import type { PolicyModel } from '@grpojs/model';
 import type { Metrics } from '@grpojs/tracking';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import type { GRPOConfig } from './config.js';
 import { CheckpointError } from './errors.js';
 import type { EvalScores } from './evaluate.js';
 import type { AdamWState } from './optimizer.js';
+import type { PolicyModel } from './policy-model.js';
 import { readTensorFile, writeTensorFile, type NamedArray } from './tensor-file.js';
 
 /** trainer_state.json: where training stands (HF Trainer's file of the same name, grpojs fields). */

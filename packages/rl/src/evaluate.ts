@@ -4,11 +4,11 @@
  * `answer` column, using @grpojs/rewards' extractEvalPrediction / isExactMatch) and the mean of
  * each reward function — for the fine-tuned model and for the base model (adapters off).
  */
-import type { PolicyModel } from '@grpojs/model';
 import { extractEvalPrediction, isExactMatch, type RewardFunction } from '@grpojs/rewards';
 import type { Metrics } from '@grpojs/tracking';
 import { combineRewards } from './advantages.js';
 import { concatRollouts, generateRollout, type Rollout } from './generation.js';
+import type { PolicyModel } from './policy-model.js';
 import { scoreRollout } from './scoring.js';
 import { mean, nanMean } from './stats.js';
 import type { DatasetRow, TrainerTokenizer } from './types.js';

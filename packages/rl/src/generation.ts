@@ -2,8 +2,8 @@
  * The "generate" phase: tokenize prompts (left-truncated to maxPromptLength, as TRL keeps the end
  * of a long prompt), repeat each numGenerations times, sample completions, decode them.
  */
-import type { GenerateOptions, PolicyModel } from '@grpojs/model';
 import { GRPOTrainerError } from './errors.js';
+import type { PolicyGenerateOptions, PolicyModel } from './policy-model.js';
 import { rowColumns, type DatasetRow, type TrainerTokenizer } from './types.js';
 
 /** Sampled completions of a set of prompts, one entry per row (prompt × generation). */
@@ -53,7 +53,7 @@ export async function generateRollout(
     const ids = encodePrompt(tokenizer, row.prompt, options.maxPromptLength);
     return Array.from({ length: G }, () => ids);
   });
-  const generateOptions: GenerateOptions = {
+  const generateOptions: PolicyGenerateOptions = {
     maxNewTokens: options.maxCompletionLength,
     eosTokenId: tokenizer.eosTokenId,
     padTokenId: tokenizer.padTokenId,

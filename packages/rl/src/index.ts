@@ -1,6 +1,7 @@
 /**
  * @grpojs/rl: the GRPO trainer with TRL GRPOTrainer semantics for any PolicyModel (see docs/rl.md).
- * The narrow public surface: the config schema, the trainer, and the pure phases for reuse/testing.
+ * The narrow public surface: the config schema, the trainer, the model port it trains through
+ * (PolicyModel), and the pure phases for reuse/testing.
  */
 export {
   GRPOConfigSchema,
@@ -14,6 +15,13 @@ export { GRPOTrainer } from './trainer.js';
 export type { GRPOTrainerOptions, TrainOptions, TrainResult } from './trainer-options.js';
 export { evaluateModel, evaluateWithBase, evalMetrics, type EvalContext, type EvalReport, type EvalScores } from './evaluate.js';
 export { resolveRewardWeights, rewardNames } from './scoring.js';
+export type {
+  PolicyGenerateOptions,
+  PolicyGenerateOutput,
+  PolicyLogProbsOptions,
+  PolicyLogProbsOutput,
+  PolicyModel,
+} from './policy-model.js';
 export type { DatasetRow, PromptRow, TrainerTokenizer } from './types.js';
 export { CheckpointError, GRPOConfigError, GRPOTrainerError, ShapeError } from './errors.js';
 export {

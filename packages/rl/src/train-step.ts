@@ -3,7 +3,6 @@
  * variables: temperature-scaled log-probs of the sampled completions, the clipped surrogate with
  * k3 KL (loss.ts), aggregation by loss type, and the token-level metrics TRL logs.
  */
-import type { PolicyModel } from '@grpojs/model';
 import * as tf from '@tensorflow/tfjs';
 import { paddedTensor, type MicroBatch } from './batch.js';
 import type { GRPOConfig } from './config.js';
@@ -11,6 +10,7 @@ import { resolvedEpsilonHigh } from './config.js';
 import { GRPOTrainerError } from './errors.js';
 import type { GradientAccumulator } from './gradients.js';
 import { aggregateLoss, perTokenLoss, stopGradient, type AggregationContext } from './loss.js';
+import type { PolicyModel } from './policy-model.js';
 
 /** Scalars measured on one micro-batch (token-level masked means, as TRL logs them). */
 export interface MicroBatchStats {

@@ -2,12 +2,12 @@
  * The GRPOTrainer's inputs and outputs (constructor options, train() options and result) and the
  * validation of what the constructor is given, kept apart from the training loop.
  */
-import type { PolicyModel } from '@grpojs/model';
 import type { RewardFunction } from '@grpojs/rewards';
 import type { Metrics, Tracker } from '@grpojs/tracking';
 import type { GRPOConfigInput } from './config.js';
 import { GRPOTrainerError } from './errors.js';
 import type { EvalReport } from './evaluate.js';
+import type { PolicyModel } from './policy-model.js';
 import type { DatasetRow, TrainerTokenizer } from './types.js';
 
 /** Everything a GRPOTrainer is built from. */

@@ -1,7 +1,7 @@
 /**
- * The small structural types the trainer needs from its collaborators. They are subsets of what
- * @grpojs/model and @grpojs/data provide, so any model family or dataset that has these members
- * can be trained.
+ * The small structural types the trainer needs from its collaborators besides the model (whose
+ * port is policy-model.ts). They are subsets of what @grpojs/model and @grpojs/data provide, so
+ * any tokenizer or dataset that has these members can be used.
  */
 
 /** What the trainer needs of a tokenizer (a subset of @grpojs/model's TextTokenizer). */

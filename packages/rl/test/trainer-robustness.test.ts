@@ -3,13 +3,13 @@
  * the fine-tuned and base model, zero-variance groups can be dropped, every loss type trains,
  * and bad reward functions or datasets get errors that name them.
  */
-import type { TokenLogProbsOptions, TokenLogProbsOutput } from '@grpojs/model';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GRPOConfigInput } from '../src/config.js';
+import type { PolicyLogProbsOptions, PolicyLogProbsOutput } from '../src/policy-model.js';
 import { GRPOTrainer } from '../src/trainer.js';
 import { BigramPolicy } from './helpers/bigram-policy.js';
 import { CharTokenizer } from './helpers/char-tokenizer.js';
@@ -46,7 +46,7 @@ class PoisonedPolicy extends BigramPolicy {
   constructor(vocab: number, private readonly poisonCall: number) {
     super(vocab, { seed: 11 });
   }
-  override tokenLogProbs(p: number[][], c: number[][], o: TokenLogProbsOptions = {}): TokenLogProbsOutput {
+  override tokenLogProbs(p: number[][], c: number[][], o: PolicyLogProbsOptions = {}): PolicyLogProbsOutput {
     const out = super.tokenLogProbs(p, c, o);
     if (o.training && ++this.trainingCalls === this.poisonCall) {
       const poisoned = tf.mul(out.logProbs, Number.NaN) as tf.Tensor2D;

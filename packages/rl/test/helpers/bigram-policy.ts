@@ -5,10 +5,10 @@
  * It shows that @grpojs/rl trains any model family through the PolicyModel interface.
  */
 import { mulberry32 as rng } from '@grpojs/data';
-import type { GenerateOptions, GenerateOutput, PolicyModel, TokenLogProbsOptions, TokenLogProbsOutput } from '@grpojs/model';
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PolicyGenerateOptions, PolicyGenerateOutput, PolicyLogProbsOptions, PolicyLogProbsOutput, PolicyModel } from '../../src/index.js';
 
 let instances = 0;
 
@@ -44,8 +44,8 @@ export class BigramPolicy implements PolicyModel {
     return this.adaptersEnabled ? (tf.add(base, tf.matMul(tf.matMul(onehot, this.loraA), this.loraB)) as tf.Tensor2D) : base;
   }
 
-  async generate(promptIds: number[][], options: GenerateOptions): Promise<GenerateOutput> {
-    const eos = typeof options.eosTokenId === 'number' ? options.eosTokenId : (options.eosTokenId?.[0] ?? -1);
+  async generate(promptIds: number[][], options: PolicyGenerateOptions): Promise<PolicyGenerateOutput> {
+    const eos = options.eosTokenId ?? -1;
     const random = rng(options.seed ?? 0);
     const rows = promptIds.map((p) => ({ last: p[p.length - 1], out: [] as number[], done: false }));
     for (let t = 0; t < options.maxNewTokens && rows.some((r) => !r.done); t++) {
@@ -75,10 +75,10 @@ export class BigramPolicy implements PolicyModel {
         if (id === eos) r.done = true;
       });
     }
-    return { promptIds, completionIds: rows.map((r) => r.out), terminated: rows.map((r) => r.done) };
+    return { completionIds: rows.map((r) => r.out), terminated: rows.map((r) => r.done) };
   }
 
-  tokenLogProbs(promptIds: number[][], completionIds: number[][], options: TokenLogProbsOptions = {}): TokenLogProbsOutput {
+  tokenLogProbs(promptIds: number[][], completionIds: number[][], options: PolicyLogProbsOptions = {}): PolicyLogProbsOutput {
     const T = Math.max(1, ...completionIds.map((c) => c.length));
     const prev: number[] = [];
     const target: number[] = [];
@@ -95,12 +95,12 @@ export class BigramPolicy implements PolicyModel {
       const onehot = tf.oneHot(tf.tensor1d(target, 'int32'), this.vocabSize).toFloat();
       const m = tf.tensor2d(mask, [completionIds.length, T]);
       const picked = tf.mul(tf.sum(tf.mul(logp, onehot), 1).reshape([completionIds.length, T]), m) as tf.Tensor2D;
-      const out: TokenLogProbsOutput = { logProbs: picked, mask: m };
+      const out: PolicyLogProbsOutput = { logProbs: picked, mask: m };
       if (options.withEntropy) {
         out.entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)).reshape([completionIds.length, T]) as tf.Tensor2D;
       }
       return out as unknown as tf.TensorContainer;
-    }) as unknown as TokenLogProbsOutput;
+    }) as unknown as PolicyLogProbsOutput;
   }
 
   withAdaptersDisabled<T>(fn: () => T): T {
