@@ -6,6 +6,7 @@
  */
 import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
 import { evaluateWithBase, resolveRewardWeights, rewardNames, type EvalReport } from '@grpojs/rl';
+import { gsm8kExactMatch } from './gsm8k-check.js';
 import { parseTrainConfig, splitTrainConfig, type TrainConfigInput } from './job-options.js';
 import { jobHubOptions, loadJobData, renderPrompts } from './load.js';
 import { loadTrainedModel } from './saved-model.js';
@@ -48,6 +49,7 @@ export async function evaluate(config: TrainConfigInput = {}, options: EvaluateO
         rewardFunctions,
         rewardNames: rewardNames(rewardFunctions),
         rewardWeights: resolveRewardWeights(grpo.rewardWeights, rewardFunctions),
+        isCorrect: gsm8kExactMatch,
         maxPromptLength: grpo.maxPromptLength,
         maxCompletionLength: grpo.maxCompletionLength,
         batchSize: grpo.perDeviceEvalBatchSize,

@@ -27,6 +27,7 @@ export {
   type TrainConfigInput,
 } from './job-options.js';
 export { evaluate, type EvaluateOptions } from './evaluate.js';
+export { gsm8kExactMatch } from './gsm8k-check.js';
 export {
   isHubFailure,
   loadJobData,

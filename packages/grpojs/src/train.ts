@@ -10,6 +10,7 @@ import { basename, join, resolve } from 'node:path';
 import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
 import { GRPOTrainer, type EvalReport, type TrainResult } from '@grpojs/rl';
 import { createTrackers, type Metrics, type Tracker, type MultiTracker } from '@grpojs/tracking';
+import { gsm8kExactMatch } from './gsm8k-check.js';
 import { parseTrainConfig, splitTrainConfig, type TrainConfig, type TrainConfigInput } from './job-options.js';
 import { loadJobData, loadJobModel, renderPrompts } from './load.js';
 
@@ -84,6 +85,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
       rewardFunctions: hooks.rewardFunctions ?? defaultRewards,
       trainDataset: data.train,
       evalDataset: data.eval,
+      isCorrect: gsm8kExactMatch,
       config: { ...grpo, runName: grpo.runName ?? basename(resolve(grpo.outputDir)) },
       tracker,
       logger,

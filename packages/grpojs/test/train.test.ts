@@ -73,6 +73,9 @@ describe('train() on a tiny random GPT-2', () => {
     expect(report.finalEval?.step).toBe(2);
     expect(report.finalEval?.model.samples).toBe(2);
     expect(report.finalEval?.base.samples).toBe(2);
+    // GSM8K exact match is passed to the trainer's evaluation: accuracy is reported (0 for a random model).
+    expect(report.finalEval?.model.accuracy).toBeTypeOf('number');
+    expect(report.finalEval?.base.accuracy).toBeTypeOf('number');
     expect(Object.keys(report.finalEval?.model.rewards ?? {})).toEqual(['correctness', 'format', 'strict_format', 'numeric', 'conciseness', 'repetition', 'cot_clarity', 'length']);
   });
 

@@ -1,10 +1,9 @@
 /**
- * Evaluation as the reference pipeline reports it: greedy completions of the eval prompts, GSM8K
- * accuracy (exact match of the `<final_answer>`/`<answer>` prediction against the row's gold
- * `answer` column, using @grpojs/rewards' extractEvalPrediction / isExactMatch) and the mean of
- * each reward function — for the fine-tuned model and for the base model (adapters off).
+ * Evaluation as the reference pipeline reports it: greedy completions of the eval prompts, the
+ * accuracy of an injected check (the umbrella passes GSM8K exact match; null = no accuracy) and
+ * the mean of each reward function — for the fine-tuned model and for the base model (adapters off).
  */
-import { extractEvalPrediction, isExactMatch, type RewardFunction } from '@grpojs/rewards';
+import type { RewardFunction } from '@grpojs/rewards';
 import type { Metrics } from '@grpojs/tracking';
 import { combineRewards } from './advantages.js';
 import { concatRollouts, generateRollout, type Rollout } from './generation.js';
@@ -13,9 +12,16 @@ import { scoreRollout } from './scoring.js';
 import { mean, nanMean } from './stats.js';
 import type { DatasetRow, TrainerTokenizer } from './types.js';
 
+/**
+ * Whether a completion answers its row correctly, e.g. GSM8K exact match of the predicted final
+ * answer against the row's gold `answer` (what the grpojs umbrella passes). Called once per
+ * evaluated row with its greedy completion (decoded, special tokens skipped).
+ */
+export type AccuracyCheck = (completion: string, row: DatasetRow) => boolean;
+
 /** Scores of one model on the eval set. */
 export interface EvalScores {
-  /** Share of rows whose prediction equals the gold `answer`; null when rows have no `answer` column. */
+  /** Share of rows the accuracy check accepts; null without a check (or without rows). */
   accuracy: number | null;
   /** Mean of each reward function (NaN values skipped), by metric name. */
   rewards: Record<string, number>;
@@ -44,6 +50,8 @@ export interface EvalContext {
   rewardFunctions: readonly RewardFunction[];
   rewardNames: readonly string[];
   rewardWeights: readonly number[];
+  /** The accuracy check; null = no accuracy (no `eval_accuracy` metrics). */
+  isCorrect: AccuracyCheck | null;
   maxPromptLength: number | null;
   maxCompletionLength: number;
   batchSize: number;
@@ -64,12 +72,10 @@ export async function evaluateModel(ctx: EvalContext, rows: readonly DatasetRow[
   }
   const rollout = concatRollouts(parts);
   const perFunction = await scoreRollout(ctx.rewardFunctions, ctx.rewardNames, rollout);
-  const hasGold = rows.length > 0 && rows.every((row) => typeof row.answer === 'string');
-  const correct = hasGold
-    ? rollout.completions.filter((c, i) => isExactMatch(extractEvalPrediction(c), rows[i].answer as string)).length
-    : 0;
+  const check = ctx.isCorrect;
+  const accuracy = check !== null && rows.length > 0 ? rollout.completions.filter((c, i) => check(c, rows[i])).length / rows.length : null;
   return {
-    accuracy: hasGold ? correct / rows.length : null,
+    accuracy,
     rewards: Object.fromEntries(ctx.rewardNames.map((name, k) => [name, nanMean(perFunction[k])])),
     reward: nanMean(combineRewards(perFunction, ctx.rewardWeights)),
     meanCompletionLength: mean(rollout.completionIds.map((ids) => ids.length)),

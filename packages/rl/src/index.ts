@@ -13,7 +13,15 @@ export {
 export { describeGRPOConfig, renderConfigMarkdownTable, type ConfigFieldDoc } from './config-docs.js';
 export { GRPOTrainer } from './trainer.js';
 export type { GRPOTrainerOptions, TrainOptions, TrainResult } from './trainer-options.js';
-export { evaluateModel, evaluateWithBase, evalMetrics, type EvalContext, type EvalReport, type EvalScores } from './evaluate.js';
+export {
+  evaluateModel,
+  evaluateWithBase,
+  evalMetrics,
+  type AccuracyCheck,
+  type EvalContext,
+  type EvalReport,
+  type EvalScores,
+} from './evaluate.js';
 export { resolveRewardWeights, rewardNames } from './scoring.js';
 export type {
   PolicyGenerateOptions,

@@ -6,7 +6,7 @@ import type { RewardFunction } from '@grpojs/rewards';
 import type { Metrics, Tracker } from '@grpojs/tracking';
 import type { GRPOConfigInput } from './config.js';
 import { GRPOTrainerError } from './errors.js';
-import type { EvalReport } from './evaluate.js';
+import type { AccuracyCheck, EvalReport } from './evaluate.js';
 import type { PolicyModel } from './policy-model.js';
 import type { DatasetRow, TrainerTokenizer } from './types.js';
 
@@ -18,8 +18,13 @@ export interface GRPOTrainerOptions {
   /** Scored on every completion; totals are weighted by config.rewardWeights. */
   rewardFunctions: readonly RewardFunction[];
   trainDataset: readonly DatasetRow[];
-  /** Rows with `prompt` and (for accuracy) the gold `answer`; evaluation is skipped without it. */
+  /** Rows with `prompt` and whatever columns `isCorrect` reads; evaluation is skipped without it. */
   evalDataset?: readonly DatasetRow[];
+  /**
+   * How evaluation decides that a completion answers its row (`eval_accuracy`), e.g. grpojs'
+   * gsm8kExactMatch. Default null: evaluation reports rewards and lengths but no accuracy.
+   */
+  isCorrect?: AccuracyCheck | null;
   config?: GRPOConfigInput;
   tracker?: Tracker;
   /** Called after every optimizer step with that step's own (not averaged) metrics. */
@@ -52,7 +57,7 @@ export interface TrainResult {
   skippedSteps: number;
 }
 
-/** Checks the datasets and reward functions; throws GRPOTrainerError naming the bad one. */
+/** Checks the tokenizer, reward functions, accuracy check and datasets; throws GRPOTrainerError naming the bad one. */
 export function validateTrainerOptions(options: GRPOTrainerOptions): void {
   const tok = options.tokenizer as Partial<TrainerTokenizer> | undefined;
   if (!tok || typeof tok.encode !== 'function' || typeof tok.decode !== 'function' || !Number.isInteger(tok.eosTokenId) || !Number.isInteger(tok.padTokenId)) {
@@ -62,6 +67,9 @@ export function validateTrainerOptions(options: GRPOTrainerOptions): void {
   }
   if (!options.rewardFunctions?.length || options.rewardFunctions.some((f) => typeof f !== 'function')) {
     throw new GRPOTrainerError('rewardFunctions must be a non-empty array of functions (completions, ctx) => number[].');
+  }
+  if (options.isCorrect != null && typeof options.isCorrect !== 'function') {
+    throw new GRPOTrainerError(`isCorrect must be a function (completion, row) => boolean, or null for no accuracy; got ${typeof options.isCorrect}.`);
   }
   for (const [name, rows] of [['trainDataset', options.trainDataset], ['evalDataset', options.evalDataset]] as const) {
     if (rows === undefined && name === 'evalDataset') continue;

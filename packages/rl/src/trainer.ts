@@ -195,9 +195,10 @@ export class GRPOTrainer {
   async evaluate(): Promise<EvalReport> {
     const c = this.config;
     const rows = this.options.evalDataset ?? [];
-    if (rows.length === 0) throw new GRPOTrainerError('evaluate() needs an evalDataset: pass evalDataset rows { prompt, answer } to the GRPOTrainer.');
+    if (rows.length === 0) throw new GRPOTrainerError('evaluate() needs an evalDataset: pass evalDataset rows { prompt, ... } to the GRPOTrainer.');
     const ctx: EvalContext = {
       ...this.batchContext,
+      isCorrect: this.options.isCorrect ?? null,
       maxPromptLength: c.maxPromptLength,
       maxCompletionLength: c.maxCompletionLength,
       batchSize: c.perDeviceEvalBatchSize,

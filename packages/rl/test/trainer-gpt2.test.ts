@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPOTrainer } from '../src/trainer.js';
 import { CharTokenizer } from './helpers/char-tokenizer.js';
+import { gsm8kExactMatch } from './helpers/gsm8k-check.js';
 import { ALPHABET, countReward, lengthReward, syntheticPrompts } from './helpers/synthetic-task.js';
 
 const STEPS = 100;
@@ -65,6 +66,7 @@ describe('GRPOTrainer on a tiny GPT-2 (@grpojs/model)', () => {
       rewardFunctions: [countReward(TARGET)],
       trainDataset: syntheticPrompts(64),
       evalDataset: syntheticPrompts(8, 3, 123).map((row) => ({ ...row, answer: '' })),
+      isCorrect: gsm8kExactMatch,
       config: {
         outputDir: join(root, 'out'),
         maxSteps: STEPS,

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPOTrainer } from '../src/trainer.js';
+import { gsm8kExactMatch } from './helpers/gsm8k-check.js';
 
 const assets = fileURLToPath(new URL('../../../../shared/assets', import.meta.url));
 const present = existsSync(join(assets, 'gsm8k', 'test.jsonl')) && existsSync(join(assets, 'gpt2-tokenizer', 'tokenizer.json'));
@@ -44,6 +45,7 @@ describe.skipIf(!present)(`GRPOTrainer on GSM8K with the seven rewards (assets f
       rewardFunctions: [...defaultRewards],
       trainDataset: train.rows,
       evalDataset: evalRows,
+      isCorrect: gsm8kExactMatch,
       config: {
         outputDir: join(root, 'out'), maxSteps: 2, maxPromptLength: 96, maxCompletionLength: 12,
         gradientAccumulationSteps: 2, loggingSteps: 1, saveSteps: 2, evalSteps: 0, perDeviceEvalBatchSize: 2,

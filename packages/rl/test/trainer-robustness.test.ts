@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GRPOConfigInput } from '../src/config.js';
+import type { AccuracyCheck } from '../src/evaluate.js';
 import type { PolicyLogProbsOptions, PolicyLogProbsOutput } from '../src/policy-model.js';
 import { GRPOTrainer } from '../src/trainer.js';
 import { BigramPolicy } from './helpers/bigram-policy.js';
 import { CharTokenizer } from './helpers/char-tokenizer.js';
+import { gsm8kExactMatch } from './helpers/gsm8k-check.js';
 import { ALPHABET, countReward, syntheticPrompts } from './helpers/synthetic-task.js';
 
 const tokenizer = new CharTokenizer(ALPHABET);
@@ -97,6 +99,7 @@ describe('GRPOTrainer robustness', () => {
       rewardFunctions: [countReward('d')],
       trainDataset: prompts,
       evalDataset,
+      isCorrect: gsm8kExactMatch,
       config: config('eval', { maxSteps: 40, evalSteps: 20, perDeviceEvalBatchSize: 2, learningRate: 0.1 }),
       logger: quiet,
     });
@@ -112,6 +115,47 @@ describe('GRPOTrainer robustness', () => {
     expect(last.metrics['eval_rewards/count_d/mean']).toBeGreaterThan(last.metrics['eval_base_rewards/count_d/mean'] + 1);
     expect(result.logHistory.some((l) => l.step === 40 && 'eval_accuracy' in l)).toBe(true);
     trainer.dispose();
+    model.dispose();
+  });
+
+  it('evaluate(): accuracy is whatever isCorrect says of (completion, row); without a check there is none', async () => {
+    const model = new BigramPolicy(tokenizer.vocabSize, { seed: 13 });
+    const evalDataset = syntheticPrompts(4, 3, 7).map((row, i) => ({ ...row, label: i % 4 === 0 ? 'right' : 'wrong' }));
+    const seen: [string, unknown][] = [];
+    const isCorrect: AccuracyCheck = (completion, row) => {
+      seen.push([completion, row]);
+      return 'label' in row && row.label === 'right';
+    };
+    const make = (check: AccuracyCheck | null | undefined) =>
+      new GRPOTrainer({
+        model,
+        tokenizer,
+        rewardFunctions: [countReward('d')],
+        trainDataset: prompts,
+        evalDataset,
+        ...(check !== undefined ? { isCorrect: check } : {}),
+        config: config('eval-check', { perDeviceEvalBatchSize: 3 }),
+        logger: quiet,
+      });
+    const checked = make(isCorrect);
+    const report = await checked.evaluate();
+    expect(report.model.accuracy).toBe(1 / 4);
+    expect(report.metrics.eval_accuracy).toBe(1 / 4);
+    expect(report.metrics.eval_base_accuracy).toBe(1 / 4);
+    // Called once per row, model and base, with the row itself and its decoded greedy completion.
+    expect(seen).toHaveLength(8);
+    seen.slice(0, 4).forEach(([, row], i) => expect(row).toBe(evalDataset[i]));
+    for (const [completion] of seen) expect(completion).toMatch(/^[a-h]*$/);
+    checked.dispose();
+    for (const check of [null, undefined]) {
+      const unchecked = make(check);
+      const plain = await unchecked.evaluate();
+      expect(plain.model.accuracy).toBeNull();
+      expect(Object.keys(plain.metrics).filter((k) => k.includes('accuracy'))).toEqual([]);
+      expect(plain.metrics['eval_rewards/count_d/mean']).toBe(report.metrics['eval_rewards/count_d/mean']);
+      unchecked.dispose();
+    }
+    expect(() => make('exact' as never)).toThrow(/isCorrect must be a function \(completion, row\) => boolean, or null/);
     model.dispose();
   });
 
@@ -228,6 +272,7 @@ describe('GRPOTrainer with a real tracker', () => {
       rewardFunctions: [countReward('g')],
       trainDataset: prompts,
       evalDataset: syntheticPrompts(3, 3, 5).map((r) => ({ ...r, answer: '' })),
+      isCorrect: gsm8kExactMatch,
       tracker,
       config: config('tracked', { maxSteps: 4, loggingSteps: 2, evalSteps: 4, logCompletions: true, numCompletionsToPrint: 3 }),
       logger: quiet,

@@ -5,7 +5,7 @@
  * check a reward change without training.
  */
 import { readFile } from 'node:fs/promises';
-import { combineRewards, defaultRewards, extractEvalPrediction, extractHashAnswer, isExactMatch, type RewardFunction } from 'grpojs';
+import { combineRewards, defaultRewards, extractHashAnswer, gsm8kExactMatch, type RewardFunction } from 'grpojs';
 import { CliUsageError } from '../errors.js';
 
 /** One scored file. */
@@ -69,7 +69,7 @@ export async function scoreFile(file: string, rewards: readonly RewardFunction[]
     perFunction.push(values);
     means[reward.rewardName ?? reward.name] = nanMean(values);
   }
-  const correct = rows.filter((r) => isExactMatch(extractEvalPrediction(r.completion), r.answer)).length;
+  const correct = rows.filter((r) => gsm8kExactMatch(r.completion, r)).length;
   const totals = combineRewards(perFunction, rewards.map(() => 1));
   return { file, rows: rows.length, means, total: nanMean(totals) ?? Number.NaN, accuracy: correct / rows.length };
 }
