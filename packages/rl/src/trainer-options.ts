@@ -27,6 +27,11 @@ export interface GRPOTrainerOptions {
   isCorrect?: AccuracyCheck | null;
   config?: GRPOConfigInput;
   tracker?: Tracker;
+  /**
+   * More entries for the tracker's run config (config.json of the run directory, W&B config), e.g.
+   * the job's model, adapter targets and prompt format; the trainer's own fields win on a clash.
+   */
+  runConfig?: Readonly<Record<string, unknown>>;
   /** Called after every optimizer step with that step's own (not averaged) metrics. */
   onStep?: (step: number, metrics: Metrics) => void | Promise<void>;
   /** Where warnings go (NaN steps, config mismatches on resume). Default console. */

@@ -83,7 +83,7 @@ export class GRPOTrainer {
     const c = this.config;
     const tracker = this.options.tracker;
     await mkdir(c.outputDir, { recursive: true });
-    await tracker?.init({ name: c.runName ?? c.outputDir, config: { ...c }, totalSteps: this.totalSteps, startStep: this.globalStepValue });
+    await tracker?.init({ name: c.runName ?? c.outputDir, config: { ...this.options.runConfig, ...c }, totalSteps: this.totalSteps, startStep: this.globalStepValue });
     const stepMetrics: (Metrics & { step: number })[] = [];
     const evalReports: EvalReport[] = [];
     let lastCheckpoint: string | null = null;

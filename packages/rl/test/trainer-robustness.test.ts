@@ -261,7 +261,7 @@ describe('GRPOTrainer robustness', () => {
 });
 
 describe('GRPOTrainer with a real tracker', () => {
-  it('RunDirTracker receives averaged metrics every loggingSteps, completions and the eval metrics', async () => {
+  it('RunDirTracker receives averaged metrics every loggingSteps, completions, the eval metrics and the run config (runConfig under the trainer fields)', async () => {
     const { RunDirTracker, readRunDir } = await import('@grpojs/tracking');
     const model = new BigramPolicy(tokenizer.vocabSize, { seed: 29 });
     const runDir = join(root, 'run-dir');
@@ -274,11 +274,14 @@ describe('GRPOTrainer with a real tracker', () => {
       evalDataset: syntheticPrompts(3, 3, 5).map((r) => ({ ...r, answer: '' })),
       isCorrect: gsm8kExactMatch,
       tracker,
+      runConfig: { model: 'bigram', promptFormat: 'seed', learningRate: 1 },
       config: config('tracked', { maxSteps: 4, loggingSteps: 2, evalSteps: 4, logCompletions: true, numCompletionsToPrint: 3 }),
       logger: quiet,
     });
     const result = await trainer.train();
     const run = await readRunDir(runDir);
+    const runConfig = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')).config;
+    expect(runConfig).toMatchObject({ model: 'bigram', promptFormat: 'seed', learningRate: 0.05, maxSteps: 4 }); // the trainer's fields win
     const trainRows = run.metrics.filter((m) => 'loss' in m);
     expect(trainRows.map((m) => m.step)).toEqual([2, 4]);
     const mean12 = (result.stepMetrics[0].reward + result.stepMetrics[1].reward) / 2;
