@@ -1,28 +1,35 @@
 /**
- * The policy model the GRPO trainer sees: a GPT-2 with an optional quantized frozen base and LoRA
- * adapters, its tokenizer, and the PolicyModel methods (generate, tokenLogProbs,
+ * The policy model the GRPO trainer sees: a causal transformer of any supported architecture
+ * (architectures/index.ts) with an optional quantized frozen base and LoRA adapters, its
+ * tokenizer, and the methods rl's PolicyModel port asks for (generate, tokenLogProbs,
  * withAdaptersDisabled, trainableVariables, save). `loadCausalLM` wires the pieces: IO's folder
- * resolution and safetensors reader, CORE's GPT2Model, ADAPTERS' quantized and LoRA layers.
+ * resolution and safetensors reader, the architecture's model, ADAPTERS' quantized and LoRA layers.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from './backend.js';
-import { readGPT2Config, type GPT2Config } from './config.js';
 import { DenseConv1D } from './dense.js';
 import { generate } from './generate.js';
 import { GPT2Model, type Conv1DFactory } from './gpt2.js';
-import { canonicalGPT2Tensors, readSafetensorsFolder } from './hf-weights.js';
+import { readSafetensorsFolder } from './hf-weights.js';
+import type { GPT2Config } from './config.js';
+import { type ModelConfig, buildTransformer, checkTensors, linearModuleCatalog, readModelConfig, saveModelFolder } from './architectures/index.js';
+import type { LlamaConfig } from './architectures/llama/config.js';
+import { LlamaModel } from './architectures/llama/model.js';
+import { llamaLinearShape, type LlamaLinearModule } from './architectures/llama/weights.js';
+import { readGenerationDefaults } from './generation-config.js';
+import { transposeHost } from './host-transpose.js';
+import type { CausalTransformer } from './transformer.js';
 import { resolveModelFiles, type ModelSourceOptions } from './hub-files.js';
 import { ModelFilesNotFoundError } from './io-errors.js';
 import type { AdapterSwitch, Conv1DLayer } from './linear.js';
 import { LogProbsError, tokenLogProbs } from './logprobs.js';
 import { LoraConv1D, type DropoutClock } from './lora.js';
 import { NativeDecodeSlot } from './native-decode.js';
-import { collectPeftTensors, loadPeftTensors, resolveLoraTargets } from './lora-targets.js';
+import { type LinearModuleCatalog, collectPeftTensors, expandAllLinear, loadPeftTensors, resolveLoraTargets } from './lora-targets.js';
 import { QuantCacheScope, quantizedLayers } from './quant/quant-cache.js';
 import { createQuantizedConv1D } from './quant/quantized-conv1d.js';
 import { loadPeftAdapter, savePeftAdapter } from './peft-files.js';
 import type { HostTensor } from './safetensors.js';
-import { saveHFModel } from './save.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 import type { GenerateOptions, GenerateOutput, TokenLogProbsOptions, TokenLogProbsOutput } from './types.js';
 
@@ -31,7 +38,11 @@ export interface LoraOptions {
   r: number;
   alpha: number;
   dropout?: number;
-  /** PEFT-style names (`c_attn`, `attn.c_proj`, …) or one regular expression. Default ['c_attn']. */
+  /**
+   * PEFT-style names (`c_attn`, `q_proj`, `self_attn.o_proj`, …), `all-linear`, or one regular
+   * expression. Default: PEFT's for the architecture (['c_attn'] for GPT-2, ['q_proj', 'v_proj'] for
+   * the Llama family).
+   */
   targetModules?: string[] | string;
   /** Seed of the A init and dropout masks. Default 0. */
   seed?: number;
@@ -80,12 +91,16 @@ export interface WeightMemoryReport {
   loadedBytes: number;
 }
 
-/** A GPT-2 causal LM implementing the trainer's {@link PolicyModel}. */
+/** A causal LM of any supported architecture, with what the trainer's PolicyModel port asks for. */
 export class CausalLM {
-  readonly model: GPT2Model;
-  readonly config: GPT2Config;
+  readonly model: CausalTransformer;
+  /** The validated config.json, tagged by architecture. */
+  readonly modelConfig: ModelConfig;
+  readonly config: GPT2Config | LlamaConfig;
   readonly tokenizer: TextTokenizer | undefined;
-  /** The LoRA layers by module path (`h.0.attn.c_attn`), in model order. */
+  /** The projections LoRA can target and their PEFT names. */
+  readonly linearModules: LinearModuleCatalog;
+  /** The LoRA layers by module path (`h.0.attn.c_attn`, `model.layers.0.self_attn.q_proj`), in model order. */
   readonly loraLayers: ReadonlyMap<string, LoraConv1D>;
   readonly lora: (Required<Omit<LoraOptions, 'targetModules'>> & { targetModules: string[] }) | undefined;
   /** Where the base model came from (hub id or folder), recorded in adapter_config.json. */
@@ -97,7 +112,7 @@ export class CausalLM {
   private readonly nativeDecode: NativeDecodeSlot;
 
   constructor(parts: {
-    model: GPT2Model;
+    model: CausalTransformer;
     tokenizer?: TextTokenizer;
     loraLayers?: Map<string, LoraConv1D>;
     lora?: CausalLM['lora'];
@@ -114,7 +129,9 @@ export class CausalLM {
     log?: (line: string) => void;
   }) {
     this.model = parts.model;
-    this.config = parts.model.config;
+    this.modelConfig = modelConfigOf(parts.model);
+    this.config = this.modelConfig.config;
+    this.linearModules = linearModuleCatalog(this.modelConfig);
     this.tokenizer = parts.tokenizer;
     this.loraLayers = parts.loraLayers ?? new Map();
     this.lora = parts.lora;
@@ -123,13 +140,13 @@ export class CausalLM {
     this.baseModelNameOrPath = parts.baseModelNameOrPath ?? '';
     const loadedBytes = this.model.weightBytes();
     this.memory = { fp32Bytes: parts.fp32Bytes ?? loadedBytes, loadedBytes };
-    const quantized = quantizedLayers(this.model.conv1DLayers().values());
+    const quantized = quantizedLayers(this.model.linearLayers().values());
     this.quantCache = (parts.quantCacheDuringGenerate ?? true) && quantized.length > 0 ? new QuantCacheScope(quantized) : null;
     this.nativeDecode = new NativeDecodeSlot(this.model, { enabled: parts.nativeDecode ?? true, threads: parts.nativeDecodeThreads, log: parts.log });
   }
 
   /**
-   * See {@link PolicyModel.generate}; runs with adapters as currently switched, never training.
+   * Sampled or greedy generation (batched, left-padded internally); runs with adapters as currently switched, never training.
    * A quantized base is dequantized once for the call (unless `quantCacheDuringGenerate` is false).
    * The decode steps run on the native engine when available (see {@link decodePath}).
    */
@@ -154,7 +171,7 @@ export class CausalLM {
   }
 
   /**
-   * See {@link PolicyModel.tokenLogProbs}. A training call with `seed` draws the LoRA dropout masks
+   * Log-probs of the completion tokens after the prompts, differentiable w.r.t. the LoRA variables. A training call with `seed` draws the LoRA dropout masks
    * from (LoRA seed, `seed`, layer name) only; one without draws fresh masks from the instance's
    * counter. The masks stay fixed until the next training call, so checkpointing's recompute in
    * the backward pass sees the same ones.
@@ -190,9 +207,9 @@ export class CausalLM {
     return result;
   }
 
-  /** Trainable variables in model order (per block: c_attn, c_proj, c_fc, c_proj; A before B). */
+  /** Trainable variables in model order (per block, per projection in forward order; A before B). */
   trainableVariables(): tf.Variable[] {
-    return this.model.blocks.flatMap((b) => this.model.blockVariables(b));
+    return this.model.trainableVariables();
   }
 
   /** Turns gradient checkpointing on or off. */
@@ -201,19 +218,29 @@ export class CausalLM {
   }
 
   /**
-   * Canonical host tensors of the whole model; with `merged`, every LoRA update is folded into its
-   * Conv1D weight (as PEFT's merge_and_unload). Quantized bases are dequantized.
+   * The whole model's host tensors under its checkpoint names and layouts (GPT-2's Conv1D [in, out],
+   * nn.Linear [out, in]); with `merged`, every LoRA update is folded into its weight (as PEFT's
+   * merge_and_unload). Quantized bases are dequantized.
    */
   hostTensors(merged: boolean): Map<string, HostTensor> {
     const out = this.model.hostTensors();
-    for (const [path, layer] of this.model.conv1DLayers()) {
+    for (const [path, layer] of this.model.linearLayers()) {
       const lora = layer instanceof LoraConv1D ? layer : null;
       const base = readable(lora ? lora.base : layer, path);
       const [w, b] = tf.tidy(() => [base.readWeight(), base.readBias()]);
-      const weight = Float32Array.from(w.dataSync() as Float32Array);
-      out.set(`${path}.weight`, { shape: [...w.shape], data: lora && merged ? lora.mergedWeight(weight) : weight });
-      out.set(`${path}.bias`, { shape: [...b.shape], data: Float32Array.from(b.dataSync() as Float32Array) });
+      const read = Float32Array.from(w.dataSync() as Float32Array);
+      const weight = lora && merged ? lora.mergedWeight(read) : read; // [in, out]
+      const bias = { shape: [...b.shape], data: Float32Array.from(b.dataSync() as Float32Array) };
       tf.dispose([w, b]);
+      if (this.modelConfig.kind === 'gpt2') {
+        out.set(`${path}.weight`, { shape: [...w.shape], data: weight });
+        out.set(`${path}.bias`, bias);
+        continue;
+      }
+      const [inF, outF] = w.shape;
+      out.set(`${path}.weight`, { shape: [outF, inF], data: transposeHost(weight, inF, outF) });
+      const module = path.slice(path.indexOf('.', 'model.layers.'.length) + 1) as LlamaLinearModule;
+      if (llamaLinearShape(this.modelConfig.config, module).bias) out.set(`${path}.bias`, bias);
     }
     return out;
   }
@@ -226,14 +253,18 @@ export class CausalLM {
    */
   async save(dir: string, options: { adapterOnly?: boolean; merged?: boolean } = {}): Promise<void> {
     if (options.merged || this.loraLayers.size === 0 || this.lora === undefined) {
-      await saveHFModel(dir, { config: this.config, tensors: this.hostTensors(true), tokenizer: this.tokenizer });
+      await saveModelFolder(dir, this.modelConfig, {
+        tensors: this.hostTensors(true),
+        ...(this.tokenizer ? { tokenizer: this.tokenizer } : {}),
+        eosTokenIds: this.model.dims.eosTokenIds,
+      });
       return;
     }
     const { r, alpha, dropout, targetModules } = this.lora;
     await savePeftAdapter(dir, {
-      loraConfig: { r, alpha, dropout, targetModules },
+      loraConfig: { r, alpha, dropout, targetModules, fanInFanOut: this.modelConfig.kind === 'gpt2' },
       baseModelNameOrPath: this.baseModelNameOrPath,
-      tensors: collectPeftTensors(this.loraLayers),
+      tensors: collectPeftTensors(this.loraLayers, this.linearModules),
     });
     if (!options.adapterOnly && this.tokenizer) await this.tokenizer.save(dir);
   }
@@ -264,16 +295,26 @@ function fp32Bytes(tensors: Map<string, HostTensor>): number {
 
 const MiB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
+/** The tagged config of a built model (GPT2Model or LlamaModel). */
+function modelConfigOf(model: CausalTransformer): ModelConfig {
+  if (model instanceof GPT2Model) return { kind: 'gpt2', config: model.config };
+  if (model instanceof LlamaModel) return { kind: 'llama', config: model.config };
+  throw new TypeError(`CausalLM: unsupported model class for architecture '${model.architecture}'.`);
+}
+
 /**
- * Loads a GPT-2 family causal LM from a local HF folder or a hub id (downloaded to the HF cache),
- * optionally with a quantized frozen base and LoRA adapters (fresh, or from `adapterPath`).
+ * Loads a causal LM of any supported architecture (GPT-2, Llama, Qwen2, Qwen3: config.json's
+ * `architectures`) from a local HF folder or a hub id (downloaded to the HF cache), optionally with
+ * a quantized frozen base and LoRA adapters (fresh, or from `adapterPath`).
  */
 export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOptions = {}): Promise<CausalLM> {
   const backend = await initBackend(options.backend, { accel: options.accel, ...(options.log ? { log: options.log } : {}) });
   const dir = await resolveModelFiles(pathOrHubId, options);
-  const config = await readGPT2Config(dir);
-  const tensors = canonicalGPT2Tensors(await readSafetensorsFolder(dir), config, dir);
+  const modelConfig = await readModelConfig(dir);
+  const tensors = checkTensors(modelConfig, await readSafetensorsFolder(dir), dir);
+  const generation = await readGenerationDefaults(dir);
   const tokenizer = options.tokenizer ?? (await loadTokenizer(dir).catch((e: unknown) => (e instanceof ModelFilesNotFoundError ? undefined : Promise.reject(e))));
+  const catalog = linearModuleCatalog(modelConfig);
 
   let lora = options.lora;
   let adapter: Awaited<ReturnType<typeof loadPeftAdapter>> | undefined;
@@ -282,7 +323,8 @@ export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOpt
     const c = adapter.config;
     lora = { r: c.r, alpha: c.alpha, dropout: c.dropout, targetModules: c.targetModules, useRslora: c.useRslora, seed: lora?.seed };
   }
-  const targets = new Set(lora ? resolveLoraTargets(lora.targetModules ?? ['c_attn'], config.nLayer) : []);
+  const requested = lora ? expandAllLinear(lora.targetModules ?? catalog.defaultTargets, catalog) : [];
+  const targets = new Set(lora ? resolveLoraTargets(requested, catalog) : []);
   const resolvedLora = lora && {
     r: lora.r,
     alpha: lora.alpha,
@@ -290,7 +332,7 @@ export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOpt
     seed: lora.seed ?? 0,
     useRslora: lora.useRslora ?? false,
     // A regular expression is saved as the module paths it matched (PEFT suffix-matches list entries).
-    targetModules: typeof lora.targetModules === 'string' ? [...targets] : [...(lora.targetModules ?? ['c_attn'])],
+    targetModules: typeof requested === 'string' ? [...targets] : [...requested],
   };
   const adapterSwitch: AdapterSwitch = { enabled: true };
   const dropoutClock: DropoutClock = { step: 0 };
@@ -306,8 +348,12 @@ export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOpt
     loraLayers.set(name, layer);
     return layer;
   };
-  const model = new GPT2Model(config, tensors, { makeConv1D, gradientCheckpointing: options.gradientCheckpointing });
-  if (adapter) loadPeftTensors(loraLayers, adapter.tensors, options.adapterPath as string);
+  const model = buildTransformer(modelConfig, tensors, {
+    makeConv1D,
+    gradientCheckpointing: options.gradientCheckpointing,
+    ...(generation.eosTokenIds ? { eosTokenIds: generation.eosTokenIds } : {}),
+  });
+  if (adapter) loadPeftTensors(loraLayers, adapter.tensors, options.adapterPath as string, catalog);
   const lm = new CausalLM({
     model,
     tokenizer,
@@ -323,7 +369,7 @@ export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOpt
     log: options.log,
   });
   options.log?.(
-    `loaded ${pathOrHubId} on ${backend}: weights ${MiB(lm.memory.fp32Bytes)} as fp32 → ${MiB(lm.memory.loadedBytes)} held (${quant}${resolvedLora ? `, LoRA r=${resolvedLora.r} on ${targets.size} modules` : ''})`,
+    `loaded ${pathOrHubId} (${model.architecture}) on ${backend}: weights ${MiB(lm.memory.fp32Bytes)} as fp32 → ${MiB(lm.memory.loadedBytes)} held (${quant}${resolvedLora ? `, LoRA r=${resolvedLora.r} on ${targets.size} modules` : ''})`,
   );
   return lm;
 }

@@ -11,7 +11,7 @@
  * their cache and logits are copied to the repeating rows (`dedupPrompts`).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GPT2Model } from './gpt2.js';
+import type { CausalTransformer } from './transformer.js';
 import { KVCache } from './kv-cache.js';
 import type { NativeDecoder } from './native-decode.js';
 import { Mulberry32, sampleToken, type SamplingOptions } from './sampling.js';
@@ -31,7 +31,7 @@ export function leftPad(rows: number[][], pad: number): { ids: number[][]; mask:
   };
 }
 
-function resolveOptions(model: GPT2Model, promptIds: number[][], o: GenerateOptions) {
+function resolveOptions(model: CausalTransformer, promptIds: number[][], o: GenerateOptions) {
   const where = 'generate';
   if (!Array.isArray(promptIds) || promptIds.length === 0) throw new GenerateError(`${where}: promptIds must hold at least one row.`);
   promptIds.forEach((row, b) => {
@@ -41,9 +41,9 @@ function resolveOptions(model: GPT2Model, promptIds: number[][], o: GenerateOpti
     throw new GenerateError(`${where}: maxNewTokens must be an integer ≥ 0, got ${o.maxNewTokens}.`);
   }
   const P = Math.max(...promptIds.map((r) => r.length));
-  if (P + o.maxNewTokens > model.config.nPositions) {
+  if (P + o.maxNewTokens > model.dims.maxPositions) {
     throw new GenerateError(
-      `${where}: prompt length ${P} + maxNewTokens ${o.maxNewTokens} exceeds the model's n_positions ${model.config.nPositions}; shorten the prompt or lower maxNewTokens.`,
+      `${where}: prompt length ${P} + maxNewTokens ${o.maxNewTokens} exceeds the model's ${model.dims.maxPositionsField} ${model.dims.maxPositions}; shorten the prompt or lower maxNewTokens.`,
     );
   }
   const temperature = o.temperature ?? 1;
@@ -52,8 +52,8 @@ function resolveOptions(model: GPT2Model, promptIds: number[][], o: GenerateOpti
   if (!(topP > 0 && topP <= 1)) throw new GenerateError(`${where}: topP must be in (0, 1], got ${topP}.`);
   const topK = o.topK ?? 0;
   if (!Number.isInteger(topK) || topK < 0) throw new GenerateError(`${where}: topK must be an integer ≥ 0, got ${topK}.`);
-  const eosIds = o.eosTokenId === undefined ? [model.config.eosTokenId] : ([] as number[]).concat(o.eosTokenId);
-  const pad = o.padTokenId ?? model.config.padTokenId ?? eosIds[0] ?? model.config.eosTokenId;
+  const eosIds = o.eosTokenId === undefined ? model.dims.eosTokenIds : ([] as number[]).concat(o.eosTokenId);
+  const pad = o.padTokenId ?? model.dims.padTokenId ?? eosIds[0] ?? model.dims.eosTokenIds[0] ?? 0;
   const sampling: SamplingOptions = { doSample: o.doSample ?? true, temperature, topK, topP };
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 32);
   return { P, eos: new Set(eosIds), pad, sampling, seed, dedup: o.dedupPrompts ?? true };
@@ -85,7 +85,7 @@ export function distinctRows(rows: readonly (readonly number[])[]): { distinct: 
  * are copied to every row; they are padded to the same P (the longest prompt is among them), so
  * every position sits in the same cache slot as without dedup. All rows distinct: the plain path.
  */
-async function prefill(model: GPT2Model, promptIds: number[][], pad: number, capacity: number, dedup: boolean): Promise<{ cache: KVCache; logits: Float32Array }> {
+async function prefill(model: CausalTransformer, promptIds: number[][], pad: number, capacity: number, dedup: boolean): Promise<{ cache: KVCache; logits: Float32Array }> {
   const { distinct, rowOf } = dedup ? distinctRows(promptIds) : { distinct: [], rowOf: [] };
   const rows = dedup && distinct.length < promptIds.length ? distinct.map((b) => promptIds[b]) : promptIds;
   const { ids, mask } = leftPad(rows, pad);
@@ -105,7 +105,7 @@ async function prefill(model: GPT2Model, promptIds: number[][], pad: number, cap
     throw error;
   }
   try {
-    const V = model.config.vocabSize;
+    const V = model.dims.vocabSize;
     const expanded = new Float32Array(promptIds.length * V); // [B · V]
     rowOf.forEach((u, b) => expanded.set(logits.subarray(u * V, (u + 1) * V), b * V));
     return { cache: KVCache.fromRows(cache, rowOf), logits: expanded };
@@ -127,7 +127,7 @@ export interface GenerateHooks {
  * released (`end()`) when generate returns or throws.
  */
 export async function generate(
-  model: GPT2Model,
+  model: CausalTransformer,
   promptIds: number[][],
   options: GenerateOptions,
   native: NativeDecoder | null = null,
@@ -138,7 +138,7 @@ export async function generate(
   const rng = new Mulberry32(seed);
   const completionIds: number[][] = promptIds.map(() => []);
   const terminated: boolean[] = promptIds.map(() => false);
-  const V = model.config.vocabSize;
+  const V = model.dims.vocabSize;
   if (options.maxNewTokens === 0) return { promptIds: promptIds.map((r) => [...r]), completionIds, terminated };
 
   const { mask } = leftPad(promptIds, pad); // [B, P], grows by one column per step

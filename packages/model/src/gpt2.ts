@@ -15,6 +15,7 @@ import { activation, layerNorm, type LayerNormWeights } from './layers.js';
 import { gatherRows, LMHead } from './lm-head.js';
 import type { Conv1DLayer } from './linear.js';
 import type { HostTensor } from './safetensors.js';
+import { type CausalTransformer, type ForwardOptions, type ForwardOutput, type TransformerDims, forwardInputs, positionsFromMask } from './transformer.js';
 
 /** Thrown for inputs whose shape or values do not fit the model. */
 export class GPT2InputError extends Error {
@@ -36,50 +37,17 @@ export type Conv1DFactory = (name: string, weight: HostTensor, bias: HostTensor)
 export const denseConv1DFactory: Conv1DFactory = (name, weight, bias) => new DenseConv1D(weight, bias, { name });
 
 /** Options of {@link GPT2Model.forward}. */
-export interface GPT2ForwardOptions {
-  /** [batch, past + T], 1 = real token, 0 = padding. Default all ones. */
-  attentionMask?: tf.Tensor2D | number[][];
-  /** [batch, T]. Default cumsum(mask) − 1 clamped at 0 (as HF generate), i.e. padding-invariant. */
-  positionIds?: tf.Tensor2D | number[][];
-  /** Cache to read the past from and write this step into (see {@link GPT2Model.createCache}). */
-  pastKeyValues?: KVCache;
-  /** Which logits to compute: all positions, only the last (decoding), or none. Default 'all'. */
-  logits?: 'all' | 'last' | 'none';
-  /** Training mode (LoRA dropout). Default false. */
-  training?: boolean;
-}
+export type GPT2ForwardOptions = ForwardOptions;
 
 /** Result of {@link GPT2Model.forward}; the caller disposes the tensors. */
-export interface GPT2ForwardOutput {
-  /** [batch, T, vocab] ('all') or [batch, 1, vocab] ('last'). */
-  logits?: tf.Tensor3D;
-  /** [batch, T, C] after the final LayerNorm. */
-  hidden: tf.Tensor3D;
-  /** The cache passed in, now holding this step too. */
-  pastKeyValues?: KVCache;
-}
+export type GPT2ForwardOutput = ForwardOutput;
 
-function toRows(x: tf.Tensor2D | number[][], what: string): number[][] {
-  const rows = Array.isArray(x) ? x : (x.arraySync() as number[][]);
-  if (rows.length === 0) throw new GPT2InputError(`GPT2Model.forward: ${what} has no rows.`);
-  return rows;
-}
+export { positionsFromMask };
 
-/** HF generate's position ids: cumsum(mask) − 1 clamped at 0, for the last T of the mask's positions. */
-export function positionsFromMask(mask: ArrayLike<number>[], T: number): number[][] {
-  return mask.map((row) => {
-    const out: number[] = [];
-    let count = 0;
-    for (let j = 0; j < row.length; j++) {
-      count += row[j] !== 0 ? 1 : 0;
-      if (j >= row.length - T) out.push(Math.max(count - 1, 0));
-    }
-    return out;
-  });
-}
-
-export class GPT2Model {
+export class GPT2Model implements CausalTransformer {
+  readonly architecture = 'gpt2' as const;
   readonly config: GPT2Config;
+  readonly dims: TransformerDims;
   readonly blocks: BlockWeights[];
   /** Recompute each block in the backward pass instead of storing its activations. */
   gradientCheckpointing: boolean;
@@ -102,6 +70,15 @@ export class GPT2Model {
     options: { makeConv1D?: Conv1DFactory; gradientCheckpointing?: boolean } = {},
   ) {
     this.config = config;
+    this.dims = {
+      vocabSize: config.vocabSize,
+      maxPositions: config.nPositions,
+      maxPositionsField: 'n_positions',
+      hiddenSize: config.nEmbd,
+      numLayers: config.nLayer,
+      eosTokenIds: [config.eosTokenId],
+      padTokenId: config.padTokenId ?? null,
+    };
     this.gradientCheckpointing = options.gradientCheckpointing ?? false;
     const make = options.makeConv1D ?? denseConv1DFactory;
     const get = (name: string): HostTensor => {
@@ -142,14 +119,10 @@ export class GPT2Model {
    * cached sequence and `attentionMask` covers past + T positions. The caller disposes the outputs.
    */
   forward(inputIds: tf.Tensor2D | number[][], options: GPT2ForwardOptions = {}): GPT2ForwardOutput {
-    const ids = toRows(inputIds, 'inputIds');
+    const { ids, mask, positions, past } = forwardInputs(this.dims, inputIds, options, 'GPT2Model.forward', GPT2InputError);
     const B = ids.length;
     const T = ids[0].length;
     const cache = options.pastKeyValues;
-    const past = cache?.length ?? 0;
-    const mask = options.attentionMask ? toRows(options.attentionMask, 'attentionMask') : ids.map(() => new Array(past + T).fill(1));
-    const positions = options.positionIds ? toRows(options.positionIds, 'positionIds') : positionsFromMask(mask, T);
-    this.validate(ids, mask, positions, past, cache);
     const training = options.training ?? false;
     const mode = options.logits ?? 'all';
     const out = tf.tidy(() => {
@@ -190,6 +163,16 @@ export class GPT2Model {
   /** The trainable variables of one block's projections, in a stable order. */
   blockVariables(block: BlockWeights): tf.Variable[] {
     return [block.attn.cAttn, block.attn.cProj, block.mlp.cFc, block.mlp.cProj].flatMap(layerTrainableVariables);
+  }
+
+  /** The LoRA variables of every block, in model order. */
+  trainableVariables(): tf.Variable[] {
+    return this.blocks.flatMap((b) => this.blockVariables(b));
+  }
+
+  /** Every Conv1D of the model with its module path (`h.0.attn.c_attn`, …). */
+  linearLayers(): Map<string, Conv1DLayer> {
+    return this.conv1DLayers();
   }
 
   /** Every Conv1D of the model with its module path (`h.0.attn.c_attn`, …). */
@@ -267,28 +250,5 @@ export class GPT2Model {
       });
       return tf.add<tf.Tensor2D>(h, m);
     });
-  }
-
-  private validate(ids: number[][], mask: number[][], positions: number[][], past: number, cache: KVCache | undefined): void {
-    const { vocabSize, nPositions } = this.config;
-    const T = ids[0].length;
-    if (T === 0) throw new GPT2InputError('GPT2Model.forward: inputIds has no columns (T = 0).');
-    ids.forEach((row, b) => {
-      if (row.length !== T) throw new GPT2InputError(`GPT2Model.forward: inputIds row ${b} has length ${row.length}, expected ${T}.`);
-      for (const id of row) {
-        if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
-          throw new GPT2InputError(`GPT2Model.forward: inputIds row ${b} holds ${id}, outside the vocabulary [0, ${vocabSize}).`);
-        }
-      }
-    });
-    if (mask.length !== ids.length || mask.some((r) => r.length !== past + T)) {
-      throw new GPT2InputError(`GPT2Model.forward: attentionMask must be [${ids.length}, ${past + T}] (batch × past+T).`);
-    }
-    if (positions.length !== ids.length || positions.some((r) => r.length !== T || r.some((p) => p < 0 || p >= nPositions))) {
-      throw new GPT2InputError(`GPT2Model.forward: positionIds must be [${ids.length}, ${T}] with values in [0, ${nPositions}).`);
-    }
-    if (cache && cache.batch !== ids.length) {
-      throw new GPT2InputError(`GPT2Model.forward: pastKeyValues was made for batch ${cache.batch}, inputIds has ${ids.length} rows.`);
-    }
   }
 }

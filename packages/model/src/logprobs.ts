@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { leftPad } from './generate.js';
 import { nativeLogSoftmaxGather } from './native-vocab.js';
-import type { GPT2Model } from './gpt2.js';
+import type { CausalTransformer } from './transformer.js';
 import type { TokenLogProbsOptions, TokenLogProbsOutput } from './types.js';
 
 /** Thrown for invalid tokenLogProbs() arguments. */
@@ -35,11 +35,11 @@ const AUTO_CHUNK_FLOATS = 2 ** 25;
 export function headLogProbs(
   h: tf.Tensor2D,
   targets: tf.Tensor1D,
-  model: GPT2Model,
+  model: CausalTransformer,
   temperature: number,
   withEntropy: boolean,
 ): tf.Tensor {
-  const V = model.config.vocabSize;
+  const V = model.dims.vocabSize;
   const taping = (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor2D;
@@ -112,27 +112,27 @@ function validate(promptIds: number[][], completionIds: number[][], o: TokenLogP
  * trainable variables. The caller disposes every returned tensor.
  */
 export function tokenLogProbs(
-  model: GPT2Model,
+  model: CausalTransformer,
   promptIds: number[][],
   completionIds: number[][],
   options: TokenLogProbsOptions = {},
 ): TokenLogProbsOutput {
-  validate(promptIds, completionIds, options, model.config.vocabSize);
+  validate(promptIds, completionIds, options, model.dims.vocabSize);
   const B = promptIds.length;
   const L = Math.max(...completionIds.map((c) => c.length));
-  const pad = model.config.padTokenId ?? model.config.eosTokenId;
+  const pad = model.dims.padTokenId ?? model.dims.eosTokenIds[0] ?? 0;
   const temperature = options.temperature ?? 1;
   const withEntropy = options.withEntropy ?? false;
   const P = Math.max(...promptIds.map((r) => r.length));
-  if (P + L > model.config.nPositions) {
-    throw new LogProbsError(`tokenLogProbs: prompt ${P} + completion ${L} tokens exceed n_positions ${model.config.nPositions}.`);
+  if (P + L > model.dims.maxPositions) {
+    throw new LogProbsError(`tokenLogProbs: prompt ${P} + completion ${L} tokens exceed ${model.dims.maxPositionsField} ${model.dims.maxPositions}.`);
   }
   const maskRows = completionIds.map((c) => [...new Array<number>(c.length).fill(1), ...new Array<number>(L - c.length).fill(0)]);
   const mask = tf.tensor2d(maskRows.flat(), [B, L], 'float32');
   if (L === 0) {
     return { logProbs: tf.zeros([B, 0]), mask, ...(withEntropy ? { entropy: tf.zeros([B, 0]) as tf.Tensor2D } : {}) };
   }
-  const rowsPerChunk = options.chunkSize ?? Math.max(1, Math.floor(AUTO_CHUNK_FLOATS / (L * model.config.vocabSize)));
+  const rowsPerChunk = options.chunkSize ?? Math.max(1, Math.floor(AUTO_CHUNK_FLOATS / (L * model.dims.vocabSize)));
   const result = tf.tidy(() => {
     const { ids, mask: promptMask } = leftPad(promptIds, pad);
     const parts: tf.Tensor[] = [];
@@ -150,7 +150,7 @@ export function tokenLogProbs(
       }
       const { hidden } = model.forward(chunkIds, { attentionMask: chunkMask, logits: 'none', training: options.training ?? false });
       // Hidden state at position t predicts token t + 1: positions P−1 … P+L−2 predict the completion.
-      const h: tf.Tensor2D = tf.reshape(tf.slice(hidden, [0, P - 1, 0], [rows, L, -1]), [rows * L, model.config.nEmbd]);
+      const h: tf.Tensor2D = tf.reshape(tf.slice(hidden, [0, P - 1, 0], [rows, L, -1]), [rows * L, model.dims.hiddenSize]);
       parts.push(headLogProbs(h, tf.tensor1d(targets, 'int32'), model, temperature, withEntropy));
     }
     const all = parts.length === 1 ? parts[0] : tf.concat(parts, 0); // [B·L] or [B·L, 2]

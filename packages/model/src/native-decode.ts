@@ -16,7 +16,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { layerTrainableVariables } from './checkpointing.js';
 import { gpt2InnerSize, type GPT2Activation } from './config.js';
-import type { GPT2Model } from './gpt2.js';
+import { GPT2Model } from './gpt2.js';
+import type { CausalTransformer } from './transformer.js';
 import { hostMemory, type KVCache } from './kv-cache.js';
 import type { Conv1DLayer } from './linear.js';
 import { LoraConv1D, type ReadableConv1D } from './lora.js';
@@ -79,8 +80,9 @@ async function importAccel(): Promise<AccelDecodeModule | null> {
  * Why generate cannot use the native engine for `model` now (a phrase for the log line), or null:
  * GRPOJS_NATIVE_DECODE=0, a backend other than wasm/cpu, or an activation the engine lacks.
  */
-export function nativeDecodeBlocked(model: GPT2Model): string | null {
+export function nativeDecodeBlocked(model: CausalTransformer): string | null {
   if (process.env.GRPOJS_NATIVE_DECODE === '0') return 'GRPOJS_NATIVE_DECODE=0';
+  if (!(model instanceof GPT2Model)) return `the native engine implements GPT-2 only, not ${model.architecture}`;
   const backend = tf.getBackend();
   if (backend !== 'wasm' && backend !== 'cpu') return `backend '${backend}' keeps its own kernels`;
   const act = model.config.activationFunction;
@@ -314,13 +316,13 @@ let lastDecodeLine: string | null = null;
  * (CausalLM holds one; its `dispose` frees the engine).
  */
 export class NativeDecodeSlot {
-  private readonly model: GPT2Model;
+  private readonly model: CausalTransformer;
   private readonly options: { enabled: boolean; threads?: number; log?: (line: string) => void };
   /** undefined: not created yet; null: unavailable (the reason is in `reason`). */
   private decoder: NativeDecoder | null | undefined;
   private reason = '';
 
-  constructor(model: GPT2Model, options: { enabled: boolean; threads?: number; log?: (line: string) => void }) {
+  constructor(model: CausalTransformer, options: { enabled: boolean; threads?: number; log?: (line: string) => void }) {
     this.model = model;
     this.options = options;
   }
@@ -328,7 +330,7 @@ export class NativeDecodeSlot {
   /** The decoder to use now (null: tfjs) and the line describing the path, logged once per change. */
   async choose(): Promise<{ decoder: NativeDecoder | null; line: string }> {
     const blocked = this.options.enabled ? nativeDecodeBlocked(this.model) : 'nativeDecode: false';
-    if (blocked === null && this.decoder === undefined) {
+    if (blocked === null && this.decoder === undefined && this.model instanceof GPT2Model) {
       const made = await NativeDecoder.create(this.model, { threads: this.options.threads });
       this.decoder = made.decoder;
       this.reason = made.reason;

@@ -2,7 +2,8 @@
  * LoRA adapters in the PEFT folder format (`PeftModel.from_pretrained(base, dir)` loads what we
  * save, and we load what PEFT saves): adapter_config.json with sorted keys and
  * adapter_model.safetensors with metadata {"format": "pt"} and names
- * `base_model.model.transformer.h.{i}.attn.c_attn.lora_A.weight` [r, in] / `lora_B.weight` [out, r].
+ * `base_model.model.<module>.lora_A.weight` [r, in] / `lora_B.weight` [out, r], e.g.
+ * `base_model.model.transformer.h.0.attn.c_attn` (GPT-2), `base_model.model.model.layers.0.self_attn.q_proj` (Llama).
  */
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ export interface LoraFileConfig {
   dropout: number;
   /** Module names as PEFT matches them (`c_attn`, `c_proj`, …). */
   targetModules: string[];
+  /** Whether the base weights are stored [in, out] (GPT-2's Conv1D: true, the default) or as nn.Linear [out, in] (false). */
+  fanInFanOut?: boolean;
 }
 
 /** A loaded adapter_config.json. `raw` keeps every key, known or not. */
@@ -40,13 +43,13 @@ export interface SavePeftAdapterOptions {
 
 const LORA_NAME = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/;
 
-/** The adapter_config.json object PEFT writes for a GPT-2 LoRA, keys sorted. */
+/** The adapter_config.json object PEFT writes for a LoRA (GPT-2's Conv1D unless `fanInFanOut` is false), keys sorted. */
 export function peftAdapterConfigJson(lora: LoraFileConfig, baseModelNameOrPath: string): Record<string, unknown> {
   const out: Record<string, unknown> = {
     alpha_pattern: {},
     base_model_name_or_path: baseModelNameOrPath,
     bias: 'none',
-    fan_in_fan_out: true,
+    fan_in_fan_out: lora.fanInFanOut ?? true,
     inference_mode: true,
     init_lora_weights: true,
     layers_pattern: null,

@@ -20,6 +20,7 @@ import { NativeDecoder } from '../src/native-decode.js';
 import { randomGPT2Tensors, writeRandomGPT2Checkpoint } from '../src/random-init.js';
 import { createQuantizedConv1D, type NF4State, type QuantizedConv1D } from '../src/quant/quantized-conv1d.js';
 import { maxAbsDiff } from './fixture-utils.js';
+import { gpt2Of } from './native-helpers.js';
 
 const ENV = process.env.GRPOJS_DECODE_NF4_PANELS;
 const probe = await (async () => {
@@ -137,8 +138,8 @@ describe('QuantizedConv1D.readNf4State', () => {
 describe.skipIf(skip)(`native decode with NF4 codes${skip ? ` (SKIPPED: ${probe.reason})` : ''}`, () => {
   it('C = 64, LoRA on c_attn: codes give the fp32-panel logits bit for bit, within 1e-4 of tfjs, in less memory', async () => {
     const lm = await nf4LM('c64', c64);
-    const codes = await engineSteps(lm.model, true);
-    const panels = await engineSteps(lm.model, false);
+    const codes = await engineSteps(gpt2Of(lm), true);
+    const panels = await engineSteps(gpt2Of(lm), false);
     expect(codes.nf4).toBe(3 * c64.nLayer);
     expect(panels.nf4).toBe(0);
     expect(same(codes.logits, panels.logits)).toBe(true);
@@ -152,11 +153,11 @@ describe.skipIf(skip)(`native decode with NF4 codes${skip ? ` (SKIPPED: ${probe.
 
   it('C = 48: layers whose `in` is not a multiple of the blocks fall back to fp32 panels; still bit-identical', async () => {
     const lm = await nf4LM('c48', c48);
-    const state = (lm.model.conv1DLayers().get('h.0.attn.c_proj') as QuantizedConv1D).readNf4State();
+    const state = (gpt2Of(lm).conv1DLayers().get('h.0.attn.c_proj') as QuantizedConv1D).readNf4State();
     expect(state?.inOutOrder).toBe(false);
-    expect((lm.model.conv1DLayers().get('h.0.mlp.c_proj') as QuantizedConv1D).readNf4State()?.inOutOrder).toBe(true);
-    const codes = await engineSteps(lm.model, true);
-    const panels = await engineSteps(lm.model, false);
+    expect((gpt2Of(lm).conv1DLayers().get('h.0.mlp.c_proj') as QuantizedConv1D).readNf4State()?.inOutOrder).toBe(true);
+    const codes = await engineSteps(gpt2Of(lm), true);
+    const panels = await engineSteps(gpt2Of(lm), false);
     expect(codes.nf4).toBe(c48.nLayer);
     expect(same(codes.logits, panels.logits)).toBe(true);
     expect(codes.worst).toBeLessThan(1e-4);

@@ -18,6 +18,7 @@ import { NativeDecoder } from '../src/native-decode.js';
 import { randomGPT2Tensors, writeRandomGPT2Checkpoint } from '../src/random-init.js';
 import { Mulberry32, sampleToken } from '../src/sampling.js';
 import { maxAbsDiff } from './fixture-utils.js';
+import { gpt2Of } from './native-helpers.js';
 
 /** Largest logit difference the engine may show against tfjs (both fp32, different summation order). */
 const TOLERANCE = 1e-4;
@@ -123,11 +124,11 @@ describe.skipIf(skip)(`native decode engine vs the tfjs forward, step by step${n
     const off = lm.withAdaptersDisabled(() => lm.model.forward([prompts[0]]));
     expect(maxAbsDiff(on.logits!.dataSync(), off.logits!.dataSync())).toBeGreaterThan(0.05); // the adapters matter
     tf.dispose([on.logits!, on.hidden, off.logits!, off.hidden]);
-    expect(await compareSteps(lm.model, 20)).toBeLessThan(TOLERANCE);
-    expect(await lm.withAdaptersDisabled(() => compareSteps(lm.model, 20))).toBeLessThan(TOLERANCE);
+    expect(await compareSteps(gpt2Of(lm), 20)).toBeLessThan(TOLERANCE);
+    expect(await lm.withAdaptersDisabled(() => compareSteps(gpt2Of(lm), 20))).toBeLessThan(TOLERANCE);
     lm.dispose();
     const nf4 = await randomLM('nf4', tiny, { lora, quantization: 'nf4' });
-    expect(await compareSteps(nf4.model, 20)).toBeLessThan(TOLERANCE);
+    expect(await compareSteps(gpt2Of(nf4), 20)).toBeLessThan(TOLERANCE);
     nf4.dispose();
   });
 

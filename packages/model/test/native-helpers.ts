@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import type { CausalLM } from '../src/causal-lm.js';
+import { GPT2Model } from '../src/gpt2.js';
 
 /** True when the @grpojs/accel addon is built in this checkout. */
 export const ACCEL_BUILT = existsSync(join(dirname(fileURLToPath(import.meta.url)), '../../accel/build/Release/grpojs_accel.node'));
@@ -32,4 +34,10 @@ export function withoutKernels<T>(kernels: readonly string[], f: () => T): T {
   } finally {
     configs.forEach((c) => tf.registerKernel(c));
   }
+}
+
+/** The GPT-2 inside a CausalLM the test loaded from a GPT-2 checkpoint (the native engine takes GPT2Model). */
+export function gpt2Of(lm: CausalLM): GPT2Model {
+  if (!(lm.model instanceof GPT2Model)) throw new Error(`expected a GPT-2 CausalLM, got ${lm.model.architecture}`);
+  return lm.model;
 }

@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { blasMatMulActive } from '../accel.js';
 import type { Conv1DLayer } from '../linear.js';
+import { transposeHost } from '../host-transpose.js';
 import type { HostTensor } from '../safetensors.js';
 import { QuantizationError } from '../adapter-errors.js';
 import { nativeInt8Dequantize, nativeNf4Dequantize, type NativeNf4Inputs } from '../native-nf4.js';
@@ -125,13 +126,6 @@ function frozenTempLinear(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D): tf
   return op(x) as tf.Tensor2D;
 }
 
-/** Transposes a row-major [rows, cols] array. */
-function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
-  return out;
-}
-
 /**
  * Quantizes a Conv1D weight [in, out] (the HF layout) and returns a layer that keeps it packed on
  * the backend. The weight is transposed to [out, in] first because bitsandbytes quantizes the
@@ -158,7 +152,7 @@ export function createQuantizedConv1D(
   if (kind !== 'nf4' && kind !== 'int8') {
     throw new QuantizationError(`createQuantizedConv1D(${name}): kind must be 'nf4' or 'int8', got '${String(kind)}'.`);
   }
-  const weightOutIn = transpose(weightInOut.data, inFeatures, outFeatures);
+  const weightOutIn = transposeHost(weightInOut.data, inFeatures, outFeatures);
   const n = weightOutIn.length;
   const held: tf.Tensor[] = [];
   const keep = <T extends tf.Tensor>(t: T): T => {
