@@ -29,12 +29,42 @@ export { Mulberry32, type SamplingOptions, argmax, sampleToken } from './samplin
 export { LogProbsError, headLogProbs, tokenLogProbs } from './logprobs.js';
 export { checkpoint, layerTrainableVariables } from './checkpointing.js';
 export {
+  type ArchitectureName,
+  type CausalTransformer,
+  type ForwardOptions,
+  type ForwardOutput,
+  type TransformerDims,
+} from './transformer.js';
+export {
   CausalLM,
   type LoadCausalLMOptions,
   type LoraOptions,
   type WeightMemoryReport,
   loadCausalLM,
 } from './causal-lm.js';
+
+// Architectures: config.json's `architectures` picks one; the Llama family is one folder.
+export {
+  type ModelConfig,
+  SUPPORTED_ARCHITECTURES,
+  parseModelConfig,
+  readModelConfig,
+} from './architectures/index.js';
+export {
+  LLAMA_ARCHITECTURES,
+  type Llama3RopeScaling,
+  type LlamaConfig,
+  type LlamaFamily,
+  type LlamaShape,
+  llamaConfigToJson,
+  makeLlamaConfig,
+  parseLlamaConfig,
+} from './architectures/llama/config.js';
+export { LlamaInputError, LlamaModel } from './architectures/llama/model.js';
+export { LLAMA_DEFAULT_LORA_TARGETS, LLAMA_LINEAR_MODULES, llamaLinearModules, llamaTensorShapes } from './architectures/llama/weights.js';
+export { type SaveLlamaModelOptions, saveLlamaModel } from './architectures/llama/save.js';
+export { randomLlamaTensors, writeRandomLlamaCheckpoint } from './architectures/llama/random-init.js';
+export { type GenerationDefaults, readGenerationDefaults } from './generation-config.js';
 
 // Files and formats: safetensors, config.json, HF checkpoints, tokenizers, hub, saving.
 export {
@@ -91,8 +121,12 @@ export {
 export { LoraError, QuantizationError } from './adapter-errors.js';
 export { LoraConv1D, type DropoutClock, type LoraLayerOptions, type ReadableConv1D, kaimingUniformBound } from './lora.js';
 export {
+  ALL_LINEAR,
   DEFAULT_LORA_TARGETS,
   GPT2_CONV1D_MODULES,
+  type LinearModuleCatalog,
+  expandAllLinear,
+  gpt2LinearModules,
   collectPeftTensors,
   loadPeftTensors,
   peftNameToModulePath,

@@ -134,6 +134,22 @@ function parseRopeScaling(raw: z.infer<typeof ropeScalingSchema>, source: string
 }
 
 /**
+ * transformers 5 writes the rotary settings as one `rope_parameters` object ({rope_type,
+ * rope_theta, factor, …}) instead of `rope_theta` + `rope_scaling`; null when the config has none.
+ */
+function readRopeParameters(raw: Record<string, unknown>, source: string): { theta: number | undefined; scaling: z.infer<typeof ropeScalingSchema> } | null {
+  const p = raw.rope_parameters;
+  if (p === undefined || p === null) return null;
+  if (typeof p !== 'object' || Array.isArray(p)) fail(source, 'rope_parameters', p, 'must be an object');
+  const params = p as Record<string, unknown>;
+  const theta = params.rope_theta;
+  if (theta !== undefined && !(typeof theta === 'number' && theta > 0)) fail(source, 'rope_parameters.rope_theta', theta, 'must be a positive number');
+  const parsed = ropeScalingSchema.safeParse(params);
+  if (!parsed.success) fail(source, `rope_parameters.${parsed.error.issues[0].path.join('.')}`, undefined, parsed.error.issues[0].message);
+  return { theta: theta as number | undefined, scaling: parsed.data };
+}
+
+/**
  * Validates a parsed Llama/Qwen2/Qwen3 config.json and applies transformers' defaults.
  * @param source the file it came from, named in every error.
  * @throws ModelConfigError naming the file, the field and the value.
@@ -154,6 +170,7 @@ export function parseLlamaConfig(json: unknown, source: string): LlamaConfig {
     fail(source, field, issue.path.length > 0 ? raw[String(issue.path[0])] : undefined, issue.message);
   }
   const c = result.data;
+  const ropeParameters = readRopeParameters(raw, source);
   if (family !== 'llama' && c.use_sliding_window) {
     fail(source, 'use_sliding_window', true, 'sliding-window attention is not implemented; full attention would compute a different model');
   }
@@ -175,8 +192,8 @@ export function parseLlamaConfig(json: unknown, source: string): LlamaConfig {
     headDim,
     maxPositionEmbeddings: c.max_position_embeddings,
     rmsNormEps: c.rms_norm_eps,
-    ropeTheta: c.rope_theta,
-    ropeScaling: parseRopeScaling(c.rope_scaling, source),
+    ropeTheta: ropeParameters?.theta ?? c.rope_theta,
+    ropeScaling: parseRopeScaling(ropeParameters ? ropeParameters.scaling : c.rope_scaling, source),
     // Qwen2 always has q/k/v biases and never an o bias; Llama and Qwen3 follow attention_bias.
     qkvBias: family === 'qwen2' ? true : c.attention_bias,
     oBias: family === 'qwen2' ? false : c.attention_bias,
