@@ -1,11 +1,13 @@
 /**
- * The BPE merge step of a byte-level BPE tokenizer (GPT-2 family), synchronous.
+ * The BPE merge step of a tokenizer.json `"type": "BPE"` model, synchronous: byte-level BPE (GPT-2,
+ * Llama 3, Qwen2.5/3, SmolLM2), plus `unk_token` / `fuse_unk`, `byte_fallback` and `ignore_merges`.
  *
  * Why this exists: the `tokenizers` Node bindings only offer a Promise-returning `encode`, while
  * the trainer encodes prompts in plain synchronous code. Everything around the merge loop still
- * comes from the bindings (added-token list, normalizer, the byte-level pre-tokenizer with GPT-2's
- * regex, the decoder); only "merge the lowest-ranked adjacent pair until none is left, then look up
- * ids" is written here, and the tests check it against the bindings' own encode on GSM8K.
+ * comes from the bindings (normalizer, pre-tokenizer, decoder); added tokens are split in
+ * added-tokens.ts; only "turn a pre-token into symbols, merge the lowest-ranked adjacent pair until
+ * none is left, then look up ids" is written here, following the Rust `BPE::merge_word`, and the
+ * tests check it against the bindings' own encode.
  */
 
 /** The `model` object of a tokenizer.json with `"type": "BPE"`. */
@@ -20,33 +22,50 @@ export interface BpeModelJson {
   end_of_word_suffix?: string | null;
   byte_fallback?: boolean;
   ignore_merges?: boolean;
+  unk_token?: string | null;
+  fuse_unk?: boolean;
+}
+
+/**
+ * Throws, naming the tokenizer.json field, when `model` is not a BPE this file implements. Run
+ * before the bindings see the file: some of these settings make them abort the process.
+ */
+export function checkBpeModel(model: BpeModelJson): void {
+  if ((model.type ?? 'BPE') !== 'BPE' || !Array.isArray(model.merges)) {
+    throw new Error(`model.type is "${model.type}"; only BPE models are supported (not WordPiece, Unigram or WordLevel)`);
+  }
+  if (typeof model.dropout === 'number' && model.dropout > 0) throw new Error('model.dropout is set; BPE dropout is not supported');
+  if (model.continuing_subword_prefix || model.end_of_word_suffix) {
+    throw new Error('model.continuing_subword_prefix / end_of_word_suffix are set; subword-prefix BPE is not supported');
+  }
 }
 
 /** Pair key: byte-level symbols never contain U+0001. */
 const SEP = '\u0001';
 const CACHE_LIMIT = 50_000;
+const utf8 = new TextEncoder();
 
-/** Byte-level BPE: pre-token (already byte-mapped, e.g. `Ġname`) → ids. */
+/** BPE: pre-token (byte-level models: already byte-mapped, e.g. `Ġname`) → ids. */
 export class ByteLevelBpe {
   private readonly ranks = new Map<string, number>();
   private readonly vocab: Map<string, number>;
   private readonly ignoreMerges: boolean;
+  private readonly unkToken?: string;
+  private readonly fuseUnk: boolean;
+  private readonly byteFallback: boolean;
   private readonly cache = new Map<string, number[]>();
 
   /**
-   * @throws Error naming the unsupported option when the model is not plain byte-level BPE.
+   * @throws Error naming the tokenizer.json field (`model.type`, `model.dropout`, …) when the model
+   *   is a kind this file does not implement.
    */
   constructor(model: BpeModelJson) {
-    if ((model.type ?? 'BPE') !== 'BPE' || !Array.isArray(model.merges)) {
-      throw new Error(`model.type is "${model.type}"; only BPE tokenizers (GPT-2 family) are supported`);
-    }
-    if (typeof model.dropout === 'number' && model.dropout > 0) throw new Error('model.dropout is set; BPE dropout is not supported');
-    if (model.continuing_subword_prefix || model.end_of_word_suffix) {
-      throw new Error('model.continuing_subword_prefix / end_of_word_suffix are set; only byte-level BPE is supported');
-    }
-    if (model.byte_fallback === true) throw new Error('model.byte_fallback is set; only byte-level BPE is supported');
+    checkBpeModel(model);
     this.vocab = new Map(Object.entries(model.vocab));
     this.ignoreMerges = model.ignore_merges === true;
+    if (typeof model.unk_token === 'string') this.unkToken = model.unk_token;
+    this.fuseUnk = model.fuse_unk === true;
+    this.byteFallback = model.byte_fallback === true;
     model.merges.forEach((merge, rank) => {
       const [a, b] = typeof merge === 'string' ? splitMerge(merge) : merge;
       const key = a + SEP + b;
@@ -54,15 +73,49 @@ export class ByteLevelBpe {
     });
   }
 
-  /** Ids of one pre-token. Symbols missing from the vocabulary are dropped (as `tokenizers` does without an unk token). */
+  /** Ids of one pre-token. */
   encodeWord(word: string): number[] {
     const cached = this.cache.get(word);
     if (cached !== undefined) return cached;
     const direct = this.ignoreMerges ? this.vocab.get(word) : undefined;
-    const ids = direct !== undefined ? [direct] : this.merge(Array.from(word));
+    const ids = direct !== undefined ? [direct] : this.merge(this.symbols(word));
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(word, ids);
     return ids;
+  }
+
+  /**
+   * The starting symbols of a word, one per character, as Rust `merge_word` makes them: a character
+   * missing from the vocabulary becomes its UTF-8 bytes as `<0xAB>` tokens (byte_fallback, when all
+   * exist), else the unk token (a run of them fused into one with fuse_unk), else is dropped. A
+   * pending unk is only written when a known character or the end comes, as there.
+   */
+  private symbols(word: string): string[] {
+    const out: string[] = [];
+    let pendingUnk = false;
+    for (const char of word) {
+      if (this.vocab.has(char)) {
+        if (pendingUnk) out.push(this.unkToken!);
+        pendingUnk = false;
+        out.push(char);
+        continue;
+      }
+      if (this.byteFallback) {
+        const bytes = Array.from(utf8.encode(char), (b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+        if (bytes.every((b) => this.vocab.has(b))) {
+          out.push(...bytes);
+          continue;
+        }
+      }
+      if (this.unkToken === undefined) continue;
+      if (!this.vocab.has(this.unkToken)) {
+        throw new Error(`model.unk_token "${this.unkToken}" is not in model.vocab (needed for ${JSON.stringify(char)})`);
+      }
+      if (pendingUnk && !this.fuseUnk) out.push(this.unkToken);
+      pendingUnk = true;
+    }
+    if (pendingUnk) out.push(this.unkToken!);
+    return out;
   }
 
   /**
@@ -99,10 +152,7 @@ export class ByteLevelBpe {
       push(top.pos);
     }
     const ids: number[] = [];
-    for (let i = 0; i >= 0 && i < n; i = next[i]) {
-      const id = this.vocab.get(symbols[i]);
-      if (id !== undefined) ids.push(id);
-    }
+    for (let i = 0; i >= 0 && i < n; i = next[i]) ids.push(this.vocab.get(symbols[i])!);
     return ids;
   }
 }

@@ -1,14 +1,18 @@
 /**
- * Text ↔ token ids for GPT-2 family models, on the Hugging Face `tokenizers` Rust bindings (npm
- * `tokenizers`): tokenizer.json is parsed and validated by them, and their normalizer, byte-level
- * pre-tokenizer (GPT-2's regex) and decoder do the work, so ids match `transformers`. The bindings'
- * `encode` is Promise-only, so the merge step runs in bpe.ts to keep {@link TextTokenizer} synchronous.
+ * Text ↔ token ids for BPE models (GPT-2, Llama 3, Qwen2.5/3, SmolLM2), on the Hugging Face
+ * `tokenizers` Rust bindings (npm `tokenizers`): tokenizer.json is parsed and validated by them, and
+ * their normalizer (NFC for Qwen), pre-tokenizer (GPT-2's regex, or a `Sequence` of `Split` with the
+ * model's own regex + `ByteLevel`) and decoder do the work, so ids match `transformers`. The bindings'
+ * `encode` is Promise-only, so the added-token split (added-tokens.ts) and the merge step (bpe.ts)
+ * run here to keep {@link TextTokenizer} synchronous.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Tokenizer } from 'tokenizers';
-import { type BpeModelJson, ByteLevelBpe } from './bpe.js';
+import { chatTemplateFromConfig, type SpecialTokensMap, specialTokensMap } from '@grpojs/data';
+import { type PreTokenizer, Tokenizer } from 'tokenizers';
+import { type AddedTokenJson, AddedTokenSplitter } from './added-tokens.js';
+import { type BpeModelJson, ByteLevelBpe, checkBpeModel } from './bpe.js';
 import { type ModelSourceOptions, resolveTokenizerFiles } from './hub-files.js';
 import { TokenizerFileError } from './io-errors.js';
 import { writeTokenizerFiles } from './tokenizer-files.js';
@@ -21,7 +25,11 @@ export interface DecodeOptions {
 
 /** What the trainer and model need from a tokenizer. All methods are synchronous. */
 export interface TextTokenizer {
-  /** Token ids of `text` (no special tokens added; GPT-2 adds none). A literal `<|endoftext|>` is one id. */
+  /**
+   * Token ids of `text`, with no special tokens added (as transformers' `add_special_tokens=False`,
+   * what `apply_chat_template` uses: a template writes its own `<|begin_of_text|>`). A literal
+   * added token in the text (`<|endoftext|>`, `<|im_start|>`, `<|eot_id|>`) is its one id.
+   */
   encode(text: string): number[];
   /** `encode` for many texts. */
   encodeBatch(texts: readonly string[]): number[][];
@@ -30,13 +38,22 @@ export interface TextTokenizer {
   /** `decode` for many rows. */
   decodeBatch(ids: readonly (readonly number[])[], options?: DecodeOptions): string[];
   readonly eosTokenId: number;
-  /** The pad id; equals `eosTokenId` when the model has no pad token (GPT-2). */
+  /** The pad id; equals `eosTokenId` when the model has no pad token (GPT-2, Llama 3). */
   readonly padTokenId: number;
-  readonly bosTokenId: number;
+  /** The bos id; undefined when the model has none (Qwen's `bos_token: null`). */
+  readonly bosTokenId?: number;
   /** Number of ids, added tokens included (50257 for GPT-2). */
   readonly vocabSize: number;
-  /** Jinja chat template from tokenizer_config.json, when it has one. */
+  /**
+   * Jinja chat template from tokenizer_config.json (`chat_template`, the "default" one of a list) or
+   * chat_template.jinja, when there is one.
+   */
   readonly chatTemplate?: string;
+  /**
+   * The special tokens transformers passes to the chat template (`bos_token`, `eos_token`, …, only
+   * those the files set): give them as `context` to @grpojs/data's `renderChatTemplate`.
+   */
+  readonly specialTokensMap?: SpecialTokensMap;
   /** `model_max_length` from tokenizer_config.json (1024 for GPT-2), when given. */
   readonly modelMaxLength?: number;
   /** Writes tokenizer.json, tokenizer_config.json and special_tokens_map.json into `dir`. */
@@ -45,92 +62,77 @@ export interface TextTokenizer {
 
 /** Special token strings and ids of a loaded tokenizer. */
 export interface SpecialTokens {
-  bos: { token: string; id: number };
+  /** Undefined when the model has no bos token (Qwen). */
+  bos?: { token: string; id: number };
   eos: { token: string; id: number };
-  /** `hasOwnPad` false means pad = eos (GPT-2 has no pad token). */
+  /** `hasOwnPad` false means pad = eos (GPT-2 and Llama 3 have no pad token). */
   pad: { token: string; id: number; hasOwnPad: boolean };
 }
 
-interface AddedTokenJson {
-  id: number;
-  content: string;
-  special?: boolean;
-  lstrip?: boolean;
-  rstrip?: boolean;
-}
-
-/** Regex source matching `text` literally. */
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** A {@link TextTokenizer} built from tokenizer.json text (byte-level BPE, GPT-2 family). */
+/** A {@link TextTokenizer} built from tokenizer.json text (a BPE model: GPT-2, Llama 3, Qwen, SmolLM2). */
 export class HFTextTokenizer implements TextTokenizer {
   readonly eosTokenId: number;
   readonly padTokenId: number;
-  readonly bosTokenId: number;
+  readonly bosTokenId?: number;
   readonly vocabSize: number;
   readonly chatTemplate?: string;
+  readonly specialTokensMap: SpecialTokensMap;
   readonly modelMaxLength?: number;
   private readonly inner: Tokenizer;
+  private readonly preTokenizer: PreTokenizer | null;
   private readonly bpe: ByteLevelBpe;
-  private readonly addedIds = new Map<string, number>();
+  private readonly added: AddedTokenSplitter;
   private readonly specialIds = new Set<number>();
-  /** Splits text around added tokens (longest first); undefined when there are none. */
-  private readonly addedPattern?: RegExp;
 
   /**
    * @param tokenizerJson the full tokenizer.json text (kept verbatim for {@link save}).
    * @param special resolved special tokens.
-   * @param tokenizerConfig the parsed tokenizer_config.json ({} when absent); unknown keys are kept on save.
-   * @throws Error when the bindings reject the JSON or the model is not byte-level BPE.
+   * @param tokenizerConfig the parsed tokenizer_config.json ({} when absent); unknown keys are kept on
+   *   save. Its `chat_template` (a string or a list with a "default" entry) is {@link chatTemplate}.
+   * @throws Error naming the tokenizer.json field when the bindings reject the JSON or the model is
+   *   not one bpe.ts implements; DataError when `chat_template` has no usable template
+   *   ({@link tokenizerFromFiles} turns both into a TokenizerFileError naming the file).
    */
   constructor(
     readonly tokenizerJson: string,
     readonly special: SpecialTokens,
     readonly tokenizerConfig: Record<string, unknown> = {},
   ) {
-    this.inner = Tokenizer.fromString(tokenizerJson);
     const parsed = JSON.parse(tokenizerJson) as { model: BpeModelJson; added_tokens?: AddedTokenJson[] };
     this.bpe = new ByteLevelBpe(parsed.model);
-    const added = [...(parsed.added_tokens ?? [])].sort((a, b) => b.content.length - a.content.length);
-    for (const token of added) {
-      this.addedIds.set(token.content, token.id);
-      if (token.special === true) this.specialIds.add(token.id);
-    }
-    if (added.length > 0) {
-      const alternatives = added.map((t) => `${t.lstrip ? '\\s*' : ''}${escapeRegExp(t.content)}${t.rstrip ? '\\s*' : ''}`);
-      this.addedPattern = new RegExp(alternatives.join('|'), 'g');
-    }
+    this.inner = Tokenizer.fromString(tokenizerJson);
+    this.preTokenizer = this.inner.getPreTokenizer();
+    const normalizer = this.inner.getNormalizer();
+    // The ids the bindings gave the added tokens: an added token already in the model vocabulary
+    // keeps that id there, whatever the file says.
+    const addedTokens = (parsed.added_tokens ?? []).map((token) => ({ ...token, id: this.inner.tokenToId(token.content) ?? token.id }));
+    this.added = new AddedTokenSplitter(addedTokens, normalizer === null ? (text) => text : (text) => normalizer.normalizeString(text));
+    for (const token of addedTokens) if (token.special === true) this.specialIds.add(token.id);
     this.eosTokenId = special.eos.id;
     this.padTokenId = special.pad.id;
-    this.bosTokenId = special.bos.id;
+    if (special.bos !== undefined) this.bosTokenId = special.bos.id;
     this.vocabSize = this.inner.getVocabSize(true);
-    if (typeof tokenizerConfig.chat_template === 'string') this.chatTemplate = tokenizerConfig.chat_template;
+    const template = chatTemplateFromConfig(tokenizerConfig);
+    if (template !== undefined) this.chatTemplate = template;
+    this.specialTokensMap = specialTokensMap(tokenizerConfig);
+    // transformers writes 1e30 (its VERY_LARGE_INTEGER) for "no limit" (Llama 3): left undefined.
     const max = tokenizerConfig.model_max_length;
     if (typeof max === 'number' && Number.isSafeInteger(max)) this.modelMaxLength = max;
   }
 
   encode(text: string): number[] {
     const ids: number[] = [];
-    let start = 0;
-    if (this.addedPattern !== undefined) {
-      this.addedPattern.lastIndex = 0;
-      for (const match of text.matchAll(this.addedPattern)) {
-        this.encodeSegment(text.slice(start, match.index), ids);
-        ids.push(this.addedIds.get(match[0].trim())!);
-        start = match.index + match[0].length;
+    const preTokenizer = this.preTokenizer;
+    for (const piece of this.added.split(text)) {
+      if (typeof piece === 'number') {
+        ids.push(piece);
+        continue;
       }
+      // `piece` is already normalized (added-tokens.ts); pre-tokenized by the bindings, merged by bpe.ts.
+      const words = preTokenizer === null ? [piece] : preTokenizer.preTokenizeString(piece).map(([word]) => word);
+      for (const word of words) for (const id of this.bpe.encodeWord(word)) ids.push(id);
     }
-    this.encodeSegment(text.slice(start), ids);
     return ids;
-  }
-
-  /** Normalizes, pre-tokenizes (bindings) and merges (bpe.ts) text that holds no added token. */
-  private encodeSegment(segment: string, out: number[]): void {
-    if (segment === '') return;
-    const normalized = this.inner.getNormalizer()?.normalizeString(segment) ?? segment;
-    const preTokenizer = this.inner.getPreTokenizer();
-    const pieces = preTokenizer === null ? [normalized] : preTokenizer.preTokenizeString(normalized).map(([piece]) => piece);
-    for (const piece of pieces) for (const id of this.bpe.encodeWord(piece)) out.push(id);
   }
 
   encodeBatch(texts: readonly string[]): number[][] {
@@ -163,15 +165,6 @@ export class HFTextTokenizer implements TextTokenizer {
   }
 }
 
-/** A token named in tokenizer_config.json / special_tokens_map.json: a string or `{content}`. */
-function tokenString(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (value !== null && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') {
-    return (value as { content: string }).content;
-  }
-  return undefined;
-}
-
 async function readJsonIfPresent(path: string | undefined): Promise<Record<string, unknown>> {
   if (path === undefined) return {};
   try {
@@ -182,39 +175,61 @@ async function readJsonIfPresent(path: string | undefined): Promise<Record<strin
 }
 
 /**
- * Resolves bos/eos/pad from tokenizer_config.json, then special_tokens_map.json, then config.json
- * ids, then `<|endoftext|>` (GPT-2's only special token). Pad falls back to eos.
+ * The special tokens of GPT-2's tokenizer class, which transformers uses when tokenizer_config.json
+ * names none (openai-community/gpt2 ships only `model_max_length`).
+ */
+const GPT2_CLASS_DEFAULTS = { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>' };
+
+/**
+ * The special-token keys transformers sees: GPT-2's class defaults (when the config names no
+ * tokenizer class or a GPT-2 one and the vocabulary has `<|endoftext|>`), then
+ * special_tokens_map.json, then tokenizer_config.json. An explicit null (Qwen's `bos_token`) stays null.
+ */
+function mergedTokenConfig(
+  lookup: { tokenToId(t: string): number | null },
+  tokenizerConfig: Record<string, unknown>,
+  specialMap: Record<string, unknown>,
+): Record<string, unknown> {
+  const tokenizerClass = tokenizerConfig.tokenizer_class;
+  const gpt2Class = tokenizerClass === undefined || tokenizerClass === 'GPT2Tokenizer' || tokenizerClass === 'GPT2TokenizerFast';
+  const defaults = gpt2Class && lookup.tokenToId('<|endoftext|>') !== null ? GPT2_CLASS_DEFAULTS : {};
+  return { ...defaults, ...specialMap, ...tokenizerConfig };
+}
+
+/**
+ * Resolves bos/eos/pad: the merged tokenizer_config.json / special_tokens_map.json keys, else
+ * config.json `*_token_id`. Pad falls back to eos; a missing bos stays missing.
  */
 function resolveSpecialTokens(
   lookup: { tokenToId(t: string): number | null; idToToken(id: number): string | null },
-  sources: Record<string, unknown>[],
+  tokens: SpecialTokensMap,
+  named: ReadonlySet<string>,
   modelConfig: Record<string, unknown>,
   where: string,
 ): SpecialTokens {
   const pick = (key: 'bos' | 'eos' | 'pad'): { token: string; id: number } | undefined => {
-    for (const source of sources) {
-      const token = tokenString(source[`${key}_token`]);
-      if (token === undefined) continue;
+    const token = tokens[`${key}_token`];
+    if (token !== undefined) {
       const id = lookup.tokenToId(token);
       if (id === null) throw new TokenizerFileError(`${where}: ${key}_token "${token}" is not in the vocabulary.`, where);
       return { token, id };
     }
+    // Named but null or empty in the files: the model has none (config.json does not override that).
+    if (named.has(`${key}_token`)) return undefined;
     const id = modelConfig[`${key}_token_id`];
     if (typeof id === 'number') {
-      const token = lookup.idToToken(id);
-      if (token !== null) return { token, id };
+      const name = lookup.idToToken(id);
+      if (name !== null) return { token: name, id };
     }
     return undefined;
   };
-  const endOfText = lookup.tokenToId('<|endoftext|>');
-  const fallback = endOfText === null ? undefined : { token: '<|endoftext|>', id: endOfText };
-  const eos = pick('eos') ?? fallback;
+  const eos = pick('eos');
   if (eos === undefined) {
     throw new TokenizerFileError(`${where}: cannot tell the end-of-text token: set eos_token in tokenizer_config.json.`, where);
   }
-  const bos = pick('bos') ?? eos;
+  const bos = pick('bos');
   const pad = pick('pad');
-  return { bos, eos, pad: pad !== undefined ? { ...pad, hasOwnPad: true } : { ...eos, hasOwnPad: false } };
+  return { ...(bos !== undefined ? { bos } : {}), eos, pad: pad !== undefined ? { ...pad, hasOwnPad: true } : { ...eos, hasOwnPad: false } };
 }
 
 /**
@@ -270,18 +285,38 @@ export async function tokenizerFromFiles(
     throw new TokenizerFileError(`${where}: no tokenizer.json and no vocab.json + merges.txt.`, where);
   }
   const source = files['tokenizer.json'] ?? files['vocab.json'];
+  let model: BpeModelJson | undefined;
+  try {
+    model = (JSON.parse(json) as { model?: BpeModelJson }).model;
+  } catch {
+    // Not JSON: the bindings say where, below.
+  }
+  try {
+    if (model !== undefined) checkBpeModel(model);
+  } catch (error) {
+    throw new TokenizerFileError(`${source}: unsupported tokenizer: ${(error as Error).message}.`, source);
+  }
   let probe: Tokenizer;
   try {
     probe = Tokenizer.fromString(json);
   } catch (error) {
     throw new TokenizerFileError(`${source}: the tokenizers library rejected it (${(error as Error).message}).`, source);
   }
+  const configFile = files['tokenizer_config.json'] ?? join(where, 'tokenizer_config.json');
   const tokenizerConfig = { ...defaultTokenizerConfig, ...(await readJsonIfPresent(files['tokenizer_config.json'])) };
-  const specialMap = await readJsonIfPresent(files['special_tokens_map.json']);
+  // transformers ≥ 4.43 saves the template as its own file, which then wins over the config's.
+  if (files['chat_template.jinja'] !== undefined) tokenizerConfig.chat_template = await readFile(files['chat_template.jinja'], 'utf8');
+  const merged = mergedTokenConfig(probe, tokenizerConfig, await readJsonIfPresent(files['special_tokens_map.json']));
   const modelConfig = await readJsonIfPresent(files['config.json']);
-  const special = resolveSpecialTokens(probe, [tokenizerConfig, specialMap], modelConfig, where);
+  const named = new Set(Object.keys(merged).filter((key) => key.endsWith('_token')));
+  const special = resolveSpecialTokens(probe, specialTokensMap(merged), named, modelConfig, where);
   try {
-    return new HFTextTokenizer(json, special, tokenizerConfig);
+    chatTemplateFromConfig(merged, configFile);
+  } catch (error) {
+    throw new TokenizerFileError((error as Error).message, configFile);
+  }
+  try {
+    return new HFTextTokenizer(json, special, merged);
   } catch (error) {
     throw new TokenizerFileError(`${source}: unsupported tokenizer: ${(error as Error).message}.`, source);
   }

@@ -25,7 +25,14 @@ describe('ByteLevelBpe (the synchronous merge step)', () => {
     expect(() => new ByteLevelBpe({ type: 'WordPiece', vocab, merges: [] })).toThrow(/model\.type is "WordPiece"/);
     expect(() => new ByteLevelBpe({ vocab, merges: [], dropout: 0.1 })).toThrow(/model\.dropout/);
     expect(() => new ByteLevelBpe({ vocab, merges: [], continuing_subword_prefix: '##' })).toThrow(/continuing_subword_prefix/);
-    expect(() => new ByteLevelBpe({ vocab, merges: [], byte_fallback: true })).toThrow(/byte_fallback/);
+  });
+
+  it('falls back to <0xAB> byte tokens, then to the unk token (fused with fuse_unk), else drops the character', () => {
+    const bytes = { ...vocab, '<0xC3>': 9, '<0xA9>': 10, '<unk>': 11 };
+    expect(new ByteLevelBpe({ vocab: bytes, merges: [], byte_fallback: true }).encodeWord('aéb')).toEqual([0, 9, 10, 1]);
+    expect(new ByteLevelBpe({ vocab: bytes, merges: [], unk_token: '<unk>' }).encodeWord('aééb')).toEqual([0, 11, 11, 1]);
+    expect(new ByteLevelBpe({ vocab: bytes, merges: [], unk_token: '<unk>', fuse_unk: true }).encodeWord('aééb')).toEqual([0, 11, 1]);
+    expect(new ByteLevelBpe({ vocab: bytes, merges: ['a b'] }).encodeWord('aéb')).toEqual([3]);
   });
 });
 
