@@ -40,3 +40,15 @@ export class HubUnavailableError extends Error {
     );
   }
 }
+
+/** `promptFormat: 'chat-template'` was asked for, and the tokenizer has no chat template. */
+export class PromptFormatError extends Error {
+  override name = 'PromptFormatError';
+  constructor(readonly tokenizer: string) {
+    super(
+      `promptFormat "chat-template": the tokenizer of ${tokenizer} has no chat template (its tokenizer_config.json has no chat_template). ` +
+        'Use promptFormat "seed" (CLI: --prompt-format seed) for the reference "role: content" prompt, or "auto" to use a chat template only ' +
+        'where the tokenizer ships one; or take the tokenizer of a model that has one, e.g. its -Instruct version (CLI: --tokenizer <hub id or folder>).',
+    );
+  }
+}

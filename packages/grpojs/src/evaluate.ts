@@ -1,8 +1,9 @@
 /**
  * `evaluate(config, { adapter })`: the final evaluation of a training run, on demand. Loads the
- * eval split and the saved adapter on its quantized base, then scores greedy completions of the
- * fine-tuned model and of the base (adapters disabled) with the same rewards and GSM8K accuracy
- * that training reports (`eval_accuracy`, `eval_base_accuracy`, …).
+ * eval split and the saved adapter on its quantized base, renders the prompts in the format
+ * training used, then scores greedy completions of the fine-tuned model and of the base (adapters
+ * disabled) with the same rewards and GSM8K accuracy that training reports (`eval_accuracy`,
+ * `eval_base_accuracy`, …).
  */
 import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
 import { evaluateWithBase, resolveRewardWeights, rewardNames, type EvalReport } from '@grpojs/rl';
@@ -35,9 +36,11 @@ export async function evaluate(config: TrainConfigInput = {}, options: EvaluateO
     doubleQuant: job.doubleQuant,
     accel: job.accel,
     ...(job.backend !== null ? { backend: job.backend } : {}),
+    promptFormat: job.promptFormat,
     ...jobHubOptions(job),
   });
-  if (model.tokenizer.chatTemplate !== undefined) renderPrompts(data, model.tokenizer.chatTemplate, job.systemPrompt);
+  (options.logger ?? console).info(`grpojs: prompt format: ${model.promptFormat.description}`);
+  renderPrompts(data, model.promptFormat, job.systemPrompt);
   try {
     const rewardFunctions = options.rewardFunctions ?? defaultRewards;
     // The same evaluation the trainer runs (greedy decoding, rewards, accuracy, base with adapters

@@ -14,7 +14,7 @@ export * as rewards from '@grpojs/rewards';
 export * as rl from '@grpojs/rl';
 export * as tracking from '@grpojs/tracking';
 
-export { HubUnavailableError, TrainConfigError, type ConfigIssue } from './errors.js';
+export { HubUnavailableError, PromptFormatError, TrainConfigError, type ConfigIssue } from './errors.js';
 export {
   JobOptionsSchema,
   TrainConfigSchema,
@@ -30,6 +30,7 @@ export { evaluate, type EvaluateOptions } from './evaluate.js';
 export { gsm8kExactMatch } from './gsm8k-check.js';
 export {
   isHubFailure,
+  jobTokenizerName,
   loadJobData,
   loadJobModel,
   renderPrompts,
@@ -38,6 +39,22 @@ export {
   type JobData,
   type LoadJobDataOptions,
 } from './load.js';
-export { answerQuestion, loadTrainedModel, type Answer, type AnswerOptions, type LoadTrainedModelOptions } from './saved-model.js';
+export {
+  PROMPT_FORMATS,
+  renderPrompt,
+  resolvePromptFormat,
+  type PromptFormat,
+  type PromptTokenizer,
+  type ResolvedPromptFormat,
+} from './prompt-format.js';
+export {
+  answerQuestion,
+  loadTrainedModel,
+  recordedPromptFormat,
+  type Answer,
+  type AnswerOptions,
+  type LoadTrainedModelOptions,
+  type TrainedModel,
+} from './saved-model.js';
 export { writeTinyGPT2, type TinyGPT2Options } from './tiny-model.js';
 export { reportSummary, train, type TrainHooks, type TrainReport } from './train.js';

@@ -8,6 +8,7 @@ import { SYSTEM_PROMPT } from '@grpojs/data';
 import { GRPOConfigSchema, parseGRPOConfig, type GRPOConfig } from '@grpojs/rl';
 import { z } from 'zod';
 import { TrainConfigError, type ConfigIssue } from './errors.js';
+import { PROMPT_FORMATS } from './prompt-format.js';
 
 /** The model, data and tracking options of a job (the reference job's values are the defaults). */
 export const JobOptionsSchema = z
@@ -23,8 +24,9 @@ export const JobOptionsSchema = z
     loraR: z.number().int().positive().default(16).describe('LoRA rank r.'),
     loraAlpha: z.number().positive().default(64).describe('LoRA alpha; the update is scaled by alpha / r.'),
     loraDropout: z.number().min(0).max(1).default(0.05).describe('Dropout on the LoRA input while training.'),
-    loraTargetModules: z.array(z.string().min(1)).min(1).default(['c_attn']).describe(
-      'GPT-2 Conv1D modules that get adapters: c_attn, c_proj, c_fc (PEFT target_modules).'),
+    loraTargetModules: z.array(z.string().min(1)).min(1).optional().describe(
+      'Modules that get adapters (PEFT target_modules), e.g. c_attn,c_proj,c_fc for GPT-2 or q_proj,k_proj,v_proj,o_proj for the Llama family. ' +
+        "Default: PEFT's default for the architecture — c_attn for GPT-2, q_proj,v_proj for the Llama family."),
     gradientCheckpointing: z.boolean().default(true).describe(
       'Recompute block activations in the backward pass instead of keeping them (less memory, ~30% slower).'),
     backend: z.enum(['tensorflow', 'wasm', 'cpu']).nullable().default(null).describe(
@@ -47,6 +49,9 @@ export const JobOptionsSchema = z
       'Train on the first N rows only; null = all.'),
     systemPrompt: z.string().nullable().default(SYSTEM_PROMPT).describe(
       'System message before each question; null = the question alone. Default: the reference <reasoning>/<answer> format prompt.'),
+    promptFormat: z.enum(PROMPT_FORMATS).default('auto').describe(
+      'How system prompt and question become the prompt text: chat-template = the tokenizer\'s own chat_template (tokenizer_config.json) ending with ' +
+        'the generation prompt, an error when it has none; seed = the reference run\'s "role: content" lines; auto = chat-template when the tokenizer ships one (instruct models), else seed.'),
 
     reportTo: z.array(z.enum(['console', 'local', 'wandb', 'none'])).default(['console', 'local', 'wandb']).describe(
       'Trackers: console, local (runs/<name>-<time>/ with report.html), wandb (WANDB_API_KEY from .env or the environment).'),

@@ -5,11 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { HubOfflineError, HubUnreachableError, gsm8kPrompt, loadGsm8k, type Gsm8kExample } from '@grpojs/data';
+import { HubOfflineError, HubUnreachableError, loadGsm8k, type Gsm8kExample } from '@grpojs/data';
 import { ModelFilesNotFoundError, embeddedGPT2Tokenizer, loadCausalLM, loadTokenizer, type CausalLM, type TextTokenizer } from '@grpojs/model';
 import type { PromptRow } from '@grpojs/rl';
 import { HubUnavailableError } from './errors.js';
 import type { JobOptions } from './job-options.js';
+import { renderPrompt, resolvePromptFormat, type ResolvedPromptFormat } from './prompt-format.js';
 
 /** True for errors that mean "the hub was needed and could not be used". */
 export function isHubFailure(error: unknown, source: string): boolean {
@@ -55,7 +56,7 @@ export interface LoadJobDataOptions {
 
 /**
  * Loads the train split and (unless evalSplit is null) the eval split, prompts rendered with the
- * data package's default chat template (see {@link renderPrompts} for a tokenizer's own).
+ * seed template; {@link renderPrompts} renders them in the job's resolved prompt format.
  */
 export async function loadJobData(job: JobOptions, options: LoadJobDataOptions = {}): Promise<JobData> {
   const hub = jobHubOptions(job);
@@ -72,11 +73,14 @@ export async function loadJobData(job: JobOptions, options: LoadJobDataOptions =
   return { train: (train?.rows ?? []).map(toPromptRow), eval: (evalSet?.rows ?? []).map(toPromptRow) };
 }
 
-/** Re-renders every prompt with a tokenizer's own chat template (tokenizer_config.json), in place. */
-export function renderPrompts(data: JobData, chatTemplate: string, systemPrompt: string | null): void {
-  for (const row of [...data.train, ...data.eval]) {
-    row.prompt = gsm8kPrompt(row.question as string, { chatTemplate, systemPrompt }).prompt;
-  }
+/** Renders every prompt in `format` (see {@link resolvePromptFormat}), in place. */
+export function renderPrompts(data: JobData, format: ResolvedPromptFormat, systemPrompt: string | null): void {
+  for (const row of [...data.train, ...data.eval]) row.prompt = renderPrompt(row.question as string, format, systemPrompt);
+}
+
+/** Where the job's tokenizer comes from, as the log and errors name it: the `tokenizer` option, else the model. */
+export function jobTokenizerName(job: JobOptions): string {
+  return job.tokenizer ?? job.model;
 }
 
 /** A model whose tokenizer is known to be there (loadCausalLM leaves it undefined when the folder has none). */
@@ -95,16 +99,30 @@ export function withTokenizer(model: CausalLM, source: string): CausalLMWithToke
   return model as CausalLMWithTokenizer;
 }
 
-/** The job's `tokenizer` option as a tokenizer: "embedded", a folder or a hub id; undefined = the model's own. */
+/**
+ * The job's `tokenizer` option as a tokenizer: "embedded", a folder or a hub id; undefined = the
+ * model's own, which loadCausalLM reads — except with promptFormat 'chat-template', where it is
+ * read here first so that a tokenizer without a template fails before the weights load.
+ */
 async function jobTokenizer(job: JobOptions): Promise<TextTokenizer | undefined> {
-  if (job.tokenizer === null) return undefined;
-  if (job.tokenizer === 'embedded') return embeddedGPT2Tokenizer();
-  return loadTokenizer(sourcePath(job.tokenizer), jobHubOptions(job));
+  let tokenizer: TextTokenizer | undefined;
+  if (job.tokenizer === 'embedded') tokenizer = await embeddedGPT2Tokenizer();
+  else if (job.tokenizer !== null) tokenizer = await loadTokenizer(sourcePath(job.tokenizer), jobHubOptions(job));
+  else if (job.promptFormat === 'chat-template') {
+    // A folder without tokenizer files is left to loadCausalLM and withTokenizer, which say what to do.
+    tokenizer = await loadTokenizer(sourcePath(job.model), { ...jobHubOptions(job), revision: job.revision }).catch((error: unknown) =>
+      error instanceof ModelFilesNotFoundError && existsSync(job.model) ? undefined : Promise.reject(error),
+    );
+  }
+  if (tokenizer !== undefined) resolvePromptFormat(job.promptFormat, tokenizer, jobTokenizerName(job));
+  return tokenizer;
 }
 
 /**
  * Loads the policy of a job: the base model quantized as configured, with fresh LoRA adapters
- * (B = 0, so it starts equal to the base) on loraTargetModules.
+ * (B = 0, so it starts equal to the base) on loraTargetModules (unset = the architecture's default,
+ * resolved by the model: read it back from `model.lora.targetModules`).
+ * @throws PromptFormatError with promptFormat 'chat-template' when the tokenizer has no chat template.
  */
 export async function loadJobModel(job: JobOptions, seed: number, log?: (line: string) => void): Promise<CausalLMWithTokenizer> {
   let model: CausalLM;

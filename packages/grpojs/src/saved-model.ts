@@ -1,14 +1,17 @@
 /**
  * Using a trained output folder: reload it (the PEFT adapter on the base model it names, or a full
- * merged model folder) and answer a question the way training prompted, i.e. the reference
- * README's inference snippet (`PeftModel.from_pretrained(base, out)`, then `generate`).
+ * merged model folder) with the tokenizer and prompt format training used, and answer a question
+ * the way training prompted, i.e. the reference README's inference snippet
+ * (`PeftModel.from_pretrained(base, out)`, then `generate`).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { gsm8kPrompt, SYSTEM_PROMPT } from '@grpojs/data';
-import { loadCausalLM, loadPeftAdapter, ModelFilesNotFoundError } from '@grpojs/model';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { SYSTEM_PROMPT } from '@grpojs/data';
+import { loadCausalLM, loadPeftAdapter, loadTokenizer, ModelFilesNotFoundError, type TextTokenizer } from '@grpojs/model';
 import { HubUnavailableError } from './errors.js';
 import { isHubFailure, withTokenizer, type CausalLMWithTokenizer } from './load.js';
+import { renderPrompt, resolvePromptFormat, type PromptFormat, type ResolvedPromptFormat } from './prompt-format.js';
 
 /** How to rebuild the model of a saved folder. */
 export interface LoadTrainedModelOptions {
@@ -22,14 +25,58 @@ export interface LoadTrainedModelOptions {
   offline?: boolean;
   /** Use @grpojs/accel's BLAS matmul when installed. Default true. */
   accel?: boolean;
+  /**
+   * How questions are rendered. Default 'auto': the format recorded by training (report.json of
+   * `dir`, or of its parent for a checkpoint-<step> folder), else the tokenizer's chat template
+   * when it has one, else the seed template. 'seed' and 'chat-template' force one.
+   */
+  promptFormat?: PromptFormat;
+}
+
+/** A reloaded model, with the prompt format its questions are rendered in. */
+export type TrainedModel = CausalLMWithTokenizer & { readonly promptFormat: ResolvedPromptFormat };
+
+/** The prompt format a training run recorded for `dir` (its report.json), or null when none did. */
+export async function recordedPromptFormat(dir: string): Promise<'seed' | 'chat-template' | null> {
+  const folders = /^checkpoint-\d+$/.test(basename(dir)) ? [dir, dirname(dir)] : [dir];
+  for (const folder of folders) {
+    const file = join(folder, 'report.json');
+    if (!existsSync(file)) continue;
+    let report: { config?: { promptFormat?: unknown } };
+    try {
+      report = JSON.parse(await readFile(file, 'utf8')) as typeof report;
+    } catch (error) {
+      throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix or delete it, or pass promptFormat (CLI: --prompt-format).`);
+    }
+    const format = report.config?.promptFormat;
+    if (format === 'seed' || format === 'chat-template') return format;
+  }
+  return null;
+}
+
+/** The tokenizer saved with the adapter (training writes it next to the adapter), if there is one. */
+async function savedTokenizer(dir: string): Promise<TextTokenizer | undefined> {
+  return loadTokenizer(dir).catch((error: unknown) => (error instanceof ModelFilesNotFoundError ? undefined : Promise.reject(error)));
 }
 
 /**
  * Loads a saved output folder: `adapter_config.json` + `adapter_model.safetensors` (LoRA on its
- * base model), or a full model folder (`config.json` + `model.safetensors`, e.g. merged).
- * @throws ModelFilesNotFoundError when `dir` holds neither, or the adapter names no base model.
+ * base model; the tokenizer saved next to it, else the base's), or a full model folder
+ * (`config.json` + `model.safetensors`, e.g. merged), and resolves its prompt format.
+ * @throws ModelFilesNotFoundError when `dir` holds neither, or the adapter names no base model;
+ *   PromptFormatError for promptFormat 'chat-template' when the tokenizer has no chat template.
  */
-export async function loadTrainedModel(dir: string, options: LoadTrainedModelOptions = {}): Promise<CausalLMWithTokenizer> {
+export async function loadTrainedModel(dir: string, options: LoadTrainedModelOptions = {}): Promise<TrainedModel> {
+  const requested = options.promptFormat ?? 'auto';
+  const format = requested === 'auto' ? ((await recordedPromptFormat(dir)) ?? 'auto') : requested;
+  const withFormat = (model: CausalLMWithTokenizer, tokenizerName: string): TrainedModel => {
+    try {
+      return Object.assign(model, { promptFormat: resolvePromptFormat(format, model.tokenizer, tokenizerName) });
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+  };
   const common = {
     quantization: options.quantization ?? 'none',
     ...(options.accel !== undefined ? { accel: options.accel } : {}),
@@ -44,14 +91,18 @@ export async function loadTrainedModel(dir: string, options: LoadTrainedModelOpt
     if (base === null || base === '') {
       throw new ModelFilesNotFoundError(`${join(dir, 'adapter_config.json')} names no base_model_name_or_path; pass the base model (CLI: --base-model).`, dir);
     }
+    const tokenizer = await savedTokenizer(dir);
+    // A wrong format fails before the base model's weights load.
+    if (tokenizer !== undefined) resolvePromptFormat(format, tokenizer, dir);
     try {
-      return withTokenizer(await loadCausalLM(base, { ...common, adapterPath: dir }), base);
+      const model = withTokenizer(await loadCausalLM(base, { ...common, adapterPath: dir, ...(tokenizer !== undefined ? { tokenizer } : {}) }), base);
+      return withFormat(model, tokenizer !== undefined ? dir : base);
     } catch (error) {
       if (isHubFailure(error, base)) throw new HubUnavailableError('model', base, error);
       throw error;
     }
   }
-  if (existsSync(join(dir, 'config.json'))) return withTokenizer(await loadCausalLM(dir, common), dir);
+  if (existsSync(join(dir, 'config.json'))) return withFormat(withTokenizer(await loadCausalLM(dir, common), dir), dir);
   throw new ModelFilesNotFoundError(
     `${dir}: no adapter_config.json (a trained adapter) and no config.json (a full model). Pass the outputDir of a training run.`,
     dir,
@@ -60,7 +111,7 @@ export async function loadTrainedModel(dir: string, options: LoadTrainedModelOpt
 
 /** How to prompt and decode. */
 export interface AnswerOptions {
-  /** Send `question` as is, without the system prompt and chat template. Default false. */
+  /** Send `question` as is, without the system prompt and prompt format. Default false. */
   raw?: boolean;
   /** System message (default the training default, SYSTEM_PROMPT; null = none). */
   systemPrompt?: string | null;
@@ -86,15 +137,19 @@ export interface Answer {
 }
 
 /**
- * Asks `model` one question, formatted as in training (system prompt + chat template).
+ * Asks `model` one question, formatted as in training: the system prompt and the question in the
+ * model's prompt format (a {@link TrainedModel}'s; for another model, 'auto' for its tokenizer).
  * @example const a = await answerQuestion(await loadTrainedModel('outputs/distilgpt2-GRPO'), 'What is 7 * 6?');
  */
-export async function answerQuestion(model: CausalLMWithTokenizer, question: string, options: AnswerOptions = {}): Promise<Answer> {
+export async function answerQuestion(
+  model: CausalLMWithTokenizer & { readonly promptFormat?: ResolvedPromptFormat },
+  question: string,
+  options: AnswerOptions = {},
+): Promise<Answer> {
   const tokenizer = model.tokenizer;
   const systemPrompt = options.systemPrompt === undefined ? SYSTEM_PROMPT : options.systemPrompt;
-  const prompt = options.raw
-    ? question
-    : gsm8kPrompt(question, { systemPrompt, ...(tokenizer.chatTemplate !== undefined ? { chatTemplate: tokenizer.chatTemplate } : {}) }).prompt;
+  const format = model.promptFormat ?? resolvePromptFormat('auto', tokenizer, 'the model');
+  const prompt = options.raw ? question : renderPrompt(question, format, systemPrompt);
   const out = await model.generate([tokenizer.encode(prompt)], {
     maxNewTokens: options.maxNewTokens ?? 128,
     doSample: options.doSample ?? false,

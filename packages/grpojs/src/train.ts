@@ -12,7 +12,8 @@ import { GRPOTrainer, type EvalReport, type TrainResult } from '@grpojs/rl';
 import { createTrackers, type Metrics, type Tracker, type MultiTracker } from '@grpojs/tracking';
 import { gsm8kExactMatch } from './gsm8k-check.js';
 import { parseTrainConfig, splitTrainConfig, type TrainConfig, type TrainConfigInput } from './job-options.js';
-import { loadJobData, loadJobModel, renderPrompts } from './load.js';
+import { jobTokenizerName, loadJobData, loadJobModel, renderPrompts } from './load.js';
+import { resolvePromptFormat } from './prompt-format.js';
 
 /** The W&B project of the job when neither `wandbProject` nor WANDB_PROJECT names one. */
 export const DEFAULT_WANDB_PROJECT = 'gsm8k-grpo';
@@ -36,6 +37,10 @@ export interface TrainHooks {
 
 /** What a training job produced. */
 export interface TrainReport {
+  /**
+   * The job as it ran: every field filled, `promptFormat` resolved to 'seed' or 'chat-template'
+   * and `loraTargetModules` to the modules the model put adapters on.
+   */
   config: TrainConfig;
   /** Absolute folder holding adapter_config.json, adapter_model.safetensors, checkpoints, report.json. */
   outputDir: string;
@@ -64,7 +69,14 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
   const data = await loadJobData(job, { evalLimit: grpo.evalMaxSamples });
   logger.info(`grpojs: ${data.train.length} training rows from ${job.data} (${job.trainSplit}), ${data.eval.length} eval rows`);
   const model = await loadJobModel(job, grpo.seed, (line) => logger.info(`grpojs: ${line}`));
-  if (model.tokenizer.chatTemplate !== undefined) renderPrompts(data, model.tokenizer.chatTemplate, job.systemPrompt);
+  const promptFormat = resolvePromptFormat(job.promptFormat, model.tokenizer, jobTokenizerName(job));
+  logger.info(`grpojs: prompt format: ${promptFormat.description}`);
+  renderPrompts(data, promptFormat, job.systemPrompt);
+  // What ran, with the choices the model and tokenizer made filled in: recorded in report.json and
+  // the tracker's run config, and read back by loadTrainedModel for the prompt format.
+  const targets = [...(model.lora?.targetModules ?? [])];
+  const ran: TrainConfig = { ...resolved, promptFormat: promptFormat.format, loraTargetModules: targets };
+  logger.info(`grpojs: LoRA adapters on ${targets.join(', ')}`);
   const tracker: Tracker & Partial<Pick<MultiTracker, 'runDir'>> =
     hooks.tracker ??
     createTrackers({
@@ -87,6 +99,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
       evalDataset: data.eval,
       isCorrect: gsm8kExactMatch,
       config: { ...grpo, runName: grpo.runName ?? basename(resolve(grpo.outputDir)) },
+      runConfig: splitTrainConfig(ran).job,
       tracker,
       logger,
       ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
@@ -98,7 +111,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
     if (job.saveMerged && result.completed) await model.save(join(grpo.outputDir, 'merged'), { merged: true });
     const last = result.evalReports.at(-1);
     const report: TrainReport = {
-      config: resolved,
+      config: ran,
       outputDir: resolve(grpo.outputDir),
       runDir: typeof tracker.runDir === 'string' ? tracker.runDir : null,
       finalEval: last !== undefined && last.step === result.globalStep ? last : null,

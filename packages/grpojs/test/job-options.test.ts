@@ -4,14 +4,25 @@ import { describe, expect, it } from 'vitest';
 import { defaultOutputDir, JobOptionsSchema, parseTrainConfig, splitTrainConfig, TrainConfigError } from '../src/index.js';
 
 describe('parseTrainConfig', () => {
-  it('fills the reference job: distilgpt2, LoRA r16/α64 on c_attn, NF4, GSM8K, TRL-era trainer defaults', () => {
+  it('fills the reference job: distilgpt2, LoRA r16/α64, NF4, GSM8K, TRL-era trainer defaults', () => {
     const config = parseTrainConfig({});
     expect(config).toMatchObject({
       model: 'distilgpt2', quantization: 'nf4', doubleQuant: true, loraR: 16, loraAlpha: 64, loraDropout: 0.05,
-      loraTargetModules: ['c_attn'], gradientCheckpointing: true, data: 'openai/gsm8k', trainSplit: 'train', evalSplit: 'test',
+      promptFormat: 'auto', gradientCheckpointing: true, data: 'openai/gsm8k', trainSplit: 'train', evalSplit: 'test',
       wandbProject: null, outputDir: 'outputs/distilgpt2-GRPO', learningRate: 1e-5, numGenerations: 2,
       gradientAccumulationSteps: 4, maxPromptLength: 128, maxCompletionLength: 128, loggingSteps: 10, saveSteps: 50, evalSteps: 20,
     });
+  });
+
+  it("leaves loraTargetModules to the architecture's default unless it is given (train() records the resolved c_attn)", () => {
+    expect(parseTrainConfig({}).loraTargetModules).toBeUndefined();
+    expect(parseTrainConfig({ loraTargetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] }).loraTargetModules).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj']);
+    expect(() => parseTrainConfig({ loraTargetModules: [] })).toThrow(TrainConfigError);
+  });
+
+  it('takes promptFormat auto, seed or chat-template', () => {
+    for (const promptFormat of ['auto', 'seed', 'chat-template'] as const) expect(parseTrainConfig({ promptFormat }).promptFormat).toBe(promptFormat);
+    expect(() => parseTrainConfig({ promptFormat: 'chatml' })).toThrow(/promptFormat: Invalid option: expected one of "auto"\|"seed"\|"chat-template"/);
   });
 
   it('derives outputDir from the model unless it is given', () => {
@@ -39,7 +50,7 @@ describe('parseTrainConfig', () => {
   });
 
   it('splits into exactly the trainer fields and the job fields', () => {
-    const { grpo, job } = splitTrainConfig(parseTrainConfig({ learningRate: 3e-5, model: 'gpt2' }));
+    const { grpo, job } = splitTrainConfig(parseTrainConfig({ learningRate: 3e-5, model: 'gpt2', loraTargetModules: ['c_attn'] }));
     expect(Object.keys(grpo).sort()).toEqual(Object.keys(GRPOConfigSchema.shape).sort());
     expect(Object.keys(job).sort()).toEqual(Object.keys(JobOptionsSchema.shape).sort());
     expect(grpo.learningRate).toBe(3e-5);

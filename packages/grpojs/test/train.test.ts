@@ -1,9 +1,10 @@
 /**
  * train() end to end on a tiny random GPT-2, offline: the report, the saved files, reloading the
- * adapter (its greedy answers must reproduce training's final evaluation exactly), and the hub
+ * adapter (its greedy answers must reproduce training's final evaluation exactly), the prompt
+ * format (seed template, a tokenizer's chat template, and the error without one), and the hub
  * error that names the local-file options.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import {
   loadPeftAdapter,
   loadTrainedModel,
   parseTrainConfig,
+  PromptFormatError,
   splitTrainConfig,
   SYSTEM_PROMPT,
   train,
@@ -23,6 +25,7 @@ import {
   type TrainConfigInput,
   type TrainReport,
 } from '../src/index.js';
+import { CHATML } from './helpers/chatml.js';
 
 const work = mkdtempSync(join(tmpdir(), 'grpojs-train-'));
 const silent = { info: () => {}, warn: () => {} };
@@ -40,6 +43,7 @@ const rewardFunctions = [...defaultRewards, lengthReward];
 
 let config: TrainConfigInput;
 let report: TrainReport;
+const logLines: string[] = [];
 
 beforeAll(async () => {
   const data = join(work, 'problems.jsonl');
@@ -61,7 +65,7 @@ beforeAll(async () => {
     evalMaxSamples: 2,
     saveMerged: true,
   };
-  report = await train(config, { logger: silent, cwd: work, rewardFunctions });
+  report = await train(config, { logger: { info: (line: string) => logLines.push(line), warn: () => {} }, cwd: work, rewardFunctions });
 }, 300_000);
 
 describe('train() on a tiny random GPT-2', () => {
@@ -89,6 +93,18 @@ describe('train() on a tiny random GPT-2', () => {
     expect(saved).toMatchObject({ globalStep: 2, completed: true, finalEval: { step: 2 } });
   });
 
+  it('records and logs the resolved choices: seed template (GPT-2 has no chat template) and LoRA on c_attn', () => {
+    expect(logLines.filter((line) => line.includes('prompt format'))).toEqual(['grpojs: prompt format: seed template']);
+    expect(logLines).toContain('grpojs: LoRA adapters on c_attn');
+    expect(report.config).toMatchObject({ promptFormat: 'seed', loraTargetModules: ['c_attn'] });
+    const saved = JSON.parse(readFileSync(join(report.outputDir, 'report.json'), 'utf8')) as { config: Record<string, unknown> };
+    expect(saved.config).toMatchObject({ promptFormat: 'seed', loraTargetModules: ['c_attn'] });
+    const runConfig = JSON.parse(readFileSync(join(report.runDir!, 'config.json'), 'utf8')) as { config: Record<string, unknown> };
+    expect(runConfig.config).toMatchObject({ model: config.model, promptFormat: 'seed', loraTargetModules: ['c_attn'], learningRate: 1e-3 });
+    const prompts = readFileSync(join(report.outputDir, 'completions.jsonl'), 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { prompt: string }).prompt);
+    for (const prompt of prompts) expect(prompt).toMatch(/^system: [\s\S]*\nuser: [^\n]+\n$/);
+  });
+
   it('with saveMerged, writes a plain HF folder with the adapter folded in', async () => {
     const merged = join(report.outputDir, 'merged');
     for (const file of ['config.json', 'model.safetensors', 'tokenizer.json']) expect(existsSync(join(merged, file)), file).toBe(true);
@@ -111,9 +127,9 @@ describe('train() on a tiny random GPT-2', () => {
   it('answers a question from the saved folder, prompted as in training', async () => {
     const model = await loadTrainedModel(report.outputDir);
     try {
+      expect(model.promptFormat.format).toBe('seed');
       const answer = await answerQuestion(model, 'What is 6 * 7?', { maxNewTokens: 5 });
-      expect(answer.prompt).toContain(SYSTEM_PROMPT);
-      expect(answer.prompt).toContain('What is 6 * 7?');
+      expect(answer.prompt).toBe(`system: ${SYSTEM_PROMPT}\nuser: What is 6 * 7?\n`);
       expect(answer.completionIds.length).toBeGreaterThan(0);
       expect(answer.completionIds.length).toBeLessThanOrEqual(5);
       expect(model.tokenizer.decode(answer.completionIds, { skipSpecialTokens: true })).toBe(answer.completion);
@@ -132,6 +148,65 @@ describe('loadJobModel', () => {
       expect(model.trainableVariables()).toHaveLength(4);
     } finally {
       model.dispose();
+    }
+  });
+});
+
+describe('promptFormat', () => {
+  // The tiny GPT-2 with a ChatML chat template in its tokenizer_config.json, as an instruct model ships.
+  let chatModel: string;
+  const oneStep = (name: string): TrainConfigInput => ({ ...config, model: chatModel, outputDir: join(work, name), maxSteps: 1, evalSplit: null, saveMerged: false });
+  const promptsOf = (outputDir: string) =>
+    readFileSync(join(outputDir, 'completions.jsonl'), 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { prompt: string }).prompt);
+
+  beforeAll(() => {
+    chatModel = join(work, 'tiny-chat');
+    cpSync(config.model as string, chatModel, { recursive: true });
+    const file = join(chatModel, 'tokenizer_config.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), chat_template: CHATML }));
+  });
+
+  it("chat-template without one fails before the weights load, naming the tokenizer's source", async () => {
+    const lines: string[] = [];
+    const error = await train({ ...config, promptFormat: 'chat-template' }, { logger: { info: (l: string) => lines.push(l), warn: () => {} } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PromptFormatError);
+    expect((error as PromptFormatError).tokenizer).toBe(config.model);
+    expect((error as Error).message).toContain(`the tokenizer of ${config.model as string} has no chat template (its tokenizer_config.json has no chat_template)`);
+    expect(lines.some((l) => l.includes('loaded'))).toBe(false);
+  });
+
+  it("auto uses the tokenizer's chat template, ending with the generation prompt; the reloaded model prompts the same way", async () => {
+    const lines: string[] = [];
+    const run = await train(oneStep('out-chat'), { logger: { info: (l: string) => lines.push(l), warn: () => {} }, cwd: work, rewardFunctions });
+    expect(lines.filter((l) => l.includes('prompt format'))).toEqual([`grpojs: prompt format: chat template of ${chatModel}`]);
+    expect(run.config.promptFormat).toBe('chat-template');
+    for (const prompt of promptsOf(run.outputDir)) {
+      expect(prompt.startsWith(`<|im_start|>system\n${SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n`)).toBe(true);
+      expect(prompt.endsWith('<|im_end|>\n<|im_start|>assistant\n')).toBe(true);
+    }
+    const model = await loadTrainedModel(run.outputDir);
+    try {
+      expect(model.promptFormat.format).toBe('chat-template');
+      const answer = await answerQuestion(model, 'What is 6 * 7?', { maxNewTokens: 2 });
+      expect(answer.prompt).toBe(`<|im_start|>system\n${SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\nWhat is 6 * 7?<|im_end|>\n<|im_start|>assistant\n`);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it("seed keeps the seed template over the tokenizer's; reloading follows the recorded format unless told otherwise", async () => {
+    const run = await train({ ...oneStep('out-seed'), promptFormat: 'seed' }, { logger: silent, cwd: work, rewardFunctions });
+    expect(run.config.promptFormat).toBe('seed');
+    for (const prompt of promptsOf(run.outputDir)) expect(prompt).toMatch(/^system: [\s\S]*\nuser: [^\n]+\n$/);
+    for (const [options, format] of [[{}, 'seed'], [{ promptFormat: 'chat-template' as const }, 'chat-template']] as const) {
+      const model = await loadTrainedModel(run.outputDir, options);
+      try {
+        expect(model.promptFormat.format).toBe(format);
+        const answer = await answerQuestion(model, 'Q?', { maxNewTokens: 1, systemPrompt: null });
+        expect(answer.prompt).toBe(format === 'seed' ? 'user: Q?\n' : '<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n');
+      } finally {
+        model.dispose();
+      }
     }
   });
 });

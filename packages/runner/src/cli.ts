@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * Entry point of the `grpojs` binary: parses the command line and turns known failures (bad flags
- * or config, an unreachable hub) into a message and an exit status instead of a stack trace.
+ * or config, a prompt format the tokenizer cannot give, an unreachable hub) into a message and an
+ * exit status instead of a stack trace.
  */
 import { CommanderError, type Command } from 'commander';
-import { HubUnavailableError, TrainConfigError } from 'grpojs';
+import { HubUnavailableError, PromptFormatError, TrainConfigError } from 'grpojs';
 import { CliUsageError } from './errors.js';
 import { createProgram } from './program.js';
 
@@ -31,7 +32,7 @@ try {
   if (error instanceof CommanderError) {
     // Commander printed the message (or the help / version) already.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
-  } else if (error instanceof CliUsageError || error instanceof TrainConfigError) {
+  } else if (error instanceof CliUsageError || error instanceof TrainConfigError || error instanceof PromptFormatError) {
     process.stderr.write(`grpojs: ${error.message}\n`);
     process.exitCode = 2;
   } else if (error instanceof HubUnavailableError || process.env.GRPOJS_DEBUG === undefined) {

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { PROMPT_FORMATS } from 'grpojs';
 import { configOptions, flagValues } from './flags.js';
 import { PRESET_NAMES, getPreset } from './presets/index.js';
 import type { ConfigSources } from './resolve-config.js';
@@ -65,8 +66,11 @@ export function createProgram(): Command {
     .command('generate')
     .description('load a saved output folder and answer a prompt (like the reference inference snippet)')
     .argument('[dir]', 'saved output folder (adapter) or full model folder', 'outputs/distilgpt2-GRPO')
-    .requiredOption('-p, --prompt <text>', 'the question (wrapped in the system prompt and chat template unless --raw)')
+    .requiredOption('-p, --prompt <text>', 'the question (wrapped in the system prompt and prompt format unless --raw)')
     .option('--raw', 'send the prompt text as is')
+    .addOption(
+      new Option('--prompt-format <format>', 'how the question is rendered (default: as training recorded in the folder\'s report.json, else auto)').choices(PROMPT_FORMATS),
+    )
     .option('--base-model <idOrDir>', 'base model of the adapter (default: base_model_name_or_path in adapter_config.json)')
     .option('--compare-base', 'also answer with the adapters disabled (the base model)')
     .addOption(new Option('--max-new-tokens <int>', 'tokens to generate').default(128).argParser(positiveInt('--max-new-tokens')))

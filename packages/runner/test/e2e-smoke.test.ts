@@ -32,8 +32,10 @@ describe.skipIf(!existsSync(CLI))('grpojs --preset smoke (built CLI; run `pnpm b
     for (const file of ['adapter_config.json', 'adapter_model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'report.json', 'checkpoint-2']) expect(existsSync(join(out, file)), file).toBe(true);
     const adapter = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
     expect(adapter).toMatchObject({ peft_type: 'LORA', r: 16, lora_alpha: 64, target_modules: ['c_attn'] });
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { globalStep: number; finalEval: { model: { samples: number }; base: { samples: number } } };
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { globalStep: number; finalEval: { model: { samples: number }; base: { samples: number } }; config: Record<string, unknown> };
     expect(report.globalStep).toBe(2);
+    // The choices left to the model and tokenizer, resolved: GPT-2's LoRA default and, without a chat template, the seed's.
+    expect(report.config).toMatchObject({ loraTargetModules: ['c_attn'], promptFormat: 'seed' });
     expect(report.finalEval.model.samples).toBe(2);
     expect(report.finalEval.base.samples).toBe(2);
   });
@@ -55,6 +57,10 @@ describe.skipIf(!existsSync(CLI))('grpojs --preset smoke (built CLI; run `pnpm b
     expect(readFileSync(join(runDir, 'report.html'), 'utf8')).toMatch(/<html[\s\S]*<\/html>/);
   });
 
+  it('logs the prompt format once, at the start', () => {
+    expect(stdout.match(/prompt format: .*/g)).toEqual(['prompt format: seed template']);
+  });
+
   it('prints the fine-tuned vs base table and the reloaded answer', () => {
     expect(stdout).toMatch(/Final evaluation at step 2 on test \(2 samples, greedy\)/);
     expect(stdout).toMatch(/^\s+accuracy\s+\d\.\d{4}\s+\d\.\d{4}$/m);
@@ -65,6 +71,13 @@ describe.skipIf(!existsSync(CLI))('grpojs --preset smoke (built CLI; run `pnpm b
     const { stdout: answer } = await run(process.execPath, [CLI, 'generate', 'outputs/smoke-GRPO', '--prompt', 'What is 6 * 7?', '--max-new-tokens', '6', '--compare-base'], { cwd, timeout: 60_000 });
     expect(answer).toMatch(/--- base model \(adapters disabled\) ---/);
     expect(answer.split('--- base model')[0].trim().length).toBeGreaterThan(0);
+  }, 70_000);
+
+  it('`generate --prompt-format chat-template` on a tokenizer without one exits with status 2 and says why', async () => {
+    const args = [CLI, 'generate', 'outputs/smoke-GRPO', '--prompt', 'What is 6 * 7?', '--prompt-format', 'chat-template'];
+    const error = (await run(process.execPath, args, { cwd, timeout: 60_000 }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(error.code).toBe(2);
+    expect(error.stderr).toMatch(/the tokenizer of outputs\/smoke-GRPO has no chat template \(its tokenizer_config\.json has no chat_template\)/);
   }, 70_000);
 
   it('`eval` on the saved folder reproduces the final evaluation of training', async () => {

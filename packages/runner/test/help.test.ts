@@ -16,7 +16,8 @@ describe('--help', () => {
     const stdout = (await runProgram(['train', '--help'])).stdout.replace(/\s+/g, ' ');
     expect(stdout).toMatch(/--learning-rate <number> Peak AdamW learning rate\. \(TRL: learning_rate\) \(default: 0\.00001\)/);
     expect(stdout).toMatch(/--quantization <nf4\|int8\|none>[\s\S]*?\(default: "nf4"\)/);
-    expect(stdout).toMatch(/--lora-target-modules <string,\.\.\.>[\s\S]*?\(default: c_attn\)/);
+    expect(stdout).toMatch(/--lora-target-modules <string,\.\.\.>[\s\S]*?Default: PEFT's default for the architecture — c_attn for GPT-2, q_proj,v_proj for the Llama family\./);
+    expect(stdout).toMatch(/--prompt-format <auto\|seed\|chat-template>[\s\S]*?\(default: "auto"\)/);
     expect(stdout).toMatch(/--output-dir <string>[\s\S]*?\(default: outputs\/<model name>-GRPO\)/);
     expect(stdout).toMatch(/--gradient-checkpointing \[true\|false\]/);
   });

@@ -1,9 +1,9 @@
 /**
  * The `generate` command: load a saved output folder (the PEFT adapter plus the base model it
- * names, or a full model folder) and answer one prompt, like the reference README's inference
- * snippet (`PeftModel.from_pretrained(base, out)` then `generate`).
+ * names, or a full model folder) and answer one prompt in the prompt format training used, like
+ * the reference README's inference snippet (`PeftModel.from_pretrained(base, out)` then `generate`).
  */
-import { answerQuestion, loadGsm8k, loadTrainedModel, type TrainConfig } from 'grpojs';
+import { answerQuestion, loadGsm8k, loadTrainedModel, type PromptFormat, type TrainConfig } from 'grpojs';
 import { CliUsageError } from '../errors.js';
 
 /** Flags of `generate`. */
@@ -20,6 +20,8 @@ export interface GenerateFlags {
   seed: number;
   backend?: string;
   quantization: 'nf4' | 'int8' | 'none';
+  /** Default: the format recorded in the folder's report.json, else auto. */
+  promptFormat?: PromptFormat;
 }
 
 const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -33,6 +35,7 @@ export async function runGenerate(dir: string, flags: GenerateFlags): Promise<vo
     quantization: flags.quantization,
     ...(flags.baseModel !== undefined ? { baseModel: flags.baseModel } : {}),
     ...(flags.backend !== undefined ? { backend: flags.backend as (typeof BACKENDS)[number] } : {}),
+    ...(flags.promptFormat !== undefined ? { promptFormat: flags.promptFormat } : {}),
   });
   try {
     const options = {
@@ -70,8 +73,8 @@ export async function generateFromSaved(
     question = evalSet.rows[0].question;
   }
   // The base quantized as in training, so the answer matches what training evaluated.
-  const { quantization, doubleQuant, backend, accel } = options.config;
-  const model = await loadTrainedModel(dir, { quantization, doubleQuant, accel, ...(backend !== null ? { backend } : {}) });
+  const { quantization, doubleQuant, backend, accel, promptFormat } = options.config;
+  const model = await loadTrainedModel(dir, { quantization, doubleQuant, accel, promptFormat, ...(backend !== null ? { backend } : {}) });
   try {
     const result = await answerQuestion(model, question, { maxNewTokens: options.maxNewTokens, systemPrompt: options.config.systemPrompt });
     return { question, completion: result.completion };
