@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { gsm8kPrompt } from '@grpojs/data';
 import { Tokenizer } from 'tokenizers';
 import { describe, expect, it } from 'vitest';
 import { type HFTextTokenizer, loadTokenizer, tokenizerFromFiles } from '../src/tokenizer.js';
@@ -55,6 +56,14 @@ describe.each([
     await expectSameAsBindings(await loaded, reference, texts);
     const t = await loaded;
     expect(t.decodeBatch(t.encodeBatch(texts))).toEqual(texts);
+  });
+
+  it('renders its chat template with its special tokens, and encodes the prompt like the bindings', async () => {
+    const t = await loaded;
+    const prompt = gsm8kPrompt('What is 12 * 34?', { chatTemplate: t.chatTemplate!, addGenerationPrompt: true, context: t.specialTokensMap }).prompt;
+    expect(prompt).toContain(dir === LLAMA3 ? '<|begin_of_text|><|start_header_id|>system' : '<|im_start|>system\n');
+    await expectSameAsBindings(t, reference, [prompt]);
+    expect(t.encode(prompt)[0]).toBe(dir === LLAMA3 ? 128000 : 151644);
   });
 
   it('saves files that load back to the same ids, special tokens and chat template', async () => {
