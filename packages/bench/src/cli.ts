@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     if (saved !== null) results.push(JSON.parse(saved) as ConfigResult);
     await rm(tmp, { force: true });
   }
-  console.log(`\nGRPO step: ${results[0]?.workUnit.sequences} sequences × (${results[0]?.workUnit.promptTokens} prompt + ${results[0]?.workUnit.newTokens} new tokens), LoRA r16 on c_attn, medians of the timed runs\n`);
+  console.log(`\nGRPO step: ${results[0]?.workUnit.sequences} sequences × (${results[0]?.workUnit.promptTokens} prompt + ${results[0]?.workUnit.newTokens} new tokens), LoRA r16 on PEFT's default targets (c_attn; Llama family q_proj + v_proj), medians of the timed runs\n`);
   console.log(resultsTable(results));
   for (const r of results) if (r.profile) console.log(`\n${profileTables(r)}`);
   const out = resolve(plan.outFile);

@@ -24,7 +24,7 @@ const prompts = Array.from({ length: WORK_UNIT.sequences }, (_, r) =>
   Array.from({ length: WORK_UNIT.promptTokens }, (_, t) => (r * 7919 + t * 104729) % (lm.config.vocabSize - 1)),
 );
 const generate = (maxNewTokens: number, seed: number) =>
-  lm.generate(prompts, { maxNewTokens, temperature: 0.9, eosTokenId: [], padTokenId: lm.config.eosTokenId, seed });
+  lm.generate(prompts, { maxNewTokens, temperature: 0.9, eosTokenId: [], padTokenId: lm.model.dims.eosTokenIds[0], seed });
 
 type Path = 'native' | 'native-fp32' | 'tfjs';
 const paths: Path[] = quant === 'nf4' ? ['native', 'native-fp32', 'tfjs'] : ['native', 'tfjs'];

@@ -67,7 +67,7 @@ export async function rollout(ctx: StepContext): Promise<number[][]> {
     maxNewTokens: WORK_UNIT.newTokens,
     temperature: TEMPERATURE,
     eosTokenId: [],
-    padTokenId: ctx.lm.config.eosTokenId,
+    padTokenId: ctx.lm.model.dims.eosTokenIds[0],
     seed: 1000 + ctx.step,
   });
   return out.completionIds;

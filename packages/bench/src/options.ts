@@ -4,8 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 
-/** Which model shape to benchmark: the tiny smoke model or distilgpt2's shape with random weights. */
-export type ModelShape = 'tiny' | 'distilgpt2';
+/** Which model shape to benchmark (random weights): the tiny smoke model, distilgpt2, SmolLM2-135M, Qwen2.5-0.5B. */
+export type ModelShape = 'tiny' | 'distilgpt2' | 'smollm2-135m' | 'qwen2.5-0.5b';
+export const MODEL_SHAPES: readonly ModelShape[] = ['tiny', 'distilgpt2', 'smollm2-135m', 'qwen2.5-0.5b'];
 /** Frozen base weights: fp32 or NF4 (bitsandbytes' 4-bit NormalFloat, double quantization). */
 export type QuantMode = 'none' | 'nf4';
 
@@ -48,18 +49,29 @@ function positiveInt(flag: string, value: string): number {
   return n;
 }
 
+/** Timed runs per shape when --runs is not given (the Llama shapes take minutes per step here). */
+const DEFAULT_RUNS: Record<ModelShape, number> = { tiny: 3, distilgpt2: 2, 'smollm2-135m': 1, 'qwen2.5-0.5b': 1 };
+
+/**
+ * Shapes whose training pass always uses gradient checkpointing: without it the taped activations
+ * of SmolLM2-135M's 30 layers over a 2 × 256-token micro-batch outgrow the wasm backend's 4 GB heap
+ * (measured: "memory access out of bounds" in the backward pass; 739 MB heap with checkpointing).
+ */
+const CHECKPOINTED: Record<ModelShape, boolean> = { tiny: false, distilgpt2: false, 'smollm2-135m': true, 'qwen2.5-0.5b': true };
+
 /** Parsed flags: the configurations to run (cross product) and where to write the JSON. */
 export interface BenchPlan {
   configs: BenchConfig[];
   outFile: string;
 }
 
-export const USAGE = `Usage: pnpm bench [--model tiny,distilgpt2] [--quant none,nf4] [--accel on,off]
+export const USAGE = `Usage: pnpm bench [--model tiny,distilgpt2,smollm2-135m,qwen2.5-0.5b] [--quant none,nf4] [--accel on,off]
                   [--runs N] [--profile] [--micro-batch ROWS] [--checkpointing] [--threads N]
                   [--out bench-results/<name>.json]
 Each flag takes one value or a comma list; every combination runs in its own process.
-Default: tiny and distilgpt2, accel on, quant none and nf4 (distilgpt2), runs 3 (tiny) / 2 (distilgpt2),
-micro-batches of 2 rows (the spec's 1 prompt × 2 generations, 4 accumulation steps).`;
+Default: tiny and distilgpt2, accel on, quant none and nf4 (all but tiny), runs 3 (tiny) / 2 (distilgpt2) / 1 (Llama shapes),
+micro-batches of 2 rows (the spec's 1 prompt × 2 generations, 4 accumulation steps); the Llama
+shapes always train with gradient checkpointing (their activations outgrow the 4 GB wasm heap).`;
 
 /** Parses argv (without node and the script path) into a plan. */
 export function parseBenchArgs(argv: string[], now = new Date()): BenchPlan {
@@ -80,7 +92,7 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchPlan {
     strict: true,
   });
   if (values.help) throw new BenchOptionsError(USAGE);
-  const models = oneOf<ModelShape>('model', values.model ?? 'tiny,distilgpt2', ['tiny', 'distilgpt2']);
+  const models = oneOf<ModelShape>('model', values.model ?? 'tiny,distilgpt2', MODEL_SHAPES);
   const quants = values.quant === undefined ? null : oneOf<QuantMode>('quant', values.quant, ['none', 'nf4']);
   const accels = oneOf('accel', values.accel ?? 'on', ['on', 'off']).map((a) => a === 'on');
   const runs = values.runs === undefined ? null : positiveInt('runs', values.runs);
@@ -91,7 +103,8 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchPlan {
     // By default the tiny model runs fp32 only (it is the seconds-long regression check).
     for (const quant of quants ?? (model === 'tiny' ? ['none' as const] : ['none' as const, 'nf4' as const])) {
       for (const accel of accels) {
-        configs.push({ model, quant, accel, runs: runs ?? (model === 'tiny' ? 3 : 2), profile: values.profile, microBatch, checkpointing: values.checkpointing, threads });
+        const checkpointing = values.checkpointing || CHECKPOINTED[model];
+        configs.push({ model, quant, accel, runs: runs ?? DEFAULT_RUNS[model], profile: values.profile, microBatch, checkpointing, threads });
       }
     }
   }

@@ -24,7 +24,7 @@ const load = (): string => loadavg()[0].toFixed(2);
 async function time(dedup: boolean, maxNewTokens: number, seed: number): Promise<{ ms: number; cpuMs: number; tokens: number[][] }> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const out = await lm.generate(prompts, { maxNewTokens, temperature: 0.9, eosTokenId: [], padTokenId: lm.config.eosTokenId, seed, dedupPrompts: dedup });
+  const out = await lm.generate(prompts, { maxNewTokens, temperature: 0.9, eosTokenId: [], padTokenId: lm.model.dims.eosTokenIds[0], seed, dedupPrompts: dedup });
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   return { ms, cpuMs: (cpu.user + cpu.system) / 1e3, tokens: out.completionIds };

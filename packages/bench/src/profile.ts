@@ -66,9 +66,7 @@ function bucketOf(name: string, inputs: number[][], outputs: number[][], vocab: 
 
 /** Element counts of the frozen projection weights (used to recognise NF4 decoding outputs). */
 function weightSizes(lm: CausalLM): Set<number> {
-  const C = lm.config.nEmbd;
-  const inner = lm.config.nInner ?? 4 * C;
-  return new Set([C * 3 * C, C * C, C * inner]);
+  return new Set([...lm.model.linearLayers().values()].map((l) => l.inFeatures * l.outFeatures));
 }
 
 async function profilePhase(phase: string, lm: CausalLM, nf4: boolean, fn: () => Promise<unknown>, all: Map<string, { ms: number; calls: number }>): Promise<PhaseProfile> {

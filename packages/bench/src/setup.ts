@@ -1,24 +1,59 @@
 /**
- * Builds the benchmarked policy: a GPT-2 of the chosen shape with random weights (written as an HF
- * folder to a temp dir, so the real loader runs), LoRA r16 on c_attn, fp32 or NF4 base, on the
+ * Builds the benchmarked policy: a model of the chosen shape with random weights (written as an HF
+ * folder to a temp dir, so the real loader runs), LoRA r16 on PEFT's default targets for the
+ * architecture (c_attn for GPT-2, q_proj + v_proj for the Llama family), fp32 or NF4 base, on the
  * wasm backend with or without @grpojs/accel's BLAS matmul.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blasMatMulBackends, enableBlasMatMul } from '@grpojs/accel';
-import { type CausalLM, type GPT2Config, initBackend, loadCausalLM, makeGPT2Config, tf, writeRandomGPT2Checkpoint } from '@grpojs/model';
+import {
+  type CausalLM,
+  type GPT2Config,
+  type LlamaConfig,
+  initBackend,
+  loadCausalLM,
+  makeGPT2Config,
+  makeLlamaConfig,
+  tf,
+  writeRandomGPT2Checkpoint,
+  writeRandomLlamaCheckpoint,
+} from '@grpojs/model';
 import type { BenchConfig, ModelShape } from './options.js';
 
 /** The GRPO work unit every configuration runs: 8 sequences of 128 prompt + 128 new tokens. */
 export const WORK_UNIT = { sequences: 8, promptTokens: 128, newTokens: 128 } as const;
 
-/** Model shapes: distilgpt2 (6 × 768, 12 heads) and the runner's tiny smoke model (2 × 32). */
-export function modelConfig(shape: ModelShape): GPT2Config {
-  const common = { vocabSize: 50257, eosTokenId: 50256, bosTokenId: 50256 };
-  return shape === 'distilgpt2'
-    ? makeGPT2Config({ ...common, nLayer: 6, nEmbd: 768, nHead: 12, nPositions: 1024 })
-    : makeGPT2Config({ ...common, nLayer: 2, nEmbd: 32, nHead: 2, nPositions: 256 });
+/**
+ * Model shapes: distilgpt2 (6 × 768, 12 heads), the runner's tiny smoke model (2 × 32), and the
+ * published configs' shapes of SmolLM2-135M (30 × 576, 9 / 3 heads, 1536 inner, vocab 49152, tied)
+ * and Qwen2.5-0.5B (24 × 896, 14 / 2 heads, 4864 inner, vocab 151936, q/k/v biases, tied).
+ */
+export function modelConfig(shape: ModelShape): { kind: 'gpt2'; config: GPT2Config } | { kind: 'llama'; config: LlamaConfig } {
+  const gpt2 = { vocabSize: 50257, eosTokenId: 50256, bosTokenId: 50256 };
+  switch (shape) {
+    case 'distilgpt2':
+      return { kind: 'gpt2', config: makeGPT2Config({ ...gpt2, nLayer: 6, nEmbd: 768, nHead: 12, nPositions: 1024 }) };
+    case 'tiny':
+      return { kind: 'gpt2', config: makeGPT2Config({ ...gpt2, nLayer: 2, nEmbd: 32, nHead: 2, nPositions: 256 }) };
+    case 'smollm2-135m':
+      return {
+        kind: 'llama',
+        config: makeLlamaConfig({
+          family: 'llama', vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, numHiddenLayers: 30, numAttentionHeads: 9, numKeyValueHeads: 3,
+          maxPositionEmbeddings: 8192, rmsNormEps: 1e-5, ropeTheta: 100000, tieWordEmbeddings: true, bosTokenId: 0, eosTokenIds: [0],
+        }),
+      };
+    case 'qwen2.5-0.5b':
+      return {
+        kind: 'llama',
+        config: makeLlamaConfig({
+          family: 'qwen2', vocabSize: 151936, hiddenSize: 896, intermediateSize: 4864, numHiddenLayers: 24, numAttentionHeads: 14, numKeyValueHeads: 2,
+          maxPositionEmbeddings: 32768, rmsNormEps: 1e-6, ropeTheta: 1000000, tieWordEmbeddings: true, bosTokenId: 151643, eosTokenIds: [151645],
+        }),
+      };
+  }
 }
 
 /** What the backend set-up reports: its name and whether matmuls run on the BLAS. */
@@ -58,17 +93,19 @@ export interface BenchModel {
   dispose(): Promise<void>;
 }
 
-/** Writes a random checkpoint of `shape` to a temp dir and loads it with LoRA r16 on c_attn. */
+/** Writes a random checkpoint of `shape` to a temp dir and loads it with LoRA r16 on the architecture's default targets. */
 export async function loadBenchModel(config: BenchConfig): Promise<BenchModel> {
   const dir = await mkdtemp(join(tmpdir(), `grpojs-bench-${config.model}-`));
   try {
-    await writeRandomGPT2Checkpoint(dir, modelConfig(config.model), 1234);
+    const shape = modelConfig(config.model);
+    if (shape.kind === 'gpt2') await writeRandomGPT2Checkpoint(dir, shape.config, 1234);
+    else await writeRandomLlamaCheckpoint(dir, shape.config, 1234);
     const lm = await loadCausalLM(dir, {
       backend: tf.getBackend() as 'wasm' | 'cpu',
       accel: config.accel,
       quantization: config.quant,
       gradientCheckpointing: config.checkpointing,
-      lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: ['c_attn'], seed: 42 },
+      lora: { r: 16, alpha: 32, dropout: 0.05, seed: 42 },
     });
     // loadCausalLM re-applies the BLAS setting; the table must show the state the steps ran with.
     if (config.accel !== blasMatMulBackends().includes(tf.getBackend())) {

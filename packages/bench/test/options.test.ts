@@ -21,6 +21,18 @@ describe('parseBenchArgs', () => {
     expect(plan.configs.map((c) => `${c.quant}/${c.accel}`)).toEqual(['none/true', 'none/false', 'nf4/true', 'nf4/false']);
   });
 
+  it('offers the Llama-family shapes, one timed run each by default, fp32 and NF4', () => {
+    const plan = parseBenchArgs(['--model', 'smollm2-135m,qwen2.5-0.5b'], at);
+    expect(plan.configs.map((c) => `${c.model}/${c.quant}/${c.runs}/${c.checkpointing}`)).toEqual([
+      'smollm2-135m/none/1/true',
+      'smollm2-135m/nf4/1/true',
+      'qwen2.5-0.5b/none/1/true',
+      'qwen2.5-0.5b/nf4/1/true',
+    ]);
+    expect(parseBenchArgs(['--model', 'distilgpt2'], at).configs.every((c) => !c.checkpointing)).toBe(true);
+    expect(() => parseBenchArgs(['--model', 'llama-70b'])).toThrow(/"llama-70b" is not one of tiny, distilgpt2, smollm2-135m, qwen2.5-0.5b/);
+  });
+
   it('names the flag and the allowed values on a bad value', () => {
     expect(() => parseBenchArgs(['--quant', 'int4'])).toThrow(BenchOptionsError);
     expect(() => parseBenchArgs(['--quant', 'int4'])).toThrow(/--quant int4: "int4" is not one of none, nf4/);

@@ -23,7 +23,7 @@ export interface ModelSourceOptions {
 }
 
 /** Tokenizer and settings files copied along with a model when the repository has them. */
-export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt'] as const;
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja', 'vocab.json', 'merges.txt'] as const;
 
 const WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json'] as const;
 
@@ -108,7 +108,7 @@ export async function resolveTokenizerFiles(
   try {
     const first = await resolveLocalOrHub(pathOrHubId, [], {
       ...hubOptions(options),
-      optional: ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'config.json'],
+      optional: ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja', 'config.json'],
     });
     if (first.files['tokenizer.json'] !== undefined) return { folder: first.folder, files: first.files };
     const bpe = await resolveLocalOrHub(pathOrHubId, [], { ...hubOptions(options), optional: ['vocab.json', 'merges.txt'] });
