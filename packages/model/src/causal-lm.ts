@@ -10,7 +10,7 @@ import { initBackend, type BackendName } from './backend.js';
 import { DenseConv1D } from './dense.js';
 import { generate } from './generate.js';
 import { GPT2Model, type Conv1DFactory } from './gpt2.js';
-import { readSafetensorsFolder } from './hf-weights.js';
+import { readSafetensorsFolder } from './hf-folder.js';
 import type { GPT2Config } from './config.js';
 import { type ModelConfig, buildTransformer, checkTensors, linearModuleCatalog, readModelConfig, saveModelFolder } from './architectures/index.js';
 import type { LlamaConfig } from './architectures/llama/config.js';

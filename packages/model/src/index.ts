@@ -9,7 +9,8 @@ export { type BackendName, BackendError, type InitBackendOptions, initBackend } 
 export { blasMatMulActive } from './accel.js';
 export { registerWasmUnsortedSegmentSum, unsortedSegmentSumHost } from './kernels/unsorted-segment-sum.js';
 export { DenseConv1D, type DenseConv1DOptions, DenseShapeError, frozenMatMul } from './dense.js';
-export { fillUniform, fmix32, randomGPT2Tensors, writeRandomGPT2Checkpoint } from './random-init.js';
+export { fillUniform, fmix32 } from './random-stream.js';
+export { randomGPT2Tensors, writeRandomGPT2Checkpoint } from './random-init.js';
 export {
   type BlockWeights,
   type Conv1DFactory,
@@ -94,7 +95,8 @@ export {
   parseGPT2Config,
   readGPT2Config,
 } from './config.js';
-export { canonicalGPT2Tensors, gpt2TensorShapes, readSafetensorsFolder, toHFGPT2TensorNames } from './hf-weights.js';
+export { readSafetensorsFolder } from './hf-folder.js';
+export { canonicalGPT2Tensors, gpt2TensorShapes, toHFGPT2TensorNames } from './hf-weights.js';
 export { type ModelSourceOptions, TOKENIZER_FILES, resolveModelFiles, resolveTokenizerFiles } from './hub-files.js';
 export {
   type DecodeOptions,

@@ -17,30 +17,10 @@
  * centered at 1 with std 0.1. Biases and norms are non-trivial on purpose, so tests exercise them.
  */
 import type { GPT2Config } from './config.js';
+import { fillUniform } from './random-stream.js';
 import { gpt2TensorShapes } from './hf-weights.js';
 import type { HostTensor } from './safetensors.js';
 import { saveHFModel } from './save.js';
-
-/** murmur3's 32-bit finalizer. */
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** Fills `out` with the uniform stream of tensor `t` (see the file comment). */
-export function fillUniform(out: Float32Array, seed: number, t: number, center: number, std: number): void {
-  const key = fmix32((seed ^ Math.imul(t + 1, 0x9e3779b9)) >>> 0);
-  const half = std * Math.sqrt(3);
-  for (let i = 0; i < out.length; i++) {
-    const h = fmix32((key + Math.imul(i, 0x85ebca77)) >>> 0);
-    const u = (h >>> 8) / 16777216;
-    out[i] = center + (2 * u - 1) * half;
-  }
-}
 
 /** The (center, std) of a canonical tensor name under this init. */
 function initOf(name: string, config: GPT2Config): { center: number; std: number } {

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canonicalGPT2Tensors, gpt2TensorShapes, readSafetensorsFolder, toHFGPT2TensorNames } from '../src/hf-weights.js';
+import { canonicalGPT2Tensors, gpt2TensorShapes, toHFGPT2TensorNames } from '../src/hf-weights.js';
+import { readSafetensorsFolder } from '../src/hf-folder.js';
 import { CheckpointTensorError, ModelFilesNotFoundError } from '../src/io-errors.js';
 import { type HostTensor, writeSafetensors } from '../src/safetensors.js';
 import { lcgTensor, tempDir, tinyConfig, tinyTensors } from './io-helpers.js';

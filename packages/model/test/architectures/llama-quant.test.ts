@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadCausalLM } from '../../src/causal-lm.js';
-import { readSafetensorsFolder } from '../../src/hf-weights.js';
+import { readSafetensorsFolder } from '../../src/hf-folder.js';
 import { dequantizeInt8, quantizeInt8 } from '../../src/quant/int8.js';
 import { dequantizeNF4, nf4BlockAbsmax, quantizeNF4 } from '../../src/quant/nf4.js';
 import type { QuantizedConv1D } from '../../src/quant/quantized-conv1d.js';

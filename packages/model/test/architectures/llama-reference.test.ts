@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCausalLM } from '../../src/causal-lm.js';
 import { generate } from '../../src/generate.js';
-import { readSafetensorsFolder } from '../../src/hf-weights.js';
+import { readSafetensorsFolder } from '../../src/hf-folder.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/llama');
 const LOGIT_TOL = 1e-4;

@@ -7,6 +7,7 @@
 import { CheckpointTensorError } from '../../io-errors.js';
 import type { LinearModuleCatalog } from '../../lora-targets.js';
 import type { HostTensor } from '../../safetensors.js';
+import { assertTiedHead } from '../../tied-head.js';
 import type { LlamaConfig } from './config.js';
 
 /** The nn.Linear modules of one decoder layer, in the order of a forward pass. */
@@ -73,15 +74,6 @@ function isBuffer(name: string): boolean {
   return name.endsWith('.rotary_emb.inv_freq');
 }
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (d > max || Number.isNaN(d)) max = d;
-  }
-  return max;
-}
-
 /**
  * Validates a checkpoint's tensors against `config` and returns them in model order (arrays shared).
  * @param source the folder, named in errors.
@@ -118,17 +110,7 @@ export function checkLlamaTensors(tensors: Map<string, HostTensor>, config: Llam
     }
     result.set(name, tensor);
   }
-  if (tiedHead !== undefined) {
-    const embed = result.get('model.embed_tokens.weight')!;
-    const same = tiedHead.shape.length === 2 && tiedHead.shape[0] === embed.shape[0] && tiedHead.shape[1] === embed.shape[1];
-    const diff = same ? maxAbsDiff(tiedHead.data, embed.data) : Infinity;
-    if (!(diff <= 1e-2)) {
-      throw new CheckpointTensorError(
-        `${source}: "lm_head.weight" differs from "model.embed_tokens.weight" (max |diff| ${diff}) but config.json has tie_word_embeddings=true. Set tie_word_embeddings to false to use a separate head.`,
-        source,
-      );
-    }
-  }
+  if (tiedHead !== undefined) assertTiedHead(tiedHead, result.get('model.embed_tokens.weight')!, 'model.embed_tokens.weight', source);
   return result;
 }
 
