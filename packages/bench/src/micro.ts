@@ -70,7 +70,7 @@ const jsExp = timeMs(() => {
 rows.push(['JS Math.exp over 50257', `${jsExp.toFixed(2)} ms (${(V / jsExp / 1e3).toFixed(0)} M/s)`]);
 const rng = new Mulberry32(1);
 const opts = { doSample: true, temperature: 0.9, topK: 0, topP: 1 };
-rows.push(['sampleToken (model/src/sampling.ts), 1 row', `${timeMs(() => sampleToken(host, opts, rng)).toFixed(2)} ms`]);
+rows.push(['sampleToken (model/src/inference/sampling.ts), 1 row', `${timeMs(() => sampleToken(host, opts, rng)).toFixed(2)} ms`]);
 const scratch = new Float32Array(V);
 rows.push(['one-exp-pass sampling, 1 row', `${timeMs(() => sampleOnePass(host, 0.9, rng, scratch)).toFixed(2)} ms`]);
 const h = tf.randomNormal([8, 768]); // [8, C]: one decode step

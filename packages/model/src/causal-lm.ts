@@ -6,31 +6,31 @@
  * resolution and safetensors reader, the architecture's model, ADAPTERS' quantized and LoRA layers.
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from './backend.js';
-import { DenseConv1D } from './dense.js';
-import { generate } from './generate.js';
-import { GPT2Model, type Conv1DFactory } from './gpt2.js';
-import { readSafetensorsFolder } from './hf-folder.js';
-import type { GPT2Config } from './config.js';
+import { initBackend, type BackendName } from './runtime/backend.js';
+import { DenseConv1D } from './ops/dense.js';
+import { generate } from './inference/generate.js';
+import { GPT2Model, type Conv1DFactory } from './architectures/gpt2/model.js';
+import { readSafetensorsFolder } from './io/hf-folder.js';
+import type { GPT2Config } from './architectures/gpt2/config.js';
 import { type ModelConfig, buildTransformer, checkTensors, linearModuleCatalog, readModelConfig, saveModelFolder } from './architectures/index.js';
 import type { LlamaConfig } from './architectures/llama/config.js';
 import { LlamaModel } from './architectures/llama/model.js';
 import { llamaLinearShape, type LlamaLinearModule } from './architectures/llama/weights.js';
-import { readGenerationDefaults } from './generation-config.js';
-import { transposeHost } from './host-transpose.js';
+import { readGenerationDefaults } from './io/generation-config.js';
+import { transposeHost } from './io/host-transpose.js';
 import type { CausalTransformer } from './transformer.js';
-import { resolveModelFiles, type ModelSourceOptions } from './hub-files.js';
-import { ModelFilesNotFoundError } from './io-errors.js';
-import type { AdapterSwitch, Conv1DLayer } from './linear.js';
-import { LogProbsError, tokenLogProbs } from './logprobs.js';
-import { LoraConv1D, type DropoutClock } from './lora.js';
-import { NativeDecodeSlot } from './native-decode.js';
-import { type LinearModuleCatalog, collectPeftTensors, expandAllLinear, loadPeftTensors, resolveLoraTargets } from './lora-targets.js';
+import { resolveModelFiles, type ModelSourceOptions } from './io/hub-files.js';
+import { ModelFilesNotFoundError } from './io/errors.js';
+import type { AdapterSwitch, Conv1DLayer } from './ops/linear.js';
+import { LogProbsError, tokenLogProbs } from './inference/logprobs.js';
+import { LoraConv1D, type DropoutClock } from './adapters/lora.js';
+import { NativeDecodeSlot } from './inference/native-decode.js';
+import { type LinearModuleCatalog, collectPeftTensors, expandAllLinear, loadPeftTensors, resolveLoraTargets } from './adapters/lora-targets.js';
 import { QuantCacheScope, quantizedLayers } from './quant/quant-cache.js';
 import { createQuantizedConv1D } from './quant/quantized-conv1d.js';
-import { loadPeftAdapter, savePeftAdapter } from './peft-files.js';
-import type { HostTensor } from './safetensors.js';
-import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
+import { loadPeftAdapter, savePeftAdapter } from './adapters/peft-files.js';
+import type { HostTensor } from './io/safetensors.js';
+import { loadTokenizer, type TextTokenizer } from './io/tokenizer.js';
 import type { GenerateOptions, GenerateOutput, TokenLogProbsOptions, TokenLogProbsOutput } from './types.js';
 
 /** LoRA settings of {@link loadCausalLM}. */

@@ -1,16 +1,16 @@
 export type * from './types.js';
-export type { AdapterSwitch, Conv1DLayer } from './linear.js';
+export type { AdapterSwitch, Conv1DLayer } from './ops/linear.js';
 
 /** The tfjs instance this package computes with; import it from here so tensors are shared. */
 export * as tf from '@tensorflow/tfjs';
 
 // Model core: backend, GPT-2, KV cache, generation, log-probs, checkpointing, CausalLM.
-export { type BackendName, BackendError, type InitBackendOptions, initBackend } from './backend.js';
-export { blasMatMulActive } from './accel.js';
-export { registerWasmUnsortedSegmentSum, unsortedSegmentSumHost } from './kernels/unsorted-segment-sum.js';
-export { DenseConv1D, type DenseConv1DOptions, DenseShapeError, frozenMatMul } from './dense.js';
-export { fillUniform, fmix32 } from './random-stream.js';
-export { randomGPT2Tensors, writeRandomGPT2Checkpoint } from './random-init.js';
+export { type BackendName, BackendError, type InitBackendOptions, initBackend } from './runtime/backend.js';
+export { blasMatMulActive } from './runtime/accel.js';
+export { registerWasmUnsortedSegmentSum, unsortedSegmentSumHost } from './runtime/unsorted-segment-sum.js';
+export { DenseConv1D, type DenseConv1DOptions, DenseShapeError, frozenMatMul } from './ops/dense.js';
+export { fillUniform, fmix32 } from './architectures/random-stream.js';
+export { randomGPT2Tensors, writeRandomGPT2Checkpoint } from './architectures/gpt2/random-init.js';
 export {
   type BlockWeights,
   type Conv1DFactory,
@@ -20,15 +20,15 @@ export {
   type GPT2ForwardOutput,
   denseConv1DFactory,
   positionsFromMask,
-} from './gpt2.js';
-export { LMHead } from './lm-head.js';
-export { type LayerNormWeights, activation, layerNorm } from './layers.js';
-export { attentionBias, causalSelfAttention, type AttentionShape, type AttentionWeights } from './attention.js';
-export { KVCache, KVCacheError } from './kv-cache.js';
-export { GenerateError, generate, leftPad } from './generate.js';
-export { Mulberry32, type SamplingOptions, argmax, sampleToken } from './sampling.js';
-export { LogProbsError, headLogProbs, tokenLogProbs } from './logprobs.js';
-export { checkpoint, layerTrainableVariables } from './checkpointing.js';
+} from './architectures/gpt2/model.js';
+export { LMHead } from './ops/lm-head.js';
+export { type LayerNormWeights, activation, layerNorm } from './ops/layers.js';
+export { attentionBias, causalSelfAttention, type AttentionShape, type AttentionWeights } from './ops/attention.js';
+export { KVCache, KVCacheError } from './inference/kv-cache.js';
+export { GenerateError, generate, leftPad } from './inference/generate.js';
+export { Mulberry32, type SamplingOptions, argmax, sampleToken } from './inference/sampling.js';
+export { LogProbsError, headLogProbs, tokenLogProbs } from './inference/logprobs.js';
+export { checkpoint, layerTrainableVariables } from './ops/checkpointing.js';
 export {
   type ArchitectureName,
   type CausalTransformer,
@@ -65,7 +65,7 @@ export { LlamaInputError, LlamaModel } from './architectures/llama/model.js';
 export { LLAMA_DEFAULT_LORA_TARGETS, LLAMA_LINEAR_MODULES, llamaLinearModules, llamaTensorShapes } from './architectures/llama/weights.js';
 export { type SaveLlamaModelOptions, saveLlamaModel } from './architectures/llama/save.js';
 export { randomLlamaTensors, writeRandomLlamaCheckpoint } from './architectures/llama/random-init.js';
-export { type GenerationDefaults, readGenerationDefaults } from './generation-config.js';
+export { type GenerationDefaults, readGenerationDefaults } from './io/generation-config.js';
 
 // Files and formats: safetensors, config.json, HF checkpoints, tokenizers, hub, saving.
 export {
@@ -75,7 +75,7 @@ export {
   ModelFilesNotFoundError,
   SafetensorsFormatError,
   TokenizerFileError,
-} from './io-errors.js';
+} from './io/errors.js';
 export {
   type HostDType,
   type HostTensor,
@@ -84,7 +84,7 @@ export {
   readSafetensorsMetadata,
   shapeSize,
   writeSafetensors,
-} from './safetensors.js';
+} from './io/safetensors.js';
 export {
   GPT2_ACTIVATIONS,
   type GPT2Activation,
@@ -94,10 +94,10 @@ export {
   makeGPT2Config,
   parseGPT2Config,
   readGPT2Config,
-} from './config.js';
-export { readSafetensorsFolder } from './hf-folder.js';
-export { canonicalGPT2Tensors, gpt2TensorShapes, toHFGPT2TensorNames } from './hf-weights.js';
-export { type ModelSourceOptions, TOKENIZER_FILES, resolveModelFiles, resolveTokenizerFiles } from './hub-files.js';
+} from './architectures/gpt2/config.js';
+export { readSafetensorsFolder } from './io/hf-folder.js';
+export { canonicalGPT2Tensors, gpt2TensorShapes, toHFGPT2TensorNames } from './architectures/gpt2/weights.js';
+export { type ModelSourceOptions, TOKENIZER_FILES, resolveModelFiles, resolveTokenizerFiles } from './io/hub-files.js';
 export {
   type DecodeOptions,
   HFTextTokenizer,
@@ -107,8 +107,8 @@ export {
   gpt2TokenizerJsonFromBpe,
   loadTokenizer,
   tokenizerFromFiles,
-} from './tokenizer.js';
-export { type SaveHFModelOptions, gpt2GenerationConfig, saveHFModel } from './save.js';
+} from './io/tokenizer.js';
+export { type SaveHFModelOptions, gpt2GenerationConfig, saveHFModel } from './architectures/gpt2/save.js';
 export {
   type LoraFileConfig,
   type PeftAdapterConfig,
@@ -117,11 +117,11 @@ export {
   parsePeftAdapterConfig,
   peftAdapterConfigJson,
   savePeftAdapter,
-} from './peft-files.js';
+} from './adapters/peft-files.js';
 
 // LoRA adapters and quantized frozen weights.
-export { LoraError, QuantizationError } from './adapter-errors.js';
-export { LoraConv1D, type DropoutClock, type LoraLayerOptions, type ReadableConv1D, kaimingUniformBound } from './lora.js';
+export { LoraError, QuantizationError } from './adapters/errors.js';
+export { LoraConv1D, type DropoutClock, type LoraLayerOptions, type ReadableConv1D, kaimingUniformBound } from './adapters/lora.js';
 export {
   ALL_LINEAR,
   DEFAULT_LORA_TARGETS,
@@ -134,8 +134,8 @@ export {
   peftNameToModulePath,
   peftPrefix,
   resolveLoraTargets,
-} from './lora-targets.js';
-export { type LoraMergeConfig, type LoraShape, addLoraDelta, mergeLoraIntoTensors, unmergeLoraFromTensors } from './merge.js';
+} from './adapters/lora-targets.js';
+export { type LoraMergeConfig, type LoraShape, addLoraDelta, mergeLoraIntoTensors, unmergeLoraFromTensors } from './adapters/merge.js';
 export {
   NF4_BLOCK_SIZES,
   NF4_CODE,

@@ -6,10 +6,10 @@
  * know which one it holds.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { KVCache } from './kv-cache.js';
-import type { LMHead } from './lm-head.js';
-import type { Conv1DLayer } from './linear.js';
-import type { HostTensor } from './safetensors.js';
+import type { KVCache } from './inference/kv-cache.js';
+import type { LMHead } from './ops/lm-head.js';
+import type { Conv1DLayer } from './ops/linear.js';
+import type { HostTensor } from './io/safetensors.js';
 
 /** The supported architectures, by config family. */
 export type ArchitectureName = 'gpt2' | 'llama' | 'qwen2' | 'qwen3';

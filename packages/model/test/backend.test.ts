@@ -4,9 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { blasMatMulActive } from '../src/accel.js';
-import { BackendError, initBackend } from '../src/backend.js';
-import { unsortedSegmentSumHost } from '../src/kernels/unsorted-segment-sum.js';
+import { blasMatMulActive } from '../src/runtime/accel.js';
+import { BackendError, initBackend } from '../src/runtime/backend.js';
+import { unsortedSegmentSumHost } from '../src/runtime/unsorted-segment-sum.js';
 import { maxAbsDiff } from './fixture-utils.js';
 
 /** Runs `f` on a backend and returns its result as a flat host array plus shape. */

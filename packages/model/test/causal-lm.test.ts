@@ -7,9 +7,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCausalLM } from '../src/causal-lm.js';
-import { loadPeftAdapter } from '../src/peft-files.js';
-import { writeRandomGPT2Checkpoint } from '../src/random-init.js';
-import { loadTokenizer } from '../src/tokenizer.js';
+import { loadPeftAdapter } from '../src/adapters/peft-files.js';
+import { writeRandomGPT2Checkpoint } from '../src/architectures/gpt2/random-init.js';
+import { loadTokenizer } from '../src/io/tokenizer.js';
 import { fixtureConfig, maxAbsDiff, readFixture } from './fixture-utils.js';
 
 const TOKENIZER_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../../shared/assets/gpt2-tokenizer');

@@ -4,15 +4,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/runtime/backend.js';
 import { CausalLM } from '../src/causal-lm.js';
-import { makeGPT2Config } from '../src/config.js';
-import { DenseConv1D } from '../src/dense.js';
-import { GPT2Model } from '../src/gpt2.js';
-import type { AdapterSwitch } from '../src/linear.js';
-import { tokenLogProbs } from '../src/logprobs.js';
-import { LoraConv1D } from '../src/lora.js';
-import { randomGPT2Tensors } from '../src/random-init.js';
+import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
+import { DenseConv1D } from '../src/ops/dense.js';
+import { GPT2Model } from '../src/architectures/gpt2/model.js';
+import type { AdapterSwitch } from '../src/ops/linear.js';
+import { tokenLogProbs } from '../src/inference/logprobs.js';
+import { LoraConv1D } from '../src/adapters/lora.js';
+import { randomGPT2Tensors } from '../src/architectures/gpt2/random-init.js';
 import { maxAbsDiff } from './fixture-utils.js';
 
 const config = makeGPT2Config({ vocabSize: 64, nPositions: 64, nEmbd: 64, nLayer: 4, nHead: 4, eosTokenId: 63, bosTokenId: 63 });

@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend.js';
-import { DenseConv1D, frozenLinear } from '../src/dense.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { DenseConv1D, frozenLinear } from '../src/ops/dense.js';
 import { maxAbsDiff } from './fixture-utils.js';
 
 beforeAll(async () => {

@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend.js';
-import { gatherRows, LMHead } from '../src/lm-head.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { gatherRows, LMHead } from '../src/ops/lm-head.js';
 
 beforeAll(async () => {
   await initBackend();

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeGPT2Config, type GPT2Config } from '../src/config.js';
+import { makeGPT2Config, type GPT2Config } from '../src/architectures/gpt2/config.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 

@@ -13,12 +13,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initBackend } from '../src/backend.js';
-import { makeGPT2Config } from '../src/config.js';
-import { distinctRows, generate } from '../src/generate.js';
-import { GPT2Model } from '../src/gpt2.js';
-import { NativeDecoder } from '../src/native-decode.js';
-import { randomGPT2Tensors } from '../src/random-init.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
+import { distinctRows, generate } from '../src/inference/generate.js';
+import { GPT2Model } from '../src/architectures/gpt2/model.js';
+import { NativeDecoder } from '../src/inference/native-decode.js';
+import { randomGPT2Tensors } from '../src/architectures/gpt2/random-init.js';
 import type { GenerateOptions, GenerateOutput } from '../src/types.js';
 import { maxAbsDiff } from './fixture-utils.js';
 

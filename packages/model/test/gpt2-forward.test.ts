@@ -1,12 +1,12 @@
 /** GPT-2 forward, generation, log-probs and c_attn gradients against the torch reference fixtures. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend.js';
-import { DenseConv1D } from '../src/dense.js';
-import { generate } from '../src/generate.js';
-import { GPT2Model } from '../src/gpt2.js';
-import { tokenLogProbs } from '../src/logprobs.js';
-import { randomGPT2Tensors } from '../src/random-init.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { DenseConv1D } from '../src/ops/dense.js';
+import { generate } from '../src/inference/generate.js';
+import { GPT2Model } from '../src/architectures/gpt2/model.js';
+import { tokenLogProbs } from '../src/inference/logprobs.js';
+import { randomGPT2Tensors } from '../src/architectures/gpt2/random-init.js';
 import { fixtureConfig, maxAbsDiff, readFixture } from './fixture-utils.js';
 
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ByteLevelBpe } from '../src/bpe.js';
-import { gpt2TokenizerJsonFromBpe, HFTextTokenizer } from '../src/tokenizer.js';
+import { ByteLevelBpe } from '../src/io/bpe.js';
+import { gpt2TokenizerJsonFromBpe, HFTextTokenizer } from '../src/io/tokenizer.js';
 
 const vocab = { a: 0, b: 1, c: 2, ab: 3, abc: 4, bc: 5, 'Ġ': 6, 'Ġa': 7, '<|endoftext|>': 8 };
 

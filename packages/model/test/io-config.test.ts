@@ -1,8 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gpt2ConfigToJson, gpt2InnerSize, parseGPT2Config, readGPT2Config } from '../src/config.js';
-import { ModelConfigError } from '../src/io-errors.js';
+import { gpt2ConfigToJson, gpt2InnerSize, parseGPT2Config, readGPT2Config } from '../src/architectures/gpt2/config.js';
+import { ModelConfigError } from '../src/io/errors.js';
 import { tempDir } from './io-helpers.js';
 
 /** distilgpt2's config.json as published on the hub (field names and values). */

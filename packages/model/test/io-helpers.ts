@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
-import { type GPT2Config, makeGPT2Config } from '../src/config.js';
-import { gpt2TensorShapes } from '../src/hf-weights.js';
-import { type HostTensor, shapeSize } from '../src/safetensors.js';
+import { type GPT2Config, makeGPT2Config } from '../src/architectures/gpt2/config.js';
+import { gpt2TensorShapes } from '../src/architectures/gpt2/weights.js';
+import { type HostTensor, shapeSize } from '../src/io/safetensors.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'io');
 /** /work/shared/assets, found relative to the repository root (never copied into the repo). */

@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canonicalGPT2Tensors, gpt2TensorShapes, toHFGPT2TensorNames } from '../src/hf-weights.js';
-import { readSafetensorsFolder } from '../src/hf-folder.js';
-import { CheckpointTensorError, ModelFilesNotFoundError } from '../src/io-errors.js';
-import { type HostTensor, writeSafetensors } from '../src/safetensors.js';
+import { canonicalGPT2Tensors, gpt2TensorShapes, toHFGPT2TensorNames } from '../src/architectures/gpt2/weights.js';
+import { readSafetensorsFolder } from '../src/io/hf-folder.js';
+import { CheckpointTensorError, ModelFilesNotFoundError } from '../src/io/errors.js';
+import { type HostTensor, writeSafetensors } from '../src/io/safetensors.js';
 import { lcgTensor, tempDir, tinyConfig, tinyTensors } from './io-helpers.js';
 
 const config = tinyConfig();

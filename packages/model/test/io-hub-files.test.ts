@@ -1,13 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gpt2ConfigToJson, readGPT2Config } from '../src/config.js';
-import { canonicalGPT2Tensors, toHFGPT2TensorNames } from '../src/hf-weights.js';
-import { readSafetensorsFolder } from '../src/hf-folder.js';
-import { resolveModelFiles } from '../src/hub-files.js';
-import { ModelFilesNotFoundError } from '../src/io-errors.js';
-import { writeSafetensors } from '../src/safetensors.js';
-import { embeddedGPT2Tokenizer, loadTokenizer } from '../src/tokenizer.js';
+import { gpt2ConfigToJson, readGPT2Config } from '../src/architectures/gpt2/config.js';
+import { canonicalGPT2Tensors, toHFGPT2TensorNames } from '../src/architectures/gpt2/weights.js';
+import { readSafetensorsFolder } from '../src/io/hf-folder.js';
+import { resolveModelFiles } from '../src/io/hub-files.js';
+import { ModelFilesNotFoundError } from '../src/io/errors.js';
+import { writeSafetensors } from '../src/io/safetensors.js';
+import { embeddedGPT2Tokenizer, loadTokenizer } from '../src/io/tokenizer.js';
 import { type FakeHub, startFakeHub } from './io-hub-server.js';
 import { tempDir, tinyConfig, tinyTensors } from './io-helpers.js';
 

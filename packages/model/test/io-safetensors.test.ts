@@ -1,9 +1,9 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bf16ToF32, f16ToF32, f32ToBF16, f32ToF16 } from '../src/half-float.js';
-import { SafetensorsFormatError } from '../src/io-errors.js';
-import { type HostTensor, readSafetensors, readSafetensorsMetadata, writeSafetensors } from '../src/safetensors.js';
+import { bf16ToF32, f16ToF32, f32ToBF16, f32ToF16 } from '../src/io/half-float.js';
+import { SafetensorsFormatError } from '../src/io/errors.js';
+import { type HostTensor, readSafetensors, readSafetensorsMetadata, writeSafetensors } from '../src/io/safetensors.js';
 import { FIXTURES, lcgTensor, tempDir } from './io-helpers.js';
 
 interface HalfFixture {

@@ -1,13 +1,13 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readGPT2Config } from '../src/config.js';
-import { canonicalGPT2Tensors } from '../src/hf-weights.js';
-import { readSafetensorsFolder } from '../src/hf-folder.js';
-import { loadPeftAdapter, savePeftAdapter } from '../src/peft-files.js';
-import { type HostTensor, readSafetensors, readSafetensorsMetadata } from '../src/safetensors.js';
-import { saveHFModel } from '../src/save.js';
-import { embeddedGPT2Tokenizer, loadTokenizer } from '../src/tokenizer.js';
+import { readGPT2Config } from '../src/architectures/gpt2/config.js';
+import { canonicalGPT2Tensors } from '../src/architectures/gpt2/weights.js';
+import { readSafetensorsFolder } from '../src/io/hf-folder.js';
+import { loadPeftAdapter, savePeftAdapter } from '../src/adapters/peft-files.js';
+import { type HostTensor, readSafetensors, readSafetensorsMetadata } from '../src/io/safetensors.js';
+import { saveHFModel } from '../src/architectures/gpt2/save.js';
+import { embeddedGPT2Tokenizer, loadTokenizer } from '../src/io/tokenizer.js';
 import { lcgTensor, tempDir, tinyConfig, tinyTensors } from './io-helpers.js';
 
 describe('saveHFModel', () => {

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { gsm8kPrompt } from '@grpojs/data';
 import { Tokenizer } from 'tokenizers';
 import { describe, expect, it } from 'vitest';
-import { type HFTextTokenizer, loadTokenizer, tokenizerFromFiles } from '../src/tokenizer.js';
+import { type HFTextTokenizer, loadTokenizer, tokenizerFromFiles } from '../src/io/tokenizer.js';
 import { ASSETS, tempDir } from './io-helpers.js';
 import { expectSameAsBindings, fuzzTexts, TRICKY_TEXTS } from './tokenizer-texts.js';
 

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Tokenizer } from 'tokenizers';
 import { describe, expect, it } from 'vitest';
-import { gpt2TokenizerJsonFromBpe, HFTextTokenizer, loadTokenizer } from '../src/tokenizer.js';
+import { gpt2TokenizerJsonFromBpe, HFTextTokenizer, loadTokenizer } from '../src/io/tokenizer.js';
 import { tempDir } from './io-helpers.js';
 import { expectSameAsBindings, fuzzTexts, TRICKY_TEXTS } from './tokenizer-texts.js';
 

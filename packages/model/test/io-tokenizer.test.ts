@@ -3,7 +3,7 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Tokenizer } from 'tokenizers';
-import { embeddedGPT2Tokenizer, loadTokenizer } from '../src/tokenizer.js';
+import { embeddedGPT2Tokenizer, loadTokenizer } from '../src/io/tokenizer.js';
 import { ASSETS, tempDir } from './io-helpers.js';
 
 const TOKENIZER_DIR = join(ASSETS, 'gpt2-tokenizer');

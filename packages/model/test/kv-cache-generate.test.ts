@@ -1,12 +1,12 @@
 /** KV-cache decoding vs full recompute, fixed-size cache buffers, and seeded batched generation. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend.js';
-import { makeGPT2Config } from '../src/config.js';
-import { generate, leftPad } from '../src/generate.js';
-import { GPT2Model } from '../src/gpt2.js';
-import { KV_CACHE_BLOCK, KVCache, KVCacheError, type KVCacheWrites } from '../src/kv-cache.js';
-import { randomGPT2Tensors } from '../src/random-init.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
+import { generate, leftPad } from '../src/inference/generate.js';
+import { GPT2Model } from '../src/architectures/gpt2/model.js';
+import { KV_CACHE_BLOCK, KVCache, KVCacheError, type KVCacheWrites } from '../src/inference/kv-cache.js';
+import { randomGPT2Tensors } from '../src/architectures/gpt2/random-init.js';
 import { maxAbsDiff } from './fixture-utils.js';
 
 const config = makeGPT2Config({ vocabSize: 64, nPositions: 40, nEmbd: 32, nLayer: 2, nHead: 4, eosTokenId: 63, bosTokenId: 63 });

@@ -1,13 +1,13 @@
 /** DenseConv1D, LMHead (both storage orientations), random init, and input validation errors. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend.js';
-import { makeGPT2Config } from '../src/config.js';
-import { DenseConv1D, DenseShapeError, frozenMatMul } from '../src/dense.js';
-import { GPT2InputError, GPT2Model } from '../src/gpt2.js';
-import { LMHead } from '../src/lm-head.js';
-import { LogProbsError, tokenLogProbs } from '../src/logprobs.js';
-import { randomGPT2Tensors } from '../src/random-init.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
+import { DenseConv1D, DenseShapeError, frozenMatMul } from '../src/ops/dense.js';
+import { GPT2InputError, GPT2Model } from '../src/architectures/gpt2/model.js';
+import { LMHead } from '../src/ops/lm-head.js';
+import { LogProbsError, tokenLogProbs } from '../src/inference/logprobs.js';
+import { randomGPT2Tensors } from '../src/architectures/gpt2/random-init.js';
 import { maxAbsDiff } from './fixture-utils.js';
 
 beforeAll(async () => {

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LoraError } from '../src/adapter-errors.js';
-import { LoraConv1D } from '../src/lora.js';
-import { collectPeftTensors, loadPeftTensors, peftNameToModulePath, resolveLoraTargets } from '../src/lora-targets.js';
-import { mergeLoraIntoTensors, unmergeLoraFromTensors } from '../src/merge.js';
-import { loadPeftAdapter, savePeftAdapter } from '../src/peft-files.js';
-import type { HostTensor } from '../src/safetensors.js';
+import { LoraError } from '../src/adapters/errors.js';
+import { LoraConv1D } from '../src/adapters/lora.js';
+import { collectPeftTensors, loadPeftTensors, peftNameToModulePath, resolveLoraTargets } from '../src/adapters/lora-targets.js';
+import { mergeLoraIntoTensors, unmergeLoraFromTensors } from '../src/adapters/merge.js';
+import { loadPeftAdapter, savePeftAdapter } from '../src/adapters/peft-files.js';
+import type { HostTensor } from '../src/io/safetensors.js';
 import { f32, maxRelErr, readFixture, testDense, useWasm } from './adapter-helpers.js';
 
 const fx = readFixture<{ conv1d: Record<string, string> & { n: number; in: number; out: number; r: number; alpha: number } }>('adapter-lora.json');

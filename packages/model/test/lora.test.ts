@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LoraError } from '../src/adapter-errors.js';
-import { LoraConv1D, kaimingUniformBound } from '../src/lora.js';
+import { LoraError } from '../src/adapters/errors.js';
+import { LoraConv1D, kaimingUniformBound } from '../src/adapters/lora.js';
 import { attentionBlock, f32, maxRelErr, readFixture, testDense, useWasm } from './adapter-helpers.js';
 
 type B64 = string;

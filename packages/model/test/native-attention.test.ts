@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attentionBias } from '../src/attention.js';
-import { initBackend } from '../src/backend.js';
-import { nativeMaskedSoftmax, nativeSplitHeads } from '../src/native-attention.js';
+import { attentionBias } from '../src/ops/attention.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { nativeMaskedSoftmax, nativeSplitHeads } from '../src/ops/native-attention.js';
 import { maxAbsDiff } from './fixture-utils.js';
 import { nativeOff } from './native-helpers.js';
 

@@ -14,10 +14,10 @@ vi.doMock('@grpojs/accel', async (importOriginal) => {
   return rest;
 });
 
-const { initBackend } = await import('../src/backend.js');
-const { makeGPT2Config } = await import('../src/config.js');
+const { initBackend } = await import('../src/runtime/backend.js');
+const { makeGPT2Config } = await import('../src/architectures/gpt2/config.js');
 const { loadCausalLM } = await import('../src/causal-lm.js');
-const { writeRandomGPT2Checkpoint } = await import('../src/random-init.js');
+const { writeRandomGPT2Checkpoint } = await import('../src/architectures/gpt2/random-init.js');
 
 const root = await mkdtemp(join(tmpdir(), 'grpojs-native-fallback-'));
 afterAll(async () => {

@@ -9,10 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend.js';
-import { makeGPT2Config } from '../src/config.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
 import { type CausalLM, loadCausalLM } from '../src/causal-lm.js';
-import { writeRandomGPT2Checkpoint } from '../src/random-init.js';
+import { writeRandomGPT2Checkpoint } from '../src/architectures/gpt2/random-init.js';
 
 const config = makeGPT2Config({ vocabSize: 64, nPositions: 64, nEmbd: 32, nLayer: 2, nHead: 4, eosTokenId: 63, bosTokenId: 63 });
 const prompts = [[1, 2, 3, 4, 5], [6, 7], [8, 9, 10, 11, 12, 13, 14], [15, 16, 17]];

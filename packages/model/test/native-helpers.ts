@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { CausalLM } from '../src/causal-lm.js';
-import { GPT2Model } from '../src/gpt2.js';
+import { GPT2Model } from '../src/architectures/gpt2/model.js';
 
 /** True when the @grpojs/accel addon is built in this checkout. */
 export const ACCEL_BUILT = existsSync(join(dirname(fileURLToPath(import.meta.url)), '../../accel/build/Release/grpojs_accel.node'));

@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend.js';
-import { layerNorm } from '../src/layers.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { layerNorm } from '../src/ops/layers.js';
 import { maxAbsDiff } from './fixture-utils.js';
 import { nativeOff, withoutKernels } from './native-helpers.js';
 

@@ -4,9 +4,9 @@
  * temperatures, with and without top-k/top-p; and expSampling against Math.exp.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend.js';
-import { expSampling } from '../src/fast-exp.js';
-import { Mulberry32, type SamplingOptions, sampleToken } from '../src/sampling.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { expSampling } from '../src/ops/fast-exp.js';
+import { Mulberry32, type SamplingOptions, sampleToken } from '../src/inference/sampling.js';
 import { nativeOff } from './native-helpers.js';
 
 const SAMPLE_ROW = Symbol.for('grpojs.accel.sampleRow');

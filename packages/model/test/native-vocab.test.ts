@@ -4,12 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend.js';
-import { makeGPT2Config } from '../src/config.js';
-import { DenseConv1D } from '../src/dense.js';
-import { GPT2Model } from '../src/gpt2.js';
-import { headLogProbs } from '../src/logprobs.js';
-import { randomGPT2Tensors } from '../src/random-init.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
+import { DenseConv1D } from '../src/ops/dense.js';
+import { GPT2Model } from '../src/architectures/gpt2/model.js';
+import { headLogProbs } from '../src/inference/logprobs.js';
+import { randomGPT2Tensors } from '../src/architectures/gpt2/random-init.js';
 import { maxAbsDiff } from './fixture-utils.js';
 import { nativeOff, withoutKernels } from './native-helpers.js';
 

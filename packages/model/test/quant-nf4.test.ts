@@ -5,11 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend.js';
-import { QuantizationError } from '../src/adapter-errors.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { QuantizationError } from '../src/adapters/errors.js';
 import { signedDynamicMap } from '../src/quant/dynamic-map.js';
 import { NF4_CODE, dequantizeNF4, nf4CodeAt, nf4StorageBytes, quantizeNF4 } from '../src/quant/nf4.js';
-import { LoraConv1D } from '../src/lora.js';
+import { LoraConv1D } from '../src/adapters/lora.js';
 import { QuantCacheScope, quantizedLayers } from '../src/quant/quant-cache.js';
 import { createQuantizedConv1D, quantizedConv1DBytes } from '../src/quant/quantized-conv1d.js';
 import { bits, f32, firstBitMismatch, readFixture, transposeHost, u8, useWasm } from './adapter-helpers.js';

@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { blasMatMulActive } from '../src/accel.js';
-import { initBackend } from '../src/backend.js';
+import { blasMatMulActive } from '../src/runtime/accel.js';
+import { initBackend } from '../src/runtime/backend.js';
 import { createQuantizedConv1D } from '../src/quant/quantized-conv1d.js';
 import { nativeOff } from './native-helpers.js';
 

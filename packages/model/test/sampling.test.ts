@@ -1,6 +1,6 @@
 /** Host-side token selection: seeded PRNG, greedy, temperature, top-k and top-p as transformers' warpers. */
 import { describe, expect, it } from 'vitest';
-import { Mulberry32, argmax, sampleToken } from '../src/sampling.js';
+import { Mulberry32, argmax, sampleToken } from '../src/inference/sampling.js';
 
 const counts = (logits: number[], options: Parameters<typeof sampleToken>[1], n: number, seed = 1): number[] => {
   const rng = new Mulberry32(seed);

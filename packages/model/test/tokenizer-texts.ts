@@ -4,7 +4,7 @@
  */
 import type { Tokenizer } from 'tokenizers';
 import { expect } from 'vitest';
-import type { HFTextTokenizer } from '../src/tokenizer.js';
+import type { HFTextTokenizer } from '../src/io/tokenizer.js';
 
 /** Strings that exercise each part of the pipeline: added tokens, the split regex, NFC, byte level. */
 export const TRICKY_TEXTS = [

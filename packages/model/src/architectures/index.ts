@@ -6,14 +6,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type GPT2Config, parseGPT2Config } from '../config.js';
-import { type Conv1DFactory, GPT2Model } from '../gpt2.js';
-import { canonicalGPT2Tensors } from '../hf-weights.js';
-import { ModelConfigError } from '../io-errors.js';
-import { type LinearModuleCatalog, gpt2LinearModules } from '../lora-targets.js';
-import type { HostTensor } from '../safetensors.js';
-import { saveHFModel } from '../save.js';
-import type { TextTokenizer } from '../tokenizer.js';
+import { type GPT2Config, parseGPT2Config } from './gpt2/config.js';
+import { type Conv1DFactory, GPT2Model } from './gpt2/model.js';
+import { canonicalGPT2Tensors } from './gpt2/weights.js';
+import { ModelConfigError } from '../io/errors.js';
+import { type LinearModuleCatalog, gpt2LinearModules } from '../adapters/lora-targets.js';
+import type { HostTensor } from '../io/safetensors.js';
+import { saveHFModel } from './gpt2/save.js';
+import type { TextTokenizer } from '../io/tokenizer.js';
 import type { CausalTransformer } from '../transformer.js';
 import { LLAMA_ARCHITECTURES, type LlamaConfig, llamaFamilyOf, parseLlamaConfig } from './llama/config.js';
 import { LlamaModel } from './llama/model.js';

@@ -5,7 +5,7 @@
  * into a single [group·T] row block per key/value head and the keys are never copied.
  */
 import * as tf from '@tensorflow/tfjs';
-import { nativeMaskedSoftmax } from '../native-attention.js';
+import { nativeMaskedSoftmax } from './native-attention.js';
 
 /**
  * q [B, H, T, D], k and v [B, KV, S, D] (H a multiple of KV), bias [B, 1, T, S] additive

@@ -5,7 +5,7 @@
  * exact float32 values of `create_dynamic_map(signed=True)`'s definition (see below), and the
  * search is a port of the CUDA `dQuantize<0>` binary search, including its tie behaviour.
  */
-import { QuantizationError } from '../adapter-errors.js';
+import { QuantizationError } from '../adapters/errors.js';
 
 const f32 = Math.fround;
 

@@ -10,7 +10,7 @@
  *
  * An all-zero row gets absmax 0 and q = 0 (the GPU would compute 0·∞ = NaN).
  */
-import { QuantizationError } from '../adapter-errors.js';
+import { QuantizationError } from '../adapters/errors.js';
 
 /** float32(1/127), the constant bitsandbytes multiplies by when dequantizing. */
 export const INT8_INV_127 = Math.fround(7.874015718698502e-3);

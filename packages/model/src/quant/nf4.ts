@@ -15,7 +15,7 @@
  * code 0 (−1.0), which dequantizes to −absmax′ ≠ 0 under double quant; we store code 7 (0.0) so a
  * zero block stays exactly zero.
  */
-import { QuantizationError } from '../adapter-errors.js';
+import { QuantizationError } from '../adapters/errors.js';
 import { dequantizeBlockwise8, quantizeBlockwise8, signedDynamicMap } from './dynamic-map.js';
 
 /** The 16 NF4 code values (float32), index = 4-bit code. */

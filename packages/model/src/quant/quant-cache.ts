@@ -6,7 +6,7 @@
  * duration of one call and frees it after: memory goes up to the fp32 size of the projections
  * while the call runs and back to the packed size when it returns.
  */
-import type { Conv1DLayer } from '../linear.js';
+import type { Conv1DLayer } from '../ops/linear.js';
 import type { QuantizedConv1D } from './quantized-conv1d.js';
 
 function isQuantized(layer: Conv1DLayer): layer is QuantizedConv1D {

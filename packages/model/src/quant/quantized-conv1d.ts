@@ -11,12 +11,12 @@
  * caller's tidy, so memory between steps stays at the packed size reported by `weightBytes()`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { blasMatMulActive } from '../accel.js';
-import type { Conv1DLayer } from '../linear.js';
-import { transposeHost } from '../host-transpose.js';
-import type { HostTensor } from '../safetensors.js';
-import { QuantizationError } from '../adapter-errors.js';
-import { nativeInt8Dequantize, nativeNf4Dequantize, type NativeNf4Inputs } from '../native-nf4.js';
+import { blasMatMulActive } from '../runtime/accel.js';
+import type { Conv1DLayer } from '../ops/linear.js';
+import { transposeHost } from '../io/host-transpose.js';
+import type { HostTensor } from '../io/safetensors.js';
+import { QuantizationError } from '../adapters/errors.js';
+import { nativeInt8Dequantize, nativeNf4Dequantize, type NativeNf4Inputs } from './native-nf4.js';
 import { signedDynamicMap } from './dynamic-map.js';
 import { INT8_INV_127, quantizeInt8 } from './int8.js';
 import { NF4_CODE, nf4CodeAt, quantizeNF4, type NF4Options } from './nf4.js';

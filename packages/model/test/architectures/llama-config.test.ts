@@ -14,8 +14,8 @@ import { parseModelConfig } from '../../src/architectures/index.js';
 import { llamaConfigToJson, makeLlamaConfig, parseLlamaConfig } from '../../src/architectures/llama/config.js';
 import { randomLlamaTensors, writeRandomLlamaCheckpoint } from '../../src/architectures/llama/random-init.js';
 import { loadCausalLM } from '../../src/causal-lm.js';
-import { readSafetensorsFolder } from '../../src/hf-folder.js';
-import { ModelConfigError } from '../../src/io-errors.js';
+import { readSafetensorsFolder } from '../../src/io/hf-folder.js';
+import { ModelConfigError } from '../../src/io/errors.js';
 import { ropeInverseFrequencies } from '../../src/ops/rotary.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/llama');

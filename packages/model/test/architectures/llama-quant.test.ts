@@ -11,11 +11,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadCausalLM } from '../../src/causal-lm.js';
-import { readSafetensorsFolder } from '../../src/hf-folder.js';
+import { readSafetensorsFolder } from '../../src/io/hf-folder.js';
 import { dequantizeInt8, quantizeInt8 } from '../../src/quant/int8.js';
 import { dequantizeNF4, nf4BlockAbsmax, quantizeNF4 } from '../../src/quant/nf4.js';
 import type { QuantizedConv1D } from '../../src/quant/quantized-conv1d.js';
-import { transposeHost } from '../../src/host-transpose.js';
+import { transposeHost } from '../../src/io/host-transpose.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/llama');
 const same = (a: Float32Array, b: Float32Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));

@@ -14,8 +14,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCausalLM } from '../../src/causal-lm.js';
-import { generate } from '../../src/generate.js';
-import { readSafetensorsFolder } from '../../src/hf-folder.js';
+import { generate } from '../../src/inference/generate.js';
+import { readSafetensorsFolder } from '../../src/io/hf-folder.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/llama');
 const LOGIT_TOL = 1e-4;
@@ -152,6 +152,19 @@ describe.each(['llama-gqa-untied', 'qwen3-qknorm'])('%s with the reference PEFT 
       }
       tf.dispose([value, ...Object.values(grads)]);
     }
+    lm.dispose();
+  });
+
+  it('keeps tf.memory().numTensors flat over repeated training passes (with and without checkpointing) and generations', async () => {
+    const lm = await loadCausalLM(dir, { adapterPath: adapterDir });
+    const counts: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { value, grads } = sumLogProbs(lm, i % 2 === 1);
+      tf.dispose([value, ...Object.values(grads)]);
+      await lm.generate(lora.prompts, { maxNewTokens: 3, seed: i });
+      counts.push(tf.memory().numTensors);
+    }
+    expect(new Set(counts.slice(1)).size).toBe(1);
     lm.dispose();
   });
 

@@ -7,7 +7,7 @@
  * activation) is refused with the file and field named, never approximated.
  */
 import { z } from 'zod';
-import { ModelConfigError } from '../../io-errors.js';
+import { ModelConfigError } from '../../io/errors.js';
 
 /** The three families, by HF `architectures[0]`. */
 export const LLAMA_ARCHITECTURES = {

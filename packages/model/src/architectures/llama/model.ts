@@ -8,18 +8,18 @@
  * here unchanged; a projection without a bias gets a zero one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attentionBias } from '../../attention.js';
-import { checkpoint, layerTrainableVariables } from '../../checkpointing.js';
-import type { Conv1DFactory } from '../../gpt2.js';
-import { denseConv1DFactory } from '../../gpt2.js';
-import { transposeHost } from '../../host-transpose.js';
-import { KVCache } from '../../kv-cache.js';
-import { gatherRows, LMHead } from '../../lm-head.js';
-import type { Conv1DLayer } from '../../linear.js';
+import { attentionBias } from '../../ops/attention.js';
+import { checkpoint, layerTrainableVariables } from '../../ops/checkpointing.js';
+import type { Conv1DFactory } from '../gpt2/model.js';
+import { denseConv1DFactory } from '../gpt2/model.js';
+import { transposeHost } from '../../io/host-transpose.js';
+import { KVCache } from '../../inference/kv-cache.js';
+import { gatherRows, LMHead } from '../../ops/lm-head.js';
+import type { Conv1DLayer } from '../../ops/linear.js';
 import { groupedAttention } from '../../ops/grouped-attention.js';
 import { rmsNorm } from '../../ops/rms-norm.js';
 import { applyRotary, ropeInverseFrequencies, rotaryTables } from '../../ops/rotary.js';
-import type { HostTensor } from '../../safetensors.js';
+import type { HostTensor } from '../../io/safetensors.js';
 import { type CausalTransformer, type ForwardOptions, type ForwardOutput, type TransformerDims, forwardInputs } from '../../transformer.js';
 import type { LlamaConfig } from './config.js';
 import { LLAMA_LINEAR_MODULES, type LlamaLinearModule, llamaLayerPrefix, llamaLinearShape } from './weights.js';

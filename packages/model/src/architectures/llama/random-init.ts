@@ -4,9 +4,9 @@
  * and embeddings with std initializerRange (down/o projections scaled by 1/√(2·layers)), norm
  * gains centered at 1 with std 0.1, biases with std 0.02, so every parameter is exercised.
  */
-import { fillUniform } from '../../random-stream.js';
-import type { HostTensor } from '../../safetensors.js';
-import type { TextTokenizer } from '../../tokenizer.js';
+import { fillUniform } from '../random-stream.js';
+import type { HostTensor } from '../../io/safetensors.js';
+import type { TextTokenizer } from '../../io/tokenizer.js';
 import type { LlamaConfig } from './config.js';
 import { saveLlamaModel } from './save.js';
 import { llamaTensorShapes } from './weights.js';

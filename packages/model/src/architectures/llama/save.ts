@@ -5,10 +5,10 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../../atomic-write.js';
-import type { HostDType, HostTensor } from '../../safetensors.js';
-import { writeSafetensors } from '../../safetensors.js';
-import type { TextTokenizer } from '../../tokenizer.js';
+import { writeJsonAtomic } from '../../io/atomic-write.js';
+import type { HostDType, HostTensor } from '../../io/safetensors.js';
+import { writeSafetensors } from '../../io/safetensors.js';
+import type { TextTokenizer } from '../../io/tokenizer.js';
 import { type LlamaConfig, llamaConfigToJson } from './config.js';
 import { checkLlamaTensors } from './weights.js';
 

@@ -4,10 +4,10 @@
  * loading only validates: every tensor present with the shape config.json implies, rotary buffers
  * dropped, and a tied `lm_head.weight` checked against the embedding and dropped.
  */
-import { CheckpointTensorError } from '../../io-errors.js';
-import type { LinearModuleCatalog } from '../../lora-targets.js';
-import type { HostTensor } from '../../safetensors.js';
-import { assertTiedHead } from '../../tied-head.js';
+import { CheckpointTensorError } from '../../io/errors.js';
+import type { LinearModuleCatalog } from '../../adapters/lora-targets.js';
+import type { HostTensor } from '../../io/safetensors.js';
+import { assertTiedHead } from '../tied-head.js';
 import type { LlamaConfig } from './config.js';
 
 /** The nn.Linear modules of one decoder layer, in the order of a forward pass. */

@@ -4,7 +4,7 @@
  */
 import { access, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointTensorError, ModelConfigError, ModelFilesNotFoundError } from './io-errors.js';
+import { CheckpointTensorError, ModelConfigError, ModelFilesNotFoundError } from './errors.js';
 import { type HostTensor, readSafetensors } from './safetensors.js';
 
 const SINGLE_FILE = 'model.safetensors';

@@ -5,12 +5,12 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeJsonAtomic } from './atomic-write.js';
+import { writeJsonAtomic } from '../../io/atomic-write.js';
 import { type GPT2Config, gpt2ConfigToJson } from './config.js';
-import { canonicalGPT2Tensors, toHFGPT2TensorNames } from './hf-weights.js';
-import type { HostDType, HostTensor } from './safetensors.js';
-import { writeSafetensors } from './safetensors.js';
-import type { TextTokenizer } from './tokenizer.js';
+import { canonicalGPT2Tensors, toHFGPT2TensorNames } from './weights.js';
+import type { HostDType, HostTensor } from '../../io/safetensors.js';
+import { writeSafetensors } from '../../io/safetensors.js';
+import type { TextTokenizer } from '../../io/tokenizer.js';
 
 /** What {@link saveHFModel} writes. */
 export interface SaveHFModelOptions {
@@ -66,4 +66,4 @@ export async function saveHFModel(dir: string, options: SaveHFModelOptions): Pro
   if (tokenizer !== undefined) await tokenizer.save(dir);
 }
 
-export { loadPeftAdapter, savePeftAdapter } from './peft-files.js';
+export { loadPeftAdapter, savePeftAdapter } from '../../adapters/peft-files.js';

@@ -7,7 +7,7 @@
 // The sampling PRNG is @grpojs/data's mulberry32 (the same generator as its shuffle): one integer of
 // state, so a checkpoint can store and restore it; the stream does not depend on the backend.
 import { Mulberry32 } from '@grpojs/data';
-import { expSampling } from './fast-exp.js';
+import { expSampling } from '../ops/fast-exp.js';
 
 export { Mulberry32 };
 

@@ -8,9 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { leftPad } from './generate.js';
-import { nativeLogSoftmaxGather } from './native-vocab.js';
-import type { CausalTransformer } from './transformer.js';
-import type { TokenLogProbsOptions, TokenLogProbsOutput } from './types.js';
+import { nativeLogSoftmaxGather } from '../ops/native-vocab.js';
+import type { CausalTransformer } from '../transformer.js';
+import type { TokenLogProbsOptions, TokenLogProbsOutput } from '../types.js';
 
 /** Thrown for invalid tokenLogProbs() arguments. */
 export class LogProbsError extends Error {

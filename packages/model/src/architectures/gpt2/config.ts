@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ModelConfigError } from './io-errors.js';
+import { ModelConfigError } from '../../io/errors.js';
 
 /** Activations GPT-2 checkpoints use (`gelu_new` = tanh approximation, the GPT-2 default). */
 export const GPT2_ACTIVATIONS = ['gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'gelu', 'relu', 'silu'] as const;

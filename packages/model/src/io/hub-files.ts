@@ -6,7 +6,7 @@
 import { HubOfflineError, HubUnreachableError, hubDownload, resolveLocalOrHub } from '@grpojs/data';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ModelConfigError, ModelFilesNotFoundError } from './io-errors.js';
+import { ModelConfigError, ModelFilesNotFoundError } from './errors.js';
 
 /** Where and how to fetch hub files; every field falls back to the env variable Python reads. */
 export interface ModelSourceOptions {

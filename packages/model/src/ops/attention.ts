@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Conv1DLayer } from './linear.js';
-import type { KVCache } from './kv-cache.js';
+import type { KVCache } from '../inference/kv-cache.js';
 import { nativeMaskedSoftmax, nativeSplitHeads } from './native-attention.js';
 
 /** Large negative added to masked scores; exp underflows to 0 and fully masked rows stay finite. */

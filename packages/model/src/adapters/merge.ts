@@ -5,8 +5,8 @@
  * update is accumulated in float64 and added once, so merge followed by unmerge returns W to
  * within one float32 rounding of each element.
  */
-import type { HostTensor } from './safetensors.js';
-import { LoraError } from './adapter-errors.js';
+import type { HostTensor } from '../io/safetensors.js';
+import { LoraError } from './errors.js';
 import { peftNameToModulePath } from './lora-targets.js';
 
 /** Shape of one adapter. */

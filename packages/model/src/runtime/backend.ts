@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 // A named import (used below), so bundlers honouring `sideEffects: false` keep the wasm backend.
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { configureBlasMatMul } from './accel.js';
-import { registerWasmUnsortedSegmentSum } from './kernels/unsorted-segment-sum.js';
+import { registerWasmUnsortedSegmentSum } from './unsorted-segment-sum.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];

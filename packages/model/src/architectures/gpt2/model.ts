@@ -6,16 +6,16 @@
  * blocks so the projections are single matmuls without reshapes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attentionBias, causalSelfAttention, type AttentionWeights } from './attention.js';
-import { checkpoint, layerTrainableVariables } from './checkpointing.js';
+import { attentionBias, causalSelfAttention, type AttentionWeights } from '../../ops/attention.js';
+import { checkpoint, layerTrainableVariables } from '../../ops/checkpointing.js';
 import type { GPT2Config } from './config.js';
-import { DenseConv1D } from './dense.js';
-import { KVCache } from './kv-cache.js';
-import { activation, layerNorm, type LayerNormWeights } from './layers.js';
-import { gatherRows, LMHead } from './lm-head.js';
-import type { Conv1DLayer } from './linear.js';
-import type { HostTensor } from './safetensors.js';
-import { type CausalTransformer, type ForwardOptions, type ForwardOutput, type TransformerDims, forwardInputs, positionsFromMask } from './transformer.js';
+import { DenseConv1D } from '../../ops/dense.js';
+import { KVCache } from '../../inference/kv-cache.js';
+import { activation, layerNorm, type LayerNormWeights } from '../../ops/layers.js';
+import { gatherRows, LMHead } from '../../ops/lm-head.js';
+import type { Conv1DLayer } from '../../ops/linear.js';
+import type { HostTensor } from '../../io/safetensors.js';
+import { type CausalTransformer, type ForwardOptions, type ForwardOutput, type TransformerDims, forwardInputs, positionsFromMask } from '../../transformer.js';
 
 /** Thrown for inputs whose shape or values do not fit the model. */
 export class GPT2InputError extends Error {

@@ -7,9 +7,9 @@
  * off at once (the reference model of GRPO's KL term is "the same model, adapters off").
  */
 import * as tf from '@tensorflow/tfjs';
-import type { AdapterSwitch, Conv1DLayer } from './linear.js';
-import type { HostTensor } from './safetensors.js';
-import { LoraError } from './adapter-errors.js';
+import type { AdapterSwitch, Conv1DLayer } from '../ops/linear.js';
+import type { HostTensor } from '../io/safetensors.js';
+import { LoraError } from './errors.js';
 import { addLoraDelta } from './merge.js';
 
 /** Options of {@link LoraConv1D}. */

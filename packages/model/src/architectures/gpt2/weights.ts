@@ -5,9 +5,9 @@
  * is built.
  */
 import { type GPT2Config, gpt2InnerSize } from './config.js';
-import { CheckpointTensorError } from './io-errors.js';
-import type { HostTensor } from './safetensors.js';
-import { assertTiedHead } from './tied-head.js';
+import { CheckpointTensorError } from '../../io/errors.js';
+import type { HostTensor } from '../../io/safetensors.js';
+import { assertTiedHead } from '../tied-head.js';
 
 /**
  * The canonical GPT-2 tensor names and shapes for a config, in model order. Conv1D weights are

@@ -7,9 +7,9 @@
  */
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeJsonAtomic } from './atomic-write.js';
-import { CheckpointTensorError, ModelConfigError, ModelFilesNotFoundError } from './io-errors.js';
-import { type HostTensor, readSafetensors, writeSafetensors } from './safetensors.js';
+import { writeJsonAtomic } from '../io/atomic-write.js';
+import { CheckpointTensorError, ModelConfigError, ModelFilesNotFoundError } from '../io/errors.js';
+import { type HostTensor, readSafetensors, writeSafetensors } from '../io/safetensors.js';
 
 /** The LoRA hyper-parameters stored in adapter_config.json. */
 export interface LoraFileConfig {

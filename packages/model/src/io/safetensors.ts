@@ -12,7 +12,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { tempPathFor } from './atomic-write.js';
 import { bf16ToF32, f16ToF32, f32ToBF16, f32ToF16 } from './half-float.js';
-import { SafetensorsFormatError } from './io-errors.js';
+import { SafetensorsFormatError } from './errors.js';
 
 /** The stored dtypes we load. Every tensor is f32 on the host after reading. */
 export type HostDType = 'F32' | 'F16' | 'BF16';

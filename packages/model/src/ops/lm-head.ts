@@ -11,8 +11,8 @@
  * lookup runs in its native column gather (`GrpojsGatherColumns`) instead of GatherV2 + transpose.
  */
 import * as tf from '@tensorflow/tfjs';
-import { blasMatMulActive } from './accel.js';
-import type { HostTensor } from './safetensors.js';
+import { blasMatMulActive } from '../runtime/accel.js';
+import type { HostTensor } from '../io/safetensors.js';
 
 /** @grpojs/accel's gathers (looked up by name: the package is optional). */
 const GATHER_COLUMNS = 'GrpojsGatherColumns';

@@ -11,11 +11,11 @@
  * their cache and logits are copied to the repeating rows (`dedupPrompts`).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { CausalTransformer } from './transformer.js';
+import type { CausalTransformer } from '../transformer.js';
 import { KVCache } from './kv-cache.js';
 import type { NativeDecoder } from './native-decode.js';
 import { Mulberry32, sampleToken, type SamplingOptions } from './sampling.js';
-import type { GenerateOptions, GenerateOutput } from './types.js';
+import type { GenerateOptions, GenerateOutput } from '../types.js';
 
 /** Thrown for invalid generate() arguments. */
 export class GenerateError extends Error {

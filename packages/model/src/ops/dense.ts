@@ -10,9 +10,9 @@
  * matmul's epilogue ({@link frozenLinear}).
  */
 import * as tf from '@tensorflow/tfjs';
-import { blasMatMulActive } from './accel.js';
+import { blasMatMulActive } from '../runtime/accel.js';
 import type { Conv1DLayer } from './linear.js';
-import type { HostTensor } from './safetensors.js';
+import type { HostTensor } from '../io/safetensors.js';
 
 /** Thrown for a weight/bias whose shape does not fit a Conv1D. */
 export class DenseShapeError extends Error {

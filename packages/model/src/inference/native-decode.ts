@@ -14,14 +14,14 @@
  * engine declines) generate keeps the tfjs path.
  */
 import * as tf from '@tensorflow/tfjs';
-import { layerTrainableVariables } from './checkpointing.js';
-import { gpt2InnerSize, type GPT2Activation } from './config.js';
-import { GPT2Model } from './gpt2.js';
-import type { CausalTransformer } from './transformer.js';
+import { layerTrainableVariables } from '../ops/checkpointing.js';
+import { gpt2InnerSize, type GPT2Activation } from '../architectures/gpt2/config.js';
+import { GPT2Model } from '../architectures/gpt2/model.js';
+import type { CausalTransformer } from '../transformer.js';
 import { hostMemory, type KVCache } from './kv-cache.js';
-import type { Conv1DLayer } from './linear.js';
-import { LoraConv1D, type ReadableConv1D } from './lora.js';
-import type { NF4State } from './quant/quantized-conv1d.js';
+import type { Conv1DLayer } from '../ops/linear.js';
+import { LoraConv1D, type ReadableConv1D } from '../adapters/lora.js';
+import type { NF4State } from '../quant/quantized-conv1d.js';
 import type { Mulberry32, SamplingOptions } from './sampling.js';
 
 /** The block projections in the engine's order, by module-path suffix. */

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ModelConfigError } from './io-errors.js';
+import { ModelConfigError } from './errors.js';
 
 /** Defaults read from generation_config.json; a field is absent when the file does not set it. */
 export interface GenerationDefaults {

@@ -1,6 +1,6 @@
 /** The check every architecture with tied embeddings applies to a stored `lm_head.weight`. */
-import { CheckpointTensorError } from './io-errors.js';
-import type { HostTensor } from './safetensors.js';
+import { CheckpointTensorError } from '../io/errors.js';
+import type { HostTensor } from '../io/safetensors.js';
 
 /**
  * A checkpoint may store `lm_head.weight` although config.json says the head is tied to the

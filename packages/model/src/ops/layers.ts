@@ -3,7 +3,7 @@
  * MLP activation named by the config.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GPT2Config } from './config.js';
+import type { GPT2Config } from '../architectures/gpt2/config.js';
 import { nativeGeluNew } from './native-gelu.js';
 import { nativeLayerNorm } from './native-layernorm.js';
 

@@ -14,7 +14,7 @@ import { type PreTokenizer, Tokenizer } from 'tokenizers';
 import { type AddedTokenJson, AddedTokenSplitter } from './added-tokens.js';
 import { type BpeModelJson, ByteLevelBpe, checkBpeModel } from './bpe.js';
 import { type ModelSourceOptions, resolveTokenizerFiles } from './hub-files.js';
-import { TokenizerFileError } from './io-errors.js';
+import { TokenizerFileError } from './errors.js';
 import { writeTokenizerFiles } from './tokenizer-files.js';
 
 /** Decoding options. */

@@ -5,8 +5,8 @@
  * targets both `attn.c_proj` and `mlp.c_proj`, `attn.c_proj` only the attention one, and
  * `h.0.attn.c_attn` a single layer.
  */
-import type { HostTensor } from './safetensors.js';
-import { LoraError } from './adapter-errors.js';
+import type { HostTensor } from '../io/safetensors.js';
+import { LoraError } from './errors.js';
 import type { LoraConv1D } from './lora.js';
 
 /** The Conv1D modules of a GPT-2 block, in the order of a forward pass. */

@@ -17,9 +17,9 @@
  * centered at 1 with std 0.1. Biases and norms are non-trivial on purpose, so tests exercise them.
  */
 import type { GPT2Config } from './config.js';
-import { fillUniform } from './random-stream.js';
-import { gpt2TensorShapes } from './hf-weights.js';
-import type { HostTensor } from './safetensors.js';
+import { fillUniform } from '../random-stream.js';
+import { gpt2TensorShapes } from './weights.js';
+import type { HostTensor } from '../../io/safetensors.js';
 import { saveHFModel } from './save.js';
 
 /** The (center, std) of a canonical tensor name under this init. */
