@@ -56,5 +56,5 @@ export {
   type LoadTrainedModelOptions,
   type TrainedModel,
 } from './saved-model.js';
-export { writeTinyGPT2, type TinyGPT2Options } from './tiny-model.js';
+export { CHATML_TEMPLATE, writeTinyGPT2, writeTinyLlama, type TinyGPT2Options, type TinyLlamaOptions } from './tiny-model.js';
 export { reportSummary, train, type TrainHooks, type TrainReport } from './train.js';

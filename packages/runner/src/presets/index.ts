@@ -3,7 +3,7 @@
  * win) and may prepare files before the run, e.g. the smoke preset writes its tiny random model.
  */
 import type { RewardFunction, TrainConfig, TrainConfigInput } from 'grpojs';
-import { smokePreset } from './smoke.js';
+import { smokeLlamaPreset, smokePreset } from './smoke.js';
 
 /** A named config layer. */
 export interface Preset {
@@ -19,7 +19,7 @@ export interface Preset {
   rewardFunctions?: readonly RewardFunction[];
 }
 
-const PRESETS: Record<string, Preset> = { smoke: smokePreset };
+const PRESETS: Record<string, Preset> = { smoke: smokePreset, 'smoke-llama': smokeLlamaPreset };
 
 /** Names accepted by `--preset`. */
 export const PRESET_NAMES = Object.keys(PRESETS);

@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultRewards, writeTinyGPT2, type RewardFunction } from 'grpojs';
+import { defaultRewards, writeTinyGPT2, writeTinyLlama, type RewardFunction } from 'grpojs';
 import type { Preset } from './index.js';
 
 /** Where the smoke run keeps its random base model (written when absent). */
@@ -54,5 +54,26 @@ export const smokePreset: Preset = {
     if (config.model !== SMOKE_MODEL_DIR || existsSync(join(SMOKE_MODEL_DIR, 'config.json'))) return;
     await writeTinyGPT2(SMOKE_MODEL_DIR, { nLayer: 2, nHead: 2, nEmbd: 32, nPositions: 256, seed: 0 });
     log(`smoke: wrote a random GPT-2 (2 layers, n_embd 32, GPT-2 vocabulary) to ${SMOKE_MODEL_DIR}`);
+  },
+};
+
+/** Where the Llama-family smoke run keeps its random base model (written when absent). */
+export const SMOKE_LLAMA_MODEL_DIR = 'outputs/smoke-llama-base-model';
+
+/**
+ * `--preset smoke-llama`: the smoke run on a random Qwen2-style model (2 layers, hidden 64, 4 query
+ * / 2 key-value heads, q/k/v biases, tied head, GPT-2 vocabulary and tokenizer with a ChatML chat
+ * template): LoRA on PEFT's Llama-family default (q_proj, v_proj), NF4 base, prompts in the
+ * tokenizer's chat template.
+ */
+export const smokeLlamaPreset: Preset = {
+  ...smokePreset,
+  name: 'smoke-llama',
+  description: 'the smoke run on a tiny random Qwen2-style model with a ChatML template (Llama-family code path, under a minute on CPU)',
+  config: { ...smokePreset.config, model: SMOKE_LLAMA_MODEL_DIR, outputDir: 'outputs/smoke-llama-GRPO' },
+  async prepare(config, log) {
+    if (config.model !== SMOKE_LLAMA_MODEL_DIR || existsSync(join(SMOKE_LLAMA_MODEL_DIR, 'config.json'))) return;
+    await writeTinyLlama(SMOKE_LLAMA_MODEL_DIR, { family: 'qwen2', numHiddenLayers: 2, hiddenSize: 64, numAttentionHeads: 4, numKeyValueHeads: 2, intermediateSize: 128, seed: 0 });
+    log(`smoke-llama: wrote a random Qwen2-style model (2 layers, hidden 64, 4/2 heads, GPT-2 vocabulary, ChatML template) to ${SMOKE_LLAMA_MODEL_DIR}`);
   },
 };
