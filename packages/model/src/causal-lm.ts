@@ -9,16 +9,22 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from './runtime/backend.js';
 import { DenseConv1D } from './ops/dense.js';
 import { generate } from './inference/generate.js';
-import { GPT2Model, type Conv1DFactory } from './architectures/gpt2/model.js';
+import type { Conv1DFactory } from './architectures/gpt2/model.js';
 import { readSafetensorsFolder } from './io/hf-folder.js';
 import type { GPT2Config } from './architectures/gpt2/config.js';
-import { type ModelConfig, buildTransformer, checkTensors, linearModuleCatalog, readModelConfig, saveModelFolder } from './architectures/index.js';
+import {
+  type ModelConfig,
+  buildTransformer,
+  checkTensors,
+  linearCheckpointTensors,
+  linearModuleCatalog,
+  modelConfigOf,
+  readModelConfig,
+  saveModelFolder,
+} from './architectures/index.js';
 import type { LlamaConfig } from './architectures/llama/config.js';
-import { LlamaModel } from './architectures/llama/model.js';
-import { llamaLinearShape, type LlamaLinearModule } from './architectures/llama/weights.js';
 import { readGenerationDefaults } from './io/generation-config.js';
-import { transposeHost } from './io/host-transpose.js';
-import type { CausalTransformer } from './transformer.js';
+import { type CausalTransformer, hostCopy } from './transformer.js';
 import { resolveModelFiles, type ModelSourceOptions } from './io/hub-files.js';
 import { ModelFilesNotFoundError } from './io/errors.js';
 import type { AdapterSwitch, Conv1DLayer } from './ops/linear.js';
@@ -229,18 +235,10 @@ export class CausalLM {
       const base = readable(lora ? lora.base : layer, path);
       const [w, b] = tf.tidy(() => [base.readWeight(), base.readBias()]);
       const read = Float32Array.from(w.dataSync() as Float32Array);
-      const weight = lora && merged ? lora.mergedWeight(read) : read; // [in, out]
-      const bias = { shape: [...b.shape], data: Float32Array.from(b.dataSync() as Float32Array) };
+      const weight = { shape: [...w.shape], data: lora && merged ? lora.mergedWeight(read) : read }; // [in, out]
+      const bias = hostCopy(b);
       tf.dispose([w, b]);
-      if (this.modelConfig.kind === 'gpt2') {
-        out.set(`${path}.weight`, { shape: [...w.shape], data: weight });
-        out.set(`${path}.bias`, bias);
-        continue;
-      }
-      const [inF, outF] = w.shape;
-      out.set(`${path}.weight`, { shape: [outF, inF], data: transposeHost(weight, inF, outF) });
-      const module = path.slice(path.indexOf('.', 'model.layers.'.length) + 1) as LlamaLinearModule;
-      if (llamaLinearShape(this.modelConfig.config, module).bias) out.set(`${path}.bias`, bias);
+      for (const [name, t] of linearCheckpointTensors(this.modelConfig, path, weight, bias)) out.set(name, t);
     }
     return out;
   }
@@ -294,13 +292,6 @@ function fp32Bytes(tensors: Map<string, HostTensor>): number {
 }
 
 const MiB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-
-/** The tagged config of a built model (GPT2Model or LlamaModel). */
-function modelConfigOf(model: CausalTransformer): ModelConfig {
-  if (model instanceof GPT2Model) return { kind: 'gpt2', config: model.config };
-  if (model instanceof LlamaModel) return { kind: 'llama', config: model.config };
-  throw new TypeError(`CausalLM: unsupported model class for architecture '${model.architecture}'.`);
-}
 
 /**
  * Loads a causal LM of any supported architecture (GPT-2, Llama, Qwen2, Qwen3: config.json's

@@ -5,7 +5,7 @@
  * family (architectures/llama) implement it; nothing outside an architecture's folder needs to
  * know which one it holds.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { KVCache } from './inference/kv-cache.js';
 import type { LMHead } from './ops/lm-head.js';
 import type { Conv1DLayer } from './ops/linear.js';
@@ -141,4 +141,26 @@ export function forwardInputs(
     throw new makeError(`${where}: pastKeyValues was made for batch ${cache.batch}, inputIds has ${ids.length} rows.`);
   }
   return { ids, mask, positions, past };
+}
+
+/**
+ * A forward pass's outputs from the final hidden states h [B·T, C] (after the final norm): hidden
+ * [B, T, C] and the logits `mode` asks for — every position, or only the last (decoding). Runs in
+ * the caller's tidy; the caller owns the tensors.
+ */
+export function forwardOutputs(h: tf.Tensor2D, B: number, T: number, lmHead: LMHead, mode: ForwardOptions['logits'] = 'all'): ForwardOutput {
+  const C = h.shape[1];
+  const V = lmHead.vocabSize;
+  const out: ForwardOutput = { hidden: tf.reshape(h, [B, T, C]) };
+  if (mode === 'all') out.logits = tf.reshape(lmHead.logits(h), [B, T, V]);
+  if (mode === 'last') {
+    const last: tf.Tensor2D = tf.reshape(tf.slice(out.hidden, [0, T - 1, 0], [B, 1, -1]), [B, C]);
+    out.logits = tf.reshape(lmHead.logits(last), [B, 1, V]);
+  }
+  return out;
+}
+
+/** A host copy of a backend tensor (e.g. a norm weight for saving). */
+export function hostCopy(t: tf.Tensor): HostTensor {
+  return { shape: [...t.shape], data: Float32Array.from(t.dataSync() as Float32Array) };
 }

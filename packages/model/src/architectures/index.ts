@@ -4,11 +4,10 @@
  * class, the LoRA module catalog and the saver. Adding an architecture (Mistral, Gemma) means one
  * folder beside llama/ and one entry here.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { type GPT2Config, parseGPT2Config } from './gpt2/config.js';
 import { type Conv1DFactory, GPT2Model } from './gpt2/model.js';
 import { canonicalGPT2Tensors } from './gpt2/weights.js';
+import { readConfigJson } from '../io/config-json.js';
 import { ModelConfigError } from '../io/errors.js';
 import { type LinearModuleCatalog, gpt2LinearModules } from '../adapters/lora-targets.js';
 import type { HostTensor } from '../io/safetensors.js';
@@ -18,7 +17,8 @@ import type { CausalTransformer } from '../transformer.js';
 import { LLAMA_ARCHITECTURES, type LlamaConfig, llamaFamilyOf, parseLlamaConfig } from './llama/config.js';
 import { LlamaModel } from './llama/model.js';
 import { saveLlamaModel } from './llama/save.js';
-import { checkLlamaTensors, llamaLinearModules } from './llama/weights.js';
+import { type LlamaLinearModule, checkLlamaTensors, llamaLayerPrefix, llamaLinearModules, llamaLinearShape } from './llama/weights.js';
+import { transposeHost } from '../io/host-transpose.js';
 
 /** A model folder's validated config, tagged by architecture. */
 export type ModelConfig = { kind: 'gpt2'; config: GPT2Config } | { kind: 'llama'; config: LlamaConfig };
@@ -53,22 +53,7 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
  * @throws ModelConfigError when the file is missing, not JSON, of an unsupported architecture, or has an invalid field.
  */
 export async function readModelConfig(dir: string): Promise<ModelConfig> {
-  const file = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ModelConfigError(
-      `${file}: cannot read the model config (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). A model folder needs config.json next to the weights.`,
-      file,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ModelConfigError(`${file}: not valid JSON (${(error as Error).message}).`, file);
-  }
+  const { file, json } = await readConfigJson(dir);
   return parseModelConfig(json, file);
 }
 
@@ -109,4 +94,26 @@ export async function saveModelFolder(dir: string, model: ModelConfig, options: 
   const tokenizer = options.tokenizer ? { tokenizer: options.tokenizer } : {};
   if (model.kind === 'gpt2') await saveHFModel(dir, { config: model.config, tensors: options.tensors, ...tokenizer });
   else await saveLlamaModel(dir, { config: model.config, tensors: options.tensors, ...tokenizer, ...(options.eosTokenIds ? { eosTokenIds: options.eosTokenIds } : {}) });
+}
+
+/** The tagged config of a built model. */
+export function modelConfigOf(model: CausalTransformer): ModelConfig {
+  if (model instanceof GPT2Model) return { kind: 'gpt2', config: model.config };
+  if (model instanceof LlamaModel) return { kind: 'llama', config: model.config };
+  throw new TypeError(`modelConfigOf: no architecture entry for a model of architecture '${model.architecture}'.`);
+}
+
+/**
+ * A projection's checkpoint tensors from the [in, out] weight and bias its layer holds: GPT-2's
+ * Conv1D keeps that layout and always has a bias; nn.Linear models store [out, in] and a bias only
+ * where config.json gives the projection one.
+ */
+export function linearCheckpointTensors(model: ModelConfig, path: string, weightInOut: HostTensor, bias: HostTensor): [string, HostTensor][] {
+  if (model.kind === 'gpt2') return [[`${path}.weight`, weightInOut], [`${path}.bias`, bias]];
+  const [inF, outF] = weightInOut.shape;
+  const out: [string, HostTensor][] = [[`${path}.weight`, { shape: [outF, inF], data: transposeHost(weightInOut.data, inF, outF) }]];
+  const layer = Number(/^model\.layers\.(\d+)\./.exec(path)?.[1]);
+  const module = path.slice(`${llamaLayerPrefix(layer)}.`.length) as LlamaLinearModule;
+  if (llamaLinearShape(model.config, module).bias) out.push([`${path}.bias`, bias]);
+  return out;
 }

@@ -3,9 +3,8 @@
  * The zod schema below uses the HF field names and is the single source of defaults (the same as
  * `transformers.GPT2Config`), so a config.json written by Python loads here and ours loads there.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
+import { readConfigJson } from '../../io/config-json.js';
 import { ModelConfigError } from '../../io/errors.js';
 
 /** Activations GPT-2 checkpoints use (`gelu_new` = tanh approximation, the GPT-2 default). */
@@ -123,22 +122,7 @@ export function parseGPT2Config(json: unknown, source: string): GPT2Config {
  * @throws ModelConfigError when the file is missing, not JSON, or has an invalid field.
  */
 export async function readGPT2Config(dir: string): Promise<GPT2Config> {
-  const file = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ModelConfigError(
-      `${file}: cannot read the model config (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). A model folder needs config.json next to the weights.`,
-      file,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ModelConfigError(`${file}: not valid JSON (${(error as Error).message}).`, file);
-  }
+  const { file, json } = await readConfigJson(dir);
   return parseGPT2Config(json, file);
 }
 

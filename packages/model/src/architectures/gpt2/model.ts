@@ -15,7 +15,7 @@ import { activation, layerNorm, type LayerNormWeights } from '../../ops/layers.j
 import { gatherRows, LMHead } from '../../ops/lm-head.js';
 import type { Conv1DLayer } from '../../ops/linear.js';
 import type { HostTensor } from '../../io/safetensors.js';
-import { type CausalTransformer, type ForwardOptions, type ForwardOutput, type TransformerDims, forwardInputs, positionsFromMask } from '../../transformer.js';
+import { type CausalTransformer, type ForwardOptions, type ForwardOutput, type TransformerDims, forwardInputs, forwardOutputs, hostCopy, positionsFromMask } from '../../transformer.js';
 
 /** Thrown for inputs whose shape or values do not fit the model. */
 export class GPT2InputError extends Error {
@@ -124,7 +124,6 @@ export class GPT2Model implements CausalTransformer {
     const T = ids[0].length;
     const cache = options.pastKeyValues;
     const training = options.training ?? false;
-    const mode = options.logits ?? 'all';
     const out = tf.tidy(() => {
       if (cache) cache.beginStep(T);
       let x: tf.Tensor2D;
@@ -143,12 +142,7 @@ export class GPT2Model implements CausalTransformer {
         if (cache) cache.endStep();
       }
       const h = layerNorm(x, this.lnF, this.config.layerNormEpsilon); // [B·T, C]
-      const out: GPT2ForwardOutput = { hidden: tf.reshape(h, [B, T, this.config.nEmbd]) };
-      if (mode === 'all') out.logits = tf.reshape(this.logits(h), [B, T, this.config.vocabSize]);
-      if (mode === 'last') {
-        const last: tf.Tensor2D = tf.reshape(tf.slice(out.hidden, [0, T - 1, 0], [B, 1, -1]), [B, this.config.nEmbd]);
-        out.logits = tf.reshape(this.logits(last), [B, 1, this.config.vocabSize]);
-      }
+      const out = forwardOutputs(h, B, T, this.lmHead, options.logits);
       return out as unknown as tf.TensorContainerObject;
     }) as unknown as GPT2ForwardOutput;
     if (cache) out.pastKeyValues = cache;
@@ -201,9 +195,7 @@ export class GPT2Model implements CausalTransformer {
    */
   hostTensors(): Map<string, HostTensor> {
     const out = new Map<string, HostTensor>();
-    const put = (name: string, t: tf.Tensor): void => {
-      out.set(name, { shape: [...t.shape], data: Float32Array.from(t.dataSync() as Float32Array) });
-    };
+    const put = (name: string, t: tf.Tensor): void => void out.set(name, hostCopy(t));
     const head = this.lmHead.hostWeight();
     out.set(this.wte ? 'lm_head.weight' : 'wte.weight', head);
     if (this.wte) put('wte.weight', this.wte);

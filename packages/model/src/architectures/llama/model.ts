@@ -20,7 +20,7 @@ import { groupedAttention } from '../../ops/grouped-attention.js';
 import { rmsNorm } from '../../ops/rms-norm.js';
 import { applyRotary, ropeInverseFrequencies, rotaryTables } from '../../ops/rotary.js';
 import type { HostTensor } from '../../io/safetensors.js';
-import { type CausalTransformer, type ForwardOptions, type ForwardOutput, type TransformerDims, forwardInputs } from '../../transformer.js';
+import { type CausalTransformer, type ForwardOptions, type ForwardOutput, type TransformerDims, forwardInputs, forwardOutputs, hostCopy } from '../../transformer.js';
 import type { LlamaConfig } from './config.js';
 import { LLAMA_LINEAR_MODULES, type LlamaLinearModule, llamaLayerPrefix, llamaLinearShape } from './weights.js';
 
@@ -116,10 +116,8 @@ export class LlamaModel implements CausalTransformer {
     const { ids, mask, positions, past } = forwardInputs(this.dims, inputIds, options, 'LlamaModel.forward', LlamaInputError);
     const B = ids.length;
     const T = ids[0].length;
-    const C = this.config.hiddenSize;
     const cache = options.pastKeyValues;
     const training = options.training ?? false;
-    const mode = options.logits ?? 'all';
     const out = tf.tidy(() => {
       if (cache) cache.beginStep(T);
       let x: tf.Tensor2D;
@@ -138,12 +136,7 @@ export class LlamaModel implements CausalTransformer {
         if (cache) cache.endStep();
       }
       const h = rmsNorm(x, this.norm, this.config.rmsNormEps); // [B·T, C]
-      const result: ForwardOutput = { hidden: tf.reshape(h, [B, T, C]) };
-      if (mode === 'all') result.logits = tf.reshape(this.lmHead.logits(h), [B, T, this.config.vocabSize]);
-      if (mode === 'last') {
-        const last: tf.Tensor2D = tf.reshape(tf.slice(result.hidden, [0, T - 1, 0], [B, 1, -1]), [B, C]);
-        result.logits = tf.reshape(this.lmHead.logits(last), [B, 1, this.config.vocabSize]);
-      }
+      const result = forwardOutputs(h, B, T, this.lmHead, options.logits);
       return result as unknown as tf.TensorContainerObject;
     }) as unknown as ForwardOutput;
     if (cache) out.pastKeyValues = cache;
@@ -172,9 +165,7 @@ export class LlamaModel implements CausalTransformer {
 
   hostTensors(): Map<string, HostTensor> {
     const out = new Map<string, HostTensor>();
-    const put = (name: string, t: tf.Tensor): void => {
-      out.set(name, { shape: [...t.shape], data: Float32Array.from(t.dataSync() as Float32Array) });
-    };
+    const put = (name: string, t: tf.Tensor): void => void out.set(name, hostCopy(t));
     const head = this.lmHead.hostWeight();
     if (this.embed) put('model.embed_tokens.weight', this.embed);
     else out.set('model.embed_tokens.weight', head);
