@@ -25,6 +25,7 @@ import {
   HubOfflineError,
   HubUnreachableError,
 } from './errors.js';
+import { assertHubRepoId, assertHubRevision, assertRelativeFileName } from './safe-path.js';
 
 /** Kind of hub repository; selects the `datasets--` / `models--` cache folder and API routes. */
 export type HubRepoType = 'model' | 'dataset';
@@ -49,7 +50,6 @@ export interface HubDownloadOptions {
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 
 const COMMIT_HASH = /^[0-9a-f]{40}$/;
-const REPO_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
 
 function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
@@ -92,8 +92,12 @@ export function hubToken(): string | undefined {
   return fromFile === '' ? undefined : fromFile;
 }
 
-/** Cache folder of one repository: `<cacheDir>/datasets--org--name` (Python's `repo_folder_name`). */
+/**
+ * Cache folder of one repository: `<cacheDir>/datasets--org--name` (Python's `repo_folder_name`).
+ * @throws UnsafePathError when `repoId` is not a hub id (it could name a folder outside the cache).
+ */
 export function hubRepoFolder(repoId: string, repoType: HubRepoType = 'model', cacheDir = hubCacheDir()): string {
+  assertHubRepoId(repoId, 'hubRepoFolder');
   return join(cacheDir, [`${repoType}s`, ...repoId.split('/')].join('--'));
 }
 
@@ -109,12 +113,9 @@ interface Resolved {
 }
 
 function resolveOptions(repoId: string, path: string, options: HubDownloadOptions): Resolved {
-  if (!REPO_ID.test(repoId)) {
-    throw new DataError(`hubDownload: repoId "${repoId}" is not a hub id like "openai/gsm8k" or "distilgpt2".`);
-  }
-  if (path === '' || path.startsWith('/') || path.split('/').includes('..')) {
-    throw new DataError(`hubDownload: path "${path}" must be a relative file path inside ${repoId}.`);
-  }
+  assertHubRepoId(repoId, 'hubDownload');
+  assertRelativeFileName(path, 'file', `hubDownload of ${repoId}`);
+  if (options.revision !== undefined) assertHubRevision(options.revision, 'hubDownload option "revision"');
   const token = options.token ?? hubToken();
   if (token !== undefined && !token.startsWith('hf_')) {
     const from = options.token !== undefined ? 'the token option' : 'HF_TOKEN (or the token file)';
@@ -146,6 +147,8 @@ async function fromCache(r: Resolved): Promise<string | undefined> {
     } catch {
       return undefined;
     }
+    // A refs file holds a commit; anything else (edited by hand, torn) would name another folder.
+    if (!COMMIT_HASH.test(commit)) return undefined;
   }
   const file = join(folder, 'snapshots', commit, r.path);
   try {

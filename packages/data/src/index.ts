@@ -23,6 +23,7 @@ export {
   type HubRepoType,
 } from './hub.js';
 export { resolveLocalOrHub, type ResolveLocalOrHubOptions, type ResolvedFiles } from './local-or-hub.js';
+export { UnsafePathError, assertHubRepoId, assertHubRevision, assertRelativeFileName, pathInside } from './safe-path.js';
 export {
   DEFAULT_CHAT_TEMPLATE,
   chatTemplateFromConfig,

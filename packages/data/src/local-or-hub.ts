@@ -3,9 +3,10 @@
  * package calls this for `config.json`, `model.safetensors`, `tokenizer.json`, and so on.
  */
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { DataError, HubFileNotFoundError, HubOfflineError, notLocalEither } from './errors.js';
 import { hubDownload, type HubDownloadOptions } from './hub.js';
+import { pathInside } from './safe-path.js';
 
 /** Options of {@link resolveLocalOrHub}: the hub options plus files that may be absent. */
 export interface ResolveLocalOrHubOptions extends HubDownloadOptions {
@@ -49,14 +50,15 @@ export async function resolveLocalOrHub(
     if (!statSync(folder).isDirectory()) {
       throw new DataError(`resolveLocalOrHub: "${pathOrId}" is a file; pass the folder that contains ${files.join(', ')}.`);
     }
-    const absent = files.filter((name) => !existsSync(join(folder, name)));
+    const inside = (name: string): string => pathInside(folder, name, 'file', `resolveLocalOrHub in ${folder}`);
+    const absent = files.filter((name) => !existsSync(inside(name)));
     if (absent.length > 0) {
       throw new DataError(`Local folder ${folder} lacks ${absent.join(', ')}; it needs ${files.join(', ')}.`);
     }
     const found: Record<string, string> = {};
     const missing: string[] = [];
     for (const name of [...files, ...optional]) {
-      if (existsSync(join(folder, name))) found[name] = join(folder, name);
+      if (existsSync(inside(name))) found[name] = inside(name);
       else missing.push(name);
     }
     return { folder, files: found, missing, source: 'local' };

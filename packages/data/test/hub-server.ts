@@ -62,13 +62,14 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /**
- * Starts the server. With `token`, every request must carry `Authorization: Bearer <token>`.
+ * Starts the server. With `token`, every request must carry `Authorization: Bearer <token>`. With
+ * `anyRevision`, every revision resolves to the repo's commit (a hostile or broken mirror).
  */
-export async function startHubServer(repos: ServedRepo[], options: { token?: string } = {}): Promise<HubServer> {
+export async function startHubServer(repos: ServedRepo[], options: { token?: string; anyRevision?: boolean } = {}): Promise<HubServer> {
   const requests: LoggedRequest[] = [];
   const find = (kind: string, id: string): ServedRepo | undefined =>
     repos.find((repo) => `${repo.type}s` === kind && repo.id === id);
-  const atRevision = (repo: ServedRepo, rev: string): boolean => rev === 'main' || rev === repo.commit;
+  const atRevision = (repo: ServedRepo, rev: string): boolean => options.anyRevision === true || rev === 'main' || rev === repo.commit;
   const date = '2024-01-01T00:00:00.000Z';
 
   const server = createServer((req, res) => {

@@ -170,7 +170,7 @@ describe('hubDownload over HTTP into the Python cache layout', () => {
     expect(missing).toBeInstanceOf(HubFileNotFoundError);
     expect((missing as Error).message).toContain('model "distilgpt2" file "model.safetensors"');
     await expect(hubDownload('openai/gsm8k', 'x', { repoType: 'model' })).rejects.toThrow(HubFileNotFoundError);
-    await expect(hubDownload('not a repo', 'config.json')).rejects.toThrow(/repoId "not a repo" is not a hub id/);
+    await expect(hubDownload('not a repo', 'config.json')).rejects.toThrow(/repoId "not a repo" \(hubDownload\) is not a hub id/);
     await expect(hubDownload('distilgpt2', '../escape')).rejects.toThrow(/must be a relative file path/);
   });
 });

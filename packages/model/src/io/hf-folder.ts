@@ -4,6 +4,7 @@
  */
 import { access, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathInside } from '@grpojs/data';
 import { CheckpointTensorError, ModelConfigError, ModelFilesNotFoundError } from './errors.js';
 import { type HostTensor, readSafetensors } from './safetensors.js';
 
@@ -52,7 +53,14 @@ export async function readSafetensorsFolder(dir: string): Promise<Map<string, Ho
   );
 }
 
-async function readShardedFolder(dir: string, indexPath: string): Promise<Map<string, HostTensor>> {
+/**
+ * The `weight_map` of a `model.safetensors.index.json` (tensor name → shard file name) and its
+ * shards, sorted, each checked to be a file inside `dir`: the names come from a downloaded file.
+ * @throws ModelConfigError when the index is not JSON or has no `weight_map` object,
+ *   UnsafePathError (from @grpojs/data) naming the shard, the tensor and the index file when a
+ *   shard name is absolute, has `..` or odd characters.
+ */
+export async function readShardIndex(indexPath: string, dir: string): Promise<{ weightMap: Record<string, string>; shards: string[] }> {
   let weightMap: Record<string, string>;
   try {
     const index = JSON.parse(await readFile(indexPath, 'utf8')) as { weight_map?: unknown };
@@ -61,7 +69,14 @@ async function readShardedFolder(dir: string, indexPath: string): Promise<Map<st
   } catch (error) {
     throw new ModelConfigError(`${indexPath}: invalid shard index (${(error as Error).message}).`, indexPath);
   }
-  const shards = [...new Set(Object.values(weightMap))].sort();
+  for (const [tensor, shard] of Object.entries(weightMap)) {
+    pathInside(dir, shard, 'shard file name', `${indexPath} weight_map[${JSON.stringify(tensor)}]`);
+  }
+  return { weightMap, shards: [...new Set(Object.values(weightMap))].sort() };
+}
+
+async function readShardedFolder(dir: string, indexPath: string): Promise<Map<string, HostTensor>> {
+  const { weightMap, shards } = await readShardIndex(indexPath, dir);
   const all = new Map<string, HostTensor>();
   for (const shard of shards) {
     const shardPath = join(dir, shard);

@@ -4,9 +4,9 @@
  * `@grpojs/data`), so a model downloaded by Python is reused here and the other way round.
  */
 import { HubOfflineError, HubUnreachableError, hubDownload, resolveLocalOrHub } from '@grpojs/data';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ModelConfigError, ModelFilesNotFoundError } from './errors.js';
+import { dirname, join } from 'node:path';
+import { ModelFilesNotFoundError } from './errors.js';
+import { readShardIndex } from './hf-folder.js';
 
 /** Where and how to fetch hub files; every field falls back to the env variable Python reads. */
 export interface ModelSourceOptions {
@@ -77,13 +77,7 @@ export async function resolveModelFiles(pathOrHubId: string, options: ModelSourc
 }
 
 async function downloadShards(repoId: string, indexPath: string, options: ModelSourceOptions): Promise<void> {
-  let shards: string[];
-  try {
-    const index = JSON.parse(await readFile(indexPath, 'utf8')) as { weight_map: Record<string, string> };
-    shards = [...new Set(Object.values(index.weight_map))].sort();
-  } catch (error) {
-    throw new ModelConfigError(`${indexPath}: invalid shard index (${(error as Error).message}).`, indexPath);
-  }
+  const { shards } = await readShardIndex(indexPath, dirname(indexPath));
   for (const shard of shards) await hubDownload(repoId, shard, hubOptions(options));
 }
 
