@@ -49,7 +49,8 @@ const report = await train(
     maxPromptLength: 96,
     maxCompletionLength: 8,
     loggingSteps: 1,
-    evalMaxSamples: 2,
+    // A single file has no eval split: evaluate on one problem held out of training (seeded).
+    evalHoldout: 1,
     // One weight per function: the defaults, then ours.
     rewardWeights: [...defaultRewards.map(() => 1), 2, 1],
   },

@@ -12,7 +12,7 @@ import { DataError, DatasetFormatError } from './errors.js';
 import type { HubDownloadOptions } from './hub.js';
 import { readJsonl } from './jsonl.js';
 import { readParquet } from './parquet.js';
-import { type RawRecord, RowProblems, type SkippedRow } from './records.js';
+import { type RawRecord, type RowLocation, RowProblems, type SkippedRow } from './records.js';
 import { type SplitFormat, locateSplit } from './split-files.js';
 
 /** The reference system prompt: asks for `<reasoning>` then `<answer>` (what the format rewards check). */
@@ -70,6 +70,8 @@ export interface Gsm8kStats {
   beyondLimit: number;
   /** Returned rows whose solution has no `####` line (their `answer` is ''). */
   withoutFinalAnswer: number;
+  /** Where those rows are, in file order. */
+  withoutFinalAnswerRows: RowLocation[];
 }
 
 /** A loaded split. */
@@ -110,8 +112,9 @@ function rowProblem(values: Record<string, unknown>): string | undefined {
  * Loads one GSM8K split and prepares every row (gold answer, messages, rendered prompt).
  *
  * @throws UnknownSplitError when the split does not exist, listing the ones that do.
- * @throws DatasetFormatError for an unreadable or empty file, and (when strict) for the first bad row,
- *   naming the file and line.
+ * @throws DatasetFormatError for an unreadable or empty file; when no row's solution has a
+ *   `#### <answer>` line (there is nothing to score against); and (when strict) for the first bad
+ *   row (malformed JSON, a missing field, bytes that are not UTF-8), naming the file and line.
  * @throws HubOfflineError / HubUnreachableError / HubAuthError / HubFileNotFoundError for hub sources.
  */
 export async function loadGsm8k(options: LoadGsm8kOptions = {}): Promise<Gsm8kDataset> {
@@ -122,6 +125,9 @@ export async function loadGsm8k(options: LoadGsm8kOptions = {}): Promise<Gsm8kDa
   const located = await locateSplit(source, split, rest);
   const rows: Gsm8kExample[] = [];
   const skippedRows: SkippedRow[] = [];
+  const withoutFinalAnswerRows: RowLocation[] = [];
+  // Valid rows without a final answer, over the whole split (not only the first `limit`).
+  const unanswered: RowLocation[] = [];
   let blankLines = 0;
   let valid = 0;
   for (const file of located.files) {
@@ -139,11 +145,14 @@ export async function loadGsm8k(options: LoadGsm8kOptions = {}): Promise<Gsm8kDa
         else records.push(record);
       }
     }
-    for (const { values } of records) {
+    for (const { line, values } of records) {
       valid += 1;
+      const answer = extractHashAnswer(values['answer'] as string);
+      if (answer === '') unanswered.push({ file, line });
       if (limit !== undefined && rows.length >= limit) continue;
+      if (answer === '') withoutFinalAnswerRows.push({ file, line });
       const question = values['question'] as string;
-      rows.push({ ...gsm8kPrompt(question, rest), question, answer: extractHashAnswer(values['answer'] as string), raw: values });
+      rows.push({ ...gsm8kPrompt(question, rest), question, answer, raw: values });
     }
     skippedRows.push(...problems.skipped);
   }
@@ -151,6 +160,16 @@ export async function loadGsm8k(options: LoadGsm8kOptions = {}): Promise<Gsm8kDa
     throw new DatasetFormatError(
       `No usable rows in ${located.files.join(', ')} (${skippedRows.length} skipped); each row needs string "question" and "answer".`,
       located.files[0],
+    );
+  }
+  if (unanswered.length === valid) {
+    const first = unanswered.slice(0, 5).map((row) => row.line);
+    throw new DatasetFormatError(
+      `No row of ${located.files.join(', ')} has a GSM8K final answer: the "answer" field must end with a "#### <answer>" line ` +
+        `(${located.format === 'jsonl' ? 'lines' : 'rows'} ${first.join(', ')}${valid > first.length ? `, … (all ${valid} rows)` : ''} have none). The rewards and accuracy compare ` +
+        'completions with the text after "####", so these rows cannot be scored; convert the answers to that format.',
+      unanswered[0].file,
+      unanswered[0].line,
     );
   }
   return {
@@ -165,7 +184,8 @@ export async function loadGsm8k(options: LoadGsm8kOptions = {}): Promise<Gsm8kDa
       skippedRows,
       blankLines,
       beyondLimit: valid - rows.length,
-      withoutFinalAnswer: rows.filter((row) => row.answer === '').length,
+      withoutFinalAnswer: withoutFinalAnswerRows.length,
+      withoutFinalAnswerRows,
     },
   };
 }

@@ -46,7 +46,8 @@ export {
 export { locateSplit, type LocateSplitOptions, type SplitFiles, type SplitFormat } from './split-files.js';
 export { readJsonl, type JsonlContents } from './jsonl.js';
 export { readParquet } from './parquet.js';
-export { RowProblems, type RawRecord, type SkippedRow } from './records.js';
+export { RowProblems, type RawRecord, type RowLocation, type SkippedRow } from './records.js';
+export { HOLDOUT_EPOCH, holdOut, type Holdout } from './holdout.js';
 export {
   GSM8K_COLUMNS,
   GSM8K_HUB_ID,

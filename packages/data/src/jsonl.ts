@@ -15,7 +15,8 @@ export interface JsonlContents {
 
 /**
  * Reads a jsonl file. A line that is not JSON, not a JSON object, or fails `check` goes to
- * `problems` (throws when strict, else skipped and counted), in line order.
+ * `problems` (throws when strict, else skipped and counted), in line order; so does a line that is
+ * not valid UTF-8.
  *
  * @param check returns why a parsed row is unusable (e.g. a missing field), or undefined.
  * @throws DatasetFormatError when the file is missing or has no lines at all.
@@ -25,14 +26,13 @@ export async function readJsonl(
   problems: RowProblems,
   check: (values: Record<string, unknown>) => string | undefined = () => undefined,
 ): Promise<JsonlContents> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err) {
     throw new DatasetFormatError(`Cannot read ${file}: ${(err as Error).message}.`, file);
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const lines = text.split('\n');
+  const lines = decodeLines(bytes);
   if (lines.at(-1) === '') lines.pop();
   if (lines.length === 0) throw new DatasetFormatError(`${file} is empty; expected one JSON object per line.`, file);
 
@@ -40,6 +40,10 @@ export async function readJsonl(
   let blankLines = 0;
   for (const [i, raw] of lines.entries()) {
     const line = i + 1;
+    if (raw === null) {
+      problems.skip(line, 'not valid UTF-8 (e.g. Latin-1 or binary bytes); re-encode the file as UTF-8, e.g. iconv -f latin1 -t utf-8');
+      continue;
+    }
     const content = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (content.trim() === '') {
       blankLines += 1;
@@ -62,4 +66,33 @@ export async function readJsonl(
     else records.push({ line, values });
   }
   return { records, blankLines };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The file's lines, each decoded as UTF-8, or null for a line that is not valid UTF-8 (readFile's
+ * 'utf8' would turn those bytes into U+FFFD and load a garbled question without a word). A leading
+ * byte-order mark is dropped. Splitting the bytes at \n is safe: no UTF-8 multi-byte sequence
+ * contains 0x0A.
+ */
+function decodeLines(bytes: Buffer): (string | null)[] {
+  const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  try {
+    return utf8.decode(body).split('\n');
+  } catch {
+    // Only a file with bad bytes pays for the line-by-line pass that finds them.
+  }
+  const lines: (string | null)[] = [];
+  for (let start = 0; start <= body.length; ) {
+    const end = body.indexOf(0x0a, start);
+    const stop = end === -1 ? body.length : end;
+    try {
+      lines.push(utf8.decode(body.subarray(start, stop)));
+    } catch {
+      lines.push(null);
+    }
+    start = stop + 1;
+  }
+  return lines;
 }

@@ -17,6 +17,12 @@ export interface SkippedRow {
   reason: string;
 }
 
+/** Where a row is: the file and its 1-based line (jsonl) or row (parquet) number. */
+export interface RowLocation {
+  file: string;
+  line: number;
+}
+
 /** Collects skipped rows of one file; with `strict` the first one throws instead. */
 export class RowProblems {
   readonly skipped: SkippedRow[] = [];

@@ -52,3 +52,26 @@ export class PromptFormatError extends Error {
     );
   }
 }
+
+/** A folder the job writes to (outputDir, runsDir) cannot be created or written; found before anything loads. */
+export class UnwritableFolderError extends Error {
+  override name = 'UnwritableFolderError';
+  /**
+   * @param folder the absolute folder.
+   * @param option the config field that set it (`outputDir`), named with its CLI flag in the message.
+   * @param cause the OS error of the mkdir or probe write (its code and message are in the message).
+   */
+  constructor(
+    readonly folder: string,
+    readonly option: string,
+    flag: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `Cannot write to ${folder}, the folder set by ${option} (CLI: ${flag}): ${reason}. ` +
+        `Set ${option} to a folder you can write to, or fix the permissions of this one; nothing was loaded or trained yet.`,
+      { cause },
+    );
+  }
+}

@@ -5,11 +5,13 @@
  * disabled) with the same rewards and GSM8K accuracy that training reports (`eval_accuracy`,
  * `eval_base_accuracy`, …).
  */
+import { maxPositionsOf } from '@grpojs/model';
 import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
 import { evaluateWithBase, resolveRewardWeights, rewardNames, type EvalReport } from '@grpojs/rl';
 import { gsm8kExactMatch } from './gsm8k-check.js';
 import { parseTrainConfig, splitTrainConfig, type TrainConfigInput } from './job-options.js';
 import { jobHubOptions, loadJobData, renderPrompts } from './load.js';
+import { checkLengthLimits, checkPromptLengths } from './preflight.js';
 import { loadTrainedModel } from './saved-model.js';
 
 /** What to evaluate. */
@@ -23,13 +25,15 @@ export interface EvaluateOptions {
 
 /**
  * Evaluates a saved adapter and its base model on the config's eval split (first evalMaxSamples rows).
- * @throws TrainConfigError for a bad config; Error when the config has no eval split.
+ * @throws TrainConfigError for a bad config, eval rows that would be the training rows (as in
+ *   train()), or sequence lengths beyond the model's positions; Error when the config has no eval split.
  */
 export async function evaluate(config: TrainConfigInput = {}, options: EvaluateOptions = {}): Promise<EvalReport> {
   const resolved = parseTrainConfig(config);
   const { grpo, job } = splitTrainConfig(resolved);
   if (job.evalSplit === null) throw new Error('evaluate: evalSplit is null; set evalSplit (CLI: --eval-split test) to the split to evaluate on.');
-  const data = await loadJobData(job, { evalLimit: grpo.evalMaxSamples, evalOnly: true });
+  const logger = options.logger ?? console;
+  const data = await loadJobData(job, { evalLimit: grpo.evalMaxSamples, evalOnly: true, seed: grpo.seed, logger });
   const adapter = options.adapter ?? grpo.outputDir;
   const model = await loadTrainedModel(adapter, {
     quantization: job.quantization,
@@ -39,9 +43,12 @@ export async function evaluate(config: TrainConfigInput = {}, options: EvaluateO
     promptFormat: job.promptFormat,
     ...jobHubOptions(job),
   });
-  (options.logger ?? console).info(`grpojs: prompt format: ${model.promptFormat.description}`);
+  logger.info(`grpojs: prompt format: ${model.promptFormat.description}`);
   renderPrompts(data, model.promptFormat, job.systemPrompt);
   try {
+    const limit = maxPositionsOf(model.modelConfig);
+    checkLengthLimits(grpo, limit, model.baseModelNameOrPath);
+    checkPromptLengths(data, grpo, model.tokenizer, limit, model.baseModelNameOrPath);
     const rewardFunctions = options.rewardFunctions ?? defaultRewards;
     // The same evaluation the trainer runs (greedy decoding, rewards, accuracy, base with adapters
     // off), called directly so a plain or merged model folder without adapters works too.

@@ -14,7 +14,7 @@ export * as rewards from '@grpojs/rewards';
 export * as rl from '@grpojs/rl';
 export * as tracking from '@grpojs/tracking';
 
-export { HubUnavailableError, PromptFormatError, TrainConfigError, type ConfigIssue } from './errors.js';
+export { HubUnavailableError, PromptFormatError, TrainConfigError, UnwritableFolderError, type ConfigIssue } from './errors.js';
 export {
   JobOptionsSchema,
   TrainConfigSchema,
@@ -27,6 +27,7 @@ export {
   type TrainConfigInput,
 } from './job-options.js';
 export { evaluate, type EvaluateOptions } from './evaluate.js';
+export { checkWritableFolder } from './preflight.js';
 export { gsm8kExactMatch } from './gsm8k-check.js';
 export {
   isHubFailure,

@@ -45,6 +45,9 @@ export const JobOptionsSchema = z
     trainSplit: z.string().min(1).default('train').describe('Split used for training.'),
     evalData: z.string().min(1).nullable().default(null).describe('Evaluation data source; null = the same as data.'),
     evalSplit: z.string().min(1).nullable().default('test').describe('Split used for evaluation; null = no evaluation.'),
+    evalHoldout: z.number().positive().nullable().default(null).describe(
+      'Evaluate on rows held out of the training data instead of an eval split (for a single .jsonl/.parquet file): a fraction (0.1 = 10%, rounded up) ' +
+        'or a row count, drawn with seed, never trained on. null = evalSplit of evalData (or data); an eval split that is the training data is an error.'),
     maxTrainSamples: z.number().int().positive().nullable().default(null).describe(
       'Train on the first N rows only; null = all.'),
     systemPrompt: z.string().nullable().default(SYSTEM_PROMPT).describe(
@@ -107,6 +110,8 @@ export function parseTrainConfig(input: unknown = {}, source = 'config'): TrainC
   if (!result.success) throw new TrainConfigError(source, configIssues(result.error));
   const { outputDir, ...rest } = result.data;
   const resolved = { ...rest, outputDir: outputDir ?? defaultOutputDir(rest.model) };
+  const holdoutIssues = evalHoldoutIssues(resolved);
+  if (holdoutIssues.length > 0) throw new TrainConfigError(source, holdoutIssues);
   try {
     // The trainer's own cross-field checks (e.g. epsilonHigh >= epsilon).
     parseGRPOConfig(splitTrainConfig(resolved).grpo);
@@ -114,6 +119,17 @@ export function parseTrainConfig(input: unknown = {}, source = 'config'): TrainC
     throw new TrainConfigError(source, [{ field: '(config)', message: (error as Error).message }]);
   }
   return resolved;
+}
+
+/** evalHoldout is a fraction or a whole count, and replaces evalData; it needs evaluation on (evalSplit not null). */
+function evalHoldoutIssues(job: JobOptions): ConfigIssue[] {
+  const holdout = job.evalHoldout;
+  if (holdout === null) return [];
+  const issues: ConfigIssue[] = [];
+  if (holdout >= 1 && !Number.isInteger(holdout)) issues.push({ field: 'evalHoldout', message: `${holdout} is neither a fraction in (0, 1) nor a whole number of rows.` });
+  if (job.evalData !== null) issues.push({ field: 'evalHoldout', message: 'set together with evalData; hold out training rows or name eval data (CLI: --eval-data), not both.' });
+  if (job.evalSplit === null) issues.push({ field: 'evalHoldout', message: 'set while evalSplit is null (no evaluation); unset one of them.' });
+  return issues;
 }
 
 /** Splits a resolved job into the trainer's GRPOConfig and the job options. */

@@ -7,12 +7,14 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { maxPositionsOf } from '@grpojs/model';
 import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
 import { GRPOTrainer, type EvalReport, type TrainResult } from '@grpojs/rl';
 import { createTrackers, type Metrics, type Tracker, type MultiTracker } from '@grpojs/tracking';
 import { gsm8kExactMatch } from './gsm8k-check.js';
 import { parseTrainConfig, splitTrainConfig, type TrainConfig, type TrainConfigInput } from './job-options.js';
 import { jobTokenizerName, loadJobData, loadJobModel, renderPrompts } from './load.js';
+import { checkJobFolders, checkLengthLimits, checkPromptLengths, checkRewardWeights, modelPositionLimit } from './preflight.js';
 import { resolvePromptFormat } from './prompt-format.js';
 
 /** The W&B project of the job when neither `wandbProject` nor WANDB_PROJECT names one. */
@@ -58,16 +60,25 @@ export interface TrainReport {
  * Runs a GRPO fine-tuning job end to end.
  * @example const report = await train({ model: 'distilgpt2', maxSteps: 100 });
  *          console.log(report.finalEval?.model.accuracy, report.finalEval?.base.accuracy);
- * @throws TrainConfigError for a bad config (every bad field named); HubUnavailableError when the
- *   hub is needed and unreachable (it names the `model`/`data` options for local files).
+ * @throws TrainConfigError for a bad config (every bad field named), also for what is found before
+ *   the weights load: eval rows that would be the training rows, sequence lengths beyond the model's
+ *   positions; UnwritableFolderError for an outputDir or runsDir that cannot be written (checked
+ *   first); HubUnavailableError when the hub is needed and unreachable (it names the `model`/`data`
+ *   options for local files).
  */
 export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {}): Promise<TrainReport> {
   const started = performance.now();
   const resolved = parseTrainConfig(config);
   const { grpo, job } = splitTrainConfig(resolved);
   const logger = hooks.logger ?? console;
-  const data = await loadJobData(job, { evalLimit: grpo.evalMaxSamples });
+  const rewardFunctions = hooks.rewardFunctions ?? defaultRewards;
+  // Everything that can be checked without the weights is checked before they load (preflight.ts).
+  checkRewardWeights(grpo, rewardFunctions);
+  await checkJobFolders(resolved, { ...(hooks.cwd !== undefined ? { cwd: hooks.cwd } : {}), localTracker: hooks.tracker === undefined });
+  const data = await loadJobData(job, { evalLimit: grpo.evalMaxSamples, seed: grpo.seed, logger });
   logger.info(`grpojs: ${data.train.length} training rows from ${job.data} (${job.trainSplit}), ${data.eval.length} eval rows`);
+  const limit = await modelPositionLimit(job);
+  if (limit !== null) checkLengthLimits(grpo, limit, job.model);
   const model = await loadJobModel(job, grpo.seed, (line) => logger.info(`grpojs: ${line}`));
   const promptFormat = resolvePromptFormat(job.promptFormat, model.tokenizer, jobTokenizerName(job));
   logger.info(`grpojs: prompt format: ${promptFormat.description}`);
@@ -91,10 +102,11 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
     });
   let trainer: GRPOTrainer | undefined;
   try {
+    checkPromptLengths(data, grpo, model.tokenizer, maxPositionsOf(model.modelConfig), job.model);
     trainer = new GRPOTrainer({
       model,
       tokenizer: model.tokenizer,
-      rewardFunctions: hooks.rewardFunctions ?? defaultRewards,
+      rewardFunctions,
       trainDataset: data.train,
       evalDataset: data.eval,
       isCorrect: gsm8kExactMatch,

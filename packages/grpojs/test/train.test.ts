@@ -36,6 +36,11 @@ const problems = [
   ['Cy had 20 dollars and spent 9. How many dollars are left?', 'He has 20-9=<<20-9=11>>11 dollars left.\n#### 11'],
 ];
 
+const evalProblems = [
+  ['Dee has 2 bags of 5 apples. How many apples does she have?', 'She has 2*5=<<2*5=10>>10 apples.\n#### 10'],
+  ['Eli walks 3 km and then 6 km. How far does he walk?', 'He walks 3+6=<<3+6=9>>9 km.\n#### 9'],
+];
+
 // A random model's completions score 0 on all seven rewards (zero advantages, no update); this one
 // always varies, so the adapter really trains.
 const lengthReward = Object.assign((completions: string[]) => completions.map((c) => c.length / 100), { rewardName: 'length' });
@@ -48,9 +53,13 @@ const logLines: string[] = [];
 beforeAll(async () => {
   const data = join(work, 'problems.jsonl');
   writeFileSync(data, problems.map(([question, answer]) => JSON.stringify({ question, answer })).join('\n') + '\n');
+  // Evaluation needs rows apart from the training rows (a single file has no eval split).
+  const evalData = join(work, 'eval-problems.jsonl');
+  writeFileSync(evalData, evalProblems.map(([question, answer]) => JSON.stringify({ question, answer })).join('\n') + '\n');
   config = {
     model: await writeTinyGPT2(join(work, 'tiny')),
     data,
+    evalData,
     outputDir: join(work, 'out'),
     reportTo: ['local'],
     runsDir: join(work, 'runs'),

@@ -48,6 +48,7 @@ export {
 export {
   type ModelConfig,
   SUPPORTED_ARCHITECTURES,
+  maxPositionsOf,
   parseModelConfig,
   readModelConfig,
 } from './architectures/index.js';

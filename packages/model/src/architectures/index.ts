@@ -57,6 +57,16 @@ export async function readModelConfig(dir: string): Promise<ModelConfig> {
   return parseModelConfig(json, file);
 }
 
+/**
+ * The most positions (prompt + completion tokens) the model takes, and the config.json field that
+ * sets it, from the config alone: callers check their sequence lengths before the weights load.
+ */
+export function maxPositionsOf(model: ModelConfig): { maxPositions: number; field: 'n_positions' | 'max_position_embeddings' } {
+  return model.kind === 'gpt2'
+    ? { maxPositions: model.config.nPositions, field: 'n_positions' }
+    : { maxPositions: model.config.maxPositionEmbeddings, field: 'max_position_embeddings' };
+}
+
 /** The checkpoint's tensors checked against the config, under the names the model is built from. */
 export function checkTensors(model: ModelConfig, tensors: Map<string, HostTensor>, source: string): Map<string, HostTensor> {
   return model.kind === 'gpt2' ? canonicalGPT2Tensors(tensors, model.config, source) : checkLlamaTensors(tensors, model.config, source);
