@@ -1,7 +1,7 @@
 /**
  * Checks a job runs before anything heavy: a config that cannot finish fails in seconds, not after
  * the model load or the first steps. The folders it writes to are writable (created if absent, a
- * probe file written and removed); the sequence lengths fit the model's positions, read from
+ * probe file written and removed); the training rows fill one generation batch; the sequence lengths fit the model's positions, read from
  * config.json alone (on the hub only config.json is fetched) and, when prompts are not truncated,
  * measured on the rendered prompts before the first step; the reward weights match the functions.
  */
@@ -47,6 +47,23 @@ export function checkRewardWeights(grpo: GRPOConfig, rewardFunctions: readonly R
   } catch (error) {
     throw new TrainConfigError('config', [{ field: 'rewardWeights', message: (error as Error).message }]);
   }
+}
+
+/**
+ * One generation batch needs perDeviceTrainBatchSize × gradientAccumulationSteps training rows; the
+ * trainer refuses fewer, but only once the model has loaded.
+ */
+export function checkBatchFits(trainRows: number, grpo: Pick<GRPOConfig, 'perDeviceTrainBatchSize' | 'gradientAccumulationSteps'>): void {
+  const needed = grpo.perDeviceTrainBatchSize * grpo.gradientAccumulationSteps;
+  if (trainRows >= needed) return;
+  throw new TrainConfigError('config', [
+    {
+      field: 'perDeviceTrainBatchSize × gradientAccumulationSteps',
+      message:
+        `${grpo.perDeviceTrainBatchSize} × ${grpo.gradientAccumulationSteps} = ${needed} prompts per generation batch, but there are ${trainRows} training rows. ` +
+        'Add rows (maxTrainSamples, evalHoldout take some away) or lower them (CLI: --per-device-train-batch-size, --gradient-accumulation-steps).',
+    },
+  ]);
 }
 
 /** The model's position limit and the config.json field that sets it (`maxPositionsOf` of a loaded model's `modelConfig`). */

@@ -14,7 +14,7 @@ import { createTrackers, type Metrics, type Tracker, type MultiTracker } from '@
 import { gsm8kExactMatch } from './gsm8k-check.js';
 import { parseTrainConfig, splitTrainConfig, type TrainConfig, type TrainConfigInput } from './job-options.js';
 import { jobTokenizerName, loadJobData, loadJobModel, renderPrompts } from './load.js';
-import { checkJobFolders, checkLengthLimits, checkPromptLengths, checkRewardWeights, modelPositionLimit } from './preflight.js';
+import { checkBatchFits, checkJobFolders, checkLengthLimits, checkPromptLengths, checkRewardWeights, modelPositionLimit } from './preflight.js';
 import { resolvePromptFormat } from './prompt-format.js';
 
 /** The W&B project of the job when neither `wandbProject` nor WANDB_PROJECT names one. */
@@ -77,6 +77,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
   await checkJobFolders(resolved, { ...(hooks.cwd !== undefined ? { cwd: hooks.cwd } : {}), localTracker: hooks.tracker === undefined });
   const data = await loadJobData(job, { evalLimit: grpo.evalMaxSamples, seed: grpo.seed, logger });
   logger.info(`grpojs: ${data.train.length} training rows from ${job.data} (${job.trainSplit}), ${data.eval.length} eval rows`);
+  checkBatchFits(data.train.length, grpo);
   const limit = await modelPositionLimit(job);
   if (limit !== null) checkLengthLimits(grpo, limit, job.model);
   const model = await loadJobModel(job, grpo.seed, (line) => logger.info(`grpojs: ${line}`));

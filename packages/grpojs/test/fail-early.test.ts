@@ -229,7 +229,7 @@ describe("sequence lengths beyond the model's positions", () => {
   it('with maxPromptLength null, the longest prompt is measured before the first step', async () => {
     const long = jsonl('long.jsonl', [JSON.stringify({ question: 'word '.repeat(80), answer: '#### 1' }), row(1)]);
     const outputDir = join(work, 'out-long');
-    const error = await failure({ ...base, model: small, data: long, maxPromptLength: null, maxCompletionLength: 8, quantization: 'none', outputDir });
+    const error = await failure({ ...base, model: small, data: long, maxPromptLength: null, maxCompletionLength: 8, gradientAccumulationSteps: 1, quantization: 'none', outputDir });
     expect(error).toBeInstanceOf(TrainConfigError);
     expect(error.message).toMatch(/longest prompt \(training row 1: ".*"\) is \d+ tokens; \+ maxCompletionLength 8 = \d+ exceeds n_positions 64/);
     expect(error.message).toContain('--max-prompt-length');
@@ -240,7 +240,15 @@ describe("sequence lengths beyond the model's positions", () => {
 describe('other config the trainer would only reject after the model load', () => {
   it('rewardWeights of the wrong length', async () => {
     const error = await failure({ ...base, rewardWeights: [1, 2] });
+    expect(error).toBeInstanceOf(TrainConfigError);
     expect(error.message).toMatch(/rewardWeights has 2 entries for 7 reward functions/);
+  });
+
+  it('fewer training rows than one generation batch', async () => {
+    const error = await failure({ ...base, perDeviceTrainBatchSize: 3, gradientAccumulationSteps: 4 });
+    expect(error).toBeInstanceOf(TrainConfigError);
+    expect(error.message).toMatch(/3 × 4 = 12 prompts per generation batch, but there are 8 training rows/);
+    expect(error.message).toContain('--gradient-accumulation-steps');
   });
 });
 
