@@ -1,9 +1,10 @@
 /**
  * Checks a job runs before anything heavy: a config that cannot finish fails in seconds, not after
  * the model load or the first steps. The folders it writes to are writable (created if absent, a
- * probe file written and removed); the training rows fill one generation batch; the sequence lengths fit the model's positions, read from
- * config.json alone (on the hub only config.json is fetched) and, when prompts are not truncated,
- * measured on the rendered prompts before the first step; the reward weights match the functions.
+ * probe file written and removed); the reward weights match the functions; the training rows fill
+ * one generation batch; the sequence lengths fit the model's positions, read from config.json alone
+ * (on the hub only config.json is fetched) and, when prompts are not truncated, measured on the
+ * rendered prompts before the first step.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
