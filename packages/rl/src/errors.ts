@@ -22,3 +22,12 @@ export class CheckpointError extends Error {
 export class ShapeError extends Error {
   override readonly name = 'ShapeError';
 }
+
+/**
+ * Training stopped because its updates kept failing: too many optimizer steps in a row (or more
+ * than half of all steps) were skipped for NaN/Inf loss, gradients or weights. The message gives
+ * the counts, the config field and what to change; nothing non-finite was saved.
+ */
+export class TrainingDivergedError extends Error {
+  override readonly name = 'TrainingDivergedError';
+}

@@ -6,7 +6,8 @@
  * moments, and cannot be serialized for an exact resume. Moments live on the backend as variables.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointError, ShapeError } from './errors.js';
+import { CheckpointError, GRPOConfigError, ShapeError } from './errors.js';
+import { findBadTensor, FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './weight-check.js';
 
 /** AdamW hyper-parameters (TRL adam_beta1, adam_beta2, adam_epsilon, weight_decay). */
 export interface AdamWOptions {
@@ -34,6 +35,7 @@ export class AdamW {
     private readonly variables: readonly tf.Variable[],
     private readonly options: AdamWOptions,
   ) {
+    validateAdamWOptions(options);
     // tidy frees the zero tensors; the variables keep (ref-count) their data
     this.m = tf.tidy(() => variables.map((x) => tf.variable(tf.zerosLike(x), false, `${x.name}/adam_m`)));
     this.v = tf.tidy(() => variables.map((x) => tf.variable(tf.zerosLike(x), false, `${x.name}/adam_v`)));
@@ -49,6 +51,7 @@ export class AdamW {
    * caller keeps ownership of `grads`.
    */
   step(grads: readonly tf.Tensor[], lr: number): void {
+    if (!(lr >= 0) || !Number.isFinite(lr)) throw new GRPOConfigError(`AdamW.step: lr must be a finite number >= 0, got ${lr}.`);
     if (grads.length !== this.variables.length) {
       throw new ShapeError(`AdamW.step: got ${grads.length} gradients for ${this.variables.length} variables.`);
     }
@@ -74,6 +77,46 @@ export class AdamW {
         param.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
       });
     });
+  }
+
+  /**
+   * step(), kept only when findBadState() finds nothing wrong afterwards. Otherwise parameters, moments and the
+   * step count are restored bit for bit, and the returned text says which tensor went bad; null
+   * means the update was applied. Costs one host read of a few scalars; the snapshot shares the
+   * old tensors' data, so it copies nothing.
+   */
+  stepOrRollBack(grads: readonly tf.Tensor[], lr: number): string | null {
+    const t = this.t;
+    const state = [...this.variables, ...this.m, ...this.v];
+    const saved = state.map((x) => tf.clone(x));
+    const rollBack = () => {
+      state.forEach((x, i) => x.assign(saved[i]));
+      this.t = t;
+    };
+    try {
+      try {
+        this.step(grads, lr);
+      } catch (error) {
+        rollBack(); // a shape error part-way must not leave some variables updated
+        throw error;
+      }
+      const bad = this.findBadState();
+      if (bad !== null) rollBack();
+      return bad;
+    } finally {
+      saved.forEach((x) => x.dispose());
+    }
+  }
+
+  /**
+   * Describes the first parameter that holds NaN/Inf or exploded (squared L2 norm overflows
+   * float32), or moment that holds NaN/Inf; null when the state is fit to keep and save.
+   */
+  findBadState(): string | null {
+    return findBadTensor([
+      ...this.variables.map((x) => ({ name: x.name, value: x as tf.Tensor, norm: true })),
+      ...[...this.m, ...this.v].map((x) => ({ name: x.name, value: x as tf.Tensor })),
+    ]);
   }
 
   /** Copies the state to the host (for checkpoints). */
@@ -117,4 +160,19 @@ export class AdamW {
   dispose(): void {
     for (const x of [...this.m, ...this.v]) x.dispose();
   }
+}
+
+/**
+ * The checks torch.optim.AdamW makes in its constructor, except that epsilon must be a normal
+ * float32 (torch allows 0): AdamW divides m by √v + ε, and where a gradient entry is 0 so are m and
+ * v, so ε = 0 (or a denormal flushed to 0) gives 0/0 = NaN.
+ */
+function validateAdamWOptions(o: AdamWOptions): void {
+  const bad: string[] = [];
+  for (const name of ['beta1', 'beta2'] as const) {
+    if (!(o[name] >= 0 && o[name] < 1)) bad.push(`${name} must be in [0, 1), got ${o[name]}`);
+  }
+  if (!(o.epsilon >= FLOAT32_MIN_NORMAL && o.epsilon <= FLOAT32_MAX)) bad.push(`epsilon must be in [${FLOAT32_MIN_NORMAL}, ${FLOAT32_MAX}], got ${o.epsilon}`);
+  if (!(o.weightDecay >= 0 && Number.isFinite(o.weightDecay))) bad.push(`weightDecay must be a finite number >= 0, got ${o.weightDecay}`);
+  if (bad.length > 0) throw new GRPOConfigError(`AdamW: ${bad.join('; ')} (config fields adamBeta1, adamBeta2, adamEpsilon, weightDecay).`);
 }

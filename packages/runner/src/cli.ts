@@ -5,8 +5,8 @@
  * exit status instead of a stack trace.
  */
 import { CommanderError, type Command } from 'commander';
-import { HubUnavailableError, PromptFormatError, TrainConfigError } from 'grpojs';
-import { CliUsageError } from './errors.js';
+import { HubUnavailableError, PromptFormatError, TrainConfigError, TrainingDivergedError } from 'grpojs';
+import { CliUsageError, InterruptedError } from './errors.js';
 import { createProgram } from './program.js';
 
 // `pnpm --filter runner start` runs this in packages/runner; paths on the command line (and the
@@ -35,6 +35,12 @@ try {
   } else if (error instanceof CliUsageError || error instanceof TrainConfigError || error instanceof PromptFormatError) {
     process.stderr.write(`grpojs: ${error.message}\n`);
     process.exitCode = 2;
+  } else if (error instanceof InterruptedError) {
+    process.stderr.write(`grpojs: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else if (error instanceof TrainingDivergedError) {
+    process.stderr.write(`grpojs: ${error.message}\n`);
+    process.exitCode = 1;
   } else if (error instanceof HubUnavailableError || process.env.GRPOJS_DEBUG === undefined) {
     process.stderr.write(`grpojs: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
     if (!(error instanceof HubUnavailableError)) process.stderr.write('(set GRPOJS_DEBUG=1 to see the stack trace)\n');

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { train } from 'grpojs';
+import { InterruptedError, STOP_SIGNAL_EXIT_CODES, type StopSignal } from '../errors.js';
 import { resolveConfig, type ConfigSources } from '../resolve-config.js';
 import { formatComparison } from './compare-table.js';
 import { generateFromSaved } from './generate.js';
@@ -13,18 +14,25 @@ import { generateFromSaved } from './generate.js';
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 /**
- * Ctrl-C once: finish the current step, save a checkpoint and stop (resume with --resume latest);
- * twice: exit at once.
+ * Ctrl-C (SIGINT) or SIGTERM (what schedulers and `docker stop` send) once: finish the current
+ * step, save a checkpoint and stop (resume with --resume latest); the same signal again: exit at
+ * once. `received` is the first signal, or null.
  */
-function stopOnInterrupt(): { signal: AbortSignal; release: () => void } {
+function stopOnSignals(): { signal: AbortSignal; received: () => StopSignal | null; release: () => void } {
   const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-    process.stderr.write('\ngrpojs: stopping after this step and saving a checkpoint (Ctrl-C again to quit now; continue later with --resume latest)\n');
-  };
-  process.on('SIGINT', onSigint);
-  return { signal: controller.signal, release: () => process.off('SIGINT', onSigint) };
+  let received: StopSignal | null = null;
+  const handlers = (Object.keys(STOP_SIGNAL_EXIT_CODES) as StopSignal[]).map((name) => {
+    const handler = () => {
+      if (controller.signal.aborted) process.exit(STOP_SIGNAL_EXIT_CODES[name]);
+      received = name;
+      controller.abort();
+      const again = name === 'SIGINT' ? 'Ctrl-C again' : `${name} again`;
+      process.stderr.write(`\ngrpojs: ${name} received: stopping after this step and saving a checkpoint (${again} to quit now; continue later with --resume latest)\n`);
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return { signal: controller.signal, received: () => received, release: () => handlers.forEach(([name, handler]) => process.off(name, handler)) };
 }
 
 /** Runs a training job from the command line's config layers. */
@@ -35,7 +43,7 @@ export async function runTrain(sources: ConfigSources & { printConfig: boolean; 
     return;
   }
   await preset?.prepare?.(config, log);
-  const interrupt = stopOnInterrupt();
+  const interrupt = stopOnSignals();
   let report;
   try {
     report = await train(config, {
@@ -46,12 +54,21 @@ export async function runTrain(sources: ConfigSources & { printConfig: boolean; 
   } finally {
     interrupt.release();
   }
+  const { result } = report;
   log('');
-  if (!report.result.completed) log(`Stopped at step ${report.result.globalStep} of ${report.result.totalSteps}; checkpoint ${report.result.lastCheckpoint}. Continue with --resume latest.`);
+  if (!result.completed) {
+    // The adapter is written only when the run completes: say so, and how to go on.
+    log(`Stopped at step ${result.globalStep} of ${result.totalSteps}; checkpoint ${result.lastCheckpoint}. No adapter was saved to ${report.outputDir}.`);
+    log(`Continue with the same command plus --resume latest (or --resume ${result.lastCheckpoint}).`);
+  }
   if (report.finalEval !== null) log(formatComparison(report.finalEval.model, report.finalEval.base, `Final evaluation at step ${report.finalEval.step} on ${config.evalSplit}`));
-  log(`Adapter and tokenizer saved to ${report.outputDir} (adapter_config.json, adapter_model.safetensors, tokenizer files, report.json)`);
+  if (result.completed) log(`Adapter and tokenizer saved to ${report.outputDir} (adapter_config.json, adapter_model.safetensors, tokenizer files, report.json)`);
   if (report.runDir !== null) log(`Run directory: ${report.runDir} (metrics.jsonl, report.html: ${join(report.runDir, 'report.html')})`);
-  if (preset?.checkReload && report.result.completed) {
+  const signal = interrupt.received();
+  if (signal !== null && !result.completed) {
+    throw new InterruptedError(signal, `stopped by ${signal} at step ${result.globalStep} of ${result.totalSteps}; resume with --resume latest (checkpoint ${result.lastCheckpoint}).`);
+  }
+  if (preset?.checkReload && result.completed && signal === null) {
     const question = config.evalSplit === null ? 'What is 2 + 3?' : undefined;
     const answer = await generateFromSaved(report.outputDir, { question, config, maxNewTokens: config.maxCompletionLength });
     log(`Reloaded ${report.outputDir} and asked: ${JSON.stringify(answer.question)}`);
