@@ -29,6 +29,7 @@ export {
 export { evaluate, type EvaluateOptions } from './evaluate.js';
 export { checkWritableFolder } from './preflight.js';
 export { gsm8kExactMatch } from './gsm8k-check.js';
+export { JOB_RUN_FILES, RESUMABLE_JOB_FIELDS, modelIdentity } from './run-continuity.js';
 export {
   isHubFailure,
   jobTokenizerName,

@@ -5,9 +5,8 @@
  * saves the adapter and tokenizer to outputDir (and, with saveMerged, a merged model to
  * outputDir/merged). Returns the report the CLI prints.
  */
-import { writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { maxPositionsOf } from '@grpojs/model';
+import { maxPositionsOf, writeFileAtomic } from '@grpojs/model';
 import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
 import { GRPOTrainer, type EvalReport, type TrainResult } from '@grpojs/rl';
 import { createTrackers, type Metrics, type Tracker, type MultiTracker } from '@grpojs/tracking';
@@ -16,6 +15,7 @@ import { parseTrainConfig, splitTrainConfig, type TrainConfig, type TrainConfigI
 import { jobTokenizerName, loadJobData, loadJobModel, renderPrompts } from './load.js';
 import { checkBatchFits, checkJobFolders, checkLengthLimits, checkPromptLengths, checkRewardWeights, modelPositionLimit } from './preflight.js';
 import { resolvePromptFormat } from './prompt-format.js';
+import { modelIdentity, prepareJobOutputDir, RESUMABLE_JOB_FIELDS } from './run-continuity.js';
 
 /** The W&B project of the job when neither `wandbProject` nor WANDB_PROJECT names one. */
 export const DEFAULT_WANDB_PROJECT = 'gsm8k-grpo';
@@ -75,6 +75,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
   // Everything that can be checked without the weights is checked before they load (preflight.ts).
   checkRewardWeights(grpo, rewardFunctions);
   await checkJobFolders(resolved, { ...(hooks.cwd !== undefined ? { cwd: hooks.cwd } : {}), localTracker: hooks.tracker === undefined });
+  await prepareJobOutputDir(grpo, hooks.resume !== undefined, logger);
   const data = await loadJobData(job, { evalLimit: grpo.evalMaxSamples, seed: grpo.seed, logger });
   logger.info(`grpojs: ${data.train.length} training rows from ${job.data} (${job.trainSplit}), ${data.eval.length} eval rows`);
   checkBatchFits(data.train.length, grpo);
@@ -113,6 +114,8 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
       isCorrect: gsm8kExactMatch,
       config: { ...grpo, runName: grpo.runName ?? basename(resolve(grpo.outputDir)) },
       runConfig: splitTrainConfig(ran).job,
+      mayChangeOnResume: RESUMABLE_JOB_FIELDS,
+      modelIdentity: modelIdentity(model),
       tracker,
       logger,
       ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
@@ -133,7 +136,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
       evalRows: data.eval.length,
       seconds: (performance.now() - started) / 1000,
     };
-    await writeFile(join(grpo.outputDir, 'report.json'), JSON.stringify(reportSummary(report), null, 2) + '\n');
+    await writeFileAtomic(join(grpo.outputDir, 'report.json'), JSON.stringify(reportSummary(report), null, 2) + '\n');
     return report;
   } finally {
     trainer?.dispose();

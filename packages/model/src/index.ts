@@ -99,6 +99,7 @@ export {
 export { readSafetensorsFolder } from './io/hf-folder.js';
 export { canonicalGPT2Tensors, gpt2TensorShapes, toHFGPT2TensorNames } from './architectures/gpt2/weights.js';
 export { type ModelSourceOptions, TOKENIZER_FILES, resolveModelFiles, resolveTokenizerFiles } from './io/hub-files.js';
+export { atomicTempOwner, processAlive, removeStaleTempFiles, syncDir, writeFileAtomic, writeFileSynced } from './io/atomic-write.js';
 export {
   type DecodeOptions,
   HFTextTokenizer,

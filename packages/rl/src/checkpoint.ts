@@ -2,11 +2,15 @@
  * Checkpoints: `outputDir/checkpoint-<step>/` holds what an exact resume needs — the PEFT adapter
  * (written by the model's own save), the exact trainable values, the AdamW moments, the scheduler,
  * the RNG scheme, the data position, the logging window and, when numIterations > 1 and the step
- * falls inside a generation batch's iterations, that batch. Written atomically: a temp folder
- * next to the target is filled, then renamed, so a crash never leaves a half checkpoint.
+ * falls inside a generation batch's iterations, that batch, and the identity of the run
+ * (run-identity.ts). Written atomically and durably: a temp folder next to the target is filled,
+ * every file in it and the folder are fsynced, it is renamed, and the parent folder is fsynced, so
+ * a crash or a power loss never leaves a half checkpoint (at worst a temp folder, removed by the
+ * next run: removeStaleCheckpointTemps).
  */
 import type { Metrics } from '@grpojs/tracking';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { processAlive, syncDir } from '@grpojs/model';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GenerationBatch } from './batch.js';
 import type { GRPOConfig } from './config.js';
@@ -14,6 +18,7 @@ import { CheckpointError } from './errors.js';
 import type { EvalScores } from './evaluate.js';
 import type { AdamWState } from './optimizer.js';
 import type { PolicyModel } from './policy-model.js';
+import type { RunIdentity } from './run-identity.js';
 import { readTensorFile, writeTensorFile, type NamedArray } from './tensor-file.js';
 
 /** trainer_state.json: where training stands (HF Trainer's file of the same name, grpojs fields). */
@@ -38,6 +43,8 @@ export interface TrainerState {
   /** Cached base-model (adapters off) evaluation, which never changes during training. */
   baseEval: EvalScores | null;
   config: GRPOConfig;
+  /** What identifies the run (absent from checkpoints written before identities were recorded). */
+  identity?: RunIdentity;
 }
 
 /** Everything a checkpoint holds besides the adapter files. */
@@ -52,6 +59,8 @@ export interface CheckpointContents {
 }
 
 const CHECKPOINT_PREFIX = 'checkpoint-';
+/** `.checkpoint-<step>.tmp-<pid>`: the temp folder saveCheckpoint fills; group 1 is the writer's pid. */
+const CHECKPOINT_TEMP = /^\.checkpoint-\d+\.tmp-(\d+)$/;
 
 /** JSON that keeps NaN and ±Infinity (rewards use NaN for "not applicable"). */
 function toJson(value: unknown): string {
@@ -88,9 +97,45 @@ export async function saveCheckpoint(outputDir: string, model: PolicyModel, cont
   await writeFile(join(temp, 'rng_state.json'), `${toJson(contents.rng)}\n`);
   if (contents.generationBatch) await writeFile(join(temp, 'generation_batch.json'), toJson(contents.generationBatch));
   await writeFile(join(temp, 'trainer_state.json'), `${toJson(contents.state)}\n`);
+  await syncFolder(temp);
   await rm(target, { recursive: true, force: true });
   await rename(temp, target);
+  await syncDir(outputDir);
   return target;
+}
+
+/** fsyncs every file in `dir` (and below), then `dir` itself. */
+async function syncFolder(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      await syncFolder(path);
+      continue;
+    }
+    const handle = await open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+  await syncDir(dir);
+}
+
+/**
+ * Removes the temp folders of saveCheckpoint under outputDir whose writer is gone (or is this
+ * process, before it saves anything); returns their paths. Other names are never touched.
+ */
+export async function removeStaleCheckpointTemps(outputDir: string): Promise<string[]> {
+  const names = await readdir(outputDir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = CHECKPOINT_TEMP.exec(name);
+    if (!match || (Number(match[1]) !== process.pid && processAlive(Number(match[1])))) continue;
+    await rm(join(outputDir, name), { recursive: true, force: true });
+    removed.push(join(outputDir, name));
+  }
+  return removed;
 }
 
 async function readJson<T>(dir: string, file: string): Promise<T> {

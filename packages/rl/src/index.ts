@@ -5,7 +5,6 @@
  */
 export {
   GRPOConfigSchema,
-  MIN_TEMPERATURE,
   parseGRPOConfig,
   resolvedEpsilonHigh,
   type GRPOConfig,
@@ -32,7 +31,7 @@ export type {
   PolicyModel,
 } from './policy-model.js';
 export type { DatasetRow, PromptRow, TrainerTokenizer } from './types.js';
-export { CheckpointError, GRPOConfigError, GRPOTrainerError, ShapeError, TrainingDivergedError } from './errors.js';
+export { CheckpointError, GRPOConfigError, GRPOTrainerError, ShapeError } from './errors.js';
 export {
   ADVANTAGE_STD_EPS,
   combineRewards,
@@ -55,5 +54,7 @@ export { AdamW, type AdamWOptions, type AdamWState } from './optimizer.js';
 export { clipByGlobalNorm, globalNorm } from './gradients.js';
 export { learningRateAt, resolveWarmupSteps, type ScheduleOptions } from './schedule.js';
 export { latestCheckpoint, listCheckpoints, loadCheckpoint, type TrainerState } from './checkpoint.js';
+export { prepareOutputDir, TRAINER_RUN_FILES, type PrepareOutputDirOptions } from './output-dir.js';
+export { hashRows, RESUMABLE_CONFIG_FIELDS, type RunIdentity } from './run-identity.js';
 export { TIMING_METRICS } from './metrics.js';
 export { deriveSeed } from './rng.js';

@@ -1,8 +1,10 @@
 /**
  * A minimal float32 tensor container for trainer checkpoints: `<name>.json` lists each tensor's
  * name, shape and offset, `<name>.bin` holds the raw little-endian float32 values. Exact bits are
- * what an exact resume needs; the PEFT adapter itself is written by the model's own `save`.
+ * what an exact resume needs; the PEFT adapter itself is written by the model's own `save`. The
+ * manifest records the sha256 of `<name>.bin`, so a damaged file is told from a complete one.
  */
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError } from './errors.js';
@@ -17,6 +19,8 @@ export interface NamedArray {
 interface Manifest {
   format: 'grpojs-f32';
   metadata: Record<string, unknown>;
+  /** sha256 of `<name>.bin` (absent from files written before it was recorded). */
+  sha256?: string;
   tensors: { name: string; shape: number[]; offset: number; length: number }[];
 }
 
@@ -37,6 +41,7 @@ export async function writeTensorFile(
     offset += t.data.length;
   }
   const bytes = Buffer.from(all.buffer, all.byteOffset, all.byteLength);
+  manifest.sha256 = createHash('sha256').update(bytes).digest('hex');
   await writeFile(join(dir, `${base}.bin`), bytes);
   await writeFile(join(dir, `${base}.json`), `${JSON.stringify(manifest, null, 1)}\n`);
 }
@@ -55,6 +60,13 @@ export async function readTensorFile(dir: string, base: string): Promise<{ tenso
   }
   if (manifest.format !== 'grpojs-f32' || !Array.isArray(manifest.tensors)) {
     throw new CheckpointError(`${manifestPath} is not a grpojs tensor manifest (format "${String(manifest.format)}").`);
+  }
+  const stored = manifest.tensors.reduce((sum, t) => sum + t.length, 0);
+  if (bytes.byteLength !== stored * 4) {
+    throw new CheckpointError(`${binPath} holds ${bytes.byteLength} bytes but ${manifestPath} lists ${stored} float32 values (${stored * 4} bytes); the file is truncated or damaged.`);
+  }
+  if (manifest.sha256 !== undefined && createHash('sha256').update(bytes).digest('hex') !== manifest.sha256) {
+    throw new CheckpointError(`${binPath}: its sha256 differs from the one ${manifestPath} recorded; the file is damaged.`);
   }
   const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const tensors = manifest.tensors.map((t) => {

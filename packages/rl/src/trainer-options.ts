@@ -32,6 +32,17 @@ export interface GRPOTrainerOptions {
    * the job's model, adapter targets and prompt format; the trainer's own fields win on a clash.
    */
   runConfig?: Readonly<Record<string, unknown>>;
+  /**
+   * runConfig fields that may differ when a checkpoint is resumed (e.g. where numbers are reported);
+   * every other runConfig field must equal the checkpoint's, as must the trainer config outside
+   * RESUMABLE_CONFIG_FIELDS and the training rows.
+   */
+  mayChangeOnResume?: readonly string[];
+  /**
+   * What identifies the base model (e.g. { source, revision, configSha256 }), recorded in every
+   * checkpoint; a resume with a different one is refused. Default: not recorded.
+   */
+  modelIdentity?: Readonly<Record<string, unknown>>;
   /** Called after every optimizer step with that step's own (not averaged) metrics. */
   onStep?: (step: number, metrics: Metrics) => void | Promise<void>;
   /** Where warnings go (NaN steps, config mismatches on resume). Default console. */

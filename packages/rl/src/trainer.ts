@@ -6,22 +6,26 @@
  */
 import type { Metrics } from '@grpojs/tracking';
 import * as tf from '@tensorflow/tfjs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendJsonl } from '@grpojs/tracking';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildGenerationBatch, type BatchContext, type GenerationBatch } from './batch.js';
-import { latestCheckpoint, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { rotateCheckpoints, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { prepareCompletionsFile } from './completions-file.js';
 import { parseGRPOConfig, type GRPOConfig } from './config.js';
 import { DataOrder } from './data-order.js';
-import { CheckpointError, GRPOTrainerError, TrainingDivergedError } from './errors.js';
+import { CheckpointError, GRPOTrainerError } from './errors.js';
 import { evaluateWithBase, type EvalContext, type EvalReport, type EvalScores } from './evaluate.js';
 import { clipByGlobalNorm, globalNorm, GradientAccumulator } from './gradients.js';
 import { batchTokenCount, completionRecords, generationMetrics, lossMetrics, MetricsWindow } from './metrics.js';
 import { AdamW } from './optimizer.js';
+import { prepareOutputDir } from './output-dir.js';
+import { checkSameRun, loadResumePoint } from './resume.js';
+import { runIdentity, type RunIdentity } from './run-identity.js';
 import { learningRateAt, resolveWarmupSteps, type ScheduleOptions } from './schedule.js';
 import { deriveSeed } from './rng.js';
 import { resolveRewardWeights, rewardNames } from './scoring.js';
 import { accumulateMicroBatch, type MicroBatchStats } from './train-step.js';
-import { findBadTensor } from './weight-check.js';
 import { validateTrainerOptions, type GRPOTrainerOptions, type TrainOptions, type TrainResult } from './trainer-options.js';
 
 /** How every random draw is derived (recorded in trainer_state.json). */
@@ -45,14 +49,15 @@ export class GRPOTrainer {
   private globalStepValue = 0;
   private numTokens = 0;
   private skippedSteps = 0;
-  /** Skipped steps since the last applied update (not checkpointed: a resumed run starts at 0). */
-  private consecutiveSkipped = 0;
   /** The generation batch in use (kept across numIterations steps). */
   private batch: GenerationBatch | null = null;
   /** The batch of the latest step, for completion logging. */
   private lastUsedBatch: GenerationBatch | null = null;
   private baseEval: EvalScores | null = null;
   private logHistory: (Metrics & { step: number })[] = [];
+  private readonly identity: RunIdentity;
+  /** Set once the output folder was checked (a fresh run) or a checkpoint restored: outputDir is this run's. */
+  private outputDirReady = false;
 
   constructor(private readonly options: GRPOTrainerOptions) {
     this.config = parseGRPOConfig(options.config ?? {});
@@ -63,6 +68,7 @@ export class GRPOTrainer {
     this.variables = options.model.trainableVariables();
     if (this.variables.length === 0) throw new GRPOTrainerError('model.trainableVariables() is empty: load the model with LoRA adapters to train it.');
     this.logger = options.logger ?? console;
+    this.identity = runIdentity(options.trainDataset, options.runConfig, options.modelIdentity ?? null);
     this.data = new DataOrder(options.trainDataset.length, c.perDeviceTrainBatchSize * c.gradientAccumulationSteps, c.seed);
     const stepsPerEpoch = this.data.batchesPerEpoch * c.numIterations;
     this.totalSteps = c.maxSteps > 0 ? c.maxSteps : Math.max(1, Math.ceil(c.numTrainEpochs * stepsPerEpoch));
@@ -85,6 +91,8 @@ export class GRPOTrainer {
   async train(options: TrainOptions = {}): Promise<TrainResult> {
     const c = this.config;
     const tracker = this.options.tracker;
+    if (!this.outputDirReady) await prepareOutputDir(c.outputDir, { resuming: false, overwrite: c.overwriteOutputDir, logger: this.logger });
+    this.outputDirReady = true;
     await mkdir(c.outputDir, { recursive: true });
     await tracker?.init({ name: c.runName ?? c.outputDir, config: { ...this.options.runConfig, ...c }, totalSteps: this.totalSteps, startStep: this.globalStepValue });
     const stepMetrics: (Metrics & { step: number })[] = [];
@@ -100,13 +108,6 @@ export class GRPOTrainer {
       tracker?.progress?.(step);
       await this.options.onStep?.(step, metrics);
       if (step % c.loggingSteps === 0 || step === this.totalSteps) await this.log(step);
-      if (c.maxConsecutiveSkippedSteps > 0 && this.consecutiveSkipped >= c.maxConsecutiveSkippedSteps) {
-        await this.stopDiverged(
-          step,
-          `${this.consecutiveSkipped} optimizer step(s) in a row, up to step ${step}, were skipped (maxConsecutiveSkippedSteps = ${c.maxConsecutiveSkippedSteps}; 0 never stops), ` +
-            `so no update was kept since step ${step - this.consecutiveSkipped}; ${lastCheckpoint === null ? 'this run wrote no checkpoint' : `the last checkpoint is ${lastCheckpoint}`}`,
-        );
-      }
       if (this.options.evalDataset?.length && ((c.evalSteps > 0 && step % c.evalSteps === 0) || step === this.totalSteps)) {
         evalReports.push(await this.evaluateAndLog());
         lastEvalStep = step;
@@ -116,18 +117,10 @@ export class GRPOTrainer {
     const step = this.globalStepValue;
     const completed = step >= this.totalSteps;
     if (lastCheckpoint === null || !lastCheckpoint.endsWith(`checkpoint-${step}`)) lastCheckpoint = await this.saveCheckpoint();
-    if (completed && this.skippedSteps * 2 > step) {
-      await this.stopDiverged(
-        step,
-        `${this.skippedSteps} of ${step} optimizer steps were skipped, more than half: the run trained on almost nothing, so no adapter was saved to ${c.outputDir} (its state at step ${step} is in ${lastCheckpoint})`,
-      );
-    }
     if (completed) {
       if (this.options.evalDataset?.length && lastEvalStep !== step) evalReports.push(await this.evaluateAndLog());
       // Like TRL's save_model + tokenizer.save_pretrained: the adapter and the tokenizer files, so the
       // folder loads with PeftModel.from_pretrained / AutoTokenizer.from_pretrained and with loadCausalLM.
-      const bad = findBadTensor(this.variables.map((v) => ({ name: v.name, value: v as tf.Tensor, norm: true })));
-      if (bad !== null) throw new CheckpointError(`Refusing to save the adapter to ${c.outputDir}: trainable variable ${bad}; nothing was written.`);
       await this.options.model.save(c.outputDir);
     }
     await tracker?.summary({ globalStep: step, skippedSteps: this.skippedSteps, ...(evalReports.at(-1)?.metrics ?? {}) });
@@ -158,12 +151,6 @@ export class GRPOTrainer {
     const aggregation = { gradientAccumulationSteps: batch.micro.length, maxCompletionLength: c.maxCompletionLength, activeTokensInGenerationBatch: batch.activeTokens };
     const lr = learningRateAt(s, this.schedule);
     const metrics: Metrics = generationMetrics(batch, this.rewardNames);
-    const skip = (reason: string) => {
-      metrics.skipped_nonfinite = 1;
-      this.skippedSteps++;
-      this.consecutiveSkipped++;
-      this.logger.warn(`grpojs: step ${s + 1} skipped: ${reason}.`);
-    };
     try {
       batch.micro.forEach((micro, m) => {
         // LoRA dropout masks from the position in training only, so a resumed run draws the same ones.
@@ -177,16 +164,12 @@ export class GRPOTrainer {
         metrics.grad_norm = globalNorm(grads);
         if (Number.isFinite(metrics.loss) && Number.isFinite(metrics.grad_norm)) {
           const clipped = clipByGlobalNorm(grads, metrics.grad_norm, c.maxGradNorm);
-          let bad: string | null;
-          try {
-            bad = this.optimizer.stepOrRollBack(clipped, lr);
-          } finally {
-            clipped.forEach((g) => g.dispose());
-          }
-          if (bad === null) this.consecutiveSkipped = 0;
-          else skip(`the update made ${bad}, so it was rolled back (weights and AdamW state as before the step)`);
+          this.optimizer.step(clipped, lr);
+          clipped.forEach((g) => g.dispose());
         } else {
-          skip(`loss ${metrics.loss}, grad_norm ${metrics.grad_norm} (NaN/Inf); no update applied`);
+          metrics.skipped_nonfinite = 1;
+          this.skippedSteps++;
+          this.logger.warn(`grpojs: step ${s + 1} skipped: loss ${metrics.loss}, grad_norm ${metrics.grad_norm} (NaN/Inf); no update applied.`);
         }
       }
     } finally {
@@ -214,20 +197,9 @@ export class GRPOTrainer {
     const batch = this.lastUsedBatch;
     if (this.config.logCompletions && batch) {
       const records = completionRecords(batch, this.rewardNames, step);
-      await appendFile(join(this.config.outputDir, 'completions.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      await appendJsonl(join(this.config.outputDir, 'completions.jsonl'), records);
       await this.options.tracker?.logCompletions(records.slice(0, this.config.numCompletionsToPrint), step);
     }
-  }
-
-  /** Flushes the metrics window, closes the tracker and throws TrainingDivergedError; saves nothing. */
-  private async stopDiverged(step: number, what: string): Promise<never> {
-    if (this.window.size > 0) await this.log(step);
-    await this.options.tracker?.summary({ globalStep: step, skippedSteps: this.skippedSteps });
-    await this.options.tracker?.finish();
-    throw new TrainingDivergedError(
-      `Training diverged: ${what}. Steps are skipped when the loss or gradients are NaN/Inf or an update makes a weight NaN/Inf or explode (see the warnings above). ` +
-        'Lower learningRate, clip gradients (maxGradNorm > 0), check temperature and the reward functions, then start again or resume from an earlier checkpoint.',
-    );
   }
 
   /** Evaluates the fine-tuned and the base model on evalDataset (greedy); see EvalReport. */
@@ -257,8 +229,9 @@ export class GRPOTrainer {
   /** Writes checkpoint-<globalStep> (atomic) and applies saveTotalLimit; returns its path. */
   async saveCheckpoint(): Promise<string> {
     const c = this.config;
-    const bad = this.optimizer.findBadState();
-    if (bad !== null) throw new CheckpointError(`Refusing to write checkpoint-${this.globalStepValue} to ${c.outputDir}: ${bad}; nothing was written.`);
+    for (const v of this.variables) {
+      if (!v.dataSync().every(Number.isFinite)) throw new CheckpointError(`Refusing to save: trainable variable "${v.name}" holds NaN/Inf.`);
+    }
     const index = Math.floor(this.globalStepValue / c.numIterations);
     const pos = this.data.batch(index);
     const state: TrainerState = {
@@ -274,6 +247,7 @@ export class GRPOTrainer {
       rewardNames: this.rewardNames,
       baseEval: this.baseEval,
       config: c,
+      identity: this.identity,
     };
     const path = await saveCheckpoint(c.outputDir, this.options.model, {
       state,
@@ -287,19 +261,15 @@ export class GRPOTrainer {
     return path;
   }
 
-  /** Restores a checkpoint folder (or the newest under outputDir with 'latest'); train() then continues from it. */
+  /**
+   * Restores a checkpoint folder ('latest' = the newest under outputDir, `checkpoint-<step>` = that
+   * one under outputDir); train() then continues from it. Refuses (CheckpointError) a damaged
+   * checkpoint, naming the previous sound one, and a checkpoint of another run (resume.ts).
+   */
   async resume(checkpoint: string | 'latest'): Promise<void> {
-    const dir = checkpoint === 'latest' ? await latestCheckpoint(this.config.outputDir) : checkpoint;
-    if (!dir) throw new CheckpointError(`No checkpoint-<step> folder under ${this.config.outputDir} to resume from.`);
-    const saved = await loadCheckpoint(dir);
-    if (saved.state.rewardNames.join(',') !== this.rewardNames.join(',')) {
-      throw new CheckpointError(`${dir} was trained with rewards [${saved.state.rewardNames}] but this trainer has [${this.rewardNames}]; pass the same reward functions.`);
-    }
-    const changed = Object.keys(this.config).filter((k) => JSON.stringify(saved.state.config[k as keyof GRPOConfig]) !== JSON.stringify(this.config[k as keyof GRPOConfig]));
-    if (changed.length) this.logger.warn(`grpojs: resuming ${dir} with changed config fields: ${changed.join(', ')}; the run will not reproduce the original exactly.`);
-    if (saved.variables.length !== this.variables.length) {
-      throw new CheckpointError(`${dir} holds ${saved.variables.length} trainable variables but the model has ${this.variables.length}; use the same model and LoRA config.`);
-    }
+    await prepareOutputDir(this.config.outputDir, { resuming: true, overwrite: false, logger: this.logger });
+    const { dir, contents: saved } = await loadResumePoint(checkpoint, this.config.outputDir, this.variables);
+    checkSameRun(dir, saved.state, { config: this.config, identity: this.identity, rewardNames: this.rewardNames, mayChange: this.options.mayChangeOnResume ?? [] }, this.logger);
     this.optimizer.loadState(saved.optimizer);
     tf.tidy(() => saved.variables.forEach((v, i) => this.variables[i].assign(tf.tensor(v.data, v.shape, 'float32'))));
     this.globalStepValue = saved.state.globalStep;
@@ -309,24 +279,12 @@ export class GRPOTrainer {
     this.baseEval = saved.state.baseEval;
     this.window.restore(saved.state.logWindow);
     this.batch = saved.generationBatch;
-    await trimCompletionsFile(join(this.config.outputDir, 'completions.jsonl'), this.globalStepValue);
+    this.outputDirReady = true;
+    await prepareCompletionsFile(join(this.config.outputDir, 'completions.jsonl'), this.globalStepValue, this.logger);
   }
 
   /** Frees the optimizer state (the model stays the caller's). */
   dispose(): void {
     this.optimizer.dispose();
   }
-}
-
-/** Drops completion rows logged after `step` (a run that went on past its last checkpoint) so a resumed run does not duplicate them. */
-async function trimCompletionsFile(path: string, step: number): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return;
-  }
-  const lines = text.split('\n').filter((line) => line.trim() !== '');
-  const kept = lines.filter((line) => (JSON.parse(line) as { step: number }).step <= step);
-  if (kept.length !== lines.length) await writeFile(path, kept.map((l) => `${l}\n`).join(''));
 }

@@ -50,7 +50,10 @@ export function createProgram(): Command {
     program
       .command('train', { isDefault: true })
       .description('fine-tune with GRPO, then evaluate the result against the base model (the default command)')
-      .option('--resume <checkpoint>', 'continue from a checkpoint-<step> folder, or "latest" in outputDir (same config)'),
+      .option(
+        '--resume <checkpoint>',
+        'continue the run in outputDir from "latest", a checkpoint-<step> in it, or a checkpoint folder; config, data and model must be the run\'s (docs/reliability.md lists what may change)',
+      ),
   ).action((opts: { resume?: string }, command: Command) => runTrain({ ...sourcesOf(command), ...(opts.resume !== undefined ? { resume: opts.resume } : {}) }));
   // `grpojs --help` shows the default command's options too: they are what most runs change.
   program.addHelpText('after', () => `\n${train.helpInformation()}`);

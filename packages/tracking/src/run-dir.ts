@@ -9,7 +9,8 @@
  *     summary.json       final values (merged over `summary` calls)
  *     report.html        written by `finish`: curves and sample completions, self-contained
  *
- * Appends are fsynced before `log` resolves, so a crash loses at most the line being written.
+ * Appends are fsynced before `log` resolves, so a crash loses at most the line being written; a
+ * line torn that way is cut off (with a warning) before a reused directory is appended to.
  */
 import { mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -68,8 +69,10 @@ export class RunDirTracker implements Tracker {
         config: redactConfig(run.config, this.options.secrets ?? knownSecrets()),
       });
       this.dir = dir;
-      this.metrics = new JsonlAppender(join(dir, 'metrics.jsonl'));
-      this.completions = new JsonlAppender(join(dir, 'completions.jsonl'));
+      // A reused directory (`dir`) may end in a line torn by a crash: cut it off, say so.
+      const repaired = (file: string) => (bytes: number) => this.warn(`${file}: dropped a torn last line (${bytes} bytes) left by a crash during an append`);
+      this.metrics = new JsonlAppender(join(dir, 'metrics.jsonl'), repaired(join(dir, 'metrics.jsonl')));
+      this.completions = new JsonlAppender(join(dir, 'completions.jsonl'), repaired(join(dir, 'completions.jsonl')));
     } catch (error) {
       this.fail(`could not create run directory ${dir}: ${errorMessage(error)}`);
     }

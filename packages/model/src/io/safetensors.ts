@@ -10,7 +10,8 @@
  */
 import { open, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { tempPathFor } from './atomic-write.js';
+import { dirname } from 'node:path';
+import { syncDir, tempPathFor } from './atomic-write.js';
 import { bf16ToF32, f16ToF32, f32ToBF16, f32ToF16 } from './half-float.js';
 import { SafetensorsFormatError } from './errors.js';
 
@@ -270,6 +271,7 @@ export async function writeSafetensors(
       const stored = dtype === 'F32' ? data : dtype === 'F16' ? f32ToF16(data) : f32ToBF16(data);
       await writeFully(fh, new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength));
     }
+    await fh.sync();
     await fh.close();
     await rename(temp, file);
   } catch (error) {
@@ -277,4 +279,5 @@ export async function writeSafetensors(
     await rm(temp, { force: true });
     throw error;
   }
+  await syncDir(dirname(file));
 }

@@ -31,8 +31,10 @@ export class BigramPolicy implements PolicyModel {
     this.base = init ? tf.tensor2d(init.base) : tf.tensor2d(Array.from({ length: V * V }, () => (random() * 2 - 1) * scale), [V, V]);
     const a = init ? tf.tensor2d(init.loraA) : tf.tensor2d(Array.from({ length: V * r }, () => (random() * 2 - 1) * 0.5), [V, r]);
     const b = init ? tf.tensor2d(init.loraB) : tf.zeros([r, V]);
-    this.loraA = tf.variable(a, true, `bigram${id}.lora_A`); // variables share (and ref-count) the data
-    this.loraB = tf.variable(b, true, `bigram${id}.lora_B`);
+    // Names are unique in tfjs' global registry; the `#<k>` suffix is the one CausalLM uses for a
+    // second model in one process, which a resume ignores when it compares variable names.
+    this.loraA = tf.variable(a, true, `bigram.lora_A#${id}`); // variables share (and ref-count) the data
+    this.loraB = tf.variable(b, true, `bigram.lora_B#${id}`);
     a.dispose();
     b.dispose();
   }
