@@ -1,8 +1,9 @@
 /**
- * The built CLI stopped by a signal, in child processes, fully offline (`--preset smoke`): SIGTERM
- * (what schedulers and `docker stop` send) and Ctrl-C's SIGINT both finish the current step, write
- * a checkpoint, say how to resume, never claim an adapter was saved, and exit non-zero (143, 130);
- * the checkpoint then resumes to completion.
+ * The built CLI stopped early, in child processes, fully offline (`--preset smoke`): SIGTERM (what
+ * schedulers and `docker stop` send) and Ctrl-C's SIGINT both finish the current step, write a
+ * checkpoint, say how to resume, never claim an adapter was saved, and exit non-zero (143, 130);
+ * the checkpoint then resumes to completion. A run whose every update is rolled back stops with
+ * exit status 1 and saves no adapter.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -87,5 +88,19 @@ describe.skipIf(!existsSync(CLI))('grpojs train stopped by a signal (built CLI; 
     expect(stopped.stderr).toMatch(/stopped by SIGINT at step \d+ of 40; resume with --resume latest \(checkpoint \S+checkpoint-\d+\)/);
     expect(stopped.stdout).not.toMatch(/Adapter and tokenizer saved/);
     expect(existsSync(join(cwd, 'outputs/int/adapter_model.safetensors'))).toBe(false);
+  }, 170_000);
+});
+
+describe.skipIf(!existsSync(CLI))('grpojs train that diverges (built CLI)', () => {
+  it('every update explodes the weights (lr 1e30, no clipping): rolled back, stopped after --max-consecutive-skipped-steps, exit 1, no adapter', async () => {
+    const cwd = tempDir('grpojs-diverged-');
+    const args = [...smoke('outputs/diverged', 10), '--learning-rate', '1e30', '--max-grad-norm', '0', '--max-consecutive-skipped-steps', '2'];
+    const run = await runCli(args, cwd);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/grpojs: Training diverged: 2 optimizer step\(s\) in a row, up to step 2, were skipped \(maxConsecutiveSkippedSteps = 2/);
+    expect(run.stderr).not.toMatch(/GRPOJS_DEBUG/); // a known failure, not a crash
+    expect(run.stdout + run.stderr).toMatch(/step 1 skipped: the update made "[^"]+lora_B[^"]*" exploded/);
+    expect(run.stdout).not.toMatch(/Adapter and tokenizer saved/);
+    expect(existsSync(join(cwd, 'outputs/diverged/adapter_model.safetensors'))).toBe(false);
   }, 170_000);
 });
