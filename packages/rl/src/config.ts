@@ -6,11 +6,21 @@
  */
 import { z } from 'zod';
 import { GRPOConfigError } from './errors.js';
+import { FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './weight-check.js';
 
 const positive = () => z.number().positive();
 const nonNegative = () => z.number().nonnegative();
 const positiveInt = () => z.number().int().positive();
 const probability = () => z.number().min(0).max(1);
+/** [0, 1) as torch.optim.AdamW requires of its betas (β2 = 1 makes the bias correction 1 − β2^t zero). */
+const adamBeta = () => z.number().min(0, { error: 'must be in [0, 1)' }).lt(1, { error: 'must be in [0, 1) (as torch.optim.AdamW; 1 makes the bias correction 1 − β^t zero)' });
+
+/**
+ * The smallest sampling temperature: logits are divided by it in float32, so logits up to 1e4 in
+ * magnitude (trained LMs stay within a few hundred) must stay below FLOAT32_MAX; below it
+ * logits/temperature overflows to Inf and every log-prob is NaN.
+ */
+export const MIN_TEMPERATURE = 1e4 / FLOAT32_MAX;
 
 /** TRL accepted a boolean `scale_rewards` before 0.20: true = "group", false = "none". */
 const scaleRewards = z.preprocess(
@@ -30,12 +40,14 @@ export const GRPOConfigSchema = z
     seed: z.number().int().nonnegative().default(42).describe(
       'Fixes data order and every sampling seed (derived from seed, step, micro-step), so a resumed run reproduces the uninterrupted one. (TRL: seed)'),
 
-    learningRate: positive().default(1e-5).describe('Peak AdamW learning rate. (TRL: learning_rate)'),
-    adamBeta1: probability().default(0.9).describe('AdamW first-moment decay β1. (TRL: adam_beta1)'),
-    adamBeta2: probability().default(0.999).describe('AdamW second-moment decay β2. (TRL: adam_beta2)'),
-    adamEpsilon: positive().default(1e-8).describe('AdamW denominator epsilon. (TRL: adam_epsilon)'),
+    learningRate: positive().max(FLOAT32_MAX, { error: `must be in (0, ${FLOAT32_MAX}] (a float32)` }).default(1e-5).describe('Peak AdamW learning rate. (TRL: learning_rate)'),
+    adamBeta1: adamBeta().default(0.9).describe('AdamW first-moment decay β1. (TRL: adam_beta1)'),
+    adamBeta2: adamBeta().default(0.999).describe('AdamW second-moment decay β2. (TRL: adam_beta2)'),
+    adamEpsilon: z.number().min(FLOAT32_MIN_NORMAL, { error: `must be in [${FLOAT32_MIN_NORMAL}, ${FLOAT32_MAX}]: a smaller epsilon is 0 or denormal in float32, and AdamW divides 0 by it where a gradient is 0` })
+      .max(FLOAT32_MAX, { error: `must be in [${FLOAT32_MIN_NORMAL}, ${FLOAT32_MAX}] (a float32)` }).default(1e-8).describe(
+      'AdamW denominator epsilon; at least the smallest normal float32 (torch allows 0, which gives 0/0 where a gradient is 0). (TRL: adam_epsilon)'),
     weightDecay: nonNegative().default(0).describe(
-      'Decoupled AdamW weight decay applied to every trainable variable. (TRL: weight_decay)'),
+      'Decoupled AdamW weight decay applied to every trainable variable; learningRate × weightDecay must be <= 1. (TRL: weight_decay)'),
     lrSchedulerType: z.enum(['linear', 'cosine', 'constant']).default('linear').describe(
       'Learning-rate schedule after warmup: linear decay to 0, half-cosine to 0, or constant. (TRL: lr_scheduler_type)'),
     warmupSteps: z.number().int().nonnegative().default(0).describe(
@@ -44,6 +56,8 @@ export const GRPOConfigSchema = z
       'Warmup as a fraction of the total optimizer steps (rounded up). (TRL: warmup_ratio)'),
     maxGradNorm: nonNegative().default(1).describe(
       'Clip the global L2 norm of the accumulated gradient to this; 0 = no clipping. (TRL: max_grad_norm)'),
+    maxConsecutiveSkippedSteps: z.number().int().nonnegative().default(10).describe(
+      'Stop with an error after this many optimizer steps in a row were skipped (NaN/Inf loss or gradients, or an update rolled back because it made a weight NaN/Inf or exploded); 0 = never stop. (TRL: none)'),
 
     perDeviceTrainBatchSize: positiveInt().default(1).describe(
       'Prompts per micro-batch; each is repeated numGenerations times. (TRL: per_device_train_batch_size, counted in completions there, not prompts)'),
@@ -60,8 +74,8 @@ export const GRPOConfigSchema = z
       'Prompt tokens kept (left-truncated); null = no limit. (TRL: max_prompt_length)'),
     maxCompletionLength: positiveInt().default(128).describe(
       'Maximum new tokens per completion. (TRL: max_completion_length)'),
-    temperature: positive().default(0.9).describe(
-      'Sampling temperature; log-probs use the same temperature. (TRL: temperature)'),
+    temperature: z.number().min(MIN_TEMPERATURE, { error: `must be >= ${MIN_TEMPERATURE.toPrecision(3)}: logits are divided by it in float32, and below that logits of magnitude 1e4 overflow to Inf` }).default(0.9).describe(
+      `Sampling temperature; log-probs use the same temperature. At least ${MIN_TEMPERATURE.toPrecision(3)} (below it logits/temperature overflows float32). (TRL: temperature)`),
     topP: z.number().gt(0).max(1).default(1).describe('Nucleus sampling mass; 1 = off. (TRL: top_p)'),
     topK: z.number().int().nonnegative().nullable().default(null).describe(
       'Keep only the k most likely tokens; null or 0 = off. (TRL: top_k)'),
@@ -132,6 +146,11 @@ export function parseGRPOConfig(input: unknown = {}): GRPOConfig {
   if (config.epsilonHigh !== null && config.epsilonHigh < config.epsilon) {
     throw new GRPOConfigError(
       `Invalid GRPO config: epsilonHigh (${config.epsilonHigh}) must be >= epsilon (${config.epsilon}); set it to null to use epsilon.`,
+    );
+  }
+  if (config.learningRate * config.weightDecay > 1) {
+    throw new GRPOConfigError(
+      `Invalid GRPO config: learningRate × weightDecay (${config.learningRate} × ${config.weightDecay}) must be <= 1: AdamW multiplies every weight by 1 − learningRate × weightDecay each step, and a negative factor flips and (below −1) grows them.`,
     );
   }
   return config;

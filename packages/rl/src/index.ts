@@ -5,6 +5,7 @@
  */
 export {
   GRPOConfigSchema,
+  MIN_TEMPERATURE,
   parseGRPOConfig,
   resolvedEpsilonHigh,
   type GRPOConfig,
@@ -31,7 +32,7 @@ export type {
   PolicyModel,
 } from './policy-model.js';
 export type { DatasetRow, PromptRow, TrainerTokenizer } from './types.js';
-export { CheckpointError, GRPOConfigError, GRPOTrainerError, ShapeError } from './errors.js';
+export { CheckpointError, GRPOConfigError, GRPOTrainerError, ShapeError, TrainingDivergedError } from './errors.js';
 export {
   ADVANTAGE_STD_EPS,
   combineRewards,

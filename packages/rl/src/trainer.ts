@@ -14,7 +14,7 @@ import { rotateCheckpoints, saveCheckpoint, type TrainerState } from './checkpoi
 import { prepareCompletionsFile } from './completions-file.js';
 import { parseGRPOConfig, type GRPOConfig } from './config.js';
 import { DataOrder } from './data-order.js';
-import { CheckpointError, GRPOTrainerError } from './errors.js';
+import { CheckpointError, GRPOTrainerError, TrainingDivergedError } from './errors.js';
 import { evaluateWithBase, type EvalContext, type EvalReport, type EvalScores } from './evaluate.js';
 import { clipByGlobalNorm, globalNorm, GradientAccumulator } from './gradients.js';
 import { batchTokenCount, completionRecords, generationMetrics, lossMetrics, MetricsWindow } from './metrics.js';
@@ -26,6 +26,7 @@ import { learningRateAt, resolveWarmupSteps, type ScheduleOptions } from './sche
 import { deriveSeed } from './rng.js';
 import { resolveRewardWeights, rewardNames } from './scoring.js';
 import { accumulateMicroBatch, type MicroBatchStats } from './train-step.js';
+import { findBadTensor } from './weight-check.js';
 import { validateTrainerOptions, type GRPOTrainerOptions, type TrainOptions, type TrainResult } from './trainer-options.js';
 
 /** How every random draw is derived (recorded in trainer_state.json). */
@@ -49,6 +50,8 @@ export class GRPOTrainer {
   private globalStepValue = 0;
   private numTokens = 0;
   private skippedSteps = 0;
+  /** Skipped steps since the last applied update (not checkpointed: a resumed run starts at 0). */
+  private consecutiveSkipped = 0;
   /** The generation batch in use (kept across numIterations steps). */
   private batch: GenerationBatch | null = null;
   /** The batch of the latest step, for completion logging. */
@@ -108,6 +111,13 @@ export class GRPOTrainer {
       tracker?.progress?.(step);
       await this.options.onStep?.(step, metrics);
       if (step % c.loggingSteps === 0 || step === this.totalSteps) await this.log(step);
+      if (c.maxConsecutiveSkippedSteps > 0 && this.consecutiveSkipped >= c.maxConsecutiveSkippedSteps) {
+        await this.stopDiverged(
+          step,
+          `${this.consecutiveSkipped} optimizer step(s) in a row, up to step ${step}, were skipped (maxConsecutiveSkippedSteps = ${c.maxConsecutiveSkippedSteps}; 0 never stops), ` +
+            `so no update was kept since step ${step - this.consecutiveSkipped}; ${lastCheckpoint === null ? 'this run wrote no checkpoint' : `the last checkpoint is ${lastCheckpoint}`}`,
+        );
+      }
       if (this.options.evalDataset?.length && ((c.evalSteps > 0 && step % c.evalSteps === 0) || step === this.totalSteps)) {
         evalReports.push(await this.evaluateAndLog());
         lastEvalStep = step;
@@ -117,10 +127,18 @@ export class GRPOTrainer {
     const step = this.globalStepValue;
     const completed = step >= this.totalSteps;
     if (lastCheckpoint === null || !lastCheckpoint.endsWith(`checkpoint-${step}`)) lastCheckpoint = await this.saveCheckpoint();
+    if (completed && this.skippedSteps * 2 > step) {
+      await this.stopDiverged(
+        step,
+        `${this.skippedSteps} of ${step} optimizer steps were skipped, more than half: the run trained on almost nothing, so no adapter was saved to ${c.outputDir} (its state at step ${step} is in ${lastCheckpoint})`,
+      );
+    }
     if (completed) {
       if (this.options.evalDataset?.length && lastEvalStep !== step) evalReports.push(await this.evaluateAndLog());
       // Like TRL's save_model + tokenizer.save_pretrained: the adapter and the tokenizer files, so the
       // folder loads with PeftModel.from_pretrained / AutoTokenizer.from_pretrained and with loadCausalLM.
+      const bad = findBadTensor(this.variables.map((v) => ({ name: v.name, value: v as tf.Tensor, norm: true })));
+      if (bad !== null) throw new CheckpointError(`Refusing to save the adapter to ${c.outputDir}: trainable variable ${bad}; nothing was written.`);
       await this.options.model.save(c.outputDir);
     }
     await tracker?.summary({ globalStep: step, skippedSteps: this.skippedSteps, ...(evalReports.at(-1)?.metrics ?? {}) });
@@ -151,6 +169,12 @@ export class GRPOTrainer {
     const aggregation = { gradientAccumulationSteps: batch.micro.length, maxCompletionLength: c.maxCompletionLength, activeTokensInGenerationBatch: batch.activeTokens };
     const lr = learningRateAt(s, this.schedule);
     const metrics: Metrics = generationMetrics(batch, this.rewardNames);
+    const skip = (reason: string) => {
+      metrics.skipped_nonfinite = 1;
+      this.skippedSteps++;
+      this.consecutiveSkipped++;
+      this.logger.warn(`grpojs: step ${s + 1} skipped: ${reason}.`);
+    };
     try {
       batch.micro.forEach((micro, m) => {
         // LoRA dropout masks from the position in training only, so a resumed run draws the same ones.
@@ -164,12 +188,16 @@ export class GRPOTrainer {
         metrics.grad_norm = globalNorm(grads);
         if (Number.isFinite(metrics.loss) && Number.isFinite(metrics.grad_norm)) {
           const clipped = clipByGlobalNorm(grads, metrics.grad_norm, c.maxGradNorm);
-          this.optimizer.step(clipped, lr);
-          clipped.forEach((g) => g.dispose());
+          let bad: string | null;
+          try {
+            bad = this.optimizer.stepOrRollBack(clipped, lr);
+          } finally {
+            clipped.forEach((g) => g.dispose());
+          }
+          if (bad === null) this.consecutiveSkipped = 0;
+          else skip(`the update made ${bad}, so it was rolled back (weights and AdamW state as before the step)`);
         } else {
-          metrics.skipped_nonfinite = 1;
-          this.skippedSteps++;
-          this.logger.warn(`grpojs: step ${s + 1} skipped: loss ${metrics.loss}, grad_norm ${metrics.grad_norm} (NaN/Inf); no update applied.`);
+          skip(`loss ${metrics.loss}, grad_norm ${metrics.grad_norm} (NaN/Inf); no update applied`);
         }
       }
     } finally {
@@ -202,6 +230,17 @@ export class GRPOTrainer {
     }
   }
 
+  /** Flushes the metrics window, closes the tracker and throws TrainingDivergedError; saves nothing. */
+  private async stopDiverged(step: number, what: string): Promise<never> {
+    if (this.window.size > 0) await this.log(step);
+    await this.options.tracker?.summary({ globalStep: step, skippedSteps: this.skippedSteps });
+    await this.options.tracker?.finish();
+    throw new TrainingDivergedError(
+      `Training diverged: ${what}. Steps are skipped when the loss or gradients are NaN/Inf or an update makes a weight NaN/Inf or explode (see the warnings above). ` +
+        'Lower learningRate, clip gradients (maxGradNorm > 0), check temperature and the reward functions, then start again or resume from an earlier checkpoint.',
+    );
+  }
+
   /** Evaluates the fine-tuned and the base model on evalDataset (greedy); see EvalReport. */
   async evaluate(): Promise<EvalReport> {
     const c = this.config;
@@ -229,9 +268,8 @@ export class GRPOTrainer {
   /** Writes checkpoint-<globalStep> (atomic) and applies saveTotalLimit; returns its path. */
   async saveCheckpoint(): Promise<string> {
     const c = this.config;
-    for (const v of this.variables) {
-      if (!v.dataSync().every(Number.isFinite)) throw new CheckpointError(`Refusing to save: trainable variable "${v.name}" holds NaN/Inf.`);
-    }
+    const bad = this.optimizer.findBadState();
+    if (bad !== null) throw new CheckpointError(`Refusing to write checkpoint-${this.globalStepValue} to ${c.outputDir}: ${bad}; nothing was written.`);
     const index = Math.floor(this.globalStepValue / c.numIterations);
     const pos = this.data.batch(index);
     const state: TrainerState = {
