@@ -7,7 +7,7 @@
  */
 import { removeStaleTempFiles } from '@grpojs/model';
 import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { listCheckpoints, removeStaleCheckpointTemps } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
 
@@ -33,11 +33,11 @@ export interface PrepareOutputDirOptions {
 export async function prepareOutputDir(outputDir: string, options: PrepareOutputDirOptions): Promise<void> {
   const log = (line: string) => options.logger?.info(`grpojs: ${line}`);
   const temps = [...(await removeStaleCheckpointTemps(outputDir)), ...(await removeStaleTempFiles(outputDir))];
-  if (temps.length > 0) log(`removed ${temps.length} temporary file(s) left by an interrupted save in ${outputDir}: ${temps.map((p) => p.slice(outputDir.length + 1)).join(', ')}`);
+  if (temps.length > 0) log(`removed ${temps.length} temporary file(s) left by an interrupted save in ${outputDir}: ${temps.map((p) => basename(p)).join(', ')}`);
   if (options.resuming) return;
   const names = new Set([...TRAINER_RUN_FILES, ...(options.runFiles ?? [])]);
   const present = new Set(await readdir(outputDir).catch(() => [] as string[]));
-  const found = [...(await listCheckpoints(outputDir)).map((c) => c.path.slice(outputDir.length + 1)), ...[...names].filter((n) => present.has(n))];
+  const found = [...(await listCheckpoints(outputDir)).map((c) => basename(c.path)), ...[...names].filter((n) => present.has(n))];
   if (found.length === 0) return;
   if (options.overwrite) {
     for (const name of found) await rm(join(outputDir, name), { recursive: true, force: true });
