@@ -21,8 +21,8 @@ export interface RunIdentity {
 
 /**
  * Trainer config fields that may differ when a run is resumed: how long it runs, how often it
- * logs, saves and evaluates, where it writes, and memory-only settings. Any other field must equal
- * the checkpoint's. Listed in docs/reliability.md.
+ * logs, saves and evaluates, where it writes, memory-only settings and when it gives up on skipped
+ * steps. Any other field must equal the checkpoint's. Listed in docs/reliability.md.
  */
 export const RESUMABLE_CONFIG_FIELDS: readonly (keyof GRPOConfig)[] = [
   'outputDir',
@@ -38,6 +38,7 @@ export const RESUMABLE_CONFIG_FIELDS: readonly (keyof GRPOConfig)[] = [
   'logCompletions',
   'numCompletionsToPrint',
   'logprobChunkSize',
+  'maxConsecutiveSkippedSteps',
 ];
 
 /** sha256 of the rows as JSON lines: a different file, split, limit, order or prompt rendering gives a different hash. */
