@@ -112,7 +112,7 @@ async function syncFolder(dir: string): Promise<void> {
       await syncFolder(path);
       continue;
     }
-    const handle = await open(path, 'r');
+    const handle = await open(path, 'r+'); // Windows flushes only handles open for writing
     try {
       await handle.sync();
     } finally {
