@@ -40,6 +40,13 @@ export async function resolveCheckpoint(request: string, outputDir: string): Pro
 export function checkpointProblems(dir: string, contents: CheckpointContents): string[] {
   const { state, optimizer, scheduler, variables, generationBatch } = contents;
   const problems: string[] = [];
+  const missing = ['rewardNames', 'logHistory', 'logWindow'].filter((key) => !Array.isArray(state[key as keyof TrainerState]));
+  if (typeof state.config !== 'object' || state.config === null) missing.push('config');
+  if (missing.length > 0) return [`trainer_state.json has no ${missing.join(', ')}`];
+  const identity = state.identity;
+  if (identity !== undefined && (typeof identity?.data?.sha256 !== 'string' || typeof identity.runConfig !== 'object' || identity.runConfig === null)) {
+    problems.push('trainer_state.json has a malformed identity');
+  }
   const step = state.globalStep;
   const named = /^checkpoint-(\d+)$/.exec(basename(dir));
   if (!Number.isInteger(step) || step < 0) problems.push(`trainer_state.json has globalStep ${String(step)}`);

@@ -242,6 +242,20 @@ describe('a damaged checkpoint is named, never loaded silently', () => {
     run.close();
   });
 
+  it('a trainer_state.json without its fields or with a malformed identity is damaged, not a crash', async () => {
+    await trainRun('fields', 4);
+    await damage('fields', 'trainer_state.json', (b) => {
+      const state = JSON.parse(b.toString()) as Record<string, unknown>;
+      delete state.rewardNames;
+      return JSON.stringify(state);
+    });
+    const run = make('fields');
+    await expect(run.trainer.resume('latest')).rejects.toThrow(/checkpoint-4 is damaged and was not loaded: trainer_state\.json has no rewardNames\..*--resume checkpoint-2/);
+    await damage('fields', 'trainer_state.json', (b) => JSON.stringify({ ...(JSON.parse(b.toString()) as object), rewardNames: ['count_c'], identity: { data: 1 } }));
+    await expect(run.trainer.resume('latest')).rejects.toThrow(/trainer_state\.json has a malformed identity/);
+    run.close();
+  });
+
   it('a checkpoint of another LoRA shape is refused as not fitting this model', async () => {
     await trainRun('shape', 2);
     const model = new BigramPolicy(tokenizer.vocabSize, { seed: 3, rank: 2 });
