@@ -9,9 +9,13 @@
  * `add_generation_prompt`, then the tokenizer's special tokens ({@link specialTokensMap}) and the
  * caller's own (`enable_thinking`, `date_string`, …). Tested byte-for-byte against jinja2 set up like
  * transformers (test/fixtures/make_chat_template_fixtures.py) on Llama 3's and Qwen3's templates.
+ *
+ * A template comes with the model, so it is untrusted code: it renders under a time and an
+ * output-size limit (template-limits.ts), and every error names where it came from (`templateSource`).
  */
 import { Template } from '@huggingface/jinja';
 import { DataError } from './errors.js';
+import { type ChatTemplateLimits, renderWithLimits } from './template-limits.js';
 
 /** One chat turn, as in transformers: `{ role: 'system' | 'user' | 'assistant', content }`. */
 export interface ChatMessage {
@@ -38,6 +42,10 @@ export interface ChatTemplateOptions {
    * or `date_string` (Llama 3.1+, which otherwise reads today's date). Override `tools` / `documents`.
    */
   context?: Record<string, unknown>;
+  /** Where the template came from, named in every error (`chat template of ./models/qwen3`). Default: its first characters. */
+  templateSource?: string;
+  /** Time and output-size limits of one render (default DEFAULT_CHAT_TEMPLATE_LIMITS: 2 s, 4,000,000 characters). */
+  limits?: ChatTemplateLimits;
 }
 
 /** The special-token attributes transformers passes to every chat template, in its order. */
@@ -99,17 +107,29 @@ export function chatTemplateFromConfig(tokenizerConfig: Record<string, unknown>,
 // Parsing a template costs far more than rendering it; datasets render thousands of rows.
 const compiled = new Map<string, Template>();
 
-function compile(source: string): Template {
-  let template = compiled.get(source);
+/** Real templates are a few KB (Qwen3's is 4 KB); a bigger one is not a chat template. */
+const MAX_TEMPLATE_CHARS = 1_000_000;
+
+function compile(text: string, source: string): Template {
+  let template = compiled.get(text);
   if (template === undefined) {
-    try {
-      template = new Template(source);
-    } catch (err) {
-      throw new DataError(`chatTemplate could not be parsed: ${(err as Error).message}. Check its Jinja syntax.`);
+    if (text.length > MAX_TEMPLATE_CHARS) {
+      throw new DataError(`${source}: the chat template is ${text.length} characters long; more than ${MAX_TEMPLATE_CHARS} is not a chat template.`);
     }
-    compiled.set(source, template);
+    try {
+      template = new Template(text);
+    } catch (err) {
+      throw new DataError(`${source}: the chat template could not be parsed: ${(err as Error).message}. Check its Jinja syntax.`);
+    }
+    compiled.set(text, template);
   }
   return template;
+}
+
+/** `chat template "{%- for message in messages …"`: what an error calls a template given without a source. */
+function describeTemplate(text: string): string {
+  const start = text.slice(0, 80).replace(/\s+/g, ' ').slice(0, 40);
+  return `chat template ${JSON.stringify(start)}${text.length > 40 ? '…' : ''}`;
 }
 
 /**
@@ -117,6 +137,8 @@ function compile(source: string): Template {
  *
  * @param messages the conversation, oldest first.
  * @returns the prompt text, ready for the tokenizer.
+ * @throws ChatTemplateLimitError when the template runs past `limits` (time, output size) or recurses
+ *   without end; DataError when it cannot be parsed or fails (`raise_exception`), naming `templateSource`.
  */
 export function renderChatTemplate(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
   for (const [i, message] of messages.entries()) {
@@ -124,17 +146,15 @@ export function renderChatTemplate(messages: readonly ChatMessage[], options: Ch
       throw new DataError(`renderChatTemplate: messages[${i}] needs string "role" and "content" fields.`);
     }
   }
-  const template = compile(options.chatTemplate ?? DEFAULT_CHAT_TEMPLATE);
+  const text = options.chatTemplate ?? DEFAULT_CHAT_TEMPLATE;
+  const source = options.templateSource ?? describeTemplate(text);
+  const template = compile(text, source);
+  // transformers passes tools and documents as None when not given; templates test `tools is not none`.
+  const variables = { tools: null, documents: null, ...options.context, messages, add_generation_prompt: options.addGenerationPrompt ?? false };
   try {
-    // transformers passes tools and documents as None when not given; templates test `tools is not none`.
-    return template.render({
-      tools: null,
-      documents: null,
-      ...options.context,
-      messages,
-      add_generation_prompt: options.addGenerationPrompt ?? false,
-    });
+    return renderWithLimits(template, variables, options.limits ?? {}, source);
   } catch (err) {
-    throw new DataError(`chatTemplate failed to render: ${(err as Error).message}.`);
+    if (err instanceof DataError) throw err;
+    throw new DataError(`${source} failed to render: ${(err as Error).message}.`);
   }
 }

@@ -33,6 +33,7 @@ export {
   type ChatTemplateOptions,
   type SpecialTokensMap,
 } from './chat-template.js';
+export { ChatTemplateLimitError, DEFAULT_CHAT_TEMPLATE_LIMITS, type ChatTemplateLimits } from './template-limits.js';
 export {
   EpochSampler,
   epochSeed,

@@ -46,8 +46,15 @@ export function resolvePromptFormat(format: PromptFormat, tokenizer: PromptToken
 /**
  * The prompt of one question: the system message (null = none) and the question as a user turn,
  * rendered with `add_generation_prompt`, so a chat template ends with the assistant header the
- * completion follows (the seed template has none and renders as before).
+ * completion follows (the seed template has none and renders as before). A model's template is
+ * untrusted: it renders under @grpojs/data's time and size limits, its errors naming the tokenizer.
  */
 export function renderPrompt(question: string, format: ResolvedPromptFormat, systemPrompt: string | null): string {
-  return gsm8kPrompt(question, { chatTemplate: format.chatTemplate, context: { ...format.context }, systemPrompt, addGenerationPrompt: true }).prompt;
+  return gsm8kPrompt(question, {
+    chatTemplate: format.chatTemplate,
+    context: { ...format.context },
+    systemPrompt,
+    addGenerationPrompt: true,
+    templateSource: format.description,
+  }).prompt;
 }

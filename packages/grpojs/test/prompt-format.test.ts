@@ -1,4 +1,4 @@
-import { DEFAULT_CHAT_TEMPLATE, gsm8kPrompt, SYSTEM_PROMPT } from '@grpojs/data';
+import { ChatTemplateLimitError, DEFAULT_CHAT_TEMPLATE, gsm8kPrompt, SYSTEM_PROMPT } from '@grpojs/data';
 import { describe, expect, it } from 'vitest';
 import { PromptFormatError, renderPrompt, resolvePromptFormat } from '../src/index.js';
 import { CHATML } from './helpers/chatml.js';
@@ -55,5 +55,22 @@ describe('renderPrompt', () => {
     const llamaLike = { chatTemplate: '{{ bos_token }}{% for m in messages %}[{{ m.role }}]{{ m.content }}{{ eos_token }}{% endfor %}', specialTokensMap: { bos_token: '<|begin_of_text|>', eos_token: '<|eot_id|>' } };
     expect(renderPrompt('Q', resolvePromptFormat('auto', llamaLike, 'x'), null)).toBe('<|begin_of_text|>[user]Q<|eot_id|>');
     expect(resolvePromptFormat('seed', llamaLike, 'x').context).toEqual({});
+  });
+
+  it("stops a model's template that loops for ever, naming the tokenizer it came from", () => {
+    // 25 million empty iterations: many seconds without the default 2 s limit.
+    const endless = { chatTemplate: '{% for i in range(5000) %}{% for j in range(5000) %}{% endfor %}{% endfor %}' };
+    const format = resolvePromptFormat('auto', endless, './models/evil');
+    const started = performance.now();
+    const error = (() => {
+      try {
+        return renderPrompt(question, format, SYSTEM_PROMPT);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ChatTemplateLimitError);
+    expect((error as Error).message).toMatch(/^chat template of \.\/models\/evil: rendering took longer than 2000 ms/);
+    expect(performance.now() - started).toBeLessThan(5000);
   });
 });
