@@ -5,6 +5,7 @@
  */
 import cliProgress from 'cli-progress';
 import { assertStep } from './errors.js';
+import { knownSecrets, redactText } from './redact.js';
 import { formatNumber } from './report/escape.js';
 import type { CompletionRecord, Metrics, RunInfo, Tracker } from './tracker.js';
 
@@ -29,6 +30,8 @@ export interface ConsoleTrackerOptions {
   completionsToShow?: number;
   /** Clock in ms, for tests. */
   now?: () => number;
+  /** Strings never printed (default: the values of WANDB_API_KEY, HF_TOKEN, HUGGING_FACE_HUB_TOKEN). */
+  secrets?: readonly (string | undefined)[];
 }
 
 /** Metric name → short label on the console line. */
@@ -46,6 +49,7 @@ export const DEFAULT_KEYS: Record<string, string> = {
 export class ConsoleTracker implements Tracker {
   private readonly stream: ConsoleStream;
   private readonly now: () => number;
+  private readonly secrets: readonly (string | undefined)[];
   private bars: cliProgress.MultiBar | undefined;
   private bar: cliProgress.SingleBar | undefined;
   private total: number | undefined;
@@ -56,6 +60,7 @@ export class ConsoleTracker implements Tracker {
   constructor(private readonly options: ConsoleTrackerOptions = {}) {
     this.stream = options.stream ?? process.stdout;
     this.now = options.now ?? Date.now;
+    this.secrets = options.secrets ?? knownSecrets();
   }
 
   /** Prints the run name; on a TTY with a known total, starts the bar. */
@@ -64,7 +69,7 @@ export class ConsoleTracker implements Tracker {
     this.startedAt = this.now();
     this.startStep = run.startStep ?? 0;
     this.lastStep = this.startStep;
-    this.stream.write(`run ${run.name}${this.total ? ` · ${this.total} steps` : ''}\n`);
+    this.stream.write(redactText(`run ${run.name}${this.total ? ` · ${this.total} steps` : ''}\n`, this.secrets));
     if (this.stream.isTTY === true && this.total !== undefined && this.total > 0) {
       this.bars = new cliProgress.MultiBar(
         {
@@ -145,7 +150,8 @@ export class ConsoleTracker implements Tracker {
   }
 
   /** Above the bar on a TTY (cli-progress redraws it), a plain line otherwise. */
-  private print(line: string): void {
+  private print(text: string): void {
+    const line = redactText(text, this.secrets);
     if (this.bars !== undefined) {
       this.bars.log(`${line}\n`);
       this.bars.update();

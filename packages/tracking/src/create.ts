@@ -6,6 +6,7 @@ import { ConsoleTracker, type ConsoleTrackerOptions } from './console.js';
 import { loadEnv } from './env.js';
 import { TrackingError } from './errors.js';
 import { MultiTracker } from './multi.js';
+import { knownSecrets, redactLines } from './redact.js';
 import { RunDirTracker, type RunDirTrackerOptions } from './run-dir.js';
 import type { Tracker } from './tracker.js';
 import { WandbTracker, type WandbTrackerOptions } from './wandb.js';
@@ -26,6 +27,11 @@ export interface CreateTrackersOptions {
   /** Environment to read (default process.env). */
   env?: NodeJS.ProcessEnv;
   warn?: Warn;
+  /**
+   * Secrets no tracker may write or print, besides the W&B API key and the values of
+   * WANDB_API_KEY, HF_TOKEN and HUGGING_FACE_HUB_TOKEN in `env` (e.g. a hub token given as an option).
+   */
+  secrets?: readonly (string | undefined)[];
   console?: ConsoleTrackerOptions;
   local?: RunDirTrackerOptions;
   wandb?: WandbTrackerOptions;
@@ -35,8 +41,10 @@ export interface CreateTrackersOptions {
 export function createTrackers(options: CreateTrackersOptions): MultiTracker {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
-  const warn = options.warn ?? defaultWarn;
   if (options.loadDotenv !== false) loadEnv(cwd, env);
+  // After .env is loaded: a key that only lives there is a secret too. Every tracker gets the same list.
+  const secrets = [...(options.secrets ?? []), options.wandb?.apiKey, ...knownSecrets(env)];
+  const warn = redactLines(options.warn ?? defaultWarn, secrets);
   const names = options.reportTo.filter((n) => n !== 'none');
   const unknown = names.filter((n) => !(TRACKER_NAMES as readonly string[]).includes(n));
   if (unknown.length > 0) {
@@ -45,11 +53,11 @@ export function createTrackers(options: CreateTrackersOptions): MultiTracker {
   const trackers: Tracker[] = [...new Set(names)].map((name) => {
     switch (name) {
       case 'console':
-        return new ConsoleTracker(options.console);
+        return new ConsoleTracker({ secrets, ...options.console });
       case 'local':
-        return new RunDirTracker({ cwd, warn, ...options.local });
+        return new RunDirTracker({ cwd, warn, secrets, ...options.local });
       case 'wandb':
-        return new WandbTracker({ cwd, env, warn, ...options.wandb });
+        return new WandbTracker({ cwd, env, warn, secrets, ...options.wandb });
       default:
         throw new TrackingError(`createTrackers: unknown tracker ${String(name)}`);
     }

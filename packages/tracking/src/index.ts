@@ -14,6 +14,6 @@ export type { WandbRunRef } from './wandb-client.js';
 export { MultiTracker } from './multi.js';
 export { createTrackers, TRACKER_NAMES, type CreateTrackersOptions, type TrackerName } from './create.js';
 export { buildReportHtml, collectSeries, readRunDir, writeReport, escapeHtml, type MetricRow, type ReportData } from './report/index.js';
-export { knownSecrets, redactConfig, redactText } from './redact.js';
+export { knownSecrets, redactConfig, redactLines, redactLogger, redactText } from './redact.js';
 export { appendJsonl, repairJsonlTail } from './files.js';
 export type { Warn } from './warn.js';

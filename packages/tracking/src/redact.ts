@@ -1,7 +1,10 @@
 /**
- * Keeps secrets out of everything tracking writes or prints: config files, W&B config, SDK output,
- * warnings. The W&B API key must never land in a log, so every text we did not author (SDK output,
- * error messages) goes through `redactText`, and every config through `redactConfig`.
+ * Keeps secrets out of everything a run writes or prints: run names (the run directory's name,
+ * config.json, the console, W&B), config dumps (config.json, report.html, W&B config, grpojs's
+ * report.json), warnings, log lines and error messages. This file is the one redaction: every
+ * sink passes its text through `redactText`, its configs through `redactConfig`, its line
+ * callbacks through `redactLines`/`redactLogger`, with the secrets from `knownSecrets` plus any the
+ * caller passes (a token given as an option).
  */
 
 const SECRET_PARTS = ['apikey', 'secret', 'password', 'passwd', 'authorization', 'credential'];
@@ -55,4 +58,18 @@ export function redactText(text: string, secrets: readonly (string | undefined)[
     for (const form of forms) out = out.split(form).join(REDACTED);
   }
   return out;
+}
+
+/** `sink` with every line passed through {@link redactText} first (a Warn, an info callback, a stream write). */
+export function redactLines(sink: (line: string) => void, secrets: readonly (string | undefined)[]): (line: string) => void {
+  return (line) => sink(redactText(line, secrets));
+}
+
+/** A logger whose string arguments are redacted before `logger` sees them. */
+export function redactLogger<L extends Pick<Console, 'info' | 'warn'>>(logger: L, secrets: readonly (string | undefined)[]): Pick<Console, 'info' | 'warn'> {
+  const clean = (args: unknown[]) => args.map((arg) => (typeof arg === 'string' ? redactText(arg, secrets) : arg instanceof Error ? redactText(arg.message, secrets) : arg));
+  return {
+    info: (...args: unknown[]) => logger.info(...clean(args)),
+    warn: (...args: unknown[]) => logger.warn(...clean(args)),
+  };
 }

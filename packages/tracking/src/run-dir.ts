@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assertStep } from './errors.js';
 import { JsonlAppender, folderStamp, safeName, writeJsonAtomic } from './files.js';
-import { knownSecrets, redactConfig } from './redact.js';
+import { knownSecrets, redactConfig, redactLines, redactText } from './redact.js';
 import { writeReport } from './report/index.js';
 import type { CompletionRecord, Metrics, RunInfo, Tracker } from './tracker.js';
 import { defaultWarn, errorMessage, type Warn } from './warn.js';
@@ -36,8 +36,11 @@ export interface RunDirTrackerOptions {
   now?: () => Date;
   /** Where warnings go (default stderr). */
   warn?: Warn;
-  /** Strings to scrub from config.json (default: the values of WANDB_API_KEY, HF_TOKEN, HUGGING_FACE_HUB_TOKEN). */
-  secrets?: string[];
+  /**
+   * Strings to scrub from the run name (and so the folder name), config.json, summary.json and
+   * warnings (default: the values of WANDB_API_KEY, HF_TOKEN, HUGGING_FACE_HUB_TOKEN).
+   */
+  secrets?: readonly (string | undefined)[];
 }
 
 /** Writes config.json, metrics.jsonl, completions.jsonl, summary.json and report.html into a run directory. */
@@ -50,23 +53,27 @@ export class RunDirTracker implements Tracker {
   private failed = false;
   private readonly warn: Warn;
   private readonly now: () => Date;
+  private readonly secrets: readonly (string | undefined)[];
 
   constructor(private readonly options: RunDirTrackerOptions = {}) {
-    this.warn = options.warn ?? defaultWarn;
+    this.secrets = options.secrets ?? knownSecrets();
+    this.warn = redactLines(options.warn ?? defaultWarn, this.secrets);
     this.now = options.now ?? (() => new Date());
   }
 
   /** Creates the run directory and writes config.json. */
   async init(run: RunInfo): Promise<void> {
     const cwd = this.options.cwd ?? process.cwd();
-    const dir = this.options.dir !== undefined ? resolve(cwd, this.options.dir) : this.freshDir(cwd, run.name);
+    // The name becomes a folder name and a report title: a key pasted into it must not.
+    const name = redactText(run.name, this.secrets);
+    const dir = this.options.dir !== undefined ? resolve(cwd, this.options.dir) : this.freshDir(cwd, name);
     try {
       await mkdir(dir, { recursive: true });
       await writeJsonAtomic(join(dir, 'config.json'), {
-        name: run.name,
+        name,
         totalSteps: run.totalSteps ?? null,
         startedAt: this.now().toISOString(),
-        config: redactConfig(run.config, this.options.secrets ?? knownSecrets()),
+        config: redactConfig(run.config, this.secrets),
       });
       this.dir = dir;
       // A reused directory (`dir`) may end in a line torn by a crash: cut it off, say so.
@@ -100,7 +107,7 @@ export class RunDirTracker implements Tracker {
   async summary(values: Record<string, unknown>): Promise<void> {
     this.summaryValues = { ...this.summaryValues, ...values };
     if (this.dir === undefined || this.failed) return;
-    await writeJsonAtomic(join(this.dir, 'summary.json'), this.summaryValues).catch((error) =>
+    await writeJsonAtomic(join(this.dir, 'summary.json'), redactConfig(this.summaryValues, this.secrets)).catch((error) =>
       this.fail(`could not write summary.json: ${errorMessage(error)}`),
     );
   }
@@ -112,7 +119,7 @@ export class RunDirTracker implements Tracker {
     try {
       await this.metrics?.close();
       await this.completions?.close();
-      await writeJsonAtomic(join(dir, 'summary.json'), { ...this.summaryValues, finishedAt: this.now().toISOString() });
+      await writeJsonAtomic(join(dir, 'summary.json'), redactConfig({ ...this.summaryValues, finishedAt: this.now().toISOString() }, this.secrets));
       if (this.options.report !== false) await writeReport(dir);
     } catch (error) {
       this.fail(`could not finish run directory ${dir}: ${errorMessage(error)}`);

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { readWandbEnv, type WandbEnv, type WandbMode } from './env.js';
 import { assertStep } from './errors.js';
 import { folderStamp } from './files.js';
-import { knownSecrets, redactConfig, redactText } from './redact.js';
+import { knownSecrets, redactConfig, redactLines, redactText } from './redact.js';
 import type { CompletionRecord, Metrics, RunInfo, Tracker } from './tracker.js';
 import { WandbWorkerClient } from './wandb-client.js';
 import { OfflineRunWriter } from './wandb-offline.js';
@@ -39,6 +39,11 @@ export interface WandbTrackerOptions {
   warn?: Warn;
   /** Informational lines (the run URL, the offline folder); default stderr. */
   info?: (line: string) => void;
+  /**
+   * Strings kept out of the run name, config, warnings and debug.log besides the API key (default:
+   * the values of WANDB_API_KEY, HF_TOKEN, HUGGING_FACE_HUB_TOKEN in `env`).
+   */
+  secrets?: readonly (string | undefined)[];
 }
 
 /** Reports a run to Weights & Biases (online, offline folder, or disabled). */
@@ -52,6 +57,7 @@ export class WandbTracker implements Tracker {
   /** `wandb/(offline-)run-<stamp>-<id>`: the offline run, or the online run's debug.log. */
   localDir: string | undefined;
   private readonly apiKey: string | undefined;
+  private readonly secrets: readonly (string | undefined)[];
   private readonly warn: Warn;
   private readonly info: (line: string) => void;
   private client: WandbWorkerClient | undefined;
@@ -75,8 +81,9 @@ export class WandbTracker implements Tracker {
       dir: options.dir ?? env.dir,
       initTimeoutMs: options.initTimeoutMs ?? env.initTimeoutMs,
     };
-    this.warn = options.warn ?? defaultWarn;
-    this.info = options.info ?? ((line) => process.stderr.write(`[grpojs/tracking] ${line}\n`));
+    this.secrets = [this.apiKey, ...(options.secrets ?? knownSecrets(vars))];
+    this.warn = redactLines(options.warn ?? defaultWarn, this.secrets);
+    this.info = redactLines(options.info ?? ((line) => process.stderr.write(`[grpojs/tracking] ${line}\n`)), this.secrets);
   }
 
   /** Creates the run (online: waits at most initTimeoutMs for the server). */
@@ -86,8 +93,9 @@ export class WandbTracker implements Tracker {
     this.runId = randomId();
     const base = resolve(this.options.cwd ?? process.cwd(), this.settings.dir ?? '.', 'wandb');
     this.localDir = join(base, `${mode === 'offline' ? 'offline-run' : 'run'}-${folderStamp(new Date()).replace('-', '_')}-${this.runId}`);
-    const config = redactConfig(run.config, [this.apiKey, ...knownSecrets(this.options.env ?? process.env)]);
-    const target = { id: this.runId, project: this.settings.project, entity: this.settings.entity, name: run.name, config };
+    const config = redactConfig(run.config, this.secrets);
+    const name = redactText(run.name, this.secrets);
+    const target = { id: this.runId, project: this.settings.project, entity: this.settings.entity, name, config };
     try {
       if (mode === 'offline') {
         this.offline = await OfflineRunWriter.create(this.localDir, { ...target, baseUrl: this.settings.baseUrl, createdAt: new Date().toISOString() });
@@ -148,7 +156,7 @@ export class WandbTracker implements Tracker {
   async summary(values: Record<string, unknown>): Promise<void> {
     if (this.off) return;
     if (this.pending === undefined) this.pending = { step: this.lastSentStep + 1, data: {} };
-    Object.assign(this.pending.data, values);
+    Object.assign(this.pending.data, redactConfig(values, this.secrets));
   }
 
   /** Sends the last row, closes the run (online: waits at most finishTimeoutMs). */
@@ -177,7 +185,7 @@ export class WandbTracker implements Tracker {
 
   /** The first problem warns; every problem goes to debug.log; W&B is off from then on. */
   private problem(message: string): void {
-    const safe = redactText(message, [this.apiKey]);
+    const safe = redactText(message, this.secrets);
     this.debug(`problem: ${safe}`);
     this.off = true;
     if (this.warned) return;
@@ -189,7 +197,7 @@ export class WandbTracker implements Tracker {
     if (this.localDir === undefined || this.settings.mode !== 'online') return;
     try {
       mkdirSync(this.localDir, { recursive: true });
-      appendFileSync(join(this.localDir, 'debug.log'), `${new Date().toISOString()} ${redactText(line, [this.apiKey])}\n`);
+      appendFileSync(join(this.localDir, 'debug.log'), `${new Date().toISOString()} ${redactText(line, this.secrets)}\n`);
     } catch {
       // debug.log is a convenience; failing to write it must not add a second warning.
     }
