@@ -60,3 +60,4 @@ export {
 } from './saved-model.js';
 export { CHATML_TEMPLATE, writeTinyGPT2, writeTinyLlama, type TinyGPT2Options, type TinyLlamaOptions } from './tiny-model.js';
 export { reportSummary, train, type TrainHooks, type TrainReport } from './train.js';
+export { jobSecrets } from './secrets.js';

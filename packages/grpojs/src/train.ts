@@ -9,13 +9,14 @@ import { basename, join, resolve } from 'node:path';
 import { maxPositionsOf, writeFileAtomic } from '@grpojs/model';
 import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
 import { GRPOTrainer, type EvalReport, type TrainResult } from '@grpojs/rl';
-import { createTrackers, type Metrics, type Tracker, type MultiTracker } from '@grpojs/tracking';
+import { createTrackers, redactConfig, redactLogger, redactText, type Metrics, type Tracker, type MultiTracker } from '@grpojs/tracking';
 import { gsm8kExactMatch } from './gsm8k-check.js';
 import { parseTrainConfig, splitTrainConfig, type TrainConfig, type TrainConfigInput } from './job-options.js';
 import { jobTokenizerName, loadJobData, loadJobModel, renderPrompts } from './load.js';
 import { checkBatchFits, checkJobFolders, checkLengthLimits, checkPromptLengths, checkRewardWeights, modelPositionLimit } from './preflight.js';
 import { resolvePromptFormat } from './prompt-format.js';
 import { modelIdentity, prepareJobOutputDir, RESUMABLE_JOB_FIELDS } from './run-continuity.js';
+import { jobSecrets } from './secrets.js';
 
 /** The W&B project of the job when neither `wandbProject` nor WANDB_PROJECT names one. */
 export const DEFAULT_WANDB_PROJECT = 'gsm8k-grpo';
@@ -70,7 +71,9 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
   const started = performance.now();
   const resolved = parseTrainConfig(config);
   const { grpo, job } = splitTrainConfig(resolved);
-  const logger = hooks.logger ?? console;
+  // Every line, name and config this job writes or prints is redacted with these (more once .env is loaded).
+  const secrets = jobSecrets();
+  const logger = redactLogger(hooks.logger ?? console, secrets);
   const rewardFunctions = hooks.rewardFunctions ?? defaultRewards;
   // Everything that can be checked without the weights is checked before they load (preflight.ts).
   checkRewardWeights(grpo, rewardFunctions);
@@ -94,6 +97,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
     hooks.tracker ??
     createTrackers({
       reportTo: job.reportTo,
+      secrets,
       ...(hooks.cwd !== undefined ? { cwd: hooks.cwd } : {}),
       local: { runsDir: job.runsDir },
       wandb: {
@@ -102,6 +106,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
         ...(job.wandbEntity !== null ? { entity: job.wandbEntity } : {}),
       },
     });
+  secrets.push(...jobSecrets());
   let trainer: GRPOTrainer | undefined;
   try {
     checkPromptLengths(data, grpo, model.tokenizer, maxPositionsOf(model.modelConfig), job.model);
@@ -112,8 +117,9 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
       trainDataset: data.train,
       evalDataset: data.eval,
       isCorrect: gsm8kExactMatch,
-      config: { ...grpo, runName: grpo.runName ?? basename(resolve(grpo.outputDir)) },
-      runConfig: splitTrainConfig(ran).job,
+      // The name and the job settings are recorded (checkpoints, trackers), never used to find files.
+      config: { ...grpo, runName: redactText(grpo.runName ?? basename(resolve(grpo.outputDir)), secrets) },
+      runConfig: redactConfig(splitTrainConfig(ran).job, secrets),
       mayChangeOnResume: RESUMABLE_JOB_FIELDS,
       modelIdentity: modelIdentity(model),
       tracker,
@@ -136,7 +142,7 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
       evalRows: data.eval.length,
       seconds: (performance.now() - started) / 1000,
     };
-    await writeFileAtomic(join(grpo.outputDir, 'report.json'), JSON.stringify(reportSummary(report), null, 2) + '\n');
+    await writeFileAtomic(join(grpo.outputDir, 'report.json'), JSON.stringify(redactConfig(reportSummary(report), secrets), null, 2) + '\n');
     return report;
   } finally {
     trainer?.dispose();

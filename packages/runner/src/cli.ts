@@ -5,7 +5,7 @@
  * exit status instead of a stack trace.
  */
 import { CommanderError, type Command } from 'commander';
-import { HubUnavailableError, PromptFormatError, TrainConfigError, TrainingDivergedError } from 'grpojs';
+import { HubUnavailableError, PromptFormatError, TrainConfigError, TrainingDivergedError, jobSecrets, redactText } from 'grpojs';
 import { CliUsageError, InterruptedError } from './errors.js';
 import { createProgram } from './program.js';
 
@@ -24,6 +24,11 @@ function throwOnExit(command: Command): void {
   command.commands.forEach(throwOnExit);
 }
 
+/** Error output: a message may quote a path or value that holds a key (tracking's redaction, as at every sink). */
+function stderr(text: string): void {
+  process.stderr.write(redactText(text, jobSecrets()));
+}
+
 try {
   const program = createProgram();
   throwOnExit(program);
@@ -33,17 +38,17 @@ try {
     // Commander printed the message (or the help / version) already.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else if (error instanceof CliUsageError || error instanceof TrainConfigError || error instanceof PromptFormatError) {
-    process.stderr.write(`grpojs: ${error.message}\n`);
+    stderr(`grpojs: ${error.message}\n`);
     process.exitCode = 2;
   } else if (error instanceof InterruptedError) {
-    process.stderr.write(`grpojs: ${error.message}\n`);
+    stderr(`grpojs: ${error.message}\n`);
     process.exitCode = error.exitCode;
   } else if (error instanceof TrainingDivergedError) {
-    process.stderr.write(`grpojs: ${error.message}\n`);
+    stderr(`grpojs: ${error.message}\n`);
     process.exitCode = 1;
   } else if (error instanceof HubUnavailableError || process.env.GRPOJS_DEBUG === undefined) {
-    process.stderr.write(`grpojs: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
-    if (!(error instanceof HubUnavailableError)) process.stderr.write('(set GRPOJS_DEBUG=1 to see the stack trace)\n');
+    stderr(`grpojs: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+    if (!(error instanceof HubUnavailableError)) stderr('(set GRPOJS_DEBUG=1 to see the stack trace)\n');
     process.exitCode = 1;
   } else {
     throw error;

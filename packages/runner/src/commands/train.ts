@@ -5,7 +5,7 @@
  * a smoke run proves that what was saved can be used.
  */
 import { join } from 'node:path';
-import { train } from 'grpojs';
+import { jobSecrets, redactConfig, train } from 'grpojs';
 import { InterruptedError, STOP_SIGNAL_EXIT_CODES, type StopSignal } from '../errors.js';
 import { resolveConfig, type ConfigSources } from '../resolve-config.js';
 import { formatComparison } from './compare-table.js';
@@ -39,7 +39,7 @@ function stopOnSignals(): { signal: AbortSignal; received: () => StopSignal | nu
 export async function runTrain(sources: ConfigSources & { printConfig: boolean; resume?: string }): Promise<void> {
   const { config, preset } = await resolveConfig(sources);
   if (sources.printConfig) {
-    log(JSON.stringify(config, null, 2));
+    log(JSON.stringify(redactConfig(config, jobSecrets()), null, 2));
     return;
   }
   await preset?.prepare?.(config, log);
