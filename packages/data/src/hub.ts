@@ -25,6 +25,7 @@ import {
   HubOfflineError,
   HubUnreachableError,
 } from './errors.js';
+import { withFileContext, withFileContextSync } from './file-io.js';
 import { assertHubRepoId, assertHubRevision, assertRelativeFileName } from './safe-path.js';
 
 /** Kind of hub repository; selects the `datasets--` / `models--` cache folder and API routes. */
@@ -88,7 +89,7 @@ export function hubToken(): string | undefined {
   if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim();
   const file = expandHome(process.env['HF_TOKEN_PATH'] ?? join(hfHome(), 'token'));
   if (!existsSync(file)) return undefined;
-  const fromFile = readFileSync(file, 'utf8').trim();
+  const fromFile = withFileContextSync('read the hub token file', file, () => readFileSync(file, 'utf8')).trim();
   return fromFile === '' ? undefined : fromFile;
 }
 
@@ -228,8 +229,10 @@ async function downloadOnce(r: Resolved, options: HubDownloadOptions): Promise<s
     const commit = await resolveCommit(r);
     if (commit !== r.revision) {
       const ref = join(hubRepoFolder(r.repoId, r.repoType, r.cacheDir), 'refs', r.revision);
-      await mkdir(dirname(ref), { recursive: true });
-      await writeFile(ref, commit);
+      await withFileContext('record the commit of a revision in the hub cache file', ref, async () => {
+        await mkdir(dirname(ref), { recursive: true });
+        await writeFile(ref, commit);
+      });
     }
     const cached = await fromCache({ ...r, revision: commit });
     if (cached !== undefined) return cached;
@@ -250,6 +253,8 @@ async function downloadOnce(r: Resolved, options: HubDownloadOptions): Promise<s
 
 /** Turns a failure into one of this package's errors, or into the cached path when the hub is down. */
 async function classify(err: unknown, r: Resolved): Promise<Error | string> {
+  // Ours already say what happened (a cache file that cannot be written is not an unreachable hub).
+  if (err instanceof DataError) return err;
   if (isUnreachable(err)) {
     // Python's hf_hub_download does the same: the cached snapshot of the revision beats failing.
     const cached = await fromCache(r);

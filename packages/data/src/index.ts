@@ -24,6 +24,7 @@ export {
 } from './hub.js';
 export { resolveLocalOrHub, type ResolveLocalOrHubOptions, type ResolvedFiles } from './local-or-hub.js';
 export { UnsafePathError, assertHubRepoId, assertHubRevision, assertRelativeFileName, pathInside } from './safe-path.js';
+export { FileAccessError, fileFailureMessage, isFileSystemFailure, withFileContext, withFileContextSync } from './file-io.js';
 export {
   DEFAULT_CHAT_TEMPLATE,
   chatTemplateFromConfig,

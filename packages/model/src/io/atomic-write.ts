@@ -6,6 +6,7 @@
  */
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { modelFileIo } from './file-context.js';
 
 /** `<file>.tmp-<pid>-<random>`: the one shape of our temp names; group 1 is the writer's pid. */
 const TEMP_NAME = /\.tmp-(\d+)-[0-9a-z]{1,16}$/;
@@ -76,7 +77,7 @@ export async function writeFileSynced(file: string, data: string | Uint8Array): 
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const temp = tempPathFor(file);
   try {
-    await writeFileSynced(temp, data);
+    await modelFileIo('write', file, () => writeFileSynced(temp, data));
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true });

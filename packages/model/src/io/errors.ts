@@ -4,14 +4,15 @@
  * says what to do, so a broken checkpoint can be fixed without reading this package's code.
  */
 
-/** Base class of every model-file error; `file` is the path being read or written. */
+/** Base class of every model-file error; `file` is the path being read or written, `cause` the system's error when there was one. */
 export class ModelFileError extends Error {
   override name = 'ModelFileError';
   constructor(
     message: string,
     readonly file: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import { syncDir, tempPathFor } from './atomic-write.js';
 import { bf16ToF32, f16ToF32, f32ToBF16, f32ToF16 } from './half-float.js';
 import { SafetensorsFormatError } from './errors.js';
+import { modelFileIo } from './file-context.js';
 
 /** The stored dtypes we load. Every tensor is f32 on the host after reading. */
 export type HostDType = 'F32' | 'F16' | 'BF16';
@@ -126,7 +127,7 @@ type FileHandle = Awaited<ReturnType<typeof open>>;
 async function readFully(fh: FileHandle, view: Uint8Array, position: number, file: string, what: string): Promise<void> {
   let done = 0;
   while (done < view.length) {
-    const { bytesRead } = await fh.read(view, done, view.length - done, position + done);
+    const { bytesRead } = await modelFileIo(`read ${what} of`, file, () => fh.read(view, done, view.length - done, position + done));
     if (bytesRead === 0) {
       throw new SafetensorsFormatError(
         `${file}: unexpected end of file at byte offset ${position + done} while reading ${what}: the file is truncated. Re-download it.`,
@@ -137,11 +138,11 @@ async function readFully(fh: FileHandle, view: Uint8Array, position: number, fil
   }
 }
 
-/** Writes all of `view` at the current position, looping over partial writes. */
-async function writeFully(fh: FileHandle, view: Uint8Array): Promise<void> {
+/** Writes all of `view` at the current position, looping over partial writes; errors name `file`. */
+async function writeFully(fh: FileHandle, view: Uint8Array, file: string): Promise<void> {
   let done = 0;
   while (done < view.length) {
-    const { bytesWritten } = await fh.write(view, done, view.length - done);
+    const { bytesWritten } = await modelFileIo('write the safetensors file', file, () => fh.write(view, done, view.length - done));
     done += bytesWritten;
   }
 }
@@ -155,7 +156,7 @@ async function writeFully(fh: FileHandle, view: Uint8Array): Promise<void> {
  */
 export async function readSafetensors(file: string): Promise<Map<string, HostTensor>> {
   assertLittleEndianHost(file);
-  const fh = await open(file, 'r');
+  const fh = await modelFileIo('open the safetensors file', file, () => open(file, 'r'));
   try {
     const size = (await fh.stat()).size;
     if (size < 8) {
@@ -197,7 +198,7 @@ export async function readSafetensors(file: string): Promise<Map<string, HostTen
 
 /** Reads only the `__metadata__` of a safetensors file (e.g. to check `format: pt`). */
 export async function readSafetensorsMetadata(file: string): Promise<Record<string, string>> {
-  const fh = await open(file, 'r');
+  const fh = await modelFileIo('open the safetensors file', file, () => open(file, 'r'));
   try {
     const size = (await fh.stat()).size;
     const lengthBytes = new Uint8Array(8);
@@ -262,14 +263,14 @@ export async function writeSafetensors(
   new DataView(prefix.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
 
   const temp = tempPathFor(file);
-  const fh = await open(temp, 'w');
+  const fh = await modelFileIo('create a temporary file to write', file, () => open(temp, 'w'));
   try {
-    await writeFully(fh, prefix);
-    await writeFully(fh, headerBytes);
+    await writeFully(fh, prefix, file);
+    await writeFully(fh, headerBytes, file);
     for (const name of names) {
       const data = map.get(name)!.data;
       const stored = dtype === 'F32' ? data : dtype === 'F16' ? f32ToF16(data) : f32ToBF16(data);
-      await writeFully(fh, new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength));
+      await writeFully(fh, new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength), file);
     }
     await fh.sync();
     await fh.close();

@@ -13,6 +13,7 @@ import { chatTemplateFromConfig, type SpecialTokensMap, specialTokensMap } from 
 import { type PreTokenizer, Tokenizer } from 'tokenizers';
 import { type AddedTokenJson, AddedTokenSplitter } from './added-tokens.js';
 import { type BpeModelJson, ByteLevelBpe, checkBpeModel } from './bpe.js';
+import { modelFileIo } from './file-context.js';
 import { type ModelSourceOptions, resolveTokenizerFiles } from './hub-files.js';
 import { TokenizerFileError } from './errors.js';
 import { writeTokenizerFiles } from './tokenizer-files.js';
@@ -167,8 +168,9 @@ export class HFTextTokenizer implements TextTokenizer {
 
 async function readJsonIfPresent(path: string | undefined): Promise<Record<string, unknown>> {
   if (path === undefined) return {};
+  const text = await modelFileIo('read the tokenizer file', path, () => readFile(path, 'utf8'));
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(text) as Record<string, unknown>;
   } catch (error) {
     throw new TokenizerFileError(`${path}: not valid JSON (${(error as Error).message}).`, path);
   }
@@ -277,10 +279,10 @@ export async function tokenizerFromFiles(
 ): Promise<HFTextTokenizer> {
   let json: string;
   if (files['tokenizer.json'] !== undefined) {
-    json = await readFile(files['tokenizer.json'], 'utf8');
+    json = await modelFileIo('read the tokenizer file', files['tokenizer.json'], () => readFile(files['tokenizer.json'], 'utf8'));
   } else if (files['vocab.json'] !== undefined && files['merges.txt'] !== undefined) {
     const vocab = await readJsonIfPresent(files['vocab.json']);
-    json = gpt2TokenizerJsonFromBpe(vocab as Record<string, number>, await readFile(files['merges.txt'], 'utf8'));
+    json = gpt2TokenizerJsonFromBpe(vocab as Record<string, number>, await modelFileIo('read the tokenizer file', files['merges.txt'], () => readFile(files['merges.txt'], 'utf8')));
   } else {
     throw new TokenizerFileError(`${where}: no tokenizer.json and no vocab.json + merges.txt.`, where);
   }
@@ -305,7 +307,7 @@ export async function tokenizerFromFiles(
   const configFile = files['tokenizer_config.json'] ?? join(where, 'tokenizer_config.json');
   const tokenizerConfig = { ...defaultTokenizerConfig, ...(await readJsonIfPresent(files['tokenizer_config.json'])) };
   // transformers ≥ 4.43 saves the template as its own file, which then wins over the config's.
-  if (files['chat_template.jinja'] !== undefined) tokenizerConfig.chat_template = await readFile(files['chat_template.jinja'], 'utf8');
+  if (files['chat_template.jinja'] !== undefined) tokenizerConfig.chat_template = await modelFileIo('read the chat template', files['chat_template.jinja'], () => readFile(files['chat_template.jinja'], 'utf8'));
   const merged = mergedTokenConfig(probe, tokenizerConfig, await readJsonIfPresent(files['special_tokens_map.json']));
   const modelConfig = await readJsonIfPresent(files['config.json']);
   const named = new Set(Object.keys(merged).filter((key) => key.endsWith('_token')));
