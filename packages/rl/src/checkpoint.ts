@@ -10,11 +10,12 @@
  */
 import type { Metrics } from '@grpojs/tracking';
 import { processAlive, syncDir } from '@grpojs/model';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GenerationBatch } from './batch.js';
 import type { GRPOConfig } from './config.js';
 import { CheckpointError } from './errors.js';
+import { writeCheckpointFile } from './file-context.js';
 import type { EvalScores } from './evaluate.js';
 import type { AdamWState } from './optimizer.js';
 import type { PolicyModel } from './policy-model.js';
@@ -93,10 +94,10 @@ export async function saveCheckpoint(outputDir: string, model: PolicyModel, cont
     ]),
     { step: contents.optimizer.step },
   );
-  await writeFile(join(temp, 'scheduler.json'), `${toJson(contents.scheduler)}\n`);
-  await writeFile(join(temp, 'rng_state.json'), `${toJson(contents.rng)}\n`);
-  if (contents.generationBatch) await writeFile(join(temp, 'generation_batch.json'), toJson(contents.generationBatch));
-  await writeFile(join(temp, 'trainer_state.json'), `${toJson(contents.state)}\n`);
+  await writeCheckpointFile(join(temp, 'scheduler.json'), `${toJson(contents.scheduler)}\n`);
+  await writeCheckpointFile(join(temp, 'rng_state.json'), `${toJson(contents.rng)}\n`);
+  if (contents.generationBatch) await writeCheckpointFile(join(temp, 'generation_batch.json'), toJson(contents.generationBatch));
+  await writeCheckpointFile(join(temp, 'trainer_state.json'), `${toJson(contents.state)}\n`);
   await syncFolder(temp);
   await rm(target, { recursive: true, force: true });
   await rename(temp, target);
@@ -143,7 +144,7 @@ async function readJson<T>(dir: string, file: string): Promise<T> {
   try {
     return fromJson<T>(await readFile(path, 'utf8'));
   } catch (error) {
-    throw new CheckpointError(`Cannot read ${path}: ${(error as Error).message}. Resume from a complete checkpoint-<step> folder.`);
+    throw new CheckpointError(`Cannot read ${path}: ${(error as Error).message}. Resume from a complete checkpoint-<step> folder.`, { cause: error });
   }
 }
 
@@ -169,7 +170,7 @@ export async function loadCheckpoint(dir: string): Promise<CheckpointContents> {
   try {
     generationBatch = fromJson<GenerationBatch>(await readFile(join(dir, 'generation_batch.json'), 'utf8'));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new CheckpointError(`${join(dir, 'generation_batch.json')}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new CheckpointError(`${join(dir, 'generation_batch.json')}: ${(error as Error).message}`, { cause: error });
   }
   return {
     state,

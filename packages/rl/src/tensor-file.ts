@@ -5,9 +5,10 @@
  * manifest records the sha256 of `<name>.bin`, so a damaged file is told from a complete one.
  */
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError } from './errors.js';
+import { writeCheckpointFile } from './file-context.js';
 
 /** One named host tensor. */
 export interface NamedArray {
@@ -42,8 +43,8 @@ export async function writeTensorFile(
   }
   const bytes = Buffer.from(all.buffer, all.byteOffset, all.byteLength);
   manifest.sha256 = createHash('sha256').update(bytes).digest('hex');
-  await writeFile(join(dir, `${base}.bin`), bytes);
-  await writeFile(join(dir, `${base}.json`), `${JSON.stringify(manifest, null, 1)}\n`);
+  await writeCheckpointFile(join(dir, `${base}.bin`), bytes);
+  await writeCheckpointFile(join(dir, `${base}.json`), `${JSON.stringify(manifest, null, 1)}\n`);
 }
 
 /** Reads a file pair written by writeTensorFile; errors name the file and what is wrong. */
@@ -56,7 +57,7 @@ export async function readTensorFile(dir: string, base: string): Promise<{ tenso
     manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
     bytes = await readFile(binPath);
   } catch (error) {
-    throw new CheckpointError(`Cannot read ${manifestPath} / ${binPath}: ${(error as Error).message}. Is this a complete checkpoint folder?`);
+    throw new CheckpointError(`Cannot read ${manifestPath} / ${binPath}: ${(error as Error).message}. Is this a complete checkpoint folder?`, { cause: error });
   }
   if (manifest.format !== 'grpojs-f32' || !Array.isArray(manifest.tensors)) {
     throw new CheckpointError(`${manifestPath} is not a grpojs tensor manifest (format "${String(manifest.format)}").`);

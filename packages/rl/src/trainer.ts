@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { buildGenerationBatch, type BatchContext, type GenerationBatch } from './batch.js';
 import { rotateCheckpoints, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { prepareCompletionsFile } from './completions-file.js';
+import { outputFileIo } from './file-context.js';
 import { parseGRPOConfig, type GRPOConfig } from './config.js';
 import { DataOrder } from './data-order.js';
 import { CheckpointError, GRPOTrainerError, TrainingDivergedError } from './errors.js';
@@ -225,7 +226,8 @@ export class GRPOTrainer {
     const batch = this.lastUsedBatch;
     if (this.config.logCompletions && batch) {
       const records = completionRecords(batch, this.rewardNames, step);
-      await appendJsonl(join(this.config.outputDir, 'completions.jsonl'), records);
+      const completions = join(this.config.outputDir, 'completions.jsonl');
+      await outputFileIo('append sample completions to', completions, () => appendJsonl(completions, records));
       await this.options.tracker?.logCompletions(records.slice(0, this.config.numCompletionsToPrint), step);
     }
   }
