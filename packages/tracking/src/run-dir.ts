@@ -108,7 +108,7 @@ export class RunDirTracker implements Tracker {
     this.summaryValues = { ...this.summaryValues, ...values };
     if (this.dir === undefined || this.failed) return;
     await writeJsonAtomic(join(this.dir, 'summary.json'), redactConfig(this.summaryValues, this.secrets)).catch((error) =>
-      this.fail(`could not write summary.json: ${errorMessage(error)}`),
+      this.fail(`could not write ${join(this.dir ?? '', 'summary.json')}: ${errorMessage(error)}`),
     );
   }
 
