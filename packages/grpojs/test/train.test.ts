@@ -177,7 +177,7 @@ describe('promptFormat', () => {
 
   it("chat-template without one fails before the weights load, naming the tokenizer's source", async () => {
     const lines: string[] = [];
-    const error = await train({ ...config, promptFormat: 'chat-template' }, { logger: { info: (l: string) => lines.push(l), warn: () => {} } }).catch((e: unknown) => e);
+    const error = await train({ ...config, outputDir: join(work, 'out-no-template'), promptFormat: 'chat-template' }, { logger: { info: (l: string) => lines.push(l), warn: () => {} } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PromptFormatError);
     expect((error as PromptFormatError).tokenizer).toBe(config.model);
     expect((error as Error).message).toContain(`the tokenizer of ${config.model as string} has no chat template (its tokenizer_config.json has no chat_template)`);
@@ -222,14 +222,14 @@ describe('promptFormat', () => {
 
 describe('hub failures', () => {
   it('an unreachable model names the local-file options', async () => {
-    const error = await train({ ...config, model: 'no-such-org/no-such-model', offline: true, cacheDir: join(work, 'empty-cache') }, { logger: silent }).catch((e: unknown) => e);
+    const error = await train({ ...config, outputDir: join(work, 'out-hub-model'), model: 'no-such-org/no-such-model', offline: true, cacheDir: join(work, 'empty-cache') }, { logger: silent }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HubUnavailableError);
     expect((error as Error).message).toMatch(/Cannot load the model "no-such-org\/no-such-model" from the Hugging Face hub/);
     expect((error as Error).message).toMatch(/--model <folder[\s\S]*--data <GSM8K/);
   });
 
   it('unreachable data too', async () => {
-    const error = await train({ ...config, data: 'openai/gsm8k', offline: true, cacheDir: join(work, 'empty-cache') }, { logger: silent }).catch((e: unknown) => e);
+    const error = await train({ ...config, outputDir: join(work, 'out-hub-data'), evalData: null, data: 'openai/gsm8k', offline: true, cacheDir: join(work, 'empty-cache') }, { logger: silent }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HubUnavailableError);
     expect((error as HubUnavailableError).what).toBe('data');
   });
