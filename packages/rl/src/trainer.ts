@@ -239,7 +239,7 @@ export class GRPOTrainer {
     await this.options.tracker?.finish();
     throw new TrainingDivergedError(
       `Training diverged: ${what}. Steps are skipped when the loss or gradients are NaN/Inf or an update makes a weight NaN/Inf or explode (see the warnings above). ` +
-        'Lower learningRate, clip gradients (maxGradNorm > 0), check temperature and the reward functions, then start again or resume from an earlier checkpoint.',
+        'Lower learningRate, clip gradients (maxGradNorm > 0), check temperature and the reward functions, then start a new run (another outputDir, or overwriteOutputDir): a resume continues the same settings and refuses changed ones (docs/reliability.md).',
     );
   }
 
