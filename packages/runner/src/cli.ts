@@ -5,7 +5,16 @@
  * exit status instead of a stack trace.
  */
 import { CommanderError, type Command } from 'commander';
-import { HubUnavailableError, PromptFormatError, TrainConfigError, TrainingDivergedError, jobSecrets, redactText } from 'grpojs';
+import {
+  CheckpointError,
+  HubUnavailableError,
+  PromptFormatError,
+  TrainConfigError,
+  TrainingDivergedError,
+  UnwritableFolderError,
+  jobSecrets,
+  redactText,
+} from 'grpojs';
 import { CliUsageError, InterruptedError } from './errors.js';
 import { createProgram } from './program.js';
 
@@ -43,7 +52,9 @@ try {
   } else if (error instanceof InterruptedError) {
     stderr(`grpojs: ${error.message}\n`);
     process.exitCode = error.exitCode;
-  } else if (error instanceof TrainingDivergedError) {
+  } else if (error instanceof TrainingDivergedError || error instanceof UnwritableFolderError || error instanceof CheckpointError) {
+    // Known failures whose message says what to do (a diverged run, a folder that cannot be
+    // written, a checkpoint that is damaged or belongs to another run): no stack-trace hint.
     stderr(`grpojs: ${error.message}\n`);
     process.exitCode = 1;
   } else if (error instanceof HubUnavailableError || process.env.GRPOJS_DEBUG === undefined) {
