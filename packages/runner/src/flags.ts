@@ -2,12 +2,13 @@
  * Generates one commander Option per config field from the zod schemas: `learningRate` becomes
  * `--learning-rate <number>`, with its parser, its choices and its default in the help text.
  * Flags carry no commander default, so "not given" stays undefined and cannot override a preset
- * or a config file; the defaults shown in `--help` are the schemas' own.
+ * or a config file; the defaults shown in `--help` are the schemas' own. Each field also gets
+ * hidden aliases: TRL's `--learning_rate` spelling, and `--no-<flag>` for a boolean.
  */
 import { InvalidArgumentError, Option } from 'commander';
 import { JobOptionsSchema, TrainConfigSchema } from 'grpojs';
 import type { z } from 'zod';
-import { kebabCase, schemaFields, type FieldInfo } from './schema-fields.js';
+import { kebabCase, schemaFields, snakeCase, type FieldInfo } from './schema-fields.js';
 
 /** A help section and the schema whose fields it lists. */
 interface FlagGroup {
@@ -98,18 +99,43 @@ export function fieldOption(field: FieldInfo, heading: string): Option {
   return option;
 }
 
-/** Every config field as an Option, grouped by help section. */
-export function configOptions(): Option[] {
-  return configFlagGroups().flatMap((group) => group.fields.map((field) => fieldOption(field, group.heading)));
+/**
+ * The hidden spellings of a field, after its own flag: `--learning_rate` (TRL's name; commander
+ * stores it under `learning_rate`, which {@link flagValues} maps back, and refuses it together with
+ * `--learning-rate`), and `--no-offline` for a boolean (commander sets `offline` to false).
+ */
+function aliasOptions(field: FieldInfo, heading: string): Option[] {
+  const aliases: Option[] = [];
+  if (snakeCase(field.name) !== kebabCase(field.name)) {
+    aliases.push(
+      new Option(`--${snakeCase(field.name)} ${placeholder(field)}`, `alias of ${flagName(field.name)}`)
+        .argParser((raw: string) => parseFlagValue(field, raw))
+        .conflicts(field.name)
+        .helpGroup(heading)
+        .hideHelp(),
+    );
+  }
+  if (field.kind === 'boolean') aliases.push(new Option(`--no-${kebabCase(field.name)}`, `${field.name} false`).helpGroup(heading).hideHelp());
+  return aliases;
 }
 
-/** The config fields given on the command line, from commander's parsed options (null restored). */
+/** Every config field as an Option (and its hidden aliases), grouped by help section. */
+export function configOptions(): Option[] {
+  return configFlagGroups().flatMap((group) => group.fields.flatMap((field) => [fieldOption(field, group.heading), ...aliasOptions(field, group.heading)]));
+}
+
+/** What `--help` says once, under the options, about the spellings it does not list. */
+export const ALIAS_HELP =
+  'TRL spellings: every flag also takes its snake_case name (--learning_rate for --learning-rate), and --config files take\n' +
+  'snake_case keys (learning_rate: 1.0e-5). Every boolean flag has a --no-<flag> form (--no-gradient-checkpointing).';
+
+/** The config fields given on the command line, from commander's parsed options (aliases mapped back, null restored). */
 export function flagValues(opts: Record<string, unknown>): Record<string, unknown> {
-  const fields = new Set(configFieldNames());
+  const fieldOf = new Map(configFieldNames().flatMap((name) => [[name, name], [snakeCase(name), name]] as const));
   return Object.fromEntries(
     Object.entries(opts)
-      .filter(([key, value]) => fields.has(key) && value !== undefined)
-      .map(([key, value]) => [key, value === NULL_VALUE ? null : value]),
+      .filter(([key, value]) => fieldOf.has(key) && value !== undefined)
+      .map(([key, value]) => [fieldOf.get(key), value === NULL_VALUE ? null : value]),
   );
 }
 

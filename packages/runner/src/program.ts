@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PROMPT_FORMATS } from 'grpojs';
-import { configOptions, flagValues } from './flags.js';
+import { ALIAS_HELP, configOptions, flagValues } from './flags.js';
 import { PRESET_NAMES, getPreset } from './presets/index.js';
 import type { ConfigSources } from './resolve-config.js';
 import { runEval } from './commands/eval.js';
@@ -35,6 +35,7 @@ function withConfigOptions(command: Command): Command {
     .option('--preset <name>', `start from a named config (${presets})`)
     .option('--print-config', 'print the resolved config as JSON and exit (nothing is loaded)');
   for (const option of configOptions()) command.addOption(option);
+  command.addHelpText('after', `\n${ALIAS_HELP}`);
   return command;
 }
 
@@ -56,7 +57,17 @@ export function createProgram(): Command {
       ),
   ).action((opts: { resume?: string }, command: Command) => runTrain({ ...sourcesOf(command), ...(opts.resume !== undefined ? { resume: opts.resume } : {}) }));
   // `grpojs --help` shows the default command's options too: they are what most runs change.
-  program.addHelpText('after', () => `\n${train.helpInformation()}`);
+  program.addHelpText('after', () => `\n${train.helpInformation()}\n${ALIAS_HELP}`);
+  // With a default command, commander hands a mistyped command (`grpojs trian`) to `train`, which
+  // fails with "too many arguments". A first word that is not an option is never a train argument
+  // (train takes none), so it is reported as an unknown command with commander's own "did you mean".
+  program.hook('preSubcommand', (thisCommand, subcommand) => {
+    const first = thisCommand.args[0];
+    if (subcommand.name() === 'train' && first !== undefined && first !== 'train' && !first.startsWith('-')) {
+      // unknownCommand is commander's (untyped) method behind its own unknown-command error; a test covers it across upgrades.
+      (thisCommand as unknown as { unknownCommand(): never }).unknownCommand();
+    }
+  });
 
   withConfigOptions(
     program

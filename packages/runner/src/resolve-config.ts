@@ -4,7 +4,7 @@
  * user wrote it: `--learning-rate` for a flag, `train.yaml: learningRate` for a file field.
  */
 import { parseTrainConfig, TrainConfigError, type TrainConfig, type TrainConfigInput } from 'grpojs';
-import { readConfigFile } from './config-file.js';
+import { fieldsOfFile, readConfigFile } from './config-file.js';
 import { CliUsageError } from './errors.js';
 import { configFieldNames, flagName } from './flags.js';
 import { getPreset, PRESET_NAMES, type Preset } from './presets/index.js';
@@ -41,8 +41,9 @@ export async function resolveConfig(sources: ConfigSources): Promise<ResolvedCon
   if (sources.preset !== undefined && preset === null) {
     throw new CliUsageError(`--preset ${sources.preset}: unknown preset; available: ${PRESET_NAMES.join(', ')}.`);
   }
-  const fileValues = sources.configFile === undefined ? {} : await readConfigFile(sources.configFile);
   const known = new Set(configFieldNames());
+  const file = sources.configFile === undefined ? { values: {}, spelled: {} } : fieldsOfFile(sources.configFile, await readConfigFile(sources.configFile), [...known]);
+  const fileValues = file.values;
   const flagValues = Object.fromEntries(Object.entries(sources.flags).filter(([k, v]) => known.has(k) && v !== undefined));
   const origins: Record<string, FieldOrigin> = {};
   const merged: Record<string, unknown> = {};
@@ -60,7 +61,7 @@ export async function resolveConfig(sources: ConfigSources): Promise<ResolvedCon
       const top = issue.field.split('.')[0];
       const where =
         origins[top] === 'flag' ? `${flagName(top)} (${issue.field})`
-        : origins[top] === 'file' ? `${sources.configFile}: ${issue.field}`
+        : origins[top] === 'file' ? `${sources.configFile}: ${[file.spelled[top] ?? top, ...issue.field.split('.').slice(1)].join('.')}`
         : origins[top] === 'preset' ? `preset ${sources.preset}: ${issue.field}`
         : issue.field;
       const hint = !known.has(top) && known.has(camelCase(top)) ? ` — did you mean ${camelCase(top)}?` : '';

@@ -79,3 +79,8 @@ export function schemaFields(schema: z.ZodObject): FieldInfo[] {
 export function kebabCase(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
+
+/** `learningRate` → `learning_rate` (TRL's spelling, accepted in config files and as a flag alias). */
+export function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
