@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// Packs every publishable package the way `changeset publish` would (`pnpm pack`, which also turns
+// `workspace:` ranges into versions) and checks what a user would download:
+//   - LICENSE (identical to the repo root's), package.json and README.md are in every tarball;
+//   - every source map's `sources` resolve to files inside the same tarball (no dangling maps);
+//   - no dependency range still says `workspace:`;
+//   - every `exports` entry has a `default` condition, so require() (Node >= 20.19) resolves it.
+// With PACK_CHECK_INSTALL=1 (or --install) it then installs the tarballs with npm into a temp project
+// outside the repo and loads every package from CommonJS (require) and ESM (import), and runs
+// `npx grpojs --help` when an installed package provides that bin. The install needs the npm
+// registry and a C++ toolchain for @grpojs/accel's addon, and takes minutes, so it is opt-in.
+// Node built-ins and the system `tar` only: this runs before anything else is trusted.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const install = process.env.PACK_CHECK_INSTALL === '1' || process.argv.includes('--install');
+const keep = process.env.PACK_CHECK_KEEP === '1';
+const started = Date.now();
+const problems = [];
+const work = mkdtempSync(join(tmpdir(), 'grpojs-pack-check-'));
+const rootLicense = existsSync(join(root, 'LICENSE')) ? readFileSync(join(root, 'LICENSE'), 'utf8') : null;
+if (rootLicense === null) problems.push('LICENSE is missing at the repo root');
+
+const packages = readdirSync(join(root, 'packages'))
+  .map((dir) => join(root, 'packages', dir))
+  .filter((dir) => existsSync(join(dir, 'package.json')))
+  .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }))
+  .filter(({ manifest }) => !manifest.private);
+
+const tarballs = [];
+try {
+  for (const { dir, manifest } of packages) {
+    const name = manifest.name;
+    const dest = join(work, 'tarballs');
+    const out = execFileSync('pnpm', ['pack', '--pack-destination', dest], { cwd: dir, encoding: 'utf8' });
+    const tgz = out.trim().split('\n').pop().trim();
+    tarballs.push({ name, tgz, manifest });
+    checkTarball(name, tgz);
+  }
+  console.log(`pack-check: ${packages.length} tarballs checked in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (install && problems.length === 0) installAndLoad();
+} finally {
+  if (keep) console.log(`pack-check: kept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}
+
+if (problems.length > 0) {
+  console.error(`pack-check: ${problems.length} problem(s):`);
+  for (const p of problems) console.error(`  - ${p}`);
+  process.exit(1);
+}
+console.log(`pack-check: ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+
+function checkTarball(name, tgz) {
+  const entries = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    .split('\n')
+    .filter((e) => e && !e.endsWith('/'))
+    .map((e) => e.replace(/^package\//, ''));
+  const files = new Set(entries);
+  const where = `${name} (${tgz.split('/').pop()})`;
+
+  for (const required of ['LICENSE', 'package.json', 'README.md']) {
+    if (!files.has(required)) problems.push(`${where}: ${required} is missing; add it to "files" in packages/*/package.json`);
+  }
+
+  const unpacked = join(work, 'unpacked', name.replace('/', '+'));
+  execFileSync('mkdir', ['-p', unpacked]);
+  execFileSync('tar', ['-xzf', tgz, '-C', unpacked]);
+  const pkgRoot = join(unpacked, 'package');
+
+  if (files.has('LICENSE') && readFileSync(join(pkgRoot, 'LICENSE'), 'utf8') !== rootLicense) {
+    problems.push(`${where}: LICENSE differs from the repo root's LICENSE; copy the root file into the package`);
+  }
+
+  let dangling = 0;
+  for (const entry of entries.filter((e) => e.endsWith('.map'))) {
+    const map = JSON.parse(readFileSync(join(pkgRoot, entry), 'utf8'));
+    const base = posix.join(posix.dirname(entry), map.sourceRoot ?? '');
+    for (const source of map.sources ?? []) {
+      const target = posix.normalize(posix.join(base, source));
+      if (!files.has(target)) {
+        if (dangling < 3) problems.push(`${where}: ${entry} points at ${source}, which is not in the tarball (${target})`);
+        dangling += 1;
+      }
+    }
+  }
+  if (dangling > 3) problems.push(`${where}: ${dangling - 3} more dangling source-map entries`);
+
+  const packed = JSON.parse(readFileSync(join(pkgRoot, 'package.json'), 'utf8'));
+  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) {
+    for (const [dep, range] of Object.entries(packed[field] ?? {})) {
+      if (String(range).startsWith('workspace:')) problems.push(`${where}: ${field}.${dep} is still "${range}"`);
+    }
+  }
+  for (const [subpath, target] of Object.entries(packed.exports ?? {})) {
+    if (typeof target === 'object' && target !== null && !('default' in target)) {
+      problems.push(`${where}: exports["${subpath}"] has no "default" condition, so require('${name}') fails`);
+    }
+  }
+}
+
+// A user's view: a fresh npm project outside the monorepo with nothing but the tarballs.
+function installAndLoad() {
+  const t0 = Date.now();
+  const project = join(work, 'consumer');
+  execFileSync('mkdir', ['-p', project]);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pack-check-consumer', private: true }, null, 2));
+  const run = (cmd, args) =>
+    execFileSync(cmd, args, { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  try {
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs.map((t) => t.tgz)]);
+  } catch (err) {
+    problems.push(`npm install of the tarballs failed:\n${err.stderr ?? err.message}`);
+    return;
+  }
+  console.log(`pack-check: npm install of ${tarballs.length} tarballs took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  for (const { name } of tarballs) {
+    const quoted = JSON.stringify(name);
+    for (const [how, args] of [
+      ['require (CommonJS)', ['-e', `require(${quoted})`]],
+      ['import (ESM)', ['--input-type=module', '-e', `await import(${quoted})`]],
+    ]) {
+      try {
+        run(process.execPath, args);
+      } catch (err) {
+        problems.push(`${name}: ${how} failed in a fresh project:\n${String(err.stderr ?? err.message).trim().split('\n').slice(0, 6).join('\n')}`);
+      }
+    }
+  }
+
+  const binOwners = tarballs.filter(({ manifest }) => manifest.bin && 'grpojs' in manifest.bin).map((t) => t.name);
+  if (!tarballs.find((t) => t.name === 'grpojs')?.manifest.bin?.grpojs) {
+    console.log(`pack-check: note: the grpojs package itself provides no \`grpojs\` bin (provided by: ${binOwners.join(', ') || 'none'})`);
+  }
+  if (binOwners.length > 0) {
+    try {
+      const help = run('npx', ['--no-install', 'grpojs', '--help']);
+      if (!/usage/i.test(help)) problems.push(`npx grpojs --help printed no usage:\n${help.slice(0, 400)}`);
+    } catch (err) {
+      problems.push(`npx grpojs --help failed:\n${String(err.stderr ?? err.message).slice(0, 600)}`);
+    }
+  }
+  console.log(`pack-check: install and load checks took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
