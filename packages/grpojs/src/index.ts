@@ -16,7 +16,10 @@ export * as tracking from '@grpojs/tracking';
 
 export { HubUnavailableError, PromptFormatError, TrainConfigError, UnwritableFolderError, type ConfigIssue } from './errors.js';
 export {
+  DataOptionsSchema,
   JobOptionsSchema,
+  ModelOptionsSchema,
+  OutputOptionsSchema,
   TrainConfigSchema,
   configIssues,
   defaultOutputDir,

@@ -6,7 +6,7 @@
  * hidden aliases: TRL's `--learning_rate` spelling, and `--no-<flag>` for a boolean.
  */
 import { InvalidArgumentError, Option } from 'commander';
-import { JobOptionsSchema, TrainConfigSchema } from 'grpojs';
+import { DataOptionsSchema, JobOptionsSchema, ModelOptionsSchema, OutputOptionsSchema, TrainConfigSchema } from 'grpojs';
 import type { z } from 'zod';
 import { kebabCase, schemaFields, snakeCase, type FieldInfo } from './schema-fields.js';
 
@@ -16,18 +16,15 @@ interface FlagGroup {
   fields: FieldInfo[];
 }
 
-const MODEL_FIELDS = new Set(['model', 'revision', 'tokenizer', 'quantization', 'doubleQuant', 'loraR', 'loraAlpha', 'loraDropout', 'loraTargetModules', 'gradientCheckpointing', 'backend', 'accel', 'cacheDir', 'offline']);
-const TRACKING_FIELDS = new Set(['reportTo', 'wandbProject', 'wandbEntity', 'runsDir']);
-
-/** The job config fields, grouped as `--help` shows them (model, data, tracking, trainer). */
+/** The job config fields, grouped as `--help` shows them: the job options' schema sections, then the trainer's. */
 export function configFlagGroups(): FlagGroup[] {
-  const job = new Set(Object.keys(JobOptionsSchema.shape));
   const all = schemaFields(TrainConfigSchema as unknown as z.ZodObject);
+  const inSection = (section: z.ZodObject) => all.filter((f) => f.name in section.shape);
   return [
-    { heading: 'Model options:', fields: all.filter((f) => MODEL_FIELDS.has(f.name)) },
-    { heading: 'Data options:', fields: all.filter((f) => job.has(f.name) && !MODEL_FIELDS.has(f.name) && !TRACKING_FIELDS.has(f.name)) },
-    { heading: 'Tracking options:', fields: all.filter((f) => TRACKING_FIELDS.has(f.name)) },
-    { heading: 'GRPO trainer options (TRL GRPOConfig names, camelCased):', fields: all.filter((f) => !job.has(f.name)) },
+    { heading: 'Model options:', fields: inSection(ModelOptionsSchema) },
+    { heading: 'Data options:', fields: inSection(DataOptionsSchema) },
+    { heading: 'Output and tracking options:', fields: inSection(OutputOptionsSchema) },
+    { heading: 'GRPO trainer options (TRL GRPOConfig names, camelCased):', fields: all.filter((f) => !(f.name in JobOptionsSchema.shape)) },
   ];
 }
 

@@ -1,4 +1,4 @@
-import { TrainConfigSchema } from 'grpojs';
+import { DataOptionsSchema, JobOptionsSchema, ModelOptionsSchema, OutputOptionsSchema, TrainConfigSchema } from 'grpojs';
 import { describe, expect, it } from 'vitest';
 import { flagName } from '../src/flags.js';
 import { schemaFields } from '../src/schema-fields.js';
@@ -8,7 +8,29 @@ describe('--help', () => {
   it('lists every config field as a flag, in its section', async () => {
     const { stdout } = await runProgram(['--help']);
     for (const name of Object.keys(TrainConfigSchema.shape)) expect(stdout).toContain(flagName(name));
-    for (const heading of ['Model options:', 'Data options:', 'Tracking options:', 'GRPO trainer options']) expect(stdout).toContain(heading);
+    for (const heading of ['Model options:', 'Data options:', 'Output and tracking options:', 'GRPO trainer options']) expect(stdout).toContain(heading);
+  });
+
+  it("lists each flag under its schema section's heading (--save-merged with output, not data)", async () => {
+    // `train --help`: each heading line, then its option lines (`  --flag ...`).
+    const headingOf = new Map<string, string>();
+    let heading = '';
+    for (const line of (await runProgram(['train', '--help'])).stdout.split('\n')) {
+      if (/^\S.*:$/.test(line)) heading = line;
+      const flag = /^ {2}(--[a-z0-9-]+)/.exec(line)?.[1];
+      if (flag !== undefined) headingOf.set(flag, heading);
+    }
+    expect(headingOf.get('--save-merged')).toBe('Output and tracking options:');
+    const job = new Set(Object.keys(JobOptionsSchema.shape));
+    const sections: [string, string[]][] = [
+      ['Model options:', Object.keys(ModelOptionsSchema.shape)],
+      ['Data options:', Object.keys(DataOptionsSchema.shape)],
+      ['Output and tracking options:', Object.keys(OutputOptionsSchema.shape)],
+      ['GRPO trainer options (TRL GRPOConfig names, camelCased):', Object.keys(TrainConfigSchema.shape).filter((name) => !job.has(name))],
+    ];
+    for (const [expected, fields] of sections) for (const field of fields) expect(headingOf.get(flagName(field)), field).toBe(expected);
+    expect([...headingOf.keys()].filter((flag) => flag !== '--help' && flag !== '--config' && flag !== '--preset' && flag !== '--print-config' && flag !== '--resume'))
+      .toHaveLength(Object.keys(TrainConfigSchema.shape).length);
   });
 
   it('shows the defaults, types and choices from the schemas', async () => {
