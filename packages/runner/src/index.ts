@@ -10,4 +10,4 @@ export { configFlagGroups, configOptions, flagName, parseFlagValue } from './fla
 export { kebabCase, schemaFields, type FieldInfo, type FieldKind } from './schema-fields.js';
 export { getPreset, PRESET_NAMES, type Preset } from './presets/index.js';
 export { SMOKE_DATA_DIR, SMOKE_MODEL_DIR } from './presets/smoke.js';
-export { formatScore, scoreFile, type ScoreSummary } from './commands/score.js';
+export { formatScore, scoreFile, type ScoreOptions, type ScoreSummary } from './commands/score.js';

@@ -99,10 +99,16 @@ export function createProgram(): Command {
 
   program
     .command('score')
-    .description('run the reward suite over a JSONL of completions ({"completion", "answer"} per line) and print per-function averages')
+    .description(
+      'run the reward suite over a JSONL of completions ({"completion", "answer"} per line, or the trainer\'s own completions.jsonl) and print per-function averages',
+    )
     .argument('<file>', 'JSONL file')
+    .option('--data <source>', 'GSM8K data (file, folder or hub id) whose questions the prompts hold: gives rows without an "answer" their gold answer (without it, rewards that need one are skipped)')
+    .option('--split <name>', 'split of --data (default: train)')
     .option('--json', 'print the summary as JSON')
-    .action((file: string, opts: { json?: boolean }) => runScore(file, opts.json === true));
+    .action((file: string, opts: { json?: boolean; data?: string; split?: string }) =>
+      runScore(file, opts.json === true, { ...(opts.data !== undefined ? { data: opts.data } : {}), ...(opts.split !== undefined ? { split: opts.split } : {}) }),
+    );
 
   return program;
 }
