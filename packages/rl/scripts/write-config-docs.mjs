@@ -12,7 +12,7 @@ Names are TRL \`GRPOConfig\` names camelCased; the TRL column gives the Python n
 one to one. Defaults follow the reference pipeline (TRL of early 2025), not today's TRL where they
 differ (e.g. \`numGenerations\` 2 instead of 8, \`beta\` 0.04 instead of 0).
 
-Unknown keys are rejected (a snake_case \`learning_rate\` is reported, not silently ignored).
+Unknown keys are rejected (a snake_case \`learning_rate\` is reported, not silently ignored) by the library; the CLI's \`--config\` files and flags also take TRL's snake_case spellings (docs/cli.md).
 \`scaleRewards\` also accepts TRL's older boolean form (\`true\` = "group", \`false\` = "none").
 
 ## Batch arithmetic

@@ -27,6 +27,12 @@ if (process.env.npm_lifecycle_event === 'start' && process.env.INIT_CWD) process
 // more options", so a leading one is dropped.
 const argv = process.argv[2] === '--' ? [...process.argv.slice(0, 2), ...process.argv.slice(3)] : process.argv;
 
+// `grpojs --help | head` closes the pipe before the text is written: stop quietly, as Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 /** Commander's own exits become CommanderErrors, so a usage error exits 2 like a config error. */
 function throwOnExit(command: Command): void {
   command.exitOverride();
