@@ -61,6 +61,15 @@ describe.skipIf(!existsSync(CLI))('grpojs --preset smoke (built CLI; run `pnpm b
     expect(stdout.match(/prompt format: .*/g)).toEqual(['prompt format: seed template']);
   });
 
+  it('prints each evaluation as a fine-tuned vs base table and the summary in a few lines, none over 120 characters', () => {
+    expect(stdout).toMatch(/^step 2\/2 \(100%\) · evaluation · .*\n {25}fine-tuned {8}base\n {2}accuracy {19}\d\.\d{4} {6}\d\.\d{4}$/m);
+    expect(stdout).toMatch(/^summary: globalStep 2 · skippedSteps 0\n {2}final eval: accuracy \S+ \(base \S+\) · reward \S+ \(base \S+\)$/m);
+    expect(stdout).not.toMatch(/eval_/); // no metric-by-metric eval or summary line
+    const lines = stdout.split('\n').filter((l) => /^(step \d+\/\d+ .* · evaluation|summary:| {2}final eval:| {2}(accuracy|reward|completion length|rewards\/\S+) +-?\d)/.test(l));
+    expect(lines).toHaveLength(1 + 11 + 2 + 11); // the step-2 eval (header, 11 rows), the summary, the final table
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(120);
+  });
+
   it('prints the fine-tuned vs base table and the reloaded answer', () => {
     expect(stdout).toMatch(/Final evaluation at step 2 on test \(2 samples, greedy\)/);
     expect(stdout).toMatch(/^\s+accuracy\s+\d\.\d{4}\s+\d\.\d{4}$/m);

@@ -4,6 +4,7 @@
  * cursor tricks at all, just one plain line per log that carries the progress and ETA itself.
  */
 import cliProgress from 'cli-progress';
+import { formatComparison, isComparisonMetric, scoresFromEvalMetrics } from './compare-table.js';
 import { assertStep } from './errors.js';
 import { knownSecrets, redactText } from './redact.js';
 import { formatNumber } from './report/escape.js';
@@ -24,7 +25,7 @@ export interface ConsoleTrackerOptions {
   totalSteps?: number;
   /** Print a metrics line only when step % loggingSteps === 0 (eval metrics always print); default 1. */
   loggingSteps?: number;
-  /** Metrics on the line, in order (default DEFAULT_KEYS); eval_* metrics are always added. */
+  /** Metrics on the line, in order (default DEFAULT_KEYS); eval_* metrics always print (as a table). */
   keys?: string[];
   /** Sample completions to print per logCompletions call (default 1; 0 = none). */
   completionsToShow?: number;
@@ -92,14 +93,14 @@ export class ConsoleTracker implements Tracker {
     this.bar?.update(Math.min(step, this.total ?? step));
   }
 
-  /** Prints one compact metrics line (see loggingSteps); advances the bar. */
+  /** Prints one compact metrics line (see loggingSteps), or an eval table; advances the bar. */
   async log(metrics: Metrics, step: number): Promise<void> {
     assertStep(step, 'ConsoleTracker.log');
     this.progress(step);
     const isEval = Object.keys(metrics).some((k) => k.startsWith('eval_'));
     const every = this.options.loggingSteps ?? 1;
     if (!isEval && step % every !== 0) return;
-    this.print(this.metricsLine(metrics, step));
+    for (const line of (this.evalTable(metrics, step) ?? this.metricsLine(metrics, step)).split('\n')) this.print(line);
   }
 
   /** Prints the first `completionsToShow` completions, shortened to one line each. */
@@ -111,10 +112,24 @@ export class ConsoleTracker implements Tracker {
     }
   }
 
-  /** Prints the summary values on one line. */
+  /**
+   * Prints the summary in a few short lines: the values (wrapped at 120 characters), and for a
+   * final evaluation (`eval_reward` …) one headline of accuracy and reward, fine-tuned vs base,
+   * instead of every eval metric (those are in the eval table, metrics.jsonl and summary.json).
+   */
   async summary(values: Record<string, unknown>): Promise<void> {
-    const parts = Object.entries(values).map(([k, v]) => `${k} ${typeof v === 'number' ? formatNumber(v) : String(v)}`);
-    if (parts.length > 0) this.print(`summary: ${parts.join(' · ')}`);
+    const numbers: Metrics = Object.fromEntries(Object.entries(values).filter((e): e is [string, number] => typeof e[1] === 'number'));
+    const model = scoresFromEvalMetrics(numbers, '');
+    const base = scoresFromEvalMetrics(numbers, 'base_');
+    const shown = Object.entries(values).filter(([k]) => model === null || !k.startsWith('eval_'));
+    const parts = shown.map(([k, v]) => `${k} ${typeof v === 'number' ? formatNumber(v) : String(v)}`);
+    const lines = parts.length > 0 ? wrap('summary: ', parts, 120) : [];
+    if (model !== null) {
+      const pair = (name: string, m: number | null, b: number | null | undefined) => `${name} ${formatNumber(m)}${base === null ? '' : ` (base ${formatNumber(b)})`}`;
+      const headline = [...(model.accuracy === null ? [] : [pair('accuracy', model.accuracy, base?.accuracy)]), pair('reward', model.reward, base?.reward)];
+      lines.push(`${lines.length > 0 ? '  ' : 'summary: '}final eval: ${headline.join(' · ')}`);
+    }
+    for (const line of lines) this.print(line);
   }
 
   /** Stops the bar and prints the elapsed time. */
@@ -125,10 +140,22 @@ export class ConsoleTracker implements Tracker {
     this.stream.write(`done in ${formatDuration((this.now() - this.startedAt) / 1000)}\n`);
   }
 
-  /** `step 10/100 (10%) · loss 0.01 · reward 0.5 ± 0.2 · … · 2.1 s/step · ETA 3m09s` */
-  metricsLine(metrics: Metrics, step: number): string {
+  /**
+   * An eval log (one with `eval_reward`) as the fine-tuned vs base table under a
+   * `step 20/100 (20%) · evaluation · 2 s/step · ETA 2m40s` header; undefined for other logs.
+   */
+  evalTable(metrics: Metrics, step: number): string | undefined {
+    const model = scoresFromEvalMetrics(metrics, '');
+    if (model === null) return undefined;
+    const rest = Object.fromEntries(Object.entries(metrics).filter(([k]) => !isComparisonMetric(k)));
+    return formatComparison(model, scoresFromEvalMetrics(metrics, 'base_'), this.metricsLine(rest, step, 'evaluation'));
+  }
+
+  /** `step 10/100 (10%) · loss 0.01 · reward 0.5 ± 0.2 · … · 2.1 s/step · ETA 3m09s`; `tag` follows the step. */
+  metricsLine(metrics: Metrics, step: number, tag?: string): string {
     const labels = this.options.keys ? Object.fromEntries(this.options.keys.map((k) => [k, k])) : DEFAULT_KEYS;
     const parts = [this.total ? `step ${step}/${this.total} (${Math.floor((100 * step) / this.total)}%)` : `step ${step}`];
+    if (tag !== undefined) parts.push(tag);
     for (const [key, label] of Object.entries(labels)) {
       if (key in metrics) parts.push(`${label} ${formatNumber(metrics[key])}`);
     }
@@ -167,6 +194,21 @@ export function formatDuration(seconds: number): string {
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** `first` + parts joined by ' · ', broken into lines of at most `max` characters (continued with an indent). */
+function wrap(first: string, parts: readonly string[], max: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const part of parts) {
+    if (line === '') line = first + part;
+    else if (line.length + 3 + part.length > max) {
+      lines.push(line);
+      line = `  ${part}`;
+    } else line += ` · ${part}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
 }
 
 function oneLine(text: string, max: number): string {

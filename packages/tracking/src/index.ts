@@ -6,6 +6,7 @@
 export type { CompletionRecord, Metrics, RunInfo, Tracker } from './tracker.js';
 export { TrackingError } from './errors.js';
 export { loadEnv, readWandbEnv, type WandbEnv, type WandbMode } from './env.js';
+export { formatComparison, scoresFromEvalMetrics, type ComparisonScores } from './compare-table.js';
 export { ConsoleTracker, DEFAULT_KEYS, formatDuration, type ConsoleStream, type ConsoleTrackerOptions } from './console.js';
 export { RunDirTracker, type RunDirTrackerOptions } from './run-dir.js';
 export { WandbTracker, type WandbTrackerOptions } from './wandb.js';

@@ -51,6 +51,83 @@ describe('ConsoleTracker without a TTY (CI)', () => {
   });
 });
 
+/** The eval_ metrics the trainer logs for the smoke preset's 8 reward functions (fine-tuned and base). */
+function smokeEvalMetrics(): Record<string, number> {
+  const names = ['correctness', 'format', 'strict_format', 'numeric', 'conciseness', 'repetition', 'cot_clarity', 'smoke_length'];
+  const metrics: Record<string, number> = { eval_reward: 1.5, 'eval_completions/mean_length': 32, eval_accuracy: 0.5 };
+  Object.assign(metrics, { eval_base_reward: 1.32, 'eval_base_completions/mean_length': 31.25, eval_base_accuracy: 0 });
+  for (const [i, name] of names.entries()) {
+    metrics[`eval_rewards/${name}/mean`] = i === 5 ? -0.5 : i / 8;
+    metrics[`eval_base_rewards/${name}/mean`] = i === 5 ? -0.75 : 0;
+  }
+  return metrics;
+}
+
+describe('ConsoleTracker evaluation and summary', () => {
+  it('prints an eval log as a fine-tuned vs base table under a step header, every line <= 120 characters', async () => {
+    const out = stream(false);
+    const c = clock();
+    const t = new ConsoleTracker({ stream: out, now: c.now });
+    await t.init({ name: 'smoke-GRPO', config: {}, totalSteps: 2 });
+    c.advance(2000);
+    await t.log(smokeEvalMetrics(), 1);
+    const lines = out.text().trimEnd().split('\n').slice(1);
+    expect(lines).toEqual([
+      'step 1/2 (50%) · evaluation · 2 s/step · ETA 2s',
+      '                         fine-tuned        base',
+      '  accuracy                   0.5000      0.0000',
+      '  reward                     1.5000      1.3200',
+      '  completion length         32.0000     31.2500',
+      '  rewards/correctness        0.0000      0.0000',
+      '  rewards/format             0.1250      0.0000',
+      '  rewards/strict_format      0.2500      0.0000',
+      '  rewards/numeric            0.3750      0.0000',
+      '  rewards/conciseness        0.5000      0.0000',
+      '  rewards/repetition        -0.5000     -0.7500',
+      '  rewards/cot_clarity        0.7500      0.0000',
+      '  rewards/smoke_length       0.8750      0.0000',
+    ]);
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(120);
+  });
+
+  it('keeps eval metrics outside the table on the header, and drops the base column without base metrics', async () => {
+    const out = stream(false);
+    const c = clock();
+    const t = new ConsoleTracker({ stream: out, now: c.now });
+    await t.init({ name: 'r', config: {} });
+    c.advance(8000);
+    await t.log({ eval_reward: 2, eval_custom: 7, 'eval_rewards/correctness/mean': 1 }, 4);
+    expect(out.text().trimEnd().split('\n').slice(1)).toEqual([
+      'step 4 · evaluation · eval_custom 7 · 2 s/step',
+      '                       fine-tuned',
+      '  accuracy                    n/a',
+      '  reward                   2.0000',
+      '  completion length           n/a',
+      '  rewards/correctness      1.0000',
+    ]);
+  });
+
+  it('prints the summary as a few short lines: the values, then accuracy and reward fine-tuned vs base', async () => {
+    const out = stream(false);
+    const t = new ConsoleTracker({ stream: out });
+    await t.summary({ globalStep: 2, skippedSteps: 0, ...smokeEvalMetrics() });
+    const lines = out.text().trimEnd().split('\n');
+    expect(lines).toEqual(['summary: globalStep 2 · skippedSteps 0', '  final eval: accuracy 0.5 (base 0) · reward 1.5 (base 1.32)']);
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(120);
+  });
+
+  it('wraps many summary values at 120 characters, and leaves accuracy out when there is none', async () => {
+    const out = stream(false);
+    const t = new ConsoleTracker({ stream: out });
+    const values = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`value_number_${i}`, i]));
+    await t.summary({ ...values, eval_reward: 0.25 });
+    const lines = out.text().trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(2);
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(120);
+    expect(lines.join(' · ').replace(/ {2}/g, '')).toBe(`summary: ${Object.keys(values).map((k, i) => `${k} ${i}`).join(' · ')} · final eval: reward 0.25`);
+  });
+});
+
 describe('ConsoleTracker on a TTY', () => {
   it('draws a cli-progress bar with ETA and prints metric lines above it', async () => {
     const out = stream(true);
@@ -67,6 +144,17 @@ describe('ConsoleTracker on a TTY', () => {
     expect(text).toContain('ETA');
     expect(text).toContain('step 2/4 (50%) · loss 0.5');
     expect(text).toMatch(/done in \d+s\n$/);
+  });
+
+  it('prints an eval table above the bar, one line at a time', async () => {
+    const out = stream(true);
+    const t = new ConsoleTracker({ stream: out });
+    await t.init({ name: 'tty-run', config: {}, totalSteps: 4 });
+    t.progress(2);
+    await t.log(smokeEvalMetrics(), 2);
+    await t.finish();
+    expect(out.text()).toContain('step 2/4 (50%) · evaluation');
+    expect(out.text()).toMatch(/ {2}rewards\/repetition {8}-0\.5000 {5}-0\.7500/);
   });
 });
 

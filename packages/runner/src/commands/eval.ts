@@ -2,9 +2,8 @@
  * The `eval` command: evaluate a saved adapter and its base model (adapters disabled) on the
  * eval split with greedy decoding, as the training run's final evaluation does, and print both.
  */
-import { evaluate } from 'grpojs';
+import { evaluate, formatComparison } from 'grpojs';
 import { resolveConfig, type ConfigSources } from '../resolve-config.js';
-import { formatComparison } from './compare-table.js';
 
 /** Resolves the config (same flags as train) and evaluates `adapter` (default: its outputDir). */
 export async function runEval(sources: ConfigSources & { printConfig: boolean }, adapter: string | undefined): Promise<void> {

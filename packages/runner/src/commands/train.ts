@@ -5,10 +5,9 @@
  * a smoke run proves that what was saved can be used.
  */
 import { join } from 'node:path';
-import { jobSecrets, redactConfig, train } from 'grpojs';
+import { formatComparison, jobSecrets, redactConfig, train } from 'grpojs';
 import { InterruptedError, STOP_SIGNAL_EXIT_CODES, type StopSignal } from '../errors.js';
 import { resolveConfig, type ConfigSources } from '../resolve-config.js';
-import { formatComparison } from './compare-table.js';
 import { generateFromSaved } from './generate.js';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
