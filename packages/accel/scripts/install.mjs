@@ -6,10 +6,11 @@
 // --force rebuilds anyway.
 //   node scripts/install.mjs [--verbose] [--force]      GRPOJS_ACCEL_SKIP_BUILD=1 skips the build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findMissing, installNotice, systemProbes } from './install-notice.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const errorFile = join(root, 'build', 'install-error.txt');
@@ -17,14 +18,25 @@ const verbose = process.argv.includes('--verbose');
 const force = process.argv.includes('--force');
 const addonFile = join(root, 'build', 'Release', 'grpojs_accel.node');
 
-/** Records why the addon is missing (read at run time) and prints a one-line notice. */
-function giveUp(reason) {
+// A checkout of the grpojs monorepo (not under node_modules) is a pnpm workspace package.
+const inWorkspace = !realpathSync(root).split(sep).includes('node_modules');
+
+/** The BLAS include directories binding.gyp would use (scripts/blas-flags.cjs). */
+function blasIncludeDirs() {
+  const out = spawnSync(process.execPath, [join(root, 'scripts', 'blas-flags.cjs'), 'include'], { encoding: 'utf8' });
+  return (out.stdout ?? '').split('\n').filter(Boolean);
+}
+
+/**
+ * Records why the addon is missing (read at run time) and prints a one-line notice naming what is
+ * missing on this machine (only probed after a failed build: `probe`) and the rebuild command.
+ */
+function giveUp(reason, probe = false) {
+  const missing = probe ? findMissing(systemProbes(blasIncludeDirs())) : [];
+  const first = missing.length > 0 ? `missing ${missing.map((m) => m.what).join(', ')}` : reason.split('\n')[0];
   mkdirSync(dirname(errorFile), { recursive: true });
-  writeFileSync(errorFile, reason + '\n');
-  console.warn(
-    `@grpojs/accel: BLAS addon not built (${reason.split('\n')[0]}); matmuls will use the plain tfjs kernels. ` +
-      'Install libopenblas-dev (Debian/Ubuntu) or openblas-devel (Fedora), then rebuild: pnpm rebuild @grpojs/accel',
-  );
+  writeFileSync(errorFile, `${first}\n\n${reason}\n`);
+  console.warn(installNotice({ reason, missing, userAgent: process.env.npm_config_user_agent, inWorkspace }));
   process.exit(0);
 }
 
@@ -56,7 +68,7 @@ if (!force && upToDate()) {
 if (process.env.GRPOJS_ACCEL_SKIP_BUILD === '1') giveUp('GRPOJS_ACCEL_SKIP_BUILD=1 was set at install time');
 
 const nodeGyp = findNodeGyp();
-if (nodeGyp === null) giveUp('node-gyp was not found (it ships with npm; install npm or node-gyp)');
+if (nodeGyp === null) giveUp('node-gyp was not found (it ships with npm; install npm or node-gyp)', true);
 
 const args = [nodeGyp, 'rebuild'];
 // Offline machines cannot download Node's headers; a Node installed with its headers (distro
@@ -81,6 +93,6 @@ if (result.status !== 0) {
     lines.find((line) => /error/i.test(line)) ??
     '';
   const why = result.error ? result.error.message : `node-gyp exited with ${result.status}`;
-  giveUp(`${why}${firstError ? `: ${firstError.trim()}` : ''}\n\n${output.slice(-4000)}`);
+  giveUp(`${why}${firstError ? `: ${firstError.trim()}` : ''}\n\n${output.slice(-4000)}`, true);
 }
 console.log('@grpojs/accel: BLAS addon built');

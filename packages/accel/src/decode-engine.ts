@@ -3,7 +3,7 @@
 // call. @grpojs/model's generate uses it for every token after the prefill (docs/accel.md).
 import { availableParallelism } from 'node:os';
 
-import { loadAddon } from './native.js';
+import { loadAddon, REBUILD_HINT } from './native.js';
 
 /** A bad argument to {@link createDecodeEngine} or {@link DecodeEngine.setLinear}. */
 export class DecodeEngineError extends Error {
@@ -160,7 +160,7 @@ export function createDecodeEngine(spec: DecodeEngineSpec): DecodeEngineLoad {
   if (!load.ok) return { engine: null, reason: load.reason };
   const Engine = (load.addon as unknown as { DecodeEngine?: NativeEngineClass }).DecodeEngine;
   if (typeof Engine !== 'function') {
-    return { engine: null, reason: 'the built addon predates the decode engine; rebuild it (pnpm rebuild @grpojs/accel)' };
+    return { engine: null, reason: `the built addon predates the decode engine; rebuild it: ${REBUILD_HINT}` };
   }
   const native = new Engine({
     ...spec,

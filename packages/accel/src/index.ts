@@ -163,6 +163,16 @@ export function disableBlasMatMul(): string[] {
   return [...restored];
 }
 
+/**
+ * Whether the native addon is built and loads here, without registering anything: when not,
+ * `reason` says why (never built, its install-time build failed and what was missing, or it failed
+ * to load) and how to rebuild it. Test setups use it to say why native tests are skipped.
+ */
+export function addonStatus(): { built: true } | { built: false; reason: string } {
+  const load = loadAddon();
+  return load.ok ? { built: true } : { built: false, reason: load.reason };
+}
+
 /** Backends whose matmuls currently run on the BLAS. */
 export function blasMatMulBackends(): string[] {
   return [...new Set([...originals.values()].map((k) => k.backendName))];

@@ -73,6 +73,12 @@ export interface BlasAddon extends AddonVocab, AddonGelu {
 
 export type AddonLoad = { ok: true; addon: BlasAddon } | { ok: false; reason: string };
 
+/**
+ * How to rebuild the addon: `pnpm rebuild` (or npm's) where the package is a dependency; in the grpojs
+ * monorepo it is a workspace package, which `pnpm rebuild` skips, so its build:native script.
+ */
+export const REBUILD_HINT = '`pnpm rebuild @grpojs/accel` (`npm rebuild @grpojs/accel` under npm; in the grpojs monorepo `pnpm --filter @grpojs/accel build:native`)';
+
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 let cached: AddonLoad | undefined;
 
@@ -83,9 +89,9 @@ export function loadAddon(): AddonLoad {
   const errorFile = join(packageRoot, 'build', 'install-error.txt');
   if (!existsSync(file)) {
     const why = existsSync(errorFile)
-      ? `the addon failed to build at install time (${readFileSync(errorFile, 'utf8').split('\n')[0]})`
+      ? `the addon failed to build at install time (${readFileSync(errorFile, 'utf8').split('\n')[0]}); rebuild it: ${REBUILD_HINT}`
       : 'the addon was not built: its install script did not run (pnpm 10 runs it only for packages ' +
-        'listed in onlyBuiltDependencies: run `pnpm approve-builds`, then `pnpm rebuild @grpojs/accel`)';
+        `listed in onlyBuiltDependencies: run \`pnpm approve-builds\`, then ${REBUILD_HINT})`;
     cached = { ok: false, reason: why };
     return cached;
   }

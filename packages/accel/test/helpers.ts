@@ -12,7 +12,6 @@ const load = loadAddon();
 export const addonBuilt = load.ok;
 /** Suffix for test names: says why a suite is skipped. */
 export const skipNote = load.ok ? '' : ` (SKIPPED: BLAS addon not built: ${load.reason})`;
-if (!load.ok) console.warn(`@grpojs/accel tests skipped: BLAS addon not built: ${load.reason}`);
 
 /** mulberry32: a tiny seeded PRNG so shapes and values are the same on every run. */
 export function rng(seed: number): () => number {
