@@ -8,7 +8,7 @@
 import { basename, join, resolve } from 'node:path';
 import { maxPositionsOf, writeFileAtomic } from '@grpojs/model';
 import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
-import { GRPOTrainer, type EvalReport, type TrainResult } from '@grpojs/rl';
+import { GRPOTrainer, resolveRewardWeights, rewardNames, type EvalReport, type TrainResult } from '@grpojs/rl';
 import { createTrackers, redactConfig, redactLogger, redactText, type Metrics, type Tracker, type MultiTracker } from '@grpojs/tracking';
 import { gsm8kExactMatch } from './gsm8k-check.js';
 import { parseTrainConfig, splitTrainConfig, type TrainConfig, type TrainConfigInput } from './job-options.js';
@@ -29,7 +29,10 @@ export interface TrainHooks {
   tracker?: Tracker;
   /** Resume from a checkpoint folder, or the newest under outputDir with 'latest'. */
   resume?: string | 'latest';
-  /** Stop after the current step (a checkpoint is saved). */
+  /**
+   * Stop when aborted: the step under way is abandoned at its next decode step or micro-batch (no
+   * partial update) and a checkpoint of the last completed step is saved (GRPOTrainer.train's signal).
+   */
   signal?: AbortSignal;
   onStep?: (step: number, metrics: Metrics) => void | Promise<void>;
   /** Progress lines and warnings (default console). */
@@ -51,6 +54,8 @@ export interface TrainReport {
   runDir: string | null;
   /** Fine-tuned vs base on the eval split at the last step; null without eval data. */
   finalEval: EvalReport | null;
+  /** The reward functions as the metrics name them (`rewards/<name>/mean`), in order, with their weights. */
+  rewards: { name: string; weight: number }[];
   result: TrainResult;
   trainRows: number;
   evalRows: number;
@@ -132,11 +137,13 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
     // merge_and_unload on a 4-bit base, it folds the update into the dequantized weights.
     if (job.saveMerged && result.completed) await model.save(join(grpo.outputDir, 'merged'), { merged: true });
     const last = result.evalReports.at(-1);
+    const weights = resolveRewardWeights(grpo.rewardWeights, rewardFunctions);
     const report: TrainReport = {
       config: ran,
       outputDir: resolve(grpo.outputDir),
       runDir: typeof tracker.runDir === 'string' ? tracker.runDir : null,
       finalEval: last !== undefined && last.step === result.globalStep ? last : null,
+      rewards: rewardNames(rewardFunctions).map((name, k) => ({ name, weight: weights[k] })),
       result,
       trainRows: data.train.length,
       evalRows: data.eval.length,
@@ -163,6 +170,7 @@ export function reportSummary(report: TrainReport): Record<string, unknown> {
     evalRows: report.evalRows,
     seconds: report.seconds,
     finalEval: report.finalEval === null ? null : { step: report.finalEval.step, model: report.finalEval.model, base: report.finalEval.base },
+    rewards: report.rewards,
     config: report.config,
   };
 }

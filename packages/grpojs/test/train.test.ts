@@ -100,6 +100,9 @@ describe('train() on a tiny random GPT-2', () => {
     for (const [, tensor] of b) expect(tensor.data.some((v) => v !== 0)).toBe(true);
     const saved = JSON.parse(readFileSync(join(report.outputDir, 'report.json'), 'utf8')) as Record<string, unknown>;
     expect(saved).toMatchObject({ globalStep: 2, completed: true, finalEval: { step: 2 } });
+    // The reward functions as the metrics name them, in order, with their weights (the CLI's --reward-module adds to them).
+    expect((saved.rewards as { name: string }[]).map((r) => r.name)).toEqual(['correctness', 'format', 'strict_format', 'numeric', 'conciseness', 'repetition', 'cot_clarity', 'length']);
+    expect(report.rewards.every((r) => typeof r.weight === 'number')).toBe(true);
   });
 
   it('records and logs the resolved choices: seed template (GPT-2 has no chat template) and LoRA on c_attn', () => {

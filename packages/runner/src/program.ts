@@ -9,6 +9,7 @@ import { PROMPT_FORMATS } from 'grpojs';
 import { ALIAS_HELP, configOptions, flagValues } from './flags.js';
 import { PRESET_NAMES, getPreset } from './presets/index.js';
 import type { ConfigSources } from './resolve-config.js';
+import { rewardSourcesOf, withRewardOptions } from './reward-module.js';
 import { runEval } from './commands/eval.js';
 import { runGenerate, type GenerateFlags } from './commands/generate.js';
 import { runScore } from './commands/score-command.js';
@@ -48,14 +49,16 @@ export function createProgram(): Command {
     .showHelpAfterError('(run with --help for every option)');
 
   const train = withConfigOptions(
-    program
+    withRewardOptions(program
       .command('train', { isDefault: true })
       .description('fine-tune with GRPO, then evaluate the result against the base model (the default command)')
       .option(
         '--resume <checkpoint>',
         'continue the run in outputDir from "latest", a checkpoint-<step> in it, or a checkpoint folder; config, data and model must be the run\'s (docs/reliability.md lists what may change)',
-      ),
-  ).action((opts: { resume?: string }, command: Command) => runTrain({ ...sourcesOf(command), ...(opts.resume !== undefined ? { resume: opts.resume } : {}) }));
+      )),
+  ).action((opts: { resume?: string }, command: Command) =>
+    runTrain({ ...sourcesOf(command), rewards: rewardSourcesOf(command.opts()), ...(opts.resume !== undefined ? { resume: opts.resume } : {}) }),
+  );
   // `grpojs --help` shows the default command's options too: they are what most runs change.
   program.addHelpText('after', () => `\n${train.helpInformation()}\n${ALIAS_HELP}`);
   // With a default command, commander hands a mistyped command (`grpojs trian`) to `train`, which
@@ -70,11 +73,11 @@ export function createProgram(): Command {
   });
 
   withConfigOptions(
-    program
+    withRewardOptions(program
       .command('eval')
       .description('evaluate a saved adapter (default: outputDir) and its base model on the eval split')
-      .option('--adapter <dir>', 'folder with adapter_config.json + adapter_model.safetensors (default: the config\'s outputDir)'),
-  ).action((opts: { adapter?: string }, command: Command) => runEval(sourcesOf(command), opts.adapter));
+      .option('--adapter <dir>', 'folder with adapter_config.json + adapter_model.safetensors (default: the config\'s outputDir)')),
+  ).action((opts: { adapter?: string }, command: Command) => runEval({ ...sourcesOf(command), rewards: rewardSourcesOf(command.opts()) }, opts.adapter));
 
   program
     .command('generate')
@@ -97,7 +100,7 @@ export function createProgram(): Command {
     .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu (default: the fastest installed)')
     .action((dir: string, opts: GenerateFlags) => runGenerate(dir, opts));
 
-  program
+  withRewardOptions(program
     .command('score')
     .description(
       'run the reward suite over a JSONL of completions ({"completion", "answer"} per line, or the trainer\'s own completions.jsonl) and print per-function averages',
@@ -105,9 +108,9 @@ export function createProgram(): Command {
     .argument('<file>', 'JSONL file')
     .option('--data <source>', 'GSM8K data (file, folder or hub id) whose questions the prompts hold: gives rows without an "answer" their gold answer (without it, rewards that need one are skipped)')
     .option('--split <name>', 'split of --data (default: train)')
-    .option('--json', 'print the summary as JSON')
+    .option('--json', 'print the summary as JSON'))
     .action((file: string, opts: { json?: boolean; data?: string; split?: string }) =>
-      runScore(file, opts.json === true, { ...(opts.data !== undefined ? { data: opts.data } : {}), ...(opts.split !== undefined ? { split: opts.split } : {}) }),
+      runScore(file, opts.json === true, { ...(opts.data !== undefined ? { data: opts.data } : {}), ...(opts.split !== undefined ? { split: opts.split } : {}) }, rewardSourcesOf(opts)),
     );
 
   return program;

@@ -29,7 +29,7 @@ describe('--help', () => {
       ['GRPO trainer options (TRL GRPOConfig names, camelCased):', Object.keys(TrainConfigSchema.shape).filter((name) => !job.has(name))],
     ];
     for (const [expected, fields] of sections) for (const field of fields) expect(headingOf.get(flagName(field)), field).toBe(expected);
-    expect([...headingOf.keys()].filter((flag) => flag !== '--help' && flag !== '--config' && flag !== '--preset' && flag !== '--print-config' && flag !== '--resume'))
+    expect([...headingOf.keys()].filter((flag) => flag !== '--help' && flag !== '--config' && flag !== '--preset' && flag !== '--print-config' && flag !== '--resume' && flag !== '--reward-module' && flag !== '--no-default-rewards'))
       .toHaveLength(Object.keys(TrainConfigSchema.shape).length);
   });
 

@@ -4,15 +4,18 @@
  */
 import { evaluate, formatComparison } from 'grpojs';
 import { resolveConfig, type ConfigSources } from '../resolve-config.js';
+import { describeRewards, resolveRewards, type RewardSources } from '../reward-module.js';
 
 /** Resolves the config (same flags as train) and evaluates `adapter` (default: its outputDir). */
-export async function runEval(sources: ConfigSources & { printConfig: boolean }, adapter: string | undefined): Promise<void> {
+export async function runEval(sources: ConfigSources & { printConfig: boolean; rewards?: RewardSources }, adapter: string | undefined): Promise<void> {
   const { config, preset } = await resolveConfig(sources);
   if (sources.printConfig) {
     process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     return;
   }
   const dir = adapter ?? config.outputDir;
-  const report = await evaluate(config, { adapter: dir, ...(preset?.rewardFunctions ? { rewardFunctions: preset.rewardFunctions } : {}) });
+  const rewards = await resolveRewards(sources.rewards ?? { modules: [], defaults: true }, preset?.rewardFunctions);
+  process.stdout.write(`grpojs: ${describeRewards(rewards)}\n`);
+  const report = await evaluate(config, { adapter: dir, rewardFunctions: rewards.map((r) => r.fn) });
   process.stdout.write(`${formatComparison(report.model, report.base, `Evaluation of ${dir} on ${config.evalSplit}`)}\n`);
 }

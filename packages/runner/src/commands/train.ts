@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { formatComparison, jobSecrets, redactConfig, train } from 'grpojs';
 import { InterruptedError, STOP_SIGNAL_EXIT_CODES, type StopSignal } from '../errors.js';
 import { resolveConfig, type ConfigSources } from '../resolve-config.js';
+import { describeRewards, resolveRewards, type RewardSources } from '../reward-module.js';
 import { generateFromSaved } from './generate.js';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -35,12 +36,14 @@ function stopOnSignals(): { signal: AbortSignal; received: () => StopSignal | nu
 }
 
 /** Runs a training job from the command line's config layers. */
-export async function runTrain(sources: ConfigSources & { printConfig: boolean; resume?: string }): Promise<void> {
+export async function runTrain(sources: ConfigSources & { printConfig: boolean; resume?: string; rewards?: RewardSources }): Promise<void> {
   const { config, preset } = await resolveConfig(sources);
   if (sources.printConfig) {
     log(JSON.stringify(redactConfig(config, jobSecrets()), null, 2));
     return;
   }
+  const rewards = await resolveRewards(sources.rewards ?? { modules: [], defaults: true }, preset?.rewardFunctions);
+  log(`grpojs: ${describeRewards(rewards)}`);
   await preset?.prepare?.(config, log);
   const interrupt = stopOnSignals();
   let report;
@@ -48,7 +51,7 @@ export async function runTrain(sources: ConfigSources & { printConfig: boolean; 
     report = await train(config, {
       signal: interrupt.signal,
       ...(sources.resume !== undefined ? { resume: sources.resume } : {}),
-      ...(preset?.rewardFunctions ? { rewardFunctions: preset.rewardFunctions } : {}),
+      rewardFunctions: rewards.map((r) => r.fn),
     });
   } finally {
     interrupt.release();
