@@ -20,6 +20,12 @@ export interface GenerateOptions {
    * times). The tokens are the same as without it; the logits agree to float rounding. Default true.
    */
   dedupPrompts?: boolean;
+  /**
+   * Checked before the prefill and between decode steps (generate yields to the event loop there,
+   * so a signal handler can run): once aborted, generate releases its cache and rejects with the
+   * signal's reason (a DOMException named 'AbortError' unless `abort(reason)` gave another).
+   */
+  signal?: AbortSignal;
 }
 
 export interface GenerateOutput {

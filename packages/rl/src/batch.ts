@@ -75,12 +75,14 @@ function logProbRows(model: PolicyModel, micro: MicroBatch, temperature: number,
 /**
  * Runs generate → score → advantages → old/ref log-probs for generation batch `index` made of
  * `rows` (perDeviceTrainBatchSize prompts per micro-batch, gradientAccumulationSteps micro-batches).
+ * With `signal`: an abort rejects it (between decode steps, or before a micro-batch's log-probs).
  */
 export async function buildGenerationBatch(
   ctx: BatchContext,
   index: number,
   step: number,
   rows: readonly DatasetRow[],
+  signal?: AbortSignal,
 ): Promise<GenerationBatch> {
   const { config } = ctx;
   const P = config.perDeviceTrainBatchSize;
@@ -100,6 +102,7 @@ export async function buildGenerationBatch(
       topK: config.topK,
       seed: deriveSeed(config.seed, 'sample', step),
     },
+    ...(signal ? { signal } : {}),
   });
   const generationSeconds = (performance.now() - started) / 1000;
   const rewardsPerFunction = await scoreRollout(ctx.rewardFunctions, ctx.rewardNames, rollout);
@@ -132,6 +135,7 @@ export async function buildGenerationBatch(
     });
   }
   for (const mb of micro) {
+    await stopIfAborted(signal);
     if (config.numIterations > 1) mb.oldLogProbs = logProbRows(ctx.model, mb, config.temperature, config.logprobChunkSize);
     if (config.beta !== 0) {
       mb.refLogProbs = ctx.model.withAdaptersDisabled(() =>
@@ -154,6 +158,17 @@ export async function buildGenerationBatch(
     fracGroupsDropped: groups === 0 ? 0 : dropped / groups,
     generationSeconds,
   };
+}
+
+/**
+ * Lets pending macrotasks (a signal handler) run, then throws the signal's reason if it is
+ * aborted: the trainer's phases are synchronous between awaits, so without the yield an abort
+ * would be seen only after the whole step.
+ */
+export async function stopIfAborted(signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  signal.throwIfAborted();
 }
 
 /** [rows, T] tensor from ragged host rows, zero-padded on the right (caller disposes). */

@@ -29,6 +29,8 @@ export interface RolloutOptions {
   maxCompletionLength: number;
   /** null = greedy decoding (evaluation). */
   sampling: { temperature: number; topP: number; topK: number | null; seed: number } | null;
+  /** Passed to model.generate: an abort rejects the rollout (see PolicyGenerateOptions.signal). */
+  signal?: AbortSignal;
 }
 
 /** Tokenizes a prompt and keeps its last maxPromptLength tokens. */
@@ -58,6 +60,7 @@ export async function generateRollout(
     eosTokenId: tokenizer.eosTokenId,
     padTokenId: tokenizer.padTokenId,
     doSample: options.sampling !== null,
+    ...(options.signal ? { signal: options.signal } : {}),
   };
   if (options.sampling) {
     generateOptions.temperature = options.sampling.temperature;

@@ -22,6 +22,12 @@ export interface PolicyGenerateOptions {
   eosTokenId?: number;
   /** Pads rows of different lengths (the tokenizer's pad token). */
   padTokenId?: number;
+  /**
+   * When aborted, generate should stop between decode steps and reject (with the signal's reason,
+   * as `signal.throwIfAborted()` does); the trainer then abandons the step. A model that ignores it
+   * only makes the stop wait for the end of its generate call.
+   */
+  signal?: AbortSignal;
   /** Sampling seed: the same seed and inputs must give the same tokens (resume reproduces a run). */
   seed?: number;
 }

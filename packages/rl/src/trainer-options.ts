@@ -53,7 +53,12 @@ export interface GRPOTrainerOptions {
 export interface TrainOptions {
   /** Stop after this many total steps (a checkpoint is saved there): a planned pre-emption. */
   stopAfterStep?: number;
-  /** Stop after the current step (checkpoint saved) when aborted. */
+  /**
+   * Stop soon when aborted: the step under way is abandoned at the next decode step or micro-batch
+   * (never after its update started, so no partial update), and a checkpoint of the last completed
+   * step is saved (`lastCheckpoint`). Before the optimizer update only; an evaluation or save under
+   * way finishes first.
+   */
   signal?: AbortSignal;
 }
 

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { appendJsonl } from '@grpojs/tracking';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildGenerationBatch, type BatchContext, type GenerationBatch } from './batch.js';
+import { buildGenerationBatch, stopIfAborted, type BatchContext, type GenerationBatch } from './batch.js';
 import { rotateCheckpoints, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { prepareCompletionsFile } from './completions-file.js';
 import { outputFileIo } from './file-context.js';
@@ -105,7 +105,8 @@ export class GRPOTrainer {
     let lastEvalStep = -1;
     const stopAt = Math.min(this.totalSteps, options.stopAfterStep ?? this.totalSteps);
     while (this.globalStepValue < stopAt && !options.signal?.aborted) {
-      const metrics = await this.step();
+      const metrics = await this.step(options.signal);
+      if (metrics === null) break; // abandoned by the signal; nothing of it was kept
       const step = this.globalStepValue;
       stepMetrics.push({ ...metrics, step });
       this.window.add(metrics);
@@ -147,8 +148,26 @@ export class GRPOTrainer {
     return { globalStep: step, totalSteps: this.totalSteps, completed, stepMetrics, logHistory: [...this.logHistory], evalReports, lastCheckpoint, skippedSteps: this.skippedSteps };
   }
 
-  /** One optimizer step (0-based index = globalStep before the call); returns its metrics. */
-  private async step(): Promise<Metrics> {
+  /**
+   * One optimizer step (0-based index = globalStep before the call); returns its metrics, or null
+   * when `signal` aborted it before the update (the trainer's state is then as before the call).
+   */
+  private async step(signal?: AbortSignal): Promise<Metrics | null> {
+    const before = { batch: this.batch, numTokens: this.numTokens, lastUsedBatch: this.lastUsedBatch };
+    try {
+      return await this.runStep(signal);
+    } catch (error) {
+      if (!signal?.aborted || !(error === signal.reason || (error instanceof Error && error.name === 'AbortError'))) throw error;
+      // Abandoned before the optimizer ran: undo what generating the batch changed, so the
+      // checkpoint written at the stop is exactly the last completed step's.
+      this.batch = before.batch;
+      this.numTokens = before.numTokens;
+      this.lastUsedBatch = before.lastUsedBatch;
+      return null;
+    }
+  }
+
+  private async runStep(signal: AbortSignal | undefined): Promise<Metrics> {
     const c = this.config;
     const s = this.globalStepValue;
     const started = performance.now();
@@ -156,7 +175,7 @@ export class GRPOTrainer {
     if (this.batch === null) {
       const index = Math.floor(s / c.numIterations);
       const rows = this.data.batch(index).rows.map((i) => this.options.trainDataset[i]);
-      this.batch = await buildGenerationBatch(this.batchContext, index, s, rows);
+      this.batch = await buildGenerationBatch(this.batchContext, index, s, rows, signal);
       this.numTokens += batchTokenCount(this.batch);
       generationSeconds = this.batch.generationSeconds;
       const unscored = this.batch.rewards.filter(Number.isNaN).length;
@@ -177,11 +196,12 @@ export class GRPOTrainer {
       this.logger.warn(`grpojs: step ${s + 1} skipped: ${reason}.`);
     };
     try {
-      batch.micro.forEach((micro, m) => {
+      for (const [m, micro] of batch.micro.entries()) {
+        await stopIfAborted(signal); // only before a micro-batch: once the update starts, the step completes
         // LoRA dropout masks from the position in training only, so a resumed run draws the same ones.
         const dropoutSeed = deriveSeed(c.seed, 'dropout', s, m, s % c.numIterations);
         stats.push(accumulateMicroBatch(this.options.model, this.variables, micro, c, aggregation, accumulator, dropoutSeed));
-      });
+      }
       const grads = accumulator.value;
       metrics.skipped_nonfinite = 0;
       if (grads) {

@@ -114,6 +114,17 @@ async function prefill(model: CausalTransformer, promptIds: number[][], pad: num
   }
 }
 
+/**
+ * Lets pending macrotasks (signal handlers, timers) run, then throws the signal's reason if it is
+ * aborted. A decode step is synchronous or resolves as a microtask, so without this a Ctrl-C
+ * handler would run only after the whole generate call.
+ */
+async function stopIfAborted(signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  signal.throwIfAborted();
+}
+
 /** Observes generate from the inside (tests, diagnostics). */
 export interface GenerateHooks {
   /** Each step's logits [B · vocab], before sampling; a buffer the next step may overwrite. */
@@ -124,7 +135,9 @@ export interface GenerateHooks {
  * Generates up to `maxNewTokens` tokens after each prompt. Same seed + same inputs → same tokens
  * (sampling draws from a mulberry32 stream seeded by `seed`; row order is fixed). With `native`
  * (prepared by the caller), the decode steps after the prefill run on the native engine; it is
- * released (`end()`) when generate returns or throws.
+ * released (`end()`) when generate returns or throws. With `options.signal`, an abort is noticed
+ * before the prefill and between decode steps: generate then rejects with the signal's reason
+ * (an 'AbortError' DOMException by default) and leaves no tensor behind.
  */
 export async function generate(
   model: CausalTransformer,
@@ -147,6 +160,7 @@ export async function generate(
   const engine = native !== null && options.maxNewTokens > 1 ? native : null;
   let cache: KVCache | null = null;
   try {
+    await stopIfAborted(options.signal);
     const first = await prefill(model, promptIds, pad, capacity, dedup);
     cache = first.cache;
     if (engine !== null) {
@@ -156,6 +170,7 @@ export async function generate(
     let input: number[][] = [];
     for (let step = 0; step < options.maxNewTokens; step++) {
       let logits: Float32Array; // [B·V]
+      if (step > 0) await stopIfAborted(options.signal);
       if (step === 0) {
         logits = first.logits;
       } else if (engine !== null) {

@@ -6,34 +6,13 @@
  */
 import { join } from 'node:path';
 import { formatComparison, jobSecrets, redactConfig, train } from 'grpojs';
-import { InterruptedError, STOP_SIGNAL_EXIT_CODES, type StopSignal } from '../errors.js';
+import { InterruptedError } from '../errors.js';
 import { resolveConfig, type ConfigSources } from '../resolve-config.js';
 import { describeRewards, resolveRewards, type RewardSources } from '../reward-module.js';
+import { stopOnSignals } from '../stop-signals.js';
 import { generateFromSaved } from './generate.js';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-
-/**
- * Ctrl-C (SIGINT) or SIGTERM (what schedulers and `docker stop` send) once: finish the current
- * step, save a checkpoint and stop (resume with --resume latest); the same signal again: exit at
- * once. `received` is the first signal, or null.
- */
-function stopOnSignals(): { signal: AbortSignal; received: () => StopSignal | null; release: () => void } {
-  const controller = new AbortController();
-  let received: StopSignal | null = null;
-  const handlers = (Object.keys(STOP_SIGNAL_EXIT_CODES) as StopSignal[]).map((name) => {
-    const handler = () => {
-      if (controller.signal.aborted) process.exit(STOP_SIGNAL_EXIT_CODES[name]);
-      received = name;
-      controller.abort();
-      const again = name === 'SIGINT' ? 'Ctrl-C again' : `${name} again`;
-      process.stderr.write(`\ngrpojs: ${name} received: stopping after this step and saving a checkpoint (${again} to quit now; continue later with --resume latest)\n`);
-    };
-    process.on(name, handler);
-    return [name, handler] as const;
-  });
-  return { signal: controller.signal, received: () => received, release: () => handlers.forEach(([name, handler]) => process.off(name, handler)) };
-}
 
 /** Runs a training job from the command line's config layers. */
 export async function runTrain(sources: ConfigSources & { printConfig: boolean; resume?: string; rewards?: RewardSources }): Promise<void> {
@@ -45,11 +24,12 @@ export async function runTrain(sources: ConfigSources & { printConfig: boolean; 
   const rewards = await resolveRewards(sources.rewards ?? { modules: [], defaults: true }, preset?.rewardFunctions);
   log(`grpojs: ${describeRewards(rewards)}`);
   await preset?.prepare?.(config, log);
-  const interrupt = stopOnSignals();
+  const interrupt = stopOnSignals(config.outputDir);
   let report;
   try {
     report = await train(config, {
       signal: interrupt.signal,
+      onStep: interrupt.onStep,
       ...(sources.resume !== undefined ? { resume: sources.resume } : {}),
       rewardFunctions: rewards.map((r) => r.fn),
     });
