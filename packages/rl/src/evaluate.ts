@@ -55,6 +55,8 @@ export interface EvalContext {
   maxPromptLength: number | null;
   maxCompletionLength: number;
   batchSize: number;
+  /** Passed to model.generate: an abort rejects the evaluation between decode steps. */
+  signal?: AbortSignal;
 }
 
 /** Greedy-decodes every row and scores it. */
@@ -67,6 +69,7 @@ export async function evaluateModel(ctx: EvalContext, rows: readonly DatasetRow[
         maxPromptLength: ctx.maxPromptLength,
         maxCompletionLength: ctx.maxCompletionLength,
         sampling: null,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
       }),
     );
   }

@@ -56,8 +56,8 @@ export interface TrainOptions {
   /**
    * Stop soon when aborted: the step under way is abandoned at the next decode step or micro-batch
    * (never after its update started, so no partial update), and a checkpoint of the last completed
-   * step is saved (`lastCheckpoint`). Before the optimizer update only; an evaluation or save under
-   * way finishes first.
+   * step is saved (`lastCheckpoint`). Before the optimizer update only. A periodic evaluation under
+   * way is dropped (not logged, not rerun on resume); the final evaluation and a save finish first.
    */
   signal?: AbortSignal;
 }

@@ -36,6 +36,11 @@ const RNG_SCHEME =
   'LoRA dropout seed = deriveSeed(seed, "dropout", globalStep, microStep, iteration); ' +
   'data order = @grpojs/data permutation(n, seed, epoch)';
 
+/** True when `error` is how an aborted `signal` stopped a generate call or a step (its reason, or an AbortError). */
+function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true && (error === signal.reason || (error instanceof Error && error.name === 'AbortError'));
+}
+
 /** The GRPO trainer (see docs/rl.md). */
 export class GRPOTrainer {
   readonly config: GRPOConfig;
@@ -121,7 +126,11 @@ export class GRPOTrainer {
         );
       }
       if (this.options.evalDataset?.length && ((c.evalSteps > 0 && step % c.evalSteps === 0) || step === this.totalSteps)) {
-        evalReports.push(await this.evaluateAndLog());
+        // A stop during a periodic evaluation drops it (the step itself is complete and is saved
+        // below); the evaluation at the last step is the final one and is never cut short.
+        const report = await this.evaluateAndLog(step < this.totalSteps ? options.signal : undefined);
+        if (report === null) break;
+        evalReports.push(report);
         lastEvalStep = step;
       }
       if (c.saveSteps > 0 && step % c.saveSteps === 0) lastCheckpoint = await this.saveCheckpoint();
@@ -136,7 +145,7 @@ export class GRPOTrainer {
       );
     }
     if (completed) {
-      if (this.options.evalDataset?.length && lastEvalStep !== step) evalReports.push(await this.evaluateAndLog());
+      if (this.options.evalDataset?.length && lastEvalStep !== step) evalReports.push((await this.evaluateAndLog()) as EvalReport); // no signal: never null
       // Like TRL's save_model + tokenizer.save_pretrained: the adapter and the tokenizer files, so the
       // folder loads with PeftModel.from_pretrained / AutoTokenizer.from_pretrained and with loadCausalLM.
       const bad = findBadTensor(this.variables.map((v) => ({ name: v.name, value: v as tf.Tensor, norm: true })));
@@ -157,7 +166,7 @@ export class GRPOTrainer {
     try {
       return await this.runStep(signal);
     } catch (error) {
-      if (!signal?.aborted || !(error === signal.reason || (error instanceof Error && error.name === 'AbortError'))) throw error;
+      if (!isAbort(error, signal)) throw error;
       // Abandoned before the optimizer ran: undo what generating the batch changed, so the
       // checkpoint written at the stop is exactly the last completed step's.
       this.batch = before.batch;
@@ -265,6 +274,10 @@ export class GRPOTrainer {
 
   /** Evaluates the fine-tuned and the base model on evalDataset (greedy); see EvalReport. */
   async evaluate(): Promise<EvalReport> {
+    return this.runEvaluation(undefined);
+  }
+
+  private async runEvaluation(signal: AbortSignal | undefined): Promise<EvalReport> {
     const c = this.config;
     const rows = this.options.evalDataset ?? [];
     if (rows.length === 0) throw new GRPOTrainerError('evaluate() needs an evalDataset: pass evalDataset rows { prompt, ... } to the GRPOTrainer.');
@@ -274,14 +287,22 @@ export class GRPOTrainer {
       maxPromptLength: c.maxPromptLength,
       maxCompletionLength: c.maxCompletionLength,
       batchSize: c.perDeviceEvalBatchSize,
+      ...(signal ? { signal } : {}),
     };
     const report = await evaluateWithBase(ctx, c.evalMaxSamples ? rows.slice(0, c.evalMaxSamples) : rows, this.globalStepValue, this.baseEval);
     this.baseEval = report.base;
     return report;
   }
 
-  private async evaluateAndLog(): Promise<EvalReport> {
-    const report = await this.evaluate();
+  /** Evaluates and logs; null when `signal` aborted it (nothing logged). */
+  private async evaluateAndLog(signal?: AbortSignal): Promise<EvalReport | null> {
+    let report: EvalReport;
+    try {
+      report = await this.runEvaluation(signal);
+    } catch (error) {
+      if (isAbort(error, signal)) return null;
+      throw error;
+    }
     this.logHistory.push({ ...report.metrics, step: report.step });
     await this.options.tracker?.log(report.metrics, report.step);
     return report;

@@ -3,7 +3,8 @@
  * generation, or between two micro-batches after one has accumulated its gradient) abandons that
  * step. Weights, AdamW moments and step count are bit-identical to the previous completed step,
  * the checkpoint written at the stop is that step's, no tensor is left behind, and a run resumed
- * from it reproduces the uninterrupted run exactly.
+ * from it reproduces the uninterrupted run exactly. An abort during a periodic evaluation drops
+ * that evaluation and saves the completed step.
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -59,7 +60,11 @@ class AbortingPolicy extends BigramPolicy {
   override async generate(p: number[][], o: PolicyGenerateOptions): Promise<PolicyGenerateOutput> {
     expect(o.signal).toBe(this.controller.signal); // the rollout passes the signal on
     if (++this.generateCalls === this.at.generateCall) setImmediate(() => this.controller.abort());
-    return super.generate(p, o);
+    const out = await super.generate(p, o);
+    // As @grpojs/model's generate does between decode steps: let the handler run, then honour it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    o.signal?.throwIfAborted();
+    return out;
   }
   override tokenLogProbs(p: number[][], c: number[][], o: PolicyLogProbsOptions = {}): PolicyLogProbsOutput {
     if (o.training && ++this.trainingCalls === this.at.trainingCall) setImmediate(() => this.controller.abort());
@@ -119,4 +124,22 @@ describe('GRPOTrainer: an abort abandons the step under way', () => {
       }
     });
   }
+
+  it('during a periodic evaluation: the evaluation is dropped, the completed step is saved', async () => {
+    const controller = new AbortController();
+    // Generate calls: steps 1 and 2, then step 2's evaluation (fine-tuned, base): abort in the first.
+    const model = new AbortingPolicy(tokenizer.vocabSize, controller, { generateCall: 3 });
+    const trainer = new GRPOTrainer({
+      model, tokenizer, rewardFunctions: [countReward('b')], trainDataset: prompts, evalDataset: prompts.slice(0, 4),
+      config: { ...config('aborted-eval'), evalSteps: 2 }, logger: quiet,
+    });
+    const tensorsBefore = tf.memory().numTensors;
+    const result = await trainer.train({ signal: controller.signal });
+    expect(result).toMatchObject({ globalStep: 2, completed: false, evalReports: [] });
+    expect(result.lastCheckpoint).toMatch(/checkpoint-2$/);
+    expect(result.logHistory.some((entry) => Object.keys(entry).some((k) => k.startsWith('eval_')))).toBe(false);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    trainer.dispose();
+    model.dispose();
+  });
 });
