@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from './runtime/backend.js';
 import { DenseConv1D } from './ops/dense.js';
 import { generate } from './inference/generate.js';
-import type { Conv1DFactory } from './architectures/gpt2/model.js';
+import type { Conv1DFactory } from './ops/dense.js';
 import { readSafetensorsFolder } from './io/hf-folder.js';
 import type { GPT2Config } from './architectures/gpt2/config.js';
 import {

@@ -8,17 +8,15 @@ export * as tf from '@tensorflow/tfjs';
 export { type BackendName, BackendError, type InitBackendOptions, initBackend } from './runtime/backend.js';
 export { blasMatMulActive } from './runtime/accel.js';
 export { registerWasmUnsortedSegmentSum, unsortedSegmentSumHost } from './runtime/unsorted-segment-sum.js';
-export { DenseConv1D, type DenseConv1DOptions, DenseShapeError, frozenMatMul } from './ops/dense.js';
+export { type Conv1DFactory, DenseConv1D, type DenseConv1DOptions, DenseShapeError, denseConv1DFactory, frozenMatMul } from './ops/dense.js';
 export { fillUniform, fmix32 } from './architectures/random-stream.js';
 export { randomGPT2Tensors, writeRandomGPT2Checkpoint } from './architectures/gpt2/random-init.js';
 export {
   type BlockWeights,
-  type Conv1DFactory,
   GPT2InputError,
   GPT2Model,
   type GPT2ForwardOptions,
   type GPT2ForwardOutput,
-  denseConv1DFactory,
   positionsFromMask,
 } from './architectures/gpt2/model.js';
 export { LMHead } from './ops/lm-head.js';

@@ -10,6 +10,7 @@ import type { KVCache } from './inference/kv-cache.js';
 import type { LMHead } from './ops/lm-head.js';
 import type { Conv1DLayer } from './ops/linear.js';
 import type { HostTensor } from './io/safetensors.js';
+import { attentionBias } from './ops/attention.js';
 
 /** The supported architectures, by config family. */
 export type ArchitectureName = 'gpt2' | 'llama' | 'qwen2' | 'qwen3';
@@ -163,4 +164,53 @@ export function forwardOutputs(h: tf.Tensor2D, B: number, T: number, lmHead: LMH
 /** A host copy of a backend tensor (e.g. a norm weight for saving). */
 export function hostCopy(t: tf.Tensor): HostTensor {
   return { shape: [...t.shape], data: Float32Array.from(t.dataSync() as Float32Array) };
+}
+
+/** What an architecture's embeddings and blocks see of one forward pass. */
+export interface ForwardStep {
+  /** [B][T] token ids and their positions (validated). */
+  ids: number[][];
+  positions: number[][];
+  B: number;
+  T: number;
+  /** [B, 1, T, S] additive causal + padding bias over the S key slots (the cache's capacity, or past + T). */
+  bias: tf.Tensor4D;
+  /** The cache this step writes into, inside its beginStep/endStep. */
+  cache: KVCache | undefined;
+  training: boolean;
+}
+
+/**
+ * The frame every architecture's forward shares: the inputs checked, the KV cache step opened
+ * around `stack` (embeddings and blocks → [B·T, C]) and closed even when it throws, the final norm,
+ * then the logits `options.logits` asks for. The caller disposes the outputs.
+ * @param where the method named in errors; `makeError` the architecture's input error class.
+ */
+export function runForward(
+  model: Pick<CausalTransformer, 'dims' | 'lmHead'>,
+  inputIds: tf.Tensor2D | number[][],
+  options: ForwardOptions,
+  where: string,
+  makeError: new (message: string) => Error,
+  stack: (step: ForwardStep) => tf.Tensor2D,
+  finalNorm: (x: tf.Tensor2D) => tf.Tensor2D,
+): ForwardOutput {
+  const { ids, mask, positions, past } = forwardInputs(model.dims, inputIds, options, where, makeError);
+  const B = ids.length;
+  const T = ids[0].length;
+  const cache = options.pastKeyValues;
+  const training = options.training ?? false;
+  const out = tf.tidy(() => {
+    if (cache) cache.beginStep(T);
+    let x: tf.Tensor2D;
+    try {
+      const bias = attentionBias(mask, past, T, cache ? cache.capacity : past + T);
+      x = stack({ ids, positions, B, T, bias, cache, training });
+    } finally {
+      if (cache) cache.endStep();
+    }
+    return forwardOutputs(finalNorm(x), B, T, model.lmHead, options.logits) as unknown as tf.TensorContainerObject;
+  }) as unknown as ForwardOutput;
+  if (cache) out.pastKeyValues = cache;
+  return out;
 }

@@ -5,7 +5,8 @@
  * folder beside llama/ and one entry here.
  */
 import { type GPT2Config, parseGPT2Config } from './gpt2/config.js';
-import { type Conv1DFactory, GPT2Model } from './gpt2/model.js';
+import type { Conv1DFactory } from '../ops/dense.js';
+import { GPT2Model } from './gpt2/model.js';
 import { canonicalGPT2Tensors } from './gpt2/weights.js';
 import { readConfigJson } from '../io/config-json.js';
 import { ModelConfigError } from '../io/errors.js';

@@ -135,3 +135,13 @@ export class DenseConv1D implements Conv1DLayer {
     this.bias.dispose();
   }
 }
+
+/**
+ * Builds the projection at module path `name` (`h.0.attn.c_attn`, `model.layers.0.self_attn.q_proj`)
+ * from its weight [in, out] and bias; architectures take one so dense, quantized and LoRA layers
+ * are chosen by the loader.
+ */
+export type Conv1DFactory = (name: string, weight: HostTensor, bias: HostTensor) => Conv1DLayer;
+
+/** The default factory: frozen fp32 {@link DenseConv1D}. */
+export const denseConv1DFactory: Conv1DFactory = (name, weight, bias) => new DenseConv1D(weight, bias, { name });

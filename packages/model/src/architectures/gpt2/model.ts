@@ -6,16 +6,16 @@
  * blocks so the projections are single matmuls without reshapes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attentionBias, causalSelfAttention, type AttentionWeights } from '../../ops/attention.js';
+import { causalSelfAttention, type AttentionWeights } from '../../ops/attention.js';
 import { checkpoint, layerTrainableVariables } from '../../ops/checkpointing.js';
 import type { GPT2Config } from './config.js';
-import { DenseConv1D } from '../../ops/dense.js';
+import { type Conv1DFactory, denseConv1DFactory } from '../../ops/dense.js';
 import { KVCache } from '../../inference/kv-cache.js';
 import { activation, layerNorm, type LayerNormWeights } from '../../ops/layers.js';
 import { gatherRows, LMHead } from '../../ops/lm-head.js';
 import type { Conv1DLayer } from '../../ops/linear.js';
 import type { HostTensor } from '../../io/safetensors.js';
-import { type CausalTransformer, type ForwardOptions, type ForwardOutput, type TransformerDims, forwardInputs, forwardOutputs, hostCopy, positionsFromMask } from '../../transformer.js';
+import { type CausalTransformer, type ForwardOptions, type ForwardOutput, type ForwardStep, type TransformerDims, hostCopy, positionsFromMask, runForward } from '../../transformer.js';
 
 /** Thrown for inputs whose shape or values do not fit the model. */
 export class GPT2InputError extends Error {
@@ -29,12 +29,6 @@ export interface BlockWeights {
   ln2: LayerNormWeights;
   mlp: { cFc: Conv1DLayer; cProj: Conv1DLayer };
 }
-
-/** Builds the Conv1D for `name` (e.g. `h.0.attn.c_attn`) from its HF weight [in, out] and bias. */
-export type Conv1DFactory = (name: string, weight: HostTensor, bias: HostTensor) => Conv1DLayer;
-
-/** The default factory: frozen fp32 {@link DenseConv1D}. */
-export const denseConv1DFactory: Conv1DFactory = (name, weight, bias) => new DenseConv1D(weight, bias, { name });
 
 /** Options of {@link GPT2Model.forward}. */
 export type GPT2ForwardOptions = ForwardOptions;
@@ -119,35 +113,20 @@ export class GPT2Model implements CausalTransformer {
    * cached sequence and `attentionMask` covers past + T positions. The caller disposes the outputs.
    */
   forward(inputIds: tf.Tensor2D | number[][], options: GPT2ForwardOptions = {}): GPT2ForwardOutput {
-    const { ids, mask, positions, past } = forwardInputs(this.dims, inputIds, options, 'GPT2Model.forward', GPT2InputError);
-    const B = ids.length;
-    const T = ids[0].length;
-    const cache = options.pastKeyValues;
-    const training = options.training ?? false;
-    const out = tf.tidy(() => {
-      if (cache) cache.beginStep(T);
-      let x: tf.Tensor2D;
-      try {
-        const S = cache ? cache.capacity : past + T; // key slots attended over
-        const bias = attentionBias(mask, past, T, S);
-        const idT = tf.tensor1d(ids.flat(), 'int32');
-        const posT = tf.tensor1d(positions.flat(), 'int32');
-        const tokens = this.wte ? gatherRows(this.wte, idT) : this.lmHead.lookup(idT);
-        x = tf.add(tokens, gatherRows(this.wpe, posT)) as tf.Tensor2D; // [B·T, C]
-        this.blocks.forEach((block, layer) => {
-          const run = (h: tf.Tensor2D, [b]: tf.Tensor[]): tf.Tensor2D => this.block(h, block, layer, B, T, b as tf.Tensor4D, training, cache);
-          x = this.gradientCheckpointing && !cache ? checkpoint(run, x, [bias], this.blockVariables(block)) : run(x, [bias]);
-        });
-      } finally {
-        if (cache) cache.endStep();
-      }
-      const h = layerNorm(x, this.lnF, this.config.layerNormEpsilon); // [B·T, C]
-      const out = forwardOutputs(h, B, T, this.lmHead, options.logits);
-      return out as unknown as tf.TensorContainerObject;
-    }) as unknown as GPT2ForwardOutput;
-    if (cache) out.pastKeyValues = cache;
-    return out;
+    const stack = ({ ids, positions, B, T, bias, cache, training }: ForwardStep): tf.Tensor2D => {
+      const idT = tf.tensor1d(ids.flat(), 'int32');
+      const posT = tf.tensor1d(positions.flat(), 'int32');
+      const tokens = this.wte ? gatherRows(this.wte, idT) : this.lmHead.lookup(idT);
+      let x = tf.add(tokens, gatherRows(this.wpe, posT)) as tf.Tensor2D; // [B·T, C]
+      this.blocks.forEach((block, layer) => {
+        const run = (h: tf.Tensor2D, [b]: tf.Tensor[]): tf.Tensor2D => this.block(h, block, layer, B, T, b as tf.Tensor4D, training, cache);
+        x = this.gradientCheckpointing && !cache ? checkpoint(run, x, [bias], this.blockVariables(block)) : run(x, [bias]);
+      });
+      return x;
+    };
+    return runForward(this, inputIds, options, 'GPT2Model.forward', GPT2InputError, stack, (x) => layerNorm(x, this.lnF, this.config.layerNormEpsilon));
   }
+
 
   /** LM-head logits for final hidden states h [n, C] → [n, vocab]. Differentiable w.r.t. h. */
   logits(h: tf.Tensor2D): tf.Tensor2D {

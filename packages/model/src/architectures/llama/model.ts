@@ -8,10 +8,8 @@
  * here unchanged; a projection without a bias gets a zero one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attentionBias } from '../../ops/attention.js';
 import { checkpoint, layerTrainableVariables } from '../../ops/checkpointing.js';
-import type { Conv1DFactory } from '../gpt2/model.js';
-import { denseConv1DFactory } from '../gpt2/model.js';
+import { type Conv1DFactory, denseConv1DFactory } from '../../ops/dense.js';
 import { transposeHost } from '../../io/host-transpose.js';
 import { KVCache } from '../../inference/kv-cache.js';
 import { gatherRows, LMHead } from '../../ops/lm-head.js';
@@ -20,7 +18,7 @@ import { groupedAttention } from '../../ops/grouped-attention.js';
 import { rmsNorm } from '../../ops/rms-norm.js';
 import { applyRotary, ropeInverseFrequencies, rotaryTables } from '../../ops/rotary.js';
 import type { HostTensor } from '../../io/safetensors.js';
-import { type CausalTransformer, type ForwardOptions, type ForwardOutput, type TransformerDims, forwardInputs, forwardOutputs, hostCopy } from '../../transformer.js';
+import { type CausalTransformer, type ForwardOptions, type ForwardOutput, type ForwardStep, type TransformerDims, hostCopy, runForward } from '../../transformer.js';
 import type { LlamaConfig } from './config.js';
 import { LLAMA_LINEAR_MODULES, type LlamaLinearModule, llamaLayerPrefix, llamaLinearShape } from './weights.js';
 
@@ -113,35 +111,20 @@ export class LlamaModel implements CausalTransformer {
   }
 
   forward(inputIds: tf.Tensor2D | number[][], options: ForwardOptions = {}): ForwardOutput {
-    const { ids, mask, positions, past } = forwardInputs(this.dims, inputIds, options, 'LlamaModel.forward', LlamaInputError);
-    const B = ids.length;
-    const T = ids[0].length;
-    const cache = options.pastKeyValues;
-    const training = options.training ?? false;
-    const out = tf.tidy(() => {
-      if (cache) cache.beginStep(T);
-      let x: tf.Tensor2D;
-      try {
-        const S = cache ? cache.capacity : past + T; // key slots attended over
-        const bias = attentionBias(mask, past, T, S);
-        const { cos, sin } = rotaryTables(positions, this.invFreq);
-        const idT = tf.tensor1d(ids.flat(), 'int32');
-        x = this.embed ? gatherRows(this.embed, idT) : this.lmHead.lookup(idT); // [B·T, C]
-        this.layers.forEach((layer, l) => {
-          const run = (h: tf.Tensor2D, [b, c, s]: tf.Tensor[]): tf.Tensor2D =>
-            this.layer(h, layer, l, B, T, b as tf.Tensor4D, c as tf.Tensor4D, s as tf.Tensor4D, training, cache);
-          x = this.gradientCheckpointing && !cache ? checkpoint(run, x, [bias, cos, sin], this.layerVariables(layer)) : run(x, [bias, cos, sin]);
-        });
-      } finally {
-        if (cache) cache.endStep();
-      }
-      const h = rmsNorm(x, this.norm, this.config.rmsNormEps); // [B·T, C]
-      const result = forwardOutputs(h, B, T, this.lmHead, options.logits);
-      return result as unknown as tf.TensorContainerObject;
-    }) as unknown as ForwardOutput;
-    if (cache) out.pastKeyValues = cache;
-    return out;
+    const stack = ({ ids, positions, B, T, bias, cache, training }: ForwardStep): tf.Tensor2D => {
+      const { cos, sin } = rotaryTables(positions, this.invFreq);
+      const idT = tf.tensor1d(ids.flat(), 'int32');
+      let x = this.embed ? gatherRows(this.embed, idT) : this.lmHead.lookup(idT); // [B·T, C]
+      this.layers.forEach((layer, l) => {
+        const run = (h: tf.Tensor2D, [b, c, s]: tf.Tensor[]): tf.Tensor2D =>
+          this.layer(h, layer, l, B, T, b as tf.Tensor4D, c as tf.Tensor4D, s as tf.Tensor4D, training, cache);
+        x = this.gradientCheckpointing && !cache ? checkpoint(run, x, [bias, cos, sin], this.layerVariables(layer)) : run(x, [bias, cos, sin]);
+      });
+      return x;
+    };
+    return runForward(this, inputIds, options, 'LlamaModel.forward', LlamaInputError, stack, (x) => rmsNorm(x, this.norm, this.config.rmsNormEps));
   }
+
 
   linearLayers(): Map<string, Conv1DLayer> {
     const out = new Map<string, Conv1DLayer>();
