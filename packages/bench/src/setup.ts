@@ -26,7 +26,7 @@ import type { BenchConfig, ModelShape } from './options.js';
 export const WORK_UNIT = { sequences: 8, promptTokens: 128, newTokens: 128 } as const;
 
 /**
- * Model shapes: distilgpt2 (6 × 768, 12 heads), the runner's tiny smoke model (2 × 32), and the
+ * Model shapes: distilgpt2 (6 × 768, 12 heads), the CLI's tiny smoke model (2 × 32), and the
  * published configs' shapes of SmolLM2-135M (30 × 576, 9 / 3 heads, 1536 inner, vocab 49152, tied)
  * and Qwen2.5-0.5B (24 × 896, 14 / 2 heads, 4864 inner, vocab 151936, q/k/v biases, tied).
  */

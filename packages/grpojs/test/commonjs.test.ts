@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 // Runs the built dist (`pnpm build`), as a user's require() would; .ci/pack-check.mjs does the same
 // from the packed tarballs installed outside the repo.
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const names = ['grpojs', '@grpojs/rewards', '@grpojs/data', '@grpojs/model', '@grpojs/rl', '@grpojs/tracking'];
+const names = ['grpojs', 'grpojs/cli', '@grpojs/rewards', '@grpojs/data', '@grpojs/model', '@grpojs/rl', '@grpojs/tracking'];
 
 describe('CommonJS consumers', () => {
   it('require() gives every package with the same exports as import()', () => {

@@ -1,13 +1,5 @@
 /**
- * @grpojs/runner as a library: the CLI program and the pieces it is built from, for embedding the
- * command line in another tool or testing it in-process. The binary is `grpojs` (dist/cli.js).
+ * @grpojs/runner as a library: the command line's program and the pieces it is built from, which
+ * live in the umbrella package and are re-exported here unchanged.
  */
-export { createProgram } from './program.js';
-export { CliUsageError } from './errors.js';
-export { readConfigFile } from './config-file.js';
-export { resolveConfig, type ConfigSources, type FieldOrigin, type ResolvedConfig } from './resolve-config.js';
-export { configFlagGroups, configOptions, flagName, parseFlagValue } from './flags.js';
-export { kebabCase, schemaFields, type FieldInfo, type FieldKind } from './schema-fields.js';
-export { getPreset, PRESET_NAMES, type Preset } from './presets/index.js';
-export { SMOKE_DATA_DIR, SMOKE_MODEL_DIR } from './presets/smoke.js';
-export { formatScore, scoreFile, type ScoreOptions, type ScoreSummary } from './commands/score.js';
+export * from 'grpojs/cli';

@@ -1,6 +1,6 @@
 /**
  * The fine-tuned vs base evaluation table: printed by the console tracker at each eval step and by
- * the runner's `train` (final evaluation) and `eval` commands, so all three read the same.
+ * the CLI's `train` (final evaluation) and `eval` commands, so all three read the same.
  */
 import type { Metrics } from './tracker.js';
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { PROMPT_FORMATS } from 'grpojs';
+import { PROMPT_FORMATS } from '../index.js';
 import { ALIAS_HELP, configOptions, flagValues } from './flags.js';
 import { PRESET_NAMES, getPreset } from './presets/index.js';
 import type { ConfigSources } from './resolve-config.js';
@@ -15,7 +15,7 @@ import { runGenerate, type GenerateFlags } from './commands/generate.js';
 import { runScore } from './commands/score-command.js';
 import { runTrain } from './commands/train.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The config layers named on a command: its flags, `--config` and `--preset`. */
 function sourcesOf(command: Command): ConfigSources & { printConfig: boolean } {

@@ -5,7 +5,7 @@
  * a smoke run proves that what was saved can be used.
  */
 import { join } from 'node:path';
-import { formatComparison, jobSecrets, redactConfig, train } from 'grpojs';
+import { formatComparison, jobSecrets, redactConfig, train } from '../../index.js';
 import { InterruptedError } from '../errors.js';
 import { resolveConfig, type ConfigSources } from '../resolve-config.js';
 import { describeRewards, resolveRewards, type RewardSources } from '../reward-module.js';

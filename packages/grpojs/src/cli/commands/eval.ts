@@ -2,7 +2,7 @@
  * The `eval` command: evaluate a saved adapter and its base model (adapters disabled) on the
  * eval split with greedy decoding, as the training run's final evaluation does, and print both.
  */
-import { evaluate, formatComparison } from 'grpojs';
+import { evaluate, formatComparison } from '../../index.js';
 import { resolveConfig, type ConfigSources } from '../resolve-config.js';
 import { describeRewards, resolveRewards, type RewardSources } from '../reward-module.js';
 

@@ -1,7 +1,7 @@
-import { DataOptionsSchema, JobOptionsSchema, ModelOptionsSchema, OutputOptionsSchema, TrainConfigSchema } from 'grpojs';
+import { DataOptionsSchema, JobOptionsSchema, ModelOptionsSchema, OutputOptionsSchema, TrainConfigSchema } from '../../src/index.js';
 import { describe, expect, it } from 'vitest';
-import { flagName } from '../src/flags.js';
-import { schemaFields } from '../src/schema-fields.js';
+import { flagName } from '../../src/cli/flags.js';
+import { schemaFields } from '../../src/cli/schema-fields.js';
 import { runProgram } from './helpers.js';
 
 describe('--help', () => {

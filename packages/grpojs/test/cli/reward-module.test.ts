@@ -1,10 +1,10 @@
 /** `--reward-module`: which exports a module may give, how they are named, and each error (path and export named, exit 2). */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultRewards } from 'grpojs';
+import { defaultRewards } from '../../src/index.js';
 import { describe, expect, it } from 'vitest';
-import { CliUsageError } from '../src/errors.js';
-import { describeRewards, loadRewardModule, resolveRewards } from '../src/reward-module.js';
+import { CliUsageError } from '../../src/cli/errors.js';
+import { describeRewards, loadRewardModule, resolveRewards } from '../../src/cli/reward-module.js';
 import { runProgram, tempDir } from './helpers.js';
 
 const cwd = tempDir('grpojs-reward-module-');

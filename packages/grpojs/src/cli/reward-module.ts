@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Option, type Command } from 'commander';
-import { defaultRewards, type RewardFunction } from 'grpojs';
+import { defaultRewards, type RewardFunction } from '../index.js';
 import { CliUsageError } from './errors.js';
 
 /** The reward choices on a command line. */

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 describe.skipIf(!existsSync(CLI))('grpojs output into a closed pipe (built CLI)', () => {
   it('`--help | head -1` prints the first line and exits 0 without an EPIPE error', async () => {

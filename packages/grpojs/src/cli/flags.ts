@@ -6,7 +6,7 @@
  * hidden aliases: TRL's `--learning_rate` spelling, and `--no-<flag>` for a boolean.
  */
 import { InvalidArgumentError, Option } from 'commander';
-import { DataOptionsSchema, JobOptionsSchema, ModelOptionsSchema, OutputOptionsSchema, TrainConfigSchema } from 'grpojs';
+import { DataOptionsSchema, JobOptionsSchema, ModelOptionsSchema, OutputOptionsSchema, TrainConfigSchema } from '../index.js';
 import type { z } from 'zod';
 import { kebabCase, schemaFields, snakeCase, type FieldInfo } from './schema-fields.js';
 

@@ -9,12 +9,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadPeftAdapter } from 'grpojs';
+import { loadPeftAdapter } from '../../src/index.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 describe.skipIf(!existsSync(CLI))('grpojs --preset smoke-llama (built CLI; run `pnpm build` first)', () => {
   const cwd = tempDir('grpojs-smoke-llama-');

@@ -2,7 +2,7 @@
  * Named starting configs for `--preset`. A preset only fills fields (flags and `--config` still
  * win) and may prepare files before the run, e.g. the smoke preset writes its tiny random model.
  */
-import type { RewardFunction, TrainConfig, TrainConfigInput } from 'grpojs';
+import type { RewardFunction, TrainConfig, TrainConfigInput } from '../../index.js';
 import { smokeLlamaPreset, smokePreset } from './smoke.js';
 
 /** A named config layer. */

@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultRewards, writeTinyGPT2, writeTinyLlama, type RewardFunction } from 'grpojs';
+import { defaultRewards, writeTinyGPT2, writeTinyLlama, type RewardFunction } from '../../index.js';
 import type { Preset } from './index.js';
 
 /** Where the smoke run keeps its random base model (written when absent). */

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultRewards, type CompletionRecord } from 'grpojs';
+import { defaultRewards, type CompletionRecord } from '../../src/index.js';
 import { describe, expect, it } from 'vitest';
-import { CliUsageError } from '../src/errors.js';
-import { formatScore, scoreFile } from '../src/commands/score.js';
+import { CliUsageError } from '../../src/cli/errors.js';
+import { formatScore, scoreFile } from '../../src/cli/commands/score.js';
 import { runProgram, tempDir } from './helpers.js';
 
 const good = '<reasoning>\nFirst add 48 and 24. Then done.\n</reasoning>\n<answer>\n72\n</answer>\n';

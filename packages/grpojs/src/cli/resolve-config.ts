@@ -3,7 +3,7 @@
  * and validates the result once, so every bad field is reported together, each named the way the
  * user wrote it: `--learning-rate` for a flag, `train.yaml: learningRate` for a file field.
  */
-import { parseTrainConfig, TrainConfigError, type TrainConfig, type TrainConfigInput } from 'grpojs';
+import { parseTrainConfig, TrainConfigError, type TrainConfig, type TrainConfigInput } from '../index.js';
 import { fieldsOfFile, readConfigFile } from './config-file.js';
 import { CliUsageError } from './errors.js';
 import { configFieldNames, flagName } from './flags.js';

@@ -7,7 +7,7 @@
  * the question each prompt holds; without it, the rewards that need an answer are skipped and named.
  */
 import { readFile } from 'node:fs/promises';
-import { combineRewards, defaultRewards, extractHashAnswer, gsm8kExactMatch, loadGsm8k, RewardInputError, type RewardFunction } from 'grpojs';
+import { combineRewards, defaultRewards, extractHashAnswer, gsm8kExactMatch, loadGsm8k, RewardInputError, type RewardFunction } from '../../index.js';
 import { CliUsageError } from '../errors.js';
 
 /** One scored file. */

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const HF = 'hf_PlantedHubToken0123456789';
 
 describe.skipIf(!existsSync(CLI))('the CLI never prints a secret (built CLI; run `pnpm build` first)', () => {

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { SMOKE_DATA_DIR } from '../src/presets/smoke.js';
+import { SMOKE_DATA_DIR } from '../../src/cli/presets/smoke.js';
 import { tempDir } from './helpers.js';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const OUT = 'outputs/smoke-GRPO';
 
 describe.skipIf(!existsSync(CLI))('a run in an output folder never mixes with another run (built CLI; run `pnpm build` first)', () => {

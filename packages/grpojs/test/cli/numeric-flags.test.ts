@@ -3,7 +3,7 @@
  * loads, naming the flag, the field and the allowed range (the rules live in @grpojs/rl's schema).
  */
 import { describe, expect, it } from 'vitest';
-import { CliUsageError } from '../src/errors.js';
+import { CliUsageError } from '../../src/cli/errors.js';
 import { printedConfig, runProgram } from './helpers.js';
 
 async function usageError(args: string[]): Promise<string> {

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vi } from 'vitest';
-import { createProgram } from '../src/program.js';
+import { createProgram } from '../../src/cli/program.js';
 
 /** Output of one in-process run: stdout text, stderr text, and the thrown error if any. */
 export interface RunResult {
@@ -45,6 +45,6 @@ export async function printedConfig(args: string[]): Promise<Record<string, unkn
 }
 
 /** A fresh temporary folder. */
-export function tempDir(prefix = 'grpojs-runner-'): string {
+export function tempDir(prefix = 'grpojs-cli-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

@@ -8,10 +8,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LINE_WRAP_ON, newestCheckpoint } from '../src/stop-signals.js';
+import { LINE_WRAP_ON, newestCheckpoint } from '../../src/cli/stop-signals.js';
 import { tempDir } from './helpers.js';
 
-const BUILT = fileURLToPath(new URL('../dist/stop-signals.js', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../dist/cli/stop-signals.js', import.meta.url));
 
 describe('newestCheckpoint', () => {
   it('picks the highest step (numerically), ignores other folders, null when there is none', () => {
@@ -23,7 +23,7 @@ describe('newestCheckpoint', () => {
   });
 });
 
-describe.skipIf(!existsSync(BUILT))('restoreTerminalOnExit (built runner)', () => {
+describe.skipIf(!existsSync(BUILT))('restoreTerminalOnExit (built CLI)', () => {
   const run = (tty: boolean) =>
     spawnSync(process.execPath, ['--input-type=module', '-e', `process.stdout.isTTY = ${tty}; const m = await import(${JSON.stringify(BUILT)}); m.restoreTerminalOnExit(); m.restoreTerminalOnExit(); process.stdout.write('\\x1b[?7l'); process.exit(130);`], { encoding: 'utf8' });
 

@@ -8,13 +8,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadPeftAdapter } from 'grpojs';
+import { loadPeftAdapter } from '../../src/index.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SMOKE_DATA_DIR } from '../src/presets/smoke.js';
+import { SMOKE_DATA_DIR } from '../../src/cli/presets/smoke.js';
 import { tempDir } from './helpers.js';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 describe.skipIf(!existsSync(CLI))('grpojs --preset smoke (built CLI; run `pnpm build` first)', () => {
   const cwd = tempDir('grpojs-smoke-');

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TrainConfigSchema } from 'grpojs';
+import { TrainConfigSchema } from '../../src/index.js';
 import { describe, expect, it } from 'vitest';
-import { CliUsageError } from '../src/errors.js';
-import { resolveConfig } from '../src/resolve-config.js';
-import { SMOKE_DATA_DIR, SMOKE_MODEL_DIR } from '../src/presets/smoke.js';
+import { CliUsageError } from '../../src/cli/errors.js';
+import { resolveConfig } from '../../src/cli/resolve-config.js';
+import { SMOKE_DATA_DIR, SMOKE_MODEL_DIR } from '../../src/cli/presets/smoke.js';
 import { printedConfig, runProgram, tempDir } from './helpers.js';
 
 /** Writes `text` to a new file in a temp folder and returns its path. */

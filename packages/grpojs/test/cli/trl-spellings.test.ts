@@ -4,11 +4,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TrainConfigSchema } from 'grpojs';
+import { TrainConfigSchema } from '../../src/index.js';
 import { describe, expect, it } from 'vitest';
-import { CliUsageError } from '../src/errors.js';
-import { resolveConfig } from '../src/resolve-config.js';
-import { schemaFields } from '../src/schema-fields.js';
+import { CliUsageError } from '../../src/cli/errors.js';
+import { resolveConfig } from '../../src/cli/resolve-config.js';
+import { schemaFields } from '../../src/cli/schema-fields.js';
 import { printedConfig, runProgram, tempDir } from './helpers.js';
 
 function file(name: string, text: string): string {

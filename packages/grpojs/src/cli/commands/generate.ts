@@ -3,7 +3,7 @@
  * names, or a full model folder) and answer one prompt in the prompt format training used, like
  * the reference README's inference snippet (`PeftModel.from_pretrained(base, out)` then `generate`).
  */
-import { answerQuestion, loadGsm8k, loadTrainedModel, type PromptFormat, type TrainConfig } from 'grpojs';
+import { answerQuestion, loadGsm8k, loadTrainedModel, type PromptFormat, type TrainConfig } from '../../index.js';
 import { CliUsageError } from '../errors.js';
 
 /** Flags of `generate`. */
