@@ -3,7 +3,7 @@
 // Multiply + Add + Softmax forward and about five kernels backward), and the split of the fused
 // q|k|v projection into heads and its gradient (instead of SplitV + 3 Transposes, and 3
 // Transposes + Concat). The model wraps each pair in a tf.customGrad (native-softmax.ts).
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 import { type BlasAddon } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';

@@ -4,7 +4,7 @@
 // gathers columns (tfjs' GatherV2 along axis 1 and a transpose: ~100 ms per 512 tokens); the
 // position embedding gathers rows (GatherV2: ~20 ms per 512 rows of 768, element by element).
 // Neither has a gradient: the embedding tables are frozen.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 import { type BlasAddon } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';

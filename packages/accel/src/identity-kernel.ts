@@ -5,7 +5,7 @@
 // that was ~1200 full copies (0.4 s on distilgpt2 shapes, docs/accel.md "Zero-copy Identity").
 // Sharing is safe for the same reason Reshape's is: tfjs never writes into a tensor's memory in
 // place. Code that does (the model's KV cache) must check the backend's reference count first.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** The wasm backend's Identity, kept to put back on disable. */
 let original: tf.KernelConfig | null = null;

@@ -1,7 +1,7 @@
 // Public entry of @grpojs/accel: swaps the tfjs BatchMatMul and _FusedMatMul kernels of the wasm
 // (and cpu) backends for ones that call the system BLAS through a native addon, and back.
 // Elementwise ops stay where they are; only matmuls (most of a GRPO step's FLOPs) move.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 import { registerAttentionKernels, unregisterAttentionKernels } from './attention-kernels.js';
 import { callCounts, cpuMemory, makeMatMulKernel, type MemoryAccess, wasmMemory } from './kernels.js';
@@ -139,7 +139,7 @@ export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMat
   if (missing.length > 0) {
     status.reason =
       `no kernel registered for ${missing.join(', ')} (import '@tensorflow/tfjs-backend-wasm' ` +
-      `or '@tensorflow/tfjs' before calling enableBlasMatMul)`;
+      `or '@tensorflow/tfjs-backend-cpu' before calling enableBlasMatMul)`;
   }
   return status;
 }

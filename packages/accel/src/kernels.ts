@@ -3,7 +3,7 @@
 // at the tensors' memoryOffset (re-read on every call, since the heap's ArrayBuffer is replaced
 // when it grows); for cpu, the Float32Arrays the backend keeps. Anything the addon does not cover
 // (non-float32, rank < 2, an unusual bias broadcast, an unknown activation) goes to the original kernel.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 import { ACTIVATION_CODES, type BlasAddon, loadAddon } from './native.js';
 import { epilogueLength, planMatMul } from './plan.js';

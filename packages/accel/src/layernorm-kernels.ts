@@ -2,7 +2,7 @@
 // row in native code (native/layernorm.cc) instead of the ~8 forward and ~12 backward elementwise
 // kernels of the tfjs formula. The model wraps them in a tf.customGrad (LAYER_NORM forward, which
 // also returns each row's mean and 1/std for LAYER_NORM_GRAD).
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 import { type BlasAddon } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';

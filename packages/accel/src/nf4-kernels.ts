@@ -3,7 +3,7 @@
 // codes (native/nf4.cc) instead of about ten whole-tensor tfjs ops, with the same float32 result
 // bit for bit. The weight is frozen, so the kernels have no gradient; the model multiplies with
 // their output as it did with the tfjs-decoded weight.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 import { type BlasAddon } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';

@@ -2,7 +2,7 @@
 // with transposeA) times b [..., K, N] (or [..., N, K] with transposeB), batch dims broadcast
 // like elementwise ops. Broadcasting becomes two index lists: output block i reads a's block
 // aIndex[i] and b's block bIndex[i], so the addon never needs to know the batch shapes.
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** What the addon needs for one matmul, plus the tfjs output shape. */
 export interface MatMulPlan {

@@ -2,7 +2,7 @@
 // backends, so that a model calls them with tf.engine().runKernel and gets engine-tracked tensors
 // (disposed by tf.tidy like any other). They have no tfjs gradient: the model wraps them in a
 // tf.customGrad (the kernel itself returns the gradient it needs).
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 import { type AddonVocab } from './native.js';
 

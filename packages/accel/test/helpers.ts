@@ -1,5 +1,7 @@
 // Shared test setup: tfjs with the wasm backend, the addon probe (tests skip with the reason when
 // the addon is not built), a seeded PRNG and a tolerance check relative to the reference's scale.
+// The tests import the @tensorflow/tfjs umbrella (a devDependency) for its cpu backend and the
+// gradients the training tests need; the package itself uses tfjs-core only (its peer).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 

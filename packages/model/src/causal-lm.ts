@@ -5,7 +5,7 @@
  * withAdaptersDisabled, trainableVariables, save). `loadCausalLM` wires the pieces: IO's folder
  * resolution and safetensors reader, the architecture's model, ADAPTERS' quantized and LoRA layers.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from './runtime/backend.js';
 import { DenseConv1D } from './ops/dense.js';
 import { generate } from './inference/generate.js';

@@ -1,8 +1,11 @@
+// The types of tfjs-core's chained tensor methods (`x.sum()`), registered at runtime by
+// runtime/backend.ts; kept in the emitted index.d.ts so code using the `tf` below sees them too.
+export type {} from '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';
 export type * from './types.js';
 export type { AdapterSwitch, Conv1DLayer } from './ops/linear.js';
 
 /** The tfjs instance this package computes with; import it from here so tensors are shared. */
-export * as tf from '@tensorflow/tfjs';
+export * as tf from '@tensorflow/tfjs-core';
 
 // Model core: backend, GPT-2, KV cache, generation, log-probs, checkpointing, CausalLM.
 export { type BackendName, BackendError, type InitBackendOptions, initBackend } from './runtime/backend.js';

@@ -5,7 +5,7 @@
  * family (architectures/llama) implement it; nothing outside an architecture's folder needs to
  * know which one it holds.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { KVCache } from './inference/kv-cache.js';
 import type { LMHead } from './ops/lm-head.js';
 import type { Conv1DLayer } from './ops/linear.js';

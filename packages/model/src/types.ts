@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Options and outputs of CausalLM's generate and tokenLogProbs. The trainer's port (@grpojs/rl's

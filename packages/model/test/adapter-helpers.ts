@@ -3,7 +3,7 @@
  * (float32 arrays are stored as base64 little-endian bytes so comparisons can be bit-exact).
  */
 import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
 /** Selects the wasm backend (the default backend of @grpojs/model). */

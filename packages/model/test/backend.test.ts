@@ -1,5 +1,5 @@
 /** Backend selection and the kernels CORE adds to the wasm backend, checked against the cpu backend. */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

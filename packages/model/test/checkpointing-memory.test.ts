@@ -2,7 +2,7 @@
  * Gradient checkpointing gives the same LoRA gradients with a lower peak, and repeated
  * generate + train steps leak no tensors.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { CausalLM } from '../src/causal-lm.js';

@@ -3,7 +3,7 @@
  * matMul, whose gradient covers x, weight and bias) against the plain matMul + Add formula, values
  * and gradients, with whatever matmul is active (BLAS with @grpojs/accel, tfjs' with GRPOJS_ACCEL=0).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { DenseConv1D, frozenLinear } from '../src/ops/dense.js';

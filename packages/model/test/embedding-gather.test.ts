@@ -3,7 +3,7 @@
  * tf.gather bit for bit, with @grpojs/accel's native gathers when active and tfjs' otherwise;
  * no leaked tensors.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { gatherRows, LMHead } from '../src/ops/lm-head.js';

@@ -3,7 +3,7 @@
  * yields to the event loop there, so a signal handler gets to run), generate rejects with the
  * signal's reason and leaves no tensor behind; an untouched signal changes no token.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';

@@ -11,7 +11,7 @@
  * different batch) landing exactly on a sampling boundary could change a token, which these
  * tiny-model runs do not hit.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';

@@ -1,5 +1,5 @@
 /** GPT-2 forward, generation, log-probs and c_attn gradients against the torch reference fixtures. */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { DenseConv1D } from '../src/ops/dense.js';

@@ -1,5 +1,5 @@
 /** KV-cache decoding vs full recompute, fixed-size cache buffers, and seeded batched generation. */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';

@@ -4,7 +4,7 @@
  * buffers fresh and exclusive (the in-place writes need that), both copy paths (host memory and
  * tf.gather) on wasm and cpu, decoding on after the expansion, bad row indices, memory flat.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';

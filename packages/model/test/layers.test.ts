@@ -1,5 +1,5 @@
 /** DenseConv1D, LMHead (both storage orientations), random init, and input validation errors. */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';

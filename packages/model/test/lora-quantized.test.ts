@@ -3,7 +3,7 @@
  * the dequantized dense weight, the tensor count stays flat over many apply + grad + optimizer
  * steps (the per-step dequantized weight is freed), and adapters-off is exactly the quantized base.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { LoraConv1D } from '../src/adapters/lora.js';

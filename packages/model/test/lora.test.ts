@@ -3,7 +3,7 @@
  * of a loss w.r.t. lora_A and lora_B through one Conv1D and through a GPT-2 attention block with
  * adapters on c_attn and c_proj; PEFT init; adapters off = base exactly; dropout only in training.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LoraError } from '../src/adapters/errors.js';
 import { LoraConv1D, kaimingUniformBound } from '../src/adapters/lora.js';

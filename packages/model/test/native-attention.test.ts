@@ -3,7 +3,7 @@
  * (softmax(scores · scale + bias), with a real causal + padding bias from attentionBias) and the
  * q|k|v head split: values, gradients, no leaked tensors.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attentionBias } from '../src/ops/attention.js';
 import { initBackend } from '../src/runtime/backend.js';

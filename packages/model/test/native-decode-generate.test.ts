@@ -4,7 +4,7 @@
  * (GRPOJS_NATIVE_DECODE=0, nativeDecode: false, an activation the engine lacks), and the engine
  * following LoRA updates between calls. Skipped with the reason when the engine is not built.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

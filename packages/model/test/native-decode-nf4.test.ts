@@ -6,7 +6,7 @@
  * generate's tokens are the same either way and the tfjs tensor count stays flat; the codes hold
  * less native memory. Skipped with the reason when the engine is not built.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

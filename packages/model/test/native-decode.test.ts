@@ -4,7 +4,7 @@
  * scale_attn_by_inverse_layer_idx, an untied head. Skipped with the reason when the addon (with the
  * engine) is not built. generate()-level tests are in native-decode-generate.test.ts.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

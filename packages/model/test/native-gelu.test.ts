@@ -2,7 +2,7 @@
  * gelu_new through @grpojs/accel's native kernels against the tfjs formula (the same activation()
  * with the kernels unregistered), and against float64: values, gradients, no leaked tensors.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { activation } from '../src/ops/layers.js';

@@ -3,7 +3,7 @@
  * (the same layerNorm() with the kernels unregistered): values, the gradients w.r.t. x, gamma and
  * beta (also against central finite differences in float64), constant rows, no leaked tensors.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { layerNorm } from '../src/ops/layers.js';

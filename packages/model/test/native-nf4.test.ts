@@ -4,7 +4,7 @@
  * the input gradient equal, on shapes that are not multiples of the block size and at
  * distilgpt2's c_fc shape; no tensors leaked over many forwards.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { createQuantizedConv1D, type QuantKind } from '../src/quant/quantized-conv1d.js';

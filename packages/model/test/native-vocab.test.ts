@@ -2,7 +2,7 @@
  * headLogProbs through @grpojs/accel's native log-softmax kernel against the tfjs path (the same
  * function with the kernel unregistered): log-probs, entropies and gradients, and no leaked tensors.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';

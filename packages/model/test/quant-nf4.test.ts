@@ -3,7 +3,7 @@
  * (fixtures/make_adapter_fixtures.py): codes, packed bytes, 8-bit absmax, absmax2, offset and
  * dequantized values must match bit for bit, on the host and after backend dequantization.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend.js';
 import { QuantizationError } from '../src/adapters/errors.js';

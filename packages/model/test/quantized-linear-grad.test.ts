@@ -4,7 +4,7 @@
  * tfjs formula x·W + b on the same dequantized W: forward and input gradient within 1e-5, and no
  * tensor left behind over many forward + backward passes (the saved w is released).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { blasMatMulActive } from '../src/runtime/accel.js';
 import { initBackend } from '../src/runtime/backend.js';

@@ -5,7 +5,7 @@
  * numIterations > 1 steps can be written into a checkpoint and a resumed run continues exactly.
  */
 import type { RewardFunction } from '@grpojs/rewards';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { combineRewards, computeAdvantages, type AdvantageResult } from './advantages.js';
 import type { GRPOConfig } from './config.js';
 import { generateRollout, type Rollout } from './generation.js';

@@ -2,7 +2,7 @@
  * Gradient accumulation and global-norm clipping (torch.nn.utils.clip_grad_norm_ semantics:
  * coefficient max_norm / (norm + 1e-6), applied only when < 1).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Sums micro-batch gradients into kept accumulators. Call dispose() when the step is done. */
 export class GradientAccumulator {

@@ -4,7 +4,7 @@
  * Pure tensor functions: they run inside the caller's tf.tidy / tf.variableGrads and the caller
  * owns every returned tensor.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from './errors.js';
 
 /** TRL `loss_type`. */

@@ -5,7 +5,7 @@
  * Hand-written instead of tf.train.adam because that one has no decoupled weight decay, hides its
  * moments, and cannot be serialized for an exact resume. Moments live on the backend as variables.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, GRPOConfigError, ShapeError } from './errors.js';
 import { findBadTensor, FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './weight-check.js';
 

@@ -4,7 +4,7 @@
  * change here — @grpojs/model's CausalLM satisfies it structurally (a type test in the grpojs
  * package keeps it so), and so does any object with these members (test/helpers/bigram-policy.ts).
  */
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 
 /** What the trainer passes to {@link PolicyModel.generate}. */
 export interface PolicyGenerateOptions {

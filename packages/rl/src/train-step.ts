@@ -3,7 +3,7 @@
  * variables: temperature-scaled log-probs of the sampled completions, the clipped surrogate with
  * k3 KL (loss.ts), aggregation by loss type, and the token-level metrics TRL logs.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { paddedTensor, type MicroBatch } from './batch.js';
 import type { GRPOConfig } from './config.js';
 import { resolvedEpsilonHigh } from './config.js';

@@ -5,7 +5,7 @@
  * (metrics.ts); evaluation (evaluate.ts) and checkpoints (checkpoint.ts) run on their schedules.
  */
 import type { Metrics } from '@grpojs/tracking';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { appendJsonl } from '@grpojs/tracking';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';

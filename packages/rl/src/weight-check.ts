@@ -3,7 +3,7 @@
  * passes (optimizer.ts rolls it back otherwise), and neither a checkpoint nor the final adapter is
  * written unless the weights (and, for a checkpoint, the AdamW moments) pass.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Largest finite float32 (torch.finfo(torch.float32).max). */
 export const FLOAT32_MAX = 3.4028234663852886e38;

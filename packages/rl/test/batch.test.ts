@@ -3,7 +3,7 @@
  * row layout, truncation masking, old/reference log-probs only when needed, dapo's token count,
  * prompt left-truncation and the per-(step, micro) sampling seeds.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildGenerationBatch, type BatchContext } from '../src/batch.js';
 import { parseGRPOConfig, type GRPOConfigInput } from '../src/config.js';

@@ -4,7 +4,7 @@
  * division of the logits stays finite in float32, learningRate × weightDecay <= 1); each error
  * names the field and the allowed range.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MIN_TEMPERATURE, parseGRPOConfig } from '../src/config.js';
 import { GRPOConfigError } from '../src/errors.js';

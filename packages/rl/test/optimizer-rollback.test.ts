@@ -3,7 +3,7 @@
  * is undone bit for bit — parameters, both moments and the step count — so the next update runs
  * as if the bad one never happened; and AdamW's hyper-parameters are checked as torch's are.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GRPOConfigError } from '../src/errors.js';
 import { AdamW, type AdamWOptions } from '../src/optimizer.js';

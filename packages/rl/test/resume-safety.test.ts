@@ -6,7 +6,7 @@
  * temporaries are removed, a damaged newest checkpoint is named with the previous sound one, and
  * checkpoints are fsynced before they are renamed into place.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -6,7 +6,7 @@
  * from it reproduces the uninterrupted run exactly. An abort during a periodic evaluation drops
  * that evaluation and saves the completed step.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

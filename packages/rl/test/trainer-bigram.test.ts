@@ -3,7 +3,7 @@
  * exact resume, NaN-step skipping, tensor leaks, evaluation and zero-variance-group dropping.
  * The GPT-2 proof lives in trainer-gpt2.test.ts.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -5,7 +5,7 @@
  * rises clearly within 100 steps. Seeded; runs on the model package's default backend.
  */
 import { initBackend, loadCausalLM, loadPeftAdapter, makeGPT2Config, tf as modelTf, writeRandomGPT2Checkpoint } from '@grpojs/model';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
  * maxConsecutiveSkippedSteps, a run that skipped more than half its steps fails at the end without
  * saving an adapter, and neither a checkpoint nor the adapter is written from NaN weights.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

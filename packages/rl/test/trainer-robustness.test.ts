@@ -3,7 +3,7 @@
  * the fine-tuned and base model, zero-variance groups can be dropped, every loss type trains,
  * and bad reward functions or datasets get errors that name them.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

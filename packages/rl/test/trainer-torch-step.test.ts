@@ -5,7 +5,7 @@
  * clipping, AdamW with weight decay and the linear schedule. The sampled completions are the
  * fixture's inputs (the test checks it sampled exactly those); everything after is recomputed by torch.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

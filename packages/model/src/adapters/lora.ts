@@ -6,7 +6,7 @@
  * are tf.Variables; the base is never copied. A shared {@link AdapterSwitch} turns every adapter
  * off at once (the reference model of GRPO's KL term is "the same model, adapters off").
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { AdapterSwitch, Conv1DLayer } from '../ops/linear.js';
 import type { HostTensor } from '../io/safetensors.js';
 import { LoraError } from './errors.js';

@@ -10,7 +10,7 @@
  * repeats every prompt numGenerations times, so the prefill runs on the distinct prompts only and
  * their cache and logits are copied to the repeating rows (`dedupPrompts`).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { CausalTransformer } from '../transformer.js';
 import { KVCache } from './kv-cache.js';
 import type { NativeDecoder } from './native-decode.js';

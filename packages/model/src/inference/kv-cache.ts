@@ -15,7 +15,7 @@
  * contents. `update` checks the backend's reference count and falls back to the copying path when
  * a buffer's memory is shared.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Thrown when a step would write past the cache's capacity. */
 export class KVCacheError extends Error {

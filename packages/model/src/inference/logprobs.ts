@@ -6,7 +6,7 @@
  * time, and the LM-head + log-softmax is a custom-gradient op that keeps only an [n, C] tensor for
  * its backward pass (see headLogProbs), so the tape never holds a [rows, length, vocab] tensor.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { leftPad } from './generate.js';
 import { nativeLogSoftmaxGather } from '../ops/native-vocab.js';
 import type { CausalTransformer } from '../transformer.js';

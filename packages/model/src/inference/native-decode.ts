@@ -13,7 +13,7 @@
  * instead of 4); GRPOJS_DECODE_NF4_PANELS=0 packs their dequantized fp32 weight instead. @grpojs/accel is optional and imported dynamically; without it (or when the
  * engine declines) generate keeps the tfjs path.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { layerTrainableVariables } from '../ops/checkpointing.js';
 import { gpt2InnerSize, type GPT2Activation } from '../architectures/gpt2/config.js';
 import { GPT2Model } from '../architectures/gpt2/model.js';

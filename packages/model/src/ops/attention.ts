@@ -5,7 +5,7 @@
  * block, kv-cache.ts) and attention runs over all of them, the bias hiding positions that are in
  * the future, padding, or not yet written.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Conv1DLayer } from './linear.js';
 import type { KVCache } from '../inference/kv-cache.js';
 import { nativeMaskedSoftmax, nativeSplitHeads } from './native-attention.js';

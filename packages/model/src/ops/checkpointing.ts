@@ -10,7 +10,7 @@
  * Gradients are identical as long as the block is deterministic: LoRA layers given a shared
  * dropout clock (as `loadCausalLM` builds them) draw the same dropout masks on the recompute.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Conv1DLayer } from './linear.js';
 
 /**

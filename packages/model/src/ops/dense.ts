@@ -9,7 +9,7 @@
  * cost more than they save), keep tfjs-core's own gradient. With the BLAS the bias is added in the
  * matmul's epilogue ({@link frozenLinear}).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { blasMatMulActive } from '../runtime/accel.js';
 import type { Conv1DLayer } from './linear.js';
 import type { HostTensor } from '../io/safetensors.js';

@@ -4,7 +4,7 @@
  * ⌊h / group⌋, as transformers' repeat_kv lays them out, so the queries of one group are reshaped
  * into a single [group·T] row block per key/value head and the keys are never copied.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { nativeMaskedSoftmax } from './native-attention.js';
 
 /**

@@ -2,7 +2,7 @@
  * The small per-position modules of a GPT-2 block: LayerNorm (biased variance, as torch) and the
  * MLP activation named by the config.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2Config } from '../architectures/gpt2/config.js';
 import { nativeGeluNew } from './native-gelu.js';
 import { nativeLayerNorm } from './native-layernorm.js';

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 
 /**
  * A GPT-2 Conv1D projection: y = x·W + b with W stored [in, out] (the HF layout).

@@ -10,7 +10,7 @@
  * the transpose flags are free too, so d·M is one `transposeB` product of Mᵀ, and the embedding
  * lookup runs in its native column gather (`GrpojsGatherColumns`) instead of GatherV2 + transpose.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { blasMatMulActive } from '../runtime/accel.js';
 import type { HostTensor } from '../io/safetensors.js';
 

@@ -7,7 +7,7 @@
  * Transposes and a Concat). attention.ts uses the tfjs ops otherwise. Looked up by name, since
  * @grpojs/accel is an optional package.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 const MASKED_SOFTMAX = 'GrpojsMaskedSoftmax';
 const MASKED_SOFTMAX_GRAD = 'GrpojsMaskedSoftmaxGrad';

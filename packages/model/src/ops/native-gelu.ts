@@ -4,7 +4,7 @@
  * formula in layers.ts otherwise (docs/benchmarks.md, item 4). Looked up by name, since
  * @grpojs/accel is an optional package.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 const GELU_NEW = 'GrpojsGeluNew';
 const GELU_NEW_GRAD = 'GrpojsGeluNewGrad';

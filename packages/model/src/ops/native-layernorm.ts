@@ -4,7 +4,7 @@
  * formula in layers.ts otherwise (about 8 kernels forward, 12 backward). Looked up by name, since
  * @grpojs/accel is an optional package.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { LayerNormWeights } from './layers.js';
 
 const LAYER_NORM = 'GrpojsLayerNorm';

@@ -4,7 +4,7 @@
  * pass per row instead of about ten vocab-sized tfjs tensors (docs/benchmarks.md, item 1). The
  * kernel is looked up by name, since @grpojs/accel is an optional package.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Kernel name registered by @grpojs/accel's enableBlasMatMul (its LOG_SOFTMAX_GATHER). */
 const LOG_SOFTMAX_GATHER = 'GrpojsLogSoftmaxGather';

@@ -1,5 +1,5 @@
 /** RMSNorm (Llama, Qwen): x / √(mean(x²) + eps) · weight over the last axis, as transformers' LlamaRMSNorm. */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** x [n, C], weight [C] → [n, C]. Differentiable w.r.t. x; runs in the caller's tidy. */
 export function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor1D, eps: number): tf.Tensor2D {

@@ -4,7 +4,7 @@
  * p · invFreq[i]. Angles are computed in float64 on the host and rounded once to float32, so long
  * positions lose no precision to a float32 product. Llama 3's rope scaling only changes invFreq.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Llama3RopeScaling } from '../architectures/llama/config.js';
 
 /**

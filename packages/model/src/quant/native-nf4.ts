@@ -5,7 +5,7 @@
  * Both give the same float32 weight bit for bit (the kernels do the same multiplies and add in the
  * same order). Looked up by name, since @grpojs/accel is an optional package.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 const NF4_DEQUANTIZE = 'GrpojsNf4Dequantize';
 const INT8_DEQUANTIZE = 'GrpojsInt8Dequantize';

@@ -14,7 +14,7 @@
  * read this same word layout: a change here must be made there too (its tests pack words with a
  * copy of packHalves).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Host packing of `fields` (each < 2^bits) → int32 words; missing fields are filled with `pad`. */
 export function packHalves(fields: ArrayLike<number>, bits: 4 | 8, pad = 0): Int32Array {

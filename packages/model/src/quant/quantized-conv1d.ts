@@ -10,7 +10,7 @@
  * and transposed. Nothing here is trainable; the dequantized weight is a temporary of the
  * caller's tidy, so memory between steps stays at the packed size reported by `weightBytes()`.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { blasMatMulActive } from '../runtime/accel.js';
 import type { Conv1DLayer } from '../ops/linear.js';
 import { transposeHost } from '../io/host-transpose.js';

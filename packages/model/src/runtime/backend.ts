@@ -8,7 +8,13 @@
  * lacks for training (see kernels/), and wasm/cpu get BLAS matmuls when the optional
  * @grpojs/accel is installed (accel.ts; `accel: false` or GRPOJS_ACCEL=0 turns that off).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+// The cpu backend (the fallback that is always there), then tfjs-core's gradients and chained tensor
+// methods (`x.sum()`): the part of @tensorflow/tfjs we use, without its layers, converter, data and
+// webgl packages. The registrations are bundled at build time (scripts/bundle-tfjs-registrations.mjs),
+// as tfjs-core ships them only as ESM that Node cannot load; the path is the same from src/ and dist/.
+import '@tensorflow/tfjs-backend-cpu';
+import '../../dist/tfjs-registrations.js';
 // A named import (used below), so bundlers honouring `sideEffects: false` keep the wasm backend.
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { configureBlasMatMul } from './accel.js';

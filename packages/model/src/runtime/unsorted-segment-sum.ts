@@ -7,7 +7,7 @@
  * is a plain JS loop over the tensors' host-visible data: one pass over `x`,
  * which is as fast as the op can be without SIMD.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** The part of tfjs-backend-wasm's BackendWasm this kernel uses. */
 interface WasmLikeBackend {

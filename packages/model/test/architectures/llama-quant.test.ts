@@ -6,7 +6,7 @@
  * checkpoint's own weight, with no transpose in between, and the quantized model must still track
  * the fp32 one.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';

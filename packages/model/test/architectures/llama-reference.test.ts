@@ -6,7 +6,7 @@
  * The variants cover GQA and MQA, llama3 rope scaling, q/k/v/o and MLP biases, Qwen3's q/k norm with
  * head_dim ≠ hidden/heads, tied and untied heads, BF16, F16 and sharded files.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -5,7 +5,7 @@
  * It shows that @grpojs/rl trains any model family through the PolicyModel interface.
  */
 import { mulberry32 as rng } from '@grpojs/data';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PolicyGenerateOptions, PolicyGenerateOutput, PolicyLogProbsOptions, PolicyLogProbsOutput, PolicyModel } from '../../src/index.js';

@@ -5,7 +5,7 @@
  * quantized and LoRA-wrapped projections are interchangeable. Activations are kept 2-D [batch·T, C] between
  * blocks so the projections are single matmuls without reshapes.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { causalSelfAttention, type AttentionWeights } from '../../ops/attention.js';
 import { checkpoint, layerTrainableVariables } from '../../ops/checkpointing.js';
 import type { GPT2Config } from './config.js';

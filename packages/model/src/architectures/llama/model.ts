@@ -7,7 +7,7 @@
  * weight transposed to [in, out] at load, so the dense, NF4/int8 and LoRA layers GPT-2 uses serve
  * here unchanged; a projection without a bias gets a zero one.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { checkpoint, layerTrainableVariables } from '../../ops/checkpointing.js';
 import { type Conv1DFactory, denseConv1DFactory } from '../../ops/dense.js';
 import { transposeHost } from '../../io/host-transpose.js';

@@ -1,0 +1,5 @@
+// Runs in every test process before the test file: @grpojs/model registers the cpu backend and
+// tfjs-core's gradients and chained tensor methods on import, as it does for a user of @grpojs/rl
+// (whose index imports it), also for tests that import single source files. The tests import
+// @tensorflow/tfjs-core, never the @tensorflow/tfjs umbrella, so nothing else registers them.
+import '@grpojs/model';
