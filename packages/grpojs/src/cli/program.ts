@@ -32,7 +32,7 @@ function sourcesOf(command: Command): ConfigSources & { printConfig: boolean } {
 function withConfigOptions(command: Command): Command {
   const presets = PRESET_NAMES.map((name) => `${name}: ${getPreset(name)?.description}`).join('; ');
   command
-    .option('-c, --config <file>', 'read fields from a .json/.yaml/.yml file (flags override it)')
+    .option('-c, --config <file>', 'read fields from a .json/.yaml/.yml file (flags override it); its rewardModules and defaultRewards name reward modules (paths relative to the file)')
     .option('--preset <name>', `start from a named config (${presets})`)
     .option('--print-config', 'print the resolved config as JSON and exit (nothing is loaded)');
   for (const option of configOptions()) command.addOption(option);

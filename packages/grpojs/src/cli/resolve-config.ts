@@ -5,6 +5,7 @@
  */
 import { parseTrainConfig, TrainConfigError, type TrainConfig, type TrainConfigInput } from '../index.js';
 import { fieldsOfFile, readConfigFile } from './config-file.js';
+import { REWARD_FILE_FIELDS, takeFileRewards, type FileRewards } from './config-rewards.js';
 import { CliUsageError } from './errors.js';
 import { configFieldNames, flagName } from './flags.js';
 import { getPreset, PRESET_NAMES, type Preset } from './presets/index.js';
@@ -28,6 +29,8 @@ export interface ResolvedConfig {
   preset: Preset | null;
   /** Fields set explicitly by a layer; the rest are schema defaults. */
   origins: Record<string, FieldOrigin>;
+  /** The reward modules (and defaultRewards) the `--config` file names. */
+  fileRewards: FileRewards;
 }
 
 /** `learning_rate` → `learningRate`, to suggest the right spelling of a TRL-style key. */
@@ -42,7 +45,8 @@ export async function resolveConfig(sources: ConfigSources): Promise<ResolvedCon
     throw new CliUsageError(`--preset ${sources.preset}: unknown preset; available: ${PRESET_NAMES.join(', ')}.`);
   }
   const known = new Set(configFieldNames());
-  const file = sources.configFile === undefined ? { values: {}, spelled: {} } : fieldsOfFile(sources.configFile, await readConfigFile(sources.configFile), [...known]);
+  const file = sources.configFile === undefined ? { values: {}, spelled: {} } : fieldsOfFile(sources.configFile, await readConfigFile(sources.configFile), [...known, ...REWARD_FILE_FIELDS]);
+  const fileRewards = sources.configFile === undefined ? { modules: [] } : takeFileRewards(sources.configFile, file);
   const fileValues = file.values;
   const flagValues = Object.fromEntries(Object.entries(sources.flags).filter(([k, v]) => known.has(k) && v !== undefined));
   const origins: Record<string, FieldOrigin> = {};
@@ -54,7 +58,7 @@ export async function resolveConfig(sources: ConfigSources): Promise<ResolvedCon
     }
   }
   try {
-    return { config: parseTrainConfig(merged as TrainConfigInput, 'configuration'), preset, origins };
+    return { config: parseTrainConfig(merged as TrainConfigInput, 'configuration'), preset, origins, fileRewards };
   } catch (error) {
     if (!(error instanceof TrainConfigError)) throw error;
     const lines = error.issues.map((issue) => {

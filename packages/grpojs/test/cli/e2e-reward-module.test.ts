@@ -4,7 +4,7 @@
  * recorded, with its weight, in report.json. A missing module exits 2 before anything loads.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -52,6 +52,13 @@ describe.skipIf(!existsSync(CLI))('grpojs --reward-module (built CLI; run `pnpm 
     const out = (await run(process.execPath, [CLI, ...args], { cwd, env, timeout: 60_000 })).stdout;
     expect(out).toContain('grpojs: rewards (in --reward-weights order): has_digits (./my-rewards.mjs#default[0])');
     expect(out).toMatch(/has_digits/);
+  }, 70_000);
+
+  it('eval takes the modules a --config file names, relative to the file, from another folder', async () => {
+    mkdirSync(join(cwd, 'configs'), { recursive: true });
+    writeFileSync(join(cwd, 'configs/eval.yaml'), 'evalMaxSamples: 2\nreward_modules: [../my-rewards.mjs]\ndefault_rewards: false\n');
+    const out = (await run(process.execPath, [CLI, 'eval', '--preset', 'smoke', '--config', 'configs/eval.yaml'], { cwd, env, timeout: 60_000 })).stdout;
+    expect(out).toContain('grpojs: rewards (in --reward-weights order): has_digits (../my-rewards.mjs#default[0])');
   }, 70_000);
 
   it('exits 2 naming the path when the module does not exist', async () => {

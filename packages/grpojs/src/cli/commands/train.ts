@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { formatComparison, jobSecrets, redactConfig, train } from '../../index.js';
 import { InterruptedError } from '../errors.js';
+import { withFileRewards } from '../config-rewards.js';
 import { resolveConfig, type ConfigSources } from '../resolve-config.js';
 import { describeRewards, resolveRewards, type RewardSources } from '../reward-module.js';
 import { stopOnSignals } from '../stop-signals.js';
@@ -16,12 +17,12 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Runs a training job from the command line's config layers. */
 export async function runTrain(sources: ConfigSources & { printConfig: boolean; resume?: string; rewards?: RewardSources }): Promise<void> {
-  const { config, preset } = await resolveConfig(sources);
+  const { config, preset, fileRewards } = await resolveConfig(sources);
   if (sources.printConfig) {
     log(JSON.stringify(redactConfig(config, jobSecrets()), null, 2));
     return;
   }
-  const rewards = await resolveRewards(sources.rewards ?? { modules: [], defaults: true }, preset?.rewardFunctions);
+  const rewards = await resolveRewards(withFileRewards(sources.rewards, fileRewards), preset?.rewardFunctions);
   log(`grpojs: ${describeRewards(rewards)}`);
   await preset?.prepare?.(config, log);
   const interrupt = stopOnSignals(config.outputDir);
