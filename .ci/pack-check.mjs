@@ -5,10 +5,12 @@
 //   - every source map's `sources` resolve to files inside the same tarball (no dangling maps);
 //   - no dependency range still says `workspace:`;
 //   - every `exports` entry has a `default` condition, so require() (Node >= 20.19) resolves it.
-// With PACK_CHECK_INSTALL=1 (or --install) it then installs the tarballs with npm into a temp project
-// outside the repo and loads every package from CommonJS (require) and ESM (import), and runs
-// `npx grpojs --help` when an installed package provides that bin. The install needs the npm
-// registry and a C++ toolchain for @grpojs/accel's addon, and takes minutes, so it is opt-in.
+// With PACK_CHECK_INSTALL=1 (or --install) it then installs, with npm, into a temp project outside
+// the repo: first only the `grpojs` tarball and the @grpojs/* tarballs it depends on (they are not
+// on the registry yet), where `npx grpojs --help` must print the usage — a user who installs
+// `grpojs` gets the command; then the remaining tarballs, and loads every package from CommonJS
+// (require) and ESM (import). The install needs the npm registry and a C++ toolchain for
+// @grpojs/accel's addon, and takes minutes, so it is opt-in.
 // Node built-ins and the system `tar` only: this runs before anything else is trusted.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -111,13 +113,23 @@ function installAndLoad() {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pack-check-consumer', private: true }, null, 2));
   const run = (cmd, args) =>
     execFileSync(cmd, args, { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-  try {
-    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs.map((t) => t.tgz)]);
-  } catch (err) {
-    problems.push(`npm install of the tarballs failed:\n${err.stderr ?? err.message}`);
-    return;
-  }
-  console.log(`pack-check: npm install of ${tarballs.length} tarballs took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const npmInstall = (list) => {
+    try {
+      run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...list.map((t) => t.tgz)]);
+      return true;
+    } catch (err) {
+      problems.push(`npm install of ${list.map((t) => t.name).join(', ')} failed:\n${err.stderr ?? err.message}`);
+      return false;
+    }
+  };
+
+  const umbrella = withWorkspaceDependencies('grpojs');
+  if (!npmInstall(umbrella)) return;
+  console.log(`pack-check: npm install of grpojs and its ${umbrella.length - 1} @grpojs/* tarballs took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  checkGrpojsBin(run);
+
+  const rest = tarballs.filter((t) => !umbrella.includes(t));
+  if (rest.length > 0 && !npmInstall(rest)) return;
 
   for (const { name } of tarballs) {
     const quoted = JSON.stringify(name);
@@ -133,17 +145,33 @@ function installAndLoad() {
     }
   }
 
-  const binOwners = tarballs.filter(({ manifest }) => manifest.bin && 'grpojs' in manifest.bin).map((t) => t.name);
-  if (!tarballs.find((t) => t.name === 'grpojs')?.manifest.bin?.grpojs) {
-    console.log(`pack-check: note: the grpojs package itself provides no \`grpojs\` bin (provided by: ${binOwners.join(', ') || 'none'})`);
-  }
-  if (binOwners.length > 0) {
-    try {
-      const help = run('npx', ['--no-install', 'grpojs', '--help']);
-      if (!/usage/i.test(help)) problems.push(`npx grpojs --help printed no usage:\n${help.slice(0, 400)}`);
-    } catch (err) {
-      problems.push(`npx grpojs --help failed:\n${String(err.stderr ?? err.message).slice(0, 600)}`);
-    }
-  }
   console.log(`pack-check: install and load checks took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/** The tarball of `name` and of every package of this repo it depends on, directly or not. */
+function withWorkspaceDependencies(name) {
+  const byName = new Map(tarballs.map((t) => [t.name, t]));
+  const found = [];
+  const visit = (dep) => {
+    const tarball = byName.get(dep);
+    if (tarball === undefined || found.includes(tarball)) return;
+    found.push(tarball);
+    for (const field of ['dependencies', 'optionalDependencies']) Object.keys(tarball.manifest[field] ?? {}).forEach(visit);
+  };
+  visit(name);
+  return found;
+}
+
+/** In a project with only grpojs (and its @grpojs/* dependencies) installed, `npx grpojs --help` prints the usage. */
+function checkGrpojsBin(run) {
+  const others = tarballs.filter(({ name, manifest }) => name !== 'grpojs' && manifest.bin && 'grpojs' in manifest.bin).map((t) => t.name);
+  if (others.length > 0) problems.push(`${others.join(', ')} also declare a \`grpojs\` bin; only the grpojs package may (one bin name, one package)`);
+  try {
+    const help = run('npx', ['--no-install', 'grpojs', '--help']);
+    if (!/usage: grpojs/i.test(help)) problems.push(`npx grpojs --help (only grpojs installed) printed no usage:\n${help.slice(0, 400)}`);
+  } catch (err) {
+    problems.push(
+      `npx grpojs --help failed in a project where only grpojs is installed; "bin" in packages/grpojs/package.json must name the built CLI:\n${String(err.stderr ?? err.message).slice(0, 600)}`,
+    );
+  }
 }
