@@ -13,6 +13,11 @@ export class NativeTestsSkippedError extends Error {
   }
 }
 
+/** Whether CI is set (to anything but '', 'false' or '0'). */
+export function isCI(env = process.env): boolean {
+  return env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
+}
+
 /**
  * Prints why `pkg`'s native tests are skipped, if they are; throws under CI when the addon is
  * missing. `honoursAccelSwitch`: whether GRPOJS_ACCEL=0 skips them in this package (accel's own
@@ -21,8 +26,7 @@ export class NativeTestsSkippedError extends Error {
 export function reportNativeTests(pkg: string, status: AddonStatus, honoursAccelSwitch: boolean, env = process.env): void {
   if (!status.built) {
     const line = `${pkg}: native-kernel tests SKIPPED: ${status.reason}`;
-    const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
-    if (ci && env.GRPOJS_ALLOW_NO_ACCEL !== '1') {
+    if (isCI(env) && env.GRPOJS_ALLOW_NO_ACCEL !== '1') {
       throw new NativeTestsSkippedError(
         `${line}\nCI is set, and CI must run the native tests: install a C++ compiler, python3 and libopenblas-dev ` +
           '(.ci/run installs libopenblas-dev), or set GRPOJS_ALLOW_NO_ACCEL=1 on a machine that cannot build the addon.',

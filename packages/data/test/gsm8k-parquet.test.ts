@@ -1,13 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { DatasetFormatError, UnknownSplitError, loadGsm8k, readParquet } from '../src/index.js';
+import { haveSharedAssets, sharedAsset } from '../../../vitest.shared-assets.js';
 
-const ASSETS = fileURLToPath(new URL('../../../../shared/assets/gsm8k', import.meta.url));
-const hasAssets = existsSync(join(ASSETS, 'test.jsonl'));
+const ASSETS = sharedAsset('gsm8k');
+const hasAssets = haveSharedAssets('data gsm8k-parquet: real GSM8K test split', ['gsm8k/test.jsonl']);
 
 /** Writes `rows` as the HF layout `<dir>/main/<split>-00000-of-00001.parquet` (snappy, like HF's files). */
 function writeSplit(dir: string, split: string, columns: Record<string, (string | null)[]>): string {
@@ -63,7 +63,7 @@ describe('loadGsm8k on the Hugging Face parquet layout', () => {
   });
 });
 
-describe.skipIf(!hasAssets)(`real GSM8K test split as parquet (skipped when ${ASSETS} is absent)`, () => {
+describe.skipIf(!hasAssets)(`real GSM8K test split as parquet (skipped when ${ASSETS} is absent; fails under CI)`, () => {
   it('1319 rows round-trip through parquet identical to the jsonl load', async () => {
     const lines = readFileSync(join(ASSETS, 'test.jsonl'), 'utf8').trim().split('\n');
     const parsed = lines.map((line) => JSON.parse(line) as { question: string; answer: string });

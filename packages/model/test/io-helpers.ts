@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
+import { sharedAsset } from '../../../vitest.shared-assets.js';
 import { type GPT2Config, makeGPT2Config } from '../src/architectures/gpt2/config.js';
 import { gpt2TensorShapes } from '../src/architectures/gpt2/weights.js';
 import { type HostTensor, shapeSize } from '../src/io/safetensors.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'io');
-/** /work/shared/assets, found relative to the repository root (never copied into the repo). */
-export const ASSETS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'assets');
+/** The shared test assets (../shared/assets, never copied into the repo), see vitest.shared-assets.ts. */
+export const ASSETS = sharedAsset('');
 
 const made: string[] = [];
 afterEach(async () => {

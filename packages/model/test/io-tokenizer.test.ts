@@ -1,16 +1,15 @@
-import { existsSync } from 'node:fs';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Tokenizer } from 'tokenizers';
 import { embeddedGPT2Tokenizer, loadTokenizer } from '../src/io/tokenizer.js';
+import { haveSharedAssets } from '../../../vitest.shared-assets.js';
 import { ASSETS, tempDir } from './io-helpers.js';
 
 const TOKENIZER_DIR = join(ASSETS, 'gpt2-tokenizer');
 const GSM8K_TEST = join(ASSETS, 'gsm8k', 'test.jsonl');
-const haveTokenizer = existsSync(join(TOKENIZER_DIR, 'tokenizer.json'));
-const haveGsm8k = existsSync(GSM8K_TEST);
-if (!haveTokenizer) console.warn(`io-tokenizer: skipping asset tests: ${TOKENIZER_DIR} is absent (see /work/shared/assets/README.md).`);
+const haveTokenizer = haveSharedAssets('model io-tokenizer: the shared GPT-2 tokenizer', ['gpt2-tokenizer/tokenizer.json', 'gpt2-tokenizer/vocab.json', 'gpt2-tokenizer/merges.txt']);
+const haveGsm8k = haveSharedAssets('model io-tokenizer: GSM8K questions', ['gsm8k/test.jsonl']);
 
 const HELLO = 'Hello, my name is';
 const HELLO_IDS = [15496, 11, 616, 1438, 318];

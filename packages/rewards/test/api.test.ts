@@ -2,7 +2,7 @@
  * The public surface: defaultRewards (order, names), batches, the error messages, the spec's
  * total range, and the GSM8K helpers (gold extraction, evaluation prediction, exact match).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   correctnessReward,
@@ -14,6 +14,7 @@ import {
   RewardInputError,
 } from '../src/index.js';
 import type { RewardFunction } from '../src/index.js';
+import { haveSharedAssets, sharedAsset } from '../../../vitest.shared-assets.js';
 import { ctxFor, strict, words } from './helpers.js';
 
 const total = (completion: string, gold: string) =>
@@ -81,8 +82,9 @@ describe('extractHashAnswer', () => {
     expect(extractHashAnswer(text)).toBe(gold);
   });
 
-  const testFile = new URL('../../../../shared/assets/gsm8k/test.jsonl', import.meta.url);
-  it.skipIf(!existsSync(testFile))('gives a non-empty gold for every GSM8K test row (skipped when /work/shared/assets/gsm8k is absent)', () => {
+  const testFile = sharedAsset('gsm8k/test.jsonl');
+  const present = haveSharedAssets('rewards api: GSM8K test golds', ['gsm8k/test.jsonl']);
+  it.skipIf(!present)('gives a non-empty gold for every GSM8K test row (skipped when the shared assets are absent; fails under CI)', () => {
     const rows = readFileSync(testFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { answer: string });
     const golds = rows.map((r) => extractHashAnswer(r.answer));
     expect(rows).toHaveLength(1319);

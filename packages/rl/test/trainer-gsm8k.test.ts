@@ -7,17 +7,16 @@
 import { loadGsm8k } from '@grpojs/data';
 import { initBackend, loadCausalLM, loadTokenizer, makeGPT2Config, writeRandomGPT2Checkpoint } from '@grpojs/model';
 import { defaultRewards } from '@grpojs/rewards';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveSharedAssets, sharedAsset } from '../../../vitest.shared-assets.js';
 import { GRPOTrainer } from '../src/trainer.js';
 import { gsm8kExactMatch } from './helpers/gsm8k-check.js';
 
-const assets = fileURLToPath(new URL('../../../../shared/assets', import.meta.url));
-const present = existsSync(join(assets, 'gsm8k', 'test.jsonl')) && existsSync(join(assets, 'gpt2-tokenizer', 'tokenizer.json'));
+const assets = sharedAsset('');
+const present = haveSharedAssets('rl trainer-gsm8k: GRPOTrainer on GSM8K', ['gsm8k/test.jsonl', 'gpt2-tokenizer/tokenizer.json']);
 let root: string;
 
 beforeAll(async () => {
@@ -28,7 +27,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-describe.skipIf(!present)(`GRPOTrainer on GSM8K with the seven rewards (assets from ${assets}; skipped when absent)`, () => {
+describe.skipIf(!present)(`GRPOTrainer on GSM8K with the seven rewards (assets from ${assets}; skipped when absent, fails under CI)`, () => {
   it('runs 2 steps + evaluation: every reward metric, eval accuracy vs the gold answers, files', async () => {
     const tokenizer = await loadTokenizer(join(assets, 'gpt2-tokenizer'));
     const modelDir = join(root, 'tiny');
