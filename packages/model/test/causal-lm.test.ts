@@ -3,16 +3,17 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCausalLM } from '../src/causal-lm.js';
 import { loadPeftAdapter } from '../src/adapters/peft-files.js';
 import { writeRandomGPT2Checkpoint } from '../src/architectures/gpt2/random-init.js';
 import { loadTokenizer } from '../src/io/tokenizer.js';
+import { haveSharedAssets, sharedAsset } from '../../../vitest.shared-assets.js';
 import { fixtureConfig, maxAbsDiff, readFixture } from './fixture-utils.js';
 
-const TOKENIZER_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../../shared/assets/gpt2-tokenizer');
+const TOKENIZER_DIR = sharedAsset('gpt2-tokenizer');
+const haveTokenizer = haveSharedAssets('model causal-lm: the distilgpt2 tokenizer check', ['gpt2-tokenizer/tokenizer.json']);
 let root: string;
 
 beforeAll(async () => {
@@ -160,7 +161,7 @@ describe('distilgpt2 shape (6 × 768, vocab 50257)', () => {
   it('an HF checkpoint of the real shape loads and matches torch logits and greedy tokens', async () => {
     const dir = join(root, 'distilgpt2');
     await writeRandomGPT2Checkpoint(dir, fixtureConfig(fx), fx.seed);
-    const tokenizer = existsSync(TOKENIZER_DIR) ? await loadTokenizer(TOKENIZER_DIR) : undefined;
+    const tokenizer = haveTokenizer ? await loadTokenizer(TOKENIZER_DIR) : undefined;
     const lm = await loadCausalLM(dir, { tokenizer });
     if (tokenizer) expect(tokenizer.encode('Hello, my name is')).toEqual(fx.greedy.prompts[0]);
     const { logits, hidden } = lm.model.forward(fx.forward.ids, { attentionMask: fx.forward.attentionMask });
