@@ -43,7 +43,7 @@ export function formatComparison(model: ComparisonScores, base: ComparisonScores
 
 /** Whether `key` is one of the `eval_` metrics the table shows (fine-tuned or base). */
 export function isComparisonMetric(key: string): boolean {
-  return /^eval_(base_)?(reward|accuracy|completions\/mean_length|rewards\/.+\/mean)$/.test(key);
+  return /^eval_(base_)?(reward|accuracy|completions\/mean_length|rewards\/.+\/mean)$/s.test(key);
 }
 
 /**
@@ -57,7 +57,7 @@ export function scoresFromEvalMetrics(metrics: Metrics, infix: '' | 'base_'): Co
   if (reward === undefined) return null;
   const rewards: Record<string, number> = {};
   for (const [key, value] of Object.entries(metrics)) {
-    const name = /^rewards\/(.+)\/mean$/.exec(key.startsWith(prefix) ? key.slice(prefix.length) : '')?.[1];
+    const name = /^rewards\/(.+)\/mean$/s.exec(key.startsWith(prefix) ? key.slice(prefix.length) : '')?.[1];
     if (name !== undefined) rewards[name] = value;
   }
   return {

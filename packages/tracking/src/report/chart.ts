@@ -1,50 +1,74 @@
 /**
- * One metric series as an inline SVG line chart. Hand-written rather than a charting library
- * because the report must be a single self-contained file with no scripts: every charting library
- * we considered (Chart.js, Plotly, uPlot) renders in the browser with JavaScript, and the SVG we
- * need (axes, a polyline, a few ticks) is about a hundred lines.
+ * Line charts as inline SVG. Hand-written rather than a charting library because the report must
+ * be a single self-contained file that runs no scripts: every charting library we considered
+ * (Chart.js, Plotly, uPlot) renders in the browser with JavaScript, and what we need (axes, a few
+ * lines, a shaded band, ticks) is about a hundred lines.
  */
-import { escapeHtml, formatNumber } from './escape.js';
+import { formatNumber, html, type Html } from './escape.js';
+import { niceTicks } from './ticks.js';
 
-/** A metric over steps; `value` null marks a gap (NaN / missing). */
-export interface Series {
-  name: string;
-  points: { step: number; value: number | null }[];
+/** A value at a step; null marks a gap (NaN / missing). */
+export interface Point {
+  step: number;
+  value: number | null;
 }
 
-const WIDTH = 360;
-const HEIGHT = 200;
-const MARGIN = { top: 12, right: 12, bottom: 28, left: 56 };
+/** A metric over steps. */
+export interface Series {
+  name: string;
+  points: Point[];
+}
 
-/** An `<svg>` line chart of `series` (steps on x). Returns '' when the series has no finite value. */
-export function lineChartSvg(series: Series): string {
-  const finite = series.points.filter((p): p is { step: number; value: number } => p.value !== null && Number.isFinite(p.value));
-  if (finite.length === 0) return '';
-  const steps = series.points.map((p) => p.step);
-  const x = scale(Math.min(...steps), Math.max(...steps), MARGIN.left, WIDTH - MARGIN.right);
-  const yTicks = niceTicks(Math.min(...finite.map((p) => p.value)), Math.max(...finite.map((p) => p.value)));
-  const y = scale(yTicks[0], yTicks[yTicks.length - 1], HEIGHT - MARGIN.bottom, MARGIN.top);
-  const xTicks = niceTicks(Math.min(...steps), Math.max(...steps)).filter((t) => t >= Math.min(...steps) && t <= Math.max(...steps));
+/** What one chart draws: lines (the first is the main one), and optionally a shaded band. */
+export interface ChartSpec {
+  /** The metric the chart is about (its accessible name). */
+  name: string;
+  lines: { label: string; points: readonly Point[]; style?: 'main' | 'base' | 'faint' }[];
+  /** Drawn under the lines, between low and high at each step both have (e.g. mean ± std, min…max). */
+  band?: { label: string; low: readonly Point[]; high: readonly Point[] };
+}
 
-  const grid = yTicks
-    .map((t) => `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(t)}" y2="${y(t)}" class="grid"/>` +
-      `<text x="${MARGIN.left - 6}" y="${y(t) + 4}" text-anchor="end">${escapeHtml(formatNumber(t))}</text>`)
-    .join('');
-  const xLabels = xTicks
-    .map((t) => `<text x="${x(t)}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle">${escapeHtml(formatNumber(t))}</text>`)
-    .join('');
-  const paths = segments(series.points)
-    .map((segment) => segment.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.step).toFixed(1)},${y(p.value).toFixed(1)}`).join(''))
-    .map((d) => `<path d="${d}" class="line"/>`)
-    .join('');
-  const dots = finite.length <= 60
-    ? finite.map((p) => `<circle cx="${x(p.step).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="2.5" class="dot"><title>step ${p.step}: ${escapeHtml(formatNumber(p.value))}</title></circle>`).join('')
-    : '';
-  const label = escapeHtml(series.name);
-  return `<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="${label} over steps">` +
-    `<title>${label}</title>${grid}` +
-    `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${HEIGHT - MARGIN.bottom}" y2="${HEIGHT - MARGIN.bottom}" class="axis"/>` +
-    `${xLabels}<text x="${MARGIN.left - 6}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="end" class="unit">step</text>${paths}${dots}</svg>`;
+const WIDTH = 460;
+const HEIGHT = 210;
+const MARGIN = { top: 10, right: 14, bottom: 26, left: 64 };
+
+type Finite = { step: number; value: number };
+
+function finite(points: readonly Point[]): Finite[] {
+  return points.filter((p): p is Finite => p.value !== null && Number.isFinite(p.value));
+}
+
+/** The chart as `<svg>`; empty when nothing in it is finite. */
+export function lineChartSvg(spec: ChartSpec): Html {
+  const band = spec.band ? bandPoints(spec.band.low, spec.band.high) : [];
+  const all = [...spec.lines.flatMap((l) => finite(l.points)), ...band.flatMap((b) => [{ step: b.step, value: b.low }, { step: b.step, value: b.high }])];
+  if (all.length === 0) return html``;
+  const steps = all.map((p) => p.step);
+  const values = all.map((p) => p.value);
+  const [minStep, maxStep] = [Math.min(...steps), Math.max(...steps)];
+  const yTicks = niceTicks(Math.min(...values), Math.max(...values));
+  const xTicks = niceTicks(minStep, maxStep, { count: 6, integer: true });
+  const xShown = xTicks.values.map((v, i) => ({ v, label: xTicks.labels[i] })).filter((t) => t.v >= minStep && t.v <= maxStep);
+  const x = scale(minStep, maxStep, MARGIN.left, WIDTH - MARGIN.right);
+  const y = scale(yTicks.values[0], yTicks.values[yTicks.values.length - 1], HEIGHT - MARGIN.bottom, MARGIN.top);
+  const xy = (p: Finite) => `${x(p.step).toFixed(1)},${y(p.value).toFixed(1)}`;
+  const bottom = HEIGHT - MARGIN.bottom;
+
+  const grid = yTicks.values.map((t, i) => html`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/><text x="${MARGIN.left - 6}" y="${(y(t) + 3.5).toFixed(1)}" text-anchor="end" class="tick y">${yTicks.labels[i]}</text>`);
+  const xLabels = xShown.map((t) => html`<text x="${x(t.v).toFixed(1)}" y="${bottom + 15}" text-anchor="middle" class="tick x">${t.label}</text>`);
+  const bandPath = band.length > 0
+    ? html`<path d="M${band.map((b) => xy({ step: b.step, value: b.high })).join('L')}L${[...band].reverse().map((b) => xy({ step: b.step, value: b.low })).join('L')}Z" class="band"><title>${spec.band?.label}</title></path>`
+    : html``;
+  const lines = spec.lines.map((line) => {
+    const points = finite(line.points);
+    const style = line.style ?? 'main';
+    const paths = segments(line.points).map((s) => html`<path d="M${s.map(xy).join('L')}" class="line ${style}"/>`);
+    // Every point gets a dot with its value as a tooltip; a long series only its last one.
+    const dotted = points.length <= 60 ? points : points.slice(-1);
+    const dots = dotted.map((p) => html`<circle cx="${x(p.step).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="2.4" class="dot ${style}"><title>${line.label} · step ${p.step}: ${formatNumber(p.value)}</title></circle>`);
+    return html`${paths}${dots}`;
+  });
+  return html`<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${spec.name} over steps">${grid}${bandPath}<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${bottom}" y2="${bottom}" class="axis"/>${xLabels}${lines}</svg>`;
 }
 
 /** Linear map from [d0, d1] to [r0, r1]; a zero-width domain maps to the middle of the range. */
@@ -53,29 +77,19 @@ function scale(d0: number, d1: number, r0: number, r1: number): (v: number) => n
   return (v) => r0 + ((v - d0) / (d1 - d0)) * (r1 - r0);
 }
 
-/** About five round tick values covering [lo, hi] (1, 2, 5 × 10^k spacing). */
-export function niceTicks(lo: number, hi: number): number[] {
-  if (lo === hi) {
-    const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
-    lo -= pad;
-    hi += pad;
-  }
-  const rough = (hi - lo) / 5;
-  const power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
-  const first = Math.floor(lo / step) * step;
-  const ticks: number[] = [];
-  for (let i = 0; ; i += 1) {
-    const t = Number((first + i * step).toPrecision(12));
-    ticks.push(t);
-    if (t >= hi) return ticks;
-  }
+/** Steps where both bounds are finite, in step order. */
+function bandPoints(low: readonly Point[], high: readonly Point[]): { step: number; low: number; high: number }[] {
+  const highAt = new Map(finite(high).map((p) => [p.step, p.value]));
+  return finite(low)
+    .filter((p) => highAt.has(p.step))
+    .map((p) => ({ step: p.step, low: p.value, high: highAt.get(p.step) as number }))
+    .sort((a, b) => a.step - b.step);
 }
 
 /** Splits points into runs of finite values so gaps are drawn as gaps. */
-function segments(points: Series['points']): { step: number; value: number }[][] {
-  const out: { step: number; value: number }[][] = [];
-  let current: { step: number; value: number }[] = [];
+function segments(points: readonly Point[]): Finite[][] {
+  const out: Finite[][] = [];
+  let current: Finite[] = [];
   for (const p of points) {
     if (p.value !== null && Number.isFinite(p.value)) current.push({ step: p.step, value: p.value });
     else if (current.length > 0) {

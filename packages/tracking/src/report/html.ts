@@ -1,18 +1,19 @@
 /**
- * Builds report.html from a run's data: a summary, curves for every metric series (grouped the way
- * one reads a GRPO run: reward first, then evaluation, policy, completions), and a table of sample
- * completions. One string, no external scripts, styles or fonts, so it opens anywhere offline.
+ * Builds report.html from a run's data, in the order one reads a GRPO run: the headline (fine-tuned
+ * vs base evaluation), then the training curves that say whether it learned (reward and each reward
+ * function, loss, KL, entropy, completion lengths), then sample completions newest first, then every
+ * other metric. Series that never changed are not charted but listed, folded, with their value.
+ * One string, no scripts, no external styles or fonts, so it opens anywhere offline; a
+ * Content-Security-Policy that allows inline styles only backs up the escaping in escape.ts.
  */
+import { isComparisonMetric } from '../compare-table.js';
 import type { CompletionRecord } from '../tracker.js';
-import { lineChartSvg, type Series } from './chart.js';
-import { escapeHtml, formatNumber } from './escape.js';
-
-/** One line of metrics.jsonl: the step, a timestamp, and metric values (null where NaN/∞ was logged). */
-export interface MetricRow {
-  step: number;
-  time?: string;
-  [metric: string]: number | string | null | undefined;
-}
+import { lineChartSvg, type ChartSpec, type Series } from './chart.js';
+import { formatNumber, html, unsafeHtml, type Html } from './escape.js';
+import { evalTable, latestEval } from './eval-table.js';
+import { samplesSection } from './samples.js';
+import { collectSeries, constantValue, type MetricRow } from './series.js';
+import { STYLE } from './style.js';
 
 /** Everything the report shows. */
 export interface ReportData {
@@ -21,116 +22,150 @@ export interface ReportData {
   metrics: MetricRow[];
   completions: CompletionRecord[];
   summary?: Record<string, unknown>;
-  /** How many completions (the most recent) the table shows; default 64. */
+  /** From config.json, when known: the planned number of steps and when the run started. */
+  totalSteps?: number | null;
+  startedAt?: string;
+  /** How many completions (the newest) the samples show; default 64. */
   maxCompletions?: number;
-}
-
-/** Every metric with at least one finite value, as a series sorted by step. */
-export function collectSeries(rows: readonly MetricRow[]): Series[] {
-  const byName = new Map<string, Series['points']>();
-  for (const row of rows) {
-    for (const [key, value] of Object.entries(row)) {
-      if (key === 'step' || key === 'time' || (typeof value !== 'number' && value !== null)) continue;
-      const points = byName.get(key) ?? [];
-      points.push({ step: row.step, value: typeof value === 'number' && Number.isFinite(value) ? value : null });
-      byName.set(key, points);
-    }
-  }
-  return [...byName.entries()]
-    .filter(([, points]) => points.some((p) => p.value !== null))
-    .map(([name, points]) => ({ name, points: points.sort((a, b) => a.step - b.step) }));
-}
-
-/** Section title for a metric name; the order of SECTIONS is the order on the page. */
-const SECTIONS: { title: string; test: (name: string) => boolean; order?: string[] }[] = [
-  { title: 'Reward', test: (n) => n === 'reward' || n === 'reward_std' || /^rewards\/.+\/mean$/.test(n), order: ['reward', 'reward_std'] },
-  { title: 'Evaluation', test: (n) => n.startsWith('eval_'), order: ['eval_accuracy'] },
-  { title: 'Policy', test: (n) => ['loss', 'kl', 'learning_rate', 'grad_norm', 'entropy'].includes(n) || n.startsWith('clip_ratio/'), order: ['kl', 'loss', 'learning_rate', 'grad_norm'] },
-  { title: 'Completions', test: (n) => n.startsWith('completions/'), order: ['completions/mean_length'] },
-  { title: 'Other', test: () => true },
-];
-
-function sectionOf(name: string): number {
-  return SECTIONS.findIndex((s) => s.test(name));
-}
-
-function rank(name: string, section: number): number {
-  const index = SECTIONS[section].order?.indexOf(name) ?? -1;
-  return index === -1 ? 1000 : index;
 }
 
 /** The complete report.html text. */
 export function buildReportHtml(data: ReportData): string {
-  const series = collectSeries(data.metrics);
-  const sections = SECTIONS.map((section, i) => ({
-    title: section.title,
-    series: series
-      .filter((s) => sectionOf(s.name) === i)
-      .sort((a, b) => rank(a.name, i) - rank(b.name, i) || a.name.localeCompare(b.name)),
-  })).filter((s) => s.series.length > 0);
+  const all = collectSeries(data.metrics);
+  const byName = new Map(all.map((s) => [s.name, s]));
+  const constant = all.filter((s) => constantValue(s) !== undefined);
+  const changing = (name: string) => {
+    const series = byName.get(name);
+    return series !== undefined && constantValue(series) === undefined ? series : undefined;
+  };
+  // Series drawn in a headline chart (as a line or band) are not drawn again under More metrics.
+  const used = new Set<string>();
+  const use = (spec: ChartSpec, names: (string | undefined)[]) => {
+    for (const name of names) if (name !== undefined) used.add(name);
+    return spec;
+  };
 
-  const charts = sections
-    .map((section) => `<section><h2>${escapeHtml(section.title)}</h2><div class="charts">${section.series.map(figure).join('')}</div></section>`)
-    .join('\n');
+  // Headline evaluation: the table, and its history (fine-tuned and base) after several evaluations.
+  const latest = latestEval(data.metrics, data.summary);
+  const evalCharts = ['eval_accuracy', 'eval_reward'].flatMap((name) => {
+    const model = byName.get(name);
+    if (model === undefined || model.points.filter((p) => p.value !== null).length < 2) return [];
+    const baseName = name.replace('eval_', 'eval_base_');
+    const base = byName.get(baseName);
+    const lines: ChartSpec['lines'] = [{ label: 'fine-tuned', points: model.points }];
+    if (base !== undefined) lines.push({ label: 'base', points: base.points, style: 'base' });
+    return [use({ name, lines }, [name, base && baseName])];
+  });
+
+  // Training curves, each with its spread as a band where the trainer logged one.
+  const line = (name: string): ChartSpec[] => {
+    const main = changing(name);
+    return main === undefined ? [] : [use({ name, lines: [{ label: name, points: main.points }] }, [name])];
+  };
+  const plusMinus = (name: string, stdName: string): ChartSpec[] => {
+    const [main, std] = [changing(name), byName.get(stdName)];
+    if (main === undefined || std === undefined) return line(name);
+    const stdAt = new Map(std.points.map((p) => [p.step, p.value]));
+    const shifted = (sign: number) => main.points.map((p) => {
+      const spread = stdAt.get(p.step);
+      return { step: p.step, value: p.value === null || spread === null || spread === undefined ? null : p.value + sign * spread };
+    });
+    return [use({ name, lines: [{ label: name, points: main.points }], band: { label: `± ${stdName}`, low: shifted(-1), high: shifted(1) } }, [name, stdName])];
+  };
+  const between = (name: string, lowName: string, highName: string): ChartSpec[] => {
+    const [main, low, high] = [changing(name), byName.get(lowName), byName.get(highName)];
+    if (main === undefined || low === undefined || high === undefined) return line(name);
+    return [use({ name, lines: [{ label: name, points: main.points }], band: { label: `${lowName} … ${highName}`, low: low.points, high: high.points } }, [name, lowName, highName])];
+  };
+  // The s flag: a reward function's name is user-chosen and may hold a newline.
+  const rewardFns = all.map((s) => s.name).filter((n) => /^rewards\/.+\/mean$/s.test(n));
+  const training = [
+    ...plusMinus('reward', 'reward_std'),
+    ...rewardFns.flatMap((n) => plusMinus(n, n.replace(/\/mean$/, '/std'))),
+    ...line('loss'),
+    ...line('kl'),
+    ...line('entropy'),
+    ...between('completions/mean_length', 'completions/min_length', 'completions/max_length'),
+  ];
+
+  const more = all
+    .filter((s) => !used.has(s.name) && constantValue(s) === undefined)
+    .map((s): ChartSpec => ({ name: s.name, lines: [{ label: s.name, points: s.points }] }));
+
   const lastStep = data.metrics.length > 0 ? Math.max(...data.metrics.map((r) => r.step)) : null;
-  return `<!doctype html>
+  const sections = [
+    evaluationSection(latest, evalCharts),
+    training.length > 0 ? html`<section id="training"><h2>Training</h2><div class="charts wide">${training.map(figure)}</div></section>` : html``,
+    samplesSection(data.completions, data.maxCompletions ?? 64),
+    more.length > 0 ? html`<section id="more"><h2>More metrics</h2><div class="charts">${more.map(figure)}</div></section>` : html``,
+    constantSection(constant),
+    detailsSection(data),
+  ];
+  const nav = [
+    ['evaluation', 'Evaluation'], ['training', 'Training'], ['samples', 'Samples'], ['more', 'More metrics'], ['constant', 'Constant'], ['details', 'Summary & config'],
+  ].filter(([id]) => sections.some((s) => s.text.includes(`<section id="${id}"`)));
+
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(data.name)} · grpojs report</title>
-<style>${STYLE}</style></head>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>${data.name} · grpojs report</title>
+<style>${unsafeHtml(STYLE)}</style></head>
 <body>
-<header><h1>${escapeHtml(data.name)}</h1>
-<p class="meta">${data.metrics.length} metric rows · last step ${lastStep ?? '–'} · ${data.completions.length} completions · ${series.length} series</p></header>
-${summaryTable(data.summary)}
-${charts || '<p class="empty">No metrics were logged.</p>'}
-${completionsTable(data.completions, data.maxCompletions ?? 64)}
-${data.config ? `<section><h2>Config</h2><details><summary>config.json</summary><pre>${escapeHtml(JSON.stringify(data.config, null, 2))}</pre></details></section>` : ''}
+<header class="top"><h1>${data.name}</h1>
+<p class="meta">${meta(data, lastStep, all.length, constant.length)}</p>
+<nav>${nav.map(([id, title]) => html`<a href="#${id}">${title}</a>`)}</nav></header>
+${all.length === 0 && latest === null ? html`<p class="empty">No metrics were logged.</p>` : html``}
+${sections}
 </body></html>
-`;
+`.text;
 }
 
-function figure(series: Series): string {
-  const last = [...series.points].reverse().find((p) => p.value !== null)?.value ?? null;
-  return `<figure class="chart" data-metric="${escapeHtml(series.name)}"><figcaption><b>${escapeHtml(series.name)}</b>` +
-    `<span>last ${escapeHtml(formatNumber(last))}</span></figcaption>${lineChartSvg(series)}</figure>`;
+function meta(data: ReportData, lastStep: number | null, seriesCount: number, constantCount: number): string {
+  const parts: string[] = [];
+  if (lastStep !== null) parts.push(`step ${lastStep}${typeof data.totalSteps === 'number' ? ` of ${data.totalSteps}` : ''}`);
+  const finishedAt = typeof data.summary?.finishedAt === 'string' ? data.summary.finishedAt : undefined;
+  const started = data.startedAt === undefined ? Number.NaN : Date.parse(data.startedAt);
+  if (Number.isFinite(started)) parts.push(`started ${new Date(started).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}`);
+  const seconds = finishedAt === undefined ? Number.NaN : (Date.parse(finishedAt) - started) / 1000;
+  if (Number.isFinite(seconds) && seconds >= 0) parts.push(`took ${duration(seconds)}`);
+  parts.push(`${seriesCount} metrics (${constantCount} constant)`, `${data.completions.length} completions logged`);
+  return parts.join(' · ');
 }
 
-function summaryTable(summary: Record<string, unknown> | undefined): string {
-  const entries = Object.entries(summary ?? {});
-  if (entries.length === 0) return '';
-  const rows = entries
-    .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(typeof v === 'number' ? formatNumber(v) : typeof v === 'string' ? v : JSON.stringify(v))}</td></tr>`)
-    .join('');
-  return `<section><h2>Summary</h2><table class="summary">${rows}</table></section>`;
+function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const m = Math.floor(seconds / 60);
+  return m < 60 ? `${m} min ${Math.round(seconds % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-function completionsTable(all: readonly CompletionRecord[], max: number): string {
-  if (all.length === 0) return '';
-  const shown = all.slice(-max);
-  const fns = [...new Set(shown.flatMap((c) => Object.keys(c.rewards ?? {})))];
-  const head = `<tr><th>step</th><th>prompt / completion</th>${fns.map((f) => `<th class="num">${escapeHtml(f)}</th>`).join('')}<th class="num">advantage</th></tr>`;
-  const body = shown
-    .map((c) => `<tr><td class="num">${c.step}</td><td><details><summary>prompt</summary><pre>${escapeHtml(c.prompt)}</pre></details>` +
-      `<pre class="completion">${escapeHtml(c.completion)}</pre></td>` +
-      fns.map((f) => `<td class="num">${escapeHtml(formatNumber(c.rewards?.[f] ?? null))}</td>`).join('') +
-      `<td class="num">${escapeHtml(formatNumber(c.advantage))}</td></tr>`)
-    .join('\n');
-  const note = all.length > shown.length ? ` (the last ${shown.length} of ${all.length})` : '';
-  return `<section><h2>Sample completions${note}</h2><table class="completions"><thead>${head}</thead><tbody>${body}</tbody></table></section>`;
+function evaluationSection(latest: ReturnType<typeof latestEval>, charts: ChartSpec[]): Html {
+  if (latest === null) {
+    return html`<section id="evaluation"><h2>Evaluation</h2><p class="empty">No evaluation was logged in this run, so there is no fine-tuned vs base comparison.</p></section>`;
+  }
+  const at = latest.step === null ? '' : ` at step ${latest.step}`;
+  const of = latest.count > 1 ? ` (latest of ${latest.count})` : '';
+  const versus = latest.base === null ? '' : ' · fine-tuned vs base';
+  return html`<section id="evaluation"><h2>Evaluation${at}${of}<small>${versus}</small></h2><div class="headline">${evalTable(latest)}${charts.length > 0 ? html`<div class="charts">${charts.map(figure)}</div>` : html``}</div></section>`;
 }
 
-const STYLE = `
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1200px;padding:0 16px;color:#1d2330;background:#fff}
-h1{font-size:22px;margin:0}h2{font-size:17px;margin:28px 0 10px;border-bottom:1px solid #e3e6ec;padding-bottom:4px}
-.meta{color:#667085;margin:4px 0 0}.empty{color:#667085}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(370px,1fr));gap:12px}
-figure.chart{margin:0;border:1px solid #e3e6ec;border-radius:6px;padding:8px 8px 2px}
-figcaption{display:flex;justify-content:space-between;font-size:13px;margin-bottom:2px}figcaption span{color:#667085}
-svg text{font-size:10px;fill:#667085}svg .grid{stroke:#eef0f4}svg .axis{stroke:#98a2b3}
-svg .line{fill:none;stroke:#3b6fd8;stroke-width:1.6}svg .dot{fill:#3b6fd8}
-table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #eef0f4;padding:5px 8px;text-align:left;vertical-align:top}
-table.summary{width:auto}table.summary th{font-weight:500;color:#475467}
-.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-pre{white-space:pre-wrap;word-break:break-word;margin:4px 0;font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-pre.completion{background:#f7f8fa;padding:6px 8px;border-radius:4px}
-details summary{cursor:pointer;color:#475467;font-size:12px}
-`;
+function figure(spec: ChartSpec): Html {
+  const main = spec.lines[0];
+  const last = [...main.points].reverse().find((p) => p.value !== null)?.value ?? null;
+  const legend = spec.lines.length > 1 || spec.band
+    ? html`<p class="legend">${spec.lines.map((l) => html`<span class="key ${l.style ?? 'main'}">${l.label}</span>`)}${spec.band ? html`<span class="key band">${spec.band.label}</span>` : html``}</p>`
+    : html``;
+  return html`<figure class="chart" data-metric="${spec.name}"><figcaption><b>${spec.name}</b><span>last ${formatNumber(last)}</span></figcaption>${lineChartSvg(spec)}${legend}</figure>`;
+}
+
+function constantSection(constant: readonly Series[]): Html {
+  if (constant.length === 0) return html``;
+  const items = constant.map((s) => html`<li><code>${s.name}</code> = ${formatNumber(constantValue(s))}</li>`);
+  return html`<section id="constant"><details><summary>${constant.length} constant series, not charted</summary><ul class="constant">${items}</ul></details></section>`;
+}
+
+function detailsSection(data: ReportData): Html {
+  const summary = Object.entries(data.summary ?? {}).filter(([k]) => !isComparisonMetric(k));
+  const rows = summary.map(([k, v]) => html`<tr><th>${k}</th><td>${typeof v === 'number' ? formatNumber(v) : typeof v === 'string' ? v : JSON.stringify(v)}</td></tr>`);
+  if (rows.length === 0 && data.config === undefined) return html``;
+  return html`<section id="details"><h2>Summary &amp; config</h2>${rows.length > 0 ? html`<details><summary>summary.json</summary><table class="summary">${rows}</table></details>` : html``}${data.config ? html`<details><summary>config.json</summary><pre>\n${JSON.stringify(data.config, null, 2)}</pre></details>` : html``}</section>`;
+}
