@@ -8,6 +8,7 @@ import { formatComparison, isComparisonMetric, scoresFromEvalMetrics } from './c
 import { assertStep } from './errors.js';
 import { knownSecrets, redactText } from './redact.js';
 import { formatNumber } from './report/escape.js';
+import { formatSampleLine, SAMPLE_LINE_WIDTH } from './sample-line.js';
 import type { CompletionRecord, Metrics, RunInfo, Tracker } from './tracker.js';
 
 /** Where console output goes: a writable stream; `isTTY` decides bar versus plain lines. */
@@ -106,10 +107,8 @@ export class ConsoleTracker implements Tracker {
   /** Prints the first `completionsToShow` completions, shortened to one line each. */
   async logCompletions(rows: CompletionRecord[], step: number): Promise<void> {
     assertStep(step, 'ConsoleTracker.logCompletions');
-    for (const row of rows.slice(0, this.options.completionsToShow ?? 1)) {
-      const rewards = Object.entries(row.rewards).map(([k, v]) => `${k}=${formatNumber(v)}`).join(' ');
-      this.print(`  sample @${step}: ${oneLine(row.completion, 160)} | ${rewards} | adv ${formatNumber(row.advantage)}`);
-    }
+    const width = Math.min(SAMPLE_LINE_WIDTH, this.stream.columns ?? SAMPLE_LINE_WIDTH);
+    for (const row of rows.slice(0, this.options.completionsToShow ?? 1)) this.print(formatSampleLine(row, step, width));
   }
 
   /**
@@ -211,7 +210,3 @@ function wrap(first: string, parts: readonly string[], max: number): string[] {
   return lines;
 }
 
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}

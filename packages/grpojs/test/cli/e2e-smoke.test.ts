@@ -70,6 +70,12 @@ describe.skipIf(!existsSync(CLI))('grpojs --preset smoke (built CLI; run `pnpm b
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(120);
   });
 
+  it('prints each sampled completion as one line of at most 120 characters', () => {
+    const samples = stdout.split('\n').filter((l) => l.startsWith('  sample @'));
+    expect(samples.length).toBeGreaterThan(0);
+    for (const line of samples) expect(line.length, line).toBeLessThanOrEqual(120);
+  });
+
   it('prints the fine-tuned vs base table and the reloaded answer', () => {
     expect(stdout).toMatch(/Final evaluation at step 2 on test \(2 samples, greedy\)/);
     expect(stdout).toMatch(/^\s+accuracy\s+\d\.\d{4}\s+\d\.\d{4}$/m);
