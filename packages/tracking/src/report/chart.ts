@@ -30,7 +30,9 @@ export interface ChartSpec {
 
 const WIDTH = 460;
 const HEIGHT = 210;
-const MARGIN = { top: 10, right: 14, bottom: 26, left: 64 };
+const MARGIN = { top: 10, right: 14, bottom: 26 };
+/** Width of one tick-label character at the stylesheet's 11.5px (tabular digits), for the left margin. */
+const CHAR_WIDTH = 7;
 
 type Finite = { step: number; value: number };
 
@@ -49,12 +51,14 @@ export function lineChartSvg(spec: ChartSpec): Html {
   const yTicks = niceTicks(Math.min(...values), Math.max(...values));
   const xTicks = niceTicks(minStep, maxStep, { count: 6, integer: true });
   const xShown = xTicks.values.map((v, i) => ({ v, label: xTicks.labels[i] })).filter((t) => t.v >= minStep && t.v <= maxStep);
-  const x = scale(minStep, maxStep, MARGIN.left, WIDTH - MARGIN.right);
+  // The left margin fits the longest y label (10.817452 needs more room than 0.5).
+  const left = 12 + CHAR_WIDTH * Math.max(3, ...yTicks.labels.map((l) => l.length));
+  const x = scale(minStep, maxStep, left, WIDTH - MARGIN.right);
   const y = scale(yTicks.values[0], yTicks.values[yTicks.values.length - 1], HEIGHT - MARGIN.bottom, MARGIN.top);
   const xy = (p: Finite) => `${x(p.step).toFixed(1)},${y(p.value).toFixed(1)}`;
   const bottom = HEIGHT - MARGIN.bottom;
 
-  const grid = yTicks.values.map((t, i) => html`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/><text x="${MARGIN.left - 6}" y="${(y(t) + 3.5).toFixed(1)}" text-anchor="end" class="tick y">${yTicks.labels[i]}</text>`);
+  const grid = yTicks.values.map((t, i) => html`<line x1="${left}" x2="${WIDTH - MARGIN.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/><text x="${left - 6}" y="${(y(t) + 3.5).toFixed(1)}" text-anchor="end" class="tick y">${yTicks.labels[i]}</text>`);
   const xLabels = xShown.map((t) => html`<text x="${x(t.v).toFixed(1)}" y="${bottom + 15}" text-anchor="middle" class="tick x">${t.label}</text>`);
   const bandPath = band.length > 0
     ? html`<path d="M${band.map((b) => xy({ step: b.step, value: b.high })).join('L')}L${[...band].reverse().map((b) => xy({ step: b.step, value: b.low })).join('L')}Z" class="band"><title>${spec.band?.label}</title></path>`
@@ -68,7 +72,7 @@ export function lineChartSvg(spec: ChartSpec): Html {
     const dots = dotted.map((p) => html`<circle cx="${x(p.step).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="2.4" class="dot ${style}"><title>${line.label} · step ${p.step}: ${formatNumber(p.value)}</title></circle>`);
     return html`${paths}${dots}`;
   });
-  return html`<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${spec.name} over steps">${grid}${bandPath}<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${bottom}" y2="${bottom}" class="axis"/>${xLabels}${lines}</svg>`;
+  return html`<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${spec.name} over steps">${grid}${bandPath}<line x1="${left}" x2="${WIDTH - MARGIN.right}" y1="${bottom}" y2="${bottom}" class="axis"/>${xLabels}${lines}</svg>`;
 }
 
 /** Linear map from [d0, d1] to [r0, r1]; a zero-width domain maps to the middle of the range. */
