@@ -3,8 +3,7 @@
  * train` run: 8 reward functions, clip ratios, timings — about 60 series, most of them flat at 0
  * early on), for the report tests. Deterministic: no randomness, values are smooth functions of the step.
  */
-import type { CompletionRecord } from '../src/index.js';
-import type { MetricRow, ReportData } from '../src/index.js';
+import type { CompletionRecord, MetricRow, ReportData } from '../src/index.js';
 
 export const REWARD_FNS = ['correctness', 'format', 'strict_format', 'numeric', 'conciseness', 'repetition', 'cot_clarity', 'length'];
 /** Reward functions that never fire in this run (their mean and std stay 0). */
