@@ -87,8 +87,11 @@ describe('train() on a tiny random GPT-2', () => {
     expect(report.finalEval?.model.samples).toBe(2);
     expect(report.finalEval?.base.samples).toBe(2);
     // GSM8K exact match is passed to the trainer's evaluation: accuracy is reported (0 for a random model).
-    expect(report.finalEval?.model.accuracy).toBeTypeOf('number');
-    expect(report.finalEval?.base.accuracy).toBeTypeOf('number');
+    for (const scores of [report.finalEval?.model, report.finalEval?.base]) {
+      expect(Number.isFinite(scores?.accuracy), `accuracy ${scores?.accuracy} must be finite`).toBe(true);
+      expect(scores?.accuracy).toBeGreaterThanOrEqual(0);
+      expect(scores?.accuracy).toBeLessThanOrEqual(1);
+    }
     expect(Object.keys(report.finalEval?.model.rewards ?? {})).toEqual(['correctness', 'format', 'strict_format', 'numeric', 'conciseness', 'repetition', 'cot_clarity', 'length']);
   });
 
@@ -102,7 +105,7 @@ describe('train() on a tiny random GPT-2', () => {
     expect(saved).toMatchObject({ globalStep: 2, completed: true, finalEval: { step: 2 } });
     // The reward functions as the metrics name them, in order, with their weights (the CLI's --reward-module adds to them).
     expect((saved.rewards as { name: string }[]).map((r) => r.name)).toEqual(['correctness', 'format', 'strict_format', 'numeric', 'conciseness', 'repetition', 'cot_clarity', 'length']);
-    expect(report.rewards.every((r) => typeof r.weight === 'number')).toBe(true);
+    expect(report.rewards.every((r) => Number.isFinite(r.weight))).toBe(true);
   });
 
   it('records and logs the resolved choices: seed template (GPT-2 has no chat template) and LoRA on c_attn', () => {

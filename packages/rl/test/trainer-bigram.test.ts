@@ -13,6 +13,7 @@ import { TIMING_METRICS } from '../src/metrics.js';
 import { GRPOTrainer } from '../src/trainer.js';
 import { BigramPolicy } from './helpers/bigram-policy.js';
 import { CharTokenizer } from './helpers/char-tokenizer.js';
+import { expectPlausibleStepMetrics } from './helpers/metric-ranges.js';
 import { ALPHABET, countReward, syntheticPrompts } from './helpers/synthetic-task.js';
 
 const tokenizer = new CharTokenizer(ALPHABET);
@@ -74,8 +75,13 @@ describe('GRPOTrainer on a bigram policy', () => {
     for (const key of ['loss', 'grad_norm', 'learning_rate', 'epoch', 'num_tokens', 'kl', 'entropy', 'reward', 'reward_std',
       'frac_reward_zero_std', 'rewards/count_a/mean', 'rewards/count_a/std', 'completions/mean_length', 'completions/clipped_ratio',
       'completions/mean_terminated_length', 'clip_ratio/region_mean', 'step_time', 'step_time/generation']) {
-      expect(m[key], key).toBeTypeOf('number');
+      expect(m, key).toHaveProperty([key]);
     }
+    // Every step: finite values in the ranges their definitions allow (count of 'a' ≤ 8 tokens).
+    result.stepMetrics.forEach((step) =>
+      expectPlausibleStepMetrics(step, { reward: [0, 8], perFunction: { count_a: [0, 8] }, maxCompletionLength: 8, vocabSize: tokenizer.vocabSize }),
+    );
+    result.logHistory.forEach((log) => expectPlausibleStepMetrics(log, { reward: [0, 8], maxCompletionLength: 8, vocabSize: tokenizer.vocabSize }));
     expect(m.kl).toBe(0); // adapter B starts at zero: policy = reference
     expect(result.stepMetrics[59].kl).toBeGreaterThan(0);
     expect(result.stepMetrics[59].epoch).toBeCloseTo(60 / 16, 10); // 64 prompts / 4 per batch = 16 steps per epoch

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPOTrainer } from '../src/trainer.js';
 import { CharTokenizer } from './helpers/char-tokenizer.js';
 import { gsm8kExactMatch } from './helpers/gsm8k-check.js';
+import { expectPlausibleEvalMetrics, expectPlausibleStepMetrics } from './helpers/metric-ranges.js';
 import { ALPHABET, countReward, lengthReward, syntheticPrompts } from './helpers/synthetic-task.js';
 
 const STEPS = 100;
@@ -103,7 +104,11 @@ describe('GRPOTrainer on a tiny GPT-2 (@grpojs/model)', () => {
     const report = result.evalReports.at(-1)!;
     console.info(`eval: ${JSON.stringify(report.metrics)}`);
     expect(report.metrics[`eval_rewards/count_${TARGET}/mean`]).toBeGreaterThan(report.metrics[`eval_base_rewards/count_${TARGET}/mean`] + 4);
-    expect(report.metrics.eval_accuracy).toBeTypeOf('number');
+    expect(report.metrics, 'eval_accuracy').toHaveProperty(['eval_accuracy']);
+    expectPlausibleEvalMetrics(report.metrics, { reward: [0, 8], perFunction: { [`count_${TARGET}`]: [0, 8] }, maxCompletionLength: 8 });
+    result.stepMetrics.forEach((m) =>
+      expectPlausibleStepMetrics(m, { reward: [0, 8], perFunction: { [`count_${TARGET}`]: [0, 8] }, maxCompletionLength: 8, vocabSize: tokenizer.vocabSize }),
+    );
     // no tensor leak across steps
     expect(new Set(counts.slice(2)).size).toBe(1);
     trainer.dispose();

@@ -288,7 +288,11 @@ describe('GRPOTrainer with a real tracker', () => {
     expect(trainRows[0].reward).toBeCloseTo(mean12, 12);
     expect(run.metrics.some((m) => m.step === 4 && m.eval_accuracy === 1)).toBe(true);
     expect(run.completions.length).toBe(6); // 3 per log, 2 logs
-    expect(run.completions[0]).toMatchObject({ step: 2, rewards: { count_g: expect.any(Number) } });
+    expect(run.completions[0]).toMatchObject({ step: 2 });
+    for (const c of run.completions) {
+      const r = (c.rewards as Record<string, number>).count_g; // the count of 'g' in at most 6 tokens: finite, an integer in [0, 6]
+      expect(Number.isInteger(r) && r >= 0 && r <= 6, `count_g = ${r}`).toBe(true);
+    }
     const local = (await readFile(join(root, 'tracked', 'completions.jsonl'), 'utf8')).trim().split('\n');
     expect(local.length).toBe(2 * 16); // every row of the logged steps' generation batches
     trainer.dispose();
