@@ -152,7 +152,7 @@ describe('GRPOTrainer options that change the loss, vs PyTorch', () => {
     off.model.dispose();
   });
 
-  it('temperature, topK and topP go to sampling; log-probs get the temperature only (TRL), in training mode with entropy', async () => {
+  it('temperature, topK and topP go to sampling; log-probs get the temperature only (TRL), so the loss given the samples is unchanged', async () => {
     const run = await runCase('sampling', fixture.cases.default, { temperature: 0.55, topK: 3, topP: 0.85 });
     expect(run.model.generateCalls).toHaveLength(1);
     expect(run.model.generateCalls[0]).toMatchObject({ temperature: 0.55, topK: 3, topP: 0.85, doSample: true, maxNewTokens: inputs.maxLen, eosTokenId: inputs.eos });
@@ -164,6 +164,10 @@ describe('GRPOTrainer options that change the loss, vs PyTorch', () => {
       expect(Object.keys(call)).not.toContain('topP');
     }
     expect(training.every((c) => c.withEntropy === true && Number.isInteger(c.seed))).toBe(true);
+    // Given the sampled completions, topK/topP leave the loss and its gradients as torch computes them without.
+    const ref = fixture.cases.default.steps[0];
+    expect(run.metrics[0].loss).toBeCloseTo(ref.loss, 5);
+    run.model.captured.forEach((c, k) => expectClose(c.gradLogProbs.flat(), ref.micro[k].gradLogProbs, 2e-6, `micro-batch ${k} with topK/topP`));
     // Defaults: topK null is passed as 0 (off), topP 1.
     const plain = await runCase('sampling-default', fixture.cases.default);
     expect(plain.model.generateCalls[0]).toMatchObject({ temperature: 0.7, topK: 0, topP: 1 });
