@@ -86,6 +86,19 @@ describe('buildReportHtml', () => {
     expect([...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]).every((h) => /^#[a-z]+$/.test(h))).toBe(true);
   });
 
+  it('draws a long series faint, under its moving average, with a dot on the last point only', () => {
+    const metrics = Array.from({ length: 300 }, (_, i) => ({ step: i + 1, loss: (i % 2 === 0 ? 1 : -1) + i / 300 }));
+    const loss = figureOf(buildReportHtml({ name: 'long', metrics, completions: [] }), 'loss');
+    expect(loss.match(/class="line raw"/g)).toHaveLength(1);
+    expect(loss.match(/class="line main"/g)).toHaveLength(1);
+    expect(loss.match(/<circle /g)).toHaveLength(1);
+    expect(loss).toContain('loss (moving average of ~10 points)');
+    // The average of a ±1 zigzag stays near its trend, well inside the raw range.
+    const smooth = /<path d="M([^"]+)" class="line main"/.exec(loss)?.[1].split('L').map((xy) => Number(xy.split(',')[1])) ?? [];
+    const raw = /<path d="M([^"]+)" class="line raw"/.exec(loss)?.[1].split('L').map((xy) => Number(xy.split(',')[1])) ?? [];
+    expect(Math.max(...smooth) - Math.min(...smooth)).toBeLessThan((Math.max(...raw) - Math.min(...raw)) / 2);
+  });
+
   it('says so when nothing was logged', () => {
     const empty = buildReportHtml({ name: 'empty', metrics: [], completions: [] });
     expect(empty).toContain('No metrics were logged.');

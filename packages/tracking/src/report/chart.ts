@@ -23,7 +23,7 @@ export interface Series {
 export interface ChartSpec {
   /** The metric the chart is about (its accessible name). */
   name: string;
-  lines: { label: string; points: readonly Point[]; style?: 'main' | 'base' | 'faint' }[];
+  lines: { label: string; points: readonly Point[]; style?: 'main' | 'base' }[];
   /** Drawn under the lines, between low and high at each step both have (e.g. mean ± std, min…max). */
   band?: { label: string; low: readonly Point[]; high: readonly Point[] };
 }
@@ -66,13 +66,37 @@ export function lineChartSvg(spec: ChartSpec): Html {
   const lines = spec.lines.map((line) => {
     const points = finite(line.points);
     const style = line.style ?? 'main';
-    const paths = segments(line.points).map((s) => html`<path d="M${s.map(xy).join('L')}" class="line ${style}"/>`);
+    const window = style === 'main' ? smoothingWindow(points.length) : 0;
+    // A long noisy main line is drawn faint, under its moving average.
+    const paths = segments(line.points).map((s) => html`<path d="M${s.map(xy).join('L')}" class="line ${window > 0 ? 'raw' : style}"/>`);
+    const smooth = window > 0 ? html`<path d="M${ema(points, window).map(xy).join('L')}" class="line main"/>` : html``;
     // Every point gets a dot with its value as a tooltip; a long series only its last one.
-    const dotted = points.length <= 60 ? points : points.slice(-1);
+    const dotted = points.length <= SMOOTH_ABOVE ? points : points.slice(-1);
     const dots = dotted.map((p) => html`<circle cx="${x(p.step).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="2.4" class="dot ${style}"><title>${line.label} · step ${p.step}: ${formatNumber(p.value)}</title></circle>`);
-    return html`${paths}${dots}`;
+    return html`${paths}${smooth}${dots}`;
   });
   return html`<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${spec.name} over steps">${grid}${bandPath}<line x1="${left}" x2="${WIDTH - MARGIN.right}" y1="${bottom}" y2="${bottom}" class="axis"/>${xLabels}${lines}</svg>`;
+}
+
+/** Series longer than this are drawn with a moving average over the raw line. */
+const SMOOTH_ABOVE = 60;
+
+/** Points the moving average of a main line of `n` points spans (0: not smoothed). */
+export function smoothingWindow(n: number): number {
+  return n > SMOOTH_ABOVE ? Math.max(5, Math.round(n / 30)) : 0;
+}
+
+/**
+ * Exponential moving average over about `window` points, debiased at the start (as W&B and
+ * TensorBoard smooth), so the first values are not pulled towards 0.
+ */
+function ema(points: readonly Finite[], window: number): Finite[] {
+  const decay = 1 - 2 / (window + 1);
+  let average = 0;
+  return points.map((p, i) => {
+    average = decay * average + (1 - decay) * p.value;
+    return { step: p.step, value: average / (1 - decay ** (i + 1)) };
+  });
 }
 
 /** Linear map from [d0, d1] to [r0, r1]; a zero-width domain maps to the middle of the range. */

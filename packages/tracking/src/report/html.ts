@@ -8,7 +8,7 @@
  */
 import { isComparisonMetric } from '../compare-table.js';
 import type { CompletionRecord } from '../tracker.js';
-import { lineChartSvg, type ChartSpec, type Series } from './chart.js';
+import { lineChartSvg, smoothingWindow, type ChartSpec, type Series } from './chart.js';
 import { formatNumber, html, unsafeHtml, type Html } from './escape.js';
 import { evalTable, latestEval } from './eval-table.js';
 import { samplesSection } from './samples.js';
@@ -151,8 +151,9 @@ function evaluationSection(latest: ReturnType<typeof latestEval>, charts: ChartS
 function figure(spec: ChartSpec): Html {
   const main = spec.lines[0];
   const last = [...main.points].reverse().find((p) => p.value !== null)?.value ?? null;
-  const legend = spec.lines.length > 1 || spec.band
-    ? html`<p class="legend">${spec.lines.map((l) => html`<span class="key ${l.style ?? 'main'}">${l.label}</span>`)}${spec.band ? html`<span class="key band">${spec.band.label}</span>` : html``}</p>`
+  const window = smoothingWindow(main.points.filter((p) => p.value !== null).length);
+  const legend = spec.lines.length > 1 || spec.band || window > 0
+    ? html`<p class="legend">${spec.lines.map((l, i) => html`<span class="key ${l.style ?? 'main'}">${l.label}${i === 0 && window > 0 ? ` (moving average of ~${window} points)` : ''}</span>`)}${window > 0 ? html`<span class="key raw">raw</span>` : html``}${spec.band ? html`<span class="key band">${spec.band.label}</span>` : html``}</p>`
     : html``;
   return html`<figure class="chart" data-metric="${spec.name}"><figcaption><b>${spec.name}</b><span>last ${formatNumber(last)}</span></figcaption>${lineChartSvg(spec)}${legend}</figure>`;
 }

@@ -25,13 +25,13 @@ figure svg{display:block;width:100%;height:auto}
 svg text{font-size:11.5px;fill:var(--muted);font-variant-numeric:tabular-nums}
 svg .grid{stroke:#eef0f3}svg .axis{stroke:#c0c6d0}
 svg .line{fill:none;stroke:var(--blue);stroke-width:1.8;stroke-linejoin:round}
-svg .line.base{stroke:var(--base);stroke-dasharray:5 4}
+svg .line.base{stroke:var(--base);stroke-dasharray:5 4}svg .line.raw{stroke:var(--blue);stroke-width:1;opacity:.3}
 svg .dot{fill:var(--blue)}svg .dot.base{fill:var(--base)}svg .band{fill:var(--blue);opacity:.13}
 svg circle:hover{r:4}
 .legend{margin:0 0 2px;font-size:12px;color:var(--muted)}
 .legend .key{margin-right:12px;white-space:nowrap}
 .legend .key::before{content:"";display:inline-block;width:14px;height:0;border-top:2px solid var(--blue);vertical-align:middle;margin-right:5px}
-.legend .key.base::before{border-top:2px dashed var(--base)}
+.legend .key.base::before{border-top:2px dashed var(--base)}.legend .key.raw::before{border-top-width:1px;opacity:.4}
 .legend .key.band::before{height:9px;border:0;background:var(--blue);opacity:.2}
 article.group{border:1px solid var(--line);border-radius:8px;margin:0 0 12px;overflow:hidden}
 article.group>header{display:flex;gap:12px;align-items:baseline;padding:6px 10px;background:var(--soft);border-bottom:1px solid var(--line)}
@@ -47,7 +47,7 @@ pre.completion{margin:0 0 6px;max-height:22em;overflow:auto}
 .chip span{color:var(--muted)}.chip.zero{background:var(--soft);color:var(--muted)}
 .chip.adv.up{background:#e3f4ec}.chip.adv.down{background:#fdeee8}
 details summary{cursor:pointer;color:#475467;font-size:13px}
-ul.constant{columns:3 280px;margin:8px 0;padding-left:18px;font-size:13px}ul.constant li{overflow-wrap:anywhere}
+#constant{margin-top:24px}ul.constant{columns:3 280px;margin:8px 0;padding-left:18px;font-size:13px}ul.constant li{overflow-wrap:anywhere}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 table.summary{margin-top:6px}table.summary th{font-weight:500;color:#475467}
 `;
