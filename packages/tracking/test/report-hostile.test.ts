@@ -78,6 +78,8 @@ function expectations(s: Strings): [Field, string][] {
     ['name', s.name],
     ['name', `${s.name} · grpojs report`],
     ['metric', s.metric],
+    ['metric', `${s.metric} over steps`],
+    ['reward1', `rewards/${s.reward1}/mean over steps`],
     ['constantMetric', s.constantMetric],
     ['bandMetric', s.bandMetric],
     ['reward1', `rewards/${s.reward1}`],
