@@ -1,7 +1,10 @@
 /**
  * Console output for a training run. On a terminal: a cli-progress bar (steps, %, ETA, s/step)
- * with a compact metrics line printed above it at each log. Elsewhere (CI, a pipe, a file): no
- * cursor tricks at all, just one plain line per log that carries the progress and ETA itself.
+ * with a compact metrics line printed above it at each log, and a second bar while an evaluation
+ * runs. Elsewhere (CI, a pipe, a file): no cursor tricks at all, just one plain line per log that
+ * carries the progress and ETA itself, and a line per quarter of an evaluation. The run's ETA is
+ * the optimizer steps left at the measured s/step (evaluation time excluded) plus the trainer's
+ * estimate of the evaluations still to come.
  */
 import cliProgress from 'cli-progress';
 import { formatComparison, isComparisonMetric, scoresFromEvalMetrics } from './compare-table.js';
@@ -9,7 +12,7 @@ import { assertStep } from './errors.js';
 import { knownSecrets, redactText } from './redact.js';
 import { formatNumber } from './report/escape.js';
 import { formatSampleLine, SAMPLE_LINE_WIDTH } from './sample-line.js';
-import type { CompletionRecord, Metrics, RunInfo, Tracker } from './tracker.js';
+import type { CompletionRecord, EvalProgress, Metrics, ProgressEstimate, RunInfo, Tracker } from './tracker.js';
 
 /** Where console output goes: a writable stream; `isTTY` decides bar versus plain lines. */
 export interface ConsoleStream {
@@ -58,6 +61,15 @@ export class ConsoleTracker implements Tracker {
   private startedAt = 0;
   private startStep = 0;
   private lastStep = 0;
+  /** The trainer's latest estimate of the evaluations still to come (seconds). */
+  private evalSecondsLeft = 0;
+  /** Seconds of the evaluations of this process that ended. */
+  private evalSecondsDone = 0;
+  /** The evaluation under way (its latest report), if any. */
+  private evaluation: EvalProgress | undefined;
+  private evalBar: cliProgress.SingleBar | undefined;
+  /** Quarters of the evaluation under way already printed (plain output). */
+  private evalQuartersShown = 0;
 
   constructor(private readonly options: ConsoleTrackerOptions = {}) {
     this.stream = options.stream ?? process.stdout;
@@ -76,7 +88,8 @@ export class ConsoleTracker implements Tracker {
       this.bars = new cliProgress.MultiBar(
         {
           stream: this.stream as NodeJS.WritableStream,
-          format: ' {bar} {value}/{total} steps | {percentage}% | ETA {eta_formatted} | elapsed {duration_formatted}',
+          // The ETA is ours (run_eta), not cli-progress's: its rate would count evaluation time as step time.
+          format: ' {bar} {value}/{total} steps | {percentage}% | ETA {run_eta} | elapsed {duration_formatted}',
           hideCursor: false,
           gracefulExit: false, // never hijack Ctrl-C from the trainer
           clearOnComplete: false,
@@ -84,14 +97,77 @@ export class ConsoleTracker implements Tracker {
         },
         cliProgress.Presets.shades_classic,
       );
-      this.bar = this.bars.create(this.total, this.startStep);
+      this.bar = this.bars.create(this.total, this.startStep, { run_eta: '…' });
     }
   }
 
-  /** Advances the bar (no output without a TTY). */
-  progress(step: number): void {
+  /** Advances the bar (no output without a TTY); `estimate` adds the evaluations to come to the ETA. */
+  progress(step: number, estimate?: ProgressEstimate): void {
     this.lastStep = Math.max(this.lastStep, step);
-    this.bar?.update(Math.min(step, this.total ?? step));
+    if (estimate !== undefined) this.evalSecondsLeft = Math.max(0, estimate.evalSecondsLeft);
+    this.bar?.update(Math.min(step, this.total ?? step), { run_eta: this.runEta() ?? '…' });
+  }
+
+  /**
+   * Shows an evaluation under way: on a TTY a second bar (completions done/total, rate, ETA of the
+   * evaluation), otherwise a header line when it starts and a line at each quarter.
+   */
+  evalProgress(progress: EvalProgress): void {
+    const current = this.evaluation;
+    if (current === undefined || progress.done === 0 || current.step !== progress.step || current.final !== progress.final) {
+      if (current !== undefined) this.endEvaluation();
+      this.startEvaluation(progress);
+    }
+    this.evaluation = progress;
+    const rate = progress.seconds > 0 && progress.done > 0 ? progress.done / progress.seconds : undefined;
+    const eta = rate !== undefined && rate > 0 ? formatDuration((progress.total - progress.done) / rate) : '…';
+    const rateText = rate === undefined ? '…' : formatNumber(Number(rate.toPrecision(3)));
+    if (this.evalBar !== undefined) {
+      this.evalBar.update(progress.done, { eval_rate: rateText, eval_eta: eta });
+      this.bar?.update({ run_eta: this.runEta() ?? '…' });
+      this.bars?.update(); // draw now: the bars redraw on a timer otherwise
+    } else {
+      const quarter = progress.total > 0 ? Math.floor((4 * progress.done) / progress.total) : 4;
+      if (quarter > this.evalQuartersShown) {
+        this.evalQuartersShown = quarter;
+        this.print(`  eval ${progress.done}/${progress.total} (${Math.floor((100 * progress.done) / Math.max(1, progress.total))}%) · ${rateText} completions/s · ETA ${eta}`);
+      }
+    }
+    if (progress.done >= progress.total) this.endEvaluation();
+  }
+
+  /** `step 20/100 (20%) · periodic evaluation: 200 rows, 400 greedy completions (fine-tuned and base)`, and the TTY bar. */
+  private startEvaluation(progress: EvalProgress): void {
+    const models = progress.total > progress.rows ? 'fine-tuned and base' : 'fine-tuned; base cached';
+    const where = this.total ? `step ${progress.step}/${this.total} (${Math.floor((100 * progress.step) / this.total)}%)` : `step ${progress.step}`;
+    this.print(`${where} · ${progress.final ? 'final' : 'periodic'} evaluation: ${progress.rows} rows, ${progress.total} greedy completions (${models})`);
+    this.evalQuartersShown = 0;
+    if (this.bars !== undefined) {
+      this.evalBar = this.bars.create(progress.total, progress.done, { eval_rate: '…', eval_eta: '…' }, {
+        format: ' {bar} {value}/{total} eval completions | {eval_rate}/s | ETA {eval_eta}',
+      });
+    }
+  }
+
+  /** Counts the evaluation's time as evaluation (not step) time and drops its bar. */
+  private endEvaluation(): void {
+    if (this.evaluation === undefined) return;
+    this.evalSecondsDone += this.evaluation.seconds;
+    this.evaluation = undefined;
+    if (this.evalBar !== undefined) this.bars?.remove(this.evalBar);
+    this.evalBar = undefined;
+  }
+
+  /** The run's ETA: steps left at the step rate plus the evaluations to come; undefined before the first step. */
+  private runEtaSeconds(): number | undefined {
+    const rate = this.secondsPerStep();
+    if (rate === undefined || this.total === undefined) return undefined;
+    return rate * Math.max(0, this.total - this.lastStep) + Math.max(0, this.evalSecondsLeft - (this.evaluation?.seconds ?? 0));
+  }
+
+  private runEta(): string | undefined {
+    const seconds = this.runEtaSeconds();
+    return seconds === undefined ? undefined : formatDuration(seconds);
   }
 
   /** Prints one compact metrics line (see loggingSteps), or an eval table; advances the bar. */
@@ -133,6 +209,7 @@ export class ConsoleTracker implements Tracker {
 
   /** Stops the bar and prints the elapsed time. */
   async finish(): Promise<void> {
+    this.endEvaluation();
     this.bars?.stop();
     this.bars = undefined;
     this.bar = undefined;
@@ -141,13 +218,15 @@ export class ConsoleTracker implements Tracker {
 
   /**
    * An eval log (one with `eval_reward`) as the fine-tuned vs base table under a
-   * `step 20/100 (20%) · evaluation · 2 s/step · ETA 2m40s` header; undefined for other logs.
+   * `step 20/100 (20%) · evaluation · 200 rows · 2 s/step · ETA 2m40s` header (rows: `eval_samples`);
+   * undefined for other logs.
    */
   evalTable(metrics: Metrics, step: number): string | undefined {
     const model = scoresFromEvalMetrics(metrics, '');
     if (model === null) return undefined;
-    const rest = Object.fromEntries(Object.entries(metrics).filter(([k]) => !isComparisonMetric(k)));
-    return formatComparison(model, scoresFromEvalMetrics(metrics, 'base_'), this.metricsLine(rest, step, 'evaluation'));
+    const rest = Object.fromEntries(Object.entries(metrics).filter(([k]) => !isComparisonMetric(k) && k !== 'eval_samples'));
+    const tag = metrics.eval_samples === undefined ? 'evaluation' : `evaluation · ${formatNumber(metrics.eval_samples)} rows`;
+    return formatComparison(model, scoresFromEvalMetrics(metrics, 'base_'), this.metricsLine(rest, step, tag));
   }
 
   /** `step 10/100 (10%) · loss 0.01 · reward 0.5 ± 0.2 · … · 2.1 s/step · ETA 3m09s`; `tag` follows the step. */
@@ -164,15 +243,18 @@ export class ConsoleTracker implements Tracker {
     const rate = this.secondsPerStep();
     if (rate !== undefined) {
       parts.push(`${formatNumber(Number(rate.toPrecision(3)))} s/step`);
-      if (this.total !== undefined) parts.push(`ETA ${formatDuration(rate * Math.max(0, this.total - this.lastStep))}`);
+      const eta = this.runEta();
+      if (eta !== undefined) parts.push(`ETA ${eta}`);
     }
     return parts.join(' · ');
   }
 
+  /** Seconds per optimizer step so far, the time spent evaluating left out. */
   private secondsPerStep(): number | undefined {
     const done = this.lastStep - this.startStep;
     if (done <= 0) return undefined;
-    return (this.now() - this.startedAt) / 1000 / done;
+    const evaluating = this.evalSecondsDone + (this.evaluation?.seconds ?? 0);
+    return Math.max(0, (this.now() - this.startedAt) / 1000 - evaluating) / done;
   }
 
   /** Above the bar on a TTY (cli-progress redraws it), a plain line otherwise. */

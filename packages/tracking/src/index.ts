@@ -3,7 +3,7 @@
  * a local run directory with a self-contained HTML report, Weights & Biases, or all at once.
  * Never imports tfjs.
  */
-export type { CompletionRecord, Metrics, RunInfo, Tracker } from './tracker.js';
+export type { CompletionRecord, EvalProgress, Metrics, ProgressEstimate, RunInfo, Tracker } from './tracker.js';
 export { TrackingError } from './errors.js';
 export { loadEnv, readWandbEnv, type WandbEnv, type WandbMode } from './env.js';
 export { formatComparison, scoresFromEvalMetrics, type ComparisonScores } from './compare-table.js';

@@ -5,7 +5,7 @@
  * are the exception: they are bugs in the caller and are rethrown.
  */
 import { TrackingError } from './errors.js';
-import type { CompletionRecord, Metrics, RunInfo, Tracker } from './tracker.js';
+import type { CompletionRecord, EvalProgress, Metrics, ProgressEstimate, RunInfo, Tracker } from './tracker.js';
 import { defaultWarn, errorMessage, type Warn } from './warn.js';
 
 /** Forwards to every tracker in `trackers`, isolating their failures. */
@@ -52,12 +52,21 @@ export class MultiTracker implements Tracker {
   }
 
   /** Advances every tracker that shows progress. */
-  progress(step: number): void {
+  progress(step: number, estimate?: ProgressEstimate): void {
+    this.eachSync('progress', (t) => t.progress?.(step, estimate));
+  }
+
+  /** Shows an evaluation under way on every tracker that shows progress. */
+  evalProgress(progress: EvalProgress): void {
+    this.eachSync('evalProgress', (t) => t.evalProgress?.(progress));
+  }
+
+  private eachSync(method: string, call: (tracker: Tracker) => void): void {
     for (const tracker of this.trackers) {
       try {
-        tracker.progress?.(step);
+        call(tracker);
       } catch (error) {
-        this.report(tracker, 'progress', error);
+        this.report(tracker, method, error);
       }
     }
   }

@@ -40,7 +40,38 @@ export interface Tracker {
   finish(): Promise<void>;
   /**
    * Optional, cheap and synchronous: called after every optimizer step (metrics are only logged
-   * every loggingSteps) so a progress display can advance in between.
+   * every loggingSteps) so a progress display can advance in between. `estimate` carries what the
+   * trainer expects the rest of the run to cost besides optimizer steps (its evaluations).
    */
-  progress?(step: number): void;
+  progress?(step: number, estimate?: ProgressEstimate): void;
+  /**
+   * Optional, cheap and synchronous: called when an evaluation starts (`done` 0) and after each
+   * generate call of it, so a progress display can show an evaluation under way.
+   */
+  evalProgress?(progress: EvalProgress): void;
+}
+
+/** What the trainer expects the rest of the run to cost besides its optimizer steps. */
+export interface ProgressEstimate {
+  /**
+   * Seconds the evaluations still to come are expected to take (the periodic ones and the final
+   * one), measured from the latest evaluation or, before the first, estimated from the rollouts.
+   */
+  evalSecondsLeft: number;
+}
+
+/** Where an evaluation under way stands. */
+export interface EvalProgress {
+  /** The optimizer step the evaluation belongs to. */
+  step: number;
+  /** Eval-set rows evaluated per model. */
+  rows: number;
+  /** Greedy completions to generate in all: rows × models (the base model's are cached after its first evaluation). */
+  total: number;
+  /** Completions generated so far (0 when the evaluation starts). */
+  done: number;
+  /** Seconds since the evaluation started. */
+  seconds: number;
+  /** True for the evaluation at the last step, false for a periodic one. */
+  final: boolean;
 }

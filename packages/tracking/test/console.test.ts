@@ -40,6 +40,47 @@ describe('ConsoleTracker without a TTY (CI)', () => {
     expect(lines).toHaveLength(7);
   });
 
+  it('shows an evaluation under way (header, a line per quarter with rate and ETA) and keeps its time out of s/step', async () => {
+    const out = stream(false);
+    const c = clock();
+    const t = new ConsoleTracker({ stream: out, now: c.now });
+    await t.init({ name: 'ci-run', config: {}, totalSteps: 100 });
+    for (let step = 1; step <= 20; step += 1) {
+      c.advance(2000);
+      t.progress(step, { evalSecondsLeft: 600 }); // 5 evaluations of 120 s to come
+    }
+    await t.log({ loss: 1 }, 20);
+    // 40 rows, fine-tuned and base: 80 completions in 10 generate calls of 8, 4 s each.
+    t.evalProgress({ step: 20, rows: 40, total: 80, done: 0, seconds: 0, final: false });
+    for (let done = 8; done <= 80; done += 8) {
+      c.advance(4000);
+      t.evalProgress({ step: 20, rows: 40, total: 80, done, seconds: (done / 8) * 4, final: false });
+    }
+    t.progress(20, { evalSecondsLeft: 4 * 20 }); // measured: 4 evaluations of 40 base-cached completions, 20 s each
+    await t.log({ eval_accuracy: 0.5 }, 20);
+    const lines = out.text().trimEnd().split('\n');
+    expect(lines[1]).toBe('step 20/100 (20%) · loss 1 · 2 s/step · ETA 12m40s'); // 80 steps × 2 s + 600 s of evaluation
+    expect(lines[2]).toBe('step 20/100 (20%) · periodic evaluation: 40 rows, 80 greedy completions (fine-tuned and base)');
+    expect(lines.slice(3, 7)).toEqual([
+      '  eval 24/80 (30%) · 2 completions/s · ETA 28s',
+      '  eval 40/80 (50%) · 2 completions/s · ETA 20s',
+      '  eval 64/80 (80%) · 2 completions/s · ETA 8s',
+      '  eval 80/80 (100%) · 2 completions/s · ETA 0s',
+    ]);
+    // 80 s of wall time: 40 of steps, 40 of evaluation; the ETA adds the 80 s of evaluations to come.
+    expect(lines[7]).toBe('step 20/100 (20%) · eval_accuracy 0.5 · 2 s/step · ETA 4m00s');
+    expect(lines).toHaveLength(8);
+  });
+
+  it('says when the base model is cached and the evaluation is the final one', async () => {
+    const out = stream(false);
+    const t = new ConsoleTracker({ stream: out });
+    await t.init({ name: 'r', config: {}, totalSteps: 10 });
+    t.evalProgress({ step: 10, rows: 5, total: 5, done: 0, seconds: 0, final: true });
+    t.evalProgress({ step: 10, rows: 5, total: 5, done: 5, seconds: 1, final: true });
+    expect(out.text()).toContain('step 10/10 (100%) · final evaluation: 5 rows, 5 greedy completions (fine-tuned; base cached)\n  eval 5/5 (100%) · 5 completions/s · ETA 0s\n');
+  });
+
   it('counts ETA from startStep for a resumed run', async () => {
     const out = stream(false);
     const c = clock();
@@ -146,14 +187,35 @@ describe('ConsoleTracker on a TTY', () => {
     expect(text).toMatch(/done in \d+s\n$/);
   });
 
+  it('draws an evaluation bar while an evaluation runs and puts the evaluations to come in the ETA', async () => {
+    const out = stream(true);
+    const c = clock();
+    const t = new ConsoleTracker({ stream: out, now: c.now });
+    await t.init({ name: 'tty-run', config: {}, totalSteps: 4 });
+    c.advance(2000);
+    t.progress(1, { evalSecondsLeft: 3600 });
+    t.evalProgress({ step: 1, rows: 4, total: 8, done: 0, seconds: 0, final: false });
+    c.advance(2000);
+    t.evalProgress({ step: 1, rows: 4, total: 8, done: 4, seconds: 2, final: false });
+    t.evalProgress({ step: 1, rows: 4, total: 8, done: 8, seconds: 4, final: false });
+    await t.finish();
+    const text = out.text();
+    expect(text).toContain('periodic evaluation: 4 rows, 8 greedy completions');
+    expect(text).toMatch(/4\/8 eval completions \| 2\/s \| ETA 2s/);
+    expect(text).toMatch(/1\/4 steps \| 25% \| ETA 1h00m/); // 3 steps × 2 s + 3600 s of evaluation
+  });
+
   it('prints an eval table above the bar, one line at a time', async () => {
     const out = stream(true);
     const t = new ConsoleTracker({ stream: out });
     await t.init({ name: 'tty-run', config: {}, totalSteps: 4 });
     t.progress(2);
     await t.log(smokeEvalMetrics(), 2);
+    await t.log({ ...smokeEvalMetrics(), eval_samples: 200 }, 2);
     await t.finish();
     expect(out.text()).toContain('step 2/4 (50%) · evaluation');
+    expect(out.text()).toContain('step 2/4 (50%) · evaluation · 200 rows'); // eval_samples, not a metric of its own
+    expect(out.text()).not.toContain('eval_samples');
     expect(out.text()).toMatch(/ {2}rewards\/repetition {8}-0\.5000 {5}-0\.7500/);
   });
 });

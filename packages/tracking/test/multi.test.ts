@@ -37,6 +37,21 @@ describe('MultiTracker', () => {
     expect(warnings).toEqual(['Recorder.log failed (training continues): log@1 broke']);
   });
 
+  it('forwards progress estimates and evaluation progress; a failing tracker warns once', () => {
+    const ok = new Recorder();
+    const seen: unknown[] = [];
+    Object.assign(ok, { progress: (step: number, estimate?: unknown) => seen.push(['progress', step, estimate]), evalProgress: (p: unknown) => seen.push(['eval', p]) });
+    const broken = Object.assign(new Recorder(), { evalProgress: () => { throw new Error('bar broke'); } });
+    const warnings: string[] = [];
+    const multi = new MultiTracker([broken, ok], (m) => warnings.push(m));
+    const progress = { step: 2, rows: 3, total: 6, done: 0, seconds: 0, final: false };
+    multi.progress(2, { evalSecondsLeft: 12 });
+    multi.evalProgress(progress);
+    multi.evalProgress({ ...progress, done: 3, seconds: 1 });
+    expect(seen).toEqual([['progress', 2, { evalSecondsLeft: 12 }], ['eval', progress], ['eval', { ...progress, done: 3, seconds: 1 }]]);
+    expect(warnings).toEqual(['Recorder.evalProgress failed (training continues): bar broke']);
+  });
+
   it('rethrows argument errors: they are bugs in the caller', async () => {
     const multi = new MultiTracker([new RunDirTracker({ cwd: mkdtempSync(join(tmpdir(), 'multi-')) })]);
     await expect(multi.log({ loss: 1 }, -2)).rejects.toThrow(TrackingError);
