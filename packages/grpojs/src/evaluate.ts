@@ -8,6 +8,7 @@
 import { maxPositionsOf } from '@grpojs/model';
 import { defaultRewards, type RewardFunction } from '@grpojs/rewards';
 import { evaluateWithBase, resolveRewardWeights, rewardNames, type EvalReport } from '@grpojs/rl';
+import { formatDuration } from '@grpojs/tracking';
 import { gsm8kExactMatch } from './gsm8k-check.js';
 import { parseTrainConfig, splitTrainConfig, type TrainConfigInput } from './job-options.js';
 import { jobHubOptions, loadJobData, renderPrompts } from './load.js';
@@ -20,7 +21,22 @@ export interface EvaluateOptions {
   adapter?: string;
   /** Default: the seven default rewards. */
   rewardFunctions?: readonly RewardFunction[];
+  /** Progress (a line per quarter of the completions) and warnings; default console. */
   logger?: Pick<Console, 'info' | 'warn'>;
+}
+
+/** Logs `grpojs: eval 660/2638 completions (25%) · 5.1/s · ETA 6m28s` at each quarter of an evaluation. */
+function quarterlyProgress(logger: Pick<Console, 'info'>): (done: number, total: number) => void {
+  const started = performance.now();
+  let shown = 0;
+  return (done, total) => {
+    const quarter = total > 0 ? Math.floor((4 * done) / total) : 4;
+    if (done === 0 || quarter <= shown) return;
+    shown = quarter;
+    const seconds = (performance.now() - started) / 1000;
+    const rate = done / Math.max(seconds, 1e-9);
+    logger.info(`grpojs: eval ${done}/${total} completions (${Math.floor((100 * done) / total)}%) · ${rate.toPrecision(3)}/s · ETA ${formatDuration((total - done) / rate)}`);
+  };
 }
 
 /**
@@ -63,6 +79,7 @@ export async function evaluate(config: TrainConfigInput = {}, options: EvaluateO
         maxPromptLength: grpo.maxPromptLength,
         maxCompletionLength: grpo.maxCompletionLength,
         batchSize: grpo.perDeviceEvalBatchSize,
+        onProgress: quarterlyProgress(logger),
       },
       data.eval, // already cut to evalMaxSamples by loadJobData
       0,

@@ -86,6 +86,8 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
   await prepareJobOutputDir(grpo, hooks.resume !== undefined, logger);
   const data = await loadJobData(job, { evalLimit: grpo.evalMaxSamples, seed: grpo.seed, logger });
   logger.info(`grpojs: ${data.train.length} training rows from ${job.data} (${job.trainSplit}), ${data.eval.length} eval rows`);
+  const evalPlanLine = evaluationPlanLine(grpo, data.eval.length);
+  if (evalPlanLine !== null) logger.info(evalPlanLine);
   checkBatchFits(data.train.length, grpo);
   const limit = await modelPositionLimit(job);
   if (limit !== null) checkLengthLimits(grpo, limit, job.model);
@@ -155,6 +157,24 @@ export async function train(config: TrainConfigInput = {}, hooks: TrainHooks = {
     trainer?.dispose();
     model.dispose();
   }
+}
+
+/**
+ * One line on which rows the evaluations use: with periodicEvalSamples, the sample and the full
+ * final evaluation; without it, every row each time and how to make the periodic ones cheaper
+ * (each costs as much as a few dozen training steps on GSM8K's 1319 rows). Null without evaluation.
+ */
+export function evaluationPlanLine(grpo: Pick<TrainConfig, 'evalSteps' | 'periodicEvalSamples' | 'seed'>, evalRows: number): string | null {
+  if (evalRows === 0) return null;
+  if (grpo.evalSteps === 0) return `grpojs: evaluation: all ${evalRows} eval rows at the end only (evalSteps 0)`;
+  const k = grpo.periodicEvalSamples;
+  if (k !== null && k < evalRows) {
+    return `grpojs: evaluation: every ${grpo.evalSteps} steps on a fixed sample of ${k} of the ${evalRows} eval rows (periodicEvalSamples, seed ${grpo.seed}; logged with eval_samples ${k}), at the end on all ${evalRows}`;
+  }
+  return (
+    `grpojs: evaluation: all ${evalRows} eval rows every ${grpo.evalSteps} steps and at the end, greedy, fine-tuned and base` +
+    (evalRows > 200 ? '; --periodic-eval-samples 200 (periodicEvalSamples) evaluates a fixed sample in between and every row at the end (docs/rl.md)' : '')
+  );
 }
 
 /** The JSON written to `<outputDir>/report.json`: config, steps, and the final fine-tuned vs base scores. */

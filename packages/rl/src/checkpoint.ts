@@ -41,8 +41,10 @@ export interface TrainerState {
   /** Every log entry so far, with its step. */
   logHistory: (Metrics & { step: number })[];
   rewardNames: string[];
-  /** Cached base-model (adapters off) evaluation, which never changes during training. */
+  /** Cached base-model (adapters off) evaluation on every eval row, which never changes during training. */
   baseEval: EvalScores | null;
+  /** The same on the periodic evaluations' sample (periodicEvalSamples); absent from checkpoints written before it existed. */
+  periodicBaseEval?: EvalScores | null;
   config: GRPOConfig;
   /** What identifies the run (absent from checkpoints written before identities were recorded). */
   identity?: RunIdentity;

@@ -113,7 +113,10 @@ export const GRPOConfigSchema = z
     perDeviceEvalBatchSize: positiveInt().default(8).describe(
       'Prompts per greedy generation call during evaluation. (TRL: per_device_eval_batch_size)'),
     evalMaxSamples: positiveInt().nullable().default(null).describe(
-      'Evaluate on the first N eval rows only; null = all. (TRL: none)'),
+      'Evaluate on the first N eval rows only, at every evaluation; null = all. (TRL: none)'),
+    periodicEvalSamples: positiveInt().nullable().default(null).describe(
+      'Periodic evaluations (every evalSteps) use a fixed seeded sample of this many eval rows, the same rows each time; the final evaluation uses every row. ' +
+        'null = every row at every evaluation, as the reference run (its full 1319-row GSM8K eval takes about 7.6 min, as long as ~47 training steps; docs/rl.md). (TRL: none)'),
     logCompletions: z.boolean().default(true).describe(
       'Write (step, prompt, completion, rewards, advantage) rows to completions.jsonl and the tracker at each log. (TRL: log_completions)'),
     numCompletionsToPrint: z.number().int().nonnegative().default(8).describe(

@@ -2,6 +2,9 @@
  * Evaluation as the reference pipeline reports it: greedy completions of the eval prompts, the
  * accuracy of an injected check (the umbrella passes GSM8K exact match; null = no accuracy) and
  * the mean of each reward function — for the fine-tuned model and for the base model (adapters off).
+ * Prompts are decoded batchSize at a time through the same generate (and native decode engine) as
+ * the rollouts, grouped by prompt length so a batch carries little left padding; greedy decoding of
+ * a left-padded batch gives each row the completion it gets alone, so grouping changes no result.
  */
 import type { RewardFunction } from '@grpojs/rewards';
 import type { Metrics } from '@grpojs/tracking';
@@ -37,9 +40,15 @@ export interface EvalScores {
 export interface EvalReport {
   /** Optimizer steps done when evaluated. */
   step: number;
+  /** Wall-clock seconds the evaluation took (the base model's included when it was not cached). */
+  seconds: number;
   model: EvalScores;
   base: EvalScores;
-  /** Flat metrics with the `eval_` prefix (`eval_accuracy`, `eval_base_accuracy`, `eval_rewards/<fn>/mean`, …). */
+  /**
+   * Flat metrics with the `eval_` prefix (`eval_accuracy`, `eval_base_accuracy`, `eval_rewards/<fn>/mean`, …)
+   * and `eval_samples`, the rows evaluated (as in transformers' example scripts), which tells a
+   * periodic evaluation on a sample (periodicEvalSamples) from one on every row.
+   */
   metrics: Metrics;
 }
 
@@ -57,14 +66,52 @@ export interface EvalContext {
   batchSize: number;
   /** Passed to model.generate: an abort rejects the evaluation between decode steps. */
   signal?: AbortSignal;
+  /**
+   * Called when an evaluation starts (`done` 0) and after each generate call: greedy completions
+   * generated so far and in all (evaluateWithBase counts the base model's too).
+   */
+  onProgress?: (done: number, total: number) => void;
 }
 
-/** Greedy-decodes every row and scores it. */
-export async function evaluateModel(ctx: EvalContext, rows: readonly DatasetRow[]): Promise<EvalScores> {
+/**
+ * Row indices ordered by prompt length (characters, a cheap stand-in for tokens; ties keep row
+ * order), so each batch of consecutive indices holds prompts of similar length.
+ */
+export function lengthOrder(rows: readonly DatasetRow[]): number[] {
+  return rows.map((_, i) => i).sort((a, b) => rows[a].prompt.length - rows[b].prompt.length || a - b);
+}
+
+/** The rows of `rollout` (row k = source row order[k]) put back in source order. */
+function inSourceOrder(rollout: Rollout, order: readonly number[]): Rollout {
+  const at = new Array<number>(order.length);
+  order.forEach((source, k) => (at[source] = k));
+  const pick = <T>(values: readonly T[]): T[] => at.map((k) => values[k]);
+  return {
+    prompts: pick(rollout.prompts),
+    promptIds: pick(rollout.promptIds),
+    completionIds: pick(rollout.completionIds),
+    completions: pick(rollout.completions),
+    terminated: pick(rollout.terminated),
+    columns: Object.fromEntries(Object.entries(rollout.columns).map(([key, values]) => [key, pick(values)])),
+  };
+}
+
+/**
+ * Greedy-decodes every row (batchSize rows per generate call, grouped by prompt length) and
+ * scores it. `progress` places this model's completions within a larger evaluation for onProgress.
+ */
+export async function evaluateModel(
+  ctx: EvalContext,
+  rows: readonly DatasetRow[],
+  progress: { before: number; total: number } = { before: 0, total: rows.length },
+): Promise<EvalScores> {
+  const order = lengthOrder(rows);
   const parts: Rollout[] = [];
+  let done = 0;
   for (let start = 0; start < rows.length; start += ctx.batchSize) {
+    const batch = order.slice(start, start + ctx.batchSize).map((i) => rows[i]);
     parts.push(
-      await generateRollout(ctx.model, ctx.tokenizer, rows.slice(start, start + ctx.batchSize), {
+      await generateRollout(ctx.model, ctx.tokenizer, batch, {
         numGenerations: 1,
         maxPromptLength: ctx.maxPromptLength,
         maxCompletionLength: ctx.maxCompletionLength,
@@ -72,8 +119,10 @@ export async function evaluateModel(ctx: EvalContext, rows: readonly DatasetRow[
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       }),
     );
+    done += batch.length;
+    ctx.onProgress?.(progress.before + done, progress.total);
   }
-  const rollout = concatRollouts(parts);
+  const rollout = inSourceOrder(concatRollouts(parts), order);
   const perFunction = await scoreRollout(ctx.rewardFunctions, ctx.rewardNames, rollout);
   const check = ctx.isCorrect;
   const accuracy = check !== null && rows.length > 0 ? rollout.completions.filter((c, i) => check(c, rows[i])).length / rows.length : null;
@@ -97,14 +146,21 @@ export function evalMetrics(scores: EvalScores, infix: '' | 'base_'): Metrics {
   return metrics;
 }
 
-/** Evaluates the fine-tuned model and (unless cached) the base model with adapters disabled. */
+/**
+ * Evaluates the fine-tuned model and (unless `cachedBase` holds the base model's scores on these
+ * rows) the base model with adapters disabled; onProgress counts both.
+ */
 export async function evaluateWithBase(
   ctx: EvalContext,
   rows: readonly DatasetRow[],
   step: number,
   cachedBase: EvalScores | null,
 ): Promise<EvalReport> {
-  const model = await evaluateModel(ctx, rows);
-  const base = cachedBase ?? (await ctx.model.withAdaptersDisabled(() => evaluateModel(ctx, rows)));
-  return { step, model, base, metrics: { ...evalMetrics(model, ''), ...evalMetrics(base, 'base_') } };
+  const started = performance.now();
+  const total = rows.length * (cachedBase === null ? 2 : 1);
+  ctx.onProgress?.(0, total);
+  const model = await evaluateModel(ctx, rows, { before: 0, total });
+  const base = cachedBase ?? (await ctx.model.withAdaptersDisabled(() => evaluateModel(ctx, rows, { before: rows.length, total })));
+  const metrics = { ...evalMetrics(model, ''), ...evalMetrics(base, 'base_'), eval_samples: rows.length };
+  return { step, seconds: (performance.now() - started) / 1000, model, base, metrics };
 }

@@ -23,6 +23,7 @@ export {
   type EvalReport,
   type EvalScores,
 } from './evaluate.js';
+export { EVAL_SAMPLE_EPOCH, periodicEvalIndices } from './eval-plan.js';
 export { resolveRewardWeights, rewardNames } from './scoring.js';
 export type {
   PolicyGenerateOptions,

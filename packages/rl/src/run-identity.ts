@@ -35,6 +35,7 @@ export const RESUMABLE_CONFIG_FIELDS: readonly (keyof GRPOConfig)[] = [
   'saveTotalLimit',
   'evalSteps',
   'perDeviceEvalBatchSize',
+  'periodicEvalSamples',
   'logCompletions',
   'numCompletionsToPrint',
   'logprobChunkSize',

@@ -16,6 +16,7 @@ import { outputFileIo } from './file-context.js';
 import { parseGRPOConfig, type GRPOConfig } from './config.js';
 import { DataOrder } from './data-order.js';
 import { CheckpointError, GRPOTrainerError, TrainingDivergedError } from './errors.js';
+import { EvalPlan } from './eval-plan.js';
 import { evaluateWithBase, type EvalContext, type EvalReport, type EvalScores } from './evaluate.js';
 import { clipByGlobalNorm, globalNorm, GradientAccumulator } from './gradients.js';
 import { batchTokenCount, completionRecords, generationMetrics, lossMetrics, MetricsWindow } from './metrics.js';
@@ -62,7 +63,15 @@ export class GRPOTrainer {
   private batch: GenerationBatch | null = null;
   /** The batch of the latest step, for completion logging. */
   private lastUsedBatch: GenerationBatch | null = null;
+  /** The base model's scores on every eval row, and on the periodic sample (periodicEvalSamples). */
   private baseEval: EvalScores | null = null;
+  private periodicBaseEval: EvalScores | null = null;
+  /** Which eval rows each evaluation uses. */
+  private readonly evalPlan: EvalPlan;
+  /** Seconds per greedy eval completion: measured by the latest evaluation, else from the latest rollout; null before either. */
+  private secondsPerEvalCompletion: number | null = null;
+  /** Whether secondsPerEvalCompletion was measured by an evaluation (then rollouts no longer update it). */
+  private evalCostMeasured = false;
   private logHistory: (Metrics & { step: number })[] = [];
   private readonly identity: RunIdentity;
   /** Set once the output folder was checked (a fresh run) or a checkpoint restored: outputDir is this run's. */
@@ -84,6 +93,8 @@ export class GRPOTrainer {
     const warmupSteps = resolveWarmupSteps(c.warmupSteps, c.warmupRatio, this.totalSteps);
     this.schedule = { type: c.lrSchedulerType, learningRate: c.learningRate, warmupSteps, totalSteps: this.totalSteps };
     this.optimizer = new AdamW(this.variables, { beta1: c.adamBeta1, beta2: c.adamBeta2, epsilon: c.adamEpsilon, weightDecay: c.weightDecay });
+    const evalRows = options.evalDataset ?? [];
+    this.evalPlan = new EvalPlan(c.evalMaxSamples ? evalRows.slice(0, c.evalMaxSamples) : evalRows, c.periodicEvalSamples, c.seed);
   }
 
   /** Optimizer steps done so far. */
@@ -115,7 +126,7 @@ export class GRPOTrainer {
       const step = this.globalStepValue;
       stepMetrics.push({ ...metrics, step });
       this.window.add(metrics);
-      tracker?.progress?.(step);
+      tracker?.progress?.(step, this.progressEstimate(step));
       await this.options.onStep?.(step, metrics);
       if (step % c.loggingSteps === 0 || step === this.totalSteps) await this.log(step);
       if (c.maxConsecutiveSkippedSteps > 0 && this.consecutiveSkipped >= c.maxConsecutiveSkippedSteps) {
@@ -187,6 +198,10 @@ export class GRPOTrainer {
       this.batch = await buildGenerationBatch(this.batchContext, index, s, rows, signal);
       this.numTokens += batchTokenCount(this.batch);
       generationSeconds = this.batch.generationSeconds;
+      // Until an evaluation is measured, its cost is estimated from the rollouts: a greedy eval
+      // completion takes about as long as a sampled one (same generate call, same length limit).
+      const rowsGenerated = this.batch.rollout.completionIds.length;
+      if (!this.evalCostMeasured && rowsGenerated > 0) this.secondsPerEvalCompletion = generationSeconds / rowsGenerated;
       const unscored = this.batch.rewards.filter(Number.isNaN).length;
       if (unscored > 0) this.logger.warn(`grpojs: step ${s + 1}: every reward function returned null for ${unscored} completion(s); their advantage is 0.`);
     }
@@ -272,15 +287,28 @@ export class GRPOTrainer {
     );
   }
 
-  /** Evaluates the fine-tuned and the base model on evalDataset (greedy); see EvalReport. */
-  async evaluate(): Promise<EvalReport> {
-    return this.runEvaluation(undefined);
+  /** What the tracker's ETA needs besides the step rate: the expected seconds of the evaluations from `fromStep` on. */
+  private progressEstimate(fromStep: number): { evalSecondsLeft: number } | undefined {
+    if (this.evalPlan.full.length === 0 || this.secondsPerEvalCompletion === null) return undefined;
+    const cached = { periodic: (this.evalPlan.sampled ? this.periodicBaseEval : this.baseEval) !== null, full: this.baseEval !== null };
+    const completions = this.evalPlan.completionsFrom(fromStep, this.totalSteps, this.config.evalSteps, cached);
+    return { evalSecondsLeft: completions * this.secondsPerEvalCompletion };
   }
 
-  private async runEvaluation(signal: AbortSignal | undefined): Promise<EvalReport> {
+  /** Evaluates the fine-tuned and the base model on every row of evalDataset (greedy); see EvalReport. */
+  async evaluate(): Promise<EvalReport> {
+    return this.runEvaluation(undefined, true);
+  }
+
+  /** A final evaluation uses every eval row; a periodic one the periodic rows (every row, or the periodicEvalSamples sample). */
+  private async runEvaluation(signal: AbortSignal | undefined, final: boolean): Promise<EvalReport> {
     const c = this.config;
-    const rows = this.options.evalDataset ?? [];
-    if (rows.length === 0) throw new GRPOTrainerError('evaluate() needs an evalDataset: pass evalDataset rows { prompt, ... } to the GRPOTrainer.');
+    if (this.evalPlan.full.length === 0) throw new GRPOTrainerError('evaluate() needs an evalDataset: pass evalDataset rows { prompt, ... } to the GRPOTrainer.');
+    const sample = !final && this.evalPlan.sampled;
+    const rows = sample ? this.evalPlan.periodic : this.evalPlan.full;
+    const step = this.globalStepValue;
+    const started = performance.now();
+    const tracker = this.options.tracker;
     const ctx: EvalContext = {
       ...this.batchContext,
       isCorrect: this.options.isCorrect ?? null,
@@ -288,9 +316,17 @@ export class GRPOTrainer {
       maxCompletionLength: c.maxCompletionLength,
       batchSize: c.perDeviceEvalBatchSize,
       ...(signal ? { signal } : {}),
+      onProgress: (done, total) => tracker?.evalProgress?.({ step, rows: rows.length, total, done, seconds: (performance.now() - started) / 1000, final }),
     };
-    const report = await evaluateWithBase(ctx, c.evalMaxSamples ? rows.slice(0, c.evalMaxSamples) : rows, this.globalStepValue, this.baseEval);
-    this.baseEval = report.base;
+    const cachedBase = sample ? this.periodicBaseEval : this.baseEval;
+    const report = await evaluateWithBase(ctx, rows, step, cachedBase);
+    if (sample) this.periodicBaseEval = report.base;
+    else this.baseEval = report.base;
+    const completions = rows.length * (cachedBase === null ? 2 : 1);
+    if (completions > 0) {
+      this.secondsPerEvalCompletion = report.seconds / completions;
+      this.evalCostMeasured = true;
+    }
     return report;
   }
 
@@ -298,11 +334,12 @@ export class GRPOTrainer {
   private async evaluateAndLog(signal?: AbortSignal): Promise<EvalReport | null> {
     let report: EvalReport;
     try {
-      report = await this.runEvaluation(signal);
+      report = await this.runEvaluation(signal, this.globalStepValue >= this.totalSteps);
     } catch (error) {
       if (isAbort(error, signal)) return null;
       throw error;
     }
+    this.options.tracker?.progress?.(report.step, this.progressEstimate(report.step + 1)); // this evaluation is no longer to come
     this.logHistory.push({ ...report.metrics, step: report.step });
     await this.options.tracker?.log(report.metrics, report.step);
     return report;
@@ -327,6 +364,7 @@ export class GRPOTrainer {
       logHistory: this.logHistory,
       rewardNames: this.rewardNames,
       baseEval: this.baseEval,
+      periodicBaseEval: this.periodicBaseEval,
       config: c,
       identity: this.identity,
     };
@@ -358,6 +396,9 @@ export class GRPOTrainer {
     this.skippedSteps = saved.state.skippedSteps;
     this.logHistory = saved.state.logHistory;
     this.baseEval = saved.state.baseEval;
+    // periodicEvalSamples may change on resume: a cached sample score of another size is dropped.
+    const periodicBase = saved.state.periodicBaseEval ?? null;
+    this.periodicBaseEval = this.evalPlan.sampled && periodicBase?.samples === this.evalPlan.periodic.length ? periodicBase : null;
     this.window.restore(saved.state.logWindow);
     this.batch = saved.generationBatch;
     this.outputDirReady = true;
