@@ -199,7 +199,8 @@ export class GRPOTrainer {
       this.numTokens += batchTokenCount(this.batch);
       generationSeconds = this.batch.generationSeconds;
       // Until an evaluation is measured, its cost is estimated from the rollouts: a greedy eval
-      // completion takes about as long as a sampled one (same generate call, same length limit).
+      // completion takes at most as long as a sampled one (same generate call and length limit;
+      // argmax instead of sampling makes it about half on CPU, docs/rl.md), so this errs long.
       const rowsGenerated = this.batch.rollout.completionIds.length;
       if (!this.evalCostMeasured && rowsGenerated > 0) this.secondsPerEvalCompletion = generationSeconds / rowsGenerated;
       const unscored = this.batch.rewards.filter(Number.isNaN).length;
