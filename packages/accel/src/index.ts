@@ -1,6 +1,11 @@
 // Public entry of @grpojs/accel: swaps the tfjs BatchMatMul and _FusedMatMul kernels of the wasm
 // (and cpu) backends for ones that call the system BLAS through a native addon, and back.
 // Elementwise ops stay where they are; only matmuls (most of a GRPO step's FLOPs) move.
+// tfjs-core's and tfjs-backend-wasm's declaration files name the globals `Long` (@types/long) and
+// `EmscriptenModule` (@types/emscripten) without referencing them, so a strict consumer whose
+// tsconfig lists `types` fails in them; referenced here, and kept in the emitted .d.ts (`preserve`).
+/// <reference types="long" preserve="true" />
+/// <reference types="emscripten" preserve="true" />
 import * as tf from '@tensorflow/tfjs-core';
 
 import { registerAttentionKernels, unregisterAttentionKernels } from './attention-kernels.js';

@@ -19,7 +19,7 @@
  * library's (unexported) `setupGlobals` does, with `range` refusing lists over the limit before it
  * builds them: `range(10**12)` would otherwise allocate before the next step is counted.
  */
-import { Environment, Interpreter, type Template } from '@huggingface/jinja';
+import { Environment, Interpreter } from '@huggingface/jinja';
 import { DataError } from './errors.js';
 
 // The package's .d.ts re-exports its runtime from extensionless paths, which NodeNext resolution
@@ -150,12 +150,15 @@ function strftimeNow(format: string): string {
   });
 }
 
+// `template` is typed by the one member read, not as jinja's `Template`: this file's .d.ts then does
+// not pull jinja's declaration files, whose extensionless imports fail a consumer's strict NodeNext
+// type-check without skipLibCheck.
 /**
  * Renders a parsed template with `variables` under `limits`.
  * @param source where the template came from, for the error.
  * @throws ChatTemplateLimitError naming `source` and the limit; other template errors as they are.
  */
-export function renderWithLimits(template: Template, variables: Record<string, unknown>, limits: ChatTemplateLimits, source: string): string {
+export function renderWithLimits(template: { parsed: unknown }, variables: Record<string, unknown>, limits: ChatTemplateLimits, source: string): string {
   const { timeMs, maxOutputChars } = { ...DEFAULT_CHAT_TEMPLATE_LIMITS, ...limits };
   const env = new EnvironmentClass();
   const globals: Record<string, unknown> = {

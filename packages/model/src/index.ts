@@ -1,3 +1,7 @@
+// tfjs-core's declarations name the global `Long` of @types/long (a dependency of tfjs-core) without
+// referencing it, so a consumer whose tsconfig lists `types` gets TS2304 in tfjs-core's hash_util.d.ts
+// unless it is referenced here (`preserve` keeps the line in the emitted index.d.ts).
+/// <reference types="long" preserve="true" />
 // The types of tfjs-core's chained tensor methods (`x.sum()`), registered at runtime by
 // runtime/backend.ts; kept in the emitted index.d.ts so code using the `tf` below sees them too.
 export type {} from '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';
