@@ -13,6 +13,7 @@ const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.me
   version: string;
   bin?: Record<string, string>;
   exports: Record<string, unknown>;
+  files: string[];
   dependencies: Record<string, string>;
 };
 const bin = manifest.bin?.grpojs;
@@ -20,12 +21,13 @@ const binFile = bin === undefined ? '' : fileURLToPath(new URL(bin, `file://${pa
 
 describe('the grpojs bin', () => {
   it('is declared by the grpojs package, with the CLI libraries as its dependencies', () => {
-    expect(bin).toBe('./dist/cli/main.js');
+    expect(bin).toBe('./bin/grpojs.js');
+    expect(manifest.files).toContain('bin');
     expect(manifest.exports['./cli']).toMatchObject({ types: './dist/cli/index.d.ts', default: './dist/cli/index.js' });
     for (const dep of ['commander', 'yaml']) expect(manifest.dependencies[dep], dep).toBeDefined();
   });
 
-  it.skipIf(!existsSync(binFile))('is a Node script that prints the version and the usage (built)', () => {
+  it.skipIf(!existsSync(new URL('../../dist/cli/main.js', import.meta.url)))('is a Node script that prints the version and the usage (built)', () => {
     expect(readFileSync(binFile, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
     expect(execFileSync(process.execPath, [binFile, '--version'], { encoding: 'utf8' }).trim()).toBe(manifest.version);
     expect(execFileSync(process.execPath, [binFile, '--help'], { encoding: 'utf8' })).toMatch(/^Usage: grpojs /);
