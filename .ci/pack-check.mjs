@@ -9,17 +9,27 @@
 // the repo: first only the `grpojs` tarball and the @grpojs/* tarballs it depends on (they are not
 // on the registry yet), where `npx grpojs --help` must print the usage — a user who installs
 // `grpojs` gets the command; then the remaining tarballs, and loads every package from CommonJS
-// (require) and ESM (import). The install needs the npm registry and a C++ toolchain for
-// @grpojs/accel's addon, and takes minutes, so it is opt-in.
+// (require) and ESM (import). Where only the umbrella is installed it also reports the size of
+// node_modules (and the largest packages), fails if a part of the @tensorflow/tfjs umbrella we do not
+// use (layers, converter, data, webgl) is installed, and runs a gradient step from ESM and CommonJS
+// (tfjs-core's gradients are registered by @grpojs/model, not by tfjs). With everything installed
+// (and @types/node, as a TypeScript user has), a consumer importing every package is type-checked
+// with `strict` and WITHOUT skipLibCheck, once with the default tsconfig and once with `types`.
+// The install needs the npm registry and a C++ toolchain for @grpojs/accel's addon and takes about
+// 1-2 minutes: it runs under CI=true (`bash .ci/run`) or with PACK_CHECK_INSTALL=1 (or --install);
+// PACK_CHECK_INSTALL=0 skips it.
 // Node built-ins and the system `tar` only: this runs before anything else is trusted.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix, resolve } from 'node:path';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const install = process.env.PACK_CHECK_INSTALL === '1' || process.argv.includes('--install');
+const install =
+  process.env.PACK_CHECK_INSTALL === '1' ||
+  process.argv.includes('--install') ||
+  (process.env.CI === 'true' && process.env.PACK_CHECK_INSTALL !== '0');
 const keep = process.env.PACK_CHECK_KEEP === '1';
 const started = Date.now();
 const problems = [];
@@ -127,6 +137,8 @@ function installAndLoad() {
   if (!npmInstall(umbrella)) return;
   console.log(`pack-check: npm install of grpojs and its ${umbrella.length - 1} @grpojs/* tarballs took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   checkGrpojsBin(run);
+  reportInstallSize(project);
+  checkGradientStep(run);
 
   const rest = tarballs.filter((t) => !umbrella.includes(t));
   if (rest.length > 0 && !npmInstall(rest)) return;
@@ -145,7 +157,111 @@ function installAndLoad() {
     }
   }
 
+  typeCheckConsumer(project, run);
   console.log(`pack-check: install and load checks took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/** Prints node_modules' size on disk and its largest packages; fails if an unused tfjs package is there. */
+function reportInstallSize(project) {
+  const sizes = new Map(); // top-level package (or scope/name) -> bytes on disk
+  const found = new Set(); // every installed @tensorflow/* package, nested ones too
+  const walk = (dir) => {
+    let bytes = 0;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (basename(dir) === '@tensorflow' && basename(dirname(dir)) === 'node_modules') found.add(`@tensorflow/${entry.name}`);
+        bytes += walk(path);
+      } else {
+        const st = lstatSync(path);
+        bytes += st.blocks !== undefined ? st.blocks * 512 : st.size;
+      }
+    }
+    return bytes;
+  };
+  const modules = join(project, 'node_modules');
+  let total = 0;
+  for (const entry of readdirSync(modules, { withFileTypes: true }).filter((e) => e.isDirectory())) {
+    const names = entry.name.startsWith('@') ? readdirSync(join(modules, entry.name)).map((n) => `${entry.name}/${n}`) : [entry.name];
+    for (const name of names) {
+      if (name.startsWith('@tensorflow/')) found.add(name);
+      const bytes = walk(join(modules, name));
+      sizes.set(name, bytes);
+      total += bytes;
+    }
+  }
+  const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
+  const largest = [...sizes].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([n, b]) => `${n} ${mb(b)}`);
+  console.log(`pack-check: node_modules of a project with only grpojs installed: ${mb(total)} on disk, ${sizes.size} top-level packages; largest: ${largest.join(', ')}`);
+  // The parts of the @tensorflow/tfjs umbrella that no package uses.
+  const unusedTfjs = ['tfjs', 'tfjs-layers', 'tfjs-converter', 'tfjs-data', 'tfjs-backend-webgl'].map((p) => `@tensorflow/${p}`);
+  const unused = unusedTfjs.filter((p) => found.has(p));
+  if (unused.length > 0) {
+    problems.push(`installing grpojs pulls in ${unused.join(', ')}, which no package uses; depend on @tensorflow/tfjs-core and the backends instead`);
+  }
+}
+
+/** A gradient and an optimizer step through grpojs' `tf` on the cpu backend, from ESM and from CommonJS. */
+function checkGradientStep(run) {
+  const body = `
+    await initBackend('cpu', { accel: false, log: () => {} });
+    const g = tf.grad((x) => x.square().sum())(tf.tensor1d([1, 2, 3]));
+    const v = tf.variable(tf.tensor1d([1, -1]));
+    tf.train.adam(0.1).minimize(() => v.square().sum(), false, [v]);
+    const got = [...g.dataSync(), ...v.dataSync()].map((n) => n.toFixed(2)).join(' ');
+    if (got !== '2.00 4.00 6.00 0.90 -0.90') throw new Error('gradient step gave ' + got + ', not 2.00 4.00 6.00 0.90 -0.90');`;
+  const before = problems.length;
+  for (const [how, args] of [
+    ['ESM', ['--input-type=module', '-e', `const { initBackend, tf } = await import('grpojs');${body}`]],
+    ['CommonJS', ['-e', `const { initBackend, tf } = require('grpojs'); (async () => {${body}})().catch((e) => { console.error(e); process.exit(1); });`]],
+  ]) {
+    try {
+      run(process.execPath, args);
+    } catch (err) {
+      problems.push(`a gradient step through grpojs' tf (${how}) failed in a fresh project:\n${String(err.stderr ?? err.message).trim().split('\n').slice(0, 8).join('\n')}`);
+    }
+  }
+  if (problems.length === before) console.log("pack-check: a gradient and an Adam step through grpojs' tf run from ESM and CommonJS");
+}
+
+/**
+ * Type-checks a consumer that imports every package (and uses `tf` with a chained method) the way a
+ * user's strict project does: `strict`, NodeNext, no skipLibCheck, so our .d.ts files and every
+ * declaration file they pull in (tfjs-core's, ...) must be error-free — with the default tsconfig
+ * (every installed @types package) and with `"types": ["node"]`.
+ */
+function typeCheckConsumer(project, run) {
+  try {
+    const range = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies['@types/node'];
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', `@types/node@${range}`]);
+  } catch (err) {
+    problems.push(`npm install of @types/node for the type-check failed:\n${err.stderr ?? err.message}`);
+    return;
+  }
+  const imports = tarballs.map(({ name }, i) => `import * as p${i} from ${JSON.stringify(name)};`).join('\n');
+  const uses = tarballs.map((_, i) => `p${i}`).join(', ');
+  writeFileSync(
+    join(project, 'consumer.mts'),
+    `${imports}\nimport { initBackend, tf } from 'grpojs';\n\n` +
+      `await initBackend('cpu');\nconst total: tf.Scalar = tf.tensor1d([1, 2, 3]).square().sum();\n` +
+      `console.log(total.dataSync()[0], [${uses}].map((p) => Object.keys(p).length));\n`,
+  );
+  const before = problems.length;
+  const base = { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: false };
+  for (const [label, extra] of [['default tsconfig', {}], ['"types": ["node"]', { types: ['node'] }]]) {
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...base, ...extra }, files: ['consumer.mts'] }, null, 2));
+    try {
+      run(join(root, 'node_modules/.bin/tsc'), ['-p', '.']);
+    } catch (err) {
+      const errors = String(err.stdout ?? '').split('\n').filter((l) => l.includes('error TS'));
+      problems.push(
+        `a strict consumer (${label}, no skipLibCheck) does not type-check: ${errors.length} error(s):\n${errors.slice(0, 10).join('\n') || String(err.stderr ?? err.message).slice(0, 600)}`,
+      );
+    }
+  }
+  if (problems.length === before) {
+    console.log('pack-check: a strict consumer of every package type-checks without skipLibCheck (default tsconfig and "types": ["node"])');
+  }
 }
 
 /** The tarball of `name` and of every package of this repo it depends on, directly or not. */
