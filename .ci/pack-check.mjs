@@ -181,7 +181,7 @@ function reportInstallSize(project) {
   };
   const modules = join(project, 'node_modules');
   let total = 0;
-  for (const entry of readdirSync(modules, { withFileTypes: true }).filter((e) => e.isDirectory())) {
+  for (const entry of readdirSync(modules, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.'))) {
     const names = entry.name.startsWith('@') ? readdirSync(join(modules, entry.name)).map((n) => `${entry.name}/${n}`) : [entry.name];
     for (const name of names) {
       if (name.startsWith('@tensorflow/')) found.add(name);
