@@ -73,11 +73,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * The file's lines, each decoded as UTF-8, or null for a line that is not valid UTF-8 (readFile's
  * 'utf8' would turn those bytes into U+FFFD and load a garbled question without a word). A leading
- * byte-order mark is dropped. Splitting the bytes at \n is safe: no UTF-8 multi-byte sequence
- * contains 0x0A.
+ * byte-order mark is dropped by TextDecoder itself (ignoreBOM is false). Splitting the bytes at \n
+ * is safe: no UTF-8 multi-byte sequence contains 0x0A.
  */
-function decodeLines(bytes: Buffer): (string | null)[] {
-  const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+function decodeLines(body: Buffer): (string | null)[] {
   try {
     return utf8.decode(body).split('\n');
   } catch {
