@@ -15,12 +15,18 @@
 // (tfjs-core's gradients are registered by @grpojs/model, not by tfjs). With everything installed
 // (and @types/node, as a TypeScript user has), a consumer importing every package is type-checked
 // with `strict` and WITHOUT skipLibCheck, once with the default tsconfig and once with `types`.
-// The install needs the npm registry and a C++ toolchain for @grpojs/accel's addon and takes about
+// On linux-x64 the @grpojs/accel tarball must carry its prebuilt addon (prebuilds/linux-x64/: the
+// binary, its manifest and OpenBLAS's licence), and the install test runs npm and node with a PATH of
+// only node, npm, npx and sh — no compiler, make, python or pkg-config, as on a fresh machine — then
+// checks that nothing was compiled, that `ldd` shows no libopenblas or libstdc++, and that a fresh
+// process has blasMatMulActive('wasm') and generate on the native decode engine, with no
+// libopenblas mapped (docs/accel.md, "Prebuilt binary").
+// The install needs the npm registry (and elsewhere a C++ toolchain for @grpojs/accel's addon) and takes about
 // 1-2 minutes: it runs under CI=true (`bash .ci/run`) or with PACK_CHECK_INSTALL=1 (or --install);
 // PACK_CHECK_INSTALL=0 skips it.
 // Node built-ins and the system `tar` only: this runs before anything else is trusted.
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +37,8 @@ const install =
   process.argv.includes('--install') ||
   (process.env.CI === 'true' && process.env.PACK_CHECK_INSTALL !== '0');
 const keep = process.env.PACK_CHECK_KEEP === '1';
+// Where @grpojs/accel ships a prebuilt addon, which the install test must use with no toolchain.
+const PREBUILT_PLATFORM = process.platform === 'linux' && process.arch === 'x64';
 const started = Date.now();
 const problems = [];
 const work = mkdtempSync(join(tmpdir(), 'grpojs-pack-check-'));
@@ -78,6 +86,13 @@ function checkTarball(name, tgz) {
   for (const required of ['LICENSE', 'package.json', 'README.md']) {
     if (!files.has(required)) problems.push(`${where}: ${required} is missing; add it to "files" in packages/*/package.json`);
   }
+  if (name === '@grpojs/accel' && PREBUILT_PLATFORM) {
+    for (const file of ['grpojs_accel.node', 'grpojs_accel.json', 'OPENBLAS-LICENSE']) {
+      if (!files.has(`prebuilds/linux-x64/${file}`)) {
+        problems.push(`${where}: prebuilds/linux-x64/${file} is missing; its prepack (scripts/build-prebuilt.mjs) builds it, and says why it could not`);
+      }
+    }
+  }
 
   const unpacked = join(work, 'unpacked', name.replace('/', '+'));
   execFileSync('mkdir', ['-p', unpacked]);
@@ -121,8 +136,9 @@ function installAndLoad() {
   const project = join(work, 'consumer');
   execFileSync('mkdir', ['-p', project]);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pack-check-consumer', private: true }, null, 2));
+  const env = PREBUILT_PLATFORM ? toolchainFreeEnv() : process.env;
   const run = (cmd, args) =>
-    execFileSync(cmd, args, { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    execFileSync(cmd, args, { cwd: project, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   const npmInstall = (list) => {
     try {
       run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...list.map((t) => t.tgz)]);
@@ -139,6 +155,7 @@ function installAndLoad() {
   checkGrpojsBin(run);
   reportInstallSize(project);
   checkGradientStep(run);
+  if (PREBUILT_PLATFORM) checkPrebuiltAddon(run, project);
 
   const rest = tarballs.filter((t) => !umbrella.includes(t));
   if (rest.length > 0 && !npmInstall(rest)) return;
@@ -201,6 +218,72 @@ function reportInstallSize(project) {
   }
 }
 
+/**
+ * The environment of a fresh machine with only Node: PATH is a folder with node, npm, npx and sh
+ * (npm runs install scripts with sh), so no compiler, make, python or pkg-config can be found.
+ */
+function toolchainFreeEnv() {
+  const bin = join(work, 'bin-node-only');
+  mkdirSync(bin, { recursive: true });
+  const onPath = (name) =>
+    (process.env.PATH ?? '').split(':').map((dir) => join(dir, name)).find((file) => existsSync(file));
+  for (const [name, target] of [['node', process.execPath], ['npm', onPath('npm')], ['npx', onPath('npx')], ['sh', '/bin/sh']]) {
+    if (target === undefined) throw new Error(`pack-check: ${name} is not on PATH`);
+    symlinkSync(target, join(bin, name));
+  }
+  const env = { ...process.env, PATH: bin };
+  for (const name of ['CC', 'CXX', 'PYTHON', 'npm_config_python']) delete env[name];
+  return env;
+}
+
+/**
+ * @grpojs/accel's prebuilt addon, installed with no toolchain (toolchainFreeEnv): nothing was
+ * compiled, the binary needs no libopenblas or libstdc++, and in a fresh process the BLAS matmuls
+ * are on and generate runs on the native decode engine, with no libopenblas mapped.
+ */
+function checkPrebuiltAddon(run, project) {
+  const accel = join(project, 'node_modules', '@grpojs', 'accel');
+  const binary = join(accel, 'prebuilds', 'linux-x64', 'grpojs_accel.node');
+  const before = problems.length;
+  if (existsSync(join(accel, 'build', 'Release', 'grpojs_accel.node'))) {
+    problems.push('installing @grpojs/accel compiled its addon although the tarball has a prebuilt one for linux-x64 (scripts/install.mjs)');
+  }
+  let libraries = '';
+  try {
+    libraries = execFileSync('ldd', [binary], { encoding: 'utf8' });
+    if (/libopenblas|libstdc\+\+|not found/.test(libraries)) problems.push(`ldd ${binary} shows a library a fresh machine lacks:\n${libraries}`);
+  } catch (err) {
+    problems.push(`ldd ${binary} failed: ${String(err.stderr ?? err.message).trim()}`);
+  }
+  const script = `
+    import { readFileSync } from 'node:fs';
+    const { addonStatus } = await import('@grpojs/accel');
+    const { blasMatMulActive, initBackend, loadCausalLM, makeGPT2Config, writeRandomGPT2Checkpoint } = await import('grpojs');
+    const lines = [];
+    await initBackend('wasm', { log: (line) => lines.push(line) });
+    if (!blasMatMulActive('wasm')) throw new Error('blasMatMulActive("wasm") is false: ' + lines.join(' | '));
+    const dir = ${JSON.stringify(join(project, 'tiny-gpt2'))};
+    await writeRandomGPT2Checkpoint(dir, makeGPT2Config({ vocabSize: 8, nPositions: 8, nEmbd: 8, nLayer: 1, nHead: 2 }), 1);
+    const decode = await (await loadCausalLM(dir)).decodePath();
+    if (!decode.startsWith('generate: native decode engine')) throw new Error(decode);
+    if (/libopenblas/.test(readFileSync('/proc/self/maps', 'utf8'))) throw new Error('a libopenblas is mapped into the process');
+    const status = addonStatus();
+    console.log([status.built ? status.file : status.reason, ...lines, decode].join('\\n'));`;
+  try {
+    const out = run(process.execPath, ['--input-type=module', '-e', script]).trim().split('\n');
+    if (!out[0].endsWith('prebuilds/linux-x64/grpojs_accel.node')) problems.push(`@grpojs/accel loaded ${out[0]}, not its prebuilt binary`);
+    if (problems.length === before) {
+      const needed = [...libraries.matchAll(/^\s*(\S+)/gm)].map((m) => m[1]).join(' ');
+      console.log(`pack-check: @grpojs/accel's prebuilt addon, installed with only node/npm on PATH (nothing compiled; ldd: ${needed}):`);
+      for (const line of out.slice(1)) console.log(`pack-check:   ${line}`);
+    }
+  } catch (err) {
+    problems.push(
+      `@grpojs/accel's prebuilt addon does not give the BLAS matmuls and the native decode engine in a fresh project:\n${String(err.stderr ?? err.message).trim().split('\n').slice(0, 8).join('\n')}`,
+    );
+  }
+}
+
 /** A gradient and an optimizer step through grpojs' `tf` on the cpu backend, from ESM and from CommonJS. */
 function checkGradientStep(run) {
   const body = `
@@ -251,7 +334,7 @@ function typeCheckConsumer(project, run) {
   for (const [label, extra] of [['default tsconfig', {}], ['"types": ["node"]', { types: ['node'] }]]) {
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...base, ...extra }, files: ['consumer.mts'] }, null, 2));
     try {
-      run(join(root, 'node_modules/.bin/tsc'), ['-p', '.']);
+      run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', '.']); // not .bin/tsc: its sh shim needs sed and dirname
     } catch (err) {
       const errors = String(err.stdout ?? '').split('\n').filter((l) => l.includes('error TS'));
       problems.push(

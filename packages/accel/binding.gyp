@@ -1,6 +1,7 @@
 {
   "variables": {
-    "blas_kind%": "<!(node scripts/blas-flags.cjs kind)"
+    "blas_kind%": "<!(node scripts/blas-flags.cjs kind)",
+    "blas_static%": "<!(node scripts/blas-flags.cjs static)"
   },
   "targets": [
     {
@@ -25,6 +26,9 @@
           "defines": ["GRPOJS_OPENBLAS"],
           "include_dirs": ["<!@(node scripts/blas-flags.cjs include)"],
           "libraries": ["<!@(node scripts/blas-flags.cjs libs)"]
+        }],
+        ["blas_static==1", {
+          "sources": ["native/static-runtime.cc"]
         }]
       ]
     }

@@ -1,7 +1,11 @@
 // Prints the BLAS compiler/linker flags that binding.gyp needs, because they differ by system:
 // Debian/Ubuntu (libopenblas-dev: pkg-config openblas), Fedora (openblas-devel: /usr/include/openblas),
 // macOS (Accelerate framework by default; Homebrew openblas when GRPOJS_BLAS=openblas).
-// Usage: node scripts/blas-flags.cjs kind|include|libs   (one item per line, as gyp's <!@ expects)
+// scripts/build-prebuilt.mjs sets GRPOJS_BLAS_STATIC (a libopenblas.a) and GRPOJS_BLAS_INCLUDE (its
+// cblas.h folder): the BLAS is then linked into the addon, with libstdc++, and their symbols hidden
+// (--exclude-libs), so the binary needs only glibc and libgcc_s and cannot clash with another BLAS
+// loaded in the same process; `static` tells binding.gyp (1 or 0).
+// Usage: node scripts/blas-flags.cjs kind|static|include|libs   (one item per line, as gyp's <!@ expects)
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -31,6 +35,7 @@ function brewPrefix() {
 }
 
 function includeDirs() {
+  if (process.env.GRPOJS_BLAS_INCLUDE) return [process.env.GRPOJS_BLAS_INCLUDE];
   const fromPc = pkgConfig(['--cflags-only-I']);
   if (fromPc) return fromPc.split(/\s+/).filter(Boolean).map((f) => f.replace(/^-I/, ''));
   const brew = brewPrefix();
@@ -39,6 +44,10 @@ function includeDirs() {
 }
 
 function libs() {
+  const staticLib = process.env.GRPOJS_BLAS_STATIC;
+  // libgcc_s stays shared: every glibc system that runs Node has it (Node needs it), and a static
+  // libgcc's unwinder would need glibc 2.35 (_dl_find_object).
+  if (staticLib) return [staticLib, '-lpthread', '-lm', '-static-libstdc++', '-Wl,--exclude-libs,ALL', '-s'];
   const fromPc = pkgConfig(['--libs']);
   const flags = fromPc ? fromPc.split(/\s+/).filter(Boolean) : ['-lopenblas'];
   if (!fromPc) {
@@ -51,9 +60,9 @@ function libs() {
 }
 
 const what = process.argv[2];
-const out = what === 'kind' ? [kind()] : what === 'include' ? includeDirs() : what === 'libs' ? libs() : null;
+const out = what === 'kind' ? [kind()] : what === 'static' ? [process.env.GRPOJS_BLAS_STATIC ? '1' : '0'] : what === 'include' ? includeDirs() : what === 'libs' ? libs() : null;
 if (out === null) {
-  process.stderr.write('usage: node scripts/blas-flags.cjs kind|include|libs\n');
+  process.stderr.write('usage: node scripts/blas-flags.cjs kind|static|include|libs\n');
   process.exit(2);
 }
 process.stdout.write(out.join('\n') + '\n');

@@ -13,5 +13,11 @@ export interface Probes {
 export function packageManager(userAgent: string | undefined): 'pnpm' | 'yarn' | 'bun' | 'npm';
 export function rebuildCommand(options: { userAgent: string | undefined; inWorkspace: boolean }): string;
 export function findMissing(probes: Probes): Missing[];
-export function installNotice(options: { reason: string; missing: Missing[]; userAgent: string | undefined; inWorkspace: boolean }): string;
+export function installNotice(options: {
+  reason: string;
+  missing: Missing[];
+  prebuilt?: string | null;
+  userAgent: string | undefined;
+  inWorkspace: boolean;
+}): string;
 export function systemProbes(blasIncludeDirs: string[]): Probes;

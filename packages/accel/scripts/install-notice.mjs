@@ -49,9 +49,14 @@ export function findMissing({ platform, env, onPath, exists, blasIncludeDirs }) 
   return missing;
 }
 
-/** The one-line notice printed when the build failed: what is missing (or the build's error), then the rebuild command. */
-export function installNotice({ reason, missing, userAgent, inWorkspace }) {
-  const head = `@grpojs/accel: BLAS addon not built; matmuls will use the plain tfjs kernels.`;
+/**
+ * The one-line notice printed when the build failed: why the prebuilt binary was not used (when
+ * there is one for this platform), what is missing (or the build's error), then the rebuild command.
+ */
+export function installNotice({ reason, missing, prebuilt, userAgent, inWorkspace }) {
+  const head =
+    `@grpojs/accel: BLAS addon not built; matmuls will use the plain tfjs kernels.` +
+    (prebuilt ? ` The prebuilt addon was not used (${prebuilt}) and building from source failed.` : '');
   const what =
     missing.length > 0
       ? ` ${missing.map((m) => `Missing ${m.what}: install ${m.how}.`).join(' ')}`

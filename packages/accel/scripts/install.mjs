@@ -1,22 +1,28 @@
-// Install-time build of the BLAS addon (node-gyp). It must never fail the install: a machine
-// without BLAS headers or a compiler still gets a working package that runs the plain tfjs
-// kernels. On failure the reason goes to build/install-error.txt, where src/native.ts finds it to
-// tell the user why the BLAS matmul is off.
-// An addon newer than its sources is kept (every `pnpm install` in the workspace runs this script);
-// --force rebuilds anyway.
-//   node scripts/install.mjs [--verbose] [--force]      GRPOJS_ACCEL_SKIP_BUILD=1 skips the build.
+// Install-time setup of the native addon. It must never fail the install: a machine where neither
+// works still gets a working package that runs the plain tfjs kernels.
+//   1. A local build newer than its sources is kept (every `pnpm install` in the workspace runs this).
+//   2. The prebuilt binary for this platform (prebuilds/<platform>-<arch>/, scripts/build-prebuilt.mjs;
+//      linux-x64 in the published package) is used when it was built from these sources and loads
+//      here (tried in a child process): nothing is compiled, so no compiler or BLAS is needed.
+//   3. Otherwise node-gyp builds it from source against the system BLAS. On failure the reason goes
+//      to build/install-error.txt, where src/native.ts finds it to tell the user why the BLAS
+//      matmul is off.
+//   node scripts/install.mjs [--verbose] [--force]      --force (build:native) skips 1 and 2,
+//   GRPOJS_ACCEL_BUILD_FROM_SOURCE=1 skips 2, GRPOJS_ACCEL_SKIP_BUILD=1 skips 3.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findMissing, installNotice, systemProbes } from './install-notice.mjs';
+import { ADDON_FILE, findNodeGyp, nodeGypRebuildArgs, prebuiltDir, readManifest, sourcesHash } from './prebuilt.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const errorFile = join(root, 'build', 'install-error.txt');
 const verbose = process.argv.includes('--verbose');
 const force = process.argv.includes('--force');
-const addonFile = join(root, 'build', 'Release', 'grpojs_accel.node');
+const fromSource = force || process.env.GRPOJS_ACCEL_BUILD_FROM_SOURCE === '1';
+const addonFile = join(root, 'build', 'Release', ADDON_FILE);
+const prebuiltFile = join(prebuiltDir(root), ADDON_FILE);
 
 // A checkout of the grpojs monorepo (not under node_modules) is a pnpm workspace package.
 const inWorkspace = !realpathSync(root).split(sep).includes('node_modules');
@@ -33,23 +39,12 @@ function blasIncludeDirs() {
  */
 function giveUp(reason, probe = false) {
   const missing = probe ? findMissing(systemProbes(blasIncludeDirs())) : [];
-  const first = missing.length > 0 ? `missing ${missing.map((m) => m.what).join(', ')}` : reason.split('\n')[0];
+  const cause = missing.length > 0 ? `missing ${missing.map((m) => m.what).join(', ')}` : reason.split('\n')[0];
+  const first = prebuiltWhy ? `${cause}; the prebuilt addon did not load either: ${prebuiltWhy}` : cause;
   mkdirSync(dirname(errorFile), { recursive: true });
   writeFileSync(errorFile, `${first}\n\n${reason}\n`);
-  console.warn(installNotice({ reason, missing, userAgent: process.env.npm_config_user_agent, inWorkspace }));
+  console.warn(installNotice({ reason, missing, prebuilt: prebuiltWhy, userAgent: process.env.npm_config_user_agent, inWorkspace }));
   process.exit(0);
-}
-
-/** The node-gyp entry script: the one npm/pnpm point at, a local install, or npm's bundled copy. */
-function findNodeGyp() {
-  const fromEnv = process.env.npm_config_node_gyp;
-  if (fromEnv && existsSync(fromEnv)) return fromEnv;
-  try {
-    return createRequire(join(root, 'package.json')).resolve('node-gyp/bin/node-gyp.js');
-  } catch {
-    const bundled = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-    return existsSync(bundled) ? bundled : null;
-  }
 }
 
 /** True when the built addon is newer than every file it is built from. */
@@ -61,24 +56,41 @@ function upToDate() {
   return sources.every((f) => statSync(f).mtimeMs < built);
 }
 
+/**
+ * null when this platform's prebuilt addon was built from these sources and loads here (in a child
+ * process, so that a binary that crashes cannot take the install down), else why not.
+ */
+function prebuiltProblem() {
+  const name = relative(root, prebuiltFile);
+  if (readManifest(root)?.sourcesSha256 !== sourcesHash(root)) return `${name} was built from other sources (scripts/build-prebuilt.mjs rebuilds it)`;
+  const probe = `try { require(${JSON.stringify(prebuiltFile)}).blasInfo(); } catch (e) { process.stderr.write(e.message); process.exit(1); }`;
+  const loaded = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', timeout: 60_000 });
+  if (loaded.status === 0) return null;
+  const why = loaded.stderr.trim().split('\n')[0] || (loaded.signal ? `killed by ${loaded.signal}` : `exit code ${loaded.status}`);
+  return `${name} failed to load: ${why}`;
+}
+
 if (!force && upToDate()) {
   console.log('@grpojs/accel: BLAS addon up to date (node scripts/install.mjs --force rebuilds it)');
   process.exit(0);
 }
+let prebuiltWhy = null; // why this platform's prebuilt addon is not used, when there is one
+if (!fromSource && existsSync(prebuiltFile)) {
+  prebuiltWhy = prebuiltProblem();
+  if (prebuiltWhy === null) {
+    // A local build is loaded first (src/native.ts); one older than its sources must not be.
+    rmSync(addonFile, { force: true });
+    rmSync(errorFile, { force: true });
+    console.log(`@grpojs/accel: using the prebuilt addon ${relative(root, prebuiltFile)}; nothing to compile`);
+    process.exit(0);
+  }
+}
 if (process.env.GRPOJS_ACCEL_SKIP_BUILD === '1') giveUp('GRPOJS_ACCEL_SKIP_BUILD=1 was set at install time');
 
-const nodeGyp = findNodeGyp();
+const nodeGyp = findNodeGyp(root);
 if (nodeGyp === null) giveUp('node-gyp was not found (it ships with npm; install npm or node-gyp)', true);
 
-const args = [nodeGyp, 'rebuild'];
-// Offline machines cannot download Node's headers; a Node installed with its headers (distro
-// packages, official tarballs) has them under <prefix>/include/node, which node-gyp accepts as nodedir.
-const prefix = join(dirname(process.execPath), '..');
-if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) {
-  args.push(`--nodedir=${prefix}`);
-}
-
-const result = spawnSync(process.execPath, args, {
+const result = spawnSync(process.execPath, nodeGypRebuildArgs(nodeGyp), {
   cwd: root,
   encoding: 'utf8',
   stdio: verbose ? 'inherit' : 'pipe',
@@ -95,4 +107,5 @@ if (result.status !== 0) {
   const why = result.error ? result.error.message : `node-gyp exited with ${result.status}`;
   giveUp(`${why}${firstError ? `: ${firstError.trim()}` : ''}\n\n${output.slice(-4000)}`, true);
 }
-console.log('@grpojs/accel: BLAS addon built');
+rmSync(errorFile, { force: true });
+console.log(`@grpojs/accel: BLAS addon built from source${prebuiltWhy ? ` (${prebuiltWhy})` : ''}`);

@@ -171,11 +171,12 @@ export function disableBlasMatMul(): string[] {
 /**
  * Whether the native addon is built and loads here, without registering anything: when not,
  * `reason` says why (never built, its install-time build failed and what was missing, or it failed
- * to load) and how to rebuild it. Test setups use it to say why native tests are skipped.
+ * to load) and how to rebuild it; when it loads, `file` is the addon that did (a local build or the
+ * prebuilt binary). Test setups use it to say why native tests are skipped.
  */
-export function addonStatus(): { built: true } | { built: false; reason: string } {
+export function addonStatus(): { built: true; file: string } | { built: false; reason: string } {
   const load = loadAddon();
-  return load.ok ? { built: true } : { built: false, reason: load.reason };
+  return load.ok ? { built: true, file: load.file } : { built: false, reason: load.reason };
 }
 
 /** Backends whose matmuls currently run on the BLAS. */

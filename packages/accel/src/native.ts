@@ -1,5 +1,10 @@
-// Loads the BLAS addon built at install time (build/Release/grpojs_accel.node) and says why when
-// it cannot: the install script records build failures in build/install-error.txt.
+// Loads the native addon and says why when it cannot. Two places, the first that loads wins:
+//   build/Release/grpojs_accel.node           built from source (exists only when the install built
+//                                             it: no prebuilt for this platform, or one that did not
+//                                             load, or a forced source build)
+//   prebuilds/<platform>-<arch>/grpojs_accel.node  the prebuilt binary of the published package
+//                                             (scripts/build-prebuilt.mjs; prebuildify's layout)
+// The install script (scripts/install.mjs) records a failed build in build/install-error.txt.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -71,7 +76,8 @@ export interface BlasAddon extends AddonVocab, AddonGelu {
   blasInfo(): string;
 }
 
-export type AddonLoad = { ok: true; addon: BlasAddon } | { ok: false; reason: string };
+/** `file`: the addon that loaded (a local build or the prebuilt binary). */
+export type AddonLoad = { ok: true; addon: BlasAddon; file: string } | { ok: false; reason: string };
 
 /**
  * How to rebuild the addon: `pnpm rebuild` (or npm's) where the package is a dependency; in the grpojs
@@ -85,21 +91,28 @@ let cached: AddonLoad | undefined;
 /** Loads the addon once; never throws. */
 export function loadAddon(): AddonLoad {
   if (cached) return cached;
-  const file = join(packageRoot, 'build', 'Release', 'grpojs_accel.node');
+  const candidates = [
+    join(packageRoot, 'build', 'Release', 'grpojs_accel.node'),
+    join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'grpojs_accel.node'),
+  ].filter((file) => existsSync(file));
+  const failures: string[] = [];
+  for (const file of candidates) {
+    try {
+      cached = { ok: true, addon: createRequire(import.meta.url)(file) as BlasAddon, file };
+      return cached;
+    } catch (error) {
+      // dlopen's message starts with the file name again.
+      failures.push(`${file} failed to load (${(error as Error).message.split('\n')[0].replace(`${file}: `, '')})`);
+    }
+  }
   const errorFile = join(packageRoot, 'build', 'install-error.txt');
-  if (!existsSync(file)) {
-    const why = existsSync(errorFile)
-      ? `the addon failed to build at install time (${readFileSync(errorFile, 'utf8').split('\n')[0]}); rebuild it: ${REBUILD_HINT}`
-      : 'the addon was not built: its install script did not run (pnpm 10 runs it only for packages ' +
-        `listed in onlyBuiltDependencies: run \`pnpm approve-builds\`, then ${REBUILD_HINT})`;
-    cached = { ok: false, reason: why };
-    return cached;
-  }
-  try {
-    const addon = createRequire(import.meta.url)(file) as BlasAddon;
-    cached = { ok: true, addon };
-  } catch (error) {
-    cached = { ok: false, reason: `the addon ${file} failed to load: ${(error as Error).message}` };
-  }
+  const why =
+    failures.length > 0
+      ? `${failures.join('; ')}; rebuild it: ${REBUILD_HINT}`
+      : existsSync(errorFile)
+        ? `the addon failed to build at install time (${readFileSync(errorFile, 'utf8').split('\n')[0]}); rebuild it: ${REBUILD_HINT}`
+        : 'the addon was not built: its install script did not run (pnpm 10 runs it only for packages ' +
+          `listed in onlyBuiltDependencies: run \`pnpm approve-builds\`, then ${REBUILD_HINT})`;
+  cached = { ok: false, reason: why };
   return cached;
 }

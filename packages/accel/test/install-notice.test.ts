@@ -58,4 +58,10 @@ describe('installNotice', () => {
     const notice = installNotice({ reason: 'GRPOJS_ACCEL_SKIP_BUILD=1 was set at install time\nmore', missing: [], userAgent: NPM, inWorkspace: false });
     expect(notice).toContain('Reason: GRPOJS_ACCEL_SKIP_BUILD=1 was set at install time.');
   });
+  it('says why the prebuilt binary was not used when there is one', () => {
+    const why = "prebuilds/linux-x64/grpojs_accel.node failed to load: version `GLIBC_2.34' not found";
+    const notice = installNotice({ reason: 'x', missing: findMissing(linux(['c++', 'g++'])), prebuilt: why, userAgent: NPM, inWorkspace: false });
+    expect(notice).toContain(`The prebuilt addon was not used (${why}) and building from source failed. Missing a C++ compiler`);
+    expect(installNotice({ reason: 'x', missing: [], prebuilt: null, userAgent: NPM, inWorkspace: false })).not.toContain('prebuilt');
+  });
 });
