@@ -41,7 +41,7 @@ describe('readJsonl', () => {
   });
 
   it('reports the same rows and problems for CRLF line ends as for LF', async () => {
-    const lines = ['{"a":1}', '{"a":', '', '\r{"a":3}'];
+    const lines = ['{"a":1}', '{"a":', '', '\r{"a":3}', '{"a": "unterminated'];
     const lf = await read(`${lines.join('\n')}\n`);
     const crlf = await read(`${lines.join('\r\n')}\r\n`);
     expect(crlf).toEqual(lf);

@@ -1,7 +1,7 @@
 /**
  * locateSplit on local sources: what it returns for a single file (split name from the file name),
  * a folder of jsonl files, plain or sharded parquet files, both kinds for one split; which strings
- * count as paths; and the hub branch's split check and options, without a network.
+ * count as paths; and the hub branch: its split check, its options, a download from a local hub server.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError, HubOfflineError, UnknownSplitError } from '../src/index.js';
 import { locateSplit } from '../src/split-files.js';
+import { startHubServer } from './hub-server.js';
 
 /** A temporary folder holding `files` (relative path → contents), written in the given order. */
 function folderWith(files: string[]): string {
@@ -88,5 +89,24 @@ describe('locateSplit: sources that do not exist', () => {
     const error = await locateSplit('org/absent', 'test', { offline: true, cacheDir, hubSplits: ['test'] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HubOfflineError);
     expect((error as Error).message).toContain('"org/absent" was treated as a hub id');
+  });
+
+  it('a hub id: downloads the split\'s single parquet shard with the options given, into the cache', async () => {
+    const commit = 'c'.repeat(40);
+    const server = await startHubServer([
+      { type: 'dataset', id: 'org/tiny', commit, files: [{ path: 'main/test-00000-of-00001.parquet', content: Buffer.from('PAR1') }] },
+    ]);
+    try {
+      const cacheDir = mkdtempSync(join(tmpdir(), 'grpojs-split-cache-'));
+      expect(await locateSplit('org/tiny', 'test', { endpoint: server.url, cacheDir })).toEqual({
+        split: 'test',
+        format: 'parquet',
+        files: [join(cacheDir, 'datasets--org--tiny', 'snapshots', commit, 'main', 'test-00000-of-00001.parquet')],
+        availableSplits: ['train', 'test'],
+        origin: 'hub',
+      });
+    } finally {
+      await server.close();
+    }
   });
 });
