@@ -10,11 +10,11 @@
 //   node scripts/install.mjs [--verbose] [--force]      --force (build:native) skips 1 and 2,
 //   GRPOJS_ACCEL_BUILD_FROM_SOURCE=1 skips 2, GRPOJS_ACCEL_SKIP_BUILD=1 skips 3.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findMissing, installNotice, systemProbes } from './install-notice.mjs';
-import { ADDON_FILE, findNodeGyp, nodeGypRebuildArgs, prebuiltDir, readManifest, sourcesHash } from './prebuilt.mjs';
+import { ADDON_FILE, findNodeGyp, nodeGypRebuildArgs, prebuiltDir, readManifest, sourceFiles, sourcesHash } from './prebuilt.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const errorFile = join(root, 'build', 'install-error.txt');
@@ -51,9 +51,7 @@ function giveUp(reason, probe = false) {
 function upToDate() {
   if (!existsSync(addonFile)) return false;
   const built = statSync(addonFile).mtimeMs;
-  const native = readdirSync(join(root, 'native')).map((f) => join('native', f));
-  const sources = [...native, 'binding.gyp', 'scripts/blas-flags.cjs'].map((f) => join(root, f));
-  return sources.every((f) => statSync(f).mtimeMs < built);
+  return sourceFiles(root).every((f) => statSync(join(root, f)).mtimeMs < built);
 }
 
 /**

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 
 export const ADDON_FILE = 'grpojs_accel.node';
 export const MANIFEST_FILE = 'grpojs_accel.json';
@@ -14,9 +14,17 @@ export function prebuiltDir(root, platform = process.platform, arch = process.ar
   return join(root, 'prebuilds', `${platform}-${arch}`);
 }
 
-/** sha256 over the files the addon is compiled from (native/*, binding.gyp, scripts/blas-flags.cjs), by name. */
+/** The files the addon is compiled from, relative to root and sorted: native/** (every file), binding.gyp, scripts/blas-flags.cjs. */
+export function sourceFiles(root) {
+  const native = readdirSync(join(root, 'native'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(root, join(entry.parentPath ?? entry.path, entry.name)).split(sep).join('/'));
+  return [...native, 'binding.gyp', 'scripts/blas-flags.cjs'].sort();
+}
+
+/** sha256 over {@link sourceFiles}' names and contents. */
 export function sourcesHash(root) {
-  const files = [...readdirSync(join(root, 'native')).map((f) => `native/${f}`), 'binding.gyp', 'scripts/blas-flags.cjs'].sort();
+  const files = sourceFiles(root);
   const hash = createHash('sha256');
   for (const file of files) hash.update(`${file}\0`).update(readFileSync(join(root, file))).update('\0');
   return hash.digest('hex');
