@@ -18,6 +18,7 @@
 #include "gather.h"
 #include "gelu.h"
 #include "layernorm.h"
+#include "llama-decode.h"
 #include "napi-region.h"
 #include "nf4.h"
 #include "thread-pool.h"
@@ -243,6 +244,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   grpojs::InitAttention(env, exports);
   grpojs::InitDecode(env, exports);
   grpojs::InitNf4(env, exports);
+  grpojs::InitLlamaDecode(env, exports);
+  grpojs::InitLlamaKernels(env, exports);
   return exports;
 }
 

@@ -34,6 +34,19 @@ export {
   type DecodeProjection,
 } from './decode-engine.js';
 export { GELU_NEW, GELU_NEW_GRAD } from './gelu-kernels.js';
+export {
+  createLlamaDecodeEngine,
+  LLAMA_DECODE_MODULES,
+  type LlamaDecodeEngine,
+  LlamaDecodeEngineError,
+  type LlamaDecodeEngineInfo,
+  type LlamaDecodeEngineLoad,
+  type LlamaDecodeEngineSpec,
+  type LlamaDecodeModule,
+  type LlamaDecodeRopeScaling,
+  type LlamaKernels,
+  llamaKernels,
+} from './llama-decode-engine.js';
 export { LAYER_NORM, LAYER_NORM_GRAD } from './layernorm-kernels.js';
 export { INT8_DEQUANTIZE, NF4_DEQUANTIZE } from './nf4-kernels.js';
 export { LOG_SOFTMAX_GATHER, type NativeSampleRow, SAMPLE_ROW, VocabKernelError } from './vocab-kernels.js';

@@ -1,0 +1,18 @@
+// SwiGLU's gate (Llama's MLP): out = silu(gate) · up = gate · sigmoid(gate) · up. Binding-free;
+// exp is fast-exp.h's vectorisable FastExp (relative error < 2e-7).
+#pragma once
+
+#include "../cpu.h"
+#include "../fast-exp.h"
+
+namespace grpojs {
+
+// gate, up, out [n] (out may alias either).
+GRPOJS_INLINE void SwiGlu(const float* gate, const float* up, int n, float* out) {
+  for (int i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = g * (1.0f / (1.0f + FastExp(-g))) * up[i];
+  }
+}
+
+}  // namespace grpojs

@@ -1,0 +1,68 @@
+// Reading a named options object ({ layer: 0, weight: Float32Array, … }) in the N-API bindings of
+// the Llama decode engine and its kernels: every field is looked up by name and a missing or
+// ill-typed one throws a TypeError naming `where` and the field, so a call site reads like its
+// TypeScript declaration and no argument can be passed in the wrong position.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+namespace grpojs {
+
+inline Napi::Object OptionsArg(const Napi::CallbackInfo& info, const std::string& where) {
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), where + ": expected one options object");
+  return info[0].As<Napi::Object>();
+}
+
+inline double NumberOpt(const Napi::Object& o, const char* name, const std::string& where) {
+  const Napi::Value v = o.Get(name);
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), where + ": options." + name + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+inline int IntOpt(const Napi::Object& o, const char* name, const std::string& where) {
+  const double d = NumberOpt(o, name, where);
+  if (d != static_cast<double>(static_cast<int32_t>(d))) throw Napi::TypeError::New(o.Env(), where + ": options." + name + " must be an int32");
+  return static_cast<int>(d);
+}
+
+inline bool BoolOpt(const Napi::Object& o, const char* name, bool fallback) {
+  const Napi::Value v = o.Get(name);
+  return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : fallback;
+}
+
+inline std::string StringOpt(const Napi::Object& o, const char* name, const std::string& where) {
+  const Napi::Value v = o.Get(name);
+  if (!v.IsString()) throw Napi::TypeError::New(o.Env(), where + ": options." + name + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+// A typed array field of element type T (napi type `kind`) holding exactly `count` elements
+// (count < 0: any length, returned in *length).
+template <typename T>
+T* ArrayOpt(const Napi::Object& o, const char* name, napi_typedarray_type kind, const char* kindName, int64_t count,
+            const std::string& where, size_t* length = nullptr) {
+  const Napi::Value v = o.Get(name);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != kind) {
+    throw Napi::TypeError::New(o.Env(), where + ": options." + name + " must be a " + kindName);
+  }
+  Napi::TypedArray a = v.As<Napi::TypedArray>();
+  if (count >= 0 && a.ElementLength() != static_cast<size_t>(count)) {
+    throw Napi::RangeError::New(o.Env(), where + ": options." + name + " has " + std::to_string(a.ElementLength()) + " values; expected " +
+                                             std::to_string(count));
+  }
+  if (length != nullptr) *length = a.ElementLength();
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+}
+
+inline float* FloatsOpt(const Napi::Object& o, const char* name, int64_t count, const std::string& where) {
+  return ArrayOpt<float>(o, name, napi_float32_array, "Float32Array", count, where);
+}
+
+inline int32_t* IntsOpt(const Napi::Object& o, const char* name, int64_t count, const std::string& where) {
+  return ArrayOpt<int32_t>(o, name, napi_int32_array, "Int32Array", count, where);
+}
+
+}  // namespace grpojs
