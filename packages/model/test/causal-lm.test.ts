@@ -1,5 +1,5 @@
 /** CausalLM / loadCausalLM on HF checkpoints written to a temp dir (random weights, torch-checked shapes). */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
