@@ -4,7 +4,7 @@
  * row sees the same positions as unpadded), the prompt is run once (prefill) and then one token
  * per step reuses the cache. Rows stop independently at EOS; finished rows are fed the pad token
  * until every row is done or maxNewTokens is reached. Only the last position's logits are
- * computed, and tokens are chosen on the host (sampling.ts). Given a {@link NativeDecoder}, every
+ * computed, and tokens are chosen on the host (sampling.ts). Given a {@link NativeDecodeSession}, every
  * token after the prefill is computed by @grpojs/accel's native engine instead of the tfjs forward
  * (native-decode.ts); the sampling, its random stream and the positions are the same. A GRPO batch
  * repeats every prompt numGenerations times, so the prefill runs on the distinct prompts only and
@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CausalTransformer } from '../transformer.js';
 import { KVCache } from './kv-cache.js';
-import type { NativeDecoder } from './native-decode.js';
+import type { NativeDecodeSession } from './native-decode.js';
 import { Mulberry32, sampleToken, type SamplingOptions } from './sampling.js';
 import type { GenerateOptions, GenerateOutput } from '../types.js';
 
@@ -143,7 +143,7 @@ export async function generate(
   model: CausalTransformer,
   promptIds: number[][],
   options: GenerateOptions,
-  native: NativeDecoder | null = null,
+  native: NativeDecodeSession | null = null,
   hooks: GenerateHooks = {},
 ): Promise<GenerateOutput> {
   const { P, eos, pad, sampling, seed, dedup } = resolveOptions(model, promptIds, options);

@@ -17,12 +17,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { layerTrainableVariables } from '../ops/checkpointing.js';
 import { gpt2InnerSize, type GPT2Activation } from '../architectures/gpt2/config.js';
 import { GPT2Model } from '../architectures/gpt2/model.js';
+import { LlamaModel } from '../architectures/llama/model.js';
 import type { CausalTransformer } from '../transformer.js';
 import { hostMemory, type KVCache } from './kv-cache.js';
 import type { Conv1DLayer } from '../ops/linear.js';
 import { LoraConv1D, type ReadableConv1D } from '../adapters/lora.js';
 import type { NF4State } from '../quant/quantized-conv1d.js';
 import type { Mulberry32, SamplingOptions } from './sampling.js';
+import { type LlamaEngine, NativeLlamaDecoder } from './native-llama-decode.js';
 
 /** The block projections in the engine's order, by module-path suffix. */
 const PROJECTIONS = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const;
@@ -59,11 +61,14 @@ interface Engine {
 
 interface AccelDecodeModule {
   createDecodeEngine(spec: Record<string, unknown>): { engine: Engine | null; reason?: string };
+  /** Absent in a @grpojs/accel that predates the Llama engine. */
+  createLlamaDecodeEngine?(spec: Record<string, unknown>): { engine: LlamaEngine | null; reason?: string };
 }
 
 let accel: AccelDecodeModule | null | undefined; // undefined: not tried yet; null: not installed
 
-async function importAccel(): Promise<AccelDecodeModule | null> {
+/** @grpojs/accel's decode engines, imported once; null when the optional package is not installed. */
+export async function importAccel(): Promise<AccelDecodeModule | null> {
   if (accel === undefined) {
     try {
       const specifier: string = '@grpojs/accel'; // a variable keeps TypeScript from requiring it
@@ -78,25 +83,27 @@ async function importAccel(): Promise<AccelDecodeModule | null> {
 
 /**
  * Why generate cannot use the native engine for `model` now (a phrase for the log line), or null:
- * GRPOJS_NATIVE_DECODE=0, a backend other than wasm/cpu, or an activation the engine lacks.
+ * GRPOJS_NATIVE_DECODE=0, a model family without an engine, a backend other than wasm/cpu, or an
+ * activation the GPT-2 engine lacks.
  */
 export function nativeDecodeBlocked(model: CausalTransformer): string | null {
   if (process.env.GRPOJS_NATIVE_DECODE === '0') return 'GRPOJS_NATIVE_DECODE=0';
-  if (!(model instanceof GPT2Model)) return `the native engine implements GPT-2 only, not ${model.architecture}`;
+  if (!(model instanceof GPT2Model) && !(model instanceof LlamaModel)) return `the native engines implement GPT-2 and the Llama family, not ${model.architecture}`;
   const backend = tf.getBackend();
   if (backend !== 'wasm' && backend !== 'cpu') return `backend '${backend}' keeps its own kernels`;
+  if (model instanceof LlamaModel) return null;
   const act = model.config.activationFunction;
   if (ENGINE_ACTIVATIONS[act] === undefined) return `activation '${act}' is not implemented by the engine`;
   return null;
 }
 
 /** The values of `t` for the engine to copy right away: a view of its memory when possible, else a copy. */
-function hostValues(t: tf.Tensor): Float32Array {
+export function hostValues(t: tf.Tensor): Float32Array {
   return hostMemory(t) ?? (t.dataSync() as Float32Array);
 }
 
 /** The tensors of the weight [in, out] and bias a Conv1D applies now (caller disposes); null when it cannot say. */
-function effectiveConv1D(layer: Conv1DLayer): [tf.Tensor, tf.Tensor] | null {
+export function effectiveConv1D(layer: Conv1DLayer): [tf.Tensor, tf.Tensor] | null {
   const readable = layer as Partial<ReadableConv1D>;
   if (layer instanceof LoraConv1D) return [layer.effectiveWeight(), layer.effectiveBias()];
   if (typeof readable.readWeight === 'function' && typeof readable.readBias === 'function') return [readable.readWeight(), readable.readBias()];
@@ -104,7 +111,7 @@ function effectiveConv1D(layer: Conv1DLayer): [tf.Tensor, tf.Tensor] | null {
 }
 
 /** Whether frozen NF4 projections go to the engine as codes (GRPOJS_DECODE_NF4_PANELS=0: as fp32 panels). */
-function nf4PanelsWanted(): boolean {
+export function nf4PanelsWanted(): boolean {
   return process.env.GRPOJS_DECODE_NF4_PANELS !== '0';
 }
 
@@ -112,7 +119,7 @@ function nf4PanelsWanted(): boolean {
  * The NF4 codes and scales of a frozen quantized Conv1D when the engine can keep them as codes
  * (blocks along `in`, i.e. codes in [in, out] order), else null.
  */
-function nf4StateOf(conv: Conv1DLayer): NF4State | null {
+export function nf4StateOf(conv: Conv1DLayer): NF4State | null {
   const read = (conv as { readNf4State?: () => NF4State | null }).readNf4State;
   if (typeof read !== 'function') return null;
   const state = read.call(conv);
@@ -308,6 +315,9 @@ export class NativeDecoder {
   }
 }
 
+/** What generate drives: the GPT-2 engine or the Llama-family one (native-llama-decode.ts). */
+export type NativeDecodeSession = NativeDecoder | NativeLlamaDecoder;
+
 /** The last decode-path line reported (one line per process and change, as the matmul line). */
 let lastDecodeLine: string | null = null;
 
@@ -319,7 +329,7 @@ export class NativeDecodeSlot {
   private readonly model: CausalTransformer;
   private readonly options: { enabled: boolean; threads?: number; log?: (line: string) => void };
   /** undefined: not created yet; null: unavailable (the reason is in `reason`). */
-  private decoder: NativeDecoder | null | undefined;
+  private decoder: NativeDecodeSession | null | undefined;
   private reason = '';
 
   constructor(model: CausalTransformer, options: { enabled: boolean; threads?: number; log?: (line: string) => void }) {
@@ -328,10 +338,11 @@ export class NativeDecodeSlot {
   }
 
   /** The decoder to use now (null: tfjs) and the line describing the path, logged once per change. */
-  async choose(): Promise<{ decoder: NativeDecoder | null; line: string }> {
+  async choose(): Promise<{ decoder: NativeDecodeSession | null; line: string }> {
     const blocked = this.options.enabled ? nativeDecodeBlocked(this.model) : 'nativeDecode: false';
-    if (blocked === null && this.decoder === undefined && this.model instanceof GPT2Model) {
-      const made = await NativeDecoder.create(this.model, { threads: this.options.threads });
+    if (blocked === null && this.decoder === undefined) {
+      const options = { threads: this.options.threads };
+      const made = this.model instanceof LlamaModel ? await NativeLlamaDecoder.create(this.model, options) : await NativeDecoder.create(this.model as GPT2Model, options);
       this.decoder = made.decoder;
       this.reason = made.reason;
     }
@@ -348,7 +359,7 @@ export class NativeDecodeSlot {
    * {@link choose}'s decoder with this call's weights copied in ({@link NativeDecoder.prepare});
    * null (tfjs) while another generate call holds it. The caller must call `end()` when done.
    */
-  async prepared(): Promise<NativeDecoder | null> {
+  async prepared(): Promise<NativeDecodeSession | null> {
     const { decoder } = await this.choose();
     if (decoder === null || decoder.busy) return null;
     decoder.prepare();
