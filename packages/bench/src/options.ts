@@ -1,6 +1,6 @@
 /**
  * Command-line options of the GRPO step benchmark, parsed with node:util's parseArgs (no extra
- * dependency for six flags) and validated here so a typo names the flag and its allowed values.
+ * dependency for a handful of flags) and validated here so a typo names the flag and its allowed values.
  */
 import { parseArgs } from 'node:util';
 
@@ -63,15 +63,20 @@ const CHECKPOINTED: Record<ModelShape, boolean> = { tiny: false, distilgpt2: fal
 export interface BenchPlan {
   configs: BenchConfig[];
   outFile: string;
+  /** Run the PyTorch anchor (anchor/torch_grpo_step.py) for each model after its configurations. */
+  anchor: boolean;
 }
 
 export const USAGE = `Usage: pnpm bench [--model tiny,distilgpt2,smollm2-135m,qwen2.5-0.5b] [--quant none,nf4] [--accel on,off]
                   [--runs N] [--profile] [--micro-batch ROWS] [--checkpointing] [--threads N]
-                  [--out bench-results/<name>.json]
+                  [--no-anchor] [--out bench-results/<name>.json]
 Each flag takes one value or a comma list; every combination runs in its own process.
 Default: tiny and distilgpt2, accel on, quant none and nf4 (all but tiny), runs 3 (tiny) / 2 (distilgpt2) / 1 (Llama shapes),
 micro-batches of 2 rows (the spec's 1 prompt × 2 generations, 4 accumulation steps); the Llama
-shapes always train with gradient checkpointing (their activations outgrow the 4 GB wasm heap).`;
+shapes always train with gradient checkpointing (their activations outgrow the 4 GB wasm heap).
+After each model's configurations the PyTorch anchor (anchor/torch_grpo_step.py, fp32, same work
+unit and threads) runs with $GRPOJS_BENCH_PYTHON or /usr/bin/python3, so every row gets a same-run
+ratio; --no-anchor skips it (it is skipped with a note when torch does not import).`;
 
 /** Parses argv (without node and the script path) into a plan. */
 export function parseBenchArgs(argv: string[], now = new Date()): BenchPlan {
@@ -86,6 +91,7 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchPlan {
       profile: { type: 'boolean', default: false },
       'micro-batch': { type: 'string' },
       checkpointing: { type: 'boolean', default: false },
+      'no-anchor': { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -109,5 +115,5 @@ export function parseBenchArgs(argv: string[], now = new Date()): BenchPlan {
     }
   }
   const stamp = now.toISOString().replace(/[:.]/g, '-');
-  return { configs, outFile: values.out ?? `bench-results/grpo-step-${stamp}.json` };
+  return { configs, outFile: values.out ?? `bench-results/grpo-step-${stamp}.json`, anchor: !values['no-anchor'] };
 }

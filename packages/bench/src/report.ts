@@ -1,7 +1,9 @@
 /**
- * Console tables of benchmark results: one row per configuration (speeds, step time, memory), and
- * for profiled configurations the step's time by bucket and by phase.
+ * Console tables of benchmark results: one row per configuration (speeds, step time, memory), the
+ * same-run ratios to the PyTorch anchor, and for profiled configurations the step's time by bucket
+ * and by phase.
  */
+import type { AnchorResult } from './anchor.js';
 import type { ConfigResult } from './run-config.js';
 
 const MiB = (b: number | null) => (b === null ? 'n/a' : (b / 2 ** 20).toFixed(0));
@@ -37,6 +39,48 @@ export function resultsTable(results: ConfigResult[]): string {
     `${r.loadavgBefore[0].toFixed(1)}→${r.loadavgAfter[0].toFixed(1)}`,
   ]);
   return table(header, rows);
+}
+
+/**
+ * How many times faster grpojs is than the anchor: "3.4× faster" or "1.5× slower".
+ * `higherIsBetter`: true for rates (tokens/s), false for durations (seconds).
+ */
+export function ratioCell(ours: number, torch: number, higherIsBetter: boolean): string {
+  const speedup = higherIsBetter ? ours / torch : torch / ours;
+  if (!Number.isFinite(speedup) || speedup <= 0) return 'n/a';
+  return speedup >= 1 ? `${speedup.toFixed(1)}× faster` : `${(1 / speedup).toFixed(1)}× slower`;
+}
+
+/**
+ * Each configuration beside the PyTorch anchor of its model measured in the same invocation:
+ * value, torch's value, ratio, for rollout tokens/s, reference seconds, training tokens/s and the
+ * step. NF4 rows are compared with the fp32 anchor (torch has no CPU NF4 kernels) and say so.
+ */
+export function anchorTable(results: ConfigResult[], anchors: Partial<Record<string, AnchorResult>>): string {
+  const header = ['model', 'base', 'threads (ours/torch)', 'rollout tok/s', 'torch', 'ratio', 'ref s', 'torch', 'ratio', 'train tok/s', 'torch', 'ratio', 'step s', 'torch', 'ratio'];
+  const rows = results.flatMap((r) => {
+    const a = anchors[r.config.model];
+    if (!a) return [];
+    const tok = (v: number) => v.toFixed(1);
+    const sec = (v: number) => `${v.toFixed(2)} s`;
+    return [[
+      r.config.model,
+      r.config.quant === 'nf4' ? 'nf4 (torch: fp32)' : 'fp32',
+      `${r.backend.accel ? (r.backend.blasThreads ?? '?') : 'wasm'}/${a.threads}`,
+      tok(r.rolloutTokensPerSecond), tok(a.rolloutTokensPerSecond), ratioCell(r.rolloutTokensPerSecond, a.rolloutTokensPerSecond, true),
+      sec(r.median.reference), sec(a.median.reference), ratioCell(r.median.reference, a.median.reference, false),
+      tok(r.trainingTokensPerSecond), tok(a.trainingTokensPerSecond), ratioCell(r.trainingTokensPerSecond, a.trainingTokensPerSecond, true),
+      sec(r.median.total), sec(a.median.total), ratioCell(r.median.total, a.median.total, false),
+    ]];
+  });
+  return table(header, rows);
+}
+
+/** One line per anchor: what ran and under which load, for the notes under the ratio table. */
+export function anchorNotes(anchors: Partial<Record<string, AnchorResult>>): string {
+  return Object.entries(anchors)
+    .flatMap(([model, a]) => (a ? [`${model}: torch ${a.torch}, ${a.threads} threads, OMP_WAIT_POLICY ${a.ompWaitPolicy}, ${a.checkpointing ? 'checkpointing, ' : ''}median of ${a.runs} run${a.runs === 1 ? '' : 's'}, load ${a.loadavgBefore[0]?.toFixed(1)}→${a.loadavgAfter[0]?.toFixed(1)}`] : []))
+    .join('\n');
 }
 
 /** The profile tables of one configuration: share of kernel time per bucket, per phase. */

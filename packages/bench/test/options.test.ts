@@ -33,6 +33,11 @@ describe('parseBenchArgs', () => {
     expect(() => parseBenchArgs(['--model', 'llama-70b'])).toThrow(/"llama-70b" is not one of tiny, distilgpt2, smollm2-135m, qwen2.5-0.5b/);
   });
 
+  it('runs the PyTorch anchor unless --no-anchor', () => {
+    expect(parseBenchArgs([], at).anchor).toBe(true);
+    expect(parseBenchArgs(['--no-anchor'], at).anchor).toBe(false);
+  });
+
   it('names the flag and the allowed values on a bad value', () => {
     expect(() => parseBenchArgs(['--quant', 'int4'])).toThrow(BenchOptionsError);
     expect(() => parseBenchArgs(['--quant', 'int4'])).toThrow(/--quant int4: "int4" is not one of none, nf4/);
