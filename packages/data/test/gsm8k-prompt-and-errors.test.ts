@@ -67,8 +67,12 @@ describe('loadGsm8k whole-split errors', () => {
     await expect(loadGsm8k({ source: file })).rejects.toThrow(new DatasetFormatError(noAnswer(file, 'lines 1, 2, 3, 4, 5', ', … (all 6 rows)'), file, 1));
   });
 
-  it('parquet: rows, not lines', async () => {
+  it('parquet: rows, not lines; every shard named', async () => {
     const { dir, files } = shards([{ question: ['a', 'b'], answer: ['x', 'y'] }]);
     await expect(loadGsm8k({ source: dir })).rejects.toThrow(new DatasetFormatError(noAnswer(files[0], 'rows 1, 2', ''), files[0], 1));
+    const two = shards([{ question: ['a'], answer: ['x'] }, { question: ['b'], answer: ['y'] }]);
+    await expect(loadGsm8k({ source: two.dir })).rejects.toThrow(
+      new DatasetFormatError(noAnswer(two.files.join(', '), 'rows 1, 1', ''), two.files[0], 1),
+    );
   });
 });
