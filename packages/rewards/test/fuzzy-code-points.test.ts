@@ -33,6 +33,7 @@ describe('fuzzyRatio on UTF-16 edge cases (oracle: the string iterator)', () => 
     ['a\udc00', 'a'], // a lone low surrogate after a BMP character
     ['\ud83da', 'a'], // a lone high surrogate before a BMP character
     ['\ud83d\ue000', '\ue000'], // a high surrogate before a character above the surrogates
+    ['\uff21\udc00', '\uff21'], // a lone low surrogate after a character above the surrogates
     ['x\ud83d', 'x\ud83d'], // a lone high surrogate at the end
     ['A', '\u{20041}'], // astral code points are not BMP ones shifted
     ['\ufc01', '\u{103ff}'],
