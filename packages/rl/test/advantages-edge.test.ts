@@ -35,10 +35,16 @@ describe('computeAdvantages edges', () => {
     expect(out.fracRewardZeroStd).toBe(0.5);
   });
 
-  it.each([0, -1, 1.5])('refuses numGenerations=%d, naming it', (groupSize) => {
-    expect(() => computeAdvantages([1, 2, 3], groupSize, 'group')).toThrow(GRPOTrainerError);
-    expect(() => computeAdvantages([1, 2, 3], groupSize, 'group')).toThrow(
-      `computeAdvantages: 3 rewards do not split into groups of numGenerations=${groupSize}.`,
+  // An empty batch for -1: 0 % -1 is (-)0, so only the `groupSize < 1` check refuses it, and a
+  // mutant without that check returns instead of looping forever.
+  it.each([
+    [[1, 2, 3], 0],
+    [[], -1],
+    [[1, 2, 3], 1.5],
+  ])('refuses %j in groups of numGenerations=%s, naming it', (rewards, groupSize) => {
+    expect(() => computeAdvantages(rewards, groupSize, 'group')).toThrow(GRPOTrainerError);
+    expect(() => computeAdvantages(rewards, groupSize, 'group')).toThrow(
+      `computeAdvantages: ${rewards.length} rewards do not split into groups of numGenerations=${groupSize}.`,
     );
   });
 });
