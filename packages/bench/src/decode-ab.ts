@@ -2,10 +2,11 @@
  * In-process A/B of the rollout alone (CausalLM.generate on the work unit: 8 rows × 128 prompt
  * tokens, 128 new tokens, temperature 0.9, distilgpt2 with LoRA r16 on c_attn): the native decode
  * engine (@grpojs/accel) against the tfjs decode steps, alternating so both see the same machine
+ * load; --model smollm2-135m / qwen2.5-0.5b runs the Llama-family engine on that shape instead.
  * load. Also times a 1-token generate (prefill + weight packing) to give the ms per decode step.
  * With --quant nf4 a third path, native-fp32, runs the engine with the frozen NF4 projections as
  * fp32 panels (GRPOJS_DECODE_NF4_PANELS=0) instead of codes (switching re-packs them, in the warm-up).
- * `pnpm build && node dist/decode-ab.js [--quant nf4] [--runs 2]`, under flock /tmp/bench.lock.
+ * `pnpm build && node dist/decode-ab.js [--model smollm2-135m] [--quant nf4] [--runs 2]`, under flock /tmp/bench.lock.
  */
 import { loadavg } from 'node:os';
 import { loadBenchModel, setupBackend, WORK_UNIT } from './setup.js';
@@ -16,7 +17,8 @@ const arg = (name: string, fallback: string): string => {
 };
 const quant = arg('quant', 'none') as 'none' | 'nf4';
 const runs = Number(arg('runs', '2'));
-const config = { model: 'distilgpt2' as const, quant, accel: true, runs: 1, profile: false, microBatch: 2, checkpointing: false };
+const model = arg('model', 'distilgpt2') as 'distilgpt2' | 'smollm2-135m' | 'qwen2.5-0.5b';
+const config = { model, quant, accel: true, runs: 1, profile: false, microBatch: 2, checkpointing: false };
 await setupBackend(config);
 const bench = await loadBenchModel(config);
 const { lm } = bench;
@@ -42,7 +44,7 @@ async function time(path: Path, maxNewTokens: number, seed: number): Promise<{ m
   return { ms, cpuMs: (cpu.user + cpu.system) / 1e3, tokens: out.completionIds };
 }
 
-console.log(`quant ${quant}; load before ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`model ${model}, quant ${quant}; load before ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (const path of paths) {
   await time(path, 2, 1); // warm: engine created, frozen weights packed (as codes or panels)
 }
