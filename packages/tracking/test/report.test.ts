@@ -105,6 +105,18 @@ describe('buildReportHtml', () => {
     expect(empty).toContain('No evaluation was logged');
   });
 
+  it('does not join periodic evaluations on a sample and the final one on every row into one curve', () => {
+    const evalRow = (step: number, rows: number, acc: number, base: number) => ({ step, eval_samples: rows, eval_accuracy: acc, eval_base_accuracy: base, eval_reward: acc, eval_base_reward: base });
+    const mixed = buildReportHtml({ name: 'x', completions: [], metrics: [evalRow(10, 4, 0.25, 0.2), evalRow(20, 4, 0.5, 0.2), evalRow(30, 8, 0.375, 0.25)] });
+    const accuracyChart = /<figure[^>]*>(?:(?!<\/figure>)[\s\S])*?aria-label="eval_accuracy over steps"[\s\S]*?<\/figure>/.exec(mixed)?.[0] ?? '';
+    for (const key of ['fine-tuned · 4 rows', 'fine-tuned · 8 rows', 'base · 4 rows', 'base · 8 rows']) expect(accuracyChart).toContain(key);
+    // The sampled line has two points joined by one segment; the 8-row evaluation stands alone.
+    expect(accuracyChart.match(/<path d="M[^"]*L[^"]*" class="line main"/g)).toHaveLength(1);
+    const single = buildReportHtml({ name: 'x', completions: [], metrics: [evalRow(10, 8, 0.25, 0.2), evalRow(20, 8, 0.5, 0.2)] });
+    expect(single).toContain('>fine-tuned</span>');
+    expect(single).not.toContain('· 8 rows');
+  });
+
   it('takes the headline from summary.json when metrics.jsonl has no evaluation', () => {
     const fromSummary = buildReportHtml({ name: 'x', metrics: [], completions: [], summary: { eval_reward: 0.5, eval_base_reward: 0.25, eval_accuracy: 0.5 } });
     expect(fromSummary).toContain('<h2>Evaluation<small>');

@@ -8,7 +8,7 @@
  */
 import { isComparisonMetric } from '../compare-table.js';
 import type { CompletionRecord } from '../tracker.js';
-import { lineChartSvg, smoothingWindow, type ChartSpec, type Series } from './chart.js';
+import { lineChartSvg, smoothingWindow, type ChartSpec, type Point, type Series } from './chart.js';
 import { formatNumber, html, unsafeHtml, type Html } from './escape.js';
 import { evalTable, latestEval } from './eval-table.js';
 import { samplesSection } from './samples.js';
@@ -47,14 +47,17 @@ export function buildReportHtml(data: ReportData): string {
 
   // Headline evaluation: the table, and its history (fine-tuned and base) after several evaluations.
   const latest = latestEval(data.metrics, data.summary);
+  const evalRows = new Map((byName.get('eval_samples')?.points ?? []).map((p) => [p.step, p.value]));
   const evalCharts = ['eval_accuracy', 'eval_reward'].flatMap((name) => {
     const model = byName.get(name);
     if (model === undefined || model.points.filter((p) => p.value !== null).length < 2) return [];
     const baseName = name.replace('eval_', 'eval_base_');
     const base = byName.get(baseName);
-    const lines: ChartSpec['lines'] = [{ label: 'fine-tuned', points: model.points }];
-    if (base !== undefined) lines.push({ label: 'base', points: base.points, style: 'base' });
-    return [use({ name, lines }, [name, base && baseName])];
+    const lines: ChartSpec['lines'] = [
+      ...splitByEvalRows('fine-tuned', model.points, evalRows),
+      ...(base === undefined ? [] : splitByEvalRows('base', base.points, evalRows).map((l) => ({ ...l, style: 'base' as const }))),
+    ];
+    return [use({ name, lines }, [name, base && baseName, lines.length > (base === undefined ? 1 : 2) ? 'eval_samples' : undefined])];
   });
 
   // Training curves, each with its spread as a band where the trainer logged one.
@@ -169,4 +172,18 @@ function detailsSection(data: ReportData): Html {
   const rows = summary.map(([k, v]) => html`<tr><th>${k}</th><td>${typeof v === 'number' ? formatNumber(v) : typeof v === 'string' ? v : JSON.stringify(v)}</td></tr>`);
   if (rows.length === 0 && data.config === undefined) return html``;
   return html`<section id="details"><h2>Summary &amp; config</h2>${rows.length > 0 ? html`<details><summary>summary.json</summary><table class="summary">${rows}</table></details>` : html``}${data.config ? html`<details><summary>config.json</summary><pre>\n${JSON.stringify(data.config, null, 2)}</pre></details>` : html``}</section>`;
+}
+
+/**
+ * One line per evaluation size when evaluations used different numbers of rows (periodic ones on a
+ * sample, the final one on every row): points of different sizes are not one curve, so they are not
+ * joined, and each line's label says its rows. A single size stays one line named `label`.
+ */
+function splitByEvalRows(label: string, points: readonly Point[], rowsAt: ReadonlyMap<number, number | null>): ChartSpec['lines'] {
+  const sizes = [...new Set(points.filter((p) => p.value !== null).map((p) => rowsAt.get(p.step) ?? null))];
+  if (sizes.length < 2) return [{ label, points }];
+  return sizes.map((rows) => ({
+    label: `${label} · ${rows === null ? 'rows not logged' : `${rows} rows`}`,
+    points: points.map((p) => ((rowsAt.get(p.step) ?? null) === rows ? p : { step: p.step, value: null })),
+  }));
 }
