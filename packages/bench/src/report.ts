@@ -42,12 +42,14 @@ export function resultsTable(results: ConfigResult[]): string {
 }
 
 /**
- * How many times faster grpojs is than the anchor: "3.4× faster" or "1.5× slower".
+ * How many times faster grpojs is than the anchor: "3.4× faster", "1.5× slower", or "1.0× (level)" within 5%.
  * `higherIsBetter`: true for rates (tokens/s), false for durations (seconds).
  */
 export function ratioCell(ours: number, torch: number, higherIsBetter: boolean): string {
   const speedup = higherIsBetter ? ours / torch : torch / ours;
   if (!Number.isFinite(speedup) || speedup <= 0) return 'n/a';
+  // Within 5% either way the one-decimal ratio would read "1.0× slower": say it is level instead.
+  if (Math.abs(speedup - 1) < 0.05) return '1.0× (level)';
   return speedup >= 1 ? `${speedup.toFixed(1)}× faster` : `${(1 / speedup).toFixed(1)}× slower`;
 }
 

@@ -65,6 +65,7 @@ describe('ratio table', () => {
     expect(ratioCell(20, 10, false)).toBe('2.0× slower');
     expect(ratioCell(300, 100, true)).toBe('3.0× faster');
     expect(ratioCell(50, 100, true)).toBe('2.0× slower');
+    expect(ratioCell(24.31, 23.84, false)).toBe('1.0× (level)');
     expect(ratioCell(1, 0, true)).toBe('n/a');
   });
 
