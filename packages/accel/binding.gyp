@@ -1,7 +1,8 @@
 {
   "variables": {
     "blas_kind%": "<!(node scripts/blas-flags.cjs kind)",
-    "blas_static%": "<!(node scripts/blas-flags.cjs static)"
+    "blas_static%": "<!(node scripts/blas-flags.cjs static)",
+    "portable%": "<!(node -p \"process.env.GRPOJS_ACCEL_PORTABLE === '1' ? 1 : 0\")"
   },
   "targets": [
     {
@@ -29,6 +30,9 @@
         }],
         ["blas_static==1", {
           "sources": ["native/static-runtime.cc"]
+        }],
+        ["portable==1", {
+          "defines": ["GRPOJS_PORTABLE"]
         }]
       ]
     }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "cpu.h"
 #include "fast-exp.h"
 
 namespace grpojs {
@@ -54,16 +55,25 @@ inline __attribute__((always_inline)) void SoftmaxAll(const float* scores, const
   }
 }
 
-// The same code compiled for AVX2 (8 lanes instead of SSE2's 4; FMA contraction stays off, so only
-// the row sum's order differs, by float rounding): 5.3 → 2.9 ms for [2, 12, 256, 256]. Chosen at
-// run time.
-__attribute__((target("avx2,fma"))) void SoftmaxAllAvx2(const float* s, const float* m, float* o, int64_t B, int64_t H, int64_t T, int64_t S, float scale) {
-  SoftmaxAll(s, m, o, B, H, T, S, scale);
-}
 void SoftmaxAllBase(const float* s, const float* m, float* o, int64_t B, int64_t H, int64_t T, int64_t S, float scale) {
   SoftmaxAll(s, m, o, B, H, T, S, scale);
 }
-const bool kHasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#if GRPOJS_AVX2
+// The same code compiled for AVX2 (8 lanes instead of SSE2's 4; FMA contraction stays off, so only
+// the row sum's order differs, by float rounding): 5.3 → 2.9 ms for [2, 12, 256, 256]. Chosen at
+// run time.
+GRPOJS_TARGET_AVX2 void SoftmaxAllAvx2(const float* s, const float* m, float* o, int64_t B, int64_t H, int64_t T, int64_t S, float scale) {
+  SoftmaxAll(s, m, o, B, H, T, S, scale);
+}
+#endif
+
+// The softmax kernel for this build and CPU (cpu.h).
+auto PickSoftmaxAll() {
+#if GRPOJS_AVX2
+  if (CpuHasAvx2()) return SoftmaxAllAvx2;
+#endif
+  return SoftmaxAllBase;
+}
 
 // maskedSoftmax(scores, sOff, bias, bOff, out, oOff, B, H, T, S, scale): scores and out
 // [B, H, T, S], bias [B, 1, T, S] (broadcast over heads); per row, z = scores · scale + bias (in
@@ -80,7 +90,7 @@ Napi::Value MaskedSoftmax(const Napi::CallbackInfo& info) {
   const float* bias = FloatRegion(env, info[2], info[3], Bd * Td * Sd, "bias");
   float* out = FloatRegion(env, info[4], info[5], Bd * Hd * Td * Sd, "out");
   const int64_t B = static_cast<int64_t>(Bd), H = static_cast<int64_t>(Hd), T = static_cast<int64_t>(Td), S = static_cast<int64_t>(Sd);
-  (kHasAvx2 ? SoftmaxAllAvx2 : SoftmaxAllBase)(scores, bias, out, B, H, T, S, scale);
+  PickSoftmaxAll()(scores, bias, out, B, H, T, S, scale);
   return env.Undefined();
 }
 

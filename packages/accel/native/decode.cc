@@ -29,9 +29,9 @@
 #include <thread>
 #include <vector>
 
-#if defined(__x86_64__) || defined(__i386__)
+#include "cpu.h"
+#if GRPOJS_AVX2
 #include <immintrin.h>
-#define GRPOJS_DECODE_X86 1
 #endif
 
 #include "fast-exp.h"
@@ -144,13 +144,13 @@ void DecodeNf4Scalar(const uint32_t* codes, const float* scales, int in, int bs,
   }
 }
 
-#if GRPOJS_DECODE_X86
+#if GRPOJS_AVX2
 // DecodeNf4Scalar with the 16-entry lookup as two 8-lane permutes and a blend on bit 3 of the code.
 // Lane j holds the word shifted right by 4j: the permutes read only its low 3 bits and the blend
 // its bit 3 (moved to the sign bit), so the higher nibbles need no mask. (Decoding in registers
 // inside the tile instead of through this scratch was slower at 8 rows: it decodes once per
 // 4-row block.)
-__attribute__((target("avx2,fma"))) void DecodeNf4Avx2(const uint32_t* codes, const float* scales, int in, int bs, const float* table, float* out) {
+GRPOJS_TARGET_AVX2 void DecodeNf4Avx2(const uint32_t* codes, const float* scales, int in, int bs, const float* table, float* out) {
   const __m256 tableLo = _mm256_loadu_ps(table);
   const __m256 tableHi = _mm256_loadu_ps(table + 8);
   const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
@@ -187,9 +187,9 @@ void TileScalar(const float* panels, int in, const float* x, int ldx, float* til
   std::memcpy(tile, acc, sizeof acc);
 }
 
-#if GRPOJS_DECODE_X86
+#if GRPOJS_AVX2
 template <int NP, int NB>
-__attribute__((target("avx2,fma"))) void TileAvx2(const float* panels, int in, const float* x, int ldx, float* tile) {
+GRPOJS_TARGET_AVX2 void TileAvx2(const float* panels, int in, const float* x, int ldx, float* tile) {
   __m256 acc[NP][NB];
   for (int i = 0; i < NP; ++i)
     for (int b = 0; b < NB; ++b) acc[i][b] = _mm256_setzero_ps();
@@ -206,14 +206,6 @@ __attribute__((target("avx2,fma"))) void TileAvx2(const float* panels, int in, c
 }
 #endif
 
-bool HasAvx2() {
-#if GRPOJS_DECODE_X86
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
-
 // TileFn[NP − 1][NB − 1] for NP ≤ kGroup, NB ≤ kRowBlock: AVX2+FMA when the CPU has it.
 using TileTable = TileFn[kGroup][kRowBlock];
 
@@ -221,7 +213,7 @@ using TileTable = TileFn[kGroup][kRowBlock];
 void MakeTileTable(bool avx2, TileTable& out) {
   const TileTable scalar = {GRPOJS_TILE_ROW(TileScalar, 1), GRPOJS_TILE_ROW(TileScalar, 2), GRPOJS_TILE_ROW(TileScalar, 3)};
   std::memcpy(out, scalar, sizeof out);
-#if GRPOJS_DECODE_X86
+#if GRPOJS_AVX2
   if (avx2) {
     const TileTable fast = {GRPOJS_TILE_ROW(TileAvx2, 1), GRPOJS_TILE_ROW(TileAvx2, 2), GRPOJS_TILE_ROW(TileAvx2, 3)};
     std::memcpy(out, fast, sizeof out);
@@ -347,7 +339,7 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   pool_ = std::make_unique<KernelPool>(threads, kSpinMicros);
   decoded_ = std::make_unique<Floats[]>(threads);
   scores_.assign(pool_->size(), {});
-  avx2_ = HasAvx2() && !s.Get("portable").ToBoolean().Value();
+  avx2_ = CpuHasAvx2() && !s.Get("portable").ToBoolean().Value();
   MakeTileTable(avx2_, tiles_);
 }
 
@@ -574,7 +566,7 @@ void Engine::Gemv(const Linear& L, const float* x, int B, float* out, int ldo, E
           const uint32_t* codes = L.codes.data() + p * L.in;
           const float* scales = L.scales.data() + p * (L.in / L.blockSize) * kPanel;
           float* dst = decoded.data() + static_cast<size_t>(i) * L.in * kPanel;
-#if GRPOJS_DECODE_X86
+#if GRPOJS_AVX2
           if (avx2_) {
             DecodeNf4Avx2(codes, scales, L.in, L.blockSize, L.table, dst);
             continue;
@@ -729,11 +721,11 @@ Napi::Value Engine::SampleRows(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// info(): { threads, simd: 'avx2' | 'scalar', length, capacity, batch, bytes, nf4Projections }.
+// info(): { threads, simd: 'avx2' | 'portable', length, capacity, batch, bytes, nf4Projections }.
 Napi::Value Engine::Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("threads", pool_ ? pool_->size() : 0);
-  o.Set("simd", avx2_ ? "avx2" : "scalar");
+  o.Set("simd", avx2_ ? "avx2" : "portable");
   o.Set("length", length_);
   o.Set("capacity", cap_);
   o.Set("batch", batch_);

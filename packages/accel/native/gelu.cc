@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "cpu.h"
 #include "fast-exp.h"
 #include "thread-pool.h"
 
@@ -42,22 +43,29 @@ inline __attribute__((always_inline)) void GeluGradRange(const float* x, const f
   }
 }
 
-// The same loops compiled for AVX2 (8 lanes instead of SSE2's 4), chosen at run time. FMA
-// contraction stays off and every operation is elementwise, so both builds give the same bits.
-__attribute__((target("avx2,fma"))) void GeluAvx2(const float* x, float* out, int64_t lo, int64_t hi) { GeluRange(x, out, lo, hi); }
-__attribute__((target("avx2,fma"))) void GeluGradAvx2(const float* x, const float* dy, float* out, int64_t lo, int64_t hi) {
-  GeluGradRange(x, dy, out, lo, hi);
-}
 void GeluBase(const float* x, float* out, int64_t lo, int64_t hi) { GeluRange(x, out, lo, hi); }
 void GeluGradBase(const float* x, const float* dy, float* out, int64_t lo, int64_t hi) { GeluGradRange(x, dy, out, lo, hi); }
+#if GRPOJS_AVX2
+// The same loops compiled for AVX2 (8 lanes instead of SSE2's 4), chosen at run time. FMA
+// contraction stays off and every operation is elementwise, so both builds give the same bits.
+GRPOJS_TARGET_AVX2 void GeluAvx2(const float* x, float* out, int64_t lo, int64_t hi) { GeluRange(x, out, lo, hi); }
+GRPOJS_TARGET_AVX2 void GeluGradAvx2(const float* x, const float* dy, float* out, int64_t lo, int64_t hi) {
+  GeluGradRange(x, dy, out, lo, hi);
+}
+#endif
 
-// Probed on first use: __builtin_cpu_init must have run, which a static initializer cannot assume.
-bool HasAvx2() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return has;
+// The kernels for this build and CPU (cpu.h).
+auto PickGelu() {
+#if GRPOJS_AVX2
+  if (CpuHasAvx2()) return GeluAvx2;
+#endif
+  return GeluBase;
+}
+auto PickGeluGrad() {
+#if GRPOJS_AVX2
+  if (CpuHasAvx2()) return GeluGradAvx2;
+#endif
+  return GeluGradBase;
 }
 
 // Elements per item of the thread split: 64 KiB of x, a multiple of every SIMD width. Below
@@ -73,7 +81,7 @@ Napi::Value GeluNew(const Napi::CallbackInfo& info) {
   const float* x = FloatRegion(env, info[0], info[1], n, "x");
   float* out = FloatRegion(env, info[2], info[3], n, "out");
   const int64_t count = static_cast<int64_t>(n);
-  auto run = HasAvx2() ? GeluAvx2 : GeluBase;
+  auto run = PickGelu();
   if (count < kSplitMin) {
     run(x, out, 0, count);
   } else {
@@ -91,7 +99,7 @@ Napi::Value GeluNewGrad(const Napi::CallbackInfo& info) {
   const float* dy = FloatRegion(env, info[2], info[3], n, "dy");
   float* out = FloatRegion(env, info[4], info[5], n, "out");
   const int64_t count = static_cast<int64_t>(n);
-  auto run = HasAvx2() ? GeluGradAvx2 : GeluGradBase;
+  auto run = PickGeluGrad();
   if (count < kSplitMin) {
     run(x, dy, out, 0, count);
   } else {

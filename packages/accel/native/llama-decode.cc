@@ -106,7 +106,7 @@ void RowsPortable(const LinearWeights& L, const float* x, int B, int o0, int o1,
 void AttendPortable(const float* q, const float* k, const float* v, int s, int e, int D, float scale, float* scores, float* y) {
   AttendHead(q, k, v, s, e, D, scale, scores, y);
 }
-#if GRPOJS_X86
+#if GRPOJS_AVX2
 GRPOJS_TARGET_AVX2 void RowsAvx2(const LinearWeights& L, const float* x, int B, int o0, int o1, float* out, int ldo, bool addTo, float* scratch) {
   LinearRows(L, x, B, o0, o1, out, ldo, addTo, scratch);
 }
@@ -390,7 +390,7 @@ void Engine::Products(const std::vector<Product>& products, int B) {
       const Product& job = products[p];
       const int o0 = static_cast<int>(item - firsts[p]) * kRowsPerItem;
       const int o1 = std::min(job.L.out, o0 + kRowsPerItem);
-#if GRPOJS_X86
+#if GRPOJS_AVX2
       if (avx2_) {
         RowsAvx2(job.L, job.x, B, o0, o1, job.out, job.ldo, job.addTo, scratch);
         continue;
@@ -420,7 +420,7 @@ void Engine::Attention(int layer, int B) {
       const size_t base = ((static_cast<size_t>(layer) * B + b) * KV_ + h / group) * cap_ * D_;
       const float* q = q_.data() + static_cast<size_t>(bh) * D_;
       float* y = y_.data() + static_cast<size_t>(bh) * D_;
-#if GRPOJS_X86
+#if GRPOJS_AVX2
       if (avx2_) {
         AttendAvx2(q, keys_.data() + base, values_.data() + base, starts_[b], L, D_, scale, scores, y);
         continue;

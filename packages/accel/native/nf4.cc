@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include "cpu.h"
+#if GRPOJS_AVX2
 #include <immintrin.h>
-#define GRPOJS_NF4_AVX2 1
 #endif
 
 namespace grpojs {
@@ -59,24 +59,14 @@ void LookupMul(const uint8_t* c, const float* table, const float* s, float* out,
 // Row chunk of Unpack + LookupMul, small enough for the codes to stay in L1.
 constexpr int64_t kChunk = 4096;
 
-#if defined(GRPOJS_NF4_AVX2)
-// Whether this CPU has AVX2 (asked once; __builtin_cpu_init because a shared library's static
-// initializers may run before libgcc's CPU probe).
-bool HasAvx2() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") != 0;
-  }();
-  return has;
-}
-
+#if GRPOJS_AVX2
 // out[j] = table[code] · s[j] for j < len rounded down to 8, codes read straight from the words:
 // field `local` + j of a half region (local % 4 = 0) is nibble (local + j) % 4 of word (local + j) / 4,
 // at bit shiftBase (0: low halves, 16: high) + 4·that. Eight fields come from two words; the
 // 16-entry table lookup is two 8-lane permutes and a blend on bit 3 of the code. Returns the
 // number of outputs written.
-__attribute__((target("avx2"))) int64_t Nf4RunAvx2(const uint32_t* words, int64_t local, int shiftBase,
-                                                     const float* table, const float* s, float* out, int64_t len) {
+GRPOJS_TARGET_AVX2 int64_t Nf4RunAvx2(const uint32_t* words, int64_t local, int shiftBase,
+                                      const float* table, const float* s, float* out, int64_t len) {
   const __m256 tableLo = _mm256_loadu_ps(table);
   const __m256 tableHi = _mm256_loadu_ps(table + 8);
   const __m256i shifts = _mm256_setr_epi32(shiftBase, shiftBase + 4, shiftBase + 8, shiftBase + 12, shiftBase,
@@ -98,9 +88,9 @@ __attribute__((target("avx2"))) int64_t Nf4RunAvx2(const uint32_t* words, int64_
 
 // As Nf4RunAvx2 for 8-bit fields (local % 2 = 0): eight from four words, the 256-entry lookup a
 // gather; out = (table[code] · s) · scale, the two multiplies in that order.
-__attribute__((target("avx2"))) int64_t Int8RunAvx2(const uint32_t* words, int64_t local, int shiftBase,
-                                                      const float* table, const float* s, float scale, float* out,
-                                                      int64_t len) {
+GRPOJS_TARGET_AVX2 int64_t Int8RunAvx2(const uint32_t* words, int64_t local, int shiftBase,
+                                       const float* table, const float* s, float scale, float* out,
+                                       int64_t len) {
   const __m256i shifts = _mm256_setr_epi32(shiftBase, shiftBase + 8, shiftBase, shiftBase + 8, shiftBase,
                                            shiftBase + 8, shiftBase, shiftBase + 8);
   const __m256i spread = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
@@ -123,10 +113,10 @@ __attribute__((target("avx2"))) int64_t Int8RunAvx2(const uint32_t* words, int64
 template <int Bits, bool Scaled>
 void DequantRow(const uint32_t* words, int64_t m, int64_t k0, int64_t len, const float* table, const float* s,
                 float scale, float* out, uint8_t* scratch) {
-  constexpr int64_t kPerHalf = 16 / Bits;
   int64_t j = 0;
-#if defined(GRPOJS_NF4_AVX2)
-  if (HasAvx2()) {
+#if GRPOJS_AVX2
+  if (CpuHasAvx2()) {
+    constexpr int64_t kPerHalf = 16 / Bits;
     const int64_t half = kPerHalf * m;
     while (j < len) {
       const int64_t k = k0 + j;

@@ -19,12 +19,7 @@
 #include <thread>
 #include <vector>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define GRPOJS_POOL_PAUSE() _mm_pause()
-#else
-#define GRPOJS_POOL_PAUSE() ((void)0)
-#endif
+#include "cpu.h"
 
 namespace grpojs {
 
@@ -99,7 +94,7 @@ class KernelPool {
     for (int i = 0;; ++i) {
       if (ready()) return true;
       if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return false;
-      GRPOJS_POOL_PAUSE();
+      GRPOJS_CPU_PAUSE();
     }
   }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu.h"
 #include "fast-exp.h"
 #include "thread-pool.h"
 
@@ -97,18 +98,19 @@ inline __attribute__((always_inline)) void Rows(const RowsArgs& r, int64_t lo, i
   }
 }
 
+void RowsBase(const RowsArgs& r, int64_t lo, int64_t hi) { Rows(r, lo, hi); }
+#if GRPOJS_AVX2
 // The same rows compiled for AVX2 (8 lanes instead of SSE2's 4: the float partial sums add in
 // another order, within rounding), chosen at run time; FMA contraction stays off.
-__attribute__((target("avx2,fma"))) void RowsAvx2(const RowsArgs& r, int64_t lo, int64_t hi) { Rows(r, lo, hi); }
-void RowsBase(const RowsArgs& r, int64_t lo, int64_t hi) { Rows(r, lo, hi); }
+GRPOJS_TARGET_AVX2 void RowsAvx2(const RowsArgs& r, int64_t lo, int64_t hi) { Rows(r, lo, hi); }
+#endif
 
-// Probed on first use: __builtin_cpu_init must have run, which a static initializer cannot assume.
-bool HasAvx2() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return has;
+// The rows kernel for this build and CPU (cpu.h).
+auto PickRows() {
+#if GRPOJS_AVX2
+  if (CpuHasAvx2()) return RowsAvx2;
+#endif
+  return RowsBase;
 }
 
 // logSoftmaxGather(logitsBuf, logitsOff, targetsBuf, targetsOff, n, V, invT,
@@ -138,7 +140,7 @@ Napi::Value LogSoftmaxGather(const Napi::CallbackInfo& info) {
                                            std::to_string(targets[i]) + " is outside [0, " + std::to_string(V) + ")");
     }
   }
-  auto run = HasAvx2() ? RowsAvx2 : RowsBase;
+  auto run = PickRows();
   const RowsArgs args{logits, targets, V, invT, logp, entropy, grad};
   Kernels().For(n, 2, [&](int64_t lo, int64_t hi) { run(args, lo, hi); });
   return env.Undefined();

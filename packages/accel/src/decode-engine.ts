@@ -43,8 +43,8 @@ export type DecodeProjection = (typeof DECODE_PROJECTIONS)[number];
 /** What {@link DecodeEngine.info} reports. */
 export interface DecodeEngineInfo {
   threads: number;
-  /** 'avx2' when the CPU has AVX2+FMA, else the portable 'scalar' loops. */
-  simd: 'avx2' | 'scalar';
+  /** 'avx2' when the CPU has AVX2+FMA, else the portable loops (also in a GRPOJS_ACCEL_PORTABLE=1 build). */
+  simd: 'avx2' | 'portable';
   /** Positions in the KV cache, its capacity and batch (0 before reset). */
   length: number;
   capacity: number;

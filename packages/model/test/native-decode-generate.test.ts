@@ -74,7 +74,7 @@ describe.skipIf(skip)(`generate with the native decode engine${skip ? ` (SKIPPED
     expect(lines.at(-1)).toBe('generate: tfjs decode steps (GRPOJS_NATIVE_DECODE=0)');
     await lm.generate(prompts, options);
     const count = lines.length;
-    expect(lines.at(-1)).toMatch(/^generate: native decode engine \(@grpojs\/accel, (avx2|scalar), \d+ threads?; GRPOJS_NATIVE_DECODE=0 turns it off\)$/);
+    expect(lines.at(-1)).toMatch(/^generate: native decode engine \(@grpojs\/accel, (avx2|portable), \d+ threads?; GRPOJS_NATIVE_DECODE=0 turns it off\)$/);
     await lm.generate(prompts, options);
     expect(lines).toHaveLength(count);
   });
