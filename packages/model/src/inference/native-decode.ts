@@ -97,6 +97,25 @@ export function nativeDecodeBlocked(model: CausalTransformer): string | null {
   return null;
 }
 
+/**
+ * The inputs of an engine's batched sampler (sampleRows) for the rows not `done`: one `rng` draw per
+ * live row in row order (−1 for done rows), no top-k/top-p threshold, and the output array; null,
+ * with nothing drawn, when the options need sampleToken itself (greedy, top-k, top-p).
+ */
+export function nativeSampleRows(
+  sampling: SamplingOptions,
+  vocabSize: number,
+  done: boolean[],
+  rng: Mulberry32,
+): { us: Float64Array; thresholds: Float32Array; tokens: Int32Array } | null {
+  if (!sampling.doSample || (sampling.topK > 0 && sampling.topK < vocabSize) || sampling.topP < 1) return null;
+  return {
+    us: Float64Array.from(done, (d) => (d ? -1 : rng.next())),
+    thresholds: new Float32Array(done.length).fill(-Infinity),
+    tokens: new Int32Array(done.length),
+  };
+}
+
 /** The values of `t` for the engine to copy right away: a view of its memory when possible, else a copy. */
 export function hostValues(t: tf.Tensor): Float32Array {
   return hostMemory(t) ?? (t.dataSync() as Float32Array);
@@ -246,13 +265,10 @@ export class NativeDecoder {
    * top-p). logits [rows · vocab].
    */
   sample(logits: Float32Array, sampling: SamplingOptions, done: boolean[], rng: Mulberry32): Int32Array | null {
-    const V = this.model.config.vocabSize;
-    if (!sampling.doSample || (sampling.topK > 0 && sampling.topK < V) || sampling.topP < 1) return null;
-    const rows = done.length;
-    const us = Float64Array.from(done, (d) => (d ? -1 : rng.next()));
-    const tokens = new Int32Array(rows);
-    this.engine.sampleRows(logits, sampling.temperature, new Float32Array(rows).fill(-Infinity), us, tokens);
-    return tokens;
+    const rows = nativeSampleRows(sampling, this.model.config.vocabSize, done, rng);
+    if (rows === null) return null;
+    this.engine.sampleRows(logits, sampling.temperature, rows.thresholds, rows.us, rows.tokens);
+    return rows.tokens;
   }
 
   /** Releases the engine for the next call (weights and the cache's memory stay; dispose frees them). */

@@ -14,7 +14,7 @@ import { LLAMA_LINEAR_MODULES, type LlamaLinearModule, llamaLayerPrefix } from '
 import type { Conv1DLayer } from '../ops/linear.js';
 import { LoraConv1D, type ReadableConv1D } from '../adapters/lora.js';
 import type { KVCache } from './kv-cache.js';
-import { effectiveConv1D, hostValues, importAccel, NativeDecodeError, nf4PanelsWanted, nf4StateOf } from './native-decode.js';
+import { effectiveConv1D, hostValues, importAccel, NativeDecodeError, nativeSampleRows, nf4PanelsWanted, nf4StateOf } from './native-decode.js';
 import type { Mulberry32, SamplingOptions } from './sampling.js';
 
 /** The part of @grpojs/accel's LlamaDecodeEngine used here (kept local: the package is optional). */
@@ -142,13 +142,10 @@ export class NativeLlamaDecoder {
 
   /** As NativeDecoder.sample: the batched native sampler, or null when the options need sampleToken itself. */
   sample(logits: Float32Array, sampling: SamplingOptions, done: boolean[], rng: Mulberry32): Int32Array | null {
-    const V = this.model.config.vocabSize;
-    if (!sampling.doSample || (sampling.topK > 0 && sampling.topK < V) || sampling.topP < 1) return null;
-    const rows = done.length;
-    const us = Float64Array.from(done, (d) => (d ? -1 : rng.next()));
-    const tokens = new Int32Array(rows);
-    this.engine.sampleRows({ logits, temperature: sampling.temperature, thresholds: new Float32Array(rows).fill(-Infinity), us, tokens });
-    return tokens;
+    const rows = nativeSampleRows(sampling, this.model.config.vocabSize, done, rng);
+    if (rows === null) return null;
+    this.engine.sampleRows({ logits, temperature: sampling.temperature, ...rows });
+    return rows.tokens;
   }
 
   end(): void {
