@@ -225,6 +225,17 @@ Napi::Value Engine::SetNorm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The optional `bias` [out] of setLinear / setLinearNf4 (absent or null: no bias).
+static void ReadOptionalBias(const Napi::Object& o, HeldLinear& L, const std::string& where) {
+  const Napi::Value b = o.Get("bias");
+  if (b.IsUndefined() || b.IsNull()) {
+    L.bias = {};
+    return;
+  }
+  const float* bias = FloatsOpt(o, "bias", L.out, where);
+  L.bias.assign(bias, bias + L.out);
+}
+
 // setLinear({ layer, module, weight [in·out] in the Conv1D layout [in, out], bias? [out] }).
 Napi::Value Engine::SetLinear(const Napi::CallbackInfo& info) {
   const std::string where = "LlamaDecodeEngine.setLinear";
@@ -235,13 +246,7 @@ Napi::Value Engine::SetLinear(const Napi::CallbackInfo& info) {
   for (int k = 0; k < L.in; ++k)
     for (int j = 0; j < L.out; ++j) L.w[static_cast<size_t>(j) * L.in + k] = w[static_cast<size_t>(k) * L.out + j];
   L.codes = {}, L.absmax = {}, L.blockSize = 0;
-  const Napi::Value b = o.Get("bias");
-  if (b.IsUndefined() || b.IsNull()) {
-    L.bias = {};
-  } else {
-    const float* bias = FloatsOpt(o, "bias", L.out, where);
-    L.bias.assign(bias, bias + L.out);
-  }
+  ReadOptionalBias(o, L, where);
   L.set = true;
   return info.Env().Undefined();
 }
@@ -276,13 +281,7 @@ Napi::Value Engine::SetLinearNf4(const Napi::CallbackInfo& info) {
   std::memcpy(L.table, table, sizeof L.table);
   L.blockSize = bs;
   L.w = {};
-  const Napi::Value b = o.Get("bias");
-  if (b.IsUndefined() || b.IsNull()) {
-    L.bias = {};
-  } else {
-    const float* bias = FloatsOpt(o, "bias", L.out, where);
-    L.bias.assign(bias, bias + L.out);
-  }
+  ReadOptionalBias(o, L, where);
   L.set = true;
   return info.Env().Undefined();
 }
