@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PolicyGenerateOptions, PolicyGenerateOutput, PolicyLogProbsOptions, PolicyLogProbsOutput, PolicyModel } from '../../src/index.js';
+import { runWithAdaptersOff } from './adapters-off.js';
 
 let instances = 0;
 
@@ -106,17 +107,7 @@ export class BigramPolicy implements PolicyModel {
   }
 
   withAdaptersDisabled<T>(fn: () => T): T {
-    this.adaptersEnabled = false;
-    let result: T;
-    try {
-      result = fn();
-    } catch (error) {
-      this.adaptersEnabled = true;
-      throw error;
-    }
-    if (result instanceof Promise) return result.finally(() => (this.adaptersEnabled = true)) as T;
-    this.adaptersEnabled = true;
-    return result;
+    return runWithAdaptersOff((enabled) => (this.adaptersEnabled = enabled), fn);
   }
 
   trainableVariables(): tf.Variable[] {
