@@ -63,3 +63,11 @@ export {
 } from './gsm8k.js';
 // Owned by @grpojs/rewards (one semantics for the GSM8K gold); re-exported for data users.
 export { extractHashAnswer } from '@grpojs/rewards';
+export {
+  OPERATION_PHRASES,
+  generateArithmeticProblems,
+  type ArithmeticOperation,
+  type ArithmeticProblem,
+  type ArithmeticProblemOptions,
+  type ArithmeticStep,
+} from './synthetic/index.js';

@@ -1,0 +1,99 @@
+/**
+ * The synthetic GSM8K-style generator: seeded, within its difficulty options, and right by an
+ * independent reading of each question (the test's own phrase table and arithmetic, not the
+ * generator's steps), with gold answers that GSM8K parsing and the reference rewards accept.
+ */
+import { correctnessReward, formatReward, numericReward, strictFormatReward } from '@grpojs/rewards';
+import { describe, expect, it } from 'vitest';
+import { DataError, extractHashAnswer, generateArithmeticProblems } from '../../src/index.js';
+
+/** Solves a question from its text alone: the start count, then one operation per sentence. */
+function solve(question: string): number {
+  const sentences = question.split(/(?<=[.?])\s+/);
+  let count = Number(/ has (\d+) /.exec(sentences[0])?.[1]);
+  const rules: [RegExp, (c: number, n: number) => number][] = [
+    [/(?:gets|buys|finds) (\d+) more\./, (c, n) => c + n],
+    [/(?:gives away|loses|sells) (\d+)\./, (c, n) => c - n],
+    [/(?:(\d+) times as many|multiplies them by (\d+))\./, (c, n) => c * n],
+    [/(?:into (\d+) equal piles|one of every (\d+))/, (c, n) => c / n],
+  ];
+  for (const sentence of sentences.slice(1, -1)) {
+    const rule = rules.find(([re]) => re.test(sentence));
+    if (!rule) throw new Error(`unreadable sentence: ${sentence}`);
+    const match = rule[0].exec(sentence) as RegExpExecArray;
+    count = rule[1](count, Number(match[1] ?? match[2]));
+  }
+  return count;
+}
+
+describe('generateArithmeticProblems', () => {
+  it('is deterministic in its seed', () => {
+    const a = generateArithmeticProblems({ count: 20, seed: 3, maxSteps: 3 });
+    expect(generateArithmeticProblems({ count: 20, seed: 3, maxSteps: 3 })).toEqual(a);
+    expect(generateArithmeticProblems({ count: 20, seed: 4, maxSteps: 3 })).not.toEqual(a);
+    expect(generateArithmeticProblems({ count: 5, seed: 3, maxSteps: 3 })).toEqual(a.slice(0, 5));
+  });
+
+  it('every answer equals the question solved independently, and is a non-negative integer', () => {
+    const problems = generateArithmeticProblems({ count: 300, seed: 1, minSteps: 1, maxSteps: 3, numberRange: [1, 50] });
+    for (const p of problems) {
+      const solved = solve(p.question);
+      expect(Number.isInteger(solved) && solved >= 0, p.question).toBe(true);
+      expect(p.finalAnswer, p.question).toBe(String(solved));
+    }
+  });
+
+  it("GSM8K's `#### N` parsing in data extracts the final answer; the worked lines are true equations", () => {
+    for (const p of generateArithmeticProblems({ count: 100, seed: 2, maxSteps: 3 })) {
+      expect(extractHashAnswer(p.answer)).toBe(p.finalAnswer);
+      for (const line of p.answer.split('\n').slice(0, -1)) {
+        const m = /^(\d+)([-+*/])(\d+)=<<\1\2\3=(\d+)>>\4$/.exec(line);
+        expect(m, line).not.toBeNull();
+        const [a, op, b, c] = [Number(m![1]), m![2], Number(m![3]), Number(m![4])];
+        expect({ '+': a + b, '-': a - b, '*': a * b, '/': a / b }[op]).toBe(c);
+      }
+    }
+  });
+
+  it('the SFT completion gets the full correctness, format, strict_format and numeric rewards', () => {
+    const problems = generateArithmeticProblems({ count: 30, seed: 5, maxSteps: 3 });
+    const completions = problems.map((p) => p.completion);
+    const ctx = { answer: problems.map((p) => extractHashAnswer(p.answer)) };
+    expect(correctnessReward(completions, ctx)).toEqual(problems.map(() => 2));
+    for (const reward of [formatReward, strictFormatReward, numericReward]) expect(reward(completions, ctx)).toEqual(problems.map(() => 0.5));
+    expect(problems[0].completion).toMatch(/^<reasoning>\n(\d+ [-+*/] \d+ = \d+\n)+<\/reasoning>\n<answer>\n\d+\n<\/answer>\n$/);
+  });
+
+  it('keeps to the step count, number ranges and operations asked for', () => {
+    const problems = generateArithmeticProblems({ count: 200, seed: 9, minSteps: 2, maxSteps: 3, numberRange: [10, 30], factorRange: [2, 3], operations: ['+', '*'] });
+    const lengths = new Set(problems.map((p) => p.steps.length));
+    expect([...lengths].sort()).toEqual([2, 3]);
+    for (const p of problems) {
+      expect(p.steps[0].left).toBeGreaterThanOrEqual(10);
+      expect(p.steps[0].left).toBeLessThanOrEqual(30);
+      for (const s of p.steps) {
+        expect(['+', '*']).toContain(s.operation);
+        if (s.operation === '+') expect(s.right >= 10 && s.right <= 30).toBe(true);
+        else expect(s.right >= 2 && s.right <= 3).toBe(true);
+      }
+    }
+    const one = generateArithmeticProblems({ count: 50, seed: 9, operations: ['-'] });
+    expect(one.every((p) => p.steps.length === 1 && p.steps[0].operation === '-' && p.steps[0].result >= 0)).toBe(true);
+  });
+
+  it('divisions are always whole', () => {
+    for (const p of generateArithmeticProblems({ count: 200, seed: 4, maxSteps: 3, operations: ['/', '+'] })) {
+      for (const s of p.steps.filter((s) => s.operation === '/')) expect(s.left % s.right).toBe(0);
+    }
+  });
+
+  it('refuses options out of range, naming them', () => {
+    expect(() => generateArithmeticProblems({ count: 1, maxSteps: 4 })).toThrow(/maxSteps must be 1, 2 or 3/);
+    expect(() => generateArithmeticProblems({ count: 1, minSteps: 3, maxSteps: 2 })).toThrow(/maxSteps \(2\) must be ≥ minSteps \(3\)/);
+    expect(() => generateArithmeticProblems({ count: 1, numberRange: [5, 2] })).toThrow(/numberRange/);
+    expect(() => generateArithmeticProblems({ count: 1, factorRange: [1, 3] })).toThrow(/factorRange/);
+    expect(() => generateArithmeticProblems({ count: 1, operations: ['%' as '+'] })).toThrow(/operations/);
+    expect(() => generateArithmeticProblems({ count: -1 })).toThrow(DataError);
+    expect(() => generateArithmeticProblems({ count: 1, minSteps: 3, maxSteps: 3, operations: ['-'], numberRange: [1, 1] })).toThrow(/widen them/);
+  });
+});
