@@ -22,8 +22,11 @@ import type { PolicyModel } from './policy-model.js';
 import type { RunIdentity } from './run-identity.js';
 import { readTensorFile, writeTensorFile, type NamedArray } from './tensor-file.js';
 
-/** trainer_state.json: where training stands (HF Trainer's file of the same name, grpojs fields). */
-export interface TrainerState {
+/**
+ * trainer_state.json: where training stands (HF Trainer's file of the same name, grpojs fields).
+ * `C` is the trainer's resolved config (GRPO's, or the SFTTrainer's, which has no rewards or base eval).
+ */
+export interface TrainerState<C extends object = GRPOConfig> {
   version: 1;
   /** Optimizer steps done (the checkpoint's number). */
   globalStep: number;
@@ -45,14 +48,14 @@ export interface TrainerState {
   baseEval: EvalScores | null;
   /** The same on the periodic evaluations' sample (periodicEvalSamples); absent from checkpoints written before it existed. */
   periodicBaseEval?: EvalScores | null;
-  config: GRPOConfig;
+  config: C;
   /** What identifies the run (absent from checkpoints written before identities were recorded). */
   identity?: RunIdentity;
 }
 
 /** Everything a checkpoint holds besides the adapter files. */
-export interface CheckpointContents {
-  state: TrainerState;
+export interface CheckpointContents<C extends object = GRPOConfig> {
+  state: TrainerState<C>;
   scheduler: { type: string; learningRate: number; warmupSteps: number; totalSteps: number; lastLearningRate: number };
   rng: { seed: number; scheme: string };
   variables: NamedArray[];
@@ -79,7 +82,7 @@ function fromJson<T>(text: string): T {
 }
 
 /** Writes checkpoint-<step> under outputDir atomically and returns its path. */
-export async function saveCheckpoint(outputDir: string, model: PolicyModel, contents: CheckpointContents): Promise<string> {
+export async function saveCheckpoint<C extends object>(outputDir: string, model: Pick<PolicyModel, 'save'>, contents: CheckpointContents<C>): Promise<string> {
   const step = contents.state.globalStep;
   const target = join(outputDir, `${CHECKPOINT_PREFIX}${step}`);
   const temp = join(outputDir, `.${CHECKPOINT_PREFIX}${step}.tmp-${process.pid}`);

@@ -60,3 +60,4 @@ export { prepareOutputDir, TRAINER_RUN_FILES, type PrepareOutputDirOptions } fro
 export { hashRows, RESUMABLE_CONFIG_FIELDS, type RunIdentity } from './run-identity.js';
 export { TIMING_METRICS } from './metrics.js';
 export { deriveSeed } from './rng.js';
+export { SFTConfigSchema, SFTTrainer, parseSFTConfig, splitAtLoss, tokenizeRow, type MessagesRenderer, type PromptCompletion, type SFTConfig, type SFTConfigInput, type SFTMessage, type SFTModel, type SFTRow, type SFTTokenizer, type SFTTrainResult, type SFTTrainerOptions, type TokenizedRow } from './sft/index.js';

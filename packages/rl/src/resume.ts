@@ -8,7 +8,6 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { latestCheckpoint, listCheckpoints, loadCheckpoint, type CheckpointContents, type TrainerState } from './checkpoint.js';
-import type { GRPOConfig } from './config.js';
 import { CheckpointError } from './errors.js';
 import { formatChange, identityChanges, RESUMABLE_CONFIG_FIELDS, type RunIdentity } from './run-identity.js';
 
@@ -126,7 +125,8 @@ export async function loadResumePoint(request: string, outputDir: string, variab
 
 /** What this trainer is, to compare with a checkpoint's run. */
 export interface CurrentRun {
-  config: GRPOConfig;
+  /** The resolved trainer config (GRPO's or SFT's). */
+  config: Readonly<Record<string, unknown>>;
   identity: RunIdentity;
   rewardNames: readonly string[];
   /** runConfig fields that may differ from the checkpoint's (GRPOTrainerOptions.mayChangeOnResume). */
@@ -138,12 +138,12 @@ export interface CurrentRun {
  * RESUMABLE_CONFIG_FIELDS / `mayChange`, other training rows or model. Changes that are allowed
  * are logged; a checkpoint without a recorded identity gets a warning that data and model are unchecked.
  */
-export function checkSameRun(dir: string, state: TrainerState, now: CurrentRun, logger: Pick<Console, 'warn'>): void {
+export function checkSameRun<C extends object>(dir: string, state: TrainerState<C>, now: CurrentRun, logger: Pick<Console, 'warn'>): void {
   if (state.rewardNames.join(',') !== now.rewardNames.join(',')) {
     throw new CheckpointError(`${dir} was trained with rewards [${state.rewardNames}] but this trainer has [${now.rewardNames}]; pass the same reward functions.`);
   }
   const changes = identityChanges(
-    { config: state.config, identity: state.identity ?? null },
+    { config: state.config as Readonly<Record<string, unknown>>, identity: state.identity ?? null },
     { config: now.config, identity: now.identity },
     new Set(now.mayChange),
   );

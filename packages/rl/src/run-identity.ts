@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import type { GRPOConfig } from './config.js';
-import type { DatasetRow } from './types.js';
 
 /** Recorded in trainer_state.json (absent from checkpoints written before run identities were recorded). */
 export interface RunIdentity {
@@ -40,17 +39,20 @@ export const RESUMABLE_CONFIG_FIELDS: readonly (keyof GRPOConfig)[] = [
   'numCompletionsToPrint',
   'logprobChunkSize',
   'maxConsecutiveSkippedSteps',
+  'rolloutUrls',
+  'rolloutRequestTimeout',
+  'rolloutLoadTimeout',
 ];
 
 /** sha256 of the rows as JSON lines: a different file, split, limit, order or prompt rendering gives a different hash. */
-export function hashRows(rows: readonly DatasetRow[]): string {
+export function hashRows(rows: readonly object[]): string {
   const hash = createHash('sha256');
   for (const row of rows) hash.update(`${JSON.stringify(row)}\n`);
   return hash.digest('hex');
 }
 
 /** The identity of a run over `rows`. */
-export function runIdentity(rows: readonly DatasetRow[], runConfig: Readonly<Record<string, unknown>> = {}, model: Readonly<Record<string, unknown>> | null = null): RunIdentity {
+export function runIdentity(rows: readonly object[], runConfig: Readonly<Record<string, unknown>> = {}, model: Readonly<Record<string, unknown>> | null = null): RunIdentity {
   return { data: { sha256: hashRows(rows), rows: rows.length }, model: model ? { ...model } : null, runConfig: { ...runConfig } };
 }
 
