@@ -8,9 +8,11 @@ import type { RewardFunction } from '@grpojs/rewards';
 import * as tf from '@tensorflow/tfjs-core';
 import { combineRewards, computeAdvantages, type AdvantageResult } from './advantages.js';
 import type { GRPOConfig } from './config.js';
-import { generateRollout, type Rollout } from './generation.js';
+import { sampleRollout, type Rollout } from './generation.js';
 import type { PolicyModel } from './policy-model.js';
 import { deriveSeed } from './rng.js';
+import type { RolloutBackend } from './rollout/backend.js';
+import { samplingCorrection } from './rollout/is-correction.js';
 import { scoreRollout } from './scoring.js';
 import type { DatasetRow, TrainerTokenizer } from './types.js';
 
@@ -27,6 +29,8 @@ export interface MicroBatch {
   oldLogProbs: number[][] | null;
   /** [rows][completion len] reference log-probs (beta ≠ 0 only). */
   refLogProbs: number[][] | null;
+  /** [rows][completion len] importance-sampling weights of a server rollout (rollout/is-correction.ts); absent = none. */
+  samplingRatios?: number[][] | null;
 }
 
 /** Everything one generation batch contributes to the numIterations steps that use it. */
@@ -47,12 +51,16 @@ export interface GenerationBatch {
   fracGroupsDropped: number;
   /** Seconds spent generating (sampling only). */
   generationSeconds: number;
+  /** TRL's sampling/* metrics of the importance-sampling correction (server rollout only). */
+  samplingMetrics?: Record<string, number>;
 }
 
 /** Everything the batch builder needs besides the config. */
 export interface BatchContext {
   model: PolicyModel;
   tokenizer: TrainerTokenizer;
+  /** Where completions are sampled (the model itself, or servers). */
+  rollout: RolloutBackend;
   rewardFunctions: readonly RewardFunction[];
   rewardNames: readonly string[];
   rewardWeights: readonly number[];
@@ -92,7 +100,7 @@ export async function buildGenerationBatch(
   // order) is sampled in one generate call, as TRL does since generation_batch_size: a decode step
   // streams every weight once whatever the number of rows, so one call of 8 rows costs about what
   // one call of 2 rows does.
-  const rollout = await generateRollout(ctx.model, ctx.tokenizer, rows.slice(0, P * config.gradientAccumulationSteps), {
+  const rollout = await sampleRollout(ctx.rollout, ctx.tokenizer, rows.slice(0, P * config.gradientAccumulationSteps), {
     numGenerations: G,
     maxPromptLength: config.maxPromptLength,
     maxCompletionLength: config.maxCompletionLength,
@@ -134,14 +142,31 @@ export async function buildGenerationBatch(
       refLogProbs: null,
     });
   }
+  // A server sampled: the trainer's own log-probs of its tokens at generation time are the "old"
+  // ones of the ratio and the numerator of the importance-sampling weight (as TRL with vLLM).
+  const samplerLogProbs = config.vllmImportanceSamplingCorrection ? rollout.samplerLogProbs : undefined;
   for (const mb of micro) {
     await stopIfAborted(signal);
-    if (config.numIterations > 1) mb.oldLogProbs = logProbRows(ctx.model, mb, config.temperature, config.logprobChunkSize);
+    if (config.numIterations > 1 || samplerLogProbs) mb.oldLogProbs = logProbRows(ctx.model, mb, config.temperature, config.logprobChunkSize);
     if (config.beta !== 0) {
       mb.refLogProbs = ctx.model.withAdaptersDisabled(() =>
         logProbRows(ctx.model, mb, config.temperature, config.logprobChunkSize),
       );
     }
+  }
+  let samplingMetrics: Record<string, number> | undefined;
+  if (samplerLogProbs) {
+    const rowsOf = micro.flatMap((mb) => mb.rows.map((row, i) => ({ mb, row, i })));
+    const correction = samplingCorrection(
+      rowsOf.map(({ mb, i }) => (mb.oldLogProbs as number[][])[i]),
+      rowsOf.map(({ row }) => samplerLogProbs[row]),
+      rowsOf.map(({ mb, i }) => mb.completionIds[i].map(() => mb.keep[i])),
+      config.vllmImportanceSamplingMode,
+      config.vllmImportanceSamplingCap,
+    );
+    let k = 0;
+    for (const mb of micro) mb.samplingRatios = mb.rows.map(() => correction.ratios[k++]);
+    samplingMetrics = correction.metrics;
   }
   const activeTokens = micro.reduce(
     (sum, mb) => sum + mb.completionIds.reduce((s, ids, i) => s + ids.length * mb.keep[i], 0),
@@ -157,6 +182,7 @@ export async function buildGenerationBatch(
     activeTokens,
     fracGroupsDropped: groups === 0 ? 0 : dropped / groups,
     generationSeconds,
+    ...(samplingMetrics ? { samplingMetrics } : {}),
   };
 }
 

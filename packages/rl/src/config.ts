@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { GRPOConfigError } from './errors.js';
+import { RolloutConfigShape } from './rollout/config.js';
 import { FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './weight-check.js';
 
 const positive = () => z.number().positive();
@@ -121,6 +122,8 @@ export const GRPOConfigSchema = z
       'Write (step, prompt, completion, rewards, advantage) rows to completions.jsonl and the tracker at each log. (TRL: log_completions)'),
     numCompletionsToPrint: z.number().int().nonnegative().default(8).describe(
       'Completions sent to the tracker per log (the local file gets the whole step). (TRL: num_completions_to_print)'),
+
+    ...RolloutConfigShape,
   })
   .strict();
 

@@ -3,7 +3,9 @@
  * of a long prompt), repeat each numGenerations times, sample completions, decode them.
  */
 import { GRPOTrainerError } from './errors.js';
-import type { PolicyGenerateOptions, PolicyModel } from './policy-model.js';
+import type { PolicyModel } from './policy-model.js';
+import type { RolloutBackend } from './rollout/backend.js';
+import { LocalRollout } from './rollout/local.js';
 import { rowColumns, type DatasetRow, type TrainerTokenizer } from './types.js';
 
 /** Sampled completions of a set of prompts, one entry per row (prompt × generation). */
@@ -20,6 +22,8 @@ export interface Rollout {
   terminated: boolean[];
   /** Dataset columns other than `prompt`, one entry per row. */
   columns: Record<string, unknown[]>;
+  /** Per row, the sampler's log-prob of each completion token; absent when the trained model sampled (local). */
+  samplerLogProbs?: number[][];
 }
 
 /** Sampling settings of one generate call. */
@@ -42,36 +46,39 @@ export function encodePrompt(tokenizer: TrainerTokenizer, prompt: string, maxPro
   return maxPromptLength !== null && ids.length > maxPromptLength ? ids.slice(ids.length - maxPromptLength) : ids;
 }
 
-/** Generates numGenerations completions for each row of `rows` in one batched call. */
+/** Generates numGenerations completions for each row of `rows` in one batched call of the model itself. */
 export async function generateRollout(
   model: PolicyModel,
   tokenizer: TrainerTokenizer,
   rows: readonly DatasetRow[],
   options: RolloutOptions,
 ): Promise<Rollout> {
+  return sampleRollout(new LocalRollout(model), tokenizer, rows, options);
+}
+
+/** Samples numGenerations completions for each row of `rows` with one call of `backend` (local or server). */
+export async function sampleRollout(
+  backend: RolloutBackend,
+  tokenizer: TrainerTokenizer,
+  rows: readonly DatasetRow[],
+  options: RolloutOptions,
+): Promise<Rollout> {
   const G = options.numGenerations;
   const expanded = rows.flatMap((row) => Array.from({ length: G }, () => row));
-  const promptIds = rows.flatMap((row) => {
-    const ids = encodePrompt(tokenizer, row.prompt, options.maxPromptLength);
-    return Array.from({ length: G }, () => ids);
-  });
-  const generateOptions: PolicyGenerateOptions = {
+  const prompts = rows.map((row) => encodePrompt(tokenizer, row.prompt, options.maxPromptLength));
+  const promptIds = prompts.flatMap((ids) => Array.from({ length: G }, () => ids));
+  const out = await backend.sample({
+    promptIds: prompts,
+    numGenerations: G,
     maxNewTokens: options.maxCompletionLength,
     eosTokenId: tokenizer.eosTokenId,
     padTokenId: tokenizer.padTokenId,
-    doSample: options.sampling !== null,
+    sampling: options.sampling,
     ...(options.signal ? { signal: options.signal } : {}),
-  };
-  if (options.sampling) {
-    generateOptions.temperature = options.sampling.temperature;
-    generateOptions.topP = options.sampling.topP;
-    generateOptions.topK = options.sampling.topK ?? 0;
-    generateOptions.seed = options.sampling.seed;
-  }
-  const out = await model.generate(promptIds, generateOptions);
+  });
   if (out.completionIds.length !== expanded.length || out.terminated.length !== expanded.length) {
     throw new GRPOTrainerError(
-      `model.generate returned ${out.completionIds.length} completions for ${expanded.length} rows; a PolicyModel must return one per prompt row.`,
+      `The ${backend.kind} rollout returned ${out.completionIds.length} completions for ${expanded.length} rows; a PolicyModel must return one per prompt row.`,
     );
   }
   const columns: Record<string, unknown[]> = {};
@@ -85,6 +92,7 @@ export async function generateRollout(
     completions: out.completionIds.map((ids) => tokenizer.decode(ids, { skipSpecialTokens: true })),
     terminated: out.terminated,
     columns,
+    ...(out.samplerLogProbs ? { samplerLogProbs: out.samplerLogProbs } : {}),
   };
 }
 

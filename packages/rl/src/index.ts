@@ -60,4 +60,23 @@ export { prepareOutputDir, TRAINER_RUN_FILES, type PrepareOutputDirOptions } fro
 export { hashRows, RESUMABLE_CONFIG_FIELDS, type RunIdentity } from './run-identity.js';
 export { TIMING_METRICS } from './metrics.js';
 export { deriveSeed } from './rng.js';
+export type { RolloutBackend, SampleRequest, SampleResult } from './rollout/backend.js';
+export { LocalRollout } from './rollout/local.js';
+export { ServerRollout, type ServerRolloutOptions, type WeightSync } from './rollout/server.js';
+export { createRolloutBackend } from './rollout/create.js';
+export { RolloutConfigShape } from './rollout/config.js';
+export { NoRolloutServerLeftError, RolloutServerError } from './rollout/errors.js';
+export { SAMPLING_CORRECTION_MODES, samplingCorrection, type SamplingCorrection, type SamplingCorrectionMode } from './rollout/is-correction.js';
+export {
+  CompletionChoiceSchema,
+  CompletionLogProbsSchema,
+  CompletionResponseSchema,
+  completionsBody,
+  loadLoraBody,
+  readCompletionRows,
+  unloadLoraBody,
+  updateWeightsFromDiskBody,
+  type CompletionResponse,
+  type CompletionsParams,
+} from './rollout/completions-api.js';
 export { SFTConfigSchema, SFTTrainer, parseSFTConfig, splitAtLoss, tokenizeRow, type MessagesRenderer, type PromptCompletion, type SFTConfig, type SFTConfigInput, type SFTMessage, type SFTModel, type SFTRow, type SFTTokenizer, type SFTTrainResult, type SFTTrainerOptions, type TokenizedRow } from './sft/index.js';

@@ -82,7 +82,9 @@ export interface PolicyModel {
   trainableVariables(): tf.Variable[];
   /**
    * Writes the model to `dir`: with `adapterOnly`, only the adapter (checkpoints); otherwise what
-   * a user needs to reload it (the final save), e.g. the adapter plus the tokenizer files.
+   * a user needs to reload it (the final save), e.g. the adapter plus the tokenizer files. With
+   * `merged`, a full-weight folder with the adapters folded in (only the server rollout's
+   * "sglang_merged" weight sync asks for it).
    */
-  save(dir: string, options?: { adapterOnly?: boolean }): Promise<void>;
+  save(dir: string, options?: { adapterOnly?: boolean; merged?: boolean }): Promise<void>;
 }

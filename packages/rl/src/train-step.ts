@@ -11,6 +11,7 @@ import { GRPOTrainerError } from './errors.js';
 import type { GradientAccumulator } from './gradients.js';
 import { aggregateLoss, perTokenLoss, stopGradient, type AggregationContext } from './loss.js';
 import type { PolicyModel } from './policy-model.js';
+import { weightPolicyTerm } from './rollout/sampling-weight.js';
 
 /** Scalars measured on one micro-batch (token-level masked means, as TRL logs them). */
 export interface MicroBatchStats {
@@ -77,7 +78,8 @@ export function accumulateMicroBatch(
       importanceSamplingLevel: config.importanceSamplingLevel,
       mask,
     });
-    const loss = aggregateLoss(config.lossType, per.loss, mask, aggregation);
+    const perToken = micro.samplingRatios ? weightPolicyTerm(per.loss, per.kl, config.beta, paddedTensor(micro.samplingRatios, T)) : per.loss;
+    const loss = aggregateLoss(config.lossType, perToken, mask, aggregation);
     const tokens = tf.maximum(tf.sum(mask), 1);
     const mean = (x: tf.Tensor) => tf.div(tf.sum(tf.mul(x, mask)), tokens) as tf.Scalar;
     hasKl = per.kl !== null;

@@ -8,6 +8,7 @@ import type { GRPOConfigInput } from './config.js';
 import { GRPOTrainerError } from './errors.js';
 import type { AccuracyCheck, EvalReport } from './evaluate.js';
 import type { PolicyModel } from './policy-model.js';
+import type { RolloutBackend } from './rollout/backend.js';
 import type { DatasetRow, TrainerTokenizer } from './types.js';
 
 /** Everything a GRPOTrainer is built from. */
@@ -45,6 +46,11 @@ export interface GRPOTrainerOptions {
   modelIdentity?: Readonly<Record<string, unknown>>;
   /** Called after every optimizer step with that step's own (not averaged) metrics. */
   onStep?: (step: number, metrics: Metrics) => void | Promise<void>;
+  /**
+   * Where completions are sampled; default: what config.rolloutKind names (the model itself, or
+   * the servers at rolloutUrls). The trainer closes it at the end of train().
+   */
+  rollout?: RolloutBackend;
   /** Where warnings go (NaN steps, config mismatches on resume). Default console. */
   logger?: Pick<Console, 'warn' | 'info'>;
 }

@@ -26,6 +26,8 @@ import { checkSameRun, loadResumePoint } from './resume.js';
 import { runIdentity, type RunIdentity } from './run-identity.js';
 import { learningRateAt, resolveWarmupSteps, type ScheduleOptions } from './schedule.js';
 import { deriveSeed } from './rng.js';
+import type { RolloutBackend } from './rollout/backend.js';
+import { createRolloutBackend } from './rollout/create.js';
 import { resolveRewardWeights, rewardNames } from './scoring.js';
 import { accumulateMicroBatch, type MicroBatchStats } from './train-step.js';
 import { findBadTensor } from './weight-check.js';
@@ -54,6 +56,8 @@ export class GRPOTrainer {
   private readonly weights: number[];
   private readonly window = new MetricsWindow();
   private readonly logger: Pick<Console, 'warn' | 'info'>;
+  /** Where completions are sampled (config.rolloutKind, or options.rollout). */
+  private readonly rollout: RolloutBackend;
   private globalStepValue = 0;
   private numTokens = 0;
   private skippedSteps = 0;
@@ -86,6 +90,7 @@ export class GRPOTrainer {
     this.variables = options.model.trainableVariables();
     if (this.variables.length === 0) throw new GRPOTrainerError('model.trainableVariables() is empty: load the model with LoRA adapters to train it.');
     this.logger = options.logger ?? console;
+    this.rollout = options.rollout ?? createRolloutBackend(c, options.model, this.logger);
     this.identity = runIdentity(options.trainDataset, options.runConfig, options.modelIdentity ?? null);
     this.data = new DataOrder(options.trainDataset.length, c.perDeviceTrainBatchSize * c.gradientAccumulationSteps, c.seed);
     const stepsPerEpoch = this.data.batchesPerEpoch * c.numIterations;
@@ -104,7 +109,7 @@ export class GRPOTrainer {
 
   private get batchContext(): BatchContext {
     const { model, tokenizer, rewardFunctions } = this.options;
-    return { model, tokenizer, rewardFunctions, rewardNames: this.rewardNames, rewardWeights: this.weights, config: this.config };
+    return { model, tokenizer, rollout: this.rollout, rewardFunctions, rewardNames: this.rewardNames, rewardWeights: this.weights, config: this.config };
   }
 
   /** Runs the remaining optimizer steps (from the resumed position, if any). */
@@ -163,6 +168,7 @@ export class GRPOTrainer {
       if (bad !== null) throw new CheckpointError(`Refusing to save the adapter to ${c.outputDir}: trainable variable ${bad}; nothing was written.`);
       await this.options.model.save(c.outputDir);
     }
+    await this.rollout.close();
     await tracker?.summary({ globalStep: step, skippedSteps: this.skippedSteps, ...(evalReports.at(-1)?.metrics ?? {}) });
     await tracker?.finish();
     return { globalStep: step, totalSteps: this.totalSteps, completed, stepMetrics, logHistory: [...this.logHistory], evalReports, lastCheckpoint, skippedSteps: this.skippedSteps };
@@ -192,9 +198,14 @@ export class GRPOTrainer {
     const s = this.globalStepValue;
     const started = performance.now();
     let generationSeconds = 0;
+    let syncSeconds: number | null = null;
     if (this.batch === null) {
       const index = Math.floor(s / c.numIterations);
       const rows = this.data.batch(index).rows.map((i) => this.options.trainDataset[i]);
+      // The batch is sampled by the policy after s optimizer steps (a server rollout loads it first).
+      const syncStarted = performance.now();
+      await this.rollout.syncPolicy(s, signal);
+      if (this.rollout.kind !== 'local') syncSeconds = (performance.now() - syncStarted) / 1000;
       this.batch = await buildGenerationBatch(this.batchContext, index, s, rows, signal);
       this.numTokens += batchTokenCount(this.batch);
       generationSeconds = this.batch.generationSeconds;
@@ -214,6 +225,7 @@ export class GRPOTrainer {
     const aggregation = { gradientAccumulationSteps: batch.micro.length, maxCompletionLength: c.maxCompletionLength, activeTokensInGenerationBatch: batch.activeTokens };
     const lr = learningRateAt(s, this.schedule);
     const metrics: Metrics = generationMetrics(batch, this.rewardNames);
+    if (batch.samplingMetrics) Object.assign(metrics, batch.samplingMetrics);
     const skip = (reason: string) => {
       metrics.skipped_nonfinite = 1;
       this.skippedSteps++;
@@ -261,6 +273,7 @@ export class GRPOTrainer {
       'step_time/training': (done - trainingStarted) / 1000,
     });
     if (c.dropZeroVarianceGroups) metrics.frac_groups_dropped = batch.fracGroupsDropped;
+    if (syncSeconds !== null) metrics['step_time/weight_sync'] = syncSeconds;
     return metrics;
   }
 

@@ -1,0 +1,30 @@
+/**
+ * The rollout fields of the GRPO config (spread into GRPOConfigSchema, so each is a CLI flag): where
+ * completions are sampled, how a server rollout reaches its servers, and TRL's importance-sampling
+ * correction of the sampler/trainer mismatch. docs/scale-out.md explains each setup.
+ */
+import { z } from 'zod';
+import { SAMPLING_CORRECTION_MODES, type SamplingCorrectionMode } from './is-correction.js';
+
+export const RolloutConfigShape = {
+  rolloutKind: z.enum(['local', 'server']).default('local').describe(
+    'Where completions are sampled: "local" (this process, the trained model) or "server" (OpenAI-compatible servers at rolloutUrls: vLLM, SGLang or `grpojs serve`; docs/scale-out.md). (TRL: use_vllm with vllm_mode="server")'),
+  rolloutUrls: z.array(z.string().regex(/^https?:\/\/[^\s/]+/, { error: 'must be an http(s)://host:port base URL' })).default([]).describe(
+    'Base URLs of the rollout servers (http://host:port, comma-separated); the generation batch is spread over them and a failing server\'s share is retried on the others. (TRL: vllm_server_base_url, one server)'),
+  rolloutModel: z.string().min(1).nullable().default(null).describe(
+    'The base model\'s name on the servers (vLLM: --served-model-name, else the path given to `vllm serve`; grpojs serve: the --model folder name). Required with rolloutKind "server". (TRL: none)'),
+  rolloutAdapterDir: z.string().min(1).nullable().default(null).describe(
+    'Folder the servers read at the same path: each policy version is written to <dir>/policy-<step> and loaded from there; null = <outputDir>/rollout-policy. (TRL: none; TRL pushes weights over NCCL)'),
+  rolloutWeightSync: z.enum(['lora', 'sglang_merged']).default('lora').describe(
+    'How a new policy reaches the servers: "lora" (PEFT adapter + /v1/load_lora_adapter: vLLM, grpojs serve) or "sglang_merged" (merged full-weight folder + SGLang /update_weights_from_disk, for models a server cannot serve with LoRA, e.g. GPT-2 on vLLM). (TRL: none)'),
+  rolloutRequestTimeout: z.number().positive().default(600).describe(
+    'Seconds one /v1/completions call may take before its server counts as failed and its prompts go to the others. (TRL: none)'),
+  rolloutLoadTimeout: z.number().positive().default(120).describe(
+    'Seconds one adapter or weight load may take before its server counts as failed. (TRL: vllm_server_timeout, the wait for the server)'),
+  vllmImportanceSamplingCorrection: z.boolean().default(true).describe(
+    'With rolloutKind "server": weight the loss by the trainer/sampler probability ratio of the sampled tokens (truncated or masked importance sampling), which corrects the servers\' numeric mismatch. (TRL: vllm_importance_sampling_correction)'),
+  vllmImportanceSamplingMode: z.enum(SAMPLING_CORRECTION_MODES as [SamplingCorrectionMode, ...SamplingCorrectionMode[]]).default('sequence_mask').describe(
+    'Per token or per completion ratio; above the cap clipped ("truncate") or zeroed ("mask"). (TRL: vllm_importance_sampling_mode)'),
+  vllmImportanceSamplingCap: z.number().positive().default(3).describe(
+    'The cap C of the importance-sampling ratio. (TRL: vllm_importance_sampling_cap)'),
+} as const;

@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { samplingCorrection, type SamplingCorrectionMode } from '../../src/rollout/is-correction.js';
+import { weightPolicyTerm } from '../../src/rollout/sampling-weight.js';
+
+// Golden values from fixtures/make_is_correction_fixtures.py (PyTorch, float64, TRL's formulas).
+const ref = JSON.parse(readFileSync(new URL('../fixtures/is-correction.json', import.meta.url), 'utf8')) as {
+  lengths: number[];
+  keep: number[];
+  cap: number;
+  old: number[][];
+  sampler: number[][];
+  cases: { mode: SamplingCorrectionMode; ratios: number[][]; metrics: Record<string, number> }[];
+  weighted: { beta: number; shape: [number, number]; policy: number[]; kl: number[]; rho: number[]; loss: number[] };
+};
+const mask = ref.lengths.map((n, i) => Array.from({ length: n }, () => ref.keep[i]));
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('samplingCorrection (torch reference)', () => {
+  for (const c of ref.cases) {
+    it(`${c.mode}: per-token ratios and TRL's sampling/* metrics match to 1e-12`, () => {
+      const out = samplingCorrection(ref.old, ref.sampler, mask, c.mode, ref.cap);
+      expect(out.ratios.map((r) => r.length)).toEqual(ref.lengths);
+      out.ratios.forEach((row, i) => row.forEach((r, t) => expect(Math.abs(r - c.ratios[i][t])).toBeLessThan(1e-12)));
+      expect(Object.keys(out.metrics).sort()).toEqual(Object.keys(c.metrics).sort());
+      for (const [k, v] of Object.entries(c.metrics)) expect(Math.abs(out.metrics[k] - v), k).toBeLessThan(1e-12);
+    });
+  }
+
+  it('the fixture exercises the cap: truncation clips to C and masking zeroes', () => {
+    const tt = ref.cases.find((c) => c.mode === 'token_truncate')!;
+    const tm = ref.cases.find((c) => c.mode === 'token_mask')!;
+    expect(tt.metrics['sampling/importance_sampling_ratio/max']).toBe(ref.cap);
+    expect(tm.metrics['sampling/importance_sampling_ratio/min']).toBe(0);
+  });
+
+  it('identical log-probs give ratio 1 everywhere and zero differences', () => {
+    const out = samplingCorrection(ref.old, ref.old, mask, 'sequence_mask', 3);
+    out.ratios.flat().forEach((r) => expect(r).toBe(1));
+    expect(out.metrics['sampling/sampling_logp_difference/max']).toBe(0);
+  });
+
+  it('refuses mismatched rows, a bad mode and a non-positive cap, naming them', () => {
+    expect(() => samplingCorrection(ref.old, ref.sampler.slice(1), mask, 'token_mask', 3)).toThrow(/sampler rows/);
+    expect(() => samplingCorrection(ref.old, [ref.sampler[0].slice(1), ...ref.sampler.slice(1)], mask, 'token_mask', 3)).toThrow(/row 0/);
+    expect(() => samplingCorrection(ref.old, ref.sampler, mask, 'tokens' as SamplingCorrectionMode, 3)).toThrow(/mode "tokens"/);
+    expect(() => samplingCorrection(ref.old, ref.sampler, mask, 'token_mask', 0)).toThrow(/cap/);
+  });
+});
+
+describe('weightPolicyTerm', () => {
+  it('weights the policy term by ρ and adds β·KL unweighted (torch reference, float32 tolerance 1e-6)', () => {
+    const w = ref.weighted;
+    const t = (a: number[]) => tf.tensor2d(a, w.shape);
+    const loss = tf.tidy(() => {
+      const kl = t(w.kl);
+      const perToken = tf.add(t(w.policy), tf.mul(w.beta, kl)) as tf.Tensor2D; // what perTokenLoss returns
+      return weightPolicyTerm(perToken, kl, w.beta, t(w.rho));
+    });
+    const got = loss.dataSync();
+    w.loss.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThan(1e-6));
+    loss.dispose();
+  });
+
+  it('without KL it is the product', () => {
+    const got = tf.tidy(() => weightPolicyTerm(tf.tensor2d([[1, -2]]), null, 0, tf.tensor2d([[0.5, 3]])).arraySync());
+    expect(got).toEqual([[0.5, -6]]);
+  });
+});
