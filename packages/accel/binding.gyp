@@ -7,7 +7,7 @@
   "targets": [
     {
       "target_name": "grpojs_accel",
-      "sources": ["native/accel.cc", "native/vocab.cc", "native/gelu.cc", "native/layernorm.cc", "native/gather.cc", "native/attention.cc", "native/decode.cc", "native/nf4.cc", "native/llama-decode.cc", "native/llama-kernels.cc"],
+      "sources": ["native/accel.cc", "native/vocab.cc", "native/gelu.cc", "native/layernorm.cc", "native/gather.cc", "native/attention.cc", "native/decode.cc", "native/nf4.cc", "native/llama-decode.cc", "native/llama-kernels.cc", "native/llama-train.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

@@ -2,10 +2,10 @@
 // Accelerate or Homebrew OpenBLAS on macOS). It exists because the tfjs wasm backend's matmul
 // (XNNPACK, one thread, 128-bit SIMD) is about ten times slower than sgemm on the same CPU.
 //
-// The JS side passes the ArrayBuffers that hold the tensors (the wasm heap, or a cpu-backend
-// Float32Array's buffer) with byte offsets, so nothing is copied: sgemm reads and writes the
-// tensors' own memory. Every offset is bounds-checked here, so a wrong offset throws instead of
-// corrupting memory.
+// The JS side passes one named options object whose tensors are { buffer, byteOffset } regions of
+// the ArrayBuffers that hold them (the wasm heap, or a cpu-backend Float32Array's buffer), so
+// nothing is copied: sgemm reads and writes the tensors' own memory. Every region is bounds-checked
+// (napi-options.h), so a wrong offset throws instead of corrupting memory.
 #include <napi.h>
 
 #include <algorithm>
@@ -19,7 +19,8 @@
 #include "gelu.h"
 #include "layernorm.h"
 #include "llama-decode.h"
-#include "napi-region.h"
+#include "llama-train.h"
+#include "napi-options.h"
 #include "nf4.h"
 #include "thread-pool.h"
 #include "vocab.h"
@@ -29,8 +30,6 @@
 #else
 #include <cblas.h>
 #endif
-
-using grpojs::FloatRegion;
 
 namespace {
 
@@ -95,34 +94,30 @@ void Epilogue(float* c, int64_t m, int64_t n, const float* bias, int64_t biasLen
   }
 }
 
-// sgemm(aBuf, aOff, bBuf, bOff, cBuf, cOff, aIndex, bIndex, m, n, k, transA, transB,
-//       biasBuf, biasOff, biasLen, activation, alphaBuf, alphaOff, alphaLen, leakyAlpha)
+// sgemm({ a, b, out, aIndex, bIndex, m, n, k, transposeA, transposeB, bias, biasLength, activation,
+//         alpha, alphaLength, leakyreluAlpha }), a, b, out, bias and alpha { buffer, byteOffset }
+// regions (bias and alpha may be null):
 //
-// For each output batch i (i < aIndex.length): C[i] = op(A[aIndex[i]]) · op(B[bIndex[i]]) with
-// A blocks [m, k] (or [k, m] when transA), B blocks [k, n] (or [n, k] when transB), C [m, n],
-// all row-major and contiguous; then the optional bias/activation epilogue. biasBuf/alphaBuf may
-// be null. aIndex/bIndex are Int32Arrays of block indices (they encode batch broadcasting).
+// For each output batch i (i < aIndex.length): out[i] = op(a[aIndex[i]]) · op(b[bIndex[i]]) with
+// a blocks [m, k] (or [k, m] when transposeA), b blocks [k, n] (or [n, k] when transposeB), out
+// [m, n], all row-major and contiguous; then the optional bias/activation epilogue (bias and the
+// prelu weights `alpha` of length 1 or n). aIndex/bIndex are Int32Arrays of block indices (they
+// encode batch broadcasting).
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 21) {
-    throw Napi::TypeError::New(env, "sgemm: expected 21 arguments");
-  }
-  const Napi::Int32Array aIndex = info[6].As<Napi::Int32Array>();
-  const Napi::Int32Array bIndex = info[7].As<Napi::Int32Array>();
-  const int64_t batch = static_cast<int64_t>(aIndex.ElementLength());
-  if (static_cast<int64_t>(bIndex.ElementLength()) != batch) {
-    throw Napi::RangeError::New(env, "sgemm: aIndex and bIndex must have the same length");
-  }
-  const int64_t m = info[8].As<Napi::Number>().Int64Value();
-  const int64_t n = info[9].As<Napi::Number>().Int64Value();
-  const int64_t k = info[10].As<Napi::Number>().Int64Value();
-  const bool transA = info[11].As<Napi::Boolean>().Value();
-  const bool transB = info[12].As<Napi::Boolean>().Value();
-  if (m < 0 || n < 0 || k < 0 || m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) {
-    throw Napi::RangeError::New(env, "sgemm: m, n, k must be int32 and >= 0");
-  }
-  const int32_t* ai = aIndex.Data();  // plain pointers: the blocks may run on other threads
-  const int32_t* bi = bIndex.Data();
+  const std::string where = "sgemm";
+  const Napi::Object o = grpojs::OptionsArg(info, where);
+  size_t batchA = 0, batchB = 0;
+  const int32_t* ai = grpojs::ArrayOpt<int32_t>(o, "aIndex", napi_int32_array, "Int32Array", -1, where, &batchA);
+  const int32_t* bi = grpojs::ArrayOpt<int32_t>(o, "bIndex", napi_int32_array, "Int32Array", -1, where, &batchB);
+  const int64_t batch = static_cast<int64_t>(batchA);
+  if (batchB != batchA) throw Napi::RangeError::New(env, "sgemm: aIndex and bIndex must have the same length");
+  const int64_t m = grpojs::SizeOpt(o, "m", 0, where);
+  const int64_t n = grpojs::SizeOpt(o, "n", 0, where);
+  const int64_t k = grpojs::SizeOpt(o, "k", 0, where);
+  const bool transA = grpojs::BoolOpt(o, "transposeA", false);
+  const bool transB = grpojs::BoolOpt(o, "transposeB", false);
+  if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) throw Napi::RangeError::New(env, "sgemm: m, n, k must be int32 and >= 0");
   int64_t aBlocks = 0;
   int64_t bBlocks = 0;
   for (int64_t i = 0; i < batch; ++i) {
@@ -130,27 +125,29 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
     aBlocks = std::max<int64_t>(aBlocks, ai[i] + 1);
     bBlocks = std::max<int64_t>(bBlocks, bi[i] + 1);
   }
-  const float* a = FloatRegion(env, info[0], info[1], static_cast<double>(aBlocks * m * k), "a");
-  const float* b = FloatRegion(env, info[2], info[3], static_cast<double>(bBlocks * k * n), "b");
-  float* c = FloatRegion(env, info[4], info[5], static_cast<double>(batch * m * n), "out");
+  const float* a = grpojs::RegionOpt<const float>(o, "a", static_cast<double>(aBlocks * m * k), where);
+  const float* b = grpojs::RegionOpt<const float>(o, "b", static_cast<double>(bBlocks * k * n), where);
+  float* c = grpojs::RegionOpt<float>(o, "out", static_cast<double>(batch * m * n), where);
 
+  const int64_t biasLen = grpojs::SizeOpt(o, "biasLength", 0, where);
+  const Napi::Value biasValue = o.Get("bias");
   const float* bias = nullptr;
-  const int64_t biasLen = info[15].As<Napi::Number>().Int64Value();
-  if (!info[13].IsNull()) {
+  if (!biasValue.IsNull() && !biasValue.IsUndefined()) {
     if (biasLen != 1 && biasLen != n) throw Napi::RangeError::New(env, "sgemm: bias length must be 1 or n");
-    bias = FloatRegion(env, info[13], info[14], static_cast<double>(biasLen), "bias");
+    bias = grpojs::RegionOpt<const float>(o, "bias", static_cast<double>(biasLen), where);
   }
-  const int32_t act = info[16].As<Napi::Number>().Int32Value();
+  const int32_t act = grpojs::IntOpt(o, "activation", where);
   if (act < kLinear || act > kSigmoid) throw Napi::RangeError::New(env, "sgemm: unknown activation code");
   const float* alphaVec = nullptr;
-  const int64_t alphaLen = info[19].As<Napi::Number>().Int64Value();
+  const int64_t alphaLen = grpojs::SizeOpt(o, "alphaLength", 0, where);
   if (act == kPrelu) {
-    if (info[17].IsNull() || (alphaLen != 1 && alphaLen != n)) {
+    const Napi::Value alphaValue = o.Get("alpha");
+    if (alphaValue.IsNull() || alphaValue.IsUndefined() || (alphaLen != 1 && alphaLen != n)) {
       throw Napi::RangeError::New(env, "sgemm: prelu needs weights of length 1 or n");
     }
-    alphaVec = FloatRegion(env, info[17], info[18], static_cast<double>(alphaLen), "preluActivationWeights");
+    alphaVec = grpojs::RegionOpt<const float>(o, "alpha", static_cast<double>(alphaLen), where);
   }
-  const float leakyAlpha = static_cast<float>(info[20].As<Napi::Number>().DoubleValue());
+  const float leakyAlpha = static_cast<float>(grpojs::NumberOpt(o, "leakyreluAlpha", where));
 
 #if defined(GRPOJS_OPENBLAS)
   const int threadsBefore = openblas_get_num_threads();
@@ -246,6 +243,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   grpojs::InitNf4(env, exports);
   grpojs::InitLlamaDecode(env, exports);
   grpojs::InitLlamaKernels(env, exports);
+  grpojs::InitLlamaTrain(env, exports);
   return exports;
 }
 

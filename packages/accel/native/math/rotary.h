@@ -59,4 +59,17 @@ GRPOJS_INLINE void ApplyRotary(float* x, const float* cos, const float* sin, int
   }
 }
 
+// ApplyRotary out of place: out [2·half] = x·cos + rotateHalf(x)·sin, the same operations in the
+// same order. With −sin it applies the inverse rotation (the rotation is orthogonal, so this is
+// also its gradient: dx = rotate(dy, −angle)); (−x₂)·(−s) and x₁·(−s) are exact negations, so the
+// inverse needs no formula of its own.
+GRPOJS_INLINE void RotaryInto(const float* x, const float* cos, const float* sin, int half, float* out) {
+  for (int i = 0; i < half; ++i) {
+    const float x1 = x[i];
+    const float x2 = x[half + i];
+    out[i] = x1 * cos[i] + (-x2) * sin[i];
+    out[half + i] = x2 * cos[i] + x1 * sin[i];
+  }
+}
+
 }  // namespace grpojs
