@@ -8,7 +8,7 @@ import { SAMPLING_CORRECTION_MODES, type SamplingCorrectionMode } from './is-cor
 
 export const RolloutConfigShape = {
   rolloutKind: z.enum(['local', 'server']).default('local').describe(
-    'Where completions are sampled: "local" (this process, the trained model) or "server" (OpenAI-compatible servers at rolloutUrls: vLLM, SGLang or `grpojs serve`; docs/scale-out.md). (TRL: use_vllm with vllm_mode="server")'),
+    'Where completions are sampled: "local" (this process, the trained model) or "server" (OpenAI-compatible servers at rolloutUrls: vLLM, SGLang or `grpojs serve`; docs/scale-out.md). (TRL: vllm_mode)'),
   rolloutUrls: z.array(z.string().regex(/^https?:\/\/[^\s/]+/, { error: 'must be an http(s)://host:port base URL' })).default([]).describe(
     'Base URLs of the rollout servers (http://host:port, comma-separated); the generation batch is spread over them and a failing server\'s share is retried on the others. (TRL: vllm_server_base_url, one server)'),
   rolloutModel: z.string().min(1).nullable().default(null).describe(
