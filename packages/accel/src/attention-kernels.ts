@@ -2,9 +2,10 @@
 // (native/attention.cc): softmax(scores · scale + bias) and its input gradient (instead of
 // Multiply + Add + Softmax forward and about five kernels backward), and the split of the fused
 // q|k|v projection into heads and its gradient (instead of SplitV + 3 Transposes, and 3
-// Transposes + Concat). The model wraps each pair in a tf.customGrad (native-softmax.ts).
+// Transposes + Concat). The model owns their gradients (its ops/native-attention.ts).
 import * as tf from '@tensorflow/tfjs-core';
 
+import { ACCEL_KERNELS } from './contract/kernels.js';
 import { type BlasAddon } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';
 
@@ -12,17 +13,17 @@ import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels
  * Kernel name: inputs `{ scores [B, H, T, S], bias [B, 1, T, S] }` float32, attrs `{ scale }` →
  * softmax over the last axis of scores · scale + bias, [B, H, T, S].
  */
-export const MASKED_SOFTMAX = 'GrpojsMaskedSoftmax';
+export const MASKED_SOFTMAX = ACCEL_KERNELS.maskedSoftmax;
 /** Kernel name: inputs `{ p, dp }` float32 of one shape [..., S] (p from {@link MASKED_SOFTMAX}), attrs `{ scale }` → scale · p · (dp − Σ p·dp). */
-export const MASKED_SOFTMAX_GRAD = 'GrpojsMaskedSoftmaxGrad';
+export const MASKED_SOFTMAX_GRAD = ACCEL_KERNELS.maskedSoftmaxGrad;
 
 /**
  * Kernel name: input `{ qkv [B·T, 3·H·D] }` float32, attrs `{ batch: B, heads: H }` →
  * `[q, k, v]`, each [B, H, T, D]: GPT-2's fused c_attn output split and laid out per head.
  */
-export const SPLIT_HEADS = 'GrpojsSplitHeads';
+export const SPLIT_HEADS = ACCEL_KERNELS.splitHeads;
 /** Kernel name: inputs `{ dq, dk, dv }` float32 [B, H, T, D] → dqkv [B·T, 3·H·D] (the inverse of {@link SPLIT_HEADS}). */
-export const SPLIT_HEADS_GRAD = 'GrpojsSplitHeadsGrad';
+export const SPLIT_HEADS_GRAD = ACCEL_KERNELS.splitHeadsGrad;
 
 /** The addon's attention functions (native/attention.cc has the exact contract). */
 export interface AddonAttention {
@@ -107,38 +108,19 @@ function kernels(addon: AddonAttention, backendName: string): Record<string, tf.
   };
 }
 
-/** The gradient of {@link SPLIT_HEADS} (a multi-output kernel, so registered with tfjs rather than a customGrad). */
-const splitHeadsGradient: tf.GradConfig = {
-  kernelName: SPLIT_HEADS,
-  gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
-    const dys = dy as (tf.Tensor | null)[];
-    const shape = (dys.find((d) => d !== null) as tf.Tensor).shape;
-    return {
-      qkv: () =>
-        tf.tidy(() => {
-          // an output outside the backpropagated graph has a null dy: its gradient is zero
-          const [dq, dk, dv] = dys.map((d) => d ?? tf.zeros(shape));
-          return tf.engine().runKernel(SPLIT_HEADS_GRAD, { dq, dk, dv }) as tf.Tensor; // [B·T, 3C]
-        }),
-    };
-  },
-};
-
 /**
- * Registers the attention kernels on `backends` (skipping any already there). GRPOJS_ACCEL_SOFTMAX=0
- * skips the softmax pair, GRPOJS_ACCEL_HEADS=0 the head split pair.
+ * Registers the attention kernels on `backends` (skipping any already there): the softmax pair when
+ * `families.softmax`, the head split pair when `families.heads`. Their gradients are the model's
+ * (ops/native-attention.ts), beside the ops that run them.
  */
-export function registerAttentionKernels(addon: BlasAddon, backends: string[]): void {
+export function registerAttentionKernels(addon: BlasAddon, backends: string[], families: { softmax: boolean; heads: boolean }): void {
   const native = addon as unknown as Partial<AddonAttention>;
   if (typeof native.maskedSoftmax !== 'function') return; // an addon built before these kernels
+  const wanted = new Set<string>([...(families.softmax ? [MASKED_SOFTMAX, MASKED_SOFTMAX_GRAD] : []), ...(families.heads ? [SPLIT_HEADS, SPLIT_HEADS_GRAD] : [])]);
   for (const backendName of backends) {
     for (const [kernelName, kernelFunc] of Object.entries(kernels(native as AddonAttention, backendName))) {
-      const off = kernelName.startsWith('GrpojsMaskedSoftmax') ? process.env.GRPOJS_ACCEL_SOFTMAX === '0' : process.env.GRPOJS_ACCEL_HEADS === '0';
-      if (!off && tf.getKernel(kernelName, backendName) === undefined) tf.registerKernel({ kernelName, backendName, kernelFunc });
+      if (wanted.has(kernelName) && tf.getKernel(kernelName, backendName) === undefined) tf.registerKernel({ kernelName, backendName, kernelFunc });
     }
-  }
-  if (backends.some((b) => tf.getKernel(SPLIT_HEADS, b) !== undefined) && tf.getGradient(SPLIT_HEADS) === undefined) {
-    tf.registerGradient(splitHeadsGradient);
   }
 }
 
@@ -149,6 +131,4 @@ export function unregisterAttentionKernels(backends: string[]): void {
       if (tf.getKernel(kernelName, backendName) !== undefined) tf.unregisterKernel(kernelName, backendName);
     }
   }
-  const anyLeft = ['wasm', 'cpu'].some((b) => tf.getKernel(SPLIT_HEADS, b) !== undefined);
-  if (!anyLeft && tf.getGradient(SPLIT_HEADS) !== undefined) tf.unregisterGradient(SPLIT_HEADS);
 }

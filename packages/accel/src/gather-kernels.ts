@@ -6,14 +6,15 @@
 // Neither has a gradient: the embedding tables are frozen.
 import * as tf from '@tensorflow/tfjs-core';
 
+import { ACCEL_KERNELS } from './contract/kernels.js';
 import { type BlasAddon } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';
 
 /** Kernel name: inputs `{ x [R, V] float32, indices [n] int32 in [0, V) }` → `[n, R]`, row i = column indices[i] of x. */
-export const GATHER_COLUMNS = 'GrpojsGatherColumns';
+export const GATHER_COLUMNS = ACCEL_KERNELS.gatherColumns;
 
 /** Kernel name: inputs `{ x [R, C] float32, indices [n] int32 in [0, R) }` → `[n, C]`, row i = row indices[i] of x. */
-export const GATHER_ROWS = 'GrpojsGatherRows';
+export const GATHER_ROWS = ACCEL_KERNELS.gatherRows;
 
 type GatherFn = (
   srcBuf: ArrayBufferLike, srcOff: number, R: number, V: number,
@@ -54,9 +55,8 @@ function makeGather(kernel: string, gather: GatherFn, backendName: string): tf.K
   };
 }
 
-/** Registers the gathers on `backends` (skipping any already there). GRPOJS_ACCEL_GATHER=0 skips them. */
+/** Registers the gathers on `backends` (skipping any already there). */
 export function registerGatherKernels(addon: BlasAddon, backends: string[]): void {
-  if (process.env.GRPOJS_ACCEL_GATHER === '0') return;
   const native = addon as unknown as Partial<AddonGather>;
   if (typeof native.gatherColumns !== 'function' || typeof native.gatherRows !== 'function') return; // an addon built before these kernels
   const { gatherColumns, gatherRows } = native as AddonGather;

@@ -3,13 +3,14 @@
 // The model wraps them in a tf.customGrad (GELU_NEW forward, GELU_NEW_GRAD backward).
 import * as tf from '@tensorflow/tfjs-core';
 
+import { ACCEL_KERNELS } from './contract/kernels.js';
 import { type AddonGelu } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';
 
 /** Kernel name: input `{ x }` float32 of any shape → gelu_new(x), same shape. */
-export const GELU_NEW = 'GrpojsGeluNew';
+export const GELU_NEW = ACCEL_KERNELS.geluNew;
 /** Kernel name: inputs `{ x, dy }` float32 of one shape → dy · gelu_new'(x). */
-export const GELU_NEW_GRAD = 'GrpojsGeluNewGrad';
+export const GELU_NEW_GRAD = ACCEL_KERNELS.geluNewGrad;
 
 function kernels(addon: AddonGelu, backendName: string): Record<string, tf.KernelFunc> {
   const at = (backend: unknown, t: tf.TensorInfo, kernel: string): Region => {
@@ -40,9 +41,8 @@ function kernels(addon: AddonGelu, backendName: string): Record<string, tf.Kerne
   };
 }
 
-/** Registers the gelu_new kernels on `backends` (skipping any already there). GRPOJS_ACCEL_GELU=0 skips them. */
+/** Registers the gelu_new kernels on `backends` (skipping any already there). */
 export function registerGeluKernels(addon: AddonGelu, backends: string[]): void {
-  if (process.env.GRPOJS_ACCEL_GELU === '0') return;
   for (const backendName of backends) {
     for (const [kernelName, kernelFunc] of Object.entries(kernels(addon, backendName))) {
       if (tf.getKernel(kernelName, backendName) === undefined) tf.registerKernel({ kernelName, backendName, kernelFunc });

@@ -10,9 +10,9 @@ import * as tf from '@tensorflow/tfjs-core';
 /** The wasm backend's Identity, kept to put back on disable. */
 let original: tf.KernelConfig | null = null;
 
-/** Replaces the wasm backend's Identity with a reference-counted share. GRPOJS_ACCEL_IDENTITY=0 skips it. */
+/** Replaces the wasm backend's Identity with a reference-counted share. */
 export function registerIdentityKernel(backends: string[]): void {
-  if (process.env.GRPOJS_ACCEL_IDENTITY === '0' || !backends.includes('wasm') || original !== null) return;
+  if (!backends.includes('wasm') || original !== null) return;
   const wasmIdentity = tf.getKernel(tf.Identity, 'wasm');
   if (wasmIdentity === undefined) return;
   original = wasmIdentity;

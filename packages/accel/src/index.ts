@@ -14,67 +14,26 @@ import { registerGatherKernels, unregisterGatherKernels } from './gather-kernels
 import { registerGeluKernels, unregisterGeluKernels } from './gelu-kernels.js';
 import { registerIdentityKernel, unregisterIdentityKernel } from './identity-kernel.js';
 import { registerLayerNormKernels, unregisterLayerNormKernels } from './layernorm-kernels.js';
+import type { AccelApi, AccelBackend, BlasMatMulStatus, EnableBlasMatMulOptions, NativeSampleRow } from './contract/api.js';
+import { ACCEL_KERNEL_FAMILIES, ACCEL_KERNELS, type AccelKernelFamily } from './contract/kernels.js';
+import { createDecodeEngine } from './decode-engine.js';
+import { createLlamaDecodeEngine } from './llama-decode-engine.js';
 import { loadAddon } from './native.js';
 import { registerNf4Kernels, unregisterNf4Kernels } from './nf4-kernels.js';
-import { registerVocabKernels, unregisterVocabKernels } from './vocab-kernels.js';
+import { makeSampleRow, registerVocabKernels, unregisterVocabKernels } from './vocab-kernels.js';
+import { setKernelThreads } from './kernels.js';
+
+export * from './contract/index.js';
 
 export { MASKED_SOFTMAX, MASKED_SOFTMAX_GRAD, SPLIT_HEADS, SPLIT_HEADS_GRAD } from './attention-kernels.js';
 export { GATHER_COLUMNS, GATHER_ROWS } from './gather-kernels.js';
-export {
-  createDecodeEngine,
-  DECODE_ACTIVATIONS,
-  DECODE_PROJECTIONS,
-  type DecodeActivation,
-  type DecodeEngine,
-  DecodeEngineError,
-  type DecodeEngineInfo,
-  type DecodeEngineLoad,
-  type DecodeEngineSpec,
-  type DecodeNf4Weight,
-  type DecodeProjection,
-} from './decode-engine.js';
+export { createDecodeEngine, DecodeEngineError } from './decode-engine.js';
 export { GELU_NEW, GELU_NEW_GRAD } from './gelu-kernels.js';
-export {
-  createLlamaDecodeEngine,
-  LLAMA_DECODE_MODULES,
-  type LlamaDecodeEngine,
-  LlamaDecodeEngineError,
-  type LlamaDecodeEngineInfo,
-  type LlamaDecodeEngineLoad,
-  type LlamaDecodeEngineSpec,
-  type LlamaDecodeModule,
-  type LlamaDecodeRopeScaling,
-  type LlamaKernels,
-  llamaKernels,
-} from './llama-decode-engine.js';
+export { createLlamaDecodeEngine, LlamaDecodeEngineError, type LlamaKernels, llamaKernels } from './llama-decode-engine.js';
 export { LAYER_NORM, LAYER_NORM_GRAD } from './layernorm-kernels.js';
 export { INT8_DEQUANTIZE, NF4_DEQUANTIZE } from './nf4-kernels.js';
-export { LOG_SOFTMAX_GATHER, type NativeSampleRow, SAMPLE_ROW, VocabKernelError } from './vocab-kernels.js';
-
-/** Backends whose matmul kernels can be replaced. */
-export type AccelBackend = 'wasm' | 'cpu';
-
-/** Options of {@link enableBlasMatMul}. */
-export interface EnableBlasMatMulOptions {
-  /** Backends to patch (default both; a backend whose package is not imported is skipped). */
-  backends?: AccelBackend[];
-  /** BLAS threads (default: OPENBLAS_NUM_THREADS, else OpenBLAS's choice: one per core). */
-  threads?: number;
-}
-
-/** What {@link enableBlasMatMul} did. */
-export interface BlasMatMulStatus {
-  /** True when at least one backend now runs its matmuls on the BLAS. */
-  enabled: boolean;
-  /** Why nothing (or not every requested backend) was patched; absent when all went well. */
-  reason?: string;
-  /** Backends whose BatchMatMul/_FusedMatMul now run on the BLAS. */
-  backends: string[];
-  /** The BLAS build, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ..." (absent when the addon did not load). */
-  blas?: string;
-  /** BLAS threads in effect (0 when the BLAS does not say, e.g. Accelerate). */
-  threads?: number;
-}
+export { LOG_SOFTMAX_GATHER, VocabKernelError } from './vocab-kernels.js';
+export { setKernelThreads } from './kernels.js';
 
 /** Error for a bad argument to this package's functions. */
 export class AccelOptionsError extends Error {
@@ -96,15 +55,13 @@ const originals = new Map<string, tf.KernelConfig>();
  * '@tensorflow/tfjs-backend-wasm' (whose import registers the kernels replaced here), before or
  * after `tf.setBackend('wasm')`. Never throws for a missing addon: it returns `enabled: false` and
  * the reason, and tfjs keeps its own kernels. Calling it again is harmless (it only re-sets threads).
- * GRPOJS_ACCEL=0 in the environment turns it off (for comparisons) without code changes.
  * It also registers the addon's vocab-sized and gelu_new kernels ({@link LOG_SOFTMAX_GATHER},
  * {@link GELU_NEW}), LayerNorm ({@link LAYER_NORM}), column-gather ({@link GATHER_COLUMNS}) and
  * attention ({@link MASKED_SOFTMAX}, {@link SPLIT_HEADS}) kernels on the patched backends, and makes
- * wasm's Identity (every tensor kept for a gradient) share data instead of copying it
- * (GRPOJS_ACCEL_VOCAB / _GELU / _LAYERNORM / _GATHER / _IDENTITY / _SOFTMAX / _HEADS=0 skip them);
+ * wasm's Identity (every tensor kept for a gradient) share data instead of copying it, and the NF4
+ * and int8 dequantization kernels ({@link NF4_DEQUANTIZE}, {@link INT8_DEQUANTIZE}): every family
+ * of ACCEL_KERNEL_FAMILIES unless `options.kernels` turns it off ({ gelu: false, ... }).
  * {@link disableBlasMatMul} removes them.
- * The NF4 and int8 dequantization kernels ({@link NF4_DEQUANTIZE}, {@link INT8_DEQUANTIZE}) are
- * registered the same way (GRPOJS_ACCEL_NF4=0 skips them).
  */
 export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMatMulStatus {
   const requested = options.backends ?? (['wasm', 'cpu'] as AccelBackend[]);
@@ -117,9 +74,15 @@ export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMat
   if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
     throw new AccelOptionsError(`enableBlasMatMul: options.threads is ${threads}; use a positive integer`);
   }
-  if (process.env.GRPOJS_ACCEL === '0') {
-    return { enabled: false, reason: 'GRPOJS_ACCEL=0 is set in the environment', backends: [] };
+  const switches = options.kernels ?? {};
+  for (const [family, on] of Object.entries(switches)) {
+    if (!(family in ACCEL_KERNEL_FAMILIES) || typeof on !== 'boolean') {
+      throw new AccelOptionsError(
+        `enableBlasMatMul: options.kernels.${family} is ${String(on)}; use a boolean for one of ${Object.keys(ACCEL_KERNEL_FAMILIES).join(', ')}`,
+      );
+    }
   }
+  const on = (family: AccelKernelFamily): boolean => switches[family] ?? true;
   const load = loadAddon();
   if (!load.ok) return { enabled: false, reason: load.reason, backends: [] };
   const { addon } = load;
@@ -146,13 +109,13 @@ export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMat
     }
   }
   const backends = requested.filter((b) => KERNELS.every(({ name }) => originals.has(`${b}/${name}`)));
-  registerVocabKernels(addon, backends);
-  registerGeluKernels(addon, backends);
-  registerNf4Kernels(addon, backends);
-  registerLayerNormKernels(addon, backends);
-  registerGatherKernels(addon, backends);
-  registerIdentityKernel(backends);
-  registerAttentionKernels(addon, backends);
+  if (on('vocab')) registerVocabKernels(addon, backends);
+  if (on('gelu')) registerGeluKernels(addon, backends);
+  if (on('nf4')) registerNf4Kernels(addon, backends);
+  if (on('layernorm')) registerLayerNormKernels(addon, backends);
+  if (on('gather')) registerGatherKernels(addon, backends);
+  if (on('identity')) registerIdentityKernel(backends);
+  registerAttentionKernels(addon, backends, { softmax: on('softmax'), heads: on('heads') });
   const status: BlasMatMulStatus = { enabled: backends.length > 0, backends, blas: addon.blasInfo(), threads: threadsInEffect };
   if (missing.length > 0) {
     status.reason =
@@ -204,3 +167,24 @@ export function blasMatMulBackends(): string[] {
 export function blasMatMulStats(): { blas: number; fallback: number } {
   return { ...callCounts };
 }
+
+/**
+ * The addon's sampler with @grpojs/model's sampleToken arithmetic, or null when the addon is not
+ * built. Independent of enableBlasMatMul: the caller decides whether to use it.
+ */
+export function nativeSampler(): NativeSampleRow | null {
+  const load = loadAddon();
+  return load.ok ? makeSampleRow(load.addon) : null;
+}
+
+/** The handle @grpojs/model loads (the contract's AccelApi): this package's entry points, typed once. */
+export const accelApi: AccelApi = {
+  kernels: ACCEL_KERNELS,
+  enableBlasMatMul,
+  disableBlasMatMul,
+  blasMatMulBackends,
+  setKernelThreads,
+  nativeSampler,
+  createDecodeEngine,
+  createLlamaDecodeEngine,
+};

@@ -4,6 +4,7 @@
 // also returns each row's mean and 1/std for LAYER_NORM_GRAD).
 import * as tf from '@tensorflow/tfjs-core';
 
+import { ACCEL_KERNELS } from './contract/kernels.js';
 import { type BlasAddon } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';
 
@@ -12,12 +13,12 @@ import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels
  * `[y [n, C], mean [n], rstd [n]]` with y = (x − mean) · rstd · gamma + beta per row,
  * rstd = 1/√(biased variance + epsilon) (torch's LayerNorm).
  */
-export const LAYER_NORM = 'GrpojsLayerNorm';
+export const LAYER_NORM = ACCEL_KERNELS.layerNorm;
 /**
  * Kernel name: inputs `{ x [n, C], gamma [C], mean [n], rstd [n], dy [n, C] }` float32 (mean and
  * rstd as returned by {@link LAYER_NORM}) → `[dx [n, C], dgamma [C], dbeta [C]]`.
  */
-export const LAYER_NORM_GRAD = 'GrpojsLayerNormGrad';
+export const LAYER_NORM_GRAD = ACCEL_KERNELS.layerNormGrad;
 
 /** The addon's LayerNorm functions (native/layernorm.cc has the exact contract). */
 export interface AddonLayerNorm {
@@ -86,9 +87,8 @@ function kernels(addon: AddonLayerNorm, backendName: string): Record<string, tf.
   };
 }
 
-/** Registers the LayerNorm kernels on `backends` (skipping any already there). GRPOJS_ACCEL_LAYERNORM=0 skips them. */
+/** Registers the LayerNorm kernels on `backends` (skipping any already there). */
 export function registerLayerNormKernels(addon: BlasAddon, backends: string[]): void {
-  if (process.env.GRPOJS_ACCEL_LAYERNORM === '0') return;
   const native = addon as unknown as Partial<AddonLayerNorm>;
   if (typeof native.layerNormForward !== 'function') return; // an addon built before these kernels
   for (const backendName of backends) {

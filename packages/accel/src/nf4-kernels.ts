@@ -5,6 +5,7 @@
 // their output as it did with the tfjs-decoded weight.
 import * as tf from '@tensorflow/tfjs-core';
 
+import { ACCEL_KERNELS } from './contract/kernels.js';
 import { type BlasAddon } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';
 
@@ -18,14 +19,14 @@ import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels
  * `inOutOrder` (codes in [in, out] order, needs in % blockSize = 0; else [out, in] order),
  * `code` (the 16 code values), and with double quant `map` (256 values) and `blockSize2`.
  */
-export const NF4_DEQUANTIZE = 'GrpojsNf4Dequantize';
+export const NF4_DEQUANTIZE = ACCEL_KERNELS.nf4Dequantize;
 /**
  * Kernel name: int8 weight → float32 W [inFeatures, outFeatures] = (values[c] · rowAbsmax[o]) ·
  * scale. Inputs: `codes` int32 [words] (bytes in [in, out] order, packHalves, 4·words ≥ in·out),
  * `rowAbsmax` float32 of out elements. Attrs: `inFeatures`, `outFeatures`, `values` (256: the
  * value of each byte), `scale`.
  */
-export const INT8_DEQUANTIZE = 'GrpojsInt8Dequantize';
+export const INT8_DEQUANTIZE = ACCEL_KERNELS.int8Dequantize;
 
 /** The addon's dequantization functions (native/nf4.cc has the exact contract of each argument). */
 export interface AddonNf4 {
@@ -172,11 +173,9 @@ function kernels(addon: AddonNf4, backendName: string): Record<string, tf.Kernel
 
 /**
  * Registers the dequantization kernels on `backends` (skipping any already there, and all of
- * them when the built addon predates native/nf4.cc). GRPOJS_ACCEL_NF4=0 skips them (the model then
- * decodes with its tfjs ops).
+ * them when the built addon predates native/nf4.cc).
  */
 export function registerNf4Kernels(addon: BlasAddon, backends: string[]): void {
-  if (process.env.GRPOJS_ACCEL_NF4 === '0') return;
   const native = addon as BlasAddon & Partial<AddonNf4>;
   if (typeof native.nf4Dequantize !== 'function') return;
   for (const backendName of backends) {

@@ -4,6 +4,8 @@
 // tf.customGrad (the kernel itself returns the gradient it needs).
 import * as tf from '@tensorflow/tfjs-core';
 
+import type { NativeSampleRow } from './contract/api.js';
+import { ACCEL_KERNELS } from './contract/kernels.js';
 import { type AddonVocab } from './native.js';
 
 /**
@@ -12,7 +14,7 @@ import { type AddonVocab } from './native.js';
  * with z = logits / temperature: logp = z[target] − logsumexp(z), entropy = −Σ p log p,
  * grad = (onehot(target) − softmax(z)) / temperature = d logp / d logits.
  */
-export const LOG_SOFTMAX_GATHER = 'GrpojsLogSoftmaxGather';
+export const LOG_SOFTMAX_GATHER = ACCEL_KERNELS.logSoftmaxGather;
 
 /** A tensor's data: a buffer and a byte offset into it. */
 export interface Region {
@@ -40,19 +42,11 @@ export function allocate(backendName: string, backend: unknown, shape: number[])
   return (backend as { makeTensorInfo(s: number[], d: 'float32', v: Float32Array): tf.TensorInfo }).makeTensorInfo(shape, 'float32', new Float32Array(size));
 }
 
-/**
- * The key under which the native sampler sits on globalThis while the kernels are registered (a
- * registry like tfjs' kernel registry, so that @grpojs/model's synchronous sampleToken can find it
- * without importing this optional package): a {@link NativeSampleRow}.
- */
-export const SAMPLE_ROW = Symbol.for('grpojs.accel.sampleRow');
-
-/**
- * Draws a token from softmax(logits / temperature) restricted to scaled logits ≥ threshold
- * (-Infinity: all), given u = one uniform draw in [0, 1); -1 when `logits` is not in a plain
- * ArrayBuffer (the caller then samples in JS).
- */
-export type NativeSampleRow = (logits: Float32Array, temperature: number, threshold: number, u: number) => number;
+/** The addon's sampleRow as a {@link NativeSampleRow} (−1 for logits outside a plain ArrayBuffer). */
+export function makeSampleRow(addon: AddonVocab): NativeSampleRow {
+  return (logits, temperature, threshold, u) =>
+    logits.buffer instanceof ArrayBuffer ? addon.sampleRow(logits.buffer, logits.byteOffset, logits.length, temperature, threshold, u) : -1;
+}
 
 /** Error for inputs the vocab kernels do not take. */
 export class VocabKernelError extends Error {
@@ -96,18 +90,9 @@ export function makeLogSoftmaxGather(addon: AddonVocab, backendName: string): tf
   };
 }
 
-/**
- * Registers the vocab kernels on `backends` (skipping any already there); returns the names added.
- * Also puts the native sampler at globalThis[{@link SAMPLE_ROW}].
- * GRPOJS_ACCEL_VOCAB=0 in the environment skips them (the model then uses its tfjs ops), for A/B
- * comparisons with the BLAS matmul still on.
- */
+/** Registers the vocab kernels on `backends` (skipping any already there); returns the names added. */
 export function registerVocabKernels(addon: AddonVocab, backends: string[]): string[] {
   const added: string[] = [];
-  if (process.env.GRPOJS_ACCEL_VOCAB === '0') return added;
-  const sampleRow: NativeSampleRow = (logits, temperature, threshold, u) =>
-    logits.buffer instanceof ArrayBuffer ? addon.sampleRow(logits.buffer, logits.byteOffset, logits.length, temperature, threshold, u) : -1;
-  if (backends.length > 0) (globalThis as Record<symbol, unknown>)[SAMPLE_ROW] = sampleRow;
   for (const backendName of backends) {
     if (tf.getKernel(LOG_SOFTMAX_GATHER, backendName) !== undefined) continue;
     tf.registerKernel({ kernelName: LOG_SOFTMAX_GATHER, backendName, kernelFunc: makeLogSoftmaxGather(addon, backendName) });
@@ -116,9 +101,8 @@ export function registerVocabKernels(addon: AddonVocab, backends: string[]): str
   return added;
 }
 
-/** Removes the vocab kernels from every backend they were registered on, and the sampler. */
+/** Removes the vocab kernels from every backend they were registered on. */
 export function unregisterVocabKernels(backends: string[]): void {
-  delete (globalThis as Record<symbol, unknown>)[SAMPLE_ROW];
   for (const backendName of backends) {
     if (tf.getKernel(LOG_SOFTMAX_GATHER, backendName) !== undefined) tf.unregisterKernel(LOG_SOFTMAX_GATHER, backendName);
   }

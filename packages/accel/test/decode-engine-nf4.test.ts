@@ -6,7 +6,7 @@
 // portable loops. Plus the argument checks and the memory the codes save.
 import { describe, expect, it } from 'vitest';
 
-import { createDecodeEngine, type DecodeEngine, type DecodeNf4Weight, DECODE_PROJECTIONS } from '../src/decode-engine.js';
+import { createDecodeEngine, type DecodeEngine, type DecodeNf4Weight, DECODE_PROJECTIONS } from '../src/index.js';
 import { addonBuilt, rng, skipNote } from './helpers.js';
 
 /** bitsandbytes' NF4 code values (as @grpojs/model's NF4_CODE). */
@@ -150,8 +150,8 @@ describe.skipIf(!addonBuilt)(`DecodeEngine NF4 projections${skipNote}`, () => {
     const nf4 = p.nf4!;
     expect(() => e.setLinearNf4(0, 'attn.c_proj', { ...nf4, blockSize: 10 }, p.bias)).toThrow(/blockSize 10 must be > 0 and divide in = 45; pass the dequantized weight to setLinear/);
     expect(() => e.setLinearNf4(0, 'attn.c_proj', { ...nf4, blockSize: 0.5 }, p.bias)).toThrow(/weight.blockSize is 0.5/);
-    expect(() => e.setLinearNf4(0, 'attn.c_proj', { ...nf4, codeWords: nf4.codeWords.subarray(1) }, p.bias)).toThrow(/codeWords: expected an Int32Array of 254 words/);
-    expect(() => e.setLinearNf4(0, 'attn.c_proj', { ...nf4, absmax: nf4.absmax.subarray(1) }, p.bias)).toThrow(/absmax: expected 225 floats/);
+    expect(() => e.setLinearNf4(0, 'attn.c_proj', { ...nf4, codeWords: nf4.codeWords.subarray(1) }, p.bias)).toThrow(/DecodeEngine\.setLinearNf4: options\.codeWords has 253 values; expected 254/);
+    expect(() => e.setLinearNf4(0, 'attn.c_proj', { ...nf4, absmax: nf4.absmax.subarray(1) }, p.bias)).toThrow(/DecodeEngine\.setLinearNf4: options\.absmax has 224 values; expected 225/);
     expect(() => e.setLinearNf4(0, 'mlp.c_x' as 'mlp.c_fc', nf4, p.bias)).toThrow(/projection 'mlp.c_x'/);
     e.setLinear(0, 'attn.c_proj', p.fp32, p.bias);
     expect(e.info().nf4Projections).toBe(3 * shape.nLayer - 1);

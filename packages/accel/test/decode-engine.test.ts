@@ -5,7 +5,7 @@
 // the batched sampler (its equality with sampleToken is tested in @grpojs/model).
 import { describe, expect, it } from 'vitest';
 
-import { createDecodeEngine, type DecodeActivation, type DecodeEngine, DECODE_PROJECTIONS } from '../src/decode-engine.js';
+import { createDecodeEngine, type DecodeActivation, type DecodeEngine, DECODE_PROJECTIONS } from '../src/index.js';
 import { addonBuilt, relError, rng, skipNote } from './helpers.js';
 
 interface Shape {
@@ -196,8 +196,8 @@ describe.skipIf(!addonBuilt)(`DecodeEngine vs a float64 reference${skipNote}`, (
     const w = randomWeights(odd, 1);
     const load = createDecodeEngine({ ...odd, eps: 1e-5, attnScales: w.scales, threads: 1 });
     const e = load.engine!;
-    expect(() => e.setLayerNorm(0, new Float32Array(5), w.ln[0].b)).toThrow(/setLayerNorm\(gamma\): expected 12 floats, got 5/);
-    expect(() => e.setLinear(0, 'attn.c_attn', w.lin[0][1].w, w.lin[0][0].b)).toThrow(/setLinear\(layer 0, projection 0\) weight/);
+    expect(() => e.setLayerNorm(0, new Float32Array(5), w.ln[0].b)).toThrow(/DecodeEngine\.setLayerNorm: options\.gamma has 5 values; expected 12/);
+    expect(() => e.setLinear(0, 'attn.c_attn', w.lin[0][1].w, w.lin[0][0].b)).toThrow(/DecodeEngine\.setLinear: options\.weight has 144 values; expected 432/);
     e.reset(1, 4);
     expect(() => e.step(Int32Array.of(1), Int32Array.of(0), new Float32Array(37))).toThrow(/was never set/);
     e.dispose();

@@ -5,8 +5,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { disableBlasMatMul, enableBlasMatMul, GATHER_COLUMNS, GATHER_ROWS } from '../src/index.js';
 import { addonBuilt, randTensor, rng, skipNote, tf } from './helpers.js';
 
-delete process.env.GRPOJS_ACCEL_GATHER;
-
 describe.skipIf(!addonBuilt)(`${GATHER_COLUMNS}${skipNote}`, () => {
   afterAll(() => {
     disableBlasMatMul();

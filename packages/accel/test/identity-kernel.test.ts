@@ -6,8 +6,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { disableBlasMatMul, enableBlasMatMul } from '../src/index.js';
 import { addonBuilt, skipNote, tf } from './helpers.js';
 
-delete process.env.GRPOJS_ACCEL_IDENTITY;
-
 type RefCounted = { refCount(id: tf.DataId): number; wasm: { HEAPU8: Uint8Array }; dataIdMap: { get(id: tf.DataId): { memoryOffset: number } } };
 
 describe.skipIf(!addonBuilt)(`zero-copy Identity on wasm${skipNote}`, () => {

@@ -5,8 +5,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { disableBlasMatMul, enableBlasMatMul, LAYER_NORM, LAYER_NORM_GRAD } from '../src/index.js';
 import { addonBuilt, randTensor, relError, rng, skipNote, tf } from './helpers.js';
 
-delete process.env.GRPOJS_ACCEL_LAYERNORM;
-
 /** float64 LayerNorm of rows x [n, C]: y, mean, rstd, and for dy the gradients dx, dgamma, dbeta. */
 function reference(x: Float32Array, g: Float32Array, b: Float32Array, dy: Float32Array, n: number, C: number, eps: number) {
   const y = new Float64Array(n * C);

@@ -4,7 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
+  ACCEL_KERNEL_FAMILIES,
+  ACCEL_KERNELS,
   AccelOptionsError,
+  accelApi,
   blasMatMulBackends,
   blasMatMulStats,
   disableBlasMatMul,
@@ -100,15 +103,33 @@ describe.skipIf(!addonBuilt)(`BLAS matmul lifecycle on wasm${skipNote}`, () => {
     tf.dispose([a, b, filler, col, row, out]);
   });
 
-  it('GRPOJS_ACCEL=0 turns it off with that reason, and patches nothing', () => {
+  it('options.kernels switches each family: off ones are not registered, the others are, and disable removes all', () => {
     disableBlasMatMul();
-    process.env.GRPOJS_ACCEL = '0';
-    try {
-      expect(enableBlasMatMul()).toEqual({ enabled: false, reason: 'GRPOJS_ACCEL=0 is set in the environment', backends: [] });
-      expect(blasMatMulBackends()).toEqual([]);
-    } finally {
-      delete process.env.GRPOJS_ACCEL;
+    const status = enableBlasMatMul({ backends: ['wasm'], kernels: { gelu: false, softmax: false, nf4: false } });
+    expect(status.backends).toEqual(['wasm']);
+    const registered = (key: keyof typeof ACCEL_KERNELS): boolean => tf.getKernel(ACCEL_KERNELS[key], 'wasm') !== undefined;
+    for (const [family, keys] of Object.entries(ACCEL_KERNEL_FAMILIES)) {
+      const off = ['gelu', 'softmax', 'nf4'].includes(family);
+      for (const key of keys) expect(registered(key), `${family}/${key}`).toBe(!off);
     }
+    disableBlasMatMul();
+    for (const key of Object.keys(ACCEL_KERNELS) as (keyof typeof ACCEL_KERNELS)[]) expect(registered(key), key).toBe(false);
+    expect(() => enableBlasMatMul({ kernels: { gelu: 'no' as unknown as boolean } })).toThrow(/options\.kernels\.gelu is no; use a boolean/);
+    expect(() => enableBlasMatMul({ kernels: { warp: false } as never })).toThrow(/options\.kernels\.warp is false; use a boolean for one of vocab, gelu/);
+  });
+
+  it('accelApi is the typed handle: the contract\'s kernel names and a sampler that picks the JS draw\'s token', () => {
+    expect(accelApi.kernels).toBe(ACCEL_KERNELS);
+    expect(accelApi.enableBlasMatMul).toBe(enableBlasMatMul);
+    const sample = accelApi.nativeSampler();
+    expect(sample).not.toBeNull();
+    // p = [e, 1, e, e] / (1 + 3e), e = exp(−10) ≈ 4.5e-5: u = 1e-6 falls in token 0's share, 0.5 in token 1's
+    const logits = Float32Array.from([0, 10, 0, 0]);
+    expect(sample!(logits, 1, -Infinity, 0.5)).toBe(1);
+    expect(sample!(logits, 1, -Infinity, 1e-6)).toBe(0);
+    expect(sample!(logits, 1, 5, 1e-6)).toBe(1); // the threshold drops the small logits
+    // a view on a SharedArrayBuffer is not plain memory: -1 (the caller samples in JS)
+    expect(sample!(new Float32Array(new SharedArrayBuffer(16)), 1, -Infinity, 0.5)).toBe(-1);
   });
 
   it('rejects bad options with an error naming the option', () => {

@@ -8,7 +8,7 @@
 // The kernels are forward-only (decode), so there are no gradients to check by finite differences.
 import { describe, expect, it } from 'vitest';
 
-import { createLlamaDecodeEngine, type LlamaDecodeEngine, LLAMA_DECODE_MODULES, type LlamaDecodeRopeScaling, llamaKernels } from '../src/llama-decode-engine.js';
+import { createLlamaDecodeEngine, type LlamaDecodeEngine, LLAMA_DECODE_MODULES, type LlamaDecodeRopeScaling, llamaKernels } from '../src/index.js';
 import { addonBuilt, relError, rng, skipNote } from './helpers.js';
 
 const kernels = llamaKernels();

@@ -6,8 +6,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { disableBlasMatMul, enableBlasMatMul, INT8_DEQUANTIZE, NF4_DEQUANTIZE } from '../src/index.js';
 import { addonBuilt, randInt, rng, skipNote, tf } from './helpers.js';
 
-delete process.env.GRPOJS_ACCEL_NF4; // this file tests the kernels the switch turns off
-
 const f = Math.fround;
 
 /** @grpojs/model's packHalves layout: low halves hold fields [0, m·F), high halves [m·F, 2m·F). */
