@@ -27,6 +27,7 @@ import { readGenerationDefaults } from './io/generation-config.js';
 import { type CausalTransformer, hostCopy } from './transformer.js';
 import { resolveModelFiles, type ModelSourceOptions } from './io/hub-files.js';
 import { ModelFilesNotFoundError } from './io/errors.js';
+import { LoraError } from './adapters/errors.js';
 import type { AdapterSwitch, Conv1DLayer } from './ops/linear.js';
 import { LogProbsError, tokenLogProbs } from './inference/logprobs.js';
 import { LoraConv1D, type DropoutClock } from './adapters/lora.js';
@@ -67,6 +68,11 @@ export interface LoadCausalLMOptions extends ModelSourceOptions {
   doubleQuant?: boolean;
   /** Add fresh LoRA adapters (only they are trainable). */
   lora?: LoraOptions;
+  /**
+   * Full fine-tuning: every linear projection's weight and bias is trainable (trainableVariables()).
+   * Embeddings and norms stay frozen. Needs an fp32 base and no LoRA. Default false.
+   */
+  fullFineTuning?: boolean;
   /** Load a PEFT adapter folder into the LoRA layers (implies `lora` from its adapter_config.json). */
   adapterPath?: string;
   /** Recompute each block in the backward pass (less memory, ~1.3× compute). Default false. */
@@ -329,10 +335,13 @@ export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOpt
   const dropoutClock: DropoutClock = { step: 0 };
   const loraLayers = new Map<string, LoraConv1D>();
   const quant = options.quantization ?? 'none';
+  if (options.fullFineTuning && (quant !== 'none' || lora)) {
+    throw new LoraError(`loadCausalLM(${pathOrHubId}): fullFineTuning trains the fp32 projections themselves; it cannot be combined with ${quant !== 'none' ? `quantization '${quant}'` : 'LoRA adapters'}.`);
+  }
   const makeConv1D: Conv1DFactory = (name, weight, bias) => {
     const base: Conv1DLayer =
       quant === 'none'
-        ? new DenseConv1D(weight, bias, { name })
+        ? new DenseConv1D(weight, bias, { name, trainable: options.fullFineTuning ?? false })
         : createQuantizedConv1D(weight, bias, quant, { name, doubleQuant: options.doubleQuant ?? true });
     if (!resolvedLora || !targets.has(name)) return base;
     const layer = new LoraConv1D(base, { ...resolvedLora, name, adapterSwitch, dropoutClock });
