@@ -14,6 +14,7 @@ import { registerGatherKernels, unregisterGatherKernels } from './gather-kernels
 import { registerGeluKernels, unregisterGeluKernels } from './gelu-kernels.js';
 import { registerIdentityKernel, unregisterIdentityKernel } from './identity-kernel.js';
 import { registerLayerNormKernels, unregisterLayerNormKernels } from './layernorm-kernels.js';
+import { registerLlamaTrainKernels, unregisterLlamaTrainKernels } from './llama-train-kernels.js';
 import type { AccelApi, AccelBackend, BlasMatMulStatus, EnableBlasMatMulOptions, NativeSampleRow } from './contract/api.js';
 import { ACCEL_KERNEL_FAMILIES, ACCEL_KERNELS, type AccelKernelFamily } from './contract/kernels.js';
 import { createDecodeEngine } from './decode-engine.js';
@@ -31,6 +32,7 @@ export { createDecodeEngine, DecodeEngineError } from './decode-engine.js';
 export { GELU_NEW, GELU_NEW_GRAD } from './gelu-kernels.js';
 export { createLlamaDecodeEngine, LlamaDecodeEngineError, type LlamaKernels, llamaKernels } from './llama-decode-engine.js';
 export { LAYER_NORM, LAYER_NORM_GRAD } from './layernorm-kernels.js';
+export { RMS_NORM, RMS_NORM_GRAD, ROTARY_HEADS, ROTARY_HEADS_GRAD, SWIGLU, SWIGLU_GRAD } from './llama-train-kernels.js';
 export { INT8_DEQUANTIZE, NF4_DEQUANTIZE } from './nf4-kernels.js';
 export { LOG_SOFTMAX_GATHER, VocabKernelError } from './vocab-kernels.js';
 export { setKernelThreads } from './kernels.js';
@@ -57,7 +59,8 @@ const originals = new Map<string, tf.KernelConfig>();
  * the reason, and tfjs keeps its own kernels. Calling it again is harmless (it only re-sets threads).
  * It also registers the addon's vocab-sized and gelu_new kernels ({@link LOG_SOFTMAX_GATHER},
  * {@link GELU_NEW}), LayerNorm ({@link LAYER_NORM}), column-gather ({@link GATHER_COLUMNS}) and
- * attention ({@link MASKED_SOFTMAX}, {@link SPLIT_HEADS}) kernels on the patched backends, and makes
+ * attention ({@link MASKED_SOFTMAX}, {@link SPLIT_HEADS}) and Llama training ({@link RMS_NORM}, {@link SWIGLU},
+ * {@link ROTARY_HEADS}) kernels on the patched backends, and makes
  * wasm's Identity (every tensor kept for a gradient) share data instead of copying it, and the NF4
  * and int8 dequantization kernels ({@link NF4_DEQUANTIZE}, {@link INT8_DEQUANTIZE}): every family
  * of ACCEL_KERNEL_FAMILIES unless `options.kernels` turns it off ({ gelu: false, ... }).
@@ -116,6 +119,7 @@ export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMat
   if (on('gather')) registerGatherKernels(addon, backends);
   if (on('identity')) registerIdentityKernel(backends);
   registerAttentionKernels(addon, backends, { softmax: on('softmax'), heads: on('heads') });
+  if (on('llama')) registerLlamaTrainKernels(addon, backends);
   const status: BlasMatMulStatus = { enabled: backends.length > 0, backends, blas: addon.blasInfo(), threads: threadsInEffect };
   if (missing.length > 0) {
     status.reason =
@@ -135,6 +139,7 @@ export function disableBlasMatMul(): string[] {
   unregisterGatherKernels(blasMatMulBackends());
   unregisterIdentityKernel();
   unregisterAttentionKernels(blasMatMulBackends());
+  unregisterLlamaTrainKernels(blasMatMulBackends());
   for (const [key, original] of originals) {
     tf.unregisterKernel(original.kernelName, original.backendName);
     tf.registerKernel(original);

@@ -4,6 +4,7 @@
 // in @grpojs/model. The model wraps each pair in a tf.customGrad.
 import * as tf from '@tensorflow/tfjs-core';
 
+import { ACCEL_KERNELS } from './contract/kernels.js';
 import type { BlasAddon } from './native.js';
 import { allocate, locate, VocabKernelError } from './vocab-kernels.js';
 
@@ -11,21 +12,21 @@ import { allocate, locate, VocabKernelError } from './vocab-kernels.js';
  * Kernel name: inputs `{ x [n, C], weight [C] }`, attrs `{ epsilon }` → `[y [n, C], rstd [n]]`
  * with y = x · rstd · weight per row, rstd = 1/√(mean(x²) + epsilon) (transformers' LlamaRMSNorm).
  */
-export const RMS_NORM = 'GrpojsRmsNorm';
+export const RMS_NORM = ACCEL_KERNELS.rmsNorm;
 /** Kernel name: inputs `{ x [n, C], weight [C], rstd [n], dy [n, C] }` → `[dx [n, C], dweight [C]]`. */
-export const RMS_NORM_GRAD = 'GrpojsRmsNormGrad';
+export const RMS_NORM_GRAD = ACCEL_KERNELS.rmsNormGrad;
 /** Kernel name: inputs `{ gate, up }` of one shape → silu(gate) · up. */
-export const SWIGLU = 'GrpojsSwiGlu';
+export const SWIGLU = ACCEL_KERNELS.swiglu;
 /** Kernel name: inputs `{ gate, up, dy }` of one shape → `[dgate, dup]`. */
-export const SWIGLU_GRAD = 'GrpojsSwiGluGrad';
+export const SWIGLU_GRAD = ACCEL_KERNELS.swigluGrad;
 /**
  * Kernel name: inputs `{ x [B·T, H·D], cos [B, 1, T, D], sin [B, 1, T, D] }` (rotary tables whose
  * two halves repeat), attrs `{ batch, heads }` → `[B, H, T, D]`: each head vector rotated
  * rotate-half style, x·cos + rotateHalf(x)·sin, in attention's heads-major layout.
  */
-export const ROTARY_HEADS = 'GrpojsRotaryHeads';
+export const ROTARY_HEADS = ACCEL_KERNELS.rotaryHeads;
 /** Kernel name: inputs `{ dy [B, H, T, D], cos, sin }` (as ROTARY_HEADS) → dx `[B·T, H·D]`. */
-export const ROTARY_HEADS_GRAD = 'GrpojsRotaryHeadsGrad';
+export const ROTARY_HEADS_GRAD = ACCEL_KERNELS.rotaryHeadsGrad;
 
 /** Every kernel of this file, for registration and removal. */
 export const LLAMA_TRAIN_KERNELS = [RMS_NORM, RMS_NORM_GRAD, SWIGLU, SWIGLU_GRAD, ROTARY_HEADS, ROTARY_HEADS_GRAD] as const;

@@ -64,6 +64,17 @@ describe.skipIf(!addonBuilt)(`${RMS_NORM}, ${SWIGLU}, ${ROTARY_HEADS} and their 
     disableBlasMatMul();
   });
 
+  it('enableBlasMatMul({ kernels: { llama: false } }) registers none of them; the default registers all six', async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const names = [RMS_NORM, RMS_NORM_GRAD, SWIGLU, SWIGLU_GRAD, ROTARY_HEADS, ROTARY_HEADS_GRAD];
+    disableBlasMatMul();
+    enableBlasMatMul({ backends: ['wasm'], kernels: { llama: false } });
+    expect(names.filter((k) => tf.getKernel(k, 'wasm') !== undefined)).toEqual([]);
+    disableBlasMatMul();
+    enableBlasMatMul({ backends: ['wasm'] });
+    expect(names.filter((k) => tf.getKernel(k, 'wasm') !== undefined)).toEqual(names);
+  });
+
   for (const backend of ['wasm', 'cpu'] as const) {
     it(`on ${backend}: RMSNorm y, rstd, dx, dweight match float64 within 2e-6 relative (odd sizes, 1000 rows split over threads, offset rows); the backward matches a finite difference of the forward within 2e-3`, async () => {
       expect(await tf.setBackend(backend)).toBe(true);

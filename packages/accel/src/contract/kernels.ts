@@ -18,6 +18,12 @@ export const ACCEL_KERNELS = {
   splitHeadsGrad: 'GrpojsSplitHeadsGrad',
   nf4Dequantize: 'GrpojsNf4Dequantize',
   int8Dequantize: 'GrpojsInt8Dequantize',
+  rmsNorm: 'GrpojsRmsNorm',
+  rmsNormGrad: 'GrpojsRmsNormGrad',
+  swiglu: 'GrpojsSwiGlu',
+  swigluGrad: 'GrpojsSwiGluGrad',
+  rotaryHeads: 'GrpojsRotaryHeads',
+  rotaryHeadsGrad: 'GrpojsRotaryHeadsGrad',
 } as const;
 export type AccelKernel = keyof typeof ACCEL_KERNELS;
 
@@ -35,6 +41,7 @@ export const ACCEL_KERNEL_FAMILIES = {
   softmax: ['maskedSoftmax', 'maskedSoftmaxGrad'],
   heads: ['splitHeads', 'splitHeadsGrad'],
   nf4: ['nf4Dequantize', 'int8Dequantize'],
+  llama: ['rmsNorm', 'rmsNormGrad', 'swiglu', 'swigluGrad', 'rotaryHeads', 'rotaryHeadsGrad'],
 } as const satisfies Record<string, readonly AccelKernel[]>;
 export type AccelKernelFamily = keyof typeof ACCEL_KERNEL_FAMILIES;
 
@@ -104,6 +111,21 @@ export interface AccelKernelSignatures<T> {
     };
     outputs: T;
   };
+  /** RMSNorm of x [n, C] with weight [C]: y = x · rstd · weight, rstd = 1/√(mean(x²) + epsilon) per row. */
+  rmsNorm: { inputs: { x: T; weight: T }; attrs: { epsilon: number }; /** [y [n, C], rstd [n]] */ outputs: T[] };
+  /** The input gradients of rmsNorm from its saved x, weight and rstd. */
+  rmsNormGrad: { inputs: { x: T; weight: T; rstd: T; dy: T }; attrs: Record<string, never>; /** [dx [n, C], dweight [C]] */ outputs: T[] };
+  /** silu(gate) · up, gate and up of one shape. */
+  swiglu: { inputs: { gate: T; up: T }; attrs: Record<string, never>; outputs: T };
+  /** The gradients of swiglu. */
+  swigluGrad: { inputs: { gate: T; up: T; dy: T }; attrs: Record<string, never>; /** [dgate, dup] */ outputs: T[] };
+  /**
+   * x [B·T, H·D] split into heads and rotated rotate-half style by cos, sin [B, 1, T, D] (both
+   * halves of a row equal) → [B, H, T, D].
+   */
+  rotaryHeads: { inputs: { x: T; cos: T; sin: T }; attrs: { batch: number; heads: number }; outputs: T };
+  /** dy [B, H, T, D] rotated back by the negative angles → dx [B·T, H·D] (the gradient of rotaryHeads). */
+  rotaryHeadsGrad: { inputs: { dy: T; cos: T; sin: T }; attrs: Record<string, never>; outputs: T };
   /** int8 weight → W [in, out] = (values[c] · rowAbsmax[o]) · scale; `codes` bytes in [in, out] order (PACKED_WORDS), `rowAbsmax` of out elements. */
   int8Dequantize: {
     inputs: { codes: T; rowAbsmax: T };
