@@ -8,9 +8,9 @@ import { SAMPLING_CORRECTION_MODES, type SamplingCorrectionMode } from './is-cor
 
 export const RolloutConfigShape = {
   rolloutKind: z.enum(['local', 'server']).default('local').describe(
-    'Where completions are sampled: "local" (this process, the trained model) or "server" (OpenAI-compatible servers at rolloutUrls: vLLM, SGLang or `grpojs serve`; docs/scale-out.md). (TRL: vllm_mode)'),
+    'Where completions are sampled: "local" (this process, the trained model) or "server" (OpenAI-compatible servers at rolloutUrls: vLLM, SGLang or `grpojs serve`; docs/scale-out.md). (TRL: none; vllm_mode="server" with use_vllm)'),
   rolloutUrls: z.array(z.string().regex(/^https?:\/\/[^\s/]+/, { error: 'must be an http(s)://host:port base URL' })).default([]).describe(
-    'Base URLs of the rollout servers (http://host:port, comma-separated); the generation batch is spread over them and a failing server\'s share is retried on the others. (TRL: vllm_server_base_url, one server)'),
+    'Base URLs of the rollout servers (http://host:port, comma-separated); the generation batch is spread over them and a failing server\'s share is retried on the others. (TRL: none; vllm_server_base_url takes one server)'),
   rolloutModel: z.string().min(1).nullable().default(null).describe(
     'The base model\'s name on the servers (vLLM: --served-model-name, else the path given to `vllm serve`; grpojs serve: the --model folder name). Required with rolloutKind "server". (TRL: none)'),
   rolloutAdapterDir: z.string().min(1).nullable().default(null).describe(
@@ -20,7 +20,7 @@ export const RolloutConfigShape = {
   rolloutRequestTimeout: z.number().positive().default(600).describe(
     'Seconds one /v1/completions call may take before its server counts as failed and its prompts go to the others. (TRL: none)'),
   rolloutLoadTimeout: z.number().positive().default(120).describe(
-    'Seconds one adapter or weight load may take before its server counts as failed. (TRL: vllm_server_timeout, the wait for the server)'),
+    'Seconds one adapter or weight load may take before its server counts as failed. (TRL: none; vllm_server_timeout is the wait for the server to start)'),
   vllmImportanceSamplingCorrection: z.boolean().default(true).describe(
     'With rolloutKind "server": weight the loss by the trainer/sampler probability ratio of the sampled tokens (truncated or masked importance sampling), which corrects the servers\' numeric mismatch. (TRL: vllm_importance_sampling_correction)'),
   vllmImportanceSamplingMode: z.enum(SAMPLING_CORRECTION_MODES as [SamplingCorrectionMode, ...SamplingCorrectionMode[]]).default('sequence_mask').describe(
