@@ -1,8 +1,9 @@
 /**
  * The "score → advantages" phases of a GRPO step on host arrays: combine the reward matrix with the
  * reward weights, then normalize each reward against its group (the numGenerations completions of
- * one prompt). Follows TRL GRPOTrainer: A = (R − mean_group) / (std + 1e-4), std with Bessel's
- * correction; NaN-aware; NaN advantages become 0.
+ * one prompt). Follows TRL 1.9 GRPOTrainer: A = (R − mean_group) / (std + 1e-4), std with Bessel's
+ * correction; NaN-aware; NaN advantages become 0; or, with multi_objective_aggregation
+ * "normalize_then_sum" (GDPO), each function normalized in its group before the weighted sum.
  */
 import { GRPOTrainerError } from './errors.js';
 import { nanMean, nanStd } from './stats.js';
@@ -49,9 +50,12 @@ export interface AdvantageResult {
   groupMean: number[];
   /** Per row: the std (N−1) of its group's rewards. */
   groupStd: number[];
-  /** Per row: true when its group's std is ≈ 0 (no learning signal). */
+  /** Per row: true when its group's std is ≈ 0 (no learning signal; what dropZeroVarianceGroups drops). */
   zeroStd: boolean[];
-  /** Share of rows whose group std is ≈ 0 (TRL `frac_reward_zero_std`). */
+  /**
+   * TRL `frac_reward_zero_std`: the share of rows whose scaling std is ≈ 0 — the group std for
+   * "group" and "none", the batch std (so 0 or 1) for "batch" and for normalize_then_sum.
+   */
   fracRewardZeroStd: number;
 }
 
@@ -95,8 +99,48 @@ export function computeAdvantages(rewards: readonly number[], groupSize: number,
     return Number.isNaN(a) ? 0 : a;
   });
   const zeroStd = groupStd.map(isZeroStd);
-  const fracRewardZeroStd = rewards.length === 0 ? 0 : zeroStd.filter(Boolean).length / rewards.length;
+  const scaledBy = scale === 'batch' ? rewards.map(() => isZeroStd(batchStd)) : zeroStd;
+  const fracRewardZeroStd = rewards.length === 0 ? 0 : scaledBy.filter(Boolean).length / rewards.length;
   return { advantages, groupMean, groupStd, zeroStd, fracRewardZeroStd };
+}
+
+/**
+ * GDPO advantages (TRL multi_objective_aggregation "normalize_then_sum"): each function's rewards
+ * are normalized within their group, (r − mean_g) / (std_g + 1e-4), then summed with the weights
+ * over the values that are not NaN (0 when none is), NaN for rows no function scored; the sums are
+ * normalized over the whole batch, (S − mean) / (std + 1e-4), and NaN becomes 0. groupMean,
+ * groupStd and zeroStd describe the weighted raw totals `rewards`, as for the other mode.
+ * @param rewardsPerFunction [functions][rows] (NaN = not applicable)
+ */
+export function normalizeThenSumAdvantages(
+  rewardsPerFunction: readonly number[][],
+  weights: readonly number[],
+  rewards: readonly number[],
+  groupSize: number,
+): AdvantageResult {
+  const raw = computeAdvantages(rewards, groupSize, 'group');
+  const normalized = rewardsPerFunction.map((values) => {
+    const out: number[] = [];
+    for (let g = 0; g < values.length; g += groupSize) {
+      const group = values.slice(g, g + groupSize);
+      const m = nanMean(group);
+      const s = nanStd(group);
+      for (const r of group) out.push((r - m) / (s + ADVANTAGE_STD_EPS));
+    }
+    return out;
+  });
+  const sums = rewards.map((_, i) => {
+    if (rewardsPerFunction.every((values) => Number.isNaN(values[i]))) return Number.NaN;
+    return normalized.reduce((acc, values, k) => (Number.isNaN(values[i]) ? acc : acc + weights[k] * values[i]), 0);
+  });
+  const m = nanMean(sums);
+  const s = sums.length > 1 ? nanStd(sums) : 0;
+  const advantages = sums.map((x) => {
+    const a = (x - m) / (s + ADVANTAGE_STD_EPS);
+    return Number.isNaN(a) ? 0 : a;
+  });
+  const fracRewardZeroStd = rewards.length === 0 ? 0 : isZeroStd(s) ? 1 : 0;
+  return { ...raw, advantages, fracRewardZeroStd };
 }
 
 /** Summary reward metrics with TRL names: `reward` (mean total) and `reward_std` (mean group std). */

@@ -6,7 +6,7 @@
  */
 import type { RewardFunction } from '@grpojs/rewards';
 import * as tf from '@tensorflow/tfjs-core';
-import { combineRewards, computeAdvantages, type AdvantageResult } from './advantages.js';
+import { combineRewards, computeAdvantages, normalizeThenSumAdvantages, type AdvantageResult } from './advantages.js';
 import type { GRPOConfig } from './config.js';
 import { sampleRollout, type Rollout } from './generation.js';
 import type { PolicyModel } from './policy-model.js';
@@ -115,7 +115,10 @@ export async function buildGenerationBatch(
   const generationSeconds = (performance.now() - started) / 1000;
   const rewardsPerFunction = await scoreRollout(ctx.rewardFunctions, ctx.rewardNames, rollout);
   const rewards = combineRewards(rewardsPerFunction, ctx.rewardWeights);
-  const advantage = computeAdvantages(rewards, G, config.scaleRewards);
+  const advantage =
+    config.multiObjectiveAggregation === 'normalize_then_sum'
+      ? normalizeThenSumAdvantages(rewardsPerFunction, ctx.rewardWeights, rewards, G)
+      : computeAdvantages(rewards, G, config.scaleRewards);
 
   const micro: MicroBatch[] = [];
   let groups = 0;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { GRPOConfigError } from './errors.js';
 import { RolloutConfigShape } from './rollout/config.js';
+import { LOSS_TYPES } from './policy-terms.js';
 import { FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './weight-check.js';
 
 const positive = () => z.number().positive();
@@ -90,12 +91,34 @@ export const GRPOConfigSchema = z
       'Optimizer steps per generation batch (μ); > 1 reuses the old log-probs. (TRL: num_iterations)'),
     importanceSamplingLevel: z.enum(['token', 'sequence']).default('token').describe(
       'Importance ratio per token (GRPO) or one per completion from the mean log-ratio (GSPO). (TRL: importance_sampling_level)'),
-    lossType: z.enum(['grpo', 'bnpo', 'dr_grpo', 'dapo']).default('grpo').describe(
-      'How per-token losses are aggregated (see docs/rl.md). (TRL: loss_type)'),
+    lossType: z.enum(LOSS_TYPES).default('grpo').describe(
+      'Loss formulation: the clipped surrogate aggregated per sequence (grpo), per token of the micro-batch (bnpo), by a constant (dr_grpo), per token of the generation batch (dapo) or by row length (luspo, needs importanceSamplingLevel "sequence"); CISPO\'s clipped weight on log π (cispo), SAPO\'s soft gate (sapo) or VESPO\'s Gamma weight (vespo). See docs/rl.md. (TRL: loss_type)'),
+    delta: positive().nullable().default(null).describe(
+      'Two-sided clipping (INTELLECT-2): cap the unclipped ratio at delta, recommended > 1 + epsilon; null = one-sided. (TRL: delta)'),
+    sapoTemperaturePos: positive().default(1.0).describe(
+      'SAPO gate temperature for tokens with a positive advantage. (TRL: sapo_temperature_pos)'),
+    sapoTemperatureNeg: positive().default(1.05).describe(
+      'SAPO gate temperature for tokens with a non-positive advantage. (TRL: sapo_temperature_neg)'),
+    vespoKPos: nonNegative().default(2.0).describe(
+      'VESPO power exponent k for non-negative advantages (down-weights ratios < 1). (TRL: vespo_k_pos)'),
+    vespoLambdaPos: nonNegative().default(3.0).describe(
+      'VESPO decay λ for non-negative advantages (down-weights ratios > 1). (TRL: vespo_lambda_pos)'),
+    vespoKNeg: nonNegative().default(3.0).describe(
+      'VESPO power exponent k for negative advantages. (TRL: vespo_k_neg)'),
+    vespoLambdaNeg: nonNegative().default(2.0).describe(
+      'VESPO decay λ for negative advantages. (TRL: vespo_lambda_neg)'),
+    topEntropyQuantile: probability().default(1).describe(
+      'Keep in the policy term only the top-ρ quantile of completion tokens by entropy ("Beyond the 80/20 rule", 0.2 recommended); 1 = every token, 0 = the highest-entropy token only. (TRL: top_entropy_quantile)'),
+    offPolicyMaskThreshold: positive().nullable().default(null).describe(
+      'Drop from the policy term the completions with a negative advantage whose mean log π_old − log π_θ exceeds this (DeepSeek-V3.2 off-policy sequence mask, e.g. 0.5); null = off. (TRL: off_policy_mask_threshold)'),
+    useBiasCorrectionKl: z.boolean().default(false).describe(
+      'Multiply the k3 KL estimate by the importance ratio (DeepSeek-V3.2 unbiased KL). (TRL: use_bias_correction_kl)'),
     scaleRewards: scaleRewards.default('group').describe(
       'Divide advantages by the group std ("group"), the whole batch std ("batch") or not ("none"). (TRL: scale_rewards)'),
     rewardWeights: z.array(z.number()).nullable().default(null).describe(
       'One weight per reward function; null = all 1. (TRL: reward_weights)'),
+    multiObjectiveAggregation: z.enum(['sum_then_normalize', 'normalize_then_sum']).default('sum_then_normalize').describe(
+      'sum_then_normalize: weight and sum the rewards, then scale as scaleRewards says. normalize_then_sum (GDPO): normalize each reward function within its group, weight and sum, then normalize over the batch (scaleRewards is not used). (TRL: multi_objective_aggregation)'),
     maskTruncatedCompletions: z.boolean().default(false).describe(
       'Exclude completions cut at maxCompletionLength from the loss. (TRL: mask_truncated_completions)'),
     dropZeroVarianceGroups: z.boolean().default(false).describe(
@@ -152,6 +175,11 @@ export function parseGRPOConfig(input: unknown = {}): GRPOConfig {
   if (config.epsilonHigh !== null && config.epsilonHigh < config.epsilon) {
     throw new GRPOConfigError(
       `Invalid GRPO config: epsilonHigh (${config.epsilonHigh}) must be >= epsilon (${config.epsilon}); set it to null to use epsilon.`,
+    );
+  }
+  if (config.lossType === 'luspo' && config.importanceSamplingLevel !== 'sequence') {
+    throw new GRPOConfigError(
+      'Invalid GRPO config: lossType "luspo" scales each completion\'s sequence-level loss by its length and needs importanceSamplingLevel "sequence" (as TRL requires).',
     );
   }
   if (config.learningRate * config.weightDecay > 1) {

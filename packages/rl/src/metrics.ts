@@ -45,22 +45,26 @@ export function generationMetrics(batch: GenerationBatch, rewardNames: readonly 
 }
 
 /**
- * Token-level statistics of the micro-batches of one step, averaged as TRL does (per micro-batch,
- * then mean); TRL's low_min / high_max (over processes) are taken over micro-batches here.
+ * Token-level statistics of the micro-batches of one step, averaged as TRL does: each micro-batch
+ * appends its value (low_min / high_max: the min / max over its rows) and the log averages them.
  */
 export function lossMetrics(stats: readonly MicroBatchStats[]): Metrics {
-  const metrics: Metrics = {
-    loss: stats.reduce((s, x) => s + x.loss, 0),
-    'clip_ratio/low_mean': mean(stats.map((s) => s.lowClip)),
-    'clip_ratio/low_min': Math.min(...stats.map((s) => s.lowClip)),
-    'clip_ratio/high_mean': mean(stats.map((s) => s.highClip)),
-    'clip_ratio/high_max': Math.max(...stats.map((s) => s.highClip)),
-    'clip_ratio/region_mean': mean(stats.map((s) => s.regionClip)),
-  };
-  const kl = stats.flatMap((s) => (s.kl === null ? [] : [s.kl]));
-  if (kl.length) metrics.kl = mean(kl);
-  const entropy = stats.flatMap((s) => (s.entropy === null ? [] : [s.entropy]));
-  if (entropy.length) metrics.entropy = mean(entropy);
+  const metrics: Metrics = { loss: stats.reduce((s, x) => s + x.loss, 0) };
+  const named: [string, keyof MicroBatchStats][] = [
+    ['clip_ratio/low_mean', 'lowClip'],
+    ['clip_ratio/low_min', 'lowClipMin'],
+    ['clip_ratio/high_mean', 'highClip'],
+    ['clip_ratio/high_max', 'highClipMax'],
+    ['clip_ratio/region_mean', 'regionClip'],
+    ['kl', 'kl'],
+    ['entropy', 'entropy'],
+    ['cispo_clip_ratio', 'cispoClip'],
+    ['vespo/phi_seq_mean', 'phiSeq'],
+  ];
+  for (const [name, key] of named) {
+    const values = stats.flatMap((s) => (s[key] === null ? [] : [s[key]]));
+    if (values.length) metrics[name] = mean(values);
+  }
   return metrics;
 }
 

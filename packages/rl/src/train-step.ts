@@ -1,7 +1,8 @@
 /**
  * The "log-probs → loss" phases for one micro-batch, differentiated w.r.t. the trainable
- * variables: temperature-scaled log-probs of the sampled completions, the clipped surrogate with
- * k3 KL (loss.ts), aggregation by loss type, and the token-level metrics TRL logs.
+ * variables: temperature-scaled log-probs of the sampled completions, the token selection
+ * (top_entropy_quantile), the loss type's per-token objective with k3 KL (loss.ts), aggregation by
+ * loss type, and the token-level metrics TRL logs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { paddedTensor, type MicroBatch } from './batch.js';
@@ -9,19 +10,16 @@ import type { GRPOConfig } from './config.js';
 import { resolvedEpsilonHigh } from './config.js';
 import { GRPOTrainerError } from './errors.js';
 import type { GradientAccumulator } from './gradients.js';
-import { aggregateLoss, perTokenLoss, stopGradient, type AggregationContext } from './loss.js';
+import { aggregateLoss, CLIPPED_LOSS_TYPES, perTokenLoss, stopGradient, type AggregationContext } from './loss.js';
+import { tokenMetrics, type TokenMetrics, type TokenMetricsInputs } from './loss-metrics.js';
 import type { PolicyModel } from './policy-model.js';
 import { weightPolicyTerm } from './rollout/sampling-weight.js';
+import { highEntropyMask } from './token-selection.js';
 
-/** Scalars measured on one micro-batch (token-level masked means, as TRL logs them). */
-export interface MicroBatchStats {
+/** Scalars measured on one micro-batch (TRL's token statistics, loss-metrics.ts). */
+export interface MicroBatchStats extends TokenMetrics {
   /** This micro-batch's contribution to the step loss (already ÷ G where the loss type says so). */
   loss: number;
-  kl: number | null;
-  entropy: number | null;
-  lowClip: number;
-  highClip: number;
-  regionClip: number;
 }
 
 /** [rows, T] 1 for the first len_i tokens of kept rows, else 0 (the loss mask). */
@@ -48,9 +46,8 @@ export function accumulateMicroBatch(
   dropoutSeed: number,
 ): MicroBatchStats {
   const maxLen = Math.max(...micro.completionIds.map((ids) => ids.length));
-  let kept: tf.Scalar[] = [];
-  let hasKl = false;
-  let hasEntropy = false;
+  let kept: tf.Tensor[] = [];
+  let metricInputs: TokenMetricsInputs | null = null;
   const { value, grads } = tf.variableGrads(() => {
     const out = model.tokenLogProbs(micro.promptIds, micro.completionIds, {
       temperature: config.temperature,
@@ -67,6 +64,9 @@ export function accumulateMicroBatch(
       );
     }
     const mask = lossMask(micro, T);
+    if (config.topEntropyQuantile < 1 && !out.entropy) {
+      throw new GRPOTrainerError('topEntropyQuantile < 1 needs per-token entropies, but model.tokenLogProbs returned none for withEntropy: true.');
+    }
     const per = perTokenLoss({
       logProbs,
       oldLogProbs: micro.oldLogProbs ? paddedTensor(micro.oldLogProbs, T) : stopGradient(logProbs),
@@ -77,21 +77,34 @@ export function accumulateMicroBatch(
       beta: config.beta,
       importanceSamplingLevel: config.importanceSamplingLevel,
       mask,
+      lossType: config.lossType,
+      delta: config.delta,
+      sapoTemperaturePos: config.sapoTemperaturePos,
+      sapoTemperatureNeg: config.sapoTemperatureNeg,
+      vespo: { kPos: config.vespoKPos, lambdaPos: config.vespoLambdaPos, kNeg: config.vespoKNeg, lambdaNeg: config.vespoLambdaNeg },
+      useBiasCorrectionKl: config.useBiasCorrectionKl,
+      offPolicyMaskThreshold: config.offPolicyMaskThreshold,
+      ...(config.topEntropyQuantile < 1 && out.entropy ? { tokenSelection: highEntropyMask(out.entropy, mask, config.topEntropyQuantile) } : {}),
     });
     const perToken = micro.samplingRatios ? weightPolicyTerm(per.loss, per.kl, config.beta, paddedTensor(micro.samplingRatios, T)) : per.loss;
     const loss = aggregateLoss(config.lossType, perToken, mask, aggregation);
-    const tokens = tf.maximum(tf.sum(mask), 1);
-    const mean = (x: tf.Tensor) => tf.div(tf.sum(tf.mul(x, mask)), tokens) as tf.Scalar;
-    hasKl = per.kl !== null;
-    hasEntropy = out.entropy !== undefined;
-    const region = tf.minimum(tf.add(per.lowClipped, per.highClipped), 1);
-    kept = [
-      mean(per.lowClipped),
-      mean(per.highClipped),
-      mean(region),
-      per.kl ? mean(per.kl) : tf.scalar(Number.NaN),
-      out.entropy ? mean(out.entropy) : tf.scalar(Number.NaN),
-    ].map((t) => tf.keep(t));
+    const keep = <T extends tf.Tensor | null | undefined>(t: T): T => {
+      if (t) kept.push(tf.keep(t));
+      return t;
+    };
+    metricInputs = {
+      loss: {
+        kl: keep(per.kl),
+        lowClipped: keep(per.lowClipped),
+        highClipped: keep(per.highClipped),
+        cispoClipped: keep(per.cispoClipped),
+        phi: keep(per.phi),
+      },
+      mask: keep(mask),
+      entropy: keep(out.entropy) ?? null,
+      clipped: CLIPPED_LOSS_TYPES.includes(config.lossType),
+      importanceSamplingLevel: config.importanceSamplingLevel,
+    };
     return loss;
   }, variables);
   try {
@@ -106,15 +119,7 @@ export function accumulateMicroBatch(
         return g;
       }),
     );
-    const [lowClip, highClip, regionClip, kl, entropy] = kept.map((t) => t.dataSync()[0]);
-    return {
-      loss: value.dataSync()[0],
-      kl: hasKl ? kl : null,
-      entropy: hasEntropy ? entropy : null,
-      lowClip,
-      highClip,
-      regionClip,
-    };
+    return { loss: value.dataSync()[0], ...tokenMetrics(metricInputs as unknown as TokenMetricsInputs) };
   } finally {
     value.dispose();
     Object.values(grads).forEach((g) => g.dispose());

@@ -44,7 +44,7 @@ describe('GRPO config', () => {
     expect(fields.length).toBeGreaterThanOrEqual(40);
     const byName = Object.fromEntries(fields.map((f) => [f.name, f]));
     expect(byName.learningRate).toMatchObject({ trlName: 'learning_rate', type: 'number', defaultValue: 1e-5 });
-    expect(byName.lossType.type).toBe('"grpo" | "bnpo" | "dr_grpo" | "dapo"');
+    expect(byName.lossType.type).toBe('"grpo" | "bnpo" | "dr_grpo" | "dapo" | "cispo" | "sapo" | "luspo" | "vespo"');
     expect(byName.maxPromptLength.type).toBe('number | null');
     expect(byName.dropZeroVarianceGroups.trlName).toBeNull();
     for (const f of fields) expect(f.description.length, f.name).toBeGreaterThan(10);

@@ -48,7 +48,7 @@ describe('perTokenLoss input checks', () => {
   });
 
   it('the sequence level without a mask, or with a mask of another shape', () => {
-    shapeError(() => perTokenLoss(inputs({ importanceSamplingLevel: 'sequence' })), 'mask is required when importanceSamplingLevel is "sequence".');
+    shapeError(() => perTokenLoss(inputs({ importanceSamplingLevel: 'sequence' })), 'mask is required with importanceSamplingLevel "sequence", lossType "vespo" or offPolicyMaskThreshold.');
     shapeError(
       () => perTokenLoss(inputs({ importanceSamplingLevel: 'sequence', mask: tf.ones([3, 2]) as tf.Tensor2D })),
       'mask has shape [3, 2], expected [2, 3] (like logProbs).',
@@ -77,7 +77,7 @@ describe('aggregateLoss input checks', () => {
   it('an unknown loss type', () => {
     shapeError(
       () => aggregateLoss('ppo' as LossType, tf.zeros([2, 3]) as tf.Tensor2D, tf.ones([2, 3]) as tf.Tensor2D, ctx),
-      'lossType "ppo" is not one of grpo, bnpo, dr_grpo, dapo.',
+      'lossType "ppo" is not one of grpo, bnpo, dr_grpo, dapo, cispo, sapo, luspo, vespo.',
     );
   });
 });

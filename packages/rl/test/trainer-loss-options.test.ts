@@ -23,9 +23,12 @@ interface StepRef {
   loss: number;
   gradNorm: number;
   kl: number | null;
-  clipLow: number;
-  clipHigh: number;
-  clipRegion: number;
+  /** null for the loss types without clip ratios (cispo, sapo, vespo). */
+  clipLow: number | null;
+  clipHigh: number | null;
+  clipRegion: number | null;
+  cispoClipRatio: number | null;
+  phiSeqMean: number | null;
   zAfter: number[];
   micro: { rows: number[]; loss: number; gradLogProbs: number[] }[];
 }
@@ -120,9 +123,17 @@ describe('GRPOTrainer options that change the loss, vs PyTorch', () => {
         expect(m.grad_norm, `step ${s + 1} grad_norm`).toBeCloseTo(step.gradNorm, 5);
         if (step.kl === null) expect(m.kl).toBeUndefined();
         else expect(m.kl, `step ${s + 1} kl`).toBeCloseTo(step.kl, 6);
-        expect(m['clip_ratio/low_mean']).toBeCloseTo(step.clipLow, 6);
-        expect(m['clip_ratio/high_mean']).toBeCloseTo(step.clipHigh, 6);
-        expect(m['clip_ratio/region_mean']).toBeCloseTo(step.clipRegion, 6);
+        const optional: [string, number | null][] = [
+          ['clip_ratio/low_mean', step.clipLow],
+          ['clip_ratio/high_mean', step.clipHigh],
+          ['clip_ratio/region_mean', step.clipRegion],
+          ['cispo_clip_ratio', step.cispoClipRatio],
+          ['vespo/phi_seq_mean', step.phiSeqMean],
+        ];
+        for (const [metric, expected] of optional) {
+          if (expected === null) expect(m[metric], `step ${s + 1} ${metric} is not logged`).toBeUndefined();
+          else expect(m[metric], `step ${s + 1} ${metric}`).toBeCloseTo(expected, 6);
+        }
         expect(m.skipped_nonfinite).toBe(0);
         // The gradient each micro-batch's forward received, row by row.
         const captured = run.model.captured.slice(s * ref.microBatches, (s + 1) * ref.microBatches);
