@@ -1,5 +1,6 @@
-// The attention kernels of the addon (native/attention.cc): the masked softmax and the split of
-// the fused q|k|v projection into heads. Registered on the exports by accel.cc's Init.
+// The N-API bindings of the training attention kernels (native/attention.cc; the math is in
+// math/attention.h): the masked softmax and the split of the fused q|k|v projection into heads.
+// Registered on the exports by accel.cc's Init.
 #pragma once
 #include <napi.h>
 

@@ -9,6 +9,10 @@
 // decoded to fp32 (table[code] · absmax, the dequantization's own multiply) right before its
 // product, which then runs the same tiles, so the logits do not change by a bit.
 //
+// The LayerNorm, activation, attention, NF4 and sampling math is shared with the training kernels
+// and the Llama engine (native/math/*.h); this file holds the packed-panel products, the N-API
+// methods (each takes one named options object, napi-options.h) and the scheduling.
+//
 // Determinism: every output element is computed by exactly one thread with the same instruction
 // sequence whatever the thread count or timing (threads take whole panel groups / whole (row, head)
 // pairs from a shared counter, so a preempted thread's share is picked up by the others), so 1
@@ -34,15 +38,19 @@
 #include <immintrin.h>
 #endif
 
-#include "fast-exp.h"
+#include "math/gelu.h"
+#include "math/gqa-attention.h"
+#include "math/layer-norm.h"
+#include "math/nf4.h"
+#include "math/vocab.h"
+#include "napi-options.h"
 #include "thread-pool.h"
-#include "vocab.h"
 
 namespace grpojs {
 namespace {
 
-// Output columns per packed panel: one 256-bit register of floats.
-constexpr int kPanel = 8;
+// Output columns per packed panel: one 256-bit register of floats (math/nf4.h's panel width).
+constexpr int kPanel = kNf4PanelWidth;
 // A product runs in tiles of up to kGroup panels × kRowBlock rows: 12 accumulators, 3 weight
 // registers and one broadcast fit the 16 AVX2 registers, and each weight load feeds 4 FMAs and
 // each broadcast 3, which keeps a 2-thread GEMV near the memory bandwidth (8 rows × 1 panel tiles
@@ -132,41 +140,6 @@ void Pack(const float* src, int in, int out, bool rowsAreOutputs, Linear& dst) {
   dst.set = true;
 }
 
-// One NF4 panel → fp32 panel out [in][8]: out[k][j] = table[nibble j of codes[k]] · scales[k / bs][j],
-// the lookup and the one float32 multiply of the model's dequantization (native/nf4.cc and the
-// tfjs path compute the same product), so the values equal the fp32 panels of the dequantized
-// weight bit for bit.
-void DecodeNf4Scalar(const uint32_t* codes, const float* scales, int in, int bs, const float* table, float* out) {
-  for (int k = 0; k < in; ++k) {
-    const float* s = scales + static_cast<size_t>(k / bs) * kPanel;
-    const uint32_t c = codes[k];
-    for (int j = 0; j < kPanel; ++j) out[static_cast<size_t>(k) * kPanel + j] = table[(c >> (4 * j)) & 15u] * s[j];
-  }
-}
-
-#if GRPOJS_AVX2
-// DecodeNf4Scalar with the 16-entry lookup as two 8-lane permutes and a blend on bit 3 of the code.
-// Lane j holds the word shifted right by 4j: the permutes read only its low 3 bits and the blend
-// its bit 3 (moved to the sign bit), so the higher nibbles need no mask. (Decoding in registers
-// inside the tile instead of through this scratch was slower at 8 rows: it decodes once per
-// 4-row block.)
-GRPOJS_TARGET_AVX2 void DecodeNf4Avx2(const uint32_t* codes, const float* scales, int in, int bs, const float* table, float* out) {
-  const __m256 tableLo = _mm256_loadu_ps(table);
-  const __m256 tableHi = _mm256_loadu_ps(table + 8);
-  const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
-  for (int k0 = 0; k0 < in; k0 += bs) {
-    const __m256 s = _mm256_loadu_ps(scales + static_cast<size_t>(k0 / bs) * kPanel);
-    for (int k = k0; k < k0 + bs; ++k) {
-      const __m256i code = _mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int>(codes[k])), shifts);
-      const __m256 lo = _mm256_permutevar8x32_ps(tableLo, code);
-      const __m256 hi = _mm256_permutevar8x32_ps(tableHi, code);
-      const __m256 value = _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(code, 28)));
-      _mm256_store_ps(out + static_cast<size_t>(k) * kPanel, _mm256_mul_ps(value, s));
-    }
-  }
-}
-#endif
-
 // NP consecutive panels (panel stride in·8) for NB rows of x (row stride ldx):
 // tile[(i·NB + b)·8 + j] = Σ_k x[b][k] · panel_i[k][j]. Every output's sum runs over k in order,
 // so the result does not depend on NP or NB (nor on the thread that computes it).
@@ -224,19 +197,29 @@ void MakeTileTable(bool avx2, TileTable& out) {
 }
 #undef GRPOJS_TILE_ROW
 
-constexpr float kSqrt2OverPi = 0.7978845608028654f;
-constexpr float kCubic = 0.044715f;
-
+// The MLP activation (math/gelu.h: the same gelu_new as the training kernel).
 inline float Activate(float v, int32_t act) {
   switch (act) {
     case kRelu:
       return v < 0.f ? 0.f : v;
     case kGelu:
-      return 0.5f * v * (1.f + std::erf(v * 0.70710678118654752f));
-    default:  // gelu_new, as native/gelu.cc: tanh(u) = 1 − 2 / (e^{2u} + 1)
-      return 0.5f * v * (1.f + (1.f - 2.f / (FastExp(2.f * (kSqrt2OverPi * (v + kCubic * v * v * v))) + 1.f)));
+      return GeluErf(v);
+    default:
+      return GeluNew(v);
   }
 }
+
+// One (row, head) of the attention (math/gqa-attention.h), compiled for the build's baseline ISA
+// and again for AVX2.
+using AttendFn = void (*)(const float*, const float*, const float*, int, int, int, float, float*, float*);
+void AttendPortable(const float* q, const float* k, const float* v, int s, int e, int D, float scale, float* scores, float* y) {
+  AttendHead(q, k, v, s, e, D, scale, scores, y);
+}
+#if GRPOJS_AVX2
+GRPOJS_TARGET_AVX2 void AttendAvx2(const float* q, const float* k, const float* v, int s, int e, int D, float scale, float* scores, float* y) {
+  AttendHead(q, k, v, s, e, D, scale, scores, y);
+}
+#endif
 
 struct Block {
   std::vector<float> ln1g, ln1b, ln2g, ln2b;
@@ -267,9 +250,10 @@ class Engine : public Napi::ObjectWrap<Engine> {
   void Attention(int layer, int B);
   void LayerNorm(const float* x, const std::vector<float>& g, const std::vector<float>& b, float* out, int B) const;
   std::string Missing() const;
+  Linear& ProjectionOpt(const Napi::Object& o, const std::string& where, int* in, int* out);
 
   int nLayer_, nHead_, C_, inner_, V_, nPos_;
-  float eps_;
+  double eps_;
   int32_t act_;
   bool tied_;
   std::vector<float> scales_;
@@ -301,16 +285,6 @@ int IntField(Napi::Env env, Napi::Object o, const char* name, int lo) {
   return static_cast<int>(d);
 }
 
-// A Float32Array argument of exactly `n` elements.
-const float* FloatsArg(const Napi::CallbackInfo& info, size_t i, size_t n, const std::string& what) {
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    Fail(info.Env(), what + ": expected a Float32Array");
-  }
-  const Napi::Float32Array a = info[i].As<Napi::Float32Array>();
-  if (a.ElementLength() != n) Fail(info.Env(), what + ": expected " + std::to_string(n) + " floats, got " + std::to_string(a.ElementLength()));
-  return a.Data();
-}
-
 Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
   Napi::Env env = info.Env();
   if (info.Length() != 1 || !info[0].IsObject()) Fail(env, "constructor: expected one spec object");
@@ -325,7 +299,7 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   int threads = IntField(env, s, "threads", 0);
   if (C_ % nHead_ != 0) Fail(env, "constructor: spec.nEmbd must be divisible by spec.nHead");
   if (act_ > kGelu) Fail(env, "constructor: spec.activation must be 0 (gelu_new), 1 (relu) or 2 (gelu)");
-  eps_ = s.Get("eps").As<Napi::Number>().FloatValue();
+  eps_ = NumberOpt(s, "eps", "new DecodeEngine");
   tied_ = s.Get("tiedHead").ToBoolean().Value();
   const Napi::Value sc = s.Get("attnScales");
   if (!sc.IsTypedArray() || sc.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
@@ -343,12 +317,14 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   MakeTileTable(avx2_, tiles_);
 }
 
-// setLayerNorm(index, gamma, beta): index 2l = h.l.ln_1, 2l+1 = h.l.ln_2, 2·nLayer = ln_f.
+// setLayerNorm({ index, gamma [C], beta [C] }): index 2l = h.l.ln_1, 2l+1 = h.l.ln_2, 2·nLayer = ln_f.
 Napi::Value Engine::SetLayerNorm(const Napi::CallbackInfo& info) {
-  const int i = info[0].As<Napi::Number>().Int32Value();
-  if (i < 0 || i > 2 * nLayer_) Fail(info.Env(), "setLayerNorm: index out of range");
-  const float* g = FloatsArg(info, 1, C_, "setLayerNorm(gamma)");
-  const float* b = FloatsArg(info, 2, C_, "setLayerNorm(beta)");
+  const std::string where = "DecodeEngine.setLayerNorm";
+  const Napi::Object o = OptionsArg(info, where);
+  const int i = IntOpt(o, "index", where);
+  if (i < 0 || i > 2 * nLayer_) Fail(info.Env(), "setLayerNorm: options.index out of range");
+  const float* g = FloatsOpt(o, "gamma", C_, where);
+  const float* b = FloatsOpt(o, "beta", C_, where);
   if (i == 2 * nLayer_) {
     lnfG_.assign(g, g + C_), lnfB_.assign(b, b + C_), lnf_ = true;
   } else if (i % 2 == 0) {
@@ -361,58 +337,62 @@ Napi::Value Engine::SetLayerNorm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// setLinear(layer, which, weight [in·out] (HF Conv1D [in, out]), bias [out]); which 0 = c_attn,
-// 1 = attn.c_proj, 2 = mlp.c_fc, 3 = mlp.c_proj. Replaces only that projection.
-Napi::Value Engine::SetLinear(const Napi::CallbackInfo& info) {
-  const int l = info[0].As<Napi::Number>().Int32Value();
-  const int which = info[1].As<Napi::Number>().Int32Value();
-  if (l < 0 || l >= nLayer_ || which < 0 || which > 3) Fail(info.Env(), "setLinear: layer or projection index out of range");
+// The projection `options.projection` (0 = c_attn, 1 = attn.c_proj, 2 = mlp.c_fc, 3 = mlp.c_proj)
+// of block `options.layer`, and its [in, out] sizes.
+Linear& Engine::ProjectionOpt(const Napi::Object& o, const std::string& where, int* in, int* out) {
+  const int l = IntOpt(o, "layer", where);
+  const int which = IntOpt(o, "projection", where);
+  if (l < 0 || l >= nLayer_ || which < 0 || which > 3) {
+    throw Napi::RangeError::New(o.Env(), where + ": options.layer " + std::to_string(l) + " or options.projection " + std::to_string(which) + " out of range");
+  }
   const int ins[] = {C_, C_, C_, inner_};
   const int outs[] = {3 * C_, C_, inner_, C_};
+  *in = ins[which], *out = outs[which];
   Block& k = blocks_[l];
   Linear* dst[] = {&k.attn, &k.proj, &k.fc, &k.mproj};
-  const std::string what = "setLinear(layer " + std::to_string(l) + ", projection " + std::to_string(which) + ")";
-  const float* w = FloatsArg(info, 2, static_cast<size_t>(ins[which]) * outs[which], what + " weight");
-  const float* b = FloatsArg(info, 3, outs[which], what + " bias");
-  Pack(w, ins[which], outs[which], false, *dst[which]);
-  dst[which]->nf4 = false;
-  dst[which]->codes = {};
-  dst[which]->scales.Reset(0);
-  dst[which]->bias.Reset(outs[which]);
-  std::memcpy(dst[which]->bias.data(), b, sizeof(float) * outs[which]);
+  return *dst[which];
+}
+
+// setLinear({ layer, projection, weight [in·out] (HF Conv1D [in, out]), bias [out] }). Replaces only
+// that projection.
+Napi::Value Engine::SetLinear(const Napi::CallbackInfo& info) {
+  const std::string where = "DecodeEngine.setLinear";
+  const Napi::Object o = OptionsArg(info, where);
+  int in = 0, out = 0;
+  Linear& L = ProjectionOpt(o, where, &in, &out);
+  const float* w = FloatsOpt(o, "weight", static_cast<int64_t>(in) * out, where);
+  const float* b = FloatsOpt(o, "bias", out, where);
+  Pack(w, in, out, false, L);
+  L.nf4 = false;
+  L.codes = {};
+  L.scales.Reset(0);
+  L.bias.Reset(out);
+  std::memcpy(L.bias.data(), b, sizeof(float) * out);
   return info.Env().Undefined();
 }
 
-// setLinearNf4(layer, which, codeWords Int32Array, absmax Float32Array, blockSize, table
-// Float32Array[16], bias [out]): a frozen NF4 projection kept as codes. codeWords: the 4-bit codes
-// of the Conv1D weight [in, out] (field k·out + o) in @grpojs/model's packHalves layout (m words
-// of two 16-bit halves, 4 codes per half lowest bits first, the low halves holding fields
-// [0, 4m), the high halves [4m, 8m)); absmax: the fp32 scale of every block of blockSize weights
-// along `in` of each output column, [out][in / blockSize] (bitsandbytes' blocks over the [out, in]
-// weight). Requires in % blockSize = 0 (else pass the dequantized weight to setLinear).
+// setLinearNf4({ layer, projection, codeWords Int32Array, absmax, blockSize, table [16], bias [out] }):
+// a frozen NF4 projection kept as codes. codeWords: the 4-bit codes of the Conv1D weight [in, out]
+// (field k·out + o) in @grpojs/model's packHalves layout (m words of two 16-bit halves, 4 codes per
+// half lowest bits first, the low halves holding fields [0, 4m), the high halves [4m, 8m)); absmax:
+// the fp32 scale of every block of blockSize weights along `in` of each output column,
+// [out][in / blockSize] (bitsandbytes' blocks over the [out, in] weight). Requires in % blockSize = 0
+// (else pass the dequantized weight to setLinear).
 Napi::Value Engine::SetLinearNf4(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int l = info[0].As<Napi::Number>().Int32Value();
-  const int which = info[1].As<Napi::Number>().Int32Value();
-  if (l < 0 || l >= nLayer_ || which < 0 || which > 3) Fail(env, "setLinearNf4: layer or projection index out of range");
-  const int ins[] = {C_, C_, C_, inner_};
-  const int outs[] = {3 * C_, C_, inner_, C_};
-  const int in = ins[which], out = outs[which];
-  const std::string what = "setLinearNf4(layer " + std::to_string(l) + ", projection " + std::to_string(which) + ")";
-  const int bs = info[4].IsNumber() ? info[4].As<Napi::Number>().Int32Value() : 0;
-  if (bs <= 0 || in % bs != 0) Fail(env, what + ": blockSize " + std::to_string(bs) + " must be > 0 and divide in = " + std::to_string(in) + "; pass the dequantized weight to setLinear instead");
+  const std::string where = "DecodeEngine.setLinearNf4";
+  const Napi::Object o = OptionsArg(info, where);
+  int in = 0, out = 0;
+  Linear& L = ProjectionOpt(o, where, &in, &out);
+  const int bs = IntOpt(o, "blockSize", where);
+  if (bs <= 0 || in % bs != 0) Fail(env, "setLinearNf4: blockSize " + std::to_string(bs) + " must be > 0 and divide in = " + std::to_string(in) + "; pass the dequantized weight to setLinear instead");
   const size_t n = static_cast<size_t>(in) * out;
   const size_t m = (n + 7) / 8;
-  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      info[2].As<Napi::Int32Array>().ElementLength() != m) {
-    Fail(env, what + " codeWords: expected an Int32Array of " + std::to_string(m) + " words (packHalves of in·out 4-bit codes)");
-  }
-  const uint32_t* words = reinterpret_cast<const uint32_t*>(info[2].As<Napi::Int32Array>().Data());
+  const uint32_t* words = reinterpret_cast<const uint32_t*>(IntsOpt(o, "codeWords", static_cast<int64_t>(m), where));
   const int perCol = in / bs;
-  const float* absmax = FloatsArg(info, 3, static_cast<size_t>(out) * perCol, what + " absmax");
-  const float* table = FloatsArg(info, 5, 16, what + " table");
-  const float* b = FloatsArg(info, 6, out, what + " bias");
-  Linear& L = *std::vector<Linear*>{&blocks_[l].attn, &blocks_[l].proj, &blocks_[l].fc, &blocks_[l].mproj}[which];
+  const float* absmax = FloatsOpt(o, "absmax", static_cast<int64_t>(out) * perCol, where);
+  const float* table = FloatsOpt(o, "table", 16, where);
+  const float* b = FloatsOpt(o, "bias", out, where);
   L.in = in, L.out = out, L.panels = (out + kPanel - 1) / kPanel;
   L.w.Reset(0);
   L.codes.assign(static_cast<size_t>(L.panels) * in, 0u);
@@ -443,17 +423,20 @@ Napi::Value Engine::SetLinearNf4(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setPositionEmbedding({ weight [nPositions·C] }): wpe.
 Napi::Value Engine::SetPositionEmbedding(const Napi::CallbackInfo& info) {
-  const float* w = FloatsArg(info, 0, static_cast<size_t>(nPos_) * C_, "setPositionEmbedding(wpe)");
+  const std::string where = "DecodeEngine.setPositionEmbedding";
+  const float* w = FloatsOpt(OptionsArg(info, where), "weight", static_cast<int64_t>(nPos_) * C_, where);
   wpe_.assign(w, w + static_cast<size_t>(nPos_) * C_);
   wpeSet_ = true;
   return info.Env().Undefined();
 }
 
-// setTokenEmbedding(wte [V·C]): tied heads pack it as the head; untied keep it as rows.
+// setTokenEmbedding({ weight [V·C] }): wte; tied heads pack it as the head, untied keep it as rows.
 Napi::Value Engine::SetTokenEmbedding(const Napi::CallbackInfo& info) {
+  const std::string where = "DecodeEngine.setTokenEmbedding";
   const size_t n = static_cast<size_t>(V_) * C_;
-  const float* w = FloatsArg(info, 0, n, "setTokenEmbedding(wte)");
+  const float* w = FloatsOpt(OptionsArg(info, where), "weight", static_cast<int64_t>(n), where);
   if (tied_) {
     Pack(w, C_, V_, true, head_);
   } else {
@@ -464,18 +447,22 @@ Napi::Value Engine::SetTokenEmbedding(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// setHead(weight [V·C]) of an untied head (logits = h · weightᵀ).
+// setHead({ weight [V·C] }) of an untied head (logits = h · weightᵀ).
 Napi::Value Engine::SetHead(const Napi::CallbackInfo& info) {
+  const std::string where = "DecodeEngine.setHead";
+  const Napi::Object o = OptionsArg(info, where);
   if (tied_) Fail(info.Env(), "setHead: the head is tied to the token embedding; use setTokenEmbedding");
-  Pack(FloatsArg(info, 0, static_cast<size_t>(V_) * C_, "setHead(weight)"), C_, V_, true, head_);
+  Pack(FloatsOpt(o, "weight", static_cast<int64_t>(V_) * C_, where), C_, V_, true, head_);
   return info.Env().Undefined();
 }
 
-// reset(batch, capacity): an empty KV cache for `batch` rows and `capacity` positions (0, 0 frees
-// it). A cache at least as large is reused: positions are written (loadCache, step) before read.
+// reset({ batch, capacity }): an empty KV cache for `batch` rows and `capacity` positions (0, 0
+// frees it). A cache at least as large is reused: positions are written (loadCache, step) before read.
 Napi::Value Engine::Reset(const Napi::CallbackInfo& info) {
-  const int B = info[0].As<Napi::Number>().Int32Value();
-  const int cap = info[1].As<Napi::Number>().Int32Value();
+  const std::string where = "DecodeEngine.reset";
+  const Napi::Object o = OptionsArg(info, where);
+  const int B = IntOpt(o, "batch", where);
+  const int cap = IntOpt(o, "capacity", where);
   if (B < 0 || cap < 0 || cap > nPos_) Fail(info.Env(), "reset: batch must be ≥ 0 and capacity in [0, nPositions]");
   batch_ = B, cap_ = cap, length_ = 0;
   starts_.assign(B, 0);
@@ -487,24 +474,22 @@ Napi::Value Engine::Reset(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// loadCache(layer, keys, values, srcCapacity, length, starts): copies the first `length`
-// positions of a prefill's keys/values [batch, heads, srcCapacity, headDim]; `starts[b]` is row
-// b's first valid position (left padding before it is masked).
+// loadCache({ layer, keys, values, srcCapacity, length, starts Int32Array[batch] }): copies the
+// first `length` positions of a prefill's keys/values [batch, heads, srcCapacity, headDim];
+// `starts[b]` is row b's first valid position (left padding before it is masked).
 Napi::Value Engine::LoadCache(const Napi::CallbackInfo& info) {
-  const int l = info[0].As<Napi::Number>().Int32Value();
-  const int srcCap = info[3].As<Napi::Number>().Int32Value();
-  const int len = info[4].As<Napi::Number>().Int32Value();
+  const std::string where = "DecodeEngine.loadCache";
+  const Napi::Object o = OptionsArg(info, where);
+  const int l = IntOpt(o, "layer", where);
+  const int srcCap = IntOpt(o, "srcCapacity", where);
+  const int len = IntOpt(o, "length", where);
   if (l < 0 || l >= nLayer_) Fail(info.Env(), "loadCache: layer out of range");
   if (len < 0 || len > srcCap || len > cap_) Fail(info.Env(), "loadCache: length must be ≤ srcCapacity and ≤ the reset capacity");
   const int D = C_ / nHead_;
-  const size_t n = static_cast<size_t>(batch_) * nHead_ * srcCap * D;
-  const float* k = FloatsArg(info, 1, n, "loadCache(keys)");
-  const float* v = FloatsArg(info, 2, n, "loadCache(values)");
-  if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      info[5].As<Napi::Int32Array>().ElementLength() != static_cast<size_t>(batch_)) {
-    Fail(info.Env(), "loadCache(starts): expected an Int32Array of batch values");
-  }
-  const Napi::Int32Array starts = info[5].As<Napi::Int32Array>();
+  const int64_t n = static_cast<int64_t>(batch_) * nHead_ * srcCap * D;
+  const float* k = FloatsOpt(o, "keys", n, where);
+  const float* v = FloatsOpt(o, "values", n, where);
+  const int32_t* starts = IntsOpt(o, "starts", batch_, where);
   for (int b = 0; b < batch_; ++b) {
     if (starts[b] < 0 || starts[b] > len) Fail(info.Env(), "loadCache(starts): every start must be in [0, length]");
     starts_[b] = starts[b];
@@ -531,18 +516,10 @@ std::string Engine::Missing() const {
   return "";
 }
 
+// LayerNorm of B rows of C (math/layer-norm.h: the training kernel's row code).
 void Engine::LayerNorm(const float* x, const std::vector<float>& g, const std::vector<float>& beta, float* out, int B) const {
   for (int b = 0; b < B; ++b) {
-    const float* xr = x + static_cast<size_t>(b) * C_;
-    double sum = 0;
-    for (int c = 0; c < C_; ++c) sum += xr[c];
-    const double mean = sum / C_;
-    double sq = 0;
-    for (int c = 0; c < C_; ++c) sq += (xr[c] - mean) * (xr[c] - mean);
-    const float m = static_cast<float>(mean);
-    const float inv = static_cast<float>(1.0 / std::sqrt(sq / C_ + eps_));
-    float* o = out + static_cast<size_t>(b) * C_;
-    for (int c = 0; c < C_; ++c) o[c] = (xr[c] - m) * inv * g[c] + beta[c];
+    LayerNormRow(x + static_cast<size_t>(b) * C_, g.data(), beta.data(), C_, eps_, out + static_cast<size_t>(b) * C_, nullptr, nullptr);
   }
 }
 
@@ -568,11 +545,11 @@ void Engine::Gemv(const Linear& L, const float* x, int B, float* out, int ldo, E
           float* dst = decoded.data() + static_cast<size_t>(i) * L.in * kPanel;
 #if GRPOJS_AVX2
           if (avx2_) {
-            DecodeNf4Avx2(codes, scales, L.in, L.blockSize, L.table, dst);
+            DecodeNf4PanelAvx2(codes, scales, L.in, L.blockSize, L.table, dst);
             continue;
           }
 #endif
-          DecodeNf4Scalar(codes, scales, L.in, L.blockSize, L.table, dst);
+          DecodeNf4Panel(codes, scales, L.in, L.blockSize, L.table, dst);
         }
         panels = decoded.data();
       }
@@ -599,10 +576,15 @@ void Engine::Gemv(const Linear& L, const float* x, int B, float* out, int ldo, E
 }
 
 // Appends this step's k, v (from qkv_) at position length_, then y_ = softmax(q·Kᵀ·scale) · V over
-// each row's valid positions [start, length_], per (row, head).
+// each row's valid positions [start, length_], per (row, head) (math/gqa-attention.h, one KV head
+// per query head).
 void Engine::Attention(int layer, int B) {
   const int H = nHead_, D = C_ / H, L = length_;
   const float scale = scales_[layer];
+  AttendFn attend = AttendPortable;
+#if GRPOJS_AVX2
+  if (avx2_) attend = AttendAvx2;
+#endif
   pool_->ForIndexed(B * H, B * H / (4 * pool_->size()), [&](int64_t lo, int64_t hi, int t) {
     float* s = scores_[t].data();
     for (int bh = static_cast<int>(lo); bh < hi; ++bh) {
@@ -613,51 +595,25 @@ void Engine::Attention(int layer, int B) {
       float* Vv = values_.data() + base;
       std::memcpy(K + static_cast<size_t>(L) * D, q + C_, sizeof(float) * D);
       std::memcpy(Vv + static_cast<size_t>(L) * D, q + 2 * C_, sizeof(float) * D);
-      const int j0 = starts_[b];
-      float mx = -INFINITY;
-      for (int j = j0; j <= L; ++j) {
-        const float* kj = K + static_cast<size_t>(j) * D;
-        float dot = 0.f;
-#pragma omp simd reduction(+ : dot)
-        for (int d = 0; d < D; ++d) dot += q[d] * kj[d];
-        s[j] = dot * scale;
-        mx = std::max(mx, s[j]);
-      }
-      float sum = 0.f;
-      for (int j = j0; j <= L; ++j) {
-        s[j] = FastExp(s[j] - mx);
-        sum += s[j];
-      }
-      float* y = y_.data() + static_cast<size_t>(b) * C_ + h * D;
-      for (int d = 0; d < D; ++d) y[d] = 0.f;
-      for (int j = j0; j <= L; ++j) {
-        const float p = s[j] / sum;
-        const float* vj = Vv + static_cast<size_t>(j) * D;
-#pragma omp simd
-        for (int d = 0; d < D; ++d) y[d] += p * vj[d];
-      }
+      attend(q, K, Vv, starts_[b], L, D, scale, s, y_.data() + static_cast<size_t>(b) * C_ + h * D);
     }
   });
 }
 
-// step(tokens Int32Array[B], positions Int32Array[B], logits Float32Array[B·V]): one token per row
-// at cache position `length`, then length += 1.
+// step({ tokens Int32Array[B], positions Int32Array[B], logits Float32Array[B·V] }): one token per
+// row at cache position `length`, then length += 1.
 Napi::Value Engine::Step(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const std::string where = "DecodeEngine.step";
+  const Napi::Object o = OptionsArg(info, where);
   const std::string missing = Missing();
   if (!missing.empty()) Fail(env, "step: " + missing + " was never set");
   if (batch_ == 0) Fail(env, "step: call reset(batch, capacity) first");
   if (length_ >= cap_) Fail(env, "step: the KV cache is full (" + std::to_string(cap_) + " positions); reset with a larger capacity");
   const int B = batch_;
-  for (size_t i = 0; i < 2; ++i) {
-    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-        info[i].As<Napi::Int32Array>().ElementLength() != static_cast<size_t>(B)) {
-      Fail(env, std::string("step(") + (i == 0 ? "tokens" : "positions") + "): expected an Int32Array of batch values");
-    }
-  }
-  const Napi::Int32Array tokens = info[0].As<Napi::Int32Array>();
-  const Napi::Int32Array positions = info[1].As<Napi::Int32Array>();
-  float* logits = const_cast<float*>(FloatsArg(info, 2, static_cast<size_t>(B) * V_, "step(logits)"));
+  const int32_t* tokens = IntsOpt(o, "tokens", B, where);
+  const int32_t* positions = IntsOpt(o, "positions", B, where);
+  float* logits = FloatsOpt(o, "logits", static_cast<int64_t>(B) * V_, where);
   float* x = x_.data();
   for (int b = 0; b < B; ++b) {
     const int tok = tokens[b], pos = positions[b];
@@ -690,31 +646,28 @@ Napi::Value Engine::Step(const Napi::CallbackInfo& info) {
 }
 
 
-// sampleRows(logits Float32Array[B·V], temperature, thresholds Float32Array[B], us Float64Array[B],
-// tokens Int32Array[B]): per row b with us[b] in [0, 1), tokens[b] = the token drawn with uniform
-// us[b] (see SampleFromRow in vocab.h); rows with us[b] < 0 are skipped (tokens[b] = −1). Rows run in parallel.
+// sampleRows({ logits Float32Array[B·V], temperature, thresholds Float32Array[B], us Float64Array[B],
+// tokens Int32Array[B] }): per row b with us[b] in [0, 1), tokens[b] = the token drawn with uniform
+// us[b] (see SampleFromRow in math/vocab.h); rows with us[b] < 0 are skipped (tokens[b] = −1). Rows
+// run in parallel.
 Napi::Value Engine::SampleRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const double temperature = info[1].As<Napi::Number>().DoubleValue();
+  const std::string where = "DecodeEngine.sampleRows";
+  const Napi::Object o = OptionsArg(info, where);
+  const double temperature = NumberOpt(o, "temperature", where);
   if (!(temperature > 0) || std::isinf(temperature)) Fail(env, "sampleRows: temperature must be finite and > 0");
-  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-      !info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    Fail(env, "sampleRows: us must be a Float64Array and tokens an Int32Array");
-  }
-  const Napi::Float64Array us = info[3].As<Napi::Float64Array>();
-  Napi::Int32Array tokens = info[4].As<Napi::Int32Array>();
-  const int B = static_cast<int>(us.ElementLength());
-  if (tokens.ElementLength() != static_cast<size_t>(B)) Fail(env, "sampleRows: us and tokens must have one value per row");
-  const float* logits = FloatsArg(info, 0, static_cast<size_t>(B) * V_, "sampleRows(logits)");
-  const float* thresholds = FloatsArg(info, 2, B, "sampleRows(thresholds)");
+  size_t rows = 0;
+  const double* u = ArrayOpt<double>(o, "us", napi_float64_array, "Float64Array", -1, where, &rows);
+  const int B = static_cast<int>(rows);
+  int32_t* out = IntsOpt(o, "tokens", B, where);
+  const float* logits = FloatsOpt(o, "logits", static_cast<int64_t>(B) * V_, where);
+  const float* thresholds = FloatsOpt(o, "thresholds", B, where);
   for (int b = 0; b < B; ++b) {
-    if (!(us[b] < 1)) Fail(env, "sampleRows(us): every value must be < 1 (negative: skip the row)");
+    if (!(u[b] < 1)) Fail(env, "sampleRows(us): every value must be < 1 (negative: skip the row)");
   }
   const int T = pool_->size();
   if (scaled_.size() != static_cast<size_t>(T)) scaled_.assign(T, {}), weights_.assign(T, {});
   for (int t = 0; t < T; ++t) scaled_[t].resize(V_), weights_[t].resize(V_);
-  const double* u = us.Data();
-  int32_t* out = tokens.Data();
   pool_->ForIndexed(B, 1, [&](int64_t lo, int64_t, int t) {
     out[lo] = u[lo] < 0 ? -1 : static_cast<int32_t>(SampleFromRow(logits + static_cast<size_t>(lo) * V_, V_, temperature, thresholds[lo], u[lo], scaled_[t].data(), weights_[t].data()));
   });

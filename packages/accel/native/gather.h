@@ -1,4 +1,5 @@
-// The column-gather kernel of the addon (native/gather.cc). Registered on the exports by accel.cc's Init.
+// The N-API bindings of the gather kernels (native/gather.cc; the math is in math/gather.h).
+// Registered on the exports by accel.cc's Init.
 #pragma once
 #include <napi.h>
 

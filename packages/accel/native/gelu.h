@@ -1,4 +1,5 @@
-// The gelu_new kernels of the addon (native/gelu.cc). Registered on the exports by accel.cc's Init.
+// The N-API bindings of the gelu_new kernels (native/gelu.cc; the math is in math/gelu.h).
+// Registered on the exports by accel.cc's Init.
 #pragma once
 #include <napi.h>
 

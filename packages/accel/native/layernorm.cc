@@ -1,130 +1,65 @@
-// LayerNorm over the last axis of x [n, C] (mean and biased variance, as torch), forward and
-// backward, one pass over each row in cache. They exist because the tfjs formula is about eight
-// kernels forward and a dozen backward, each a full pass over [n, C] through the wasm heap, for 13
-// LayerNorms per GPT-2 forward (docs/accel.md, "Fused LayerNorm").
-//
-// Row sums accumulate in double: a row of 768 floats is a few hundred nanoseconds either way, and
-// it keeps rows of (nearly) constant values exact (mean = the value, variance 0).
+// N-API bindings of LayerNorm over the last axis of x [rows, C], forward and backward
+// (math/layer-norm.h), one pass over each row in cache. They exist because the tfjs formula is
+// about eight kernels forward and a dozen backward, each a full pass over [rows, C] through the
+// wasm heap, for 13 LayerNorms per GPT-2 forward (docs/accel.md, "Fused LayerNorm").
 #include "layernorm.h"
-#include "napi-region.h"
 
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "math/layer-norm.h"
+#include "napi-options.h"
+
 namespace grpojs {
 namespace {
 
-void CheckSizes(const Napi::Env& env, double n, double C, const char* fn) {
-  if (!(n >= 0) || !(C >= 1) || std::floor(n) != n || std::floor(C) != C) {
-    throw Napi::RangeError::New(env, std::string(fn) + ": n must be an integer >= 0 and C an integer >= 1");
-  }
-}
-
-// layerNormForward(x, xOff, gamma, gOff, beta, bOff, out, outOff, mean, meanOff, rstd, rstdOff, n, C, eps):
-// per row i of x [n, C]: mean[i], rstd[i] = 1/√(var + eps) with the biased variance, and
-// out[i, j] = (x[i, j] − mean[i]) · rstd[i] · gamma[j] + beta[j] (the tfjs formula's order; the
-// normalised value in double, rounded once).
+// layerNormForward({ x [rows·C], gamma [C], beta [C], out [rows·C], mean [rows], rstd [rows], rows,
+// C, eps }), arrays as { buffer, byteOffset } regions: LayerNormRow per row.
 Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 15) throw Napi::TypeError::New(env, "layerNormForward: expected 15 arguments");
-  const double nd = info[12].As<Napi::Number>().DoubleValue();
-  const double Cd = info[13].As<Napi::Number>().DoubleValue();
-  const double eps = info[14].As<Napi::Number>().DoubleValue();
-  CheckSizes(env, nd, Cd, "layerNormForward");
-  const float* x = FloatRegion(env, info[0], info[1], nd * Cd, "x");
-  const float* gamma = FloatRegion(env, info[2], info[3], Cd, "gamma");
-  const float* beta = FloatRegion(env, info[4], info[5], Cd, "beta");
-  float* out = FloatRegion(env, info[6], info[7], nd * Cd, "out");
-  float* mean = FloatRegion(env, info[8], info[9], nd, "mean");
-  float* rstd = FloatRegion(env, info[10], info[11], nd, "rstd");
-  const int64_t n = static_cast<int64_t>(nd);
-  const int64_t C = static_cast<int64_t>(Cd);
-  for (int64_t i = 0; i < n; ++i) {
-    const float* xr = x + i * C;
-    float* yr = out + i * C;
-    double sum = 0;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < C; ++j) sum += xr[j];
-    const double mu = sum / static_cast<double>(C);
-    double sq = 0;
-#pragma omp simd reduction(+ : sq)
-    for (int64_t j = 0; j < C; ++j) {
-      const double d = static_cast<double>(xr[j]) - mu;
-      sq += d * d;
-    }
-    const double r = 1.0 / std::sqrt(sq / static_cast<double>(C) + eps);
-    mean[i] = static_cast<float>(mu);
-    rstd[i] = static_cast<float>(r);
-    // x − mean in double: the float mean's rounding (half an ulp of |mean|) would otherwise be
-    // amplified by rstd in rows with a large common offset.
-#pragma omp simd
-    for (int64_t j = 0; j < C; ++j) yr[j] = static_cast<float>((static_cast<double>(xr[j]) - mu) * r) * gamma[j] + beta[j];
-  }
-  return env.Undefined();
+  const std::string where = "layerNormForward";
+  const Napi::Object o = OptionsArg(info, where);
+  const int64_t n = SizeOpt(o, "rows", 0, where);
+  const int64_t C = SizeOpt(o, "C", 1, where);
+  const double eps = NumberOpt(o, "eps", where);
+  const double total = static_cast<double>(n) * static_cast<double>(C);
+  const float* x = RegionOpt<const float>(o, "x", total, where);
+  const float* gamma = RegionOpt<const float>(o, "gamma", static_cast<double>(C), where);
+  const float* beta = RegionOpt<const float>(o, "beta", static_cast<double>(C), where);
+  float* out = RegionOpt<float>(o, "out", total, where);
+  float* mean = RegionOpt<float>(o, "mean", static_cast<double>(n), where);
+  float* rstd = RegionOpt<float>(o, "rstd", static_cast<double>(n), where);
+  for (int64_t i = 0; i < n; ++i) LayerNormRow(x + i * C, gamma, beta, C, eps, out + i * C, mean + i, rstd + i);
+  return info.Env().Undefined();
 }
 
-// layerNormBackward(x, xOff, gamma, gOff, mean, meanOff, rstd, rstdOff, dy, dyOff, dx, dxOff,
-//                   dgamma|null, dgOff, dbeta|null, dbOff, n, C):
-// with x̂ = (x − mean)·rstd and g = gamma·dy per row,
-// dx = rstd · (g − mean_j(g) − x̂ · mean_j(g·x̂)); dgamma = Σ_rows dy·x̂; dbeta = Σ_rows dy.
-// x̂ is recomputed from the float mean and rstd, so its error is about ulp(|mean|)·rstd: exact
-// enough unless a row's common offset dwarfs its spread by ~10^4 or more.
+// layerNormBackward({ x [rows·C], gamma [C], mean [rows], rstd [rows], dy [rows·C], dx [rows·C],
+// dgamma [C] | null, dbeta [C] | null, rows, C }): LayerNormBackwardRow per row; dgamma = Σ_rows dy·x̂,
+// dbeta = Σ_rows dy, summed in double and rounded once.
 Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 18) throw Napi::TypeError::New(env, "layerNormBackward: expected 18 arguments");
-  const double nd = info[16].As<Napi::Number>().DoubleValue();
-  const double Cd = info[17].As<Napi::Number>().DoubleValue();
-  CheckSizes(env, nd, Cd, "layerNormBackward");
-  const float* x = FloatRegion(env, info[0], info[1], nd * Cd, "x");
-  const float* gamma = FloatRegion(env, info[2], info[3], Cd, "gamma");
-  const float* mean = FloatRegion(env, info[4], info[5], nd, "mean");
-  const float* rstd = FloatRegion(env, info[6], info[7], nd, "rstd");
-  const float* dy = FloatRegion(env, info[8], info[9], nd * Cd, "dy");
-  float* dx = FloatRegion(env, info[10], info[11], nd * Cd, "dx");
-  float* dgamma = info[12].IsNull() ? nullptr : FloatRegion(env, info[12], info[13], Cd, "dgamma");
-  float* dbeta = info[14].IsNull() ? nullptr : FloatRegion(env, info[14], info[15], Cd, "dbeta");
-  const int64_t n = static_cast<int64_t>(nd);
-  const int64_t C = static_cast<int64_t>(Cd);
-  const double invC = 1.0 / static_cast<double>(C);
+  const std::string where = "layerNormBackward";
+  const Napi::Object o = OptionsArg(info, where);
+  const int64_t n = SizeOpt(o, "rows", 0, where);
+  const int64_t C = SizeOpt(o, "C", 1, where);
+  const double total = static_cast<double>(n) * static_cast<double>(C);
+  const float* x = RegionOpt<const float>(o, "x", total, where);
+  const float* gamma = RegionOpt<const float>(o, "gamma", static_cast<double>(C), where);
+  const float* mean = RegionOpt<const float>(o, "mean", static_cast<double>(n), where);
+  const float* rstd = RegionOpt<const float>(o, "rstd", static_cast<double>(n), where);
+  const float* dy = RegionOpt<const float>(o, "dy", total, where);
+  float* dx = RegionOpt<float>(o, "dx", total, where);
+  float* dgamma = RegionOpt<float>(o, "dgamma", static_cast<double>(C), where, true);
+  float* dbeta = RegionOpt<float>(o, "dbeta", static_cast<double>(C), where, true);
   std::vector<double> dg(dgamma ? C : 0, 0.0);
   std::vector<double> db(dbeta ? C : 0, 0.0);
   std::vector<float> xhat(C);
   for (int64_t i = 0; i < n; ++i) {
-    const float* xr = x + i * C;
-    const float* dyr = dy + i * C;
-    float* dxr = dx + i * C;
-    const float m = mean[i];
-    const float r = rstd[i];
-    float* xh = xhat.data();
-    double s1 = 0;
-    double s2 = 0;
-#pragma omp simd reduction(+ : s1, s2)
-    for (int64_t j = 0; j < C; ++j) {
-      xh[j] = (xr[j] - m) * r;
-      const double g = static_cast<double>(gamma[j]) * dyr[j];
-      s1 += g;
-      s2 += g * xh[j];
-    }
-    const float a = static_cast<float>(s1 * invC);
-    const float b = static_cast<float>(s2 * invC);
-#pragma omp simd
-    for (int64_t j = 0; j < C; ++j) dxr[j] = r * (gamma[j] * dyr[j] - a - xh[j] * b);
-    if (dgamma) {
-      double* d = dg.data();
-#pragma omp simd
-      for (int64_t j = 0; j < C; ++j) d[j] += static_cast<double>(dyr[j]) * xh[j];
-    }
-    if (dbeta) {
-      double* d = db.data();
-#pragma omp simd
-      for (int64_t j = 0; j < C; ++j) d[j] += dyr[j];
-    }
+    LayerNormBackwardRow(x + i * C, gamma, mean[i], rstd[i], dy + i * C, C, dx + i * C, dgamma ? dg.data() : nullptr,
+                         dbeta ? db.data() : nullptr, xhat.data());
   }
   for (int64_t j = 0; dgamma && j < C; ++j) dgamma[j] = static_cast<float>(dg[j]);
   for (int64_t j = 0; dbeta && j < C; ++j) dbeta[j] = static_cast<float>(db[j]);
-  return env.Undefined();
+  return info.Env().Undefined();
 }
 
 }  // namespace

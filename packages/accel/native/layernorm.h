@@ -1,4 +1,5 @@
-// The LayerNorm kernels of the addon (native/layernorm.cc). Registered on the exports by accel.cc's Init.
+// The N-API bindings of the LayerNorm kernels (native/layernorm.cc; the math is in
+// math/layer-norm.h). Registered on the exports by accel.cc's Init.
 #pragma once
 #include <napi.h>
 

@@ -29,7 +29,7 @@
 #include "math/swiglu.h"
 #include "napi-options.h"
 #include "thread-pool.h"
-#include "vocab.h"
+#include "math/vocab.h"
 
 namespace grpojs {
 
@@ -491,7 +491,7 @@ Napi::Value Engine::Step(const Napi::CallbackInfo& info) {
 }
 
 // sampleRows({ logits [B·V], temperature, thresholds [B], us Float64Array[B], tokens Int32Array[B] }):
-// tokens[b] drawn from row b with uniform us[b] (vocab.h's SampleFromRow, @grpojs/model's
+// tokens[b] drawn from row b with uniform us[b] (math/vocab.h's SampleFromRow, @grpojs/model's
 // sampleToken arithmetic); rows with us[b] < 0 are skipped (tokens[b] = −1). Rows run in parallel.
 Napi::Value Engine::SampleRows(const Napi::CallbackInfo& info) {
   const std::string where = "LlamaDecodeEngine.sampleRows";

@@ -121,7 +121,7 @@ if (exported.some((s) => /^cblas_|^sgemm|^openblas_/.test(s))) fail(`${addon} ex
 const check = `
   const a = require(${JSON.stringify(addon)});
   const x = new Float32Array([1, 2, 3, 4]), out = new Float32Array(4), i = new Int32Array([0]);
-  a.sgemm(x.buffer, 0, x.buffer, 0, out.buffer, 0, i, i, 2, 2, 2, false, false, null, 0, 0, 0, null, 0, 0, 0);
+  a.sgemm({ a: x, b: x, out, aIndex: i, bIndex: i, m: 2, n: 2, k: 2, transposeA: false, transposeB: false, bias: null, biasLength: 0, activation: 0, alpha: null, alphaLength: 0, leakyreluAlpha: 0 });
   if (out.join() !== '7,10,15,22') throw new Error('sgemm gave ' + out.join());
   process.stdout.write(a.blasInfo());`;
 const blasInfo = execFileSync(process.execPath, ['-e', check], { encoding: 'utf8' }).trim();

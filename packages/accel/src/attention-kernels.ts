@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ACCEL_KERNELS } from './contract/kernels.js';
-import { type BlasAddon } from './native.js';
+import { type BlasAddon, type NativeRegion } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';
 
 /**
@@ -27,19 +27,14 @@ export const SPLIT_HEADS_GRAD = ACCEL_KERNELS.splitHeadsGrad;
 
 /** The addon's attention functions (native/attention.cc has the exact contract). */
 export interface AddonAttention {
-  maskedSoftmax(
-    sBuf: ArrayBufferLike, sOff: number, bBuf: ArrayBufferLike, bOff: number, oBuf: ArrayBufferLike, oOff: number,
-    B: number, H: number, T: number, S: number, scale: number,
-  ): void;
-  maskedSoftmaxGrad(pBuf: ArrayBufferLike, pOff: number, dBuf: ArrayBufferLike, dOff: number, oBuf: ArrayBufferLike, oOff: number, rows: number, S: number, scale: number): void;
-  splitHeads(
-    aBuf: ArrayBufferLike, aOff: number, qBuf: ArrayBufferLike, qOff: number, kBuf: ArrayBufferLike, kOff: number,
-    vBuf: ArrayBufferLike, vOff: number, B: number, T: number, H: number, D: number,
-  ): void;
-  splitHeadsGrad(
-    dqBuf: ArrayBufferLike, dqOff: number, dkBuf: ArrayBufferLike, dkOff: number, dvBuf: ArrayBufferLike, dvOff: number,
-    outBuf: ArrayBufferLike, outOff: number, B: number, T: number, H: number, D: number,
-  ): void;
+  /** scores, out [B, H, T, S]; bias [B, 1, T, S]. */
+  maskedSoftmax(options: { scores: NativeRegion; bias: NativeRegion; out: NativeRegion; B: number; H: number; T: number; S: number; scale: number }): void;
+  /** p, dp, out [rows, S]. */
+  maskedSoftmaxGrad(options: { p: NativeRegion; dp: NativeRegion; out: NativeRegion; rows: number; S: number; scale: number }): void;
+  /** qkv [B·T, 3·H·D] → q, k, v [B, H, T, D]. */
+  splitHeads(options: { qkv: NativeRegion; q: NativeRegion; k: NativeRegion; v: NativeRegion; B: number; T: number; H: number; D: number }): void;
+  /** dq, dk, dv [B, H, T, D] → out [B·T, 3·H·D]. */
+  splitHeadsGrad(options: { dq: NativeRegion; dk: NativeRegion; dv: NativeRegion; out: NativeRegion; B: number; T: number; H: number; D: number }): void;
 }
 
 function scaleOf(kernel: string, attrs: unknown): number {
@@ -64,7 +59,7 @@ function kernels(addon: AddonAttention, backendName: string): Record<string, tf.
       }
       const out = allocate(backendName, backend, scores.shape);
       const [rs, rb, ro] = [scores, bias, out].map((t) => at(backend, t, MASKED_SOFTMAX));
-      addon.maskedSoftmax(rs.buffer, rs.byteOffset, rb.buffer, rb.byteOffset, ro.buffer, ro.byteOffset, B, H, T, S, scale);
+      addon.maskedSoftmax({ scores: rs, bias: rb, out: ro, B, H, T, S, scale });
       return out;
     },
     [MASKED_SOFTMAX_GRAD]: ({ inputs, backend, attrs }) => {
@@ -77,7 +72,7 @@ function kernels(addon: AddonAttention, backendName: string): Record<string, tf.
       const rows = p.shape.slice(0, -1).reduce((a, d) => a * d, 1);
       const out = allocate(backendName, backend, p.shape);
       const [rp, rd, ro] = [p, dp, out].map((t) => at(backend, t, MASKED_SOFTMAX_GRAD));
-      addon.maskedSoftmaxGrad(rp.buffer, rp.byteOffset, rd.buffer, rd.byteOffset, ro.buffer, ro.byteOffset, rows, S, scale);
+      addon.maskedSoftmaxGrad({ p: rp, dp: rd, out: ro, rows, S, scale });
       return out;
     },
     [SPLIT_HEADS]: ({ inputs, backend, attrs }) => {
@@ -91,7 +86,7 @@ function kernels(addon: AddonAttention, backendName: string): Record<string, tf.
       const [T, D] = [rows / B!, width / (3 * H!)];
       const outs = [0, 1, 2].map(() => allocate(backendName, backend, [B!, H!, T, D]));
       const [ra, rq, rk, rv] = [qkv, ...outs].map((t) => at(backend, t, SPLIT_HEADS));
-      addon.splitHeads(ra.buffer, ra.byteOffset, rq.buffer, rq.byteOffset, rk.buffer, rk.byteOffset, rv.buffer, rv.byteOffset, B!, T, H!, D);
+      addon.splitHeads({ qkv: ra, q: rq, k: rk, v: rv, B: B!, T, H: H!, D });
       return outs;
     },
     [SPLIT_HEADS_GRAD]: ({ inputs, backend }) => {
@@ -102,7 +97,7 @@ function kernels(addon: AddonAttention, backendName: string): Record<string, tf.
       const [B, H, T, D] = dq.shape;
       const out = allocate(backendName, backend, [B * T, 3 * H * D]);
       const [rq, rk, rv, ro] = [dq, dk, dv, out].map((t) => at(backend, t, SPLIT_HEADS_GRAD));
-      addon.splitHeadsGrad(rq.buffer, rq.byteOffset, rk.buffer, rk.byteOffset, rv.buffer, rv.byteOffset, ro.buffer, ro.byteOffset, B, T, H, D);
+      addon.splitHeadsGrad({ dq: rq, dk: rk, dv: rv, out: ro, B, T, H, D });
       return out;
     },
   };

@@ -18,10 +18,21 @@ export class DecodeEngineError extends Error {
   override name = 'DecodeEngineError';
 }
 
-/** The addon's class (native/decode.cc): projections and activation as numbers. */
-interface NativeEngine extends Omit<DecodeEngine, 'setLinear' | 'setLinearNf4'> {
-  setLinear(layer: number, projection: number, weight: Float32Array, bias: Float32Array): void;
-  setLinearNf4(layer: number, projection: number, codeWords: Int32Array, absmax: Float32Array, blockSize: number, table: Float32Array, bias: Float32Array): void;
+/**
+ * The addon's class (native/decode.cc): every method takes one named options object; projections
+ * (DECODE_PROJECTIONS index) and the activation as numbers.
+ */
+interface NativeEngine extends Pick<DecodeEngine, 'info' | 'dispose'> {
+  setLayerNorm(options: { index: number; gamma: Float32Array; beta: Float32Array }): void;
+  setLinear(options: { layer: number; projection: number; weight: Float32Array; bias: Float32Array }): void;
+  setLinearNf4(options: { layer: number; projection: number; codeWords: Int32Array; absmax: Float32Array; blockSize: number; table: Float32Array; bias: Float32Array }): void;
+  setPositionEmbedding(options: { weight: Float32Array }): void;
+  setTokenEmbedding(options: { weight: Float32Array }): void;
+  setHead(options: { weight: Float32Array }): void;
+  reset(options: { batch: number; capacity: number }): void;
+  loadCache(options: { layer: number; keys: Float32Array; values: Float32Array; srcCapacity: number; length: number; starts: Int32Array }): void;
+  step(options: { tokens: Int32Array; positions: Int32Array; logits: Float32Array }): void;
+  sampleRows(options: { logits: Float32Array; temperature: number; thresholds: Float32Array; us: Float64Array; tokens: Int32Array }): void;
 }
 type NativeEngineClass = new (spec: Record<string, unknown>) => NativeEngine;
 
@@ -69,21 +80,22 @@ export function createDecodeEngine(spec: DecodeEngineSpec): DecodeEngineLoad {
     return index;
   };
   const engine: DecodeEngine = {
-    setLayerNorm: (i, g, b) => native.setLayerNorm(i, g, b),
-    setLinear: (layer, projection, w, b) => native.setLinear(layer, projectionIndex('setLinear', projection), w, b),
+    setLayerNorm: (index, gamma, beta) => native.setLayerNorm({ index, gamma, beta }),
+    setLinear: (layer, projection, weight, bias) => native.setLinear({ layer, projection: projectionIndex('setLinear', projection), weight, bias }),
     setLinearNf4: (layer, projection, q, b) => {
       if (!Number.isInteger(q.blockSize) || q.blockSize <= 0) {
         throw new DecodeEngineError(`DecodeEngine.setLinearNf4: weight.blockSize is ${q.blockSize}; use a positive integer that divides the projection's input size`);
       }
-      native.setLinearNf4(layer, projectionIndex('setLinearNf4', projection), q.codeWords, q.absmax, q.blockSize, q.table, b);
+      const { codeWords, absmax, blockSize, table } = q;
+      native.setLinearNf4({ layer, projection: projectionIndex('setLinearNf4', projection), codeWords, absmax, blockSize, table, bias: b });
     },
-    setPositionEmbedding: (w) => native.setPositionEmbedding(w),
-    setTokenEmbedding: (w) => native.setTokenEmbedding(w),
-    setHead: (w) => native.setHead(w),
-    reset: (batch, capacity) => native.reset(batch, capacity),
-    loadCache: (layer, k, v, srcCapacity, length, starts) => native.loadCache(layer, k, v, srcCapacity, length, starts),
-    step: (tokens, positions, logits) => native.step(tokens, positions, logits),
-    sampleRows: (logits, temperature, thresholds, us, tokens) => native.sampleRows(logits, temperature, thresholds, us, tokens),
+    setPositionEmbedding: (weight) => native.setPositionEmbedding({ weight }),
+    setTokenEmbedding: (weight) => native.setTokenEmbedding({ weight }),
+    setHead: (weight) => native.setHead({ weight }),
+    reset: (batch, capacity) => native.reset({ batch, capacity }),
+    loadCache: (layer, keys, values, srcCapacity, length, starts) => native.loadCache({ layer, keys, values, srcCapacity, length, starts }),
+    step: (tokens, positions, logits) => native.step({ tokens, positions, logits }),
+    sampleRows: (logits, temperature, thresholds, us, tokens) => native.sampleRows({ logits, temperature, thresholds, us, tokens }),
     info: () => native.info(),
     dispose: () => native.dispose(),
   };

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ACCEL_KERNELS } from './contract/kernels.js';
-import { type BlasAddon } from './native.js';
+import { type BlasAddon, type NativeRegion } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';
 
 /** Kernel name: inputs `{ x [R, V] float32, indices [n] int32 in [0, V) }` → `[n, R]`, row i = column indices[i] of x. */
@@ -16,10 +16,8 @@ export const GATHER_COLUMNS = ACCEL_KERNELS.gatherColumns;
 /** Kernel name: inputs `{ x [R, C] float32, indices [n] int32 in [0, R) }` → `[n, C]`, row i = row indices[i] of x. */
 export const GATHER_ROWS = ACCEL_KERNELS.gatherRows;
 
-type GatherFn = (
-  srcBuf: ArrayBufferLike, srcOff: number, R: number, V: number,
-  idsBuf: ArrayBufferLike, idsOff: number, n: number, outBuf: ArrayBufferLike, outOff: number,
-) => void;
+/** src [rows, columns], ids [count] int32 → out ([count, rows] for columns, [count, columns] for rows). */
+type GatherFn = (options: { src: NativeRegion; rows: number; columns: number; ids: NativeRegion; count: number; out: NativeRegion }) => void;
 
 /** The addon's gathers (native/gather.cc has the exact contract). */
 export interface AddonGather {
@@ -46,7 +44,7 @@ function makeGather(kernel: string, gather: GatherFn, backendName: string): tf.K
     };
     const [rx, ri, ro] = [at(x), at(indices), at(out)];
     try {
-      gather(rx.buffer, rx.byteOffset, R, V, ri.buffer, ri.byteOffset, n, ro.buffer, ro.byteOffset);
+      gather({ src: rx, rows: R, columns: V, ids: ri, count: n, out: ro });
     } catch (error) {
       (backend as { disposeData(id: tf.DataId): void }).disposeData(out.dataId);
       throw new VocabKernelError(`${kernel}: ${(error as Error).message}`);

@@ -24,7 +24,7 @@ function kernels(addon: AddonGelu, backendName: string): Record<string, tf.Kerne
       const x = inputs.x as tf.TensorInfo;
       const out = allocate(backendName, backend, x.shape);
       const [rx, ro] = [at(backend, x, GELU_NEW), at(backend, out, GELU_NEW)];
-      addon.geluNew(rx.buffer, rx.byteOffset, ro.buffer, ro.byteOffset, size(x));
+      addon.geluNew({ x: rx, out: ro, size: size(x) });
       return out;
     },
     [GELU_NEW_GRAD]: ({ inputs, backend }) => {
@@ -35,7 +35,7 @@ function kernels(addon: AddonGelu, backendName: string): Record<string, tf.Kerne
       }
       const out = allocate(backendName, backend, x.shape);
       const [rx, rd, ro] = [at(backend, x, GELU_NEW_GRAD), at(backend, dy, GELU_NEW_GRAD), at(backend, out, GELU_NEW_GRAD)];
-      addon.geluNewGrad(rx.buffer, rx.byteOffset, rd.buffer, rd.byteOffset, ro.buffer, ro.byteOffset, size(x));
+      addon.geluNewGrad({ x: rx, dy: rd, out: ro, size: size(x) });
       return out;
     },
   };

@@ -113,14 +113,10 @@ export function makeMatMulKernel(
     const rAlpha = alphas && code === ACTIVATION_CODES.prelu ? memory.locate(backend, alphas) : null;
     const leakyreluAlpha = Number(attrs.leakyreluAlpha ?? 0.2);
     try {
-      addon.sgemm(
-        ra.buffer, ra.byteOffset, rb.buffer, rb.byteOffset, ro.buffer, ro.byteOffset,
-        plan.aIndex, plan.bIndex, plan.m, plan.n, plan.k, transposeA, transposeB,
-        rBias ? rBias.buffer : null, rBias ? rBias.byteOffset : 0, biasLength ?? 0,
-        code,
-        rAlpha ? rAlpha.buffer : null, rAlpha ? rAlpha.byteOffset : 0, alphaLength ?? 0,
-        leakyreluAlpha,
-      );
+      addon.sgemm({
+        a: ra, b: rb, out: ro, aIndex: plan.aIndex, bIndex: plan.bIndex, m: plan.m, n: plan.n, k: plan.k, transposeA, transposeB,
+        bias: rBias, biasLength: biasLength ?? 0, activation: code, alpha: rAlpha, alphaLength: alphaLength ?? 0, leakyreluAlpha,
+      });
     } catch (error) {
       (backend as { disposeData(dataId: tf.DataId): void }).disposeData(out.dataId);
       throw error;

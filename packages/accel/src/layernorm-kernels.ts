@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ACCEL_KERNELS } from './contract/kernels.js';
-import { type BlasAddon } from './native.js';
+import { type BlasAddon, type NativeRegion } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';
 
 /**
@@ -20,20 +20,21 @@ export const LAYER_NORM = ACCEL_KERNELS.layerNorm;
  */
 export const LAYER_NORM_GRAD = ACCEL_KERNELS.layerNormGrad;
 
-/** The addon's LayerNorm functions (native/layernorm.cc has the exact contract). */
+/** The addon's LayerNorm functions (native/layernorm.cc has the exact contract); x [rows, C]. */
 export interface AddonLayerNorm {
-  layerNormForward(
-    xBuf: ArrayBufferLike, xOff: number, gBuf: ArrayBufferLike, gOff: number, bBuf: ArrayBufferLike, bOff: number,
-    outBuf: ArrayBufferLike, outOff: number, meanBuf: ArrayBufferLike, meanOff: number, rstdBuf: ArrayBufferLike, rstdOff: number,
-    n: number, C: number, eps: number,
-  ): void;
-  layerNormBackward(
-    xBuf: ArrayBufferLike, xOff: number, gBuf: ArrayBufferLike, gOff: number,
-    meanBuf: ArrayBufferLike, meanOff: number, rstdBuf: ArrayBufferLike, rstdOff: number,
-    dyBuf: ArrayBufferLike, dyOff: number, dxBuf: ArrayBufferLike, dxOff: number,
-    dgBuf: ArrayBufferLike | null, dgOff: number, dbBuf: ArrayBufferLike | null, dbOff: number,
-    n: number, C: number,
-  ): void;
+  layerNormForward(options: { x: NativeRegion; gamma: NativeRegion; beta: NativeRegion; out: NativeRegion; mean: NativeRegion; rstd: NativeRegion; rows: number; C: number; eps: number }): void;
+  layerNormBackward(options: {
+    x: NativeRegion;
+    gamma: NativeRegion;
+    mean: NativeRegion;
+    rstd: NativeRegion;
+    dy: NativeRegion;
+    dx: NativeRegion;
+    dgamma: NativeRegion | null;
+    dbeta: NativeRegion | null;
+    rows: number;
+    C: number;
+  }): void;
 }
 
 function check(kernel: string, name: string, t: tf.TensorInfo, shape: number[]): void {
@@ -61,10 +62,7 @@ function kernels(addon: AddonLayerNorm, backendName: string): Record<string, tf.
       // Allocate every output first: a wasm malloc can replace the heap's ArrayBuffer.
       const [y, mean, rstd] = [allocate(backendName, backend, [n, C]), allocate(backendName, backend, [n]), allocate(backendName, backend, [n])];
       const [rx, rg, rb, ry, rm, rr] = [x, gamma, beta, y, mean, rstd].map((t) => at(backend, t, LAYER_NORM));
-      addon.layerNormForward(
-        rx.buffer, rx.byteOffset, rg.buffer, rg.byteOffset, rb.buffer, rb.byteOffset,
-        ry.buffer, ry.byteOffset, rm.buffer, rm.byteOffset, rr.buffer, rr.byteOffset, n, C, epsilon,
-      );
+      addon.layerNormForward({ x: rx, gamma: rg, beta: rb, out: ry, mean: rm, rstd: rr, rows: n, C, eps: epsilon });
       return [y, mean, rstd];
     },
     [LAYER_NORM_GRAD]: ({ inputs, backend }) => {
@@ -78,10 +76,7 @@ function kernels(addon: AddonLayerNorm, backendName: string): Record<string, tf.
       check(LAYER_NORM_GRAD, 'dy', dy, [n, C]);
       const [dx, dgamma, dbeta] = [allocate(backendName, backend, [n, C]), allocate(backendName, backend, [C]), allocate(backendName, backend, [C])];
       const [rx, rg, rm, rr, rdy, rdx, rdg, rdb] = [x, gamma, mean, rstd, dy, dx, dgamma, dbeta].map((t) => at(backend, t, LAYER_NORM_GRAD));
-      addon.layerNormBackward(
-        rx.buffer, rx.byteOffset, rg.buffer, rg.byteOffset, rm.buffer, rm.byteOffset, rr.buffer, rr.byteOffset,
-        rdy.buffer, rdy.byteOffset, rdx.buffer, rdx.byteOffset, rdg.buffer, rdg.byteOffset, rdb.buffer, rdb.byteOffset, n, C,
-      );
+      addon.layerNormBackward({ x: rx, gamma: rg, mean: rm, rstd: rr, dy: rdy, dx: rdx, dgamma: rdg, dbeta: rdb, rows: n, C });
       return [dx, dgamma, dbeta];
     },
   };

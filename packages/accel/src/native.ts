@@ -21,55 +21,76 @@ export const ACTIVATION_CODES = {
   sigmoid: 6,
 } as const;
 
-/** The addon's vocab-sized kernels (native/vocab.cc has the exact contract of each argument). */
+/**
+ * A tensor's memory as the addon's kernels take it: the ArrayBuffer that holds it (the wasm heap,
+ * or a cpu-backend typed array's buffer) and the byte offset of its first value. Nothing is copied;
+ * the addon checks that the values it reads and writes fit in the buffer (native/napi-region.h).
+ * A Float32Array or Int32Array is one.
+ */
+export interface NativeRegion {
+  buffer: ArrayBufferLike;
+  byteOffset: number;
+}
+
+/**
+ * The addon's vocab-sized kernels (native/vocab.cc has the exact contract). Every native function
+ * takes one named options object (native/napi-options.h reads each field by name).
+ */
 export interface AddonVocab {
   /**
-   * Per row of logits [n, V] with z = logits · invT: logp = z[target] − logsumexp(z), and when their
-   * buffers are not null entropy = −Σ p log p and grad [n, V] = (onehot(target) − p) · invT.
+   * Per row of logits [rows, vocab] with z = logits · invT: logp = z[target] − logsumexp(z), and
+   * when not null entropy = −Σ p log p and grad [rows, vocab] = (onehot(target) − p) · invT.
    */
-  logSoftmaxGather(
-    logitsBuf: ArrayBufferLike, logitsByteOffset: number,
-    targetsBuf: ArrayBufferLike, targetsByteOffset: number,
-    n: number, V: number, invT: number,
-    logpBuf: ArrayBufferLike, logpByteOffset: number,
-    entropyBuf: ArrayBufferLike | null, entropyByteOffset: number,
-    gradBuf: ArrayBufferLike | null, gradByteOffset: number,
-  ): void;
+  logSoftmaxGather(options: {
+    logits: NativeRegion;
+    targets: NativeRegion;
+    rows: number;
+    vocab: number;
+    invT: number;
+    logp: NativeRegion;
+    entropy: NativeRegion | null;
+    grad: NativeRegion | null;
+  }): void;
   /**
    * A token drawn from softmax(logits / temperature) over the scaled logits ≥ threshold, given u,
    * one uniform draw in [0, 1): the same arithmetic as @grpojs/model's sampleToken.
    */
-  sampleRow(logitsBuf: ArrayBufferLike, logitsByteOffset: number, V: number, temperature: number, threshold: number, u: number): number;
+  sampleRow(options: { logits: NativeRegion; vocab: number; temperature: number; threshold: number; u: number }): number;
 }
 
-/** The addon's gelu_new kernels (native/gelu.cc): n floats each, read and written at byte offsets. */
+/** The addon's gelu_new kernels (native/gelu.cc): `size` floats each. */
 export interface AddonGelu {
   /** out = gelu_new(x). */
-  geluNew(xBuf: ArrayBufferLike, xByteOffset: number, outBuf: ArrayBufferLike, outByteOffset: number, n: number): void;
+  geluNew(options: { x: NativeRegion; out: NativeRegion; size: number }): void;
   /** out = dy · gelu_new'(x). */
-  geluNewGrad(
-    xBuf: ArrayBufferLike, xByteOffset: number, dyBuf: ArrayBufferLike, dyByteOffset: number,
-    outBuf: ArrayBufferLike, outByteOffset: number, n: number,
-  ): void;
+  geluNewGrad(options: { x: NativeRegion; dy: NativeRegion; out: NativeRegion; size: number }): void;
 }
 
-/** The addon's functions (see native/accel.cc for the exact contract of each argument). */
+/** The addon's functions (see native/accel.cc for the exact contract of each field). */
 export interface BlasAddon extends AddonVocab, AddonGelu {
   /**
-   * For each i < aIndex.length: out[i] = op(A[aIndex[i]]) · op(B[bIndex[i]]) (+ bias, activation),
-   * blocks row-major and contiguous at the given byte offsets of the given buffers.
+   * For each i < aIndex.length: out[i] = op(a[aIndex[i]]) · op(b[bIndex[i]]) (+ bias, activation),
+   * blocks [m, k], [k, n] and [m, n] row-major and contiguous; bias and the prelu weights `alpha`
+   * of length 1 or n (null when unused).
    */
-  sgemm(
-    aBuf: ArrayBufferLike, aByteOffset: number,
-    bBuf: ArrayBufferLike, bByteOffset: number,
-    outBuf: ArrayBufferLike, outByteOffset: number,
-    aIndex: Int32Array, bIndex: Int32Array,
-    m: number, n: number, k: number, transposeA: boolean, transposeB: boolean,
-    biasBuf: ArrayBufferLike | null, biasByteOffset: number, biasLength: number,
-    activation: number,
-    alphaBuf: ArrayBufferLike | null, alphaByteOffset: number, alphaLength: number,
-    leakyreluAlpha: number,
-  ): void;
+  sgemm(options: {
+    a: NativeRegion;
+    b: NativeRegion;
+    out: NativeRegion;
+    aIndex: Int32Array;
+    bIndex: Int32Array;
+    m: number;
+    n: number;
+    k: number;
+    transposeA: boolean;
+    transposeB: boolean;
+    bias: NativeRegion | null;
+    biasLength: number;
+    activation: number;
+    alpha: NativeRegion | null;
+    alphaLength: number;
+    leakyreluAlpha: number;
+  }): void;
   /** Sets the BLAS thread count when n > 0; returns the count in effect (0: not settable). */
   setThreads(n: number): number;
   /** The BLAS build string, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... MAX_THREADS=64". */

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ACCEL_KERNELS } from './contract/kernels.js';
-import { type BlasAddon } from './native.js';
+import { type BlasAddon, type NativeRegion } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';
 
 /**
@@ -30,24 +30,40 @@ export const INT8_DEQUANTIZE = ACCEL_KERNELS.int8Dequantize;
 
 /** The addon's dequantization functions (native/nf4.cc has the exact contract of each argument). */
 export interface AddonNf4 {
-  /** out[b] = map[code b] · absmax[b / blockSize] + offset, b < n (8-bit packHalves codes). */
-  blockwise8Dequantize(
-    codesBuf: ArrayBufferLike, codesOff: number, words: number, mapBuf: ArrayBufferLike, mapOff: number,
-    absmaxBuf: ArrayBufferLike, absmaxOff: number, blockSize: number, offset: number, n: number,
-    outBuf: ArrayBufferLike, outOff: number,
-  ): void;
+  /** out[b] = map[code b] · absmax[b / blockSize] + offset, b < n (8-bit packHalves codes in `words` int32 words). */
+  blockwise8Dequantize(options: {
+    codes: NativeRegion;
+    words: number;
+    map: NativeRegion;
+    absmax: NativeRegion;
+    blockSize: number;
+    offset: number;
+    n: number;
+    out: NativeRegion;
+  }): void;
   /** W [inF, outF] = table[code] · absmax[block] (4-bit packHalves codes). */
-  nf4Dequantize(
-    codesBuf: ArrayBufferLike, codesOff: number, words: number, tableBuf: ArrayBufferLike, tableOff: number,
-    absmaxBuf: ArrayBufferLike, absmaxOff: number, inF: number, outF: number, blockSize: number, inOutOrder: boolean,
-    outBuf: ArrayBufferLike, outOff: number,
-  ): void;
+  nf4Dequantize(options: {
+    codes: NativeRegion;
+    words: number;
+    table: NativeRegion;
+    absmax: NativeRegion;
+    inF: number;
+    outF: number;
+    blockSize: number;
+    inOutOrder: boolean;
+    out: NativeRegion;
+  }): void;
   /** W [inF, outF] = (table[code] · rowAbsmax[o]) · scale (8-bit packHalves codes). */
-  int8Dequantize(
-    codesBuf: ArrayBufferLike, codesOff: number, words: number, tableBuf: ArrayBufferLike, tableOff: number,
-    rowAbsmaxBuf: ArrayBufferLike, rowAbsmaxOff: number, scale: number, inF: number, outF: number,
-    outBuf: ArrayBufferLike, outOff: number,
-  ): void;
+  int8Dequantize(options: {
+    codes: NativeRegion;
+    words: number;
+    table: NativeRegion;
+    rowAbsmax: NativeRegion;
+    scale: number;
+    inF: number;
+    outF: number;
+    out: NativeRegion;
+  }): void;
 }
 
 const KERNEL_NAMES = [NF4_DEQUANTIZE, INT8_DEQUANTIZE];
@@ -134,18 +150,16 @@ function kernels(addon: AddonNf4, backendName: string): Record<string, tf.Kernel
         if (scratch.length < nBlocks) scratch = new Float32Array(nBlocks);
         const [rq, r2, rOff] = [at(backend, absmaxCodes, k), at(backend, absmax2, k), at(backend, offset, k)];
         const offsetValue = new Float32Array(rOff.buffer, rOff.byteOffset, 1)[0];
-        addon.blockwise8Dequantize(
-          rq.buffer, rq.byteOffset, absmaxCodes.shape[0], map.buffer, map.byteOffset, r2.buffer, r2.byteOffset,
-          bs2, offsetValue, nBlocks, scratch.buffer, 0,
-        );
+        addon.blockwise8Dequantize({
+          codes: rq, words: absmaxCodes.shape[0], map, absmax: r2, blockSize: bs2, offset: offsetValue, n: nBlocks, out: scratch,
+        });
         scales = { buffer: scratch.buffer, byteOffset: 0 };
       } else {
         scales = at(backend, absmax as tf.TensorInfo, k);
       }
-      addon.nf4Dequantize(
-        rc.buffer, rc.byteOffset, codes.shape[0], code.buffer, code.byteOffset, scales.buffer, scales.byteOffset,
-        inF, outF, bs, Boolean(a.inOutOrder), ro.buffer, ro.byteOffset,
-      );
+      addon.nf4Dequantize({
+        codes: rc, words: codes.shape[0], table: code, absmax: scales, inF, outF, blockSize: bs, inOutOrder: Boolean(a.inOutOrder), out: ro,
+      });
       return out;
     },
     [INT8_DEQUANTIZE]: ({ inputs, backend, attrs }) => {
@@ -162,10 +176,7 @@ function kernels(addon: AddonNf4, backendName: string): Record<string, tf.Kernel
       const rowAbsmax = input(inputs, k, 'rowAbsmax', 'float32', outF);
       const out = allocate(backendName, backend, [inF, outF]);
       const [rc, rr, ro] = [at(backend, codes, k), at(backend, rowAbsmax, k), at(backend, out, k)];
-      addon.int8Dequantize(
-        rc.buffer, rc.byteOffset, codes.shape[0], values.buffer, values.byteOffset, rr.buffer, rr.byteOffset,
-        a.scale, inF, outF, ro.buffer, ro.byteOffset,
-      );
+      addon.int8Dequantize({ codes: rc, words: codes.shape[0], table: values, rowAbsmax: rr, scale: a.scale, inF, outF, out: ro });
       return out;
     },
   };

@@ -45,7 +45,7 @@ export function allocate(backendName: string, backend: unknown, shape: number[])
 /** The addon's sampleRow as a {@link NativeSampleRow} (−1 for logits outside a plain ArrayBuffer). */
 export function makeSampleRow(addon: AddonVocab): NativeSampleRow {
   return (logits, temperature, threshold, u) =>
-    logits.buffer instanceof ArrayBuffer ? addon.sampleRow(logits.buffer, logits.byteOffset, logits.length, temperature, threshold, u) : -1;
+    logits.buffer instanceof ArrayBuffer ? addon.sampleRow({ logits, vocab: logits.length, temperature, threshold, u }) : -1;
 }
 
 /** Error for inputs the vocab kernels do not take. */
@@ -82,10 +82,7 @@ export function makeLogSoftmaxGather(addon: AddonVocab, backendName: string): tf
     const [rl, rt, rp] = [at(logits), at(targets), at(logp)];
     const re = entropy ? at(entropy) : null;
     const rg = grad ? at(grad) : null;
-    addon.logSoftmaxGather(
-      rl.buffer, rl.byteOffset, rt.buffer, rt.byteOffset, n, V, 1 / temperature,
-      rp.buffer, rp.byteOffset, re ? re.buffer : null, re ? re.byteOffset : 0, rg ? rg.buffer : null, rg ? rg.byteOffset : 0,
-    );
+    addon.logSoftmaxGather({ logits: rl, targets: rt, rows: n, vocab: V, invT: 1 / temperature, logp: rp, entropy: re, grad: rg });
     return [logp, ...(entropy ? [entropy] : []), ...(grad ? [grad] : [])];
   };
 }

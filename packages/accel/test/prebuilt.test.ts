@@ -41,7 +41,9 @@ describe.skipIf(why !== null)(`the prebuilt addon${why ? ` (SKIPPED: ${why})` : 
       const [x, y] = [prebuilt, other].map((addon) => {
         const out = new Float32Array(m * n); // [m, n]
         const idx = new Int32Array([0]);
-        addon.sgemm(a.buffer, 0, b.buffer, 0, out.buffer, 0, idx, idx, m, n, k, tA, tB, bias.buffer, 0, n, 1, null, 0, 0, 0);
+        addon.sgemm({
+          a, b, out, aIndex: idx, bIndex: idx, m, n, k, transposeA: tA, transposeB: tB, bias, biasLength: n, activation: 1, alpha: null, alphaLength: 0, leakyreluAlpha: 0,
+        });
         return out;
       });
       expect(x).toEqual(y);
@@ -50,7 +52,7 @@ describe.skipIf(why !== null)(`the prebuilt addon${why ? ` (SKIPPED: ${why})` : 
     const logits = random(rows * V), targets = new Int32Array([0, 17, 999]);
     const [x, y] = [prebuilt, other].map((addon) => {
       const logp = new Float32Array(rows), entropy = new Float32Array(rows), grad = new Float32Array(rows * V);
-      addon.logSoftmaxGather(logits.buffer, 0, targets.buffer, 0, rows, V, 1, logp.buffer, 0, entropy.buffer, 0, grad.buffer, 0);
+      addon.logSoftmaxGather({ logits, targets, rows, vocab: V, invT: 1, logp, entropy, grad });
       return [...logp, ...entropy, ...grad];
     });
     expect(x).toEqual(y);
