@@ -31,6 +31,7 @@ export {
 } from './job-options.js';
 export { evaluate, type EvaluateOptions } from './evaluate.js';
 export { checkWritableFolder } from './preflight.js';
+export { serve, type RunningServer, type ServeOptions } from './serve/server.js';
 export { gsm8kExactMatch } from './gsm8k-check.js';
 export { JOB_RUN_FILES, RESUMABLE_JOB_FIELDS, modelIdentity } from './run-continuity.js';
 export {

@@ -13,6 +13,7 @@ import { rewardSourcesOf, withRewardOptions } from './reward-module.js';
 import { runEval } from './commands/eval.js';
 import { runGenerate, type GenerateFlags } from './commands/generate.js';
 import { runScore } from './commands/score-command.js';
+import { runServe, type ServeFlags } from './commands/serve.js';
 import { runTrain } from './commands/train.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -112,6 +113,17 @@ export function createProgram(): Command {
     .action((file: string, opts: { json?: boolean; data?: string; split?: string }) =>
       runScore(file, opts.json === true, { ...(opts.data !== undefined ? { data: opts.data } : {}), ...(opts.split !== undefined ? { split: opts.split } : {}) }, rewardSourcesOf(opts)),
     );
+
+  program
+    .command('serve')
+    .description('serve a model over an OpenAI-compatible API (/v1/completions with token ids and log-probs, runtime LoRA loading) as a rollout worker for rolloutKind "server" (docs/scale-out.md)')
+    .requiredOption('--model <dir>', 'model folder (or hub id) to serve')
+    .option('--adapter <dir>', 'PEFT adapter folder to load at start (served under its folder name)')
+    .option('--host <address>', 'interface to bind (only this machine by default)', '127.0.0.1')
+    .addOption(new Option('--port <int>', 'port; 0 = any free one (printed at start)').default(8000).argParser(positiveInt('--port', true)))
+    .option('--served-model-name <name>', 'the base model\'s name in requests (default: the --model folder name)')
+    .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu (default: the fastest installed)')
+    .action((opts: ServeFlags) => runServe(opts));
 
   return program;
 }

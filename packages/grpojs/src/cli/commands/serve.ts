@@ -1,0 +1,42 @@
+/**
+ * The `serve` command: an OpenAI-compatible rollout worker over our own model code (serve/server.ts)
+ * until SIGINT or SIGTERM. See docs/scale-out.md.
+ */
+import { serve } from '../../serve/server.js';
+import { CliUsageError } from '../errors.js';
+
+/** Flags of `serve`. */
+export interface ServeFlags {
+  model: string;
+  adapter?: string;
+  host: string;
+  port: number;
+  servedModelName?: string;
+  backend?: string;
+}
+
+const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+
+/** Starts the server and resolves when a signal has closed it. */
+export async function runServe(flags: ServeFlags): Promise<void> {
+  if (flags.backend !== undefined && !(BACKENDS as readonly string[]).includes(flags.backend)) {
+    throw new CliUsageError(`--backend ${flags.backend}: expected one of ${BACKENDS.join(', ')}.`);
+  }
+  const server = await serve({
+    model: flags.model,
+    host: flags.host,
+    port: flags.port,
+    ...(flags.adapter !== undefined ? { adapter: flags.adapter } : {}),
+    ...(flags.servedModelName !== undefined ? { servedModelName: flags.servedModelName } : {}),
+    ...(flags.backend !== undefined ? { loadOptions: { backend: flags.backend as (typeof BACKENDS)[number] } } : {}),
+  });
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void server.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

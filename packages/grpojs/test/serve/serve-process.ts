@@ -1,0 +1,50 @@
+/** Starts the built CLI's `grpojs serve` as a child process on a free port and collects its output. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+/** A running `grpojs serve` child. */
+export interface ServeProcess {
+  url: string;
+  child: ChildProcess;
+  /** Everything it printed so far. */
+  output(): string;
+  /** The adapter names it loaded, in order (its "loaded adapter" log lines). */
+  loaded(): string[];
+  /** SIGKILL, resolved once it exited. */
+  kill(): Promise<void>;
+}
+
+/** Spawns `grpojs serve --model <dir> --port 0 …args`; resolves with its URL once it listens. */
+export function startServe(model: string, args: string[] = []): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--model', model, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  let text = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`grpojs serve did not start within 60 s:\n${text}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString();
+      const m = /grpojs serve: \S+ on (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          url: m[1],
+          child,
+          output: () => text,
+          loaded: () => [...text.matchAll(/grpojs serve: loaded adapter (\S+) from/g)].map((x) => x[1]),
+          kill: async () => {
+            if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+            await exited;
+          },
+        });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`grpojs serve exited with ${code} before listening:\n${text}`));
+    });
+  });
+}
