@@ -4,6 +4,7 @@
  */
 import type { RewardFunction, TrainConfig, TrainConfigInput } from '../../index.js';
 import { smokeLlamaPreset, smokePreset } from './smoke.js';
+import { trlDefaultsPreset } from './trl-defaults.js';
 
 /** A named config layer. */
 export interface Preset {
@@ -19,7 +20,7 @@ export interface Preset {
   rewardFunctions?: readonly RewardFunction[];
 }
 
-const PRESETS: Record<string, Preset> = { smoke: smokePreset, 'smoke-llama': smokeLlamaPreset };
+const PRESETS: Record<string, Preset> = { smoke: smokePreset, 'smoke-llama': smokeLlamaPreset, 'trl-defaults': trlDefaultsPreset };
 
 /** Names accepted by `--preset`. */
 export const PRESET_NAMES = Object.keys(PRESETS);
