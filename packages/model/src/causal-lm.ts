@@ -6,7 +6,8 @@
  * resolution and safetensors reader, the architecture's model, ADAPTERS' quantized and LoRA layers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendName } from './runtime/backend.js';
+import type { BackendName } from './runtime/runtime-options.js';
+import { initRuntimeForModel } from './runtime/runtime.js';
 import { DenseConv1D } from './ops/dense.js';
 import { generate } from './inference/generate.js';
 import type { Conv1DFactory } from './ops/dense.js';
@@ -58,9 +59,15 @@ export interface LoraOptions {
 
 /** Options of {@link loadCausalLM}. */
 export interface LoadCausalLMOptions extends ModelSourceOptions {
-  /** Force a backend (else GRPOJS_BACKEND, else tensorflow → wasm → cpu). */
+  /**
+   * The backend this model needs. The backend is process-wide (initRuntime): before initRuntime this
+   * initialises the runtime with it; afterwards it must be the runtime's (else a RuntimeOptionsError).
+   */
   backend?: BackendName;
-  /** BLAS matmuls via the optional @grpojs/accel on wasm/cpu (see initBackend). Default true. */
+  /**
+   * Whether this model expects @grpojs/accel's kernels. Process-wide like `backend`: it initialises
+   * the runtime before initRuntime, and must agree with the runtime's `accel` afterwards.
+   */
   accel?: boolean;
   /** Frozen base weights: fp32 ('none', default), bitsandbytes-style NF4, or int8 absmax. */
   quantization?: 'none' | 'nf4' | 'int8';
@@ -85,8 +92,8 @@ export interface LoadCausalLMOptions extends ModelSourceOptions {
   quantCacheDuringGenerate?: boolean;
   /**
    * Run generate's decode steps (every token after the prompt) on @grpojs/accel's native engine
-   * when it is installed, on the wasm/cpu backends (docs/model.md). GRPOJS_NATIVE_DECODE=0 also
-   * turns it off. Default true.
+   * when it is installed, on the wasm/cpu backends (docs/model.md). For this model only; the runtime
+   * option nativeDecode: false turns it off for every model. Default true.
    */
   nativeDecode?: boolean;
   /** Threads of the native decode engine. Default: the CPU count. */
@@ -305,7 +312,10 @@ const MiB = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
  * a quantized frozen base and LoRA adapters (fresh, or from `adapterPath`).
  */
 export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOptions = {}): Promise<CausalLM> {
-  const backend = await initBackend(options.backend, { accel: options.accel, ...(options.log ? { log: options.log } : {}) });
+  const backend = await initRuntimeForModel(
+    { ...(options.backend !== undefined ? { backend: options.backend } : {}), ...(options.accel !== undefined ? { accel: options.accel } : {}) },
+    options.log,
+  );
   const dir = await resolveModelFiles(pathOrHubId, options);
   const modelConfig = await readModelConfig(dir);
   const tensors = checkTensors(modelConfig, await readSafetensorsFolder(dir), dir);

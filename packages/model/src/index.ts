@@ -12,7 +12,25 @@ export type { AdapterSwitch, Conv1DLayer } from './ops/linear.js';
 export * as tf from '@tensorflow/tfjs-core';
 
 // Model core: backend, GPT-2, KV cache, generation, log-probs, checkpointing, CausalLM.
-export { type BackendName, BackendError, type InitBackendOptions, initBackend } from './runtime/backend.js';
+export { BackendError } from './runtime/backend.js';
+export {
+  type InitBackendOptions,
+  type InitRuntimeOptions,
+  type RuntimeStatus,
+  initBackend,
+  initRuntime,
+  runtimeOptions,
+} from './runtime/runtime.js';
+export {
+  ACCEL_FAMILIES,
+  type AccelFamily,
+  type AccelSwitches,
+  type BackendName,
+  type ResolvedRuntimeOptions,
+  type RuntimeOptions,
+  RuntimeOptionsError,
+  runtimeOptionsFromEnv,
+} from './runtime/runtime-options.js';
 export { blasMatMulActive } from './runtime/accel.js';
 export { registerWasmUnsortedSegmentSum, unsortedSegmentSumHost } from './runtime/unsorted-segment-sum.js';
 export { type Conv1DFactory, DenseConv1D, type DenseConv1DOptions, DenseShapeError, denseConv1DFactory, frozenMatMul } from './ops/dense.js';

@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blasMatMulActive } from '../src/runtime/accel.js';
-import { BackendError, initBackend } from '../src/runtime/backend.js';
+import { BackendError } from '../src/runtime/backend.js';
+import { initBackend, initRuntime } from '../src/runtime/runtime.js';
+import { runtimeOptionsFromEnv } from '../src/runtime/runtime-options.js';
 import { unsortedSegmentSumHost } from '../src/runtime/unsorted-segment-sum.js';
 import { maxAbsDiff } from './fixture-utils.js';
 
@@ -18,11 +20,10 @@ async function on(backend: 'wasm' | 'cpu', f: () => tf.Tensor): Promise<{ data: 
   return out;
 }
 
-const ACCEL_ENV = process.env.GRPOJS_ACCEL; // a whole-suite GRPOJS_ACCEL=0 run keeps its setting
-afterEach(() => {
-  delete process.env.GRPOJS_BACKEND;
-  if (ACCEL_ENV === undefined) delete process.env.GRPOJS_ACCEL;
-  else process.env.GRPOJS_ACCEL = ACCEL_ENV;
+// The runtime this test process started with (test/setup-tfjs.ts: a whole-suite GRPOJS_ACCEL=0 run keeps it).
+const suiteRuntime = runtimeOptionsFromEnv(process.env);
+afterEach(async () => {
+  await initRuntime({ ...suiteRuntime, log: () => {} });
 });
 
 /** Whether the optional @grpojs/accel addon is built in this checkout (it links the system BLAS). */
@@ -36,12 +37,13 @@ describe('initBackend', () => {
     expect(await initBackend('wasm')).toBe('wasm');
   });
 
-  it('GRPOJS_BACKEND overrides the automatic choice; bad names and missing native packages are errors', async () => {
-    process.env.GRPOJS_BACKEND = 'cpu';
-    expect(await initBackend()).toBe('cpu');
-    process.env.GRPOJS_BACKEND = 'cuda';
-    await expect(initBackend()).rejects.toThrow(/GRPOJS_BACKEND: unknown backend "cuda"/);
-    delete process.env.GRPOJS_BACKEND;
+  it('the runtime backend (GRPOJS_BACKEND) overrides the automatic choice; bad names and missing native packages are errors', async () => {
+    expect((await initRuntime({ ...runtimeOptionsFromEnv({ GRPOJS_BACKEND: 'cpu' }), log: () => {} })).backend).toBe('cpu');
+    expect(await initBackend()).toBe('cpu'); // the runtime's backend
+    expect(() => runtimeOptionsFromEnv({ GRPOJS_BACKEND: 'cuda' })).toThrow(/GRPOJS_BACKEND: unknown backend "cuda"; use one of tensorflow, wasm, cpu/);
+    await expect(initRuntime({ backend: 'cuda' as 'cpu' })).rejects.toThrow(/initRuntime: options\.backend: /);
+    await expect(initBackend('cuda' as 'cpu')).rejects.toThrow(/initBackend\(name\): unknown backend "cuda"/);
+    await initRuntime({ log: () => {} });
     await expect(initBackend('tensorflow')).rejects.toThrow(BackendError);
     await expect(initBackend('tensorflow')).rejects.toThrow(/tfjs-node-gpu/);
     expect(await initBackend()).toBe('wasm');
@@ -95,15 +97,17 @@ describe('BLAS matmul (optional @grpojs/accel)', () => {
   };
 
   it(`on by default when the addon is built (${ACCEL_BUILT ? 'built here' : 'not built here'}), off with accel: false or GRPOJS_ACCEL=0; said once per change`, async () => {
-    delete process.env.GRPOJS_ACCEL;
     const lines: string[] = [];
     const log = (line: string) => lines.push(line);
-    await initBackend('wasm', { log, accel: false });
+    await initRuntime({ backend: 'wasm', log: () => {} }); // a known start: accel on
+    await initRuntime({ backend: 'wasm', accel: false, log });
     expect(lines).toEqual(['matmul: tfjs kernels (BLAS matmul off: accel: false)']);
+    await initBackend('wasm', { log });
+    expect(lines).toHaveLength(1); // unchanged: not said again
     expect(blasMatMulActive('wasm')).toBe(false);
     const plain = product();
 
-    await initBackend('wasm', { log });
+    await initRuntime({ backend: 'wasm', log });
     await initBackend('wasm', { log });
     expect(lines).toHaveLength(2); // said once
     if (ACCEL_BUILT) {
@@ -115,17 +119,11 @@ describe('BLAS matmul (optional @grpojs/accel)', () => {
     const withDefault = product();
     expect(maxAbsDiff(plain, withDefault)).toBeLessThan(1e-5);
 
-    await initBackend('wasm', { log });
-    process.env.GRPOJS_ACCEL = '0';
-    await initBackend('wasm', { log });
-    expect(lines.at(-1)).toBe('matmul: tfjs kernels (BLAS matmul off: GRPOJS_ACCEL=0)');
+    await initRuntime({ ...runtimeOptionsFromEnv({ GRPOJS_ACCEL: '0' }), backend: 'wasm', log });
+    expect(lines.at(-1)).toBe('matmul: tfjs kernels (BLAS matmul off: accel: false)');
     expect(blasMatMulActive('wasm')).toBe(false);
-    delete process.env.GRPOJS_ACCEL;
-    await initBackend('wasm', { log });
+    await initRuntime({ backend: 'wasm', log });
     expect(blasMatMulActive('wasm')).toBe(ACCEL_BUILT);
-    if (ACCEL_ENV !== undefined) {
-      process.env.GRPOJS_ACCEL = ACCEL_ENV;
-      await initBackend('wasm', { log });
-    }
+    await expect(initBackend('wasm', { accel: false } as never)).rejects.toThrow(/initBackend: options\.accel is not an option of initBackend; .*initRuntime\(\{ accel \}\)/);
   });
 });

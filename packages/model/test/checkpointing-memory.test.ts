@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { CausalLM } from '../src/causal-lm.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
 import { DenseConv1D } from '../src/ops/dense.js';

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { DenseConv1D, frozenLinear } from '../src/ops/dense.js';
 import { maxAbsDiff } from './fixture-utils.js';
 

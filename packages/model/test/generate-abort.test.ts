@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
 import { generate } from '../src/inference/generate.js';
 import { GPT2Model } from '../src/architectures/gpt2/model.js';

@@ -1,7 +1,7 @@
 /** GPT-2 forward, generation, log-probs and c_attn gradients against the torch reference fixtures. */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { DenseConv1D } from '../src/ops/dense.js';
 import { generate } from '../src/inference/generate.js';
 import { GPT2Model } from '../src/architectures/gpt2/model.js';

@@ -1,7 +1,7 @@
 /** KV-cache decoding vs full recompute, fixed-size cache buffers, and seeded batched generation. */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
 import { generate, leftPad } from '../src/inference/generate.js';
 import { GPT2Model } from '../src/architectures/gpt2/model.js';

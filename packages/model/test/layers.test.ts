@@ -1,7 +1,7 @@
 /** DenseConv1D, LMHead (both storage orientations), random init, and input validation errors. */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
 import { DenseConv1D, DenseShapeError, frozenMatMul } from '../src/ops/dense.js';
 import { GPT2InputError, GPT2Model } from '../src/architectures/gpt2/model.js';

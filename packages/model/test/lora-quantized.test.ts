@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { LoraConv1D } from '../src/adapters/lora.js';
 import { createQuantizedConv1D, type QuantKind } from '../src/quant/quantized-conv1d.js';
 import { maxRelErr, testDense } from './adapter-helpers.js';

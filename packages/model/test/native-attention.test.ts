@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attentionBias } from '../src/ops/attention.js';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { nativeMaskedSoftmax, nativeSplitHeads } from '../src/ops/native-attention.js';
 import { maxAbsDiff } from './fixture-utils.js';
 import { nativeOff } from './native-helpers.js';

@@ -1,7 +1,7 @@
 /**
  * generate() with the native decode engine against the tfjs path: the same tokens (greedy and
  * sampled with one seed), determinism, flat tfjs tensor count, the path line and its switches
- * (GRPOJS_NATIVE_DECODE=0, nativeDecode: false, an activation the engine lacks), and the engine
+ * (the runtime's and the model's nativeDecode: false, an activation the engine lacks), and the engine
  * following LoRA updates between calls. Skipped with the reason when the engine is not built.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,14 +9,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { setDecodeRuntime } from './native-helpers.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
 import { type CausalLM, loadCausalLM } from '../src/causal-lm.js';
 import { writeRandomGPT2Checkpoint } from '../src/architectures/gpt2/random-init.js';
 
 const config = makeGPT2Config({ vocabSize: 64, nPositions: 64, nEmbd: 32, nLayer: 2, nHead: 4, eosTokenId: 63, bosTokenId: 63 });
 const prompts = [[1, 2, 3, 4, 5], [6, 7], [8, 9, 10, 11, 12, 13, 14], [15, 16, 17]];
-const ENV = process.env.GRPOJS_NATIVE_DECODE;
 
 let root: string;
 let lm: CausalLM;
@@ -26,41 +26,40 @@ beforeAll(async () => {
   await initBackend();
   root = await mkdtemp(join(tmpdir(), 'grpojs-native-generate-'));
   await writeRandomGPT2Checkpoint(join(root, 'tiny'), config, 9);
-  delete process.env.GRPOJS_NATIVE_DECODE;
+  await setDecodeRuntime({ nativeDecode: true });
   lm = await loadCausalLM(join(root, 'tiny'), { lora: { r: 4, alpha: 8 }, log: (line) => lines.push(line) });
   for (const layer of lm.loraLayers.values()) {
     tf.tidy(() => layer.loraB.assign(tf.randomNormal(layer.loraB.shape, 0, 0.3, 'float32', 2)));
   }
 });
-afterEach(() => {
-  if (ENV === undefined) delete process.env.GRPOJS_NATIVE_DECODE;
-  else process.env.GRPOJS_NATIVE_DECODE = ENV;
+afterEach(async () => {
+  await setDecodeRuntime({});
 });
 afterAll(async () => {
   lm.dispose();
   await rm(root, { recursive: true, force: true });
 });
 
-/** generate with the tfjs decode steps (GRPOJS_NATIVE_DECODE=0 for the call). */
+/** generate with the tfjs decode steps (the runtime's nativeDecode: false for the call). */
 async function tfjsGenerate(options: Parameters<CausalLM['generate']>[1]): Promise<number[][]> {
-  process.env.GRPOJS_NATIVE_DECODE = '0';
+  await setDecodeRuntime({ nativeDecode: false });
   try {
     return (await lm.generate(prompts, options)).completionIds;
   } finally {
-    delete process.env.GRPOJS_NATIVE_DECODE;
+    await setDecodeRuntime({ nativeDecode: true });
   }
 }
 
 const native = await (async () => {
   await initBackend();
-  delete process.env.GRPOJS_NATIVE_DECODE;
+  await setDecodeRuntime({ nativeDecode: true });
   const dir = await mkdtemp(join(tmpdir(), 'grpojs-native-probe-'));
   await writeRandomGPT2Checkpoint(dir, makeGPT2Config({ vocabSize: 8, nPositions: 8, nEmbd: 8, nLayer: 1, nHead: 2 }), 1);
   const probe = await loadCausalLM(dir);
   const line = await probe.decodePath();
   probe.dispose();
   await rm(dir, { recursive: true, force: true });
-  if (ENV !== undefined) process.env.GRPOJS_NATIVE_DECODE = ENV;
+  await setDecodeRuntime({});
   return line;
 })();
 const skip = !native.startsWith('generate: native');
@@ -71,10 +70,10 @@ describe.skipIf(skip)(`generate with the native decode engine${skip ? ` (SKIPPED
     const engine = await lm.generate(prompts, options);
     expect(engine.completionIds.every((r) => r.length === 24)).toBe(true);
     expect(engine.completionIds).toEqual(await tfjsGenerate(options));
-    expect(lines.at(-1)).toBe('generate: tfjs decode steps (GRPOJS_NATIVE_DECODE=0)');
+    expect(lines.at(-1)).toBe('generate: tfjs decode steps (runtime option nativeDecode: false)');
     await lm.generate(prompts, options);
     const count = lines.length;
-    expect(lines.at(-1)).toMatch(/^generate: native decode engine \(@grpojs\/accel, (avx2|portable), \d+ threads?; GRPOJS_NATIVE_DECODE=0 turns it off\)$/);
+    expect(lines.at(-1)).toMatch(/^generate: native decode engine \(@grpojs\/accel, (avx2|portable), \d+ threads?; the runtime option nativeDecode: false turns it off\)$/);
     await lm.generate(prompts, options);
     expect(lines).toHaveLength(count);
   });
@@ -103,7 +102,7 @@ describe.skipIf(skip)(`generate with the native decode engine${skip ? ` (SKIPPED
     expect(changed.completionIds).not.toEqual(first.completionIds);
     expect(changed.completionIds).toEqual(await tfjsGenerate(options));
     const base = await lm.withAdaptersDisabled(() => lm.generate(prompts, options));
-    process.env.GRPOJS_NATIVE_DECODE = '0';
+    await setDecodeRuntime({ nativeDecode: false });
     const baseTfjs = await lm.withAdaptersDisabled(() => lm.generate(prompts, options));
     expect(base.completionIds).toEqual(baseTfjs.completionIds);
     layer.loraB.assign(saved);

@@ -17,14 +17,13 @@ import { LlamaModel } from '../src/architectures/llama/model.js';
 import { generate } from '../src/inference/generate.js';
 import { NativeLlamaDecoder } from '../src/inference/native-llama-decode.js';
 import type { QuantizedConv1D } from '../src/quant/quantized-conv1d.js';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import type { GenerateOptions } from '../src/types.js';
-import { nativeOff } from './native-helpers.js';
+import { nativeOff, setDecodeRuntime } from './native-helpers.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/llama');
 const VARIANTS = ['llama-gqa-untied', 'llama-mqa-tied-rope3-bias', 'qwen2-qkv-bias-sharded', 'qwen3-qknorm'] as const;
 const LOGIT_TOL = 1e-4;
-const ENV = process.env.GRPOJS_NATIVE_DECODE;
 
 interface Expected {
   input_ids: number[][];
@@ -36,11 +35,10 @@ const unpadded = (fx: Expected): number[][] => fx.input_ids.map((row, b) => row.
 
 beforeAll(async () => {
   await initBackend();
-  delete process.env.GRPOJS_NATIVE_DECODE;
+  await setDecodeRuntime({ nativeDecode: true });
 });
-afterEach(() => {
-  if (ENV === undefined) delete process.env.GRPOJS_NATIVE_DECODE;
-  else process.env.GRPOJS_NATIVE_DECODE = ENV;
+afterEach(async () => {
+  await setDecodeRuntime({});
 });
 
 /** Tokens and every step's logits of generate, on the native engine (`native`) or the tfjs steps. */
@@ -137,7 +135,7 @@ describe.skipIf(nativeOff())('Llama family on the native decode engine', () => {
       // the CausalLM's own engine re-copies the LoRA projections at every call
       const options: GenerateOptions = { maxNewTokens: 4, seed: 5 };
       const viaLm = await lm.generate(prompts, options);
-      process.env.GRPOJS_NATIVE_DECODE = '0';
+      await setDecodeRuntime({ nativeDecode: false });
       expect((await lm.generate(prompts, options)).completionIds).toEqual(viaLm.completionIds);
       lm.dispose();
     });

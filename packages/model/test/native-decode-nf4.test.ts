@@ -1,6 +1,6 @@
 /**
  * Frozen NF4 projections in the native decode engine as 4-bit codes (readNf4State → setLinearNf4)
- * against the same engine given their dequantized fp32 weight (GRPOJS_DECODE_NF4_PANELS=0): logits
+ * against the same engine given their dequantized fp32 weight (the runtime option nativeDecodeNf4Codes: false): logits
  * bit-identical step by step and within 1e-4 of the tfjs forward, with LoRA on c_attn (fp32 in
  * both); a shape where some layers cannot keep codes (in % 64 ≠ 0) falls back for those only;
  * generate's tokens are the same either way and the tfjs tensor count stays flat; the codes hold
@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { type GPT2Config, makeGPT2Config } from '../src/architectures/gpt2/config.js';
 import { type CausalLM, loadCausalLM } from '../src/causal-lm.js';
 import { leftPad } from '../src/inference/generate.js';
@@ -20,9 +20,8 @@ import { NativeDecoder } from '../src/inference/native-decode.js';
 import { randomGPT2Tensors, writeRandomGPT2Checkpoint } from '../src/architectures/gpt2/random-init.js';
 import { createQuantizedConv1D, type NF4State, type QuantizedConv1D } from '../src/quant/quantized-conv1d.js';
 import { maxAbsDiff } from './fixture-utils.js';
-import { gpt2Of } from './native-helpers.js';
+import { gpt2Of, setDecodeRuntime } from './native-helpers.js';
 
-const ENV = process.env.GRPOJS_DECODE_NF4_PANELS;
 const probe = await (async () => {
   await initBackend();
   const config = makeGPT2Config({ vocabSize: 8, nPositions: 4, nEmbd: 8, nLayer: 1, nHead: 2 });
@@ -45,9 +44,8 @@ let root: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'grpojs-native-nf4-'));
 });
-afterEach(() => {
-  if (ENV === undefined) delete process.env.GRPOJS_DECODE_NF4_PANELS;
-  else process.env.GRPOJS_DECODE_NF4_PANELS = ENV;
+afterEach(async () => {
+  await setDecodeRuntime({});
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
@@ -67,7 +65,7 @@ async function nf4LM(name: string, config: GPT2Config): Promise<CausalLM> {
  * (`codes`) or fp32 panels; also the largest difference from the tfjs forward and the engine memory.
  */
 async function engineSteps(model: GPT2Model, codes: boolean): Promise<{ logits: Float32Array[]; worst: number; bytes: number; nf4: number }> {
-  process.env.GRPOJS_DECODE_NF4_PANELS = codes ? '1' : '0';
+  await setDecodeRuntime({ nativeDecodeNf4Codes: codes });
   const decoder = (await NativeDecoder.create(model, { threads: 2 })).decoder as NativeDecoder;
   decoder.prepare();
   const steps = 12;
@@ -167,7 +165,7 @@ describe.skipIf(skip)(`native decode with NF4 codes${skip ? ` (SKIPPED: ${probe.
   it('generate: the same tokens with codes and with fp32 panels (switching between calls); tfjs tensors flat', async () => {
     const lm = await nf4LM('gen', c64);
     const run = async (codes: boolean, seed: number): Promise<number[][]> => {
-      process.env.GRPOJS_DECODE_NF4_PANELS = codes ? '1' : '0';
+      await setDecodeRuntime({ nativeDecodeNf4Codes: codes });
       return (await lm.generate(prompts, { maxNewTokens: 10, temperature: 0.9, eosTokenId: [], seed })).completionIds;
     };
     expect(await lm.decodePath()).toMatch(/^generate: native/);

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { type GPT2Config, makeGPT2Config } from '../src/architectures/gpt2/config.js';
 import { loadCausalLM, type CausalLM } from '../src/causal-lm.js';
 import { leftPad } from '../src/inference/generate.js';

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { activation } from '../src/ops/layers.js';
 import { maxAbsDiff } from './fixture-utils.js';
 import { nativeOff, withoutKernels } from './native-helpers.js';

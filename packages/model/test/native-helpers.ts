@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CausalLM } from '../src/causal-lm.js';
 import { GPT2Model } from '../src/architectures/gpt2/model.js';
+import { initRuntime } from '../src/runtime/runtime.js';
+import { runtimeOptionsFromEnv } from '../src/runtime/runtime-options.js';
 
 /** True when the @grpojs/accel addon is built in this checkout. */
 export const ACCEL_BUILT = existsSync(join(dirname(fileURLToPath(import.meta.url)), '../../accel/build/Release/grpojs_accel.node'));
@@ -40,4 +42,12 @@ export function withoutKernels<T>(kernels: readonly string[], f: () => T): T {
 export function gpt2Of(lm: CausalLM): GPT2Model {
   if (!(lm.model instanceof GPT2Model)) throw new Error(`expected a GPT-2 CausalLM, got ${lm.model.architecture}`);
   return lm.model;
+}
+
+/**
+ * Sets the runtime's decode switches for a test, the other options as the suite's environment says
+ * (test/setup-tfjs.ts); `{}` restores the suite's runtime.
+ */
+export async function setDecodeRuntime(options: { nativeDecode?: boolean; nativeDecodeNf4Codes?: boolean }): Promise<void> {
+  await initRuntime({ ...runtimeOptionsFromEnv(process.env), ...options, log: () => {} });
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { createQuantizedConv1D, type QuantKind } from '../src/quant/quantized-conv1d.js';
 import { firstBitMismatch } from './adapter-helpers.js';
 import { nativeOff, withoutKernels } from './native-helpers.js';

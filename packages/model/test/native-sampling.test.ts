@@ -1,15 +1,16 @@
 /**
  * sampleToken through @grpojs/accel's native sampler against the JS draw (the same function with the
- * sampler removed from globalThis): the same token for the same seed, over many seeds and
+ * runtime's sampler set aside): the same token for the same seed, over many seeds and
  * temperatures, with and without top-k/top-p; and expSampling against Math.exp.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend, initRuntime } from '../src/runtime/runtime.js';
+import { runtimeOptionsFromEnv } from '../src/runtime/runtime-options.js';
+import { activeSampler, setActiveSampler } from '../src/runtime/native-sampler.js';
 import { expSampling } from '../src/ops/fast-exp.js';
 import { Mulberry32, type SamplingOptions, sampleToken } from '../src/inference/sampling.js';
 import { nativeOff } from './native-helpers.js';
 
-const SAMPLE_ROW = Symbol.for('grpojs.accel.sampleRow');
 const skip = nativeOff('GRPOJS_ACCEL_VOCAB');
 
 beforeAll(async () => {
@@ -30,8 +31,8 @@ describe('expSampling', () => {
 describe.skipIf(skip)('sampleToken with the native sampler', () => {
   /** Tokens from `seeds` × `draws`, with the native sampler present or removed. */
   function tokens(logits: Float32Array, options: SamplingOptions, native: boolean): number[] {
-    const saved = (globalThis as Record<symbol, unknown>)[SAMPLE_ROW];
-    if (!native) delete (globalThis as Record<symbol, unknown>)[SAMPLE_ROW];
+    const saved = activeSampler();
+    if (!native) setActiveSampler(null);
     try {
       const out: number[] = [];
       for (let seed = 1; seed <= 10; seed++) {
@@ -40,12 +41,18 @@ describe.skipIf(skip)('sampleToken with the native sampler', () => {
       }
       return out;
     } finally {
-      (globalThis as Record<symbol, unknown>)[SAMPLE_ROW] = saved;
+      setActiveSampler(saved);
     }
   }
 
-  it('is installed by initBackend when the accel is on', () => {
-    expect(typeof (globalThis as Record<symbol, unknown>)[SAMPLE_ROW]).toBe('function');
+  it('is handed over by the runtime while its vocab family is on, and not otherwise', async () => {
+    expect(typeof activeSampler()).toBe('function');
+    await initRuntime({ accel: { vocab: false }, log: () => {} });
+    expect(activeSampler()).toBeNull();
+    await initRuntime({ accel: false, log: () => {} });
+    expect(activeSampler()).toBeNull();
+    await initRuntime({ ...runtimeOptionsFromEnv(process.env), log: () => {} });
+    expect(typeof activeSampler()).toBe('function');
   });
 
   it('draws the same tokens as the JS path for 120 draws per setting (vocab 50257)', () => {

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
 import { DenseConv1D } from '../src/ops/dense.js';
 import { GPT2Model } from '../src/architectures/gpt2/model.js';

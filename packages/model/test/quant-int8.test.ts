@@ -3,7 +3,7 @@
  * and the packed int8 Conv1D on the wasm backend (bit-exact dequantization).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { QuantizationError } from '../src/adapters/errors.js';
 import { dequantizeInt8, int8StorageBytes, quantizeInt8 } from '../src/quant/int8.js';
 import { createQuantizedConv1D } from '../src/quant/quantized-conv1d.js';

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { QuantizationError } from '../src/adapters/errors.js';
 import { signedDynamicMap } from '../src/quant/dynamic-map.js';
 import { NF4_CODE, dequantizeNF4, nf4CodeAt, nf4StorageBytes, quantizeNF4 } from '../src/quant/nf4.js';

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { blasMatMulActive } from '../src/runtime/accel.js';
-import { initBackend } from '../src/runtime/backend.js';
+import { initBackend } from '../src/runtime/runtime.js';
 import { createQuantizedConv1D } from '../src/quant/quantized-conv1d.js';
 import { nativeOff } from './native-helpers.js';
 

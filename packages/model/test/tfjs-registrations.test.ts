@@ -6,11 +6,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { initBackend } from '../src/index.js';
+import { initRuntime } from '../src/index.js';
 
 describe('tfjs registrations without the @tensorflow/tfjs umbrella', () => {
   beforeAll(async () => {
-    await initBackend('cpu', { accel: false, log: () => {} });
+    await initRuntime({ backend: 'cpu', accel: false, log: () => {} });
   });
 
   it('registers gradients for the kernels a training step uses', () => {
@@ -26,7 +26,7 @@ describe('tfjs registrations without the @tensorflow/tfjs umbrella', () => {
   });
 
   it.each(['cpu', 'wasm'] as const)('takes a gradient and an Adam step on %s', async (backend) => {
-    await initBackend(backend, { accel: false, log: () => {} });
+    await initRuntime({ backend, accel: false, log: () => {} });
     const g = tf.grad((x: tf.Tensor) => x.square().sum())(tf.tensor1d([1, 2, 3])); // [3]
     expect(Array.from(g.dataSync())).toEqual([2, 4, 6]);
     const v = tf.variable(tf.tensor1d([1, -1]));

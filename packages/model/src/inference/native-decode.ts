@@ -10,10 +10,14 @@
  * variables (LoRA, full fine-tuning) again at every generate call, since the optimizer changes them
  * between rollouts. Frozen NF4 projections go in as their 4-bit codes and block scales (the engine
  * decodes them inside the product, to the same weight bit for bit, streaming ~0.56 byte per weight
- * instead of 4); GRPOJS_DECODE_NF4_PANELS=0 packs their dequantized fp32 weight instead. @grpojs/accel is optional and imported dynamically; without it (or when the
- * engine declines) generate keeps the tfjs path.
+ * instead of 4); the runtime option nativeDecodeNf4Codes: false packs their dequantized fp32 weight
+ * instead. @grpojs/accel is optional and comes through the runtime's one loader; without it (or
+ * when the engine declines) generate keeps the tfjs path.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { DecodeActivation, DecodeEngine, DecodeProjection } from '@grpojs/accel/contract';
+import { loadAccel } from '../runtime/load-accel.js';
+import { runtimeOptions } from '../runtime/runtime.js';
 import { layerTrainableVariables } from '../ops/checkpointing.js';
 import { gpt2InnerSize, type GPT2Activation } from '../architectures/gpt2/config.js';
 import { GPT2Model } from '../architectures/gpt2/model.js';
@@ -24,13 +28,13 @@ import type { Conv1DLayer } from '../ops/linear.js';
 import { LoraConv1D, type ReadableConv1D } from '../adapters/lora.js';
 import type { NF4State } from '../quant/quantized-conv1d.js';
 import type { Mulberry32, SamplingOptions } from './sampling.js';
-import { type LlamaEngine, NativeLlamaDecoder } from './native-llama-decode.js';
+import { NativeLlamaDecoder } from './native-llama-decode.js';
 
-/** The block projections in the engine's order, by module-path suffix. */
-const PROJECTIONS = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const;
+/** The block projections, by module-path suffix (each one of the contract's DecodeProjection). */
+const PROJECTIONS = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const satisfies readonly DecodeProjection[];
 
 /** The config activations the engine implements, by the engine's name. */
-const ENGINE_ACTIVATIONS: Partial<Record<GPT2Activation, 'gelu_new' | 'gelu' | 'relu'>> = {
+const ENGINE_ACTIVATIONS: Partial<Record<GPT2Activation, DecodeActivation>> = {
   gelu_new: 'gelu_new',
   gelu_pytorch_tanh: 'gelu_new',
   gelu_fast: 'gelu_new',
@@ -38,56 +42,13 @@ const ENGINE_ACTIVATIONS: Partial<Record<GPT2Activation, 'gelu_new' | 'gelu' | '
   relu: 'relu',
 };
 
-/** The part of @grpojs/accel's DecodeEngine used here (kept local: the package is optional). */
-interface Engine {
-  setLayerNorm(index: number, gamma: Float32Array, beta: Float32Array): void;
-  setLinear(layer: number, projection: (typeof PROJECTIONS)[number], weight: Float32Array, bias: Float32Array): void;
-  setLinearNf4(
-    layer: number,
-    projection: (typeof PROJECTIONS)[number],
-    weight: { codeWords: Int32Array; absmax: Float32Array; blockSize: number; table: Float32Array },
-    bias: Float32Array,
-  ): void;
-  setPositionEmbedding(wpe: Float32Array): void;
-  setTokenEmbedding(wte: Float32Array): void;
-  setHead(weight: Float32Array): void;
-  reset(batch: number, capacity: number): void;
-  loadCache(layer: number, keys: Float32Array, values: Float32Array, srcCapacity: number, length: number, starts: Int32Array): void;
-  step(tokens: Int32Array, positions: Int32Array, logits: Float32Array): void;
-  sampleRows(logits: Float32Array, temperature: number, thresholds: Float32Array, us: Float64Array, tokens: Int32Array): void;
-  info(): { threads: number; simd: string; bytes: number; nf4Projections?: number };
-  dispose(): void;
-}
-
-interface AccelDecodeModule {
-  createDecodeEngine(spec: Record<string, unknown>): { engine: Engine | null; reason?: string };
-  /** Absent in a @grpojs/accel that predates the Llama engine. */
-  createLlamaDecodeEngine?(spec: Record<string, unknown>): { engine: LlamaEngine | null; reason?: string };
-}
-
-let accel: AccelDecodeModule | null | undefined; // undefined: not tried yet; null: not installed
-
-/** @grpojs/accel's decode engines, imported once; null when the optional package is not installed. */
-export async function importAccel(): Promise<AccelDecodeModule | null> {
-  if (accel === undefined) {
-    try {
-      const specifier: string = '@grpojs/accel'; // a variable keeps TypeScript from requiring it
-      const mod = (await import(specifier)) as Partial<AccelDecodeModule>;
-      accel = typeof mod.createDecodeEngine === 'function' ? (mod as AccelDecodeModule) : null;
-    } catch {
-      accel = null;
-    }
-  }
-  return accel;
-}
-
 /**
  * Why generate cannot use the native engine for `model` now (a phrase for the log line), or null:
- * GRPOJS_NATIVE_DECODE=0, a model family without an engine, a backend other than wasm/cpu, or an
- * activation the GPT-2 engine lacks.
+ * the runtime option nativeDecode off, a model family without an engine, a backend other than
+ * wasm/cpu, or an activation the GPT-2 engine lacks.
  */
 export function nativeDecodeBlocked(model: CausalTransformer): string | null {
-  if (process.env.GRPOJS_NATIVE_DECODE === '0') return 'GRPOJS_NATIVE_DECODE=0';
+  if (!runtimeOptions().nativeDecode) return 'runtime option nativeDecode: false';
   if (!(model instanceof GPT2Model) && !(model instanceof LlamaModel)) return `the native engines implement GPT-2 and the Llama family, not ${model.architecture}`;
   const backend = tf.getBackend();
   if (backend !== 'wasm' && backend !== 'cpu') return `backend '${backend}' keeps its own kernels`;
@@ -129,9 +90,9 @@ export function effectiveConv1D(layer: Conv1DLayer): [tf.Tensor, tf.Tensor] | nu
   return null;
 }
 
-/** Whether frozen NF4 projections go to the engine as codes (GRPOJS_DECODE_NF4_PANELS=0: as fp32 panels). */
-export function nf4PanelsWanted(): boolean {
-  return process.env.GRPOJS_DECODE_NF4_PANELS !== '0';
+/** Whether frozen NF4 projections go to the engine as codes (the runtime option nativeDecodeNf4Codes). */
+export function nf4CodesWanted(): boolean {
+  return runtimeOptions().nativeDecodeNf4Codes;
 }
 
 /**
@@ -155,10 +116,10 @@ export class NativeDecoder {
   /** e.g. "avx2, 2 threads". */
   readonly description: string;
   private readonly model: GPT2Model;
-  private readonly engine: Engine;
+  private readonly engine: DecodeEngine;
   /** Projections whose weights may change between calls (LoRA, or holding trainable variables). */
   private readonly mutable: { layer: number; projection: (typeof PROJECTIONS)[number]; conv: Conv1DLayer }[] = [];
-  /** The other projections, packed once (again when GRPOJS_DECODE_NF4_PANELS changes). */
+  /** The other projections, packed once (again when the runtime option nativeDecodeNf4Codes changes). */
   private readonly frozen: { layer: number; projection: (typeof PROJECTIONS)[number]; conv: Conv1DLayer }[] = [];
   private frozenPacked = false;
   /** Whether the frozen NF4 projections were given as codes (null: not packed yet). */
@@ -171,7 +132,7 @@ export class NativeDecoder {
     return this.held;
   }
 
-  private constructor(model: GPT2Model, engine: Engine) {
+  private constructor(model: GPT2Model, engine: DecodeEngine) {
     this.model = model;
     this.engine = engine;
     const info = engine.info();
@@ -183,8 +144,8 @@ export class NativeDecoder {
    * engine, a layer that cannot expose its weight). Check {@link nativeDecodeBlocked} first.
    */
   static async create(model: GPT2Model, options: { threads?: number } = {}): Promise<{ decoder: NativeDecoder | null; reason: string }> {
-    const mod = await importAccel();
-    if (mod === null) return { decoder: null, reason: 'optional @grpojs/accel (with the decode engine) not installed' };
+    const accel = await loadAccel();
+    if (!accel.ok) return { decoder: null, reason: accel.reason };
     const c = model.config;
     for (const [path, conv] of model.conv1DLayers()) {
       const base = conv instanceof LoraConv1D ? conv.base : conv;
@@ -192,7 +153,7 @@ export class NativeDecoder {
     }
     const D = c.nEmbd / c.nHead;
     const attnScales = model.blocks.map((_, l) => (c.scaleAttnWeights ? 1 / Math.sqrt(D) : 1) / (c.scaleAttnByInverseLayerIdx ? l + 1 : 1));
-    const load = mod.createDecodeEngine({
+    const load = accel.api.createDecodeEngine({
       nLayer: c.nLayer,
       nHead: c.nHead,
       nEmbd: c.nEmbd,
@@ -200,7 +161,7 @@ export class NativeDecoder {
       vocabSize: c.vocabSize,
       nPositions: c.nPositions,
       eps: c.layerNormEpsilon,
-      activation: ENGINE_ACTIVATIONS[c.activationFunction] ?? c.activationFunction,
+      activation: ENGINE_ACTIVATIONS[c.activationFunction] ?? (c.activationFunction as DecodeActivation),
       attnScales,
       tiedHead: c.tieWordEmbeddings,
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
@@ -219,7 +180,7 @@ export class NativeDecoder {
       this.packFrozen();
       this.frozenPacked = true;
     }
-    const codes = nf4PanelsWanted();
+    const codes = nf4CodesWanted();
     if (codes !== this.nf4Codes) {
       for (const { layer, projection, conv } of this.frozen) this.setProjection(layer, projection, conv, codes);
       this.nf4Codes = codes;
@@ -364,7 +325,7 @@ export class NativeDecodeSlot {
     }
     const decoder = blocked === null ? (this.decoder ?? null) : null;
     const line = decoder
-      ? `generate: native decode engine (@grpojs/accel, ${decoder.description}; GRPOJS_NATIVE_DECODE=0 turns it off)`
+      ? `generate: native decode engine (@grpojs/accel, ${decoder.description}; the runtime option nativeDecode: false turns it off)`
       : `generate: tfjs decode steps (${blocked ?? this.reason})`;
     if (line !== lastDecodeLine) this.options.log?.(line);
     lastDecodeLine = line;

@@ -3,42 +3,22 @@
  * NativeDecoder does for GPT-2: the prompt runs through the tfjs forward, its KV cache (rotated
  * keys, KV heads only) is copied into @grpojs/accel's LlamaDecodeEngine and every later token runs
  * there (native/llama-decode.cc). Weights are copied the same way: the frozen ones once per model
- * (frozen NF4 projections as their 4-bit codes, GRPOJS_DECODE_NF4_PANELS=0: dequantized fp32), the
+ * (frozen NF4 projections as their 4-bit codes, or dequantized fp32 with the runtime option
+ * nativeDecodeNf4Codes: false), the
  * LoRA projections (merged: W + scale·A·B as currently switched) and those holding trainable
  * variables again at every generate call.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { LlamaDecodeEngine } from '@grpojs/accel/contract';
+import { loadAccel } from '../runtime/load-accel.js';
 import { layerTrainableVariables } from '../ops/checkpointing.js';
 import type { LlamaModel } from '../architectures/llama/model.js';
 import { LLAMA_LINEAR_MODULES, type LlamaLinearModule, llamaLayerPrefix } from '../architectures/llama/weights.js';
 import type { Conv1DLayer } from '../ops/linear.js';
 import { LoraConv1D, type ReadableConv1D } from '../adapters/lora.js';
 import type { KVCache } from './kv-cache.js';
-import { effectiveConv1D, hostValues, importAccel, NativeDecodeError, nativeSampleRows, nf4PanelsWanted, nf4StateOf } from './native-decode.js';
+import { effectiveConv1D, hostValues, NativeDecodeError, nativeSampleRows, nf4CodesWanted, nf4StateOf } from './native-decode.js';
 import type { Mulberry32, SamplingOptions } from './sampling.js';
-
-/** The part of @grpojs/accel's LlamaDecodeEngine used here (kept local: the package is optional). */
-export interface LlamaEngine {
-  setNorm(options: { layer?: number; which: 'input' | 'post' | 'q' | 'k' | 'final'; weight: Float32Array }): void;
-  setLinear(options: { layer: number; module: LlamaLinearModule; weight: Float32Array; bias?: Float32Array | null }): void;
-  setLinearNf4(options: {
-    layer: number;
-    module: LlamaLinearModule;
-    codeWords: Int32Array;
-    absmax: Float32Array;
-    blockSize: number;
-    table: Float32Array;
-    bias?: Float32Array | null;
-  }): void;
-  setEmbedding(options: { weight: Float32Array }): void;
-  setHead(options: { weight: Float32Array }): void;
-  reset(options: { batch: number; capacity: number }): void;
-  loadCache(options: { layer: number; keys: Float32Array; values: Float32Array; srcCapacity: number; length: number; starts: Int32Array }): void;
-  step(options: { tokens: Int32Array; positions: Int32Array; logits: Float32Array }): void;
-  sampleRows(options: { logits: Float32Array; temperature: number; thresholds: Float32Array; us: Float64Array; tokens: Int32Array }): void;
-  info(): { threads: number; simd: string; bytes: number; nf4Projections: number };
-  dispose(): void;
-}
 
 interface Projection {
   layer: number;
@@ -51,7 +31,7 @@ export class NativeLlamaDecoder {
   /** e.g. "avx2, 2 threads". */
   readonly description: string;
   private readonly model: LlamaModel;
-  private readonly engine: LlamaEngine;
+  private readonly engine: LlamaDecodeEngine;
   private readonly mutable: Projection[] = [];
   private readonly frozen: Projection[] = [];
   private frozenPacked = false;
@@ -63,7 +43,7 @@ export class NativeLlamaDecoder {
     return this.held;
   }
 
-  private constructor(model: LlamaModel, engine: LlamaEngine) {
+  private constructor(model: LlamaModel, engine: LlamaDecodeEngine) {
     this.model = model;
     this.engine = engine;
     const info = engine.info();
@@ -72,16 +52,14 @@ export class NativeLlamaDecoder {
 
   /** An engine for `model`, or null and the reason (no @grpojs/accel, an addon without the engine, an unreadable layer). */
   static async create(model: LlamaModel, options: { threads?: number } = {}): Promise<{ decoder: NativeLlamaDecoder | null; reason: string }> {
-    const mod = await importAccel();
-    if (mod === null || typeof mod.createLlamaDecodeEngine !== 'function') {
-      return { decoder: null, reason: 'optional @grpojs/accel (with the Llama decode engine) not installed' };
-    }
+    const accel = await loadAccel();
+    if (!accel.ok) return { decoder: null, reason: accel.reason };
     for (const [path, linear] of model.linearLayers()) {
       const base = linear instanceof LoraConv1D ? linear.base : linear;
       if (typeof (base as Partial<ReadableConv1D>).readWeight !== 'function') return { decoder: null, reason: `the linear layer at ${path} cannot expose its weight` };
     }
     const c = model.config;
-    const load = mod.createLlamaDecodeEngine({
+    const load = accel.api.createLlamaDecodeEngine({
       numLayers: c.numHiddenLayers,
       hiddenSize: c.hiddenSize,
       numHeads: c.numAttentionHeads,
@@ -108,7 +86,7 @@ export class NativeLlamaDecoder {
       this.packFrozen();
       this.frozenPacked = true;
     }
-    const codes = nf4PanelsWanted();
+    const codes = nf4CodesWanted();
     if (codes !== this.nf4Codes) {
       for (const p of this.frozen) this.setProjection(p, codes);
       this.nf4Codes = codes;

@@ -8,6 +8,7 @@
 // state, so a checkpoint can store and restore it; the stream does not depend on the backend.
 import { Mulberry32 } from '@grpojs/data';
 import { expSampling } from '../ops/fast-exp.js';
+import { activeSampler } from '../runtime/native-sampler.js';
 
 export { Mulberry32 };
 
@@ -56,16 +57,12 @@ function keepThreshold(scaled: Float32Array, topK: number, topP: number): number
   return threshold;
 }
 
-/** @grpojs/accel's native sampler, found where its enableBlasMatMul puts it (its SAMPLE_ROW). */
-type NativeSampleRow = (logits: Float32Array, temperature: number, threshold: number, u: number) => number;
-const SAMPLE_ROW = Symbol.for('grpojs.accel.sampleRow');
-
 /**
  * Picks the next token from one row of logits [vocab]. Sampling draws one uniform u from `rng`,
  * then takes the first token whose running sum of e_i = exp(scaled_i − max) reaches u·Σe, with
  * scaled_i = float32(logit_i / temperature), e_i = expSampling(float32(scaled_i − max)) and the sums
- * in index order. With @grpojs/accel active the same arithmetic runs natively (about ten times faster),
- * and both pick the same token for the same seed.
+ * in index order. With @grpojs/accel's vocab family on (the runtime options) the same arithmetic
+ * runs natively (about ten times faster), and both pick the same token for the same seed.
  */
 export function sampleToken(logits: Float32Array, options: SamplingOptions, rng: Mulberry32): number {
   if (!options.doSample) return argmax(logits);
@@ -80,8 +77,8 @@ export function sampleToken(logits: Float32Array, options: SamplingOptions, rng:
   };
   const threshold = filtered ? keepThreshold(scale(), topK, topP) : -Infinity;
   const u = rng.next();
-  const native = (globalThis as Record<symbol, unknown>)[SAMPLE_ROW] as NativeSampleRow | undefined;
-  if (native !== undefined) {
+  const native = activeSampler();
+  if (native !== null) {
     const token = native(logits, temperature, threshold, u);
     if (token >= 0) return token;
   }

@@ -8,15 +8,12 @@
  * (Mᵀ·dᵀ)ᵀ (only the small dᵀ is packed), and embedding rows are columns of Mᵀ. Other backends keep
  * M [vocab, C] and use `transposeB`, which is free there. With @grpojs/accel's BLAS matmul on wasm
  * the transpose flags are free too, so d·M is one `transposeB` product of Mᵀ, and the embedding
- * lookup runs in its native column gather (`GrpojsGatherColumns`) instead of GatherV2 + transpose.
+ * lookup runs in its native column gather (`gatherColumns`) instead of GatherV2 + transpose.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { blasMatMulActive } from '../runtime/accel.js';
+import { accelKernelsReady, runAccelKernel } from '../runtime/accel-kernels.js';
 import type { HostTensor } from '../io/safetensors.js';
-
-/** @grpojs/accel's gathers (looked up by name: the package is optional). */
-const GATHER_COLUMNS = 'GrpojsGatherColumns';
-const GATHER_ROWS = 'GrpojsGatherRows';
 
 /**
  * Rows `ids` [n] of a frozen float32 table [R, C] → [n, C] (an embedding lookup): @grpojs/accel's
@@ -25,8 +22,8 @@ const GATHER_ROWS = 'GrpojsGatherRows';
  * the result.
  */
 export function gatherRows(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
-  if (table.dtype === 'float32' && ids.dtype === 'int32' && tf.getKernel(GATHER_ROWS, tf.getBackend()) !== undefined) {
-    return tf.engine().runKernel(GATHER_ROWS, { x: table, indices: ids }) as tf.Tensor2D;
+  if (table.dtype === 'float32' && ids.dtype === 'int32' && accelKernelsReady('gatherRows')) {
+    return runAccelKernel('gatherRows', { x: table, indices: ids }) as tf.Tensor2D;
   }
   return tf.gather(table, ids);
 }
@@ -74,8 +71,8 @@ export class LMHead {
   /** Rows of M for token ids [n] → [n, C] (the embedding lookup). */
   lookup(ids: tf.Tensor1D): tf.Tensor2D {
     if (this.rows) return gatherRows(this.rows, ids);
-    if (tf.getKernel(GATHER_COLUMNS, tf.getBackend()) !== undefined && ids.dtype === 'int32') {
-      return tf.engine().runKernel(GATHER_COLUMNS, { x: this.cols as tf.Tensor2D, indices: ids }) as tf.Tensor2D; // [n, C]
+    if (accelKernelsReady('gatherColumns') && ids.dtype === 'int32') {
+      return runAccelKernel('gatherColumns', { x: this.cols as tf.Tensor2D, indices: ids }) as tf.Tensor2D; // [n, C]
     }
     return tf.tidy(() => tf.transpose(tf.gather(this.cols as tf.Tensor2D, ids, 1)));
   }

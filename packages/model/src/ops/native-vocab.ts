@@ -1,13 +1,10 @@
 /**
- * The fused log-softmax + gather of @grpojs/accel (its kernel `GrpojsLogSoftmaxGather`, native
- * code with a vectorised exp), used by headLogProbs when registered on the current backend: one
- * pass per row instead of about ten vocab-sized tfjs tensors (docs/benchmarks.md, item 1). The
- * kernel is looked up by name, since @grpojs/accel is an optional package.
+ * The fused log-softmax + gather of @grpojs/accel (its kernel `logSoftmaxGather`, native code with
+ * a vectorised exp), used by headLogProbs when registered on the current backend: one pass per row
+ * instead of about ten vocab-sized tfjs tensors (docs/benchmarks.md, item 1).
  */
-import * as tf from '@tensorflow/tfjs-core';
-
-/** Kernel name registered by @grpojs/accel's enableBlasMatMul (its LOG_SOFTMAX_GATHER). */
-const LOG_SOFTMAX_GATHER = 'GrpojsLogSoftmaxGather';
+import type * as tf from '@tensorflow/tfjs-core';
+import { accelKernelsReady, runAccelKernel } from '../runtime/accel-kernels.js';
 
 /** What {@link nativeLogSoftmaxGather} returns; the caller disposes every tensor. */
 export interface NativeLogSoftmaxGather {
@@ -22,8 +19,8 @@ export interface NativeLogSoftmaxGather {
 /**
  * logits [n, V] (before the temperature) and targets [n] int32 → log p(target) under
  * softmax(logits / temperature), optionally the entropy and the gradient w.r.t. the logits; null
- * when the native kernel is not registered on the current backend (no @grpojs/accel, GRPOJS_ACCEL=0,
- * or a backend it does not patch). Not differentiable itself: wrap it in a tf.customGrad.
+ * when the native kernel is not registered on the current backend (no @grpojs/accel, the runtime's
+ * accel or its vocab family off, or a backend it does not patch). Not differentiable itself: wrap it in a tf.customGrad.
  */
 export function nativeLogSoftmaxGather(
   logits: tf.Tensor2D,
@@ -32,9 +29,9 @@ export function nativeLogSoftmaxGather(
   withEntropy: boolean,
   withGrad: boolean,
 ): NativeLogSoftmaxGather | null {
-  if (tf.getKernel(LOG_SOFTMAX_GATHER, tf.getBackend()) === undefined) return null;
-  const out = tf.engine().runKernel(LOG_SOFTMAX_GATHER, { logits, targets }, { temperature, withEntropy, withGrad } as unknown as tf.NamedAttrMap);
-  const [logp, ...rest] = (Array.isArray(out) ? out : [out]) as tf.Tensor[];
+  if (!accelKernelsReady('logSoftmaxGather')) return null;
+  const out = runAccelKernel('logSoftmaxGather', { logits, targets }, { temperature, withEntropy, withGrad });
+  const [logp, ...rest] = Array.isArray(out) ? out : [out];
   const entropy = withEntropy ? (rest.shift() as tf.Tensor1D) : undefined;
   const grad = withGrad ? (rest.shift() as tf.Tensor2D) : undefined;
   return { logp: logp as tf.Tensor1D, ...(entropy ? { entropy } : {}), ...(grad ? { grad } : {}) };

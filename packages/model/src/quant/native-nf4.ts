@@ -1,14 +1,11 @@
 /**
  * Dequantization of the quantized Conv1D weights through @grpojs/accel's native kernels
- * (`GrpojsNf4Dequantize`, `GrpojsInt8Dequantize`: one pass over the packed codes) when they are
- * registered on the current backend; quant/quantized-conv1d.ts decodes with tfjs ops otherwise.
- * Both give the same float32 weight bit for bit (the kernels do the same multiplies and add in the
- * same order). Looked up by name, since @grpojs/accel is an optional package.
+ * (`nf4Dequantize`, `int8Dequantize`: one pass over the packed codes) when they are registered on
+ * the current backend; quant/quantized-conv1d.ts decodes with tfjs ops otherwise. Both give the
+ * same float32 weight bit for bit (the kernels do the same multiplies and add in the same order).
  */
-import * as tf from '@tensorflow/tfjs-core';
-
-const NF4_DEQUANTIZE = 'GrpojsNf4Dequantize';
-const INT8_DEQUANTIZE = 'GrpojsInt8Dequantize';
+import type * as tf from '@tensorflow/tfjs-core';
+import { accelKernelsReady, runAccelKernel } from '../runtime/accel-kernels.js';
 
 /** The tensors of an NF4 weight as quantized-conv1d.ts keeps them (see packing.ts for the words). */
 export type NativeNf4Inputs =
@@ -44,21 +41,17 @@ export interface NativeInt8Attrs {
   scale: number;
 }
 
-const registered = (kernel: string): boolean => tf.getKernel(kernel, tf.getBackend()) !== undefined;
-
 /**
  * The dequantized NF4 weight [in, out], or null when the native kernel is not registered on the
- * current backend (no @grpojs/accel, GRPOJS_ACCEL=0 or GRPOJS_ACCEL_NF4=0). The caller owns the result.
+ * current backend (no @grpojs/accel, or the runtime's accel or its nf4 family off). The caller owns the result.
  */
 export function nativeNf4Dequantize(inputs: NativeNf4Inputs, attrs: NativeNf4Attrs): tf.Tensor2D | null {
-  if (!registered(NF4_DEQUANTIZE)) return null;
-  const named = inputs as unknown as tf.NamedTensorMap;
-  return tf.engine().runKernel(NF4_DEQUANTIZE, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D; // [in, out]
+  if (!accelKernelsReady('nf4Dequantize')) return null;
+  return runAccelKernel('nf4Dequantize', inputs, attrs) as tf.Tensor2D; // [in, out]
 }
 
 /** The dequantized int8 weight [in, out], or null as for {@link nativeNf4Dequantize}. The caller owns the result. */
 export function nativeInt8Dequantize(inputs: NativeInt8Inputs, attrs: NativeInt8Attrs): tf.Tensor2D | null {
-  if (!registered(INT8_DEQUANTIZE)) return null;
-  const named = inputs as unknown as tf.NamedTensorMap;
-  return tf.engine().runKernel(INT8_DEQUANTIZE, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D; // [in, out]
+  if (!accelKernelsReady('int8Dequantize')) return null;
+  return runAccelKernel('int8Dequantize', inputs, attrs) as tf.Tensor2D; // [in, out]
 }

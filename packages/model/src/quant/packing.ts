@@ -10,22 +10,33 @@
  * shared [65536, F] float32 table with gatherND, whose wasm kernel has no per-index JS work (the
  * wasm GatherV2 validates every index in JS and is ~10× slower here).
  *
- * @grpojs/accel's native dequantization kernels (its native/nf4.cc, used through native-nf4.ts)
- * read this same word layout: a change here must be made there too (its tests pack words with a
- * copy of packHalves).
+ * @grpojs/accel's native dequantization kernels and decode engines read this same word layout,
+ * which its contract states (PACKED_WORDS in @grpojs/accel/contract): {@link PACKED_WORDS} below
+ * must equal it, which the compiler checks, so a change to the layout is made in both or neither.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { PackedWordLayout } from '@grpojs/accel/contract';
+
+/** The layout packHalves writes, checked against accel's contract (the type is its literal values). */
+export const PACKED_WORDS = {
+  wordBits: 32,
+  halfBits: 16,
+  order: 'low-halves-first',
+  fieldOrder: 'lowest-bits-first',
+  nf4Bits: 4,
+  int8Bits: 8,
+} as const satisfies PackedWordLayout;
 
 /** Host packing of `fields` (each < 2^bits) → int32 words; missing fields are filled with `pad`. */
-export function packHalves(fields: ArrayLike<number>, bits: 4 | 8, pad = 0): Int32Array {
-  const perHalf = 16 / bits;
+export function packHalves(fields: ArrayLike<number>, bits: typeof PACKED_WORDS.nf4Bits | typeof PACKED_WORDS.int8Bits, pad = 0): Int32Array {
+  const perHalf = PACKED_WORDS.halfBits / bits;
   const m = Math.ceil(fields.length / (2 * perHalf));
   const words = new Int32Array(m);
   for (let j = 0; j < 2 * perHalf * m; j++) {
     const value = j < fields.length ? fields[j] : pad;
     const high = j >= m * perHalf ? 1 : 0;
     const local = j - high * m * perHalf;
-    words[Math.floor(local / perHalf)] |= value << (16 * high + bits * (local % perHalf));
+    words[Math.floor(local / perHalf)] |= value << (PACKED_WORDS.halfBits * high + bits * (local % perHalf));
   }
   return words;
 }

@@ -1,63 +1,62 @@
 /**
- * Optional BLAS matmuls: when the optional package @grpojs/accel is installed and its native addon
- * built, the wasm and cpu backends' matmul kernels run on the system BLAS (OpenBLAS / Accelerate),
- * several times faster (docs/accel.md). It is imported dynamically, so a machine without a
- * compiler or BLAS simply keeps tfjs's own kernels. `initBackend` calls {@link configureBlasMatMul}.
+ * @grpojs/accel on the wasm and cpu backends, as the runtime options say: BLAS matmuls and the
+ * kernel families (docs/accel.md), the kernel thread pool, and the native sampler. The package comes
+ * through the one loader (load-accel.ts); without it tfjs keeps its own kernels. runtime.ts calls
+ * {@link configureAccel} from initRuntime and initBackend.
  */
-import type { BackendName } from './backend.js';
+import type { AccelApi } from '@grpojs/accel/contract';
+import { loadAccel, loadedAccel } from './load-accel.js';
+import { setActiveSampler } from './native-sampler.js';
+import type { BackendName, ResolvedRuntimeOptions } from './runtime-options.js';
 
-/** The part of @grpojs/accel's API used here (kept local: the package is optional). */
-interface AccelModule {
-  enableBlasMatMul(options?: { backends?: ('wasm' | 'cpu')[] }): {
-    enabled: boolean;
-    reason?: string;
-    backends: string[];
-    blas?: string;
-    threads?: number;
-  };
-  disableBlasMatMul(): string[];
-  blasMatMulBackends(): string[];
+let lastLine: string | null = null;
+/** The accel settings last applied (JSON), so that an unchanged call re-registers nothing. */
+let applied: string | null = null;
+
+/** The families switched off, e.g. "gelu, nf4" ('' when none). */
+function familiesOff(accel: ResolvedRuntimeOptions['accel']): string {
+  return Object.entries(accel)
+    .filter(([family, on]) => family !== 'matmul' && !on)
+    .map(([family]) => family)
+    .join(', ');
 }
 
-let accel: AccelModule | null | undefined; // undefined: not tried yet; null: not installed
-let lastLine: string | null = null;
-
-async function importAccel(): Promise<AccelModule | null> {
-  if (accel === undefined) {
-    try {
-      // A variable specifier keeps TypeScript and bundlers from requiring the optional package.
-      const specifier: string = '@grpojs/accel';
-      accel = (await import(specifier)) as AccelModule;
-    } catch {
-      accel = null;
-    }
+/** Registers what `options.accel` asks for (after removing what an earlier call registered, when it differs). */
+function apply(api: AccelApi, options: ResolvedRuntimeOptions): ReturnType<AccelApi['enableBlasMatMul']> | null {
+  const { matmul, ...families } = options.accel;
+  const key = JSON.stringify(options.accel);
+  if (applied !== null && applied !== key) api.disableBlasMatMul();
+  applied = key;
+  if (options.kernelThreads !== null) api.setKernelThreads(options.kernelThreads);
+  if (!matmul) {
+    api.disableBlasMatMul();
+    setActiveSampler(null);
+    return null;
   }
-  return accel;
+  setActiveSampler(families.vocab ? api.nativeSampler() : null);
+  return api.enableBlasMatMul({ kernels: families });
 }
 
 /**
- * Turns the BLAS matmul on (`wanted`, unless GRPOJS_ACCEL=0) or off for the wasm and cpu backends
- * and returns a one-line description of the matmul `backend` now uses. `log` receives that line
- * when it differs from the last one reported (so once per process in the usual case, also when
- * switching between wasm and cpu).
+ * Applies the accel part of `options` and returns a one-line description of the matmul `backend`
+ * now uses; `log` receives that line when it differs from the last one reported (so once per
+ * process in the usual case, also when switching between wasm and cpu).
  */
-export async function configureBlasMatMul(backend: BackendName, wanted: boolean, log: (line: string) => void): Promise<string> {
+export async function configureAccel(backend: BackendName, options: ResolvedRuntimeOptions, log: (line: string) => void): Promise<string> {
   let line: string;
+  const load = await loadAccel();
+  const status = load.ok ? apply(load.api, options) : null;
   if (backend === 'tensorflow') {
     line = 'matmul: native TensorFlow kernels (tensorflow backend)';
-  } else if (!wanted || process.env.GRPOJS_ACCEL === '0') {
-    (await importAccel())?.disableBlasMatMul();
-    line = `matmul: tfjs kernels (BLAS matmul off: ${wanted ? 'GRPOJS_ACCEL=0' : 'accel: false'})`;
+  } else if (!options.accel.matmul) {
+    line = 'matmul: tfjs kernels (BLAS matmul off: accel: false)';
+  } else if (!load.ok) {
+    line = `matmul: tfjs kernels (${load.reason})`;
+  } else if (status === null || !status.backends.includes(backend)) {
+    line = `matmul: tfjs kernels (BLAS matmul not available: ${status?.reason ?? `no BLAS kernels for ${backend}`})`;
   } else {
-    const mod = await importAccel();
-    if (mod === null) {
-      line = 'matmul: tfjs kernels (optional @grpojs/accel not installed; see docs/accel.md)';
-    } else {
-      const status = mod.enableBlasMatMul();
-      line = status.backends.includes(backend)
-        ? `matmul: BLAS on ${status.backends.join(' and ')} (${status.blas ?? 'BLAS'}, ${status.threads ?? '?'} threads; GRPOJS_ACCEL=0 turns it off)`
-        : `matmul: tfjs kernels (BLAS matmul not available: ${status.reason ?? `no BLAS kernels for ${backend}`})`;
-    }
+    const off = familiesOff(options.accel);
+    line = `matmul: BLAS on ${status.backends.join(' and ')} (${status.blas ?? 'BLAS'}, ${status.threads ?? '?'} threads${off ? `; kernels off: ${off}` : ''})`;
   }
   if (line !== lastLine) log(line);
   lastLine = line;
@@ -66,5 +65,5 @@ export async function configureBlasMatMul(backend: BackendName, wanted: boolean,
 
 /** True when the current matmuls of `backend` run on the BLAS (@grpojs/accel). */
 export function blasMatMulActive(backend: string): boolean {
-  return accel ? accel.blasMatMulBackends().includes(backend) : false;
+  return loadedAccel()?.blasMatMulBackends().includes(backend) ?? false;
 }

@@ -1,12 +1,10 @@
 /**
- * Chooses and initialises the tfjs backend once per process.
+ * Chooses and initialises the tfjs backend (runtime.ts calls it with the runtime options' choice).
  *
  * Order: `tensorflow` (native TF via @tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node — both
  * optional peer dependencies, imported dynamically so they are never required) → `wasm`
- * (XNNPACK, SIMD) → `cpu` (plain JS, slow, always there). An explicit argument wins, then the
- * `GRPOJS_BACKEND` environment variable, then that order. The wasm backend gets the kernels it
- * lacks for training (see kernels/), and wasm/cpu get BLAS matmuls when the optional
- * @grpojs/accel is installed (accel.ts; `accel: false` or GRPOJS_ACCEL=0 turns that off).
+ * (XNNPACK, SIMD) → `cpu` (plain JS, slow, always there), the first that starts, chosen once per
+ * process. The wasm backend gets the kernels it lacks for training (unsorted-segment-sum.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 // The cpu backend (the fallback that is always there), then tfjs-core's gradients and chained tensor
@@ -17,11 +15,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import '../../dist/tfjs-registrations.js';
 // A named import (used below), so bundlers honouring `sideEffects: false` keep the wasm backend.
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
-import { configureBlasMatMul } from './accel.js';
+import { BACKEND_NAMES, type BackendName } from './runtime-options.js';
 import { registerWasmUnsortedSegmentSum } from './unsorted-segment-sum.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+export type { BackendName };
+const BACKENDS: readonly BackendName[] = BACKEND_NAMES;
 
 /** Thrown when a requested backend is unknown or cannot start. */
 export class BackendError extends Error {
@@ -64,31 +62,12 @@ async function trySet(name: BackendName): Promise<boolean> {
   }
 }
 
-/** Options of {@link initBackend}. */
-export interface InitBackendOptions {
-  /**
-   * Run wasm/cpu matmuls on the system BLAS through the optional @grpojs/accel package when it is
-   * installed and built. Default true; `false` (or GRPOJS_ACCEL=0) keeps tfjs's own kernels.
-   */
-  accel?: boolean;
-  /** Receives the one-line description of the matmul in use when it changes. Default console.info. */
-  log?: (line: string) => void;
-}
-
 /**
- * Initialises a backend and returns its name. `name` (or `GRPOJS_BACKEND`) forces one and throws
- * if it cannot start; otherwise the fastest available is picked. Then sets up the matmul kernels
- * (see {@link InitBackendOptions.accel}). Safe to call many times.
+ * Initialises `name` (throws BackendError when it cannot start; `source` names who asked in the
+ * error for an unknown name), or with null the fastest available, and returns the backend now in use.
  */
-export async function initBackend(name?: BackendName, options: InitBackendOptions = {}): Promise<BackendName> {
-  const backend = await selectBackend(name);
-  await configureBlasMatMul(backend, options.accel ?? true, options.log ?? ((line) => console.info(`grpojs: ${line}`)));
-  return backend;
-}
-
-async function selectBackend(name?: BackendName): Promise<BackendName> {
-  const env = process.env.GRPOJS_BACKEND;
-  const forced = name !== undefined ? parseName(name, 'initBackend(name)') : env ? parseName(env, 'GRPOJS_BACKEND') : null;
+export async function selectBackend(name: BackendName | null, source: string): Promise<BackendName> {
+  const forced = name !== null ? parseName(name, source) : null;
   if (forced !== null) {
     if (tf.getBackend() === forced && (forced !== 'wasm' || tf.getKernel('UnsortedSegmentSum', 'wasm'))) return forced;
     if (await trySet(forced)) return forced;

@@ -1,0 +1,107 @@
+/**
+ * The process-wide runtime: one options object (runtime-options.ts) applied by one explicit call,
+ * {@link initRuntime}. tfjs backends and registered kernels are process-global, so these settings
+ * are too: a model never changes them behind another's back (loadCausalLM only checks its
+ * `backend` and `accel` against them). Calling initRuntime again with other options reconfigures
+ * the process (the documented re-init rule, docs/accel.md); with the same options it changes nothing.
+ */
+import { configureAccel } from './accel.js';
+import { selectBackend } from './backend.js';
+import {
+  type BackendName,
+  type ResolvedRuntimeOptions,
+  resolveRuntimeOptions,
+  type RuntimeOptions,
+  RuntimeOptionsError,
+} from './runtime-options.js';
+
+/** {@link initRuntime}'s options: the runtime options and where its one-line reports go. */
+export type InitRuntimeOptions = RuntimeOptions & {
+  /** Receives the line describing the matmul in use when it changes. Default console.info. */
+  log?: (line: string) => void;
+};
+
+/** What {@link initRuntime} set up. */
+export interface RuntimeStatus {
+  backend: BackendName;
+  options: ResolvedRuntimeOptions;
+  /** e.g. "matmul: BLAS on wasm and cpu (OpenBLAS …, 2 threads)". */
+  matmul: string;
+}
+
+const defaultLog = (line: string): void => console.info(`grpojs: ${line}`);
+let current: ResolvedRuntimeOptions | null = null;
+let currentLog: (line: string) => void = defaultLog;
+
+/**
+ * Applies `options` to the process: starts the backend (`options.backend`, else the fastest
+ * available), registers @grpojs/accel's kernels as `options.accel` says when the package is
+ * installed, sizes its kernel thread pool, and records the decode switches generate reads.
+ * Throws RuntimeOptionsError naming a bad field, BackendError when a forced backend cannot start.
+ */
+export async function initRuntime(options: InitRuntimeOptions = {}): Promise<RuntimeStatus> {
+  const { log, ...rest } = options;
+  const resolved = resolveRuntimeOptions(rest);
+  current = resolved;
+  if (log !== undefined) currentLog = log;
+  const backend = await selectBackend(resolved.backend, 'initRuntime: options.backend');
+  const matmul = await configureAccel(backend, resolved, currentLog);
+  return { backend, options: resolved, matmul };
+}
+
+/** The options in effect: those of the last initRuntime, else the defaults. */
+export function runtimeOptions(): ResolvedRuntimeOptions {
+  return current ?? resolveRuntimeOptions({});
+}
+
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  /** Receives the line describing the matmul in use when it changes. Default console.info. */
+  log?: (line: string) => void;
+}
+
+/**
+ * Starts `name` (else the runtime's backend, else the fastest available) with the runtime's accel
+ * settings (the defaults until initRuntime is called) and returns its name. Safe to call many
+ * times. Accel and the other switches are {@link initRuntime}'s: passing `accel` here is an error.
+ */
+export async function initBackend(name?: BackendName, options: InitBackendOptions = {}): Promise<BackendName> {
+  if ('accel' in options) {
+    throw new RuntimeOptionsError('initBackend: options.accel is not an option of initBackend; accel is process-wide: call initRuntime({ accel }) (docs/accel.md).');
+  }
+  const settings = runtimeOptions();
+  current = settings;
+  if (options.log !== undefined) currentLog = options.log;
+  const backend = await selectBackend(name ?? settings.backend, 'initBackend(name)');
+  await configureAccel(backend, settings, currentLog);
+  return backend;
+}
+
+/**
+ * For loadCausalLM: starts the backend as the runtime says, checking the model's own `backend` and
+ * `accel` against the runtime (before initRuntime, they initialise it). A model never reconfigures
+ * the process: a disagreement is a RuntimeOptionsError that says to call initRuntime.
+ */
+export async function initRuntimeForModel(requested: { backend?: BackendName; accel?: boolean }, log?: (line: string) => void): Promise<BackendName> {
+  if (current === null) {
+    const status = await initRuntime({
+      ...(requested.backend !== undefined ? { backend: requested.backend } : {}),
+      ...(requested.accel !== undefined ? { accel: requested.accel } : {}),
+      ...(log !== undefined ? { log } : {}),
+    });
+    return status.backend;
+  }
+  if (requested.accel !== undefined && requested.accel !== current.accel.matmul) {
+    throw new RuntimeOptionsError(
+      `loadCausalLM: options.accel is ${requested.accel} but the runtime has accel ${current.accel.matmul ? 'on' : 'off'}; accel is process-wide: ` +
+        `call initRuntime({ accel: ${requested.accel} }) before loading models, or leave options.accel out (docs/accel.md).`,
+    );
+  }
+  if (requested.backend !== undefined && current.backend !== null && requested.backend !== current.backend) {
+    throw new RuntimeOptionsError(
+      `loadCausalLM: options.backend is '${requested.backend}' but the runtime was initialised with backend '${current.backend}'; ` +
+        `the backend is process-wide: call initRuntime({ backend: '${requested.backend}' }) first, or leave options.backend out.`,
+    );
+  }
+  return initBackend(requested.backend, log !== undefined ? { log } : {});
+}

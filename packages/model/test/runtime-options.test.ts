@@ -1,0 +1,119 @@
+/**
+ * The runtime options: the GRPOJS_* variables runtimeOptionsFromEnv maps (and rejects), the
+ * defaults and per-family resolution, initRuntime applying them (kernel families, kernel threads,
+ * the re-init rule), and loadCausalLM refusing to reconfigure the process.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ACCEL_FAMILIES, resolveRuntimeOptions, runtimeOptionsFromEnv, RuntimeOptionsError } from '../src/runtime/runtime-options.js';
+import { initRuntime, runtimeOptions } from '../src/runtime/runtime.js';
+import { loadedAccel } from '../src/runtime/load-accel.js';
+import { loadCausalLM } from '../src/causal-lm.js';
+import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
+import { writeRandomGPT2Checkpoint } from '../src/architectures/gpt2/random-init.js';
+import { ACCEL_BUILT, nativeOff } from './native-helpers.js';
+
+const suite = runtimeOptionsFromEnv(process.env);
+afterEach(async () => {
+  await initRuntime({ ...suite, log: () => {} });
+});
+const root = await mkdtemp(join(tmpdir(), 'grpojs-runtime-'));
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('runtimeOptionsFromEnv', () => {
+  it('maps every switch, and only "0" turns one off', () => {
+    expect(runtimeOptionsFromEnv({})).toEqual({});
+    expect(
+      runtimeOptionsFromEnv({
+        GRPOJS_BACKEND: ' WASM ',
+        GRPOJS_ACCEL_GELU: '0',
+        GRPOJS_ACCEL_NF4: '0',
+        GRPOJS_ACCEL_VOCAB: 'false',
+        GRPOJS_ACCEL_KERNEL_THREADS: '3',
+        GRPOJS_NATIVE_DECODE: '0',
+        GRPOJS_DECODE_NF4_PANELS: '0',
+      }),
+    ).toEqual({ backend: 'wasm', accel: { gelu: false, nf4: false }, kernelThreads: 3, nativeDecode: false, nativeDecodeNf4Codes: false });
+    for (const family of ACCEL_FAMILIES) {
+      expect(runtimeOptionsFromEnv({ [`GRPOJS_ACCEL_${family.toUpperCase()}`]: '0' })).toEqual({ accel: { [family]: false } });
+    }
+    // GRPOJS_ACCEL=0 wins over the per-family switches
+    expect(runtimeOptionsFromEnv({ GRPOJS_ACCEL: '0', GRPOJS_ACCEL_GELU: '0' })).toEqual({ accel: false });
+    expect(runtimeOptionsFromEnv({ GRPOJS_ACCEL: '1', GRPOJS_NATIVE_DECODE: '1' })).toEqual({});
+  });
+
+  it('names the variable of a value it cannot use', () => {
+    expect(() => runtimeOptionsFromEnv({ GRPOJS_BACKEND: 'cuda' })).toThrow(RuntimeOptionsError);
+    expect(() => runtimeOptionsFromEnv({ GRPOJS_BACKEND: 'cuda' })).toThrow(/GRPOJS_BACKEND: unknown backend "cuda"/);
+    for (const bad of ['x', '0', '1.5', '65']) {
+      expect(() => runtimeOptionsFromEnv({ GRPOJS_ACCEL_KERNEL_THREADS: bad })).toThrow(`GRPOJS_ACCEL_KERNEL_THREADS is "${bad}"; use an integer from 1 to 64`);
+    }
+  });
+
+  it("has the same families as @grpojs/accel's contract", async () => {
+    const { ACCEL_KERNEL_FAMILIES } = await import('@grpojs/accel/contract');
+    expect([...ACCEL_FAMILIES].sort()).toEqual(Object.keys(ACCEL_KERNEL_FAMILIES).sort());
+  });
+});
+
+describe('resolveRuntimeOptions', () => {
+  const all = (on: boolean) => Object.fromEntries(['matmul', ...ACCEL_FAMILIES].map((f) => [f, on]));
+
+  it('fills in the defaults and spells accel out per family (every family needs the matmul)', () => {
+    expect(resolveRuntimeOptions({})).toEqual({ backend: null, accel: all(true), kernelThreads: null, nativeDecode: true, nativeDecodeNf4Codes: true });
+    expect(resolveRuntimeOptions({ accel: false }).accel).toEqual(all(false));
+    expect(resolveRuntimeOptions({ accel: { matmul: false, gelu: true } }).accel).toEqual(all(false));
+    expect(resolveRuntimeOptions({ accel: { gelu: false, heads: false } }).accel).toEqual({ ...all(true), gelu: false, heads: false });
+  });
+
+  it('names the field of a bad option', () => {
+    expect(() => resolveRuntimeOptions({ kernelThreads: 0 })).toThrow(/^initRuntime: options\.kernelThreads: /);
+    expect(() => resolveRuntimeOptions({ accel: { gelu: false, warp: false } as never })).toThrow(/^initRuntime: options\.accel/);
+    expect(() => resolveRuntimeOptions({ nativeDecod: false } as never)).toThrow(/^initRuntime: options\.\(root\): .*nativeDecod/);
+  });
+});
+
+describe.skipIf(nativeOff())(`initRuntime with @grpojs/accel (${ACCEL_BUILT ? 'built' : 'not built'})`, () => {
+  const registered = (key: string): boolean => tf.getKernel(key, tf.getBackend()) !== undefined;
+
+  it('registers the families switched on, and re-registers when they change; same options: nothing said again', async () => {
+    const lines: string[] = [];
+    const log = (line: string): number => lines.push(line);
+    const status = await initRuntime({ backend: 'wasm', accel: { gelu: false }, log });
+    expect(status.matmul).toMatch(/^matmul: BLAS on wasm and cpu \(.*; kernels off: gelu\)$/);
+    const k = loadedAccel()!.kernels;
+    expect([registered(k.geluNew), registered(k.layerNorm), registered(k.maskedSoftmax)]).toEqual([false, true, true]);
+    await initRuntime({ backend: 'wasm', accel: { layernorm: false, softmax: false }, log });
+    expect([registered(k.geluNew), registered(k.layerNorm), registered(k.maskedSoftmax)]).toEqual([true, false, false]);
+    const said = lines.length;
+    await initRuntime({ backend: 'wasm', accel: { layernorm: false, softmax: false }, log });
+    expect(lines).toHaveLength(said);
+    expect(runtimeOptions().accel.layernorm).toBe(false);
+  });
+
+  it('sizes the kernel thread pool', async () => {
+    await initRuntime({ kernelThreads: 3, log: () => {} });
+    expect(loadedAccel()!.setKernelThreads(0)).toBe(3);
+    await initRuntime({ kernelThreads: 1, log: () => {} });
+    expect(loadedAccel()!.setKernelThreads(0)).toBe(1);
+  });
+});
+
+describe('loadCausalLM and the process-wide runtime', () => {
+  it("initialises nothing behind the runtime's back: a different accel or backend is an error that says to call initRuntime", async () => {
+    await writeRandomGPT2Checkpoint(join(root, 'm'), makeGPT2Config({ vocabSize: 16, nPositions: 8, nEmbd: 8, nLayer: 1, nHead: 2 }), 1);
+    await initRuntime({ backend: 'wasm', accel: true, log: () => {} });
+    await expect(loadCausalLM(join(root, 'm'), { accel: false })).rejects.toThrow(
+      /loadCausalLM: options\.accel is false but the runtime has accel on; accel is process-wide: call initRuntime\(\{ accel: false \}\)/,
+    );
+    await expect(loadCausalLM(join(root, 'm'), { backend: 'cpu' })).rejects.toThrow(/loadCausalLM: options\.backend is 'cpu' but the runtime was initialised with backend 'wasm'/);
+    const lm = await loadCausalLM(join(root, 'm'), { accel: true, backend: 'wasm' });
+    expect(tf.getBackend()).toBe('wasm');
+    lm.dispose();
+  });
+});
