@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompletionResponseSchema, loadCausalLM, readCompletionRows, serve, writeTinyGPT2, type CausalLM, type RunningServer } from '../../src/index.js';
+import { CompletionResponseSchema, loadCausalLM, readCompletionRows, serve, tf, writeTinyGPT2, type CausalLM, type RunningServer } from '../../src/index.js';
 
 const BACKEND = 'wasm' as const;
 let server: RunningServer;
@@ -84,6 +84,14 @@ describe('grpojs serve API', () => {
     expect((await post('/v1/unload_lora_adapter', { lora_name: 'policy-0' })).status).toBe(404);
     expect(lines).toContain(`grpojs serve: loaded adapter policy-0 from ${adapterDir}`);
     expect(lines).toContain('grpojs serve: unloaded adapter policy-0');
+  });
+
+  it('frees every tensor of a request: tf.memory().numTensors is flat over requests', async () => {
+    const body = { model: 'tiny', prompt: [[464, 3290]], n: 2, max_tokens: 4, temperature: 0.9, seed: 1, logprobs: 0, return_token_ids: true };
+    expect((await post('/v1/completions', body)).status).toBe(200);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) expect((await post('/v1/completions', { ...body, seed: i })).status).toBe(200);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('answers bad requests with a 4xx naming the field, in OpenAI\'s error shape', async () => {
