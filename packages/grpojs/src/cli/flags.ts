@@ -101,7 +101,7 @@ export function fieldOption(field: FieldInfo, heading: string): Option {
  * stores it under `learning_rate`, which {@link flagValues} maps back, and refuses it together with
  * `--learning-rate`), and `--no-offline` for a boolean (commander sets `offline` to false).
  */
-function aliasOptions(field: FieldInfo, heading: string): Option[] {
+export function aliasOptions(field: FieldInfo, heading: string): Option[] {
   const aliases: Option[] = [];
   if (snakeCase(field.name) !== kebabCase(field.name)) {
     aliases.push(
@@ -126,9 +126,12 @@ export const ALIAS_HELP =
   'TRL spellings: every flag also takes its snake_case name (--learning_rate for --learning-rate), and --config files take\n' +
   'snake_case keys (learning_rate: 1.0e-5). Every boolean flag has a --no-<flag> form (--no-gradient-checkpointing).';
 
-/** The config fields given on the command line, from commander's parsed options (aliases mapped back, null restored). */
-export function flagValues(opts: Record<string, unknown>): Record<string, unknown> {
-  const fieldOf = new Map(configFieldNames().flatMap((name) => [[name, name], [snakeCase(name), name]] as const));
+/**
+ * The config fields given on the command line, from commander's parsed options (aliases mapped back,
+ * null restored); `names` are the fields that have flags (default: the train job's).
+ */
+export function flagValues(opts: Record<string, unknown>, names: readonly string[] = configFieldNames()): Record<string, unknown> {
+  const fieldOf = new Map(names.flatMap((name) => [[name, name], [snakeCase(name), name]] as const));
   return Object.fromEntries(
     Object.entries(opts)
       .filter(([key, value]) => fieldOf.has(key) && value !== undefined)

@@ -13,6 +13,7 @@ import { rewardSourcesOf, withRewardOptions } from './reward-module.js';
 import { runEval } from './commands/eval.js';
 import { runGenerate, type GenerateFlags } from './commands/generate.js';
 import { runScore } from './commands/score-command.js';
+import { addSftCommand } from './commands/sft.js';
 import { runServe, type ServeFlags } from './commands/serve.js';
 import { runTrain } from './commands/train.js';
 
@@ -124,6 +125,8 @@ export function createProgram(): Command {
     .option('--served-model-name <name>', 'the base model\'s name in requests (default: the --model folder name)')
     .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu (default: the fastest installed)')
     .action((opts: ServeFlags) => runServe(opts));
+
+  addSftCommand(program);
 
   return program;
 }
