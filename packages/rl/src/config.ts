@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { GRPOConfigError } from './errors.js';
-import { RolloutConfigShape } from './rollout/config.js';
+import { checkRolloutConfig, RolloutConfigShape } from './rollout/config.js';
 import { LOSS_TYPES } from './policy-terms.js';
 import { FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './weight-check.js';
 
@@ -187,6 +187,7 @@ export function parseGRPOConfig(input: unknown = {}): GRPOConfig {
       `Invalid GRPO config: learningRate × weightDecay (${config.learningRate} × ${config.weightDecay}) must be <= 1: AdamW multiplies every weight by 1 − learningRate × weightDecay each step, and a negative factor flips and (below −1) grows them.`,
     );
   }
+  checkRolloutConfig(config);
   return config;
 }
 

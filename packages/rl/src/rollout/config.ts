@@ -4,6 +4,7 @@
  * correction of the sampler/trainer mismatch. docs/scale-out.md explains each setup.
  */
 import { z } from 'zod';
+import { GRPOConfigError } from '../errors.js';
 import { SAMPLING_CORRECTION_MODES, type SamplingCorrectionMode } from './is-correction.js';
 
 export const RolloutConfigShape = {
@@ -28,3 +29,13 @@ export const RolloutConfigShape = {
   vllmImportanceSamplingCap: z.number().positive().default(3).describe(
     'The cap C of the importance-sampling ratio. (TRL: vllm_importance_sampling_cap)'),
 } as const;
+
+/** Cross-field checks of the rollout fields (called by parseGRPOConfig); throws GRPOConfigError naming the missing ones. */
+export function checkRolloutConfig(config: { rolloutKind: 'local' | 'server'; rolloutUrls: readonly string[]; rolloutModel: string | null }): void {
+  if (config.rolloutKind !== 'server') return;
+  const missing = [
+    config.rolloutUrls.length === 0 ? "rolloutUrls (the servers' base URLs)" : null,
+    config.rolloutModel === null ? "rolloutModel (the base model's name on the servers)" : null,
+  ].filter((m) => m !== null);
+  if (missing.length > 0) throw new GRPOConfigError(`Invalid GRPO config: rolloutKind "server" needs ${missing.join(' and ')}; see docs/scale-out.md.`);
+}

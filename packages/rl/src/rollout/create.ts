@@ -1,17 +1,16 @@
 /** Builds the rollout backend a config names (the trainer's default when none is passed in). */
 import { join } from 'node:path';
 import type { GRPOConfig } from '../config.js';
-import { GRPOConfigError } from '../errors.js';
 import type { PolicyModel } from '../policy-model.js';
 import type { RolloutBackend } from './backend.js';
+import { checkRolloutConfig } from './config.js';
 import { LocalRollout } from './local.js';
 import { ServerRollout } from './server.js';
 
-/** `local` samples with `model`; `server` needs rolloutUrls and rolloutModel (GRPOConfigError otherwise). */
+/** `local` samples with `model`; `server` needs rolloutUrls and rolloutModel (GRPOConfigError otherwise; parseGRPOConfig checks it first). */
 export function createRolloutBackend(config: GRPOConfig, model: PolicyModel, logger?: Pick<Console, 'warn' | 'info'>): RolloutBackend {
   if (config.rolloutKind === 'local') return new LocalRollout(model);
-  const missing = [config.rolloutUrls.length === 0 ? 'rolloutUrls (the servers\' base URLs)' : null, config.rolloutModel === null ? 'rolloutModel (the base model\'s name on the servers)' : null].filter(Boolean);
-  if (missing.length > 0) throw new GRPOConfigError(`Invalid GRPO config: rolloutKind "server" needs ${missing.join(' and ')}; see docs/scale-out.md.`);
+  checkRolloutConfig(config);
   return new ServerRollout({
     urls: config.rolloutUrls,
     model: config.rolloutModel as string,

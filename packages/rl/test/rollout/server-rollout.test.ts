@@ -175,3 +175,13 @@ describe('ServerRollout', () => {
     expect(calls[1].body.model).toBe('gpt2');
   });
 });
+
+describe('rollout config', () => {
+  it('rolloutKind "server" without rolloutUrls or rolloutModel is refused, naming both', async () => {
+    const { parseGRPOConfig } = await import('../../src/config.js');
+    expect(() => parseGRPOConfig({ rolloutKind: 'server' })).toThrow(/rolloutKind "server" needs rolloutUrls .* and rolloutModel/);
+    expect(() => parseGRPOConfig({ rolloutKind: 'server', rolloutUrls: ['http://a:1'] })).toThrow(/needs rolloutModel/);
+    expect(parseGRPOConfig({ rolloutKind: 'server', rolloutUrls: ['http://a:1'], rolloutModel: 'm' }).rolloutKind).toBe('server');
+    expect(() => parseGRPOConfig({ rolloutUrls: ['a:1'] })).toThrow(/rolloutUrls.0: must be an http\(s\):\/\/host:port base URL/);
+  });
+});
