@@ -3,7 +3,7 @@
  * types and help text. The optimizer, schedule, logging and checkpoint fields are the GRPO config's
  * own (same validation and docs); the fields that mean something else in SFT, or exist only here,
  * are declared below. Defaults follow TRL's SFTConfig (learning_rate 2e-5, max_length 1024, packing
- * off, completion-only loss on prompt/completion rows).
+ * off, completion-only loss on prompt/completion rows, 3 epochs, no gradient accumulation).
  */
 import { z } from 'zod';
 import { GRPOConfigSchema } from '../config.js';
@@ -25,8 +25,6 @@ export const SFTConfigSchema = GRPOConfigSchema.pick({
   warmupRatio: true,
   maxGradNorm: true,
   maxConsecutiveSkippedSteps: true,
-  gradientAccumulationSteps: true,
-  numTrainEpochs: true,
   maxSteps: true,
   loggingSteps: true,
   saveSteps: true,
@@ -40,6 +38,10 @@ export const SFTConfigSchema = GRPOConfigSchema.pick({
     learningRate: z.number().positive().default(2e-5).describe('Peak AdamW learning rate. (TRL: learning_rate)'),
     perDeviceTrainBatchSize: positiveInt().default(8).describe(
       'Training rows per micro-batch. (TRL: per_device_train_batch_size)'),
+    gradientAccumulationSteps: positiveInt().default(1).describe(
+      'Micro-batches whose gradients are summed before one optimizer step. (TRL: gradient_accumulation_steps)'),
+    numTrainEpochs: z.number().positive().default(3).describe(
+      'Passes over the training rows; used when maxSteps is -1. (TRL: num_train_epochs)'),
     perDeviceEvalBatchSize: positiveInt().default(8).describe(
       'Rows per forward pass when computing the eval loss. (TRL: per_device_eval_batch_size)'),
     maxLength: positiveInt().nullable().default(1024).describe(
