@@ -11,7 +11,7 @@ import { LOSS_TYPES, policyTerm, type LossType, type VespoParams } from './polic
 import { MAX_LOG_RATIO, stopGradient } from './stop-gradient.js';
 import { offPolicySequenceMask } from './token-selection.js';
 
-export { CLIPPED_LOSS_TYPES, LOSS_TYPES, type LossType, type VespoParams } from './policy-terms.js';
+export { CLIPPED_LOSS_TYPES, LOSS_TYPES, vespoSamplingLogWeight, type LossType, type VespoParams } from './policy-terms.js';
 export { MAX_LOG_RATIO, stopGradient } from './stop-gradient.js';
 
 /** TRL's defaults for the SAPO temperatures and the VESPO Gamma parameters. */
@@ -53,6 +53,8 @@ export interface PerTokenLossInputs {
   offPolicyMaskThreshold?: number | null;
   /** [B, T] 0/1 tokens kept in the policy term (the high-entropy mask of top_entropy_quantile); undefined = all. */
   tokenSelection?: tf.Tensor2D;
+  /** vespo with a server rollout's importance-sampling correction: [B, 1] from vespoSamplingLogWeight. */
+  vespoSamplingLogWeight?: tf.Tensor2D;
 }
 
 /** Per-token results; every tensor [B, T] unless noted, owned by the caller. */
@@ -131,6 +133,7 @@ export function perTokenLoss(inputs: PerTokenLossInputs): PerTokenLossOutput {
     sapoTemperaturePos: inputs.sapoTemperaturePos ?? SAPO_DEFAULTS.temperaturePos,
     sapoTemperatureNeg: inputs.sapoTemperatureNeg ?? SAPO_DEFAULTS.temperatureNeg,
     vespo: inputs.vespo ?? VESPO_DEFAULTS,
+    ...(inputs.vespoSamplingLogWeight ? { vespoSamplingLogWeight: inputs.vespoSamplingLogWeight } : {}),
   });
   let selected = inputs.tokenSelection ?? tf.onesLike(logProbs);
   if (inputs.offPolicyMaskThreshold != null) {

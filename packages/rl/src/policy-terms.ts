@@ -44,6 +44,8 @@ export interface PolicyTermInputs {
   sapoTemperaturePos: number;
   sapoTemperatureNeg: number;
   vespo: VespoParams;
+  /** VESPO with a server rollout's correction: [B, 1] Σ log ρ of each row (vespoSamplingLogWeight), added to log w. */
+  vespoSamplingLogWeight?: tf.Tensor2D;
 }
 
 /** The per-token policy loss and the detached quantities TRL logs for its loss type. */
@@ -72,15 +74,31 @@ const indicator = (cond: tf.Tensor) => tf.cast(cond, 'float32') as tf.Tensor2D;
  * to [log 1e-8, 20]; k, λ by the sign of A (A ≥ 0 uses the positive pair), λ ≥ 1e-4; NaN/Inf → 0.
  * Detached: φ only scales the gradient of −A·log π. Returns [B, 1].
  */
-export function vespoGammaWeights(tokenLogRatio: tf.Tensor2D, mask: tf.Tensor2D, adv: tf.Tensor2D, p: VespoParams): tf.Tensor2D {
+export function vespoGammaWeights(tokenLogRatio: tf.Tensor2D, mask: tf.Tensor2D, adv: tf.Tensor2D, p: VespoParams, samplingLogWeight?: tf.Tensor2D): tf.Tensor2D {
   const lowerLog = Math.log(1e-8);
-  const seq = tf.sum(tf.mul(tf.clipByValue(constantOf(tokenLogRatio), -MAX_LOG_RATIO, MAX_LOG_RATIO), mask), 1, true); // [B, 1]
+  let seq = tf.sum(tf.mul(tf.clipByValue(constantOf(tokenLogRatio), -MAX_LOG_RATIO, MAX_LOG_RATIO), mask), 1, true); // [B, 1]
+  if (samplingLogWeight) seq = tf.add(seq, samplingLogWeight);
   const logW = tf.clipByValue(seq, lowerLog, MAX_LOG_RATIO);
   const nonNeg = tf.greaterEqual(adv, 0);
   const k = tf.where(nonNeg, tf.fill(adv.shape, p.kPos), tf.fill(adv.shape, p.kNeg));
   const lambda = tf.maximum(tf.where(nonNeg, tf.fill(adv.shape, p.lambdaPos), tf.fill(adv.shape, p.lambdaNeg)), 1e-4);
   const phi = tf.exp(tf.sub(tf.add(lambda, tf.mul(k, logW)), tf.mul(lambda, tf.exp(logW))));
   return constantOf(tf.where(tf.isFinite(phi), phi, tf.zerosLike(phi)) as tf.Tensor2D);
+}
+
+/**
+ * [B, 1] VESPO's share of a server rollout's importance-sampling correction (TRL folds it into the
+ * sequence weight instead of multiplying the loss): per row Σ_t clamp(log ρ_t, log 1e-8, 20) over
+ * the row's completion tokens with `keep` (a masked row's ρ is 1 in TRL, adding 0), or the one
+ * clamped log ρ of the row in a sequence mode. `ratios` per row, one per token (rollout/is-correction.ts).
+ */
+export function vespoSamplingLogWeight(ratios: readonly (readonly number[])[], keep: readonly number[], sequenceMode: boolean): tf.Tensor2D {
+  const clampedLog = (r: number) => Math.min(Math.max(Math.log(r), Math.log(1e-8)), MAX_LOG_RATIO);
+  const rows = ratios.map((row, i) => {
+    if (sequenceMode) return row.length ? clampedLog(row[0]) : 0;
+    return keep[i] ? row.reduce((sum, r) => sum + clampedLog(r), 0) : 0;
+  });
+  return tf.tensor2d(rows, [rows.length, 1]);
 }
 
 /** The policy term of `inputs.lossType` (see the file comment). */
@@ -100,7 +118,7 @@ export function policyTerm(inputs: PolicyTermInputs): PolicyTermOutput {
       return { ...none, loss: tf.neg(tf.mul(gate, adv)) as tf.Tensor2D, weight: stopGradient(gate) };
     }
     case 'vespo': {
-      const phi = vespoGammaWeights(inputs.tokenLogRatio, inputs.mask, adv, inputs.vespo); // [B, 1]
+      const phi = vespoGammaWeights(inputs.tokenLogRatio, inputs.mask, adv, inputs.vespo, inputs.vespoSamplingLogWeight); // [B, 1]
       const loss = tf.neg(tf.mul(tf.mul(phi, adv), logProbs)) as tf.Tensor2D;
       return { ...none, loss, weight: tf.add(phi, tf.zerosLike(logProbs)) as tf.Tensor2D, phi: phi.reshape([-1]) as tf.Tensor1D };
     }

@@ -10,7 +10,7 @@ import type { GRPOConfig } from './config.js';
 import { resolvedEpsilonHigh } from './config.js';
 import { GRPOTrainerError } from './errors.js';
 import type { GradientAccumulator } from './gradients.js';
-import { aggregateLoss, CLIPPED_LOSS_TYPES, perTokenLoss, stopGradient, type AggregationContext } from './loss.js';
+import { aggregateLoss, CLIPPED_LOSS_TYPES, perTokenLoss, stopGradient, vespoSamplingLogWeight, type AggregationContext } from './loss.js';
 import { tokenMetrics, type TokenMetrics, type TokenMetricsInputs } from './loss-metrics.js';
 import type { PolicyModel } from './policy-model.js';
 import { weightPolicyTerm } from './rollout/sampling-weight.js';
@@ -85,8 +85,13 @@ export function accumulateMicroBatch(
       useBiasCorrectionKl: config.useBiasCorrectionKl,
       offPolicyMaskThreshold: config.offPolicyMaskThreshold,
       ...(config.topEntropyQuantile < 1 && out.entropy ? { tokenSelection: highEntropyMask(out.entropy, mask, config.topEntropyQuantile) } : {}),
+      // VESPO takes a server rollout's correction into its sequence weight φ, not as a factor of the loss (TRL).
+      ...(config.lossType === 'vespo' && micro.samplingRatios
+        ? { vespoSamplingLogWeight: vespoSamplingLogWeight(micro.samplingRatios, micro.keep, config.vllmImportanceSamplingMode.startsWith('sequence')) }
+        : {}),
     });
-    const perToken = micro.samplingRatios ? weightPolicyTerm(per.loss, per.kl, config.beta, paddedTensor(micro.samplingRatios, T)) : per.loss;
+    const weighted = micro.samplingRatios && config.lossType !== 'vespo';
+    const perToken = weighted ? weightPolicyTerm(per.loss, per.kl, config.beta, paddedTensor(micro.samplingRatios!, T)) : per.loss;
     const loss = aggregateLoss(config.lossType, perToken, mask, aggregation);
     const keep = <T extends tf.Tensor | null | undefined>(t: T): T => {
       if (t) kept.push(tf.keep(t));

@@ -1,6 +1,7 @@
 /**
  * The TRL 1.9 loss types and loss options (cispo, sapo, luspo, vespo, delta, off-policy sequence
- * mask, bias-corrected KL, top-entropy token selection) against an independent float64 PyTorch
+ * mask, bias-corrected KL, top-entropy token selection; VESPO's φ with a server rollout's
+ * importance-sampling ratios) against an independent float64 PyTorch
  * implementation of TRL's formulas (fixtures/make_trl_loss_fixtures.py → trl-losses.json):
  * the per-token loss, the per-token weight and token selection, the aggregated micro-batch loss,
  * its gradient w.r.t. the log-probs, and the token statistics TRL logs. Tolerance 1e-6 absolute
@@ -9,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { aggregateLoss, CLIPPED_LOSS_TYPES, perTokenLoss, type LossType } from '../src/loss.js';
+import { aggregateLoss, CLIPPED_LOSS_TYPES, perTokenLoss, vespoSamplingLogWeight, type LossType } from '../src/loss.js';
 import { tokenMetrics } from '../src/loss-metrics.js';
 import { highEntropyMask, quantile } from '../src/token-selection.js';
 
@@ -26,6 +27,7 @@ interface CaseOptions {
   biasKl: boolean;
   offPolicy: number | null;
   topEntropy: number;
+  samplingRatio: 'token' | 'sequence' | null;
 }
 interface Case {
   options: CaseOptions;
@@ -37,7 +39,13 @@ interface Case {
   metrics: Record<string, number>;
 }
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/trl-losses.json', import.meta.url), 'utf8')) as {
-  inputs: Record<string, number[]> & { shape: [number, number]; gradientAccumulationSteps: number; maxCompletionLength: number; activeTokens: number };
+  inputs: Record<string, number[]> & {
+    shape: [number, number];
+    gradientAccumulationSteps: number;
+    maxCompletionLength: number;
+    activeTokens: number;
+    samplingRatios: Record<'token' | 'sequence', number[][]>;
+  };
   cases: Record<string, Case>;
 };
 const { inputs } = fixture;
@@ -76,6 +84,9 @@ function lossOf(o: CaseOptions, logProbs: tf.Tensor2D) {
     useBiasCorrectionKl: o.biasKl,
     offPolicyMaskThreshold: o.offPolicy,
     ...(o.topEntropy < 1 ? { tokenSelection: highEntropyMask(t2(inputs.entropy), mask, o.topEntropy) } : {}),
+    ...(o.samplingRatio
+      ? { vespoSamplingLogWeight: vespoSamplingLogWeight(inputs.samplingRatios[o.samplingRatio], [1, 1, 1, 1], o.samplingRatio === 'sequence') }
+      : {}),
   });
   const loss = aggregateLoss(o.lossType, per.loss, mask, {
     gradientAccumulationSteps: inputs.gradientAccumulationSteps,
