@@ -38,20 +38,29 @@ export {
   ADVANTAGE_STD_EPS,
   combineRewards,
   computeAdvantages,
+  normalizeThenSumAdvantages,
   type AdvantageResult,
   type ScaleRewards,
 } from './advantages.js';
 export {
   aggregateLoss,
+  CLIPPED_LOSS_TYPES,
+  LOSS_TYPES,
   MAX_LOG_RATIO,
   maskedMean,
   perTokenLoss,
+  SAPO_DEFAULTS,
   stopGradient,
+  VESPO_DEFAULTS,
+  vespoSamplingLogWeight,
   type AggregationContext,
   type LossType,
   type PerTokenLossInputs,
   type PerTokenLossOutput,
+  type VespoParams,
 } from './loss.js';
+export { tokenMetrics, type TokenMetrics, type TokenMetricsInputs } from './loss-metrics.js';
+export { highEntropyMask, offPolicySequenceMask, quantile } from './token-selection.js';
 export { AdamW, type AdamWOptions, type AdamWState } from './optimizer.js';
 export { clipByGlobalNorm, globalNorm } from './gradients.js';
 export { learningRateAt, resolveWarmupSteps, type ScheduleOptions } from './schedule.js';
