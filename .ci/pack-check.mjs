@@ -287,7 +287,7 @@ function checkPrebuiltAddon(run, project) {
 /** A gradient and an optimizer step through grpojs' `tf` on the cpu backend, from ESM and from CommonJS. */
 function checkGradientStep(run) {
   const body = `
-    await initBackend('cpu', { accel: false, log: () => {} });
+    await initRuntime({ backend: 'cpu', accel: false, log: () => {} });
     const g = tf.grad((x) => x.square().sum())(tf.tensor1d([1, 2, 3]));
     const v = tf.variable(tf.tensor1d([1, -1]));
     tf.train.adam(0.1).minimize(() => v.square().sum(), false, [v]);
@@ -295,8 +295,8 @@ function checkGradientStep(run) {
     if (got !== '2.00 4.00 6.00 0.90 -0.90') throw new Error('gradient step gave ' + got + ', not 2.00 4.00 6.00 0.90 -0.90');`;
   const before = problems.length;
   for (const [how, args] of [
-    ['ESM', ['--input-type=module', '-e', `const { initBackend, tf } = await import('grpojs');${body}`]],
-    ['CommonJS', ['-e', `const { initBackend, tf } = require('grpojs'); (async () => {${body}})().catch((e) => { console.error(e); process.exit(1); });`]],
+    ['ESM', ['--input-type=module', '-e', `const { initRuntime, tf } = await import('grpojs');${body}`]],
+    ['CommonJS', ['-e', `const { initRuntime, tf } = require('grpojs'); (async () => {${body}})().catch((e) => { console.error(e); process.exit(1); });`]],
   ]) {
     try {
       run(process.execPath, args);

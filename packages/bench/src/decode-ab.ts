@@ -5,11 +5,12 @@
  * load; --model smollm2-135m / qwen2.5-0.5b runs the Llama-family engine on that shape instead.
  * load. Also times a 1-token generate (prefill + weight packing) to give the ms per decode step.
  * With --quant nf4 a third path, native-fp32, runs the engine with the frozen NF4 projections as
- * fp32 panels (GRPOJS_DECODE_NF4_PANELS=0) instead of codes (switching re-packs them, in the warm-up).
+ * fp32 panels (the runtime option nativeDecodeNf4Codes: false) instead of codes (switching re-packs them, in the warm-up).
  * `pnpm build && node dist/decode-ab.js [--model smollm2-135m] [--quant nf4] [--runs 2]`, under flock /tmp/bench.lock.
  */
 import { loadavg } from 'node:os';
-import { loadBenchModel, setupBackend, WORK_UNIT } from './setup.js';
+import { initRuntime } from '@grpojs/model';
+import { benchRuntimeOptions, loadBenchModel, setupBackend, WORK_UNIT } from './setup.js';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,10 +33,7 @@ type Path = 'native' | 'native-fp32' | 'tfjs';
 const paths: Path[] = quant === 'nf4' ? ['native', 'native-fp32', 'tfjs'] : ['native', 'tfjs'];
 
 async function time(path: Path, maxNewTokens: number, seed: number): Promise<{ ms: number; cpuMs: number; tokens: number[][] }> {
-  if (path === 'tfjs') process.env.GRPOJS_NATIVE_DECODE = '0';
-  else delete process.env.GRPOJS_NATIVE_DECODE;
-  if (path === 'native-fp32') process.env.GRPOJS_DECODE_NF4_PANELS = '0';
-  else delete process.env.GRPOJS_DECODE_NF4_PANELS;
+  await initRuntime({ ...benchRuntimeOptions(config, { nativeDecode: path !== 'tfjs', nativeDecodeNf4Codes: path !== 'native-fp32' }), log: () => {} });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const out = await generate(maxNewTokens, seed);

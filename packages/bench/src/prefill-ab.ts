@@ -13,9 +13,8 @@ import { loadBenchModel, setupBackend, WORK_UNIT } from './setup.js';
 
 const i = process.argv.indexOf('--runs');
 const runs = i >= 0 ? Number(process.argv[i + 1] ?? '2') : 2;
-if (process.argv.includes('--tfjs')) process.env.GRPOJS_NATIVE_DECODE = '0';
 const config = { model: 'distilgpt2' as const, quant: 'none' as const, accel: true, runs: 1, profile: false, microBatch: 2, checkpointing: false };
-await setupBackend(config);
+await setupBackend(config, process.argv.includes('--tfjs') ? { nativeDecode: false } : {});
 const bench = await loadBenchModel(config);
 const { lm } = bench;
 const prompts = makePrompts(lm.config.vocabSize);

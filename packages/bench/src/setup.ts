@@ -12,10 +12,12 @@ import {
   type CausalLM,
   type GPT2Config,
   type LlamaConfig,
-  initBackend,
+  initRuntime,
   loadCausalLM,
   makeGPT2Config,
   makeLlamaConfig,
+  type RuntimeOptions,
+  runtimeOptionsFromEnv,
   tf,
   writeRandomGPT2Checkpoint,
   writeRandomLlamaCheckpoint,
@@ -66,12 +68,24 @@ export interface BackendInfo {
   blasThreads?: number;
 }
 
-/** Starts the wasm backend (GRPOJS_BACKEND can force another) and patches its matmuls when asked. */
-export async function setupBackend(config: BenchConfig): Promise<BackendInfo> {
-  // initBackend turns the BLAS matmul on by default when @grpojs/accel is installed: say which.
-  const backend = await initBackend(process.env.GRPOJS_BACKEND ? undefined : 'wasm', { accel: config.accel, log: () => {} });
+/**
+ * The runtime options of a bench configuration: the GRPOJS_* switches of the environment (read here,
+ * through the one function that interprets them), the wasm backend unless GRPOJS_BACKEND names
+ * another, accel off when the configuration says so, then `overrides` (an A/B's decode path).
+ */
+export function benchRuntimeOptions(config: BenchConfig, overrides: RuntimeOptions = {}): RuntimeOptions {
+  const env = runtimeOptionsFromEnv(process.env);
+  return { ...env, backend: env.backend ?? 'wasm', ...(config.accel ? {} : { accel: false }), ...overrides };
+}
+
+/** Starts the runtime of `config` (benchRuntimeOptions) and says whether its matmuls run on the BLAS. */
+export async function setupBackend(config: BenchConfig, overrides: RuntimeOptions = {}): Promise<BackendInfo> {
+  const runtime = await initRuntime({ ...benchRuntimeOptions(config, overrides), log: () => {} });
+  const backend = runtime.backend;
   if (!config.accel) return { backend, accel: blasMatMulBackends().includes(backend) };
-  const status = enableBlasMatMul({ backends: [backend as 'wasm' | 'cpu'], ...(config.threads ? { threads: config.threads } : {}) });
+  // Already registered by initRuntime (the same families): this sets the BLAS threads and reports the BLAS.
+  const { matmul: _matmul, ...kernels } = runtime.options.accel;
+  const status = enableBlasMatMul({ backends: [backend as 'wasm' | 'cpu'], kernels, ...(config.threads ? { threads: config.threads } : {}) });
   if (!status.enabled) console.error(`BLAS matmul not available: ${status.reason}; using plain ${backend}`);
   return {
     backend,
@@ -100,14 +114,13 @@ export async function loadBenchModel(config: BenchConfig): Promise<BenchModel> {
     const shape = modelConfig(config.model);
     if (shape.kind === 'gpt2') await writeRandomGPT2Checkpoint(dir, shape.config, 1234);
     else await writeRandomLlamaCheckpoint(dir, shape.config, 1234);
+    // The backend and accel are the runtime's (setupBackend): loadCausalLM keeps them.
     const lm = await loadCausalLM(dir, {
-      backend: tf.getBackend() as 'wasm' | 'cpu',
-      accel: config.accel,
       quantization: config.quant,
       gradientCheckpointing: config.checkpointing,
       lora: { r: 16, alpha: 32, dropout: 0.05, seed: 42 },
     });
-    // loadCausalLM re-applies the BLAS setting; the table must show the state the steps ran with.
+    // The table must show the state the steps ran with.
     if (config.accel !== blasMatMulBackends().includes(tf.getBackend())) {
       throw new Error(`@grpojs/bench: BLAS matmul is ${config.accel ? 'off' : 'on'} after loading, expected ${config.accel ? 'on' : 'off'}.`);
     }

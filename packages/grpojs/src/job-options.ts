@@ -33,9 +33,9 @@ export const ModelOptionsSchema = z.object({
   gradientCheckpointing: z.boolean().default(true).describe(
     'Recompute block activations in the backward pass instead of keeping them (less memory, ~30% slower).'),
   backend: z.enum(['tensorflow', 'wasm', 'cpu']).nullable().default(null).describe(
-    'tfjs backend; null = GRPOJS_BACKEND, else the fastest installed (tfjs-node, then wasm, then cpu).'),
+    'tfjs backend (process-wide, @grpojs/model initRuntime); null = GRPOJS_BACKEND, else the fastest installed (tfjs-node, then wasm, then cpu).'),
   accel: z.boolean().default(true).describe(
-    'Run wasm/cpu matmuls on the system BLAS through @grpojs/accel when it is installed (an optional dependency of @grpojs/model; GRPOJS_ACCEL=0 also turns it off).'),
+    "Run wasm/cpu matmuls and native kernels through @grpojs/accel when it is installed (an optional dependency of @grpojs/model; process-wide, @grpojs/model's initRuntime; GRPOJS_ACCEL=0 also turns it off)."),
   cacheDir: z.string().min(1).nullable().default(null).describe(
     'Hugging Face hub cache; null = HF_HUB_CACHE or ~/.cache/huggingface/hub (shared with Python).'),
   offline: z.boolean().default(false).describe('Use only the hub cache, never the network (HF_HUB_OFFLINE).'),

@@ -21,6 +21,7 @@ import type { PromptRow } from '@grpojs/rl';
 import { HubUnavailableError, TrainConfigError } from './errors.js';
 import type { JobOptions } from './job-options.js';
 import { renderPrompt, resolvePromptFormat, type ResolvedPromptFormat } from './prompt-format.js';
+import { initJobRuntime } from './runtime-options.js';
 
 /** True for errors that mean "the hub was needed and could not be used". */
 export function isHubFailure(error: unknown, source: string): boolean {
@@ -231,6 +232,7 @@ async function jobTokenizer(job: JobOptions): Promise<TextTokenizer | undefined>
  */
 export async function loadJobModel(job: JobOptions, seed: number, log?: (line: string) => void): Promise<CausalLMWithTokenizer> {
   let model: CausalLM;
+  await initJobRuntime(job, log);
   try {
     const tokenizer = await jobTokenizer(job);
     model = await loadCausalLM(sourcePath(job.model), {
@@ -238,9 +240,7 @@ export async function loadJobModel(job: JobOptions, seed: number, log?: (line: s
       doubleQuant: job.doubleQuant,
       lora: { r: job.loraR, alpha: job.loraAlpha, dropout: job.loraDropout, targetModules: job.loraTargetModules, seed },
       gradientCheckpointing: job.gradientCheckpointing,
-      accel: job.accel,
       revision: job.revision,
-      ...(job.backend !== null ? { backend: job.backend } : {}),
       ...jobHubOptions(job),
       ...(tokenizer !== undefined ? { tokenizer } : {}),
       ...(log !== undefined ? { log } : {}),

@@ -12,6 +12,7 @@ import { loadCausalLM, loadPeftAdapter, loadTokenizer, ModelFilesNotFoundError, 
 import { HubUnavailableError } from './errors.js';
 import { isHubFailure, withTokenizer, type CausalLMWithTokenizer } from './load.js';
 import { renderPrompt, resolvePromptFormat, type PromptFormat, type ResolvedPromptFormat } from './prompt-format.js';
+import { initJobRuntime } from './runtime-options.js';
 
 /** How to rebuild the model of a saved folder. */
 export interface LoadTrainedModelOptions {
@@ -77,11 +78,10 @@ export async function loadTrainedModel(dir: string, options: LoadTrainedModelOpt
       throw error;
     }
   };
+  await initJobRuntime({ backend: options.backend ?? null, accel: options.accel ?? true });
   const common = {
     quantization: options.quantization ?? 'none',
-    ...(options.accel !== undefined ? { accel: options.accel } : {}),
     ...(options.doubleQuant !== undefined ? { doubleQuant: options.doubleQuant } : {}),
-    ...(options.backend !== undefined ? { backend: options.backend } : {}),
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.offline !== undefined ? { offline: options.offline } : {}),
   };

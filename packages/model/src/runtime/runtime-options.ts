@@ -3,7 +3,7 @@
  * how many kernel threads, and whether generate decodes on the native engine. One zod schema is the
  * source of their types and defaults; {@link runtimeOptionsFromEnv} is the only place that reads
  * the GRPOJS_* switches (from an env object its caller passes: the grpojs CLI, the runner and the
- * bench pass process.env). docs/accel.md lists every switch.
+ * bench pass the process environment). docs/accel.md lists every switch.
  */
 import { z } from 'zod';
 import type { AccelKernelFamily } from '@grpojs/accel/contract';
