@@ -13,7 +13,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -131,9 +130,9 @@ class KernelPool {
   void* arg_ = nullptr;
 };
 
-// The addon's shared pool. Its size: GRPOJS_ACCEL_KERNEL_THREADS when set (1 turns the splitting
-// off), else the CPU count capped at 4 (the kernels are memory- or small-GEMM-bound; more threads
-// add wake-up cost). SetKernelThreads replaces it; only the JS thread calls either.
+// The addon's shared pool: the CPU count capped at 4 (the kernels are memory- or small-GEMM-bound;
+// more threads add wake-up cost) until SetKernelThreads replaces it (1 turns the splitting off; the
+// JS side passes its runtime option, the environment is read there). Only the JS thread calls either.
 inline std::unique_ptr<KernelPool>& KernelPoolSlot() {
   static std::unique_ptr<KernelPool> pool;
   return pool;
@@ -142,12 +141,7 @@ inline std::unique_ptr<KernelPool>& KernelPoolSlot() {
 inline KernelPool& Kernels() {
   auto& pool = KernelPoolSlot();
   if (!pool) {
-    int threads = static_cast<int>(std::min(4u, std::max(1u, std::thread::hardware_concurrency())));
-    if (const char* env = std::getenv("GRPOJS_ACCEL_KERNEL_THREADS")) {
-      const int n = std::atoi(env);
-      if (n > 0) threads = std::min(n, 64);
-    }
-    pool = std::make_unique<KernelPool>(threads);
+    pool = std::make_unique<KernelPool>(static_cast<int>(std::min(4u, std::max(1u, std::thread::hardware_concurrency()))));
   }
   return *pool;
 }

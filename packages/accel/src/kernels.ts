@@ -129,8 +129,8 @@ export function makeMatMulKernel(
  * Sets the size of the addon's kernel thread pool (native/thread-pool.h: batched small matmuls,
  * gelu_new and the vocab log-softmax are split over it) when n > 0, and returns the size in
  * effect; 0 when the addon is not built. Results do not depend on it (each output is computed by
- * one thread with the same code). The default is the CPU count capped at 4, or
- * GRPOJS_ACCEL_KERNEL_THREADS when set (read when the pool is first used).
+ * one thread with the same code). The default is the CPU count capped at 4 (@grpojs/model's runtime
+ * option kernelThreads, from GRPOJS_ACCEL_KERNEL_THREADS in the environment, calls this).
  */
 export function setKernelThreads(n: number): number {
   if (!Number.isInteger(n) || n < 0 || n > 64) throw new RangeError(`setKernelThreads: n must be an integer in [0, 64], got ${n}`);
