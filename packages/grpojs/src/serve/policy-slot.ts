@@ -29,12 +29,15 @@ export class PolicySlot {
   private readonly adapters = new Map<string, Adapter>();
   /** The adapter whose tensors are in the model's LoRA layers. */
   private applied: string | null = null;
+  /** Where the base weights come from: the --model folder, or the latest update_weights_from_disk folder. */
+  private baseSource: string;
 
   private constructor(
     private model: CausalLM,
     private readonly options: PolicySlotOptions,
   ) {
     this.servedModelName = options.servedModelName ?? basename(resolve(options.model));
+    this.baseSource = options.model;
   }
 
   static async open(options: PolicySlotOptions): Promise<PolicySlot> {
@@ -64,6 +67,23 @@ export class PolicySlot {
     if (this.applied === name) this.applied = null; // new weights under the same name
   }
 
+  /**
+   * Replaces the base weights with a full model folder (SGLang's update_weights_from_disk), served
+   * under the same name; loaded adapters are applied on the new base when next requested.
+   */
+  async replaceBase(path: string): Promise<void> {
+    let next: CausalLM;
+    try {
+      next = await loadCausalLM(path, { ...this.options.loadOptions });
+    } catch (error) {
+      throw new SlotRequestError(400, `Cannot load the model at model_path ${path}: ${(error as Error).message}`);
+    }
+    this.model.dispose();
+    this.model = next;
+    this.baseSource = path;
+    this.applied = null;
+  }
+
   unload(name: string): void {
     if (!this.adapters.delete(name)) throw new SlotRequestError(404, `The lora adapter "${name}" is not loaded.`);
     if (this.applied === name) this.applied = null;
@@ -82,7 +102,7 @@ export class PolicySlot {
     if (!adapter) throw new SlotRequestError(404, `The model "${name}" does not exist (served: ${[this.servedModelName, ...this.adapters.keys()].join(', ')}).`);
     if (this.applied !== name) {
       if (!this.fits(adapter.config)) {
-        const next = await loadCausalLM(this.options.model, { ...this.options.loadOptions, adapterPath: adapter.path });
+        const next = await loadCausalLM(this.baseSource, { ...this.options.loadOptions, adapterPath: adapter.path });
         this.model.dispose();
         this.model = next;
       } else {

@@ -42,6 +42,11 @@ export const LoadLoraRequestSchema = z
 /** POST /v1/unload_lora_adapter (vLLM UnloadLoRAAdapterRequest). */
 export const UnloadLoraRequestSchema = z.object({ lora_name: z.string().min(1), lora_int_id: z.number().int().nullable().optional() }).strict();
 
+/** POST /update_weights_from_disk (SGLang UpdateWeightFromDiskReqInput: a full HF model folder). */
+export const UpdateWeightsRequestSchema = z
+  .object({ model_path: z.string().min(1), load_format: z.enum(['auto', 'safetensors']).nullable().optional(), weight_version: z.string().nullable().optional() })
+  .strict();
+
 /** The first issue of a failed parse as one line naming the field. */
 export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];

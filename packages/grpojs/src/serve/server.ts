@@ -1,7 +1,7 @@
 /**
  * `grpojs serve`: an OpenAI-compatible HTTP server over our own model code, with the subset of
  * vLLM's API the server rollout uses — /v1/models, /v1/completions, /v1/load_lora_adapter,
- * /v1/unload_lora_adapter, /health — so a CPU machine can be a rollout worker (docs/scale-out.md).
+ * /v1/unload_lora_adapter, /health — and SGLang's /update_weights_from_disk, so a CPU machine can be a rollout worker (docs/scale-out.md).
  * Requests are validated (400 naming the field), bodies are bounded (413), and model work runs one
  * request at a time in arrival order.
  */
@@ -12,7 +12,7 @@ import { GenerateError, LogProbsError } from '@grpojs/model';
 import type { z } from 'zod';
 import { createCompletion } from './completions.js';
 import { PolicySlot, SlotRequestError, type PolicySlotOptions } from './policy-slot.js';
-import { CompletionRequestSchema, LoadLoraRequestSchema, UnloadLoraRequestSchema, describeIssue } from './requests.js';
+import { CompletionRequestSchema, LoadLoraRequestSchema, UnloadLoraRequestSchema, UpdateWeightsRequestSchema, describeIssue } from './requests.js';
 
 /** Options of {@link serve}. */
 export interface ServeOptions extends PolicySlotOptions {
@@ -91,6 +91,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       await serial(async () => slot.unload(request.lora_name));
       log(`grpojs serve: unloaded adapter ${request.lora_name}`);
       return [200, `Success: LoRA adapter '${request.lora_name}' removed successfully.`];
+    },
+    'POST /update_weights_from_disk': async (body) => {
+      const request = parse(UpdateWeightsRequestSchema, body);
+      await serial(() => slot.replaceBase(request.model_path));
+      log(`grpojs serve: updated weights from ${request.model_path}`);
+      // SGLang's UpdateWeightFromDiskReqOutput.
+      return [200, { success: true, message: 'Succeeded to update model weights.', num_paused_requests: 0 }];
     },
   };
 

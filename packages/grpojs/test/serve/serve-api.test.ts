@@ -112,6 +112,8 @@ describe('grpojs serve API', () => {
     await bad('/v1/completions', { model: 'tiny', prompt: [Array.from({ length: 3000 }, () => 1)] }, 413, /larger than 4096 bytes/);
     await bad('/v1/completions', { model: 'tiny', prompt: [Array.from({ length: 300 }, () => 1)], max_tokens: 2 }, 400, /exceeds the model's n_positions 256/);
     await bad('/v1/load_lora_adapter', { lora_name: 'x', lora_path: '/does/not/exist' }, 400, /Cannot load the adapter at lora_path \/does\/not\/exist/);
+    await bad('/update_weights_from_disk', { model_path: '/does/not/exist' }, 400, /Cannot load the model at model_path \/does\/not\/exist/);
+    await bad('/update_weights_from_disk', { model_path: '/x', flush_cache: true }, 400, /flush_cache/);
     await bad('/v1/nothing', {}, 404, /No route POST \/v1\/nothing/);
     expect((await fetch(`${server.url}/v1/completions`)).status).toBe(405);
   });

@@ -2,8 +2,9 @@
  * The server rollout against real `grpojs serve` child processes (the built CLI) on 127.0.0.1:
  * two servers, one SIGKILLed mid-run (after it loaded policy version 2, before that batch is
  * sampled), training finishes on the other; the adapter versions each server loaded are the
- * trainer's steps; and with one server, the same seed and temperature sampling, the trained adapter
- * equals the local-rollout run's within float tolerance.
+ * trainer's steps; with one server, the same seed and temperature sampling, the trained adapter
+ * equals the local-rollout run's within float tolerance; and the full-weight path (a merged folder
+ * per version through SGLang's /update_weights_from_disk, which grpojs serve also answers).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,5 +131,20 @@ describe('server rollout on grpojs serve processes', () => {
     expect(maxDiff).toBeLessThan(1e-4);
     const logpDiff = Math.max(...remote.result.stepMetrics.map((m) => m['sampling/sampling_logp_difference/max'] as number));
     expect(logpDiff).toBeLessThan(1e-4);
+  });
+
+  it('sglang_merged: a merged full-weight folder per version, loaded with /update_weights_from_disk; the servers sample from the trainer\'s distribution', async () => {
+    const s = await server();
+    const adapterDir = tmp('grpojs-serve-merged-');
+    const warnings: string[] = [];
+    const { result } = await train({ rolloutKind: 'server', rolloutUrls: [s.url], rolloutModel: 'tiny', rolloutAdapterDir: adapterDir, rolloutWeightSync: 'sglang_merged' }, { warnings }).catch((error: unknown) => {
+      throw new Error(`${String(error)}\nwarnings:\n${warnings.join('\n')}\nserver output:\n${s.output()}`);
+    });
+    expect(result.completed).toBe(true);
+    const updates = [...s.output().matchAll(/updated weights from (\S+)/g)].map((m) => m[1]);
+    expect(updates).toEqual([0, 1, 2, 3].map((v) => join(adapterDir, `policy-${v}`)));
+    expect(s.loaded()).toEqual([]); // no adapter: requests name the base model
+    // Merged weights compute the same distribution as base + LoRA up to float32 rounding.
+    for (const m of result.stepMetrics) expect(m['sampling/sampling_logp_difference/max']).toBeLessThan(1e-3);
   });
 });

@@ -187,7 +187,11 @@ export class ServerRollout implements RolloutBackend {
       this.logger.warn(`grpojs: rollout server ${url} failed ${what} (${error.message}); it gets no more requests in this run${this.live.length > 0 ? `; continuing on ${this.live.join(', ')}` : ''}.`);
     }
     if (this.live.length === 0) {
-      throw new NoRolloutServerLeftError(`Every rollout server failed ${what} (see the warnings above). Check that they run, can read ${this.options.adapterDir}, and (vLLM) were started with --enable-lora and VLLM_ALLOW_RUNTIME_LORA_UPDATING=True; then resume from the last checkpoint.`);
+      const how =
+        this.options.weightSync === 'lora'
+          ? 'vLLM needs --enable-lora, --max-lora-rank >= the LoRA r and VLLM_ALLOW_RUNTIME_LORA_UPDATING=True; a model vLLM cannot serve with LoRA (GPT-2) needs rolloutWeightSync "sglang_merged" with SGLang, or grpojs serve workers'
+          : 'SGLang must answer POST /update_weights_from_disk (grpojs serve does too)';
+      throw new NoRolloutServerLeftError(`Every rollout server failed ${what} (see the warnings above). Check that they run and can read ${this.options.adapterDir}; ${how} (docs/scale-out.md). Then resume from the last checkpoint.`);
     }
   }
 }
