@@ -19,9 +19,10 @@ Unknown keys are rejected (a snake_case \`learning_rate\` is reported, not silen
 
 - One micro-batch = \`perDeviceTrainBatchSize\` prompts × \`numGenerations\` completions
   (TRL counts completions in \`per_device_train_batch_size\`; grpojs counts prompts).
-- One generation batch = \`gradientAccumulationSteps\` micro-batches, generated together and reused
-  for \`numIterations\` optimizer steps.
-- Steps per epoch = floor(prompts / (perDeviceTrainBatchSize × gradientAccumulationSteps)) × numIterations;
+- One generation batch = \`stepsPerGeneration\` micro-batches (default \`gradientAccumulationSteps\`),
+  generated together; k = stepsPerGeneration / gradientAccumulationSteps optimizer steps train on
+  its micro-batches in turn, and it is reused for \`numIterations\` such rounds (k × numIterations steps).
+- Steps per epoch = floor(prompts / (perDeviceTrainBatchSize × stepsPerGeneration)) × k × numIterations;
   total steps = \`maxSteps\` when > 0, else ceil(numTrainEpochs × steps per epoch).
 
 ## Fields

@@ -7,7 +7,7 @@
 import type { RewardFunction } from '@grpojs/rewards';
 import * as tf from '@tensorflow/tfjs-core';
 import { combineRewards, computeAdvantages, normalizeThenSumAdvantages, type AdvantageResult } from './advantages.js';
-import type { GRPOConfig } from './config.js';
+import { optimizerStepsPerGeneration, resolvedStepsPerGeneration, type GRPOConfig } from './config.js';
 import { sampleRollout, type Rollout } from './generation.js';
 import type { PolicyModel } from './policy-model.js';
 import { deriveSeed } from './rng.js';
@@ -25,15 +25,17 @@ export interface MicroBatch {
   advantages: number[];
   /** Per row: 1, or 0 when maskTruncatedCompletions drops this truncated row from the loss. */
   keep: number[];
-  /** [rows][completion len] old log-probs (numIterations > 1 only). */
+  /** [rows][completion len] old log-probs (numIterations > 1, a generation over several steps, or a server rollout). */
   oldLogProbs: number[][] | null;
+  /** Which of the generation's optimizer steps trains on it (0 … k − 1, k = optimizerStepsPerGeneration); absent counts as 0. */
+  slot?: number;
   /** [rows][completion len] reference log-probs (beta ≠ 0 only). */
   refLogProbs: number[][] | null;
   /** [rows][completion len] importance-sampling weights of a server rollout (rollout/is-correction.ts); absent = none. */
   samplingRatios?: number[][] | null;
 }
 
-/** Everything one generation batch contributes to the numIterations steps that use it. */
+/** Everything one generation batch contributes to the optimizer steps that use it (stepsPerGenerationBatch). */
 export interface GenerationBatch {
   /** 0-based index of the batch in the data stream. */
   index: number;
@@ -82,7 +84,7 @@ function logProbRows(model: PolicyModel, micro: MicroBatch, temperature: number,
 
 /**
  * Runs generate → score → advantages → old/ref log-probs for generation batch `index` made of
- * `rows` (perDeviceTrainBatchSize prompts per micro-batch, gradientAccumulationSteps micro-batches).
+ * `rows` (perDeviceTrainBatchSize prompts per micro-batch, stepsPerGeneration micro-batches, by default gradientAccumulationSteps).
  * With `signal`: an abort rejects it (between decode steps, or before a micro-batch's log-probs).
  */
 export async function buildGenerationBatch(
@@ -100,7 +102,8 @@ export async function buildGenerationBatch(
   // order) is sampled in one generate call, as TRL does since generation_batch_size: a decode step
   // streams every weight once whatever the number of rows, so one call of 8 rows costs about what
   // one call of 2 rows does.
-  const rollout = await sampleRollout(ctx.rollout, ctx.tokenizer, rows.slice(0, P * config.gradientAccumulationSteps), {
+  const microBatches = resolvedStepsPerGeneration(config);
+  const rollout = await sampleRollout(ctx.rollout, ctx.tokenizer, rows.slice(0, P * microBatches), {
     numGenerations: G,
     maxPromptLength: config.maxPromptLength,
     maxCompletionLength: config.maxCompletionLength,
@@ -124,7 +127,7 @@ export async function buildGenerationBatch(
   let groups = 0;
   let dropped = 0;
   const rowsPerMicro = P * G;
-  for (let m = 0; m < config.gradientAccumulationSteps; m++) {
+  for (let m = 0; m < microBatches; m++) {
     const kept: number[] = [];
     for (let g = m * rowsPerMicro; g < (m + 1) * rowsPerMicro; g += G) {
       groups++;
@@ -143,6 +146,7 @@ export async function buildGenerationBatch(
       keep: kept.map((i) => (config.maskTruncatedCompletions && !rollout.terminated[i] ? 0 : 1)),
       oldLogProbs: null,
       refLogProbs: null,
+      slot: Math.floor(m / config.gradientAccumulationSteps),
     });
   }
   // A server sampled: the trainer's own log-probs of its tokens at generation time are the "old"
@@ -150,7 +154,7 @@ export async function buildGenerationBatch(
   const samplerLogProbs = config.vllmImportanceSamplingCorrection ? rollout.samplerLogProbs : undefined;
   for (const mb of micro) {
     await stopIfAborted(signal);
-    if (config.numIterations > 1 || samplerLogProbs) mb.oldLogProbs = logProbRows(ctx.model, mb, config.temperature, config.logprobChunkSize);
+    if (config.numIterations > 1 || optimizerStepsPerGeneration(config) > 1 || samplerLogProbs) mb.oldLogProbs = logProbRows(ctx.model, mb, config.temperature, config.logprobChunkSize);
     if (config.beta !== 0) {
       mb.refLogProbs = ctx.model.withAdaptersDisabled(() =>
         logProbRows(ctx.model, mb, config.temperature, config.logprobChunkSize),

@@ -70,6 +70,10 @@ export const GRPOConfigSchema = z
     maxSteps: z.number().int().min(-1).default(-1).describe(
       'Total optimizer steps; -1 = derived from numTrainEpochs. (TRL: max_steps)'),
 
+    stepsPerGeneration: positiveInt().nullable().default(null).describe(
+      'Micro-batches per generation batch (one generate call); null = gradientAccumulationSteps, one generation per optimizer step. A multiple k of gradientAccumulationSteps spreads one generation over k optimizer steps, each on its own micro-batches against the old log-probs of generation time; exclusive with generationBatchSize. (TRL: steps_per_generation)'),
+    generationBatchSize: positiveInt().nullable().default(null).describe(
+      'Completions per generation batch; null = perDeviceTrainBatchSize × numGenerations × stepsPerGeneration. A multiple of perDeviceTrainBatchSize × numGenerations × gradientAccumulationSteps; exclusive with stepsPerGeneration. (TRL: generation_batch_size)'),
     numGenerations: z.number().int().min(2).default(2).describe(
       'Completions sampled per prompt (the group size G). (TRL: num_generations)'),
     maxPromptLength: positiveInt().nullable().default(128).describe(
@@ -177,6 +181,20 @@ export function parseGRPOConfig(input: unknown = {}): GRPOConfig {
       `Invalid GRPO config: epsilonHigh (${config.epsilonHigh}) must be >= epsilon (${config.epsilon}); set it to null to use epsilon.`,
     );
   }
+  if (config.stepsPerGeneration !== null && config.generationBatchSize !== null) {
+    throw new GRPOConfigError('Invalid GRPO config: set stepsPerGeneration or generationBatchSize, not both (TRL: they are mutually exclusive).');
+  }
+  const microCompletions = config.perDeviceTrainBatchSize * config.numGenerations;
+  if (config.stepsPerGeneration !== null && config.stepsPerGeneration % config.gradientAccumulationSteps !== 0) {
+    throw new GRPOConfigError(
+      `Invalid GRPO config: stepsPerGeneration (${config.stepsPerGeneration}) must be a multiple of gradientAccumulationSteps (${config.gradientAccumulationSteps}): a generation batch serves whole optimizer steps.`,
+    );
+  }
+  if (config.generationBatchSize !== null && config.generationBatchSize % (microCompletions * config.gradientAccumulationSteps) !== 0) {
+    throw new GRPOConfigError(
+      `Invalid GRPO config: generationBatchSize (${config.generationBatchSize}) must be a multiple of perDeviceTrainBatchSize × numGenerations × gradientAccumulationSteps (${microCompletions * config.gradientAccumulationSteps} completions, one optimizer step).`,
+    );
+  }
   if (config.lossType === 'luspo' && config.importanceSamplingLevel !== 'sequence') {
     throw new GRPOConfigError(
       'Invalid GRPO config: lossType "luspo" scales each completion\'s sequence-level loss by its length and needs importanceSamplingLevel "sequence" (as TRL requires).',
@@ -189,6 +207,29 @@ export function parseGRPOConfig(input: unknown = {}): GRPOConfig {
   }
   checkRolloutConfig(config);
   return config;
+}
+
+/** The fields that fix how many optimizer steps one generation batch serves (a saved config may lack the newer ones). */
+type GenerationLayout = Partial<
+  Pick<GRPOConfig, 'numIterations' | 'stepsPerGeneration' | 'generationBatchSize' | 'gradientAccumulationSteps' | 'perDeviceTrainBatchSize' | 'numGenerations'>
+>;
+
+/** Micro-batches per generation batch: stepsPerGeneration, or generationBatchSize in micro-batches, else gradientAccumulationSteps. */
+export function resolvedStepsPerGeneration(config: GenerationLayout): number {
+  const accumulation = config.gradientAccumulationSteps ?? 1;
+  if (config.stepsPerGeneration) return config.stepsPerGeneration;
+  if (config.generationBatchSize) return config.generationBatchSize / ((config.perDeviceTrainBatchSize ?? 1) * (config.numGenerations ?? 1));
+  return accumulation;
+}
+
+/** Optimizer steps one generation batch serves on distinct micro-batches (k = stepsPerGeneration / gradientAccumulationSteps). */
+export function optimizerStepsPerGeneration(config: GenerationLayout): number {
+  return resolvedStepsPerGeneration(config) / (config.gradientAccumulationSteps ?? 1);
+}
+
+/** Optimizer steps per generation batch in all: k × numIterations (TRL generates every steps_per_generation × num_iterations micro-steps). */
+export function stepsPerGenerationBatch(config: GenerationLayout): number {
+  return optimizerStepsPerGeneration(config) * (config.numIterations ?? 1);
 }
 
 /** Upper clipping range actually used: epsilonHigh, or epsilon when it is null. */

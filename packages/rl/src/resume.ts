@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { latestCheckpoint, listCheckpoints, loadCheckpoint, type CheckpointContents, type TrainerState } from './checkpoint.js';
+import { stepsPerGenerationBatch } from './config.js';
 import { CheckpointError } from './errors.js';
 import { formatChange, identityChanges, RESUMABLE_CONFIG_FIELDS, type RunIdentity } from './run-identity.js';
 
@@ -53,7 +54,7 @@ export function checkpointProblems(dir: string, contents: CheckpointContents): s
   if (!Number.isInteger(optimizer.step) || optimizer.step < 0 || optimizer.step > step) {
     problems.push(`optimizer.json counts ${String(optimizer.step)} updates after ${step} steps`);
   }
-  const iterations = state.config?.numIterations ?? 1;
+  const iterations = stepsPerGenerationBatch(state.config ?? {});
   if (state.dataPosition?.generationBatchIndex !== Math.floor(step / iterations)) {
     problems.push(`trainer_state.json puts the data at generation batch ${String(state.dataPosition?.generationBatchIndex)}, not ${Math.floor(step / iterations)} after ${step} steps`);
   }

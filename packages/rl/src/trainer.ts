@@ -13,7 +13,7 @@ import { buildGenerationBatch, stopIfAborted, type BatchContext, type Generation
 import { rotateCheckpoints, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { prepareCompletionsFile } from './completions-file.js';
 import { outputFileIo } from './file-context.js';
-import { parseGRPOConfig, type GRPOConfig } from './config.js';
+import { parseGRPOConfig, optimizerStepsPerGeneration, resolvedStepsPerGeneration, stepsPerGenerationBatch, type GRPOConfig } from './config.js';
 import { DataOrder } from './data-order.js';
 import { CheckpointError, GRPOTrainerError, TrainingDivergedError } from './errors.js';
 import { EvalPlan } from './eval-plan.js';
@@ -92,8 +92,8 @@ export class GRPOTrainer {
     this.logger = options.logger ?? console;
     this.rollout = options.rollout ?? createRolloutBackend(c, options.model, this.logger);
     this.identity = runIdentity(options.trainDataset, options.runConfig, options.modelIdentity ?? null);
-    this.data = new DataOrder(options.trainDataset.length, c.perDeviceTrainBatchSize * c.gradientAccumulationSteps, c.seed);
-    const stepsPerEpoch = this.data.batchesPerEpoch * c.numIterations;
+    this.data = new DataOrder(options.trainDataset.length, c.perDeviceTrainBatchSize * resolvedStepsPerGeneration(c), c.seed);
+    const stepsPerEpoch = this.data.batchesPerEpoch * stepsPerGenerationBatch(c);
     this.totalSteps = c.maxSteps > 0 ? c.maxSteps : Math.max(1, Math.ceil(c.numTrainEpochs * stepsPerEpoch));
     const warmupSteps = resolveWarmupSteps(c.warmupSteps, c.warmupRatio, this.totalSteps);
     this.schedule = { type: c.lrSchedulerType, learningRate: c.learningRate, warmupSteps, totalSteps: this.totalSteps };
@@ -200,7 +200,7 @@ export class GRPOTrainer {
     let generationSeconds = 0;
     let syncSeconds: number | null = null;
     if (this.batch === null) {
-      const index = Math.floor(s / c.numIterations);
+      const index = Math.floor(s / stepsPerGenerationBatch(c));
       const rows = this.data.batch(index).rows.map((i) => this.options.trainDataset[i]);
       // The batch is sampled by the policy after s optimizer steps (a server rollout loads it first).
       const syncStarted = performance.now();
@@ -222,7 +222,10 @@ export class GRPOTrainer {
     const trainingStarted = performance.now();
     const accumulator = new GradientAccumulator();
     const stats: MicroBatchStats[] = [];
-    const aggregation = { gradientAccumulationSteps: batch.micro.length, maxCompletionLength: c.maxCompletionLength, activeTokensInGenerationBatch: batch.activeTokens };
+    // A generation over k optimizer steps gives each its own micro-batches, cycling for each of the μ passes (TRL's buffer).
+    const slot = s % optimizerStepsPerGeneration(c);
+    const micros = batch.micro.filter((mb) => (mb.slot ?? 0) === slot);
+    const aggregation = { gradientAccumulationSteps: micros.length, maxCompletionLength: c.maxCompletionLength, activeTokensInGenerationBatch: batch.activeTokens };
     const lr = learningRateAt(s, this.schedule);
     const metrics: Metrics = generationMetrics(batch, this.rewardNames);
     if (batch.samplingMetrics) Object.assign(metrics, batch.samplingMetrics);
@@ -233,7 +236,7 @@ export class GRPOTrainer {
       this.logger.warn(`grpojs: step ${s + 1} skipped: ${reason}.`);
     };
     try {
-      for (const [m, micro] of batch.micro.entries()) {
+      for (const [m, micro] of micros.entries()) {
         await stopIfAborted(signal); // only before a micro-batch: once the update starts, the step completes
         // LoRA dropout masks from the position in training only, so a resumed run draws the same ones.
         const dropoutSeed = deriveSeed(c.seed, 'dropout', s, m, s % c.numIterations);
@@ -262,11 +265,11 @@ export class GRPOTrainer {
       accumulator.dispose();
     }
     this.globalStepValue = s + 1;
-    if (this.globalStepValue % c.numIterations === 0) this.batch = null;
+    if (this.globalStepValue % stepsPerGenerationBatch(c) === 0) this.batch = null;
     const done = performance.now();
     Object.assign(metrics, {
       learning_rate: learningRateAt(s + 1, this.schedule), // as HF Trainer logs it: after the scheduler step
-      epoch: this.globalStepValue / (this.data.batchesPerEpoch * c.numIterations),
+      epoch: this.globalStepValue / (this.data.batchesPerEpoch * stepsPerGenerationBatch(c)),
       num_tokens: this.numTokens,
       step_time: (done - started) / 1000,
       'step_time/generation': generationSeconds,
@@ -364,13 +367,13 @@ export class GRPOTrainer {
     const c = this.config;
     const bad = this.optimizer.findBadState();
     if (bad !== null) throw new CheckpointError(`Refusing to write checkpoint-${this.globalStepValue} to ${c.outputDir}: ${bad}; nothing was written.`);
-    const index = Math.floor(this.globalStepValue / c.numIterations);
+    const index = Math.floor(this.globalStepValue / stepsPerGenerationBatch(c));
     const pos = this.data.batch(index);
     const state: TrainerState = {
       version: 1,
       globalStep: this.globalStepValue,
       totalSteps: this.totalSteps,
-      epoch: this.globalStepValue / (this.data.batchesPerEpoch * c.numIterations),
+      epoch: this.globalStepValue / (this.data.batchesPerEpoch * stepsPerGenerationBatch(c)),
       numTokens: this.numTokens,
       skippedSteps: this.skippedSteps,
       dataPosition: { generationBatchIndex: index, epoch: pos.epoch, batchInEpoch: pos.batchInEpoch },

@@ -92,9 +92,15 @@ describe('GRPOTrainer on a bigram policy', () => {
     model.dispose();
   });
 
-  for (const numIterations of [1, 2]) {
-    it(`resume after 5 steps reproduces the uninterrupted run exactly (numIterations ${numIterations})`, async () => {
-      const cfg = (dir: string) => baseConfig(join(root, dir), { maxSteps: 10, numIterations, saveSteps: 5, loggingSteps: 3, logCompletions: true });
+  // Step 5 lies inside a generation batch with μ = 2 and with a generation over two optimizer steps.
+  const layouts: [string, GRPOConfigInput][] = [
+    ['1', { numIterations: 1 }],
+    ['2', { numIterations: 2 }],
+    ['spg4', { stepsPerGeneration: 4 }],
+  ];
+  for (const [numIterations, layout] of layouts) {
+    it(`resume after 5 steps reproduces the uninterrupted run exactly (${JSON.stringify(layout)})`, async () => {
+      const cfg = (dir: string) => baseConfig(join(root, dir), { maxSteps: 10, ...layout, saveSteps: 5, loggingSteps: 3, logCompletions: true });
       const make = (dir: string) => {
         const model = new BigramPolicy(tokenizer.vocabSize, { seed: 5 });
         const trainer = new GRPOTrainer({ model, tokenizer, rewardFunctions: [countReward('b')], trainDataset: prompts, config: cfg(dir), logger: quiet });
