@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildGenerationBatch, type BatchContext } from '../src/batch.js';
+import { LocalRollout } from '../src/rollout/local.js';
 import { parseGRPOConfig, type GRPOConfigInput } from '../src/config.js';
 import { encodePrompt } from '../src/generation.js';
 import { BigramPolicy } from './helpers/bigram-policy.js';
@@ -20,7 +21,7 @@ beforeAll(async () => {
 function context(model: BigramPolicy, extra: GRPOConfigInput): BatchContext {
   const config = parseGRPOConfig({ numGenerations: 3, perDeviceTrainBatchSize: 2, gradientAccumulationSteps: 2, maxCompletionLength: 3, ...extra });
   const reward = countReward('a');
-  return { model, tokenizer, rewardFunctions: [reward], rewardNames: ['count_a'], rewardWeights: [1], config };
+  return { model, tokenizer, rollout: new LocalRollout(model), rewardFunctions: [reward], rewardNames: ['count_a'], rewardWeights: [1], config };
 }
 
 describe('buildGenerationBatch', () => {
