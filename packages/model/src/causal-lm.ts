@@ -65,8 +65,9 @@ export interface LoadCausalLMOptions extends ModelSourceOptions {
    */
   backend?: BackendName;
   /**
-   * Whether this model expects @grpojs/accel's kernels. Process-wide like `backend`: it initialises
-   * the runtime before initRuntime, and must agree with the runtime's `accel` afterwards.
+   * Whether this model may use @grpojs/accel's kernels. Process-wide like `backend`: it initialises
+   * the runtime before initRuntime; afterwards `false` needs a runtime with accel off (else a
+   * RuntimeOptionsError), and `true` takes them when the runtime has them.
    */
   accel?: boolean;
   /** Frozen base weights: fp32 ('none', default), bitsandbytes-style NF4, or int8 absmax. */

@@ -115,5 +115,10 @@ describe('loadCausalLM and the process-wide runtime', () => {
     const lm = await loadCausalLM(join(root, 'm'), { accel: true, backend: 'wasm' });
     expect(tf.getBackend()).toBe('wasm');
     lm.dispose();
+    // accel: true means "when available": a runtime with accel off (GRPOJS_ACCEL=0) keeps it off
+    await initRuntime({ backend: 'wasm', accel: false, log: () => {} });
+    const off = await loadCausalLM(join(root, 'm'), { accel: true });
+    expect(runtimeOptions().accel.matmul).toBe(false);
+    off.dispose();
   });
 });

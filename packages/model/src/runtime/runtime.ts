@@ -80,7 +80,8 @@ export async function initBackend(name?: BackendName, options: InitBackendOption
 /**
  * For loadCausalLM: starts the backend as the runtime says, checking the model's own `backend` and
  * `accel` against the runtime (before initRuntime, they initialise it). A model never reconfigures
- * the process: a disagreement is a RuntimeOptionsError that says to call initRuntime.
+ * the process: a disagreement is a RuntimeOptionsError that says to call initRuntime. `accel: true`
+ * means "when available", so it agrees with a runtime that has accel off (GRPOJS_ACCEL=0 wins).
  */
 export async function initRuntimeForModel(requested: { backend?: BackendName; accel?: boolean }, log?: (line: string) => void): Promise<BackendName> {
   if (current === null) {
@@ -91,10 +92,10 @@ export async function initRuntimeForModel(requested: { backend?: BackendName; ac
     });
     return status.backend;
   }
-  if (requested.accel !== undefined && requested.accel !== current.accel.matmul) {
+  if (requested.accel === false && current.accel.matmul) {
     throw new RuntimeOptionsError(
-      `loadCausalLM: options.accel is ${requested.accel} but the runtime has accel ${current.accel.matmul ? 'on' : 'off'}; accel is process-wide: ` +
-        `call initRuntime({ accel: ${requested.accel} }) before loading models, or leave options.accel out (docs/accel.md).`,
+      'loadCausalLM: options.accel is false but the runtime has accel on; accel is process-wide: ' +
+        'call initRuntime({ accel: false }) before loading models, or leave options.accel out (docs/accel.md).',
     );
   }
   if (requested.backend !== undefined && current.backend !== null && requested.backend !== current.backend) {
