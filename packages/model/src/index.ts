@@ -46,6 +46,9 @@ export {
 } from './architectures/gpt2/model.js';
 export { LMHead } from './ops/lm-head.js';
 export { type LayerNormWeights, activation, layerNorm } from './ops/layers.js';
+export { rmsNorm } from './ops/rms-norm.js';
+export { ropeInverseFrequencies, rotaryHeads, rotaryTables } from './ops/rotary.js';
+export { swiGlu } from './ops/swiglu.js';
 export { attentionBias, causalSelfAttention, type AttentionShape, type AttentionWeights } from './ops/attention.js';
 export { KVCache, KVCacheError } from './inference/kv-cache.js';
 export { GenerateError, generate, leftPad } from './inference/generate.js';

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Llama3RopeScaling } from '../architectures/llama/config.js';
+import { nativeRotaryHeads } from './native-rotary.js';
 
 /**
  * invFreq[i] = theta^(−2i/headDim) for i < headDim/2, rescaled per wavelength band by Llama 3's
@@ -66,5 +67,22 @@ export function applyRotary(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D):
     const [x1, x2] = tf.split(x, [half, half], 3);
     const rotated = tf.concat([tf.neg(x2), x1], 3);
     return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+  });
+}
+
+/**
+ * A projection t [B·T, heads·D] split into heads [B, heads, T, D] and rotated by cos, sin
+ * (rotaryTables). Runs in the caller's tidy. With @grpojs/accel one native pass each way
+ * (native-rotary.ts), else a reshape, a transpose and {@link applyRotary}.
+ */
+export function rotaryHeads(t: tf.Tensor2D, batch: number, heads: number, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
+  return nativeRotaryHeads(t, batch, heads, cos, sin) ?? rotaryHeadsTfjs(t, batch, heads, cos, sin);
+}
+
+/** The tfjs path of {@link rotaryHeads}. */
+export function rotaryHeadsTfjs(t: tf.Tensor2D, batch: number, heads: number, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [T, D] = [cos.shape[2], cos.shape[3]];
+    return applyRotary(tf.transpose(tf.reshape(t, [batch, T, heads, D]), [0, 2, 1, 3]), cos, sin);
   });
 }

@@ -16,7 +16,8 @@ import { gatherRows, LMHead } from '../../ops/lm-head.js';
 import type { Conv1DLayer } from '../../ops/linear.js';
 import { groupedAttention } from '../../ops/grouped-attention.js';
 import { rmsNorm } from '../../ops/rms-norm.js';
-import { applyRotary, ropeInverseFrequencies, rotaryTables } from '../../ops/rotary.js';
+import { ropeInverseFrequencies, rotaryHeads, rotaryTables } from '../../ops/rotary.js';
+import { swiGlu } from '../../ops/swiglu.js';
 import type { HostTensor } from '../../io/safetensors.js';
 import { type CausalTransformer, type ForwardOptions, type ForwardOutput, type ForwardStep, type TransformerDims, hostCopy, runForward } from '../../transformer.js';
 import type { LlamaConfig } from './config.js';
@@ -208,10 +209,9 @@ export class LlamaModel implements CausalTransformer {
         q = this.headNorm(q, w.qNorm);
         k = this.headNorm(k, w.kNorm);
       }
-      const heads = (t: tf.Tensor2D, n: number): tf.Tensor4D => tf.transpose(tf.reshape(t, [B, T, n, D]), [0, 2, 1, 3]);
-      const qh = applyRotary(heads(q, H), cos, sin); // [B, H, T, D]
-      let kh = applyRotary(heads(k, KV), cos, sin); // [B, KV, T, D]
-      let vh = heads(v, KV);
+      const qh = rotaryHeads(q, B, H, cos, sin); // [B, H, T, D]
+      let kh = rotaryHeads(k, B, KV, cos, sin); // [B, KV, T, D]
+      let vh = tf.transpose(tf.reshape(v, [B, T, KV, D]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, KV, T, D]
       if (cache) ({ keys: kh, values: vh } = cache.update(index, kh, vh)); // [B, KV, S, D]
       const y = groupedAttention(qh, kh, vh, bias, 1 / Math.sqrt(D)); // [B, H, T, D]
       const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, H * D]) as tf.Tensor2D;
@@ -219,7 +219,7 @@ export class LlamaModel implements CausalTransformer {
       const m = rmsNorm(r, w.postNorm, eps);
       const gate = w.linear['mlp.gate_proj'].apply(m, opts);
       const up = w.linear['mlp.up_proj'].apply(m, opts);
-      const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), up) as tf.Tensor2D; // silu(gate) · up
+      const act = swiGlu(gate, up); // silu(gate) · up
       return tf.add<tf.Tensor2D>(r, w.linear['mlp.down_proj'].apply(act, opts));
     });
   }
