@@ -20,7 +20,7 @@ import { nativeOff, withoutKernels } from './native-helpers.js';
 
 const KERNELS = ACCEL_KERNEL_FAMILIES.llama.map((k) => ACCEL_KERNELS[k]);
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/llama');
-const skip = nativeOff();
+const skip = nativeOff('GRPOJS_ACCEL_LLAMA');
 
 beforeAll(async () => {
   await initBackend();
