@@ -84,12 +84,11 @@ template <typename T>
 T* RegionOpt(const Napi::Object& o, const char* name, double count, const std::string& where, bool optional = false) {
   const Napi::Value v = o.Get(name);
   if (optional && (v.IsNull() || v.IsUndefined())) return nullptr;
-  const std::string field = where + ": options." + name;
-  if (!v.IsObject()) throw Napi::TypeError::New(o.Env(), field + " must be a { buffer, byteOffset } region");
+  if (!v.IsObject()) throw Napi::TypeError::New(o.Env(), where + ": options." + name + " must be a { buffer, byteOffset } region");
   const Napi::Object r = v.As<Napi::Object>();
   const Napi::Value offset = r.Get("byteOffset");
-  if (!offset.IsNumber()) throw Napi::TypeError::New(o.Env(), field + ".byteOffset must be a number");
-  return BufferRegion<T>(o.Env(), r.Get("buffer"), offset, count, field.c_str());
+  if (!offset.IsNumber()) throw Napi::TypeError::New(o.Env(), where + ": options." + name + ".byteOffset must be a number");
+  return BufferRegion<T>(o.Env(), r.Get("buffer"), offset, count, where, name);
 }
 
 }  // namespace grpojs
