@@ -4,6 +4,7 @@
  * copies, the rest), and the phase's wall time minus its kernel time is the host's share (JS
  * dispatch, token sampling, tensor uploads and downloads). Sampling is also timed on its own.
  */
+import { ACCEL_KERNEL_FAMILIES, ACCEL_KERNELS } from '@grpojs/accel/contract';
 import { type CausalLM, Mulberry32, sampleToken, tf } from '@grpojs/model';
 import { type StepContext, optimizerStep, referenceLogProbs, rollout, trainingGrads } from './grpo-step.js';
 import { WORK_UNIT } from './setup.js';
@@ -31,6 +32,8 @@ export interface StepProfile {
 const NF4_KERNELS = new Set(['BitwiseAnd', 'FloorDiv', 'Mod', 'GatherNd', 'Fill']);
 const LAYOUT_KERNELS = new Set(['Reshape', 'Transpose', 'Slice', 'Concat', 'GatherV2', 'Cast', 'TensorScatterUpdate', 'Identity', 'Pack', 'Tile', 'StridedSlice', 'OneHot', 'ZerosLike', 'Fill']);
 const MATMULS = new Set(['BatchMatMul', '_FusedMatMul', 'MatMul']);
+/** @grpojs/accel's Llama training kernels (RMSNorm, SwiGLU, rotary into heads; forward and backward). */
+const LLAMA_KERNELS = new Set<string>(ACCEL_KERNEL_FAMILIES.llama.map((k) => ACCEL_KERNELS[k]));
 
 /** FLOPs of a (batched) matmul from its shapes; K is the first operand's dim that is not M. */
 function matmulFlops(a: number[], out: number[]): number {
@@ -56,6 +59,7 @@ function bucketOf(name: string, inputs: number[][], outputs: number[][], vocab: 
   if (nf4 && (NF4_KERNELS.has(name) || outputs.some((s) => weightSizes.has(size(s)) && !(s.length === 2 && rows.has(s[0]))))) {
     return 'NF4 dequantization';
   }
+  if (LLAMA_KERNELS.has(name)) return 'native Llama kernels: RMSNorm, SwiGLU, rotary';
   if (hasVocab) return 'vocab: log-softmax, entropy, logits';
   if (name === 'TensorScatterUpdate') return 'KV cache writes (TensorScatterUpdate)';
   if (LAYOUT_KERNELS.has(name)) return 'layout: reshape, transpose, slice, concat, cast';
