@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { resolveLocalOrHub } from '@grpojs/data';
 import { maxPositionsOf, readModelConfig } from '@grpojs/model';
 import type { RewardFunction } from '@grpojs/rewards';
-import { resolveRewardWeights, type GRPOConfig, type PromptRow } from '@grpojs/rl';
+import { resolvedStepsPerGeneration, resolveRewardWeights, type GRPOConfig, type PromptRow } from '@grpojs/rl';
 import { TrainConfigError, UnwritableFolderError } from './errors.js';
 import type { JobOptions, TrainConfig } from './job-options.js';
 import { jobHubOptions } from './load.js';
@@ -51,18 +51,25 @@ export function checkRewardWeights(grpo: GRPOConfig, rewardFunctions: readonly R
 }
 
 /**
- * One generation batch needs perDeviceTrainBatchSize × gradientAccumulationSteps training rows; the
- * trainer refuses fewer, but only once the model has loaded.
+ * One generation batch needs perDeviceTrainBatchSize × stepsPerGeneration training rows
+ * (stepsPerGeneration defaults to gradientAccumulationSteps); the trainer refuses fewer, but only
+ * once the model has loaded.
  */
-export function checkBatchFits(trainRows: number, grpo: Pick<GRPOConfig, 'perDeviceTrainBatchSize' | 'gradientAccumulationSteps'>): void {
-  const needed = grpo.perDeviceTrainBatchSize * grpo.gradientAccumulationSteps;
+export function checkBatchFits(
+  trainRows: number,
+  grpo: Pick<GRPOConfig, 'perDeviceTrainBatchSize' | 'gradientAccumulationSteps'> & Partial<Pick<GRPOConfig, 'stepsPerGeneration' | 'generationBatchSize' | 'numGenerations'>>,
+): void {
+  const microBatches = resolvedStepsPerGeneration(grpo);
+  const needed = grpo.perDeviceTrainBatchSize * microBatches;
   if (trainRows >= needed) return;
+  const byDefault = microBatches === grpo.gradientAccumulationSteps && !grpo.stepsPerGeneration && !grpo.generationBatchSize;
+  const what = byDefault ? 'gradientAccumulationSteps' : 'stepsPerGeneration';
   throw new TrainConfigError('config', [
     {
-      field: 'perDeviceTrainBatchSize × gradientAccumulationSteps',
+      field: `perDeviceTrainBatchSize × ${what}`,
       message:
-        `${grpo.perDeviceTrainBatchSize} × ${grpo.gradientAccumulationSteps} = ${needed} prompts per generation batch, but there are ${trainRows} training rows. ` +
-        'Add rows (maxTrainSamples, evalHoldout take some away) or lower them (CLI: --per-device-train-batch-size, --gradient-accumulation-steps).',
+        `${grpo.perDeviceTrainBatchSize} × ${microBatches} = ${needed} prompts per generation batch, but there are ${trainRows} training rows. ` +
+        `Add rows (maxTrainSamples, evalHoldout take some away) or lower them (CLI: --per-device-train-batch-size, ${byDefault ? '--gradient-accumulation-steps' : '--steps-per-generation or --generation-batch-size'}).`,
     },
   ]);
 }

@@ -250,5 +250,12 @@ describe('other config the trainer would only reject after the model load', () =
     expect(error.message).toMatch(/3 × 4 = 12 prompts per generation batch, but there are 8 training rows/);
     expect(error.message).toContain('--gradient-accumulation-steps');
   });
+
+  it('fewer training rows than one generation batch of stepsPerGeneration micro-batches', async () => {
+    const error = await failure({ ...base, perDeviceTrainBatchSize: 1, gradientAccumulationSteps: 2, stepsPerGeneration: 10 });
+    expect(error).toBeInstanceOf(TrainConfigError);
+    expect(error.message).toMatch(/1 × 10 = 10 prompts per generation batch, but there are 8 training rows/);
+    expect(error.message).toContain('--steps-per-generation');
+  });
 });
 

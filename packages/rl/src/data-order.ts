@@ -24,7 +24,7 @@ export class DataOrder {
 
   /**
    * @param datasetSize number of training prompts
-   * @param promptsPerBatch prompts per generation batch (perDeviceTrainBatchSize × gradientAccumulationSteps)
+   * @param promptsPerBatch prompts per generation batch (perDeviceTrainBatchSize × stepsPerGeneration, by default × gradientAccumulationSteps)
    * @param seed the config seed
    */
   constructor(
@@ -35,7 +35,7 @@ export class DataOrder {
     if (datasetSize < promptsPerBatch) {
       throw new GRPOTrainerError(
         `trainDataset has ${datasetSize} rows but one generation batch needs ${promptsPerBatch} prompts ` +
-          '(perDeviceTrainBatchSize × gradientAccumulationSteps); add rows or lower those settings.',
+          '(perDeviceTrainBatchSize × stepsPerGeneration, which defaults to gradientAccumulationSteps); add rows or lower those settings.',
       );
     }
     this.batchesPerEpoch = Math.floor(datasetSize / promptsPerBatch);

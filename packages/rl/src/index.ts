@@ -6,8 +6,11 @@
 export {
   GRPOConfigSchema,
   MIN_TEMPERATURE,
+  optimizerStepsPerGeneration,
   parseGRPOConfig,
   resolvedEpsilonHigh,
+  resolvedStepsPerGeneration,
+  stepsPerGenerationBatch,
   type GRPOConfig,
   type GRPOConfigInput,
 } from './config.js';
