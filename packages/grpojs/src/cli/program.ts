@@ -123,6 +123,7 @@ export function createProgram(): Command {
     .option('--host <address>', 'interface to bind (only this machine by default)', '127.0.0.1')
     .addOption(new Option('--port <int>', 'port; 0 = any free one (printed at start)').default(8000).argParser(positiveInt('--port', true)))
     .option('--served-model-name <name>', 'the base model\'s name in requests (default: the --model folder name)')
+    .addOption(new Option('--quantization <kind>', 'storage of the frozen base; give the trainer\'s (train defaults to nf4) so both compute the same distribution').choices(['nf4', 'int8', 'none']).default('none'))
     .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu (default: the fastest installed)')
     .action((opts: ServeFlags) => runServe(opts));
 

@@ -13,6 +13,7 @@ export interface ServeFlags {
   port: number;
   servedModelName?: string;
   backend?: string;
+  quantization: 'nf4' | 'int8' | 'none';
 }
 
 const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -28,7 +29,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     port: flags.port,
     ...(flags.adapter !== undefined ? { adapter: flags.adapter } : {}),
     ...(flags.servedModelName !== undefined ? { servedModelName: flags.servedModelName } : {}),
-    ...(flags.backend !== undefined ? { loadOptions: { backend: flags.backend as (typeof BACKENDS)[number] } } : {}),
+    loadOptions: { quantization: flags.quantization, ...(flags.backend !== undefined ? { backend: flags.backend as (typeof BACKENDS)[number] } : {}) },
   });
   await new Promise<void>((resolve) => {
     const stop = () => {
