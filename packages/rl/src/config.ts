@@ -147,6 +147,8 @@ export const GRPOConfigSchema = z
         'null = every row at every evaluation, as the reference run (its full 1319-row GSM8K eval takes about 7.6 min, as long as ~47 training steps; docs/rl.md). (TRL: none)'),
     logCompletions: z.boolean().default(true).describe(
       'Write (step, prompt, completion, rewards, advantage) rows to completions.jsonl and the tracker at each log. (TRL: log_completions)'),
+    logUniquePrompts: z.boolean().default(false).describe(
+      'Send the tracker one completion per distinct prompt (the first of its group); completions.jsonl keeps every row. (TRL: log_unique_prompts)'),
     numCompletionsToPrint: z.number().int().nonnegative().default(8).describe(
       'Completions sent to the tracker per log (the local file gets the whole step). (TRL: num_completions_to_print)'),
 

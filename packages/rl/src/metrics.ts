@@ -105,6 +105,16 @@ export class MetricsWindow {
   }
 }
 
+/**
+ * The records sent to the tracker at a log: with `uniquePrompts` only the first record of each
+ * prompt (TRL log_unique_prompts), then at most `limit` of them.
+ */
+export function trackerCompletions(records: readonly CompletionRecord[], uniquePrompts: boolean, limit: number): CompletionRecord[] {
+  const seen = new Set<string>();
+  const kept = uniquePrompts ? records.filter((r) => !seen.has(r.prompt) && seen.add(r.prompt)) : records;
+  return kept.slice(0, limit);
+}
+
 /** One CompletionRecord per row of the batch (for completions.jsonl and the tracker). */
 export function completionRecords(batch: GenerationBatch, rewardNames: readonly string[], step: number): CompletionRecord[] {
   const r = batch.rollout;

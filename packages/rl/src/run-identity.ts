@@ -37,6 +37,7 @@ export const RESUMABLE_CONFIG_FIELDS: readonly (keyof GRPOConfig)[] = [
   'periodicEvalSamples',
   'logCompletions',
   'numCompletionsToPrint',
+  'logUniquePrompts',
   'logprobChunkSize',
   'maxConsecutiveSkippedSteps',
   'rolloutUrls',

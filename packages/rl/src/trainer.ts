@@ -19,7 +19,7 @@ import { CheckpointError, GRPOTrainerError, TrainingDivergedError } from './erro
 import { EvalPlan } from './eval-plan.js';
 import { evaluateWithBase, type EvalContext, type EvalReport, type EvalScores } from './evaluate.js';
 import { clipByGlobalNorm, globalNorm, GradientAccumulator } from './gradients.js';
-import { batchTokenCount, completionRecords, generationMetrics, lossMetrics, MetricsWindow } from './metrics.js';
+import { batchTokenCount, completionRecords, generationMetrics, lossMetrics, MetricsWindow, trackerCompletions } from './metrics.js';
 import { AdamW } from './optimizer.js';
 import { prepareOutputDir } from './output-dir.js';
 import { checkSameRun, loadResumePoint } from './resume.js';
@@ -289,7 +289,7 @@ export class GRPOTrainer {
       const records = completionRecords(batch, this.rewardNames, step);
       const completions = join(this.config.outputDir, 'completions.jsonl');
       await outputFileIo('append sample completions to', completions, () => appendJsonl(completions, records));
-      await this.options.tracker?.logCompletions(records.slice(0, this.config.numCompletionsToPrint), step);
+      await this.options.tracker?.logCompletions(trackerCompletions(records, this.config.logUniquePrompts, this.config.numCompletionsToPrint), step);
     }
   }
 
