@@ -13,7 +13,7 @@ import type { MicroBatchStats } from './train-step.js';
 const LATEST_VALUE_METRICS = new Set(['learning_rate', 'epoch', 'num_tokens', 'grad_norm']);
 
 /** Metrics measured in wall-clock time; they differ between runs and are excluded from reproducibility checks. */
-export const TIMING_METRICS = new Set(['step_time', 'step_time/generation', 'step_time/training']);
+export const TIMING_METRICS = new Set(['step_time', 'step_time/generation', 'step_time/training', 'step_time/weight_sync']);
 
 /** Tokens in the batch: prompt tokens + completion tokens of every row (TRL num_tokens increment). */
 export function batchTokenCount(batch: GenerationBatch): number {
