@@ -130,22 +130,15 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   float* c = grpojs::RegionOpt<float>(o, "out", static_cast<double>(batch * m * n), where);
 
   const int64_t biasLen = grpojs::SizeOpt(o, "biasLength", 0, where);
-  const Napi::Value biasValue = o.Get("bias");
-  const float* bias = nullptr;
-  if (!biasValue.IsNull() && !biasValue.IsUndefined()) {
-    if (biasLen != 1 && biasLen != n) throw Napi::RangeError::New(env, "sgemm: bias length must be 1 or n");
-    bias = grpojs::RegionOpt<const float>(o, "bias", static_cast<double>(biasLen), where);
-  }
+  const float* bias = grpojs::RegionOpt<const float>(o, "bias", static_cast<double>(biasLen), where, true);
+  if (bias != nullptr && biasLen != 1 && biasLen != n) throw Napi::RangeError::New(env, "sgemm: bias length must be 1 or n");
   const int32_t act = grpojs::IntOpt(o, "activation", where);
   if (act < kLinear || act > kSigmoid) throw Napi::RangeError::New(env, "sgemm: unknown activation code");
   const float* alphaVec = nullptr;
   const int64_t alphaLen = grpojs::SizeOpt(o, "alphaLength", 0, where);
   if (act == kPrelu) {
-    const Napi::Value alphaValue = o.Get("alpha");
-    if (alphaValue.IsNull() || alphaValue.IsUndefined() || (alphaLen != 1 && alphaLen != n)) {
-      throw Napi::RangeError::New(env, "sgemm: prelu needs weights of length 1 or n");
-    }
-    alphaVec = grpojs::RegionOpt<const float>(o, "alpha", static_cast<double>(alphaLen), where);
+    alphaVec = grpojs::RegionOpt<const float>(o, "alpha", static_cast<double>(alphaLen), where, true);
+    if (alphaVec == nullptr || (alphaLen != 1 && alphaLen != n)) throw Napi::RangeError::New(env, "sgemm: prelu needs weights of length 1 or n");
   }
   const float leakyAlpha = static_cast<float>(grpojs::NumberOpt(o, "leakyreluAlpha", where));
 

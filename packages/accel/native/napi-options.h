@@ -57,16 +57,19 @@ template <typename T>
 T* ArrayOpt(const Napi::Object& o, const char* name, napi_typedarray_type kind, const char* kindName, int64_t count,
             const std::string& where, size_t* length = nullptr) {
   const Napi::Value v = o.Get(name);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != kind) {
+  // One napi_get_typedarray_info call gives the type, length and first element (a call per
+  // accessor would be four).
+  napi_typedarray_type type = napi_int8_array;
+  size_t n = 0;
+  void* data = nullptr;
+  if (!v.IsTypedArray() || napi_get_typedarray_info(o.Env(), v, &type, &n, &data, nullptr, nullptr) != napi_ok || type != kind) {
     throw Napi::TypeError::New(o.Env(), where + ": options." + name + " must be a " + kindName);
   }
-  Napi::TypedArray a = v.As<Napi::TypedArray>();
-  if (count >= 0 && a.ElementLength() != static_cast<size_t>(count)) {
-    throw Napi::RangeError::New(o.Env(), where + ": options." + name + " has " + std::to_string(a.ElementLength()) + " values; expected " +
-                                             std::to_string(count));
+  if (count >= 0 && n != static_cast<size_t>(count)) {
+    throw Napi::RangeError::New(o.Env(), where + ": options." + name + " has " + std::to_string(n) + " values; expected " + std::to_string(count));
   }
-  if (length != nullptr) *length = a.ElementLength();
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+  if (length != nullptr) *length = n;
+  return static_cast<T*>(data);
 }
 
 inline float* FloatsOpt(const Napi::Object& o, const char* name, int64_t count, const std::string& where) {
