@@ -1,0 +1,52 @@
+/**
+ * The three problem sets, each from its own seed so they never share a problem stream: easy
+ * problems for SFT (format and one-step arithmetic), harder ones for GRPO, and a fixed held-out
+ * set of the harder kind that every stage is measured on (never trained on: rows identical to a
+ * held-out question are removed from both training sets).
+ */
+import { generateArithmeticProblems, gsm8kPrompt, type ArithmeticProblem, type ArithmeticProblemOptions } from 'grpojs';
+
+/** What both trainers and the evaluation read: the prompt, the SFT target and the gold answer. */
+export interface TaskRow {
+  prompt: string;
+  completion: string;
+  /** The gold final answer (correctness reward and accuracy compare against it). */
+  answer: string;
+}
+
+/** How many problems of each set. */
+export interface TaskSizes {
+  /** One-step SFT problems. */
+  sftOneStep: number;
+  /** Two-step SFT problems (a few, so the model has seen the layout of a chain). */
+  sftTwoStep: number;
+  grpoRows: number;
+  heldOutRows: number;
+}
+
+const NUMBERS: Omit<ArithmeticProblemOptions, 'count' | 'seed' | 'minSteps' | 'maxSteps'> = { numberRange: [1, 9], factorRange: [2, 3], operations: ['+', '-', '*'] };
+/** One arithmetic step: what SFT mostly teaches. */
+export const EASY: Omit<ArithmeticProblemOptions, 'count' | 'seed'> = { ...NUMBERS, minSteps: 1, maxSteps: 1 };
+/** Two chained steps: what GRPO trains on and every stage is measured on. */
+export const HARD: Omit<ArithmeticProblemOptions, 'count' | 'seed'> = { ...NUMBERS, minSteps: 2, maxSteps: 2 };
+
+/** The seed's prompt format (`user: <question>\n`, no system message): the tiny model learns the layout from SFT. */
+export function toRow(problem: ArithmeticProblem): TaskRow {
+  return { prompt: gsm8kPrompt(problem.question, { systemPrompt: null }).prompt, completion: problem.completion, answer: problem.finalAnswer };
+}
+
+/** The three sets for one seed. The held-out set depends on `heldOutSeed` only, so every run measures the same rows. */
+export function makeTasks(seed: number, sizes: TaskSizes, heldOutSeed = 1000): { sft: TaskRow[]; grpo: TaskRow[]; heldOut: TaskRow[] } {
+  const heldOut = generateArithmeticProblems({ ...HARD, count: sizes.heldOutRows, seed: heldOutSeed }).map(toRow);
+  const held = new Set(heldOut.map((r) => r.prompt));
+  const fresh = (rows: TaskRow[]) => rows.filter((r) => !held.has(r.prompt));
+  const sft = [
+    ...generateArithmeticProblems({ ...EASY, count: sizes.sftOneStep, seed: 3 * seed + 1 }),
+    ...generateArithmeticProblems({ ...HARD, count: sizes.sftTwoStep, seed: 3 * seed + 2 }),
+  ];
+  return {
+    sft: fresh(sft.map(toRow)),
+    grpo: fresh(generateArithmeticProblems({ ...HARD, count: sizes.grpoRows, seed: 3 * seed + 3 }).map(toRow)),
+    heldOut,
+  };
+}
