@@ -5,7 +5,7 @@
 // Transposes + Concat). The model owns their gradients (its ops/native-attention.ts).
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ACCEL_KERNELS } from './contract/kernels.js';
+import { ACCEL_KERNELS, type AccelKernelAttrs } from './contract/kernels.js';
 import { type BlasAddon, type NativeRegion } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';
 
@@ -38,7 +38,7 @@ export interface AddonAttention {
 }
 
 function scaleOf(kernel: string, attrs: unknown): number {
-  const scale = (attrs as { scale?: number } | undefined)?.scale;
+  const scale = (attrs as Partial<AccelKernelAttrs<'maskedSoftmax'>> | undefined)?.scale;
   if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new VocabKernelError(`${kernel}: attrs.scale must be a finite number, got ${scale}`);
   return scale;
 }
@@ -77,7 +77,7 @@ function kernels(addon: AddonAttention, backendName: string): Record<string, tf.
     },
     [SPLIT_HEADS]: ({ inputs, backend, attrs }) => {
       const { qkv } = inputs as Record<string, tf.TensorInfo>;
-      const { batch: B, heads: H } = (attrs ?? {}) as { batch?: number; heads?: number };
+      const { batch: B, heads: H } = (attrs ?? {}) as Partial<AccelKernelAttrs<'splitHeads'>>;
       const [rows, width] = qkv.shape;
       const ok = qkv.shape.length === 2 && Number.isInteger(B) && Number.isInteger(H) && B! > 0 && H! > 0 && rows % B! === 0 && width % (3 * H!) === 0;
       if (!ok) {

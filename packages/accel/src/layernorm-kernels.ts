@@ -4,7 +4,7 @@
 // also returns each row's mean and 1/std for LAYER_NORM_GRAD).
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ACCEL_KERNELS } from './contract/kernels.js';
+import { ACCEL_KERNELS, type AccelKernelAttrs } from './contract/kernels.js';
 import { type BlasAddon, type NativeRegion } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';
 
@@ -52,7 +52,7 @@ function kernels(addon: AddonLayerNorm, backendName: string): Record<string, tf.
   return {
     [LAYER_NORM]: ({ inputs, backend, attrs }) => {
       const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
-      const epsilon = (attrs as { epsilon?: number } | undefined)?.epsilon;
+      const epsilon = (attrs as Partial<AccelKernelAttrs<'layerNorm'>> | undefined)?.epsilon;
       if (x.shape.length !== 2) throw new VocabKernelError(`${LAYER_NORM}: x must be [n, C], got [${x.shape}]`);
       const [n, C] = x.shape;
       check(LAYER_NORM, 'x', x, [n, C]);

@@ -5,7 +5,7 @@
 // their output as it did with the tfjs-decoded weight.
 import * as tf from '@tensorflow/tfjs-core';
 
-import { ACCEL_KERNELS } from './contract/kernels.js';
+import { ACCEL_KERNELS, type AccelKernelAttrs } from './contract/kernels.js';
 import { type BlasAddon, type NativeRegion } from './native.js';
 import { allocate, locate, type Region, VocabKernelError } from './vocab-kernels.js';
 
@@ -68,21 +68,9 @@ export interface AddonNf4 {
 
 const KERNEL_NAMES = [NF4_DEQUANTIZE, INT8_DEQUANTIZE];
 
-interface Nf4Attrs {
-  inFeatures: number;
-  outFeatures: number;
-  blockSize: number;
-  inOutOrder: boolean;
-  code: number[];
-  map?: number[];
-  blockSize2?: number;
-}
-interface Int8Attrs {
-  inFeatures: number;
-  outFeatures: number;
-  values: number[];
-  scale: number;
-}
+// The attrs as the contract types them; a kernel still checks each (a caller may not be typed).
+type Nf4Attrs = AccelKernelAttrs<'nf4Dequantize'>;
+type Int8Attrs = AccelKernelAttrs<'int8Dequantize'>;
 
 /** float32 copies of attr tables, keyed by the attr array (the model passes the same one each call). */
 const tableCache = new WeakMap<number[], Float32Array>();
@@ -122,7 +110,7 @@ function kernels(addon: AddonNf4, backendName: string): Record<string, tf.Kernel
   return {
     [NF4_DEQUANTIZE]: ({ inputs, backend, attrs }) => {
       const k = NF4_DEQUANTIZE;
-      const a = (attrs ?? {}) as unknown as Nf4Attrs;
+      const a = (attrs ?? {}) as unknown as Partial<Nf4Attrs>;
       const inF = positiveInt(a.inFeatures, k, 'inFeatures');
       const outF = positiveInt(a.outFeatures, k, 'outFeatures');
       const bs = positiveInt(a.blockSize, k, 'blockSize');
@@ -164,7 +152,7 @@ function kernels(addon: AddonNf4, backendName: string): Record<string, tf.Kernel
     },
     [INT8_DEQUANTIZE]: ({ inputs, backend, attrs }) => {
       const k = INT8_DEQUANTIZE;
-      const a = (attrs ?? {}) as unknown as Int8Attrs;
+      const a = (attrs ?? {}) as unknown as Partial<Int8Attrs>;
       const inF = positiveInt(a.inFeatures, k, 'inFeatures');
       const outF = positiveInt(a.outFeatures, k, 'outFeatures');
       if (typeof a.scale !== 'number') throw new VocabKernelError(`${k}: attr scale must be a number`);

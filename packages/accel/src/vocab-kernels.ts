@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import type { NativeSampleRow } from './contract/api.js';
-import { ACCEL_KERNELS } from './contract/kernels.js';
+import { ACCEL_KERNELS, type AccelKernelAttrs } from './contract/kernels.js';
 import { type AddonVocab } from './native.js';
 
 /**
@@ -58,7 +58,7 @@ export function makeLogSoftmaxGather(addon: AddonVocab, backendName: string): tf
   return ({ inputs, backend, attrs }) => {
     const logits = inputs.logits as tf.TensorInfo;
     const targets = inputs.targets as tf.TensorInfo;
-    const a = (attrs ?? {}) as { temperature?: number; withEntropy?: boolean; withGrad?: boolean };
+    const a = (attrs ?? {}) as Partial<AccelKernelAttrs<'logSoftmaxGather'>>;
     const temperature = a.temperature ?? 1;
     if (logits.shape.length !== 2 || logits.dtype !== 'float32') {
       throw new VocabKernelError(`${LOG_SOFTMAX_GATHER}: logits must be float32 [n, V], got ${logits.dtype} [${logits.shape}]`);

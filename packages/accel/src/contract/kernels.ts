@@ -48,6 +48,9 @@ export type AccelKernelFamily = keyof typeof ACCEL_KERNEL_FAMILIES;
 /** Which families to register (absent: on). */
 export type AccelKernelSwitches = Partial<Record<AccelKernelFamily, boolean>>;
 
+/** The attrs of `kernel` as the contract types them. */
+export type AccelKernelAttrs<K extends AccelKernel> = AccelKernelSignatures<unknown>[K]['attrs'];
+
 /** The double-quantized block scales of an NF4 weight (blockAbsmax = map[q] · absmax2 + offset). */
 export interface Nf4DoubleQuantInputs<T> {
   codes: T;

@@ -5,41 +5,18 @@
  * same float32 weight bit for bit (the kernels do the same multiplies and add in the same order).
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { AccelKernelSignatures } from '@grpojs/accel/contract';
 import { accelKernelsReady, runAccelKernel } from '../runtime/accel-kernels.js';
 
-/** The tensors of an NF4 weight as quantized-conv1d.ts keeps them (see packing.ts for the words). */
-export type NativeNf4Inputs =
-  | { codes: tf.Tensor1D; absmax: tf.Tensor1D }
-  | { codes: tf.Tensor1D; absmaxCodes: tf.Tensor1D; absmax2: tf.Tensor; offset: tf.Scalar };
-
-/** Shape and tables of an NF4 weight (the kernel's attrs; @grpojs/accel's NF4_DEQUANTIZE documents each). */
-export interface NativeNf4Attrs {
-  inFeatures: number;
-  outFeatures: number;
-  blockSize: number;
-  /** Codes stored in [in, out] order (needs in % blockSize = 0), else [out, in]. */
-  inOutOrder: boolean;
-  /** The 16 NF4 code values. */
-  code: number[];
-  /** With double quant: the 256-entry signed dynamic map and its block size. */
-  map?: number[];
-  blockSize2?: number;
-}
-
-/** The tensors of an int8 weight: codes in [in, out] order (packHalves bytes) and the row absmax [1, out]. */
-export interface NativeInt8Inputs {
-  codes: tf.Tensor1D;
-  rowAbsmax: tf.Tensor;
-}
-
+type Signatures = AccelKernelSignatures<tf.Tensor>;
+/** The tensors of an NF4 weight as quantized-conv1d.ts keeps them: the contract's nf4Dequantize inputs. */
+export type NativeNf4Inputs = Signatures['nf4Dequantize']['inputs'];
+/** Shape and tables of an NF4 weight: the contract's nf4Dequantize attrs (documented there). */
+export type NativeNf4Attrs = Signatures['nf4Dequantize']['attrs'];
+/** The tensors of an int8 weight: codes in [in, out] order (packed words) and the row absmax [1, out]. */
+export type NativeInt8Inputs = Signatures['int8Dequantize']['inputs'];
 /** Shape, byte values and the final float32 scale of an int8 weight. */
-export interface NativeInt8Attrs {
-  inFeatures: number;
-  outFeatures: number;
-  /** The value of each byte (two's complement). */
-  values: number[];
-  scale: number;
-}
+export type NativeInt8Attrs = Signatures['int8Dequantize']['attrs'];
 
 /**
  * The dequantized NF4 weight [in, out], or null when the native kernel is not registered on the
