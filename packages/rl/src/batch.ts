@@ -27,6 +27,8 @@ export interface MicroBatch {
   keep: number[];
   /** [rows][completion len] old log-probs (numIterations > 1, a generation over several steps, or a server rollout). */
   oldLogProbs: number[][] | null;
+  /** [rows][completion len] the server sampler's log-probs of its tokens, kept for offPolicyMaskThreshold (server rollout only). */
+  samplerLogProbs?: number[][] | null;
   /** Which of the generation's optimizer steps trains on it (0 … k − 1, k = optimizerStepsPerGeneration); absent counts as 0. */
   slot?: number;
   /** [rows][completion len] reference log-probs (beta ≠ 0 only). */
@@ -154,6 +156,8 @@ export async function buildGenerationBatch(
   const samplerLogProbs = config.vllmImportanceSamplingCorrection ? rollout.samplerLogProbs : undefined;
   for (const mb of micro) {
     await stopIfAborted(signal);
+    // TRL measures the off-policy drift against the sampler's log-probs when a server sampled.
+    if (config.offPolicyMaskThreshold !== null && rollout.samplerLogProbs) mb.samplerLogProbs = mb.rows.map((i) => rollout.samplerLogProbs![i]);
     if (config.numIterations > 1 || optimizerStepsPerGeneration(config) > 1 || samplerLogProbs) mb.oldLogProbs = logProbRows(ctx.model, mb, config.temperature, config.logprobChunkSize);
     if (config.beta !== 0) {
       mb.refLogProbs = ctx.model.withAdaptersDisabled(() =>

@@ -49,8 +49,10 @@ export interface PerTokenLossInputs {
   vespo?: VespoParams;
   /** Multiply the k3 KL by the (differentiable) importance ratio (TRL use_bias_correction_kl). */
   useBiasCorrectionKl?: boolean;
-  /** Drop rows with A < 0 whose mean log π_old − log π_θ exceeds this (TRL off_policy_mask_threshold); null = off. */
+  /** Drop rows with A < 0 whose mean log π_sampling − log π_θ exceeds this (TRL off_policy_mask_threshold); null = off. */
   offPolicyMaskThreshold?: number | null;
+  /** [B, T] the sampler's log-probs for the off-policy mask (a server rollout); default oldLogProbs. */
+  samplingLogProbs?: tf.Tensor2D;
   /** [B, T] 0/1 tokens kept in the policy term (the high-entropy mask of top_entropy_quantile); undefined = all. */
   tokenSelection?: tf.Tensor2D;
   /** vespo with a server rollout's importance-sampling correction: [B, 1] from vespoSamplingLogWeight. */
@@ -137,7 +139,9 @@ export function perTokenLoss(inputs: PerTokenLossInputs): PerTokenLossOutput {
   });
   let selected = inputs.tokenSelection ?? tf.onesLike(logProbs);
   if (inputs.offPolicyMaskThreshold != null) {
-    selected = tf.mul(selected, offPolicySequenceMask(logProbs, oldLogProbs, mask, adv, inputs.offPolicyMaskThreshold)) as tf.Tensor2D;
+    const sampling = inputs.samplingLogProbs ?? oldLogProbs;
+    if (inputs.samplingLogProbs) checkSameShape('samplingLogProbs', sampling, [rows, len]);
+    selected = tf.mul(selected, offPolicySequenceMask(logProbs, sampling, mask, adv, inputs.offPolicyMaskThreshold)) as tf.Tensor2D;
   }
   let loss = tf.mul(term.loss, selected) as tf.Tensor2D;
   let kl: tf.Tensor2D | null = null;

@@ -42,17 +42,17 @@ export function highEntropyMask(entropy: tf.Tensor2D, mask: tf.Tensor2D, topQuan
 
 /**
  * [B, 1] 0 for rows with a negative advantage whose mean (over the mask) of
- * log π_old − log π_θ exceeds `threshold`, 1 for the others. `oldLogProbs` are the sampling
- * policy's log-probs; the current ones are detached.
+ * log π_sampling − log π_θ exceeds `threshold`, 1 for the others. `samplingLogProbs` are the
+ * sampling policy's log-probs (the old ones, or a server sampler's); the current ones are detached.
  */
 export function offPolicySequenceMask(
   logProbs: tf.Tensor2D,
-  oldLogProbs: tf.Tensor2D,
+  samplingLogProbs: tf.Tensor2D,
   mask: tf.Tensor2D,
   adv: tf.Tensor2D,
   threshold: number,
 ): tf.Tensor2D {
-  const drift = tf.mul(tf.sub(constantOf(oldLogProbs), constantOf(logProbs)), mask);
+  const drift = tf.mul(tf.sub(constantOf(samplingLogProbs), constantOf(logProbs)), mask);
   const meanKl = tf.div(tf.sum(drift, 1, true), tf.maximum(tf.sum(mask, 1, true), 1)); // [B, 1]
   return tf.cast(tf.logicalOr(tf.greaterEqual(adv, 0), tf.lessEqual(meanKl, threshold)), 'float32') as tf.Tensor2D;
 }

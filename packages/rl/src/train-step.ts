@@ -84,6 +84,7 @@ export function accumulateMicroBatch(
       vespo: { kPos: config.vespoKPos, lambdaPos: config.vespoLambdaPos, kNeg: config.vespoKNeg, lambdaNeg: config.vespoLambdaNeg },
       useBiasCorrectionKl: config.useBiasCorrectionKl,
       offPolicyMaskThreshold: config.offPolicyMaskThreshold,
+      ...(micro.samplerLogProbs ? { samplingLogProbs: paddedTensor(micro.samplerLogProbs, T) } : {}),
       ...(config.topEntropyQuantile < 1 && out.entropy ? { tokenSelection: highEntropyMask(out.entropy, mask, config.topEntropyQuantile) } : {}),
       // VESPO takes a server rollout's correction into its sequence weight φ, not as a factor of the loss (TRL).
       ...(config.lossType === 'vespo' && micro.samplingRatios

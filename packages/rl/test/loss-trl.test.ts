@@ -28,6 +28,7 @@ interface CaseOptions {
   offPolicy: number | null;
   topEntropy: number;
   samplingRatio: 'token' | 'sequence' | null;
+  offPolicySampler: boolean;
 }
 interface Case {
   options: CaseOptions;
@@ -83,6 +84,7 @@ function lossOf(o: CaseOptions, logProbs: tf.Tensor2D) {
     vespo: { kPos: o.vespo[0], lambdaPos: o.vespo[1], kNeg: o.vespo[2], lambdaNeg: o.vespo[3] },
     useBiasCorrectionKl: o.biasKl,
     offPolicyMaskThreshold: o.offPolicy,
+    ...(o.offPolicySampler ? { samplingLogProbs: t2(inputs.samplingLogProbs) } : {}),
     ...(o.topEntropy < 1 ? { tokenSelection: highEntropyMask(t2(inputs.entropy), mask, o.topEntropy) } : {}),
     ...(o.samplingRatio
       ? { vespoSamplingLogWeight: vespoSamplingLogWeight(inputs.samplingRatios[o.samplingRatio], [1, 1, 1, 1], o.samplingRatio === 'sequence') }
@@ -141,6 +143,8 @@ describe('TRL 1.9 loss types and options vs PyTorch (trl-losses.json)', () => {
     expect(c['grpo+delta'].metrics['clip_ratio/high_mean']).toBeGreaterThan(0);
     expect(c['luspo/sequence'].metrics['clip_ratio/region_mean']).toBeGreaterThan(0);
     expect(c['bnpo+offPolicyMaskThreshold'].selected.reduce((a, b) => a + b, 0)).toBeLessThan(inputs.mask.reduce((a, b) => a + b, 0));
+    const selectedCount = (name: string) => c[name].selected.reduce((a, b) => a + b, 0);
+    expect(selectedCount('bnpo+offPolicyMaskThreshold/sampler')).toBeLessThan(selectedCount('bnpo+offPolicyMaskThreshold'));
     expect(c['dapo+topEntropyQuantile=0'].selected.reduce((a, b) => a + b, 0)).toBe(1);
     expect(c.cispo.metrics.cispo_clip_ratio).toBeGreaterThan(0);
   });
