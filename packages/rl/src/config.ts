@@ -70,6 +70,8 @@ export const GRPOConfigSchema = z
     maxSteps: z.number().int().min(-1).default(-1).describe(
       'Total optimizer steps; -1 = derived from numTrainEpochs. (TRL: max_steps)'),
 
+    shuffleDataset: z.boolean().default(true).describe(
+      'Take the training prompts in a seeded random order, a new one each epoch; false = dataset order. (TRL: shuffle_dataset)'),
     stepsPerGeneration: positiveInt().nullable().default(null).describe(
       'Micro-batches per generation batch (one generate call); null = gradientAccumulationSteps, one generation per optimizer step. A multiple k of gradientAccumulationSteps spreads one generation over k optimizer steps, each on its own micro-batches against the old log-probs of generation time; exclusive with generationBatchSize. (TRL: steps_per_generation)'),
     generationBatchSize: positiveInt().nullable().default(null).describe(

@@ -3,6 +3,7 @@
  * epoch e is a seeded permutation of the dataset, cut into generation batches of
  * `promptsPerBatch` prompts (the permutation is @grpojs/data's documented seeded shuffle); the remainder of an epoch that does not fill a batch is dropped
  * (like a drop-last data loader). So the data position is fully described by the batch index.
+ * Without shuffling (TRL shuffle_dataset=False) every epoch takes the rows in dataset order.
  */
 import { GRPOTrainerError } from './errors.js';
 import { permutation } from '@grpojs/data';
@@ -26,11 +27,13 @@ export class DataOrder {
    * @param datasetSize number of training prompts
    * @param promptsPerBatch prompts per generation batch (perDeviceTrainBatchSize × stepsPerGeneration, by default × gradientAccumulationSteps)
    * @param seed the config seed
+   * @param shuffle false = dataset order in every epoch
    */
   constructor(
     readonly datasetSize: number,
     readonly promptsPerBatch: number,
     readonly seed: number,
+    readonly shuffle = true,
   ) {
     if (datasetSize < promptsPerBatch) {
       throw new GRPOTrainerError(
@@ -46,7 +49,7 @@ export class DataOrder {
     const epoch = Math.floor(batchIndex / this.batchesPerEpoch);
     const batchInEpoch = batchIndex % this.batchesPerEpoch;
     if (epoch !== this.cachedEpoch) {
-      this.cachedPermutation = permutation(this.datasetSize, this.seed, epoch);
+      this.cachedPermutation = this.shuffle ? permutation(this.datasetSize, this.seed, epoch) : Array.from({ length: this.datasetSize }, (_, i) => i);
       this.cachedEpoch = epoch;
     }
     const start = batchInEpoch * this.promptsPerBatch;

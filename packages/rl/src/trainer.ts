@@ -92,7 +92,7 @@ export class GRPOTrainer {
     this.logger = options.logger ?? console;
     this.rollout = options.rollout ?? createRolloutBackend(c, options.model, this.logger);
     this.identity = runIdentity(options.trainDataset, options.runConfig, options.modelIdentity ?? null);
-    this.data = new DataOrder(options.trainDataset.length, c.perDeviceTrainBatchSize * resolvedStepsPerGeneration(c), c.seed);
+    this.data = new DataOrder(options.trainDataset.length, c.perDeviceTrainBatchSize * resolvedStepsPerGeneration(c), c.seed, c.shuffleDataset);
     const stepsPerEpoch = this.data.batchesPerEpoch * stepsPerGenerationBatch(c);
     this.totalSteps = c.maxSteps > 0 ? c.maxSteps : Math.max(1, Math.ceil(c.numTrainEpochs * stepsPerEpoch));
     const warmupSteps = resolveWarmupSteps(c.warmupSteps, c.warmupRatio, this.totalSteps);
