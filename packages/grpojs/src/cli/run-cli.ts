@@ -9,6 +9,7 @@ import {
   CheckpointError,
   HubUnavailableError,
   PromptFormatError,
+  RuntimeOptionsError,
   TrainConfigError,
   TrainingDivergedError,
   UnwritableFolderError,
@@ -54,7 +55,7 @@ export async function runCli(argv: readonly string[] = process.argv): Promise<vo
     if (error instanceof CommanderError) {
       // Commander printed the message (or the help / version) already.
       process.exitCode = error.exitCode === 0 ? 0 : 2;
-    } else if (error instanceof CliUsageError || error instanceof TrainConfigError || error instanceof PromptFormatError) {
+    } else if (error instanceof CliUsageError || error instanceof TrainConfigError || error instanceof PromptFormatError || error instanceof RuntimeOptionsError) {
       stderr(`grpojs: ${error.message}\n`);
       process.exitCode = 2;
     } else if (error instanceof InterruptedError) {

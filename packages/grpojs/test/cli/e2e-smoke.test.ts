@@ -132,4 +132,13 @@ describe.skipIf(!existsSync(CLI))('grpojs without the hub (built CLI)', () => {
     expect(notANumber.code).toBe(2);
     expect(notANumber.stderr).toMatch(/--lora-r <int>.*expected a number/);
   }, 70_000);
+
+  it('a bad GRPOJS_* switch exits with status 2 and names the variable', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, GRPOJS_BACKEND: 'cuda' };
+    delete env.npm_lifecycle_event;
+    const args = [CLI, '--preset', 'smoke', '--max-steps', '1', '--save-steps', '0', '--eval-steps', '0', '--output-dir', 'outputs/bad-env'];
+    const bad = (await run(process.execPath, args, { cwd: tempDir('grpojs-bad-env-'), env, timeout: 60_000 }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^grpojs: GRPOJS_BACKEND: unknown backend "cuda"; use one of tensorflow, wasm, cpu\./m);
+  }, 70_000);
 });
