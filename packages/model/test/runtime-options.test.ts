@@ -4,9 +4,11 @@
  * the re-init rule), and loadCausalLM refusing to reconfigure the process.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ACCEL_FAMILIES, resolveRuntimeOptions, runtimeOptionsFromEnv, RuntimeOptionsError } from '../src/runtime/runtime-options.js';
 import { initRuntime, runtimeOptions } from '../src/runtime/runtime.js';
@@ -58,6 +60,25 @@ describe('runtimeOptionsFromEnv', () => {
   it("has the same families as @grpojs/accel's contract", async () => {
     const { ACCEL_KERNEL_FAMILIES } = await import('@grpojs/accel/contract');
     expect([...ACCEL_FAMILIES].sort()).toEqual(Object.keys(ACCEL_KERNEL_FAMILIES).sort());
+  });
+});
+
+describe("docs/accel.md's switch table", () => {
+  it('has a row for every option and every GRPOJS_* variable runtimeOptionsFromEnv reads', () => {
+    const doc = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../../docs/accel.md'), 'utf8');
+    const rows = doc.split('\n').filter((line) => line.startsWith('| `GRPOJS_') || line.startsWith('| —'));
+    const row = (env: string, option: string): boolean => rows.some((r) => r.includes(env) && r.includes(option));
+    for (const family of ACCEL_FAMILIES) expect(row(`GRPOJS_ACCEL_${family.toUpperCase()}=0`, `accel: { ${family}: false }`), family).toBe(true);
+    expect(row('GRPOJS_BACKEND=', '`backend`')).toBe(true);
+    expect(row('GRPOJS_ACCEL=0', '`accel: false`')).toBe(true);
+    expect(row('GRPOJS_ACCEL_KERNEL_THREADS=n', '`kernelThreads: n`')).toBe(true);
+    expect(row('GRPOJS_NATIVE_DECODE=0', '`nativeDecode: false`')).toBe(true);
+    expect(row('GRPOJS_DECODE_NF4_PANELS=0', '`nativeDecodeNf4Codes: false`')).toBe(true);
+    // and the variables the function reads are those of the table (a new one needs its row)
+    const source = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../src/runtime/runtime-options.ts'), 'utf8');
+    const read = [...source.matchAll(/env\.(GRPOJS_[A-Z_0-9]+)/g)].map((m) => m[1]);
+    expect(read.length).toBeGreaterThan(3);
+    for (const name of read) expect(rows.some((r) => r.startsWith(`| \`${name}`)), name).toBe(true);
   });
 });
 
