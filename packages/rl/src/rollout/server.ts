@@ -11,7 +11,7 @@ import type { PolicyModel } from '../policy-model.js';
 import type { RolloutBackend, SampleRequest, SampleResult } from './backend.js';
 import { completionsBody, loadLoraBody, readCompletionRows, unloadLoraBody, updateWeightsFromDiskBody, type SampledRow } from './completions-api.js';
 import { NoRolloutServerLeftError, RolloutServerError } from './errors.js';
-import { postJson, type FetchLike } from './http.js';
+import { nodeFetch, postJson, type FetchLike } from './http.js';
 
 /** How a new policy version reaches the servers. */
 export type WeightSync = 'lora' | 'sglang_merged';
@@ -39,6 +39,7 @@ export interface ServerRolloutOptions {
   /** Prefix of the adapter names (`<prefix>-<version>`). Default "policy". */
   namePrefix?: string;
   logger?: Pick<Console, 'warn' | 'info'>;
+  /** The HTTP client (default: nodeFetch, node:http without undici's 300 s header deadline). */
   fetch?: FetchLike;
 }
 
@@ -62,7 +63,7 @@ export class ServerRollout implements RolloutBackend {
   constructor(private readonly options: ServerRolloutOptions) {
     if (options.urls.length === 0) throw new RangeError('ServerRollout: urls is empty; give at least one server base URL.');
     this.live = [...new Set(options.urls)];
-    this.fetchImpl = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
+    this.fetchImpl = options.fetch ?? nodeFetch;
     this.logger = options.logger ?? console;
     this.prefix = options.namePrefix ?? 'policy';
   }
