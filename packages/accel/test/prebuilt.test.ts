@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 import { type BlasAddon, loadAddon } from '../src/native.js';
 import { ADDON_FILE, prebuiltDir, readManifest, sourcesHash } from '../scripts/prebuilt.mjs';
-import { rng } from './helpers.js';
+import { relError, rng } from './helpers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const file = join(prebuiltDir(root), ADDON_FILE);
@@ -32,7 +32,16 @@ describe.skipIf(why !== null)(`the prebuilt addon${why ? ` (SKIPPED: ${why})` : 
     expect(manifest?.needs.libraries.some((l) => /blas|stdc\+\+|gfortran/.test(l))).toBe(false);
   });
 
-  it.skipIf(!local.ok || local.file === file)('gives the local build bit-identical sgemm and log-softmax outputs', () => {
+  // 'avx2' or 'portable' (a GRPOJS_ACCEL_PORTABLE=1 build, or a CPU without AVX2): the kernels an addon runs here.
+  const simdOf = (addon: BlasAddon): string => {
+    const Engine = (addon as unknown as { DecodeEngine: new (spec: object) => { info(): { simd: string }; dispose(): void } }).DecodeEngine;
+    const e = new Engine({ nLayer: 1, nHead: 1, nEmbd: 8, nInner: 8, vocabSize: 8, nPositions: 2, eps: 1e-5, activation: 0, tiedHead: true, attnScales: new Float32Array(1), threads: 1 });
+    const simd = e.info().simd;
+    e.dispose();
+    return simd;
+  };
+
+  it.skipIf(!local.ok || local.file === file)('gives the local build bit-identical sgemm and (same SIMD path) log-softmax outputs', () => {
     const other = (local as { addon: BlasAddon }).addon;
     const next = rng(13);
     const random = (n: number): Float32Array => Float32Array.from({ length: n }, () => next() * 2 - 1);
@@ -55,6 +64,9 @@ describe.skipIf(why !== null)(`the prebuilt addon${why ? ` (SKIPPED: ${why})` : 
       addon.logSoftmaxGather({ logits, targets, rows, vocab: V, invT: 1, logp, entropy, grad });
       return [...logp, ...entropy, ...grad];
     });
-    expect(x).toEqual(y);
+    // A portable local build sums each row's exps with 4-lane instead of 8-lane partial sums: the
+    // same values within float rounding, not the same bits.
+    if (simdOf(prebuilt) === simdOf(other)) expect(x).toEqual(y);
+    else expect(relError(x, y)).toBeLessThan(1e-6);
   });
 });
