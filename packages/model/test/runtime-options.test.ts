@@ -117,11 +117,15 @@ describe.skipIf(nativeOff())(`initRuntime with @grpojs/accel (${ACCEL_BUILT ? 'b
     expect(runtimeOptions().accel.layernorm).toBe(false);
   });
 
-  it('sizes the kernel thread pool', async () => {
-    await initRuntime({ kernelThreads: 3, log: () => {} });
-    expect(loadedAccel()!.setKernelThreads(0)).toBe(3);
+  it('sizes the kernel thread pool, and kernelThreads unset goes back to its default size', async () => {
+    await initRuntime({ log: () => {} });
+    const own = loadedAccel()!.setKernelThreads(0);
+    await initRuntime({ kernelThreads: own === 3 ? 2 : 3, log: () => {} });
+    expect(loadedAccel()!.setKernelThreads(0)).toBe(own === 3 ? 2 : 3);
     await initRuntime({ kernelThreads: 1, log: () => {} });
     expect(loadedAccel()!.setKernelThreads(0)).toBe(1);
+    await initRuntime({ log: () => {} });
+    expect(loadedAccel()!.setKernelThreads(0)).toBe(own);
   });
 });
 

@@ -12,6 +12,8 @@ import type { BackendName, ResolvedRuntimeOptions } from './runtime-options.js';
 let lastLine: string | null = null;
 /** The accel settings last applied (JSON), so that an unchanged call re-registers nothing. */
 let applied: string | null = null;
+/** The kernel pool's own size (the CPU count capped at 4), what kernelThreads: null goes back to. */
+let defaultKernelThreads: number | null = null;
 
 /** The families switched off, e.g. "gelu, nf4" ('' when none). */
 function familiesOff(accel: ResolvedRuntimeOptions['accel']): string {
@@ -27,7 +29,8 @@ function apply(api: AccelApi, options: ResolvedRuntimeOptions): ReturnType<Accel
   const key = JSON.stringify(options.accel);
   if (applied !== null && applied !== key) api.disableBlasMatMul();
   applied = key;
-  if (options.kernelThreads !== null) api.setKernelThreads(options.kernelThreads);
+  defaultKernelThreads ??= api.setKernelThreads(0);
+  api.setKernelThreads(options.kernelThreads ?? defaultKernelThreads);
   if (!matmul) {
     api.disableBlasMatMul();
     setActiveSampler(null);
