@@ -173,7 +173,7 @@ export async function buildGenerationBatch(
       rowsOf.map(({ row }) => samplerLogProbs[row]),
       rowsOf.map(({ mb, i }) => mb.completionIds[i].map(() => mb.keep[i])),
       config.vllmImportanceSamplingMode,
-      config.vllmImportanceSamplingCap,
+      { min: config.vllmImportanceSamplingClipMin, max: config.vllmImportanceSamplingClipMax },
     );
     let k = 0;
     for (const mb of micro) mb.samplingRatios = mb.rows.map(() => correction.ratios[k++]);

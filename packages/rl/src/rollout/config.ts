@@ -25,13 +25,34 @@ export const RolloutConfigShape = {
   vllmImportanceSamplingCorrection: z.boolean().default(true).describe(
     'With rolloutKind "server": weight the loss by the trainer/sampler probability ratio of the sampled tokens (truncated or masked importance sampling), which corrects the servers\' numeric mismatch. (TRL: vllm_importance_sampling_correction)'),
   vllmImportanceSamplingMode: z.enum(SAMPLING_CORRECTION_MODES as [SamplingCorrectionMode, ...SamplingCorrectionMode[]]).default('sequence_mask').describe(
-    'Per token or per completion ratio; above the cap clipped ("truncate") or zeroed ("mask"). (TRL: vllm_importance_sampling_mode)'),
-  vllmImportanceSamplingCap: z.number().positive().default(3).describe(
-    'The cap C of the importance-sampling ratio. (TRL: vllm_importance_sampling_cap)'),
+    'Per token or per completion ratio; outside [clip min, clip max] clipped ("truncate") or zeroed ("mask"). (TRL: vllm_importance_sampling_mode)'),
+  vllmImportanceSamplingClipMax: z.number().positive().nullable().default(3).describe(
+    'Upper bound C_max of the importance-sampling ratio (truncate: clipped to it; mask: zeroed above it); null = none. TRL before 1.6 called it vllm_importance_sampling_cap. (TRL: vllm_importance_sampling_clip_max)'),
+  vllmImportanceSamplingClipMin: z.number().nonnegative().nullable().default(null).describe(
+    'Lower bound C_min of the importance-sampling ratio (truncate: clipped to it; mask: zeroed below it); null = none. (TRL: vllm_importance_sampling_clip_min)'),
 } as const;
 
-/** Cross-field checks of the rollout fields (called by parseGRPOConfig); throws GRPOConfigError naming the missing ones. */
-export function checkRolloutConfig(config: { rolloutKind: 'local' | 'server'; rolloutUrls: readonly string[]; rolloutModel: string | null }): void {
+/** The rollout fields the cross-field checks read. */
+interface RolloutChecked {
+  rolloutKind: 'local' | 'server';
+  rolloutUrls: readonly string[];
+  rolloutModel: string | null;
+  vllmImportanceSamplingCorrection: boolean;
+  vllmImportanceSamplingMode: SamplingCorrectionMode;
+  vllmImportanceSamplingClipMin: number | null;
+  vllmImportanceSamplingClipMax: number | null;
+}
+
+/** Cross-field checks of the rollout fields (called by parseGRPOConfig); throws GRPOConfigError naming the fields. */
+export function checkRolloutConfig(config: RolloutChecked): void {
+  const { vllmImportanceSamplingClipMin: min, vllmImportanceSamplingClipMax: max } = config;
+  // As TRL's GRPOConfig.__post_init__.
+  if (min !== null && max !== null && min >= max) {
+    throw new GRPOConfigError(`Invalid GRPO config: vllmImportanceSamplingClipMin (${min}) must be less than vllmImportanceSamplingClipMax (${max}).`);
+  }
+  if (config.vllmImportanceSamplingCorrection && config.vllmImportanceSamplingMode.endsWith('truncate') && min === null && max === null) {
+    throw new GRPOConfigError(`Invalid GRPO config: vllmImportanceSamplingMode "${config.vllmImportanceSamplingMode}" needs vllmImportanceSamplingClipMin or vllmImportanceSamplingClipMax (both are null).`);
+  }
   if (config.rolloutKind !== 'server') return;
   const missing = [
     config.rolloutUrls.length === 0 ? "rolloutUrls (the servers' base URLs)" : null,

@@ -2,11 +2,12 @@
  * Importance-sampling correction for the sampler/trainer mismatch (TRL's
  * vllm_importance_sampling_correction): an inference server samples with slightly different
  * numerics (kernels, precision, batching) than the trainer computes, so the per-token loss is
- * weighted by ρ = π_trainer / π_sampler of the sampled tokens, capped at C:
- * - token_truncate:    ρ_t = min(exp(old_t − sampler_t), C) per token;
- * - token_mask:        ρ_t = exp(old_t − sampler_t), set to 0 where it exceeds C;
- * - sequence_truncate: one ρ per completion, min(exp(Σ_t M·(old − sampler)), C);
- * - sequence_mask:     one ρ per completion, exp(Σ_t M·(old − sampler)), 0 where it exceeds C.
+ * weighted by ρ = π_trainer / π_sampler of the sampled tokens, bounded by [C_min, C_max] (either
+ * bound may be absent; TRL 1.9 vllm_importance_sampling_clip_min / _clip_max):
+ * - token_truncate:    ρ_t = clamp(exp(old_t − sampler_t), C_min, C_max) per token;
+ * - token_mask:        ρ_t = exp(old_t − sampler_t), set to 0 where it is outside [C_min, C_max];
+ * - sequence_truncate: one ρ per completion, clamp(exp(Σ_t M·(old − sampler)), C_min, C_max);
+ * - sequence_mask:     one ρ per completion, exp(Σ_t M·(old − sampler)), 0 outside [C_min, C_max].
  * `old` are the trainer's log-probs of the sampled tokens at generation time; M the loss mask.
  * Host-side numbers: the ratios are constants of the loss (no gradient flows through them).
  */
@@ -15,6 +16,12 @@
 export type SamplingCorrectionMode = 'token_truncate' | 'token_mask' | 'sequence_truncate' | 'sequence_mask';
 
 export const SAMPLING_CORRECTION_MODES: readonly SamplingCorrectionMode[] = ['token_truncate', 'token_mask', 'sequence_truncate', 'sequence_mask'];
+
+/** The bounds of the ratio; null = unbounded on that side. */
+export interface SamplingCorrectionBounds {
+  min: number | null;
+  max: number | null;
+}
 
 /** The correction of a batch: per-row ratios and TRL's sampling/* metrics. */
 export interface SamplingCorrection {
@@ -27,7 +34,8 @@ export interface SamplingCorrection {
 /**
  * Computes the correction from the trainer's (`trainerLogProbs`) and the sampler's
  * (`samplerLogProbs`) log-probs of the same tokens, with `mask[i][t]` 1 where the token enters the
- * loss. Rows must have equal lengths across the three arrays; throws RangeError naming the row.
+ * loss. Rows must have equal lengths across the three arrays; throws RangeError naming the row, or
+ * the bound when C_min ≥ C_max or a truncate mode has neither bound (as TRL's GRPOConfig).
  * Metrics as TRL: |old − sampler| over masked tokens (mean, max; 0 when none); the ratio's min,
  * mean and max over masked tokens (token modes) or over rows (sequence modes).
  */
@@ -36,16 +44,23 @@ export function samplingCorrection(
   samplerLogProbs: readonly (readonly number[])[],
   mask: readonly (readonly number[])[],
   mode: SamplingCorrectionMode,
-  cap: number,
+  bounds: SamplingCorrectionBounds,
 ): SamplingCorrection {
   if (!SAMPLING_CORRECTION_MODES.includes(mode)) throw new RangeError(`samplingCorrection: mode "${mode}" is not one of ${SAMPLING_CORRECTION_MODES.join(', ')}.`);
-  if (!(cap > 0)) throw new RangeError(`samplingCorrection: cap must be > 0, got ${cap}.`);
+  const { min, max } = bounds;
+  for (const [name, value] of [['min', min], ['max', max]] as const) {
+    if (value !== null && !(value >= 0 && Number.isFinite(value))) throw new RangeError(`samplingCorrection: bounds.${name} must be a finite number >= 0 or null, got ${value}.`);
+  }
+  if (min !== null && max !== null && min >= max) throw new RangeError(`samplingCorrection: bounds.min (${min}) must be less than bounds.max (${max}).`);
+  if (min === null && max === null && mode.endsWith('truncate')) throw new RangeError(`samplingCorrection: mode "${mode}" needs bounds.min or bounds.max.`);
   if (samplerLogProbs.length !== trainerLogProbs.length || mask.length !== trainerLogProbs.length) {
     throw new RangeError(`samplingCorrection: ${trainerLogProbs.length} trainer rows, ${samplerLogProbs.length} sampler rows, ${mask.length} mask rows; expected the same number.`);
   }
   const sequence = mode.startsWith('sequence');
   const truncate = mode.endsWith('truncate');
-  const bound = (r: number) => (truncate ? Math.min(r, cap) : r > cap ? 0 : r);
+  const lo = min ?? -Infinity;
+  const hi = max ?? Infinity;
+  const bound = (r: number) => (truncate ? Math.min(Math.max(r, lo), hi) : r < lo || r > hi ? 0 : r);
   const deltas: number[] = [];
   const seen: number[] = [];
   const ratios = trainerLogProbs.map((old, i) => {

@@ -184,4 +184,13 @@ describe('rollout config', () => {
     expect(parseGRPOConfig({ rolloutKind: 'server', rolloutUrls: ['http://a:1'], rolloutModel: 'm' }).rolloutKind).toBe('server');
     expect(() => parseGRPOConfig({ rolloutUrls: ['a:1'] })).toThrow(/rolloutUrls.0: must be an http\(s\):\/\/host:port base URL/);
   });
+
+  it('the importance-sampling bounds default as TRL 1.9 (C_min none, C_max 3) and are checked as TRL checks them', async () => {
+    const { parseGRPOConfig } = await import('../../src/config.js');
+    expect(parseGRPOConfig({})).toMatchObject({ vllmImportanceSamplingMode: 'sequence_mask', vllmImportanceSamplingClipMin: null, vllmImportanceSamplingClipMax: 3 });
+    expect(() => parseGRPOConfig({ vllmImportanceSamplingClipMin: 2, vllmImportanceSamplingClipMax: 2 })).toThrow(/vllmImportanceSamplingClipMin \(2\) must be less than vllmImportanceSamplingClipMax \(2\)/);
+    expect(() => parseGRPOConfig({ vllmImportanceSamplingMode: 'token_truncate', vllmImportanceSamplingClipMax: null })).toThrow(/"token_truncate" needs vllmImportanceSamplingClipMin or vllmImportanceSamplingClipMax/);
+    expect(parseGRPOConfig({ vllmImportanceSamplingMode: 'token_mask', vllmImportanceSamplingClipMax: null }).vllmImportanceSamplingClipMax).toBeNull();
+    expect(parseGRPOConfig({ vllmImportanceSamplingCorrection: false, vllmImportanceSamplingMode: 'token_truncate', vllmImportanceSamplingClipMax: null }).vllmImportanceSamplingCorrection).toBe(false);
+  });
 });
