@@ -5,8 +5,10 @@
 import '../src/runtime/backend.js';
 // The GRPOJS_* switches of a whole-suite run (GRPOJS_ACCEL=0, GRPOJS_NATIVE_DECODE=0, ...) reach the
 // runtime here, as the grpojs CLI passes them: tests are not library code, so they may read the
-// environment, through the one function that interprets it.
+// environment, through the one function that interprets it. Without any, the runtime keeps its
+// defaults until a test starts a backend.
 import { initRuntime } from '../src/runtime/runtime.js';
 import { runtimeOptionsFromEnv } from '../src/runtime/runtime-options.js';
 
-await initRuntime({ ...runtimeOptionsFromEnv(process.env), log: () => {} });
+const fromEnv = runtimeOptionsFromEnv(process.env);
+if (Object.keys(fromEnv).length > 0) await initRuntime({ ...fromEnv, log: () => {} });
