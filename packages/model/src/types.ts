@@ -44,6 +44,12 @@ export interface TokenLogProbsOptions {
   chunkSize?: number;
   /** Also return per-token entropy of the (temperature-scaled) distribution. */
   withEntropy?: boolean;
+  /**
+   * With `withEntropy`: the entropy is differentiable too (an entropy bonus in the loss). Costs one
+   * more [tokens, hidden] tensor kept for the backward pass and takes the tfjs vocab path instead of
+   * the native kernel; default false, where the entropy is a metric without gradient.
+   */
+  entropyGrad?: boolean;
   /** Apply LoRA dropout etc. (training mode). Default false. */
   training?: boolean;
   /**

@@ -22,8 +22,8 @@ const AUTO_CHUNK_FLOATS = 2 ** 25;
 
 /**
  * h [n, C] → log p(target) [n] (and, withEntropy, [n, 2] with the entropy in column 1) under
- * softmax(h·headᵀ / temperature). Gradient flows to h only (the entropy column is a metric and
- * is not differentiated). The caller owns the result.
+ * softmax(h·headᵀ / temperature). Gradient flows to h only; the entropy column is a metric and
+ * is not differentiated unless `entropyGrad` (an entropy bonus in the loss). The caller owns the result.
  *
  * d log p / d h = (onehot(target) − p)·head / temperature does not depend on the upstream
  * gradient, so when a gradient tape is recording this Jacobian row G [n, C] is computed in the
@@ -31,6 +31,10 @@ const AUTO_CHUNK_FLOATS = 2 ** 25;
  * backward is then just G · dy. Without a tape (reference/old log-probs) G is skipped. With
  * @grpojs/accel active the vocab-sized part (log-softmax, gather, entropy, onehot − p) is one
  * native kernel (native-vocab.ts); otherwise tfjs ops.
+ *
+ * With `entropyGrad` the entropy's Jacobian row is kept the same way: with z = logits / T and
+ * H = −Σ p log p, dH/dz = −p ⊙ (log p + H), so G_H = (−p ⊙ (log p + H))·head / T [n, C] and the
+ * backward is G · dy₀ + G_H · dy₁. The native kernel does not return p, so this takes the tfjs path.
  */
 export function headLogProbs(
   h: tf.Tensor2D,
@@ -38,15 +42,17 @@ export function headLogProbs(
   model: CausalTransformer,
   temperature: number,
   withEntropy: boolean,
+  entropyGrad = false,
 ): tf.Tensor {
   const V = model.dims.vocabSize;
   const taping = (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
+  const entropyTaped = withEntropy && entropyGrad && taping;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
     const value = tf.tidy(() => {
       const raw = model.lmHead.logits(x); // [n, V]
-      const native = nativeLogSoftmaxGather(raw, targets, temperature, withEntropy, taping);
+      const native = entropyTaped ? null : nativeLogSoftmaxGather(raw, targets, temperature, withEntropy, taping);
       if (native !== null) {
         if (native.grad) save([model.lmHead.timesWeight(native.grad)]); // G [n, C]
         return native.entropy ? tf.stack([native.logp, native.entropy], 1) : native.logp;
@@ -57,14 +63,21 @@ export function headLogProbs(
       const flatIndex = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(V, 'int32')), targets);
       const logp = tf.sub(tf.gather(tf.reshape(logits, [-1]), flatIndex), tf.reshape(lse, [-1])); // [n]
       const p = withEntropy || taping ? tf.exp(tf.sub(logits, lse)) : null; // [n, V]
+      const entropy = withEntropy ? tf.sub(tf.reshape(lse, [-1]), tf.sum(tf.mul(p as tf.Tensor2D, logits), -1)) : null; // [n]
       if (taping) {
         // oneHot's float32 output is all zeros on wasm 4.22; int32 then cast is correct everywhere.
         const oneHot = tf.cast(tf.oneHot(targets, V), 'float32');
-        save([tf.div(model.lmHead.timesWeight(tf.sub(oneHot, p as tf.Tensor2D)), temperature)]); // G [n, C]
+        const G = tf.div(model.lmHead.timesWeight(tf.sub(oneHot, p as tf.Tensor2D)), temperature); // [n, C]
+        if (entropyTaped) {
+          const logProbs = tf.sub(logits, lse); // [n, V]
+          const dHdz = tf.neg(tf.mul(p as tf.Tensor2D, tf.add(logProbs, tf.expandDims(entropy as tf.Tensor1D, 1))));
+          save([G, tf.div(model.lmHead.timesWeight(dHdz as tf.Tensor2D), temperature)]); // G, G_H [n, C]
+        } else {
+          save([G]);
+        }
       }
       if (!withEntropy) return logp;
-      const entropy = tf.sub(tf.reshape(lse, [-1]), tf.sum(tf.mul(p as tf.Tensor2D, logits), -1)); // [n]
-      return tf.stack([logp, entropy], 1); // [n, 2]
+      return tf.stack([logp, entropy as tf.Tensor1D], 1); // [n, 2]
     });
     return {
       value,
@@ -72,7 +85,8 @@ export function headLogProbs(
         tf.tidy(() => {
           const d = dy as tf.Tensor;
           const g = withEntropy ? tf.slice(d, [0, 0], [-1, 1]) : tf.expandDims(d, 1); // [n, 1]
-          return tf.mul(saved[0], g); // [n, C]
+          if (!entropyTaped) return tf.mul(saved[0], g); // [n, C]
+          return tf.add(tf.mul(saved[0], g), tf.mul(saved[1], tf.slice(d, [0, 1], [-1, 1])));
         }),
     };
   });
@@ -151,7 +165,7 @@ export function tokenLogProbs(
       const { hidden } = model.forward(chunkIds, { attentionMask: chunkMask, logits: 'none', training: options.training ?? false });
       // Hidden state at position t predicts token t + 1: positions P−1 … P+L−2 predict the completion.
       const h: tf.Tensor2D = tf.reshape(tf.slice(hidden, [0, P - 1, 0], [rows, L, -1]), [rows * L, model.dims.hiddenSize]);
-      parts.push(headLogProbs(h, tf.tensor1d(targets, 'int32'), model, temperature, withEntropy));
+      parts.push(headLogProbs(h, tf.tensor1d(targets, 'int32'), model, temperature, withEntropy, options.entropyGrad ?? false));
     }
     const all = parts.length === 1 ? parts[0] : tf.concat(parts, 0); // [B·L] or [B·L, 2]
     const column = (i: number): tf.Tensor2D =>
