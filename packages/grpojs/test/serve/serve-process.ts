@@ -21,8 +21,15 @@ export function startServe(model: string, args: string[] = []): Promise<ServePro
   const child = spawn(process.execPath, [CLI, 'serve', '--model', model, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
   let text = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // No orphan server when the test process ends before its afterAll (a crash, a killed worker).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`grpojs serve did not start within 60 s:\n${text}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`grpojs serve did not start within 60 s:\n${text}`));
+    }, 60_000);
     const onData = (chunk: Buffer) => {
       text += chunk.toString();
       const m = /grpojs serve: \S+ on (http:\/\/127\.0\.0\.1:\d+)/.exec(text);

@@ -74,7 +74,9 @@ async function train(extra: GRPOConfigInput, options: { rollout?: (inner: Server
   return { result, weights };
 }
 
-describe('server rollout on grpojs serve processes', () => {
+// Each test starts servers and trains 4 steps (20–40 s measured on the shared 2-core VM): a wider
+// limit than the shared 120 s, so a loaded CI box does not fail them on time alone.
+describe('server rollout on grpojs serve processes', { timeout: 360_000 }, () => {
   it('two servers, one killed mid-run: training finishes on the other; the versions each loaded are the trainer\'s steps', async () => {
     const [a, b] = [await server(), await server()];
     const warnings: string[] = [];
