@@ -135,6 +135,23 @@ describe('server rollout on grpojs serve processes', { timeout: 360_000 }, () =>
     expect(logpDiff).toBeLessThan(1e-4);
   });
 
+  it('a resumed run whose server still has its version loaded unloads and reloads it (no load_inplace), and keeps the server', async () => {
+    const s = await server();
+    const model = await loadCausalLM(modelDir, { backend: BACKEND, lora: { r: 4, alpha: 8, seed: 3 } });
+    const adapterDir = tmp('grpojs-serve-resume-');
+    const infos: string[] = [];
+    const rollout = () => new ServerRollout({ urls: [s.url], model: 'tiny', adapterDir, weightSync: 'lora', policy: model, requestTimeoutMs: 60_000, loadTimeoutMs: 60_000, logger: { warn: (w) => infos.push(`warn ${w}`), info: (i) => infos.push(i) } });
+    await rollout().syncPolicy(2); // the run that stopped: never unloaded policy-2
+    const resumed = rollout();
+    await resumed.syncPolicy(2);
+    expect(resumed.servers).toEqual([s.url]);
+    expect(infos).toEqual([`grpojs: rollout server ${s.url} still had policy-2 loaded; replacing it with ${join(adapterDir, 'policy-2')}.`]);
+    expect(s.loaded()).toEqual(['policy-2', 'policy-2']);
+    expect([...s.output().matchAll(/unloaded adapter (\S+)/g)].map((m) => m[1])).toEqual(['policy-2']);
+    await resumed.close();
+    model.dispose();
+  });
+
   it('sglang_merged: a merged full-weight folder per version, loaded with /update_weights_from_disk; the servers sample from the trainer\'s distribution', async () => {
     const s = await server();
     const adapterDir = tmp('grpojs-serve-merged-');

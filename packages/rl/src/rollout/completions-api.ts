@@ -95,11 +95,15 @@ export type CompletionResponse = z.infer<typeof CompletionResponseSchema>;
 
 /**
  * vLLM's LoadLoRAAdapterRequest for POST /v1/load_lora_adapter: `lora_name: str`, `lora_path: str`,
- * `load_inplace: bool` (replace the weights of an adapter already loaded under that name). The
- * server must run with VLLM_ALLOW_RUNTIME_LORA_UPDATING=True and --enable-lora.
+ * `load_inplace: bool = False` (replace the weights of an adapter already loaded under that name).
+ * The server must run with VLLM_ALLOW_RUNTIME_LORA_UPDATING=True and --enable-lora.
+ * `load_inplace` stays false: every policy version has a new name, and vLLM keeps the flag on the
+ * stored request (vllm/entrypoints/openai/models/serving.py stores the LoRARequest built with it), so
+ * every later generation with that adapter would re-read it from disk (vllm-project/vllm#33791).
+ * A name that is already loaded is unloaded and loaded again instead (ServerRollout.syncPolicy).
  */
 export function loadLoraBody(loraName: string, loraPath: string): Record<string, unknown> {
-  return { lora_name: loraName, lora_path: loraPath, load_inplace: true };
+  return { lora_name: loraName, lora_path: loraPath, load_inplace: false };
 }
 
 /** vLLM's UnloadLoRAAdapterRequest for POST /v1/unload_lora_adapter: `lora_name: str`. */

@@ -90,8 +90,19 @@ export class ServerRollout implements RolloutBackend {
     await this.options.policy.save(dir, merged ? { merged: true } : { adapterOnly: true });
     const name = this.servedName(version);
     const [path, body] = merged ? ['/update_weights_from_disk', updateWeightsFromDiskBody(dir)] : ['/v1/load_lora_adapter', loadLoraBody(name, dir)];
+    const post = (url: string, to: string, payload: unknown) => postJson(this.fetchImpl, url, to, payload, { timeoutMs: this.options.loadTimeoutMs, json: merged, ...(signal ? { signal } : {}) });
     const failures = await this.onEveryServer(async (url) => {
-      const answer = await postJson(this.fetchImpl, url, path, body, { timeoutMs: this.options.loadTimeoutMs, json: merged, ...(signal ? { signal } : {}) });
+      let answer: unknown;
+      try {
+        answer = await post(url, path, body);
+      } catch (error) {
+        // A resumed run can find this version's name still loaded by the run that stopped (vLLM and
+        // grpojs serve answer 400 "... has already been loaded"): unload it, then load the new folder.
+        if (merged || !(error instanceof RolloutServerError) || !/HTTP 400: .*has already been loaded/.test(error.message)) throw error;
+        this.logger.info(`grpojs: rollout server ${url} still had ${name} loaded; replacing it with ${dir}.`);
+        await post(url, '/v1/unload_lora_adapter', unloadLoraBody(name));
+        answer = await post(url, path, body);
+      }
       // SGLang answers {success, message}; vLLM's load answers 200 with a plain-text message.
       if (merged && (answer as { success?: unknown }).success !== true) {
         throw new RolloutServerError(url, `POST ${url}${path} did not load ${dir}: ${JSON.stringify(answer).slice(0, 300)}`);

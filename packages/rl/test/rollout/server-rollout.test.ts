@@ -88,10 +88,10 @@ describe('ServerRollout', () => {
     expect(existsSync(join(adapterDir, 'policy-1'))).toBe(true);
     const loads = calls.filter((c) => c.url.endsWith('/v1/load_lora_adapter'));
     expect(loads.map((c) => [c.url, c.body])).toEqual([
-      ['http://a:1/v1/load_lora_adapter', { lora_name: 'policy-0', lora_path: join(adapterDir, 'policy-0'), load_inplace: true }],
-      ['http://b:2/v1/load_lora_adapter', { lora_name: 'policy-0', lora_path: join(adapterDir, 'policy-0'), load_inplace: true }],
-      ['http://a:1/v1/load_lora_adapter', { lora_name: 'policy-1', lora_path: join(adapterDir, 'policy-1'), load_inplace: true }],
-      ['http://b:2/v1/load_lora_adapter', { lora_name: 'policy-1', lora_path: join(adapterDir, 'policy-1'), load_inplace: true }],
+      ['http://a:1/v1/load_lora_adapter', { lora_name: 'policy-0', lora_path: join(adapterDir, 'policy-0'), load_inplace: false }],
+      ['http://b:2/v1/load_lora_adapter', { lora_name: 'policy-0', lora_path: join(adapterDir, 'policy-0'), load_inplace: false }],
+      ['http://a:1/v1/load_lora_adapter', { lora_name: 'policy-1', lora_path: join(adapterDir, 'policy-1'), load_inplace: false }],
+      ['http://b:2/v1/load_lora_adapter', { lora_name: 'policy-1', lora_path: join(adapterDir, 'policy-1'), load_inplace: false }],
     ]);
     expect(calls.filter((c) => c.url.endsWith('/v1/unload_lora_adapter')).map((c) => c.body)).toEqual([{ lora_name: 'policy-0' }, { lora_name: 'policy-0' }]);
 
@@ -134,6 +134,35 @@ describe('ServerRollout', () => {
     expect(warnings[0]).toMatch(/http:\/\/a:1 failed loading policy version 0/);
     down.add('http://b:2');
     await expect(rollout.syncPolicy(1)).rejects.toThrow(/Every rollout server failed loading policy version 1/);
+  });
+
+  it('a version name a stopped run left loaded is unloaded and loaded again (never load_inplace, which vLLM keeps on the stored request)', async () => {
+    const { calls, fetch: inner } = fleet(new Set());
+    const stale = new Set(['http://a:1']);
+    const fetch: FetchLike = async (url, init) => {
+      const server = url.slice(0, url.indexOf('/', 'http://'.length));
+      if (url.endsWith('/v1/load_lora_adapter') && stale.has(server)) {
+        calls.push({ url, body: JSON.parse(init.body) as Record<string, unknown> });
+        // vLLM's answer (models/serving.py _check_load_lora_adapter_request), in OpenAI's error shape.
+        const message = "The lora adapter 'policy-3' has already been loaded. If you want to load the adapter in place, set 'load_inplace' to True.";
+        return { ok: false, status: 400, text: async () => JSON.stringify({ error: { message, type: 'InvalidUserInput', param: null, code: 400 } }) };
+      }
+      if (url.endsWith('/v1/unload_lora_adapter')) stale.delete(server);
+      return inner(url, init);
+    };
+    const infos: string[] = [];
+    const rollout = new ServerRollout({ urls: ['http://a:1', 'http://b:2'], model: 'base', adapterDir: dir(), weightSync: 'lora', policy: policy([]), requestTimeoutMs: 1000, loadTimeoutMs: 1000, fetch, logger: { warn: (w: string) => infos.push(`warn ${w}`), info: (i: string) => infos.push(i) } });
+    await rollout.syncPolicy(3);
+    const a = calls.filter((c) => c.url.startsWith('http://a:1')).map((c) => [c.url.slice('http://a:1'.length), c.body.lora_name, c.body.load_inplace]);
+    expect(a).toEqual([['/v1/load_lora_adapter', 'policy-3', false], ['/v1/unload_lora_adapter', 'policy-3', undefined], ['/v1/load_lora_adapter', 'policy-3', false]]);
+    expect(rollout.servers).toEqual(['http://a:1', 'http://b:2']);
+    expect(infos).toEqual([`grpojs: rollout server http://a:1 still had policy-3 loaded; replacing it with ${calls[0].body.lora_path as string}.`]);
+    // Any other 400 is a failed load: the server is dropped.
+    const broken: FetchLike = async (url, init) =>
+      url.endsWith('/v1/load_lora_adapter') && url.startsWith('http://a:1') ? { ok: false, status: 400, text: async () => '{"error":{"message":"LoRA rank 64 is greater than max_lora_rank 16."}}' } : inner(url, init);
+    const other = new ServerRollout({ urls: ['http://a:1', 'http://b:2'], model: 'base', adapterDir: dir(), weightSync: 'lora', policy: policy([]), requestTimeoutMs: 1000, loadTimeoutMs: 1000, fetch: broken, logger: { warn: () => {}, info: () => {} } });
+    await other.syncPolicy(0);
+    expect(other.servers).toEqual(['http://b:2']);
   });
 
   it('a server that does not answer within requestTimeoutMs counts as failed', async () => {
