@@ -24,7 +24,7 @@ const adamBeta = () => z.number().min(0, { error: 'must be in [0, 1)' }).lt(1, {
  */
 export const MIN_TEMPERATURE = 1e4 / FLOAT32_MAX;
 
-/** TRL accepted a boolean `scale_rewards` before 0.20: true = "group", false = "none". */
+/** TRL still maps a boolean `scale_rewards` (GRPOConfig.__post_init__): true = "group", false = "none". */
 const scaleRewards = z.preprocess(
   (v) => (v === true ? 'group' : v === false ? 'none' : v),
   z.enum(['group', 'batch', 'none']),
@@ -201,7 +201,7 @@ export function parseGRPOConfig(input: unknown = {}): GRPOConfig {
   }
   if (config.lossType === 'luspo' && config.importanceSamplingLevel !== 'sequence') {
     throw new GRPOConfigError(
-      'Invalid GRPO config: lossType "luspo" scales each completion\'s sequence-level loss by its length and needs importanceSamplingLevel "sequence" (as TRL requires).',
+      'Invalid GRPO config: lossType "luspo" scales each completion\'s sequence-level loss by its length and needs importanceSamplingLevel "sequence" (TRL only warns; at the token level its luspo averages over the padding positions, so the loss would depend on the padding width).',
     );
   }
   if (config.learningRate * config.weightDecay > 1) {
