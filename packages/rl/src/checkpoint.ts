@@ -14,6 +14,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GenerationBatch } from './batch.js';
 import type { GRPOConfig } from './config.js';
+import type { EntropyControllerState } from './entropy-bonus.js';
 import { CheckpointError } from './errors.js';
 import { writeCheckpointFile } from './file-context.js';
 import type { EvalScores } from './evaluate.js';
@@ -51,6 +52,8 @@ export interface TrainerState<C extends object = GRPOConfig> {
   config: C;
   /** What identifies the run (absent from checkpoints written before identities were recorded). */
   identity?: RunIdentity;
+  /** The adaptive entropy coefficient's state (useAdaptiveEntropy only; TRL entropy_ctrl_state.json). */
+  entropyControl?: EntropyControllerState;
 }
 
 /** Everything a checkpoint holds besides the adapter files. */

@@ -115,6 +115,18 @@ export const GRPOConfigSchema = z
       'VESPO decay λ for negative advantages. (TRL: vespo_lambda_neg)'),
     topEntropyQuantile: probability().default(1).describe(
       'Keep in the policy term only the top-ρ quantile of completion tokens by entropy ("Beyond the 80/20 rule", 0.2 recommended); 1 = every token, 0 = the highest-entropy token only. (TRL: top_entropy_quantile)'),
+    entropyCoef: z.number().default(0).describe(
+      'Entropy bonus: the loss becomes L − entropyCoef × H, H the mean per-token entropy of the selected completion tokens over the optimizer step (the same for every lossType); 0 = off, at no cost. With useAdaptiveEntropy, the initial coefficient. (TRL: entropy_coef)'),
+    useAdaptiveEntropy: z.boolean().default(false).describe(
+      'Skywork-OR1 adaptive entropy control: after each optimizer step entropyCoef moves by entropyCoefDelta (up when the step\'s entropy ≤ entropyTarget, else down, within [entropyCoefMin, entropyCoefMax]); the bonus applies only on steps after one whose entropy was ≤ entropyTarget. (TRL: use_adaptive_entropy)'),
+    entropyCoefMin: z.number().default(0).describe(
+      'Lower bound of the adaptive entropy coefficient. (TRL: entropy_coef_min)'),
+    entropyCoefMax: z.number().default(1).describe(
+      'Upper bound of the adaptive entropy coefficient. (TRL: entropy_coef_max)'),
+    entropyCoefDelta: nonNegative().default(0.005).describe(
+      'Step of the adaptive entropy coefficient per optimizer step. (TRL: entropy_coef_delta)'),
+    entropyTarget: z.number().default(0.2).describe(
+      'Target mean per-token entropy (nats) of adaptive entropy control, over the same tokens as the policy term (the topEntropyQuantile selection); language models start around 2–10, so 0.2 acts only on a near collapse. (TRL: entropy_target)'),
     offPolicyMaskThreshold: positive().nullable().default(null).describe(
       'Drop from the policy term the completions with a negative advantage whose mean log π_old − log π_θ exceeds this (DeepSeek-V3.2 off-policy sequence mask, e.g. 0.5); null = off. (TRL: off_policy_mask_threshold)'),
     useBiasCorrectionKl: z.boolean().default(false).describe(
@@ -202,6 +214,11 @@ export function parseGRPOConfig(input: unknown = {}): GRPOConfig {
   if (config.lossType === 'luspo' && config.importanceSamplingLevel !== 'sequence') {
     throw new GRPOConfigError(
       'Invalid GRPO config: lossType "luspo" scales each completion\'s sequence-level loss by its length and needs importanceSamplingLevel "sequence" (TRL only warns; at the token level its luspo averages over the padding positions, so the loss would depend on the padding width).',
+    );
+  }
+  if (config.useAdaptiveEntropy && config.entropyCoefMin > config.entropyCoefMax) {
+    throw new GRPOConfigError(
+      `Invalid GRPO config: entropyCoefMin (${config.entropyCoefMin}) must be <= entropyCoefMax (${config.entropyCoefMax}) with useAdaptiveEntropy.`,
     );
   }
   if (config.learningRate * config.weightDecay > 1) {

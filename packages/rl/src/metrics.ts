@@ -60,6 +60,7 @@ export function lossMetrics(stats: readonly MicroBatchStats[]): Metrics {
     ['entropy', 'entropy'],
     ['cispo_clip_ratio', 'cispoClip'],
     ['vespo/phi_seq_mean', 'phiSeq'],
+    ['policy_loss', 'policyLoss'],
   ];
   for (const [name, key] of named) {
     const values = stats.flatMap((s) => (s[key] === null ? [] : [s[key]]));

@@ -48,6 +48,12 @@ export interface PolicyLogProbsOptions {
   chunkSize?: number;
   /** Also return the per-token entropy of the (temperature-scaled) distribution. */
   withEntropy?: boolean;
+  /**
+   * With `withEntropy`: the entropy must be differentiable w.r.t. the trainable variables too (the
+   * entropy bonus); without it the entropy may be a metric without gradient. Asked only when the
+   * bonus is on.
+   */
+  entropyGrad?: boolean;
   /** Training mode (LoRA dropout on). Default false. */
   training?: boolean;
   /**

@@ -13,6 +13,7 @@ import { buildGenerationBatch, stopIfAborted, type BatchContext, type Generation
 import { rotateCheckpoints, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { prepareCompletionsFile } from './completions-file.js';
 import { outputFileIo } from './file-context.js';
+import { EntropyController, entropyBonusEnabled } from './entropy-bonus.js';
 import { parseGRPOConfig, optimizerStepsPerGeneration, resolvedStepsPerGeneration, stepsPerGenerationBatch, type GRPOConfig } from './config.js';
 import { DataOrder } from './data-order.js';
 import { CheckpointError, GRPOTrainerError, TrainingDivergedError } from './errors.js';
@@ -58,6 +59,8 @@ export class GRPOTrainer {
   private readonly logger: Pick<Console, 'warn' | 'info'>;
   /** Where completions are sampled (config.rolloutKind, or options.rollout). */
   private readonly rollout: RolloutBackend;
+  /** TRL's entropy bonus; null when entropyCoef is 0 and useAdaptiveEntropy is off (no entropy gradient). */
+  private readonly entropyControl: EntropyController | null;
   private globalStepValue = 0;
   private numTokens = 0;
   private skippedSteps = 0;
@@ -98,6 +101,7 @@ export class GRPOTrainer {
     const warmupSteps = resolveWarmupSteps(c.warmupSteps, c.warmupRatio, this.totalSteps);
     this.schedule = { type: c.lrSchedulerType, learningRate: c.learningRate, warmupSteps, totalSteps: this.totalSteps };
     this.optimizer = new AdamW(this.variables, { beta1: c.adamBeta1, beta2: c.adamBeta2, epsilon: c.adamEpsilon, weightDecay: c.weightDecay });
+    this.entropyControl = entropyBonusEnabled(c) ? new EntropyController(c) : null;
     const evalRows = options.evalDataset ?? [];
     this.evalPlan = new EvalPlan(c.evalMaxSamples ? evalRows.slice(0, c.evalMaxSamples) : evalRows, c.periodicEvalSamples, c.seed);
   }
@@ -227,6 +231,7 @@ export class GRPOTrainer {
     const micros = batch.micro.filter((mb) => (mb.slot ?? 0) === slot);
     const aggregation = { gradientAccumulationSteps: micros.length, maxCompletionLength: c.maxCompletionLength, activeTokensInGenerationBatch: batch.activeTokens };
     const lr = learningRateAt(s, this.schedule);
+    const entropyCoef = this.entropyControl?.appliedCoef() ?? null;
     const metrics: Metrics = generationMetrics(batch, this.rewardNames);
     if (batch.samplingMetrics) Object.assign(metrics, batch.samplingMetrics);
     const skip = (reason: string) => {
@@ -240,7 +245,14 @@ export class GRPOTrainer {
         await stopIfAborted(signal); // only before a micro-batch: once the update starts, the step completes
         // LoRA dropout masks from the position in training only, so a resumed run draws the same ones.
         const dropoutSeed = deriveSeed(c.seed, 'dropout', s, m, s % c.numIterations);
-        stats.push(accumulateMicroBatch(this.options.model, this.variables, micro, c, aggregation, accumulator, dropoutSeed));
+        stats.push(accumulateMicroBatch(this.options.model, this.variables, micro, c, aggregation, accumulator, dropoutSeed, entropyCoef));
+      }
+      if (this.entropyControl && stats.length > 0) {
+        this.entropyControl.endStep(
+          stats.reduce((a, x) => a + (x.entropySum ?? 0), 0),
+          stats.reduce((a, x) => a + (x.entropyTokens ?? 0), 0),
+        );
+        metrics.entropy_coef = this.entropyControl.entropyCoef;
       }
       const grads = accumulator.value;
       metrics.skipped_nonfinite = 0;
@@ -384,6 +396,7 @@ export class GRPOTrainer {
       periodicBaseEval: this.periodicBaseEval,
       config: c,
       identity: this.identity,
+      ...(this.entropyControl && c.useAdaptiveEntropy ? { entropyControl: this.entropyControl.state() } : {}),
     };
     const path = await saveCheckpoint(c.outputDir, this.options.model, {
       state,
@@ -417,6 +430,7 @@ export class GRPOTrainer {
     const periodicBase = saved.state.periodicBaseEval ?? null;
     this.periodicBaseEval = this.evalPlan.sampled && periodicBase?.samples === this.evalPlan.periodic.length ? periodicBase : null;
     this.window.restore(saved.state.logWindow);
+    if (this.entropyControl && saved.state.entropyControl) this.entropyControl.restore(saved.state.entropyControl);
     this.batch = saved.generationBatch;
     this.outputDirReady = true;
     await prepareCompletionsFile(join(this.config.outputDir, 'completions.jsonl'), this.globalStepValue, this.logger);
