@@ -22,6 +22,10 @@ export const CompletionRequestSchema = z
     // vLLM: "Set to 0 (or -1) to consider all tokens."
     top_k: z.number().int().min(-1).nullable().default(0),
     seed: z.number().int().nullable().optional(),
+    // Sent by the server rollout at their neutral values (vLLM would otherwise take them from the
+    // model's generation_config); other values are not implemented.
+    min_p: z.literal(0, { error: 'only 0 (off) is supported' }).nullable().optional(),
+    repetition_penalty: z.literal(1, { error: 'only 1 (off) is supported' }).nullable().optional(),
     // OpenAI: "the API will always return the logprob of the sampled token"; alternatives (> 0) are not implemented.
     logprobs: z.number().int().min(0).max(0, { error: 'only 0 (the sampled token\'s log-prob) is supported' }).nullable().optional(),
     return_token_ids: z.boolean().nullable().optional(),

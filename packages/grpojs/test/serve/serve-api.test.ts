@@ -53,7 +53,7 @@ describe('grpojs serve API', () => {
     expect(models.data[1]).toMatchObject({ id: 'policy-0', parent: 'tiny', root: adapterDir });
 
     const prompts = [[464, 3290, 318], [40, 588]];
-    const body = { model: 'policy-0', prompt: prompts, n: 3, max_tokens: 5, temperature: 0.8, top_p: 1, seed: 4, logprobs: 0, return_token_ids: true, stop_token_ids: [50256] };
+    const body = { model: 'policy-0', prompt: prompts, n: 3, max_tokens: 5, temperature: 0.8, top_p: 1, top_k: 0, min_p: 0, repetition_penalty: 1, seed: 4, logprobs: 0, return_token_ids: true, stop_token_ids: [50256] };
     const res = await post('/v1/completions', body);
     expect(res.status).toBe(200);
     const parsed = CompletionResponseSchema.parse(res.json());
@@ -105,6 +105,8 @@ describe('grpojs serve API', () => {
     await bad('/v1/completions', { model: 'tiny', prompt: 'text' }, 400, /prompt: must be token ids/);
     await bad('/v1/completions', { model: 'tiny', prompt: [[1]], best_of: 2 }, 400, /best_of/);
     await bad('/v1/completions', { model: 'tiny', prompt: [[1]], logprobs: 5 }, 400, /logprobs: only 0/);
+    await bad('/v1/completions', { model: 'tiny', prompt: [[1]], repetition_penalty: 1.05 }, 400, /repetition_penalty: only 1/);
+    await bad('/v1/completions', { model: 'tiny', prompt: [[1]], min_p: 0.1 }, 400, /min_p: only 0/);
     await bad('/v1/completions', { model: 'tiny', prompt: [[1]], max_tokens: 0 }, 400, /max_tokens/);
     await bad('/v1/completions', { model: 'tiny', prompt: [[1]], stream: true }, 400, /stream/);
     await bad('/v1/completions', { model: 'nope', prompt: [[1]] }, 404, /"nope" does not exist/);

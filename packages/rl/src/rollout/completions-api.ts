@@ -24,7 +24,11 @@ export interface CompletionsParams {
  * The JSON body of POST /v1/completions. Besides OpenAI's fields (model, prompt, n, max_tokens,
  * temperature, top_p, seed, logprobs), it uses vLLM's extra sampling parameters:
  * - `top_k`: "Integer that controls the number of top tokens to consider. Set to 0 (or -1) to
- *   consider all tokens." (sent only when top-k is on);
+ *   consider all tokens.";
+ * - `min_p` (0 = off) and `repetition_penalty` (1 = off): sent, as `top_k` always is, because vLLM
+ *   fills each sampling field a request leaves out from the model's generation_config.json (its
+ *   default `--generation-config auto`; e.g. top_k 20 and repetition_penalty 1.05 for
+ *   Qwen2.5-Instruct), which would sample from another distribution than the trainer's;
  * - `return_token_ids`: "If specified, the result will include token IDs alongside the generated
  *   text." — each choice then has `prompt_token_ids` and `token_ids`;
  * - `stop_token_ids`: "List of tokens that stop the generation when they are generated. The
@@ -48,9 +52,11 @@ export function completionsBody(p: CompletionsParams): Record<string, unknown> {
   } else {
     body.temperature = p.sampling.temperature;
     body.top_p = p.sampling.topP;
-    if (p.sampling.topK !== null && p.sampling.topK > 0) body.top_k = p.sampling.topK;
+    body.top_k = p.sampling.topK !== null && p.sampling.topK > 0 ? p.sampling.topK : 0;
     body.seed = p.sampling.seed;
   }
+  body.min_p = 0;
+  body.repetition_penalty = 1;
   return body;
 }
 
