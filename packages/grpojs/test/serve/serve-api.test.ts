@@ -53,7 +53,7 @@ describe('grpojs serve API', () => {
     expect(models.data[1]).toMatchObject({ id: 'policy-0', parent: 'tiny', root: adapterDir });
 
     const prompts = [[464, 3290, 318], [40, 588]];
-    const body = { model: 'policy-0', prompt: prompts, n: 3, max_tokens: 5, temperature: 0.8, top_p: 1, top_k: 0, min_p: 0, repetition_penalty: 1, seed: 4, logprobs: 0, return_token_ids: true, stop_token_ids: [50256] };
+    const body = { model: 'policy-0', prompt: prompts, n: 3, max_tokens: 5, temperature: 0.8, top_p: 1, top_k: -1, min_p: 0, repetition_penalty: 1, seed: 4, logprobs: 0, return_token_ids: true, stop_token_ids: [50256] };
     const res = await post('/v1/completions', body);
     expect(res.status).toBe(200);
     const parsed = CompletionResponseSchema.parse(res.json());

@@ -24,7 +24,8 @@ export interface CompletionsParams {
  * The JSON body of POST /v1/completions. Besides OpenAI's fields (model, prompt, n, max_tokens,
  * temperature, top_p, seed, logprobs), it uses vLLM's extra sampling parameters:
  * - `top_k`: "Integer that controls the number of top tokens to consider. Set to 0 (or -1) to
- *   consider all tokens.";
+ *   consider all tokens." — -1 when off: vLLM before 0.8 and SGLang refuse 0 ("top_k must be -1
+ *   (disable), or at least 1"), and vLLM since then still accepts -1;
  * - `min_p` (0 = off) and `repetition_penalty` (1 = off): sent, as `top_k` always is, because vLLM
  *   fills each sampling field a request leaves out from the model's generation_config.json (its
  *   default `--generation-config auto`; e.g. top_k 20 and repetition_penalty 1.05 for
@@ -52,7 +53,7 @@ export function completionsBody(p: CompletionsParams): Record<string, unknown> {
   } else {
     body.temperature = p.sampling.temperature;
     body.top_p = p.sampling.topP;
-    body.top_k = p.sampling.topK !== null && p.sampling.topK > 0 ? p.sampling.topK : 0;
+    body.top_k = p.sampling.topK !== null && p.sampling.topK > 0 ? p.sampling.topK : -1;
     body.seed = p.sampling.seed;
   }
   body.min_p = 0;

@@ -56,10 +56,10 @@ const request = { promptIds: [[1], [2], [3]], numGenerations: 2, maxNewTokens: 5
 
 describe('completionsBody (vLLM /v1/completions request)', () => {
   it('sends exactly the documented fields: token-id prompts, n, max_tokens, sampling, seed, logprobs 0, return_token_ids', () => {
-    // top_k 0, min_p 0 and repetition_penalty 1 are always sent: a field left out takes the model's
+    // top_k (-1 = off), min_p 0 and repetition_penalty 1 are always sent: a field left out takes the model's
     // generation_config value on vLLM (e.g. top_k 20, repetition_penalty 1.05 for Qwen2.5-Instruct).
     expect(completionsBody({ model: 'policy-3', prompt: [[1, 2]], n: 4, maxTokens: 8, sampling: { temperature: 0.9, topP: 1, topK: null, seed: 5 }, eosTokenId: 50256 })).toEqual({
-      model: 'policy-3', prompt: [[1, 2]], n: 4, max_tokens: 8, temperature: 0.9, top_p: 1, top_k: 0, min_p: 0, repetition_penalty: 1, seed: 5, logprobs: 0, return_token_ids: true, stop_token_ids: [50256], stream: false,
+      model: 'policy-3', prompt: [[1, 2]], n: 4, max_tokens: 8, temperature: 0.9, top_p: 1, top_k: -1, min_p: 0, repetition_penalty: 1, seed: 5, logprobs: 0, return_token_ids: true, stop_token_ids: [50256], stream: false,
     });
     expect(completionsBody({ model: 'm', prompt: [[1]], n: 1, maxTokens: 1, sampling: { temperature: 1, topP: 0.5, topK: 3, seed: 0 }, eosTokenId: 2 }).top_k).toBe(3);
     expect(completionsBody({ model: 'm', prompt: [[1]], n: 1, maxTokens: 1, sampling: null, eosTokenId: 2 })).toEqual({
