@@ -10,7 +10,7 @@ import { SAMPLING_CORRECTION_MODES, type SamplingCorrectionMode } from './is-cor
 export const RolloutConfigShape = {
   rolloutKind: z.enum(['local', 'server']).default('local').describe(
     'Where completions are sampled: "local" (this process, the trained model) or "server" (OpenAI-compatible servers at rolloutUrls: vLLM, SGLang or `grpojs serve`; docs/scale-out.md). (TRL: none; vllm_mode="server" with use_vllm)'),
-  rolloutUrls: z.array(z.string().regex(/^https?:\/\/[^\s/]+/, { error: 'must be an http(s)://host:port base URL' })).default([]).describe(
+  rolloutUrls: z.array(z.string().regex(/^https?:\/\/[^\s/]+\/?$/, { error: 'must be an http(s)://host:port base URL without a path (the server root, not an OpenAI base_url ending in /v1: the /v1/... paths are added)' })).default([]).describe(
     'Base URLs of the rollout servers (http://host:port, comma-separated); the generation batch is spread over them and a failing server\'s share is retried on the others. (TRL: none; vllm_server_base_url takes one server)'),
   rolloutModel: z.string().min(1).nullable().default(null).describe(
     'The base model\'s name on the servers (vLLM: --served-model-name, else the path given to `vllm serve`; grpojs serve: the --model folder name). Required with rolloutKind "server". (TRL: none)'),

@@ -216,6 +216,8 @@ describe('rollout config', () => {
     expect(() => parseGRPOConfig({ rolloutKind: 'server', rolloutUrls: ['http://a:1'] })).toThrow(/needs rolloutModel/);
     expect(parseGRPOConfig({ rolloutKind: 'server', rolloutUrls: ['http://a:1'], rolloutModel: 'm' }).rolloutKind).toBe('server');
     expect(() => parseGRPOConfig({ rolloutUrls: ['a:1'] })).toThrow(/rolloutUrls.0: must be an http\(s\):\/\/host:port base URL/);
+    expect(() => parseGRPOConfig({ rolloutUrls: ['http://a:1', 'http://b:2/v1'] })).toThrow(/rolloutUrls.1: must be an http\(s\):\/\/host:port base URL without a path/);
+    expect(parseGRPOConfig({ rolloutUrls: ['http://a:1/', 'https://b.example:443'] }).rolloutUrls).toEqual(['http://a:1/', 'https://b.example:443']);
   });
 
   it('the importance-sampling bounds default as TRL 1.9 (C_min none, C_max 3) and are checked as TRL checks them', async () => {
