@@ -34,7 +34,8 @@ const AUTO_CHUNK_FLOATS = 2 ** 25;
  *
  * With `entropyGrad` the entropy's Jacobian row is kept the same way: with z = logits / T and
  * H = −Σ p log p, dH/dz = −p ⊙ (log p + H), so G_H = (−p ⊙ (log p + H))·head / T [n, C] and the
- * backward is G · dy₀ + G_H · dy₁. The native kernel does not return p, so this takes the tfjs path.
+ * backward is G · dy₀ + G_H · dy₁. The native kernel returns no softmax, so with it log p is rebuilt
+ * from the logits and the kernel's log p(target): log p = z − (z_target − log p(target)).
  */
 export function headLogProbs(
   h: tf.Tensor2D,
@@ -47,21 +48,35 @@ export function headLogProbs(
   const V = model.dims.vocabSize;
   const taping = (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
   const entropyTaped = withEntropy && entropyGrad && taping;
+  /** G_H [n, C] from log p [n, V] and H [n]. */
+  const entropyRow = (logProbs: tf.Tensor2D, entropy: tf.Tensor1D): tf.Tensor2D => {
+    const dHdz = tf.neg(tf.mul(tf.exp(logProbs), tf.add(logProbs, tf.expandDims(entropy, 1)))) as tf.Tensor2D;
+    return tf.div(model.lmHead.timesWeight(dHdz), temperature) as tf.Tensor2D;
+  };
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
     const value = tf.tidy(() => {
       const raw = model.lmHead.logits(x); // [n, V]
-      const native = entropyTaped ? null : nativeLogSoftmaxGather(raw, targets, temperature, withEntropy, taping);
+      const n = x.shape[0];
+      const targetIndex = (): tf.Tensor1D => tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(V, 'int32')), targets); // into [n·V]
+      const native = nativeLogSoftmaxGather(raw, targets, temperature, withEntropy, taping);
       if (native !== null) {
-        if (native.grad) save([model.lmHead.timesWeight(native.grad)]); // G [n, C]
+        if (native.grad) {
+          const G = model.lmHead.timesWeight(native.grad); // [n, C]
+          if (entropyTaped) {
+            const z = tf.div(raw, temperature); // [n, V]
+            const lse = tf.sub(tf.gather(tf.reshape(z, [-1]), targetIndex()), native.logp); // [n]
+            save([G, entropyRow(tf.sub(z, tf.expandDims(lse, 1)), native.entropy as tf.Tensor1D)]);
+          } else {
+            save([G]);
+          }
+        }
         return native.entropy ? tf.stack([native.logp, native.entropy], 1) : native.logp;
       }
       const logits = tf.div(raw, temperature); // [n, V]
-      const n = x.shape[0];
       const lse = tf.logSumExp(logits, -1, true); // [n, 1]
-      const flatIndex = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(V, 'int32')), targets);
-      const logp = tf.sub(tf.gather(tf.reshape(logits, [-1]), flatIndex), tf.reshape(lse, [-1])); // [n]
+      const logp = tf.sub(tf.gather(tf.reshape(logits, [-1]), targetIndex()), tf.reshape(lse, [-1])); // [n]
       const p = withEntropy || taping ? tf.exp(tf.sub(logits, lse)) : null; // [n, V]
       const entropy = withEntropy ? tf.sub(tf.reshape(lse, [-1]), tf.sum(tf.mul(p as tf.Tensor2D, logits), -1)) : null; // [n]
       if (taping) {
@@ -69,9 +84,7 @@ export function headLogProbs(
         const oneHot = tf.cast(tf.oneHot(targets, V), 'float32');
         const G = tf.div(model.lmHead.timesWeight(tf.sub(oneHot, p as tf.Tensor2D)), temperature); // [n, C]
         if (entropyTaped) {
-          const logProbs = tf.sub(logits, lse); // [n, V]
-          const dHdz = tf.neg(tf.mul(p as tf.Tensor2D, tf.add(logProbs, tf.expandDims(entropy as tf.Tensor1D, 1))));
-          save([G, tf.div(model.lmHead.timesWeight(dHdz as tf.Tensor2D), temperature)]); // G, G_H [n, C]
+          save([G, entropyRow(tf.sub(logits, lse), entropy as tf.Tensor1D)]); // G, G_H [n, C]
         } else {
           save([G]);
         }
