@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blasMatMulActive } from '../src/runtime/accel.js';
 import { BackendError } from '../src/runtime/backend.js';
-import { initBackend, initRuntime } from '../src/runtime/runtime.js';
+import { initBackend, initRuntime, runtimeOptions } from '../src/runtime/runtime.js';
 import { runtimeOptionsFromEnv } from '../src/runtime/runtime-options.js';
 import { unsortedSegmentSumHost } from '../src/runtime/unsorted-segment-sum.js';
 import { maxAbsDiff } from './fixture-utils.js';
@@ -47,6 +47,12 @@ describe('initBackend', () => {
     await expect(initBackend('tensorflow')).rejects.toThrow(BackendError);
     await expect(initBackend('tensorflow')).rejects.toThrow(/tfjs-node-gpu/);
     expect(await initBackend()).toBe('wasm');
+    // a backend that cannot start leaves the runtime as it was, not switched to options no backend runs
+    await initRuntime({ backend: 'wasm', nativeDecode: false, log: () => {} });
+    await expect(initRuntime({ backend: 'tensorflow', log: () => {} })).rejects.toThrow(BackendError);
+    expect([runtimeOptions().backend, runtimeOptions().nativeDecode]).toEqual(['wasm', false]);
+    expect(await initBackend()).toBe('wasm');
+    await initRuntime({ log: () => {} });
   });
 });
 

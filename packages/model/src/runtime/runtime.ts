@@ -42,9 +42,11 @@ let currentLog: (line: string) => void = defaultLog;
 export async function initRuntime(options: InitRuntimeOptions = {}): Promise<RuntimeStatus> {
   const { log, ...rest } = options;
   const resolved = resolveRuntimeOptions(rest);
+  // The options take effect only once their backend has started: a backend that cannot start
+  // leaves the runtime as it was (not half-switched to options no backend runs).
+  const backend = await selectBackend(resolved.backend, 'initRuntime: options.backend');
   current = resolved;
   if (log !== undefined) currentLog = log;
-  const backend = await selectBackend(resolved.backend, 'initRuntime: options.backend');
   const matmul = await configureAccel(backend, resolved, currentLog);
   return { backend, options: resolved, matmul };
 }
