@@ -10,6 +10,7 @@
 // threads give bit-identical results.
 #include "llama-train.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -88,7 +89,7 @@ void Split(int64_t count, int64_t per, F&& fn) {
   if (count <= per) {
     fn(0, count);
   } else {
-    Kernels().For(count, per, fn);
+    Kernels()->For(count, per, fn);
   }
 }
 
