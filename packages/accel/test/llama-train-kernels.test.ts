@@ -3,7 +3,17 @@
 // formulas, and each backward against a central finite difference of its own forward kernel.
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { disableBlasMatMul, enableBlasMatMul, RMS_NORM, RMS_NORM_GRAD, ROTARY_HEADS, ROTARY_HEADS_GRAD, SWIGLU, SWIGLU_GRAD } from '../src/index.js';
+import {
+  disableBlasMatMul,
+  enableBlasMatMul,
+  RMS_NORM,
+  RMS_NORM_GRAD,
+  ROTARY_HEADS,
+  ROTARY_HEADS_GRAD,
+  setKernelThreads,
+  SWIGLU,
+  SWIGLU_GRAD,
+} from '../src/index.js';
 import { addonBuilt, randTensor, relError, rng, skipNote, tf } from './helpers.js';
 
 const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}): tf.Tensor[] => {
@@ -73,6 +83,34 @@ describe.skipIf(!addonBuilt)(`${RMS_NORM}, ${SWIGLU}, ${ROTARY_HEADS} and their 
     disableBlasMatMul();
     enableBlasMatMul({ backends: ['wasm'] });
     expect(names.filter((k) => tf.getKernel(k, 'wasm') !== undefined)).toEqual(names);
+  });
+
+  it('1 and 3 kernel threads give bit-identical outputs and gradients ([1000, 576] rows, [512, 1536] SwiGLU, [2·256, 9·64] rotary)', async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    enableBlasMatMul({ backends: ['wasm'] });
+    const next = rng(21);
+    const [x, w, dy] = [randTensor(next, [1000, 576]), randTensor(next, [576]), randTensor(next, [1000, 576])];
+    const [gate, up, dg] = [randTensor(next, [512, 1536]), randTensor(next, [512, 1536]), randTensor(next, [512, 1536])];
+    const [q, table, dq] = [randTensor(next, [512, 576]), randTensor(next, [2, 1, 256, 64]), randTensor(next, [2, 9, 256, 64])];
+    const all = (): Float32Array[] => {
+      const [y, rstd] = run(RMS_NORM, { x, weight: w }, { epsilon: 1e-5 });
+      const outs = [y, rstd, ...run(RMS_NORM_GRAD, { x, weight: w, rstd, dy }), ...run(SWIGLU, { gate, up }), ...run(SWIGLU_GRAD, { gate, up, dy: dg })];
+      outs.push(...run(ROTARY_HEADS, { x: q, cos: table, sin: table }, { batch: 2, heads: 9 }), ...run(ROTARY_HEADS_GRAD, { dy: dq, cos: table, sin: table }));
+      const data = outs.map((t) => Float32Array.from(t.dataSync()));
+      tf.dispose(outs);
+      return data;
+    };
+    const before = setKernelThreads(0);
+    try {
+      setKernelThreads(1);
+      const one = all();
+      expect(setKernelThreads(3)).toBe(3);
+      const three = all();
+      one.forEach((a, i) => expect(Array.from(three[i]), `output ${i}`).toEqual(Array.from(a)));
+    } finally {
+      setKernelThreads(before);
+      tf.dispose([x, w, dy, gate, up, dg, q, table, dq]);
+    }
   });
 
   for (const backend of ['wasm', 'cpu'] as const) {
