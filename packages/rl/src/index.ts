@@ -72,6 +72,7 @@ export { prepareOutputDir, TRAINER_RUN_FILES, type PrepareOutputDirOptions } fro
 export { hashRows, RESUMABLE_CONFIG_FIELDS, type RunIdentity } from './run-identity.js';
 export { TIMING_METRICS } from './metrics.js';
 export { deriveSeed } from './rng.js';
+export { SFTConfigSchema, SFTTrainer, parseSFTConfig, splitAtLoss, tokenizeRow, type MessagesRenderer, type PromptCompletion, type SFTConfig, type SFTConfigInput, type SFTMessage, type SFTModel, type SFTRow, type SFTTokenizer, type SFTTrainResult, type SFTTrainerOptions, type TokenizedRow } from './sft/index.js';
 export type { RolloutBackend, SampleRequest, SampleResult } from './rollout/backend.js';
 export { LocalRollout } from './rollout/local.js';
 export { ServerRollout, type ServerRolloutOptions, type WeightSync } from './rollout/server.js';
@@ -91,4 +92,3 @@ export {
   type CompletionResponse,
   type CompletionsParams,
 } from './rollout/completions-api.js';
-export { SFTConfigSchema, SFTTrainer, parseSFTConfig, splitAtLoss, tokenizeRow, type MessagesRenderer, type PromptCompletion, type SFTConfig, type SFTConfigInput, type SFTMessage, type SFTModel, type SFTRow, type SFTTokenizer, type SFTTrainResult, type SFTTrainerOptions, type TokenizedRow } from './sft/index.js';

@@ -43,9 +43,6 @@ export const RESUMABLE_CONFIG_FIELDS: readonly (keyof GRPOConfig)[] = [
   'rolloutUrls',
   'rolloutRequestTimeout',
   'rolloutLoadTimeout',
-  'rolloutUrls',
-  'rolloutRequestTimeout',
-  'rolloutLoadTimeout',
 ];
 
 /** sha256 of the rows as JSON lines: a different file, split, limit, order or prompt rendering gives a different hash. */

@@ -13,8 +13,8 @@ import { rewardSourcesOf, withRewardOptions } from './reward-module.js';
 import { runEval } from './commands/eval.js';
 import { runGenerate, type GenerateFlags } from './commands/generate.js';
 import { runScore } from './commands/score-command.js';
-import { addSftCommand } from './commands/sft.js';
 import { runServe, type ServeFlags } from './commands/serve.js';
+import { addSftCommand } from './commands/sft.js';
 import { runTrain } from './commands/train.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
