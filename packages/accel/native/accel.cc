@@ -111,34 +111,34 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   const int32_t* ai = grpojs::ArrayOpt<int32_t>(o, "aIndex", napi_int32_array, "Int32Array", -1, where, &batchA);
   const int32_t* bi = grpojs::ArrayOpt<int32_t>(o, "bIndex", napi_int32_array, "Int32Array", -1, where, &batchB);
   const int64_t batch = static_cast<int64_t>(batchA);
-  if (batchB != batchA) throw Napi::RangeError::New(env, "sgemm: aIndex and bIndex must have the same length");
+  if (batchB != batchA) throw Napi::RangeError::New(env, "sgemm: options.aIndex and options.bIndex must have the same length");
   const int64_t m = grpojs::SizeOpt(o, "m", 0, where);
   const int64_t n = grpojs::SizeOpt(o, "n", 0, where);
   const int64_t k = grpojs::SizeOpt(o, "k", 0, where);
   const bool transA = grpojs::BoolOpt(o, "transposeA", false);
   const bool transB = grpojs::BoolOpt(o, "transposeB", false);
-  if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) throw Napi::RangeError::New(env, "sgemm: m, n, k must be int32 and >= 0");
+  if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) throw Napi::RangeError::New(env, "sgemm: options.m, n and k must be int32 and >= 0");
   int64_t aBlocks = 0;
   int64_t bBlocks = 0;
   for (int64_t i = 0; i < batch; ++i) {
-    if (ai[i] < 0 || bi[i] < 0) throw Napi::RangeError::New(env, "sgemm: negative block index");
+    if (ai[i] < 0 || bi[i] < 0) throw Napi::RangeError::New(env, "sgemm: options.aIndex and options.bIndex must hold block indices >= 0");
     aBlocks = std::max<int64_t>(aBlocks, ai[i] + 1);
     bBlocks = std::max<int64_t>(bBlocks, bi[i] + 1);
   }
-  const float* a = grpojs::RegionOpt<const float>(o, "a", static_cast<double>(aBlocks * m * k), where);
-  const float* b = grpojs::RegionOpt<const float>(o, "b", static_cast<double>(bBlocks * k * n), where);
-  float* c = grpojs::RegionOpt<float>(o, "out", static_cast<double>(batch * m * n), where);
+  const float* a = grpojs::RegionOpt<const float>(o, "a", static_cast<double>(aBlocks) * m * k, where);
+  const float* b = grpojs::RegionOpt<const float>(o, "b", static_cast<double>(bBlocks) * k * n, where);
+  float* c = grpojs::RegionOpt<float>(o, "out", static_cast<double>(batch) * m * n, where);
 
   const int64_t biasLen = grpojs::SizeOpt(o, "biasLength", 0, where);
   const float* bias = grpojs::RegionOpt<const float>(o, "bias", static_cast<double>(biasLen), where, true);
-  if (bias != nullptr && biasLen != 1 && biasLen != n) throw Napi::RangeError::New(env, "sgemm: bias length must be 1 or n");
+  if (bias != nullptr && biasLen != 1 && biasLen != n) throw Napi::RangeError::New(env, "sgemm: options.biasLength must be 1 or n");
   const int32_t act = grpojs::IntOpt(o, "activation", where);
-  if (act < kLinear || act > kSigmoid) throw Napi::RangeError::New(env, "sgemm: unknown activation code");
+  if (act < kLinear || act > kSigmoid) throw Napi::RangeError::New(env, "sgemm: options.activation is not an activation code");
   const float* alphaVec = nullptr;
   const int64_t alphaLen = grpojs::SizeOpt(o, "alphaLength", 0, where);
   if (act == kPrelu) {
     alphaVec = grpojs::RegionOpt<const float>(o, "alpha", static_cast<double>(alphaLen), where, true);
-    if (alphaVec == nullptr || (alphaLen != 1 && alphaLen != n)) throw Napi::RangeError::New(env, "sgemm: prelu needs weights of length 1 or n");
+    if (alphaVec == nullptr || (alphaLen != 1 && alphaLen != n)) throw Napi::RangeError::New(env, "sgemm: options.alpha (prelu weights) must be given with options.alphaLength 1 or n");
   }
   const float leakyAlpha = static_cast<float>(grpojs::NumberOpt(o, "leakyreluAlpha", where));
 
@@ -174,7 +174,7 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   // give the same bits.
   if (singleThread && batch > 1 && m * n * k >= kParallelBlockMinWork) {
     const int64_t half = (m + 1) / 2;
-    grpojs::Kernels().For(batch * 2, 1, [&](int64_t lo, int64_t hi) {
+    grpojs::Kernels()->For(batch * 2, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t item = lo; item < hi; ++item) {
         const int64_t r0 = (item & 1) * half;
         rows(item >> 1, r0, (item & 1) ? m : half);

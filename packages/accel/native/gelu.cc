@@ -57,7 +57,7 @@ Napi::Value GeluNewBinding(const Napi::CallbackInfo& info) {
   if (count < kSplitMin) {
     run(x, out, 0, count);
   } else {
-    Kernels().For(count, kPer, [&](int64_t lo, int64_t hi) { run(x, out, lo, hi); });
+    Kernels()->For(count, kPer, [&](int64_t lo, int64_t hi) { run(x, out, lo, hi); });
   }
   return info.Env().Undefined();
 }
@@ -74,7 +74,7 @@ Napi::Value GeluNewGradBinding(const Napi::CallbackInfo& info) {
   if (count < kSplitMin) {
     run(x, dy, out, 0, count);
   } else {
-    Kernels().For(count, kPer, [&](int64_t lo, int64_t hi) { run(x, dy, out, lo, hi); });
+    Kernels()->For(count, kPer, [&](int64_t lo, int64_t hi) { run(x, dy, out, lo, hi); });
   }
   return info.Env().Undefined();
 }

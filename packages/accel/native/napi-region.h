@@ -24,7 +24,9 @@ T* BufferRegion(const Napi::Env& env, const Napi::Value& buffer, const Napi::Val
   constexpr double kBytes = sizeof(T);
   const double byteOffset = offset.As<Napi::Number>().DoubleValue();
   const double byteLength = static_cast<double>(ab.ByteLength());
-  if (!(byteOffset >= 0) || std::fmod(byteOffset, kBytes) != 0 || byteOffset + kBytes * count > byteLength) {
+  // `count` comes from the caller's sizes: a negative or NaN one (a product of bad sizes) is refused
+  // rather than passing the fit test.
+  if (!(count >= 0) || !(byteOffset >= 0) || std::fmod(byteOffset, kBytes) != 0 || byteOffset + kBytes * count > byteLength) {
     throw Napi::RangeError::New(env, where + ": options." + name + ": region of " + std::to_string(static_cast<int64_t>(count)) + " " +
                                          std::to_string(sizeof(T)) + "-byte values at byte " +
                                          std::to_string(static_cast<int64_t>(byteOffset)) + " does not fit in a buffer of " +

@@ -132,27 +132,44 @@ class KernelPool {
 
 // The addon's shared pool: the CPU count capped at 4 (the kernels are memory- or small-GEMM-bound;
 // more threads add wake-up cost) until SetKernelThreads replaces it (1 turns the splitting off; the
-// JS side passes its runtime option, the environment is read there). Only the JS thread calls either.
-inline std::unique_ptr<KernelPool>& KernelPoolSlot() {
-  static std::unique_ptr<KernelPool> pool;
+// JS side passes its runtime option, the environment is read there). The slot is shared by every
+// JS thread of the process (worker_threads load the same addon), so it is guarded by a mutex and
+// handed out as a shared_ptr: a pool replaced while another thread runs on it lives until that
+// run ends, and its workers are joined by whoever lets go of it last.
+inline int DefaultKernelThreads() {
+  return static_cast<int>(std::min(4u, std::max(1u, std::thread::hardware_concurrency())));
+}
+
+inline std::mutex& KernelPoolMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+inline std::shared_ptr<KernelPool>& KernelPoolSlot() {
+  static std::shared_ptr<KernelPool> pool;
   return pool;
 }
 
-inline KernelPool& Kernels() {
+// The pool to run on, kept alive by the returned pointer (`Kernels()->For(...)` holds it for the
+// whole call).
+inline std::shared_ptr<KernelPool> Kernels() {
+  std::lock_guard<std::mutex> lock(KernelPoolMutex());
   auto& pool = KernelPoolSlot();
-  if (!pool) {
-    pool = std::make_unique<KernelPool>(static_cast<int>(std::min(4u, std::max(1u, std::thread::hardware_concurrency()))));
-  }
-  return *pool;
+  if (!pool) pool = std::make_shared<KernelPool>(DefaultKernelThreads());
+  return pool;
 }
 
 // Sets the pool's size (n > 0) and returns the size in effect.
 inline int SetKernelThreads(int n) {
-  if (n > 0 && (!KernelPoolSlot() || KernelPoolSlot()->size() != n)) {
-    KernelPoolSlot().reset();
-    KernelPoolSlot() = std::make_unique<KernelPool>(std::min(n, 64));
+  std::shared_ptr<KernelPool> replaced;  // released after the lock: its destructor joins threads
+  std::lock_guard<std::mutex> lock(KernelPoolMutex());
+  auto& pool = KernelPoolSlot();
+  if (n > 0 && (!pool || pool->size() != std::min(n, 64))) {
+    replaced = std::move(pool);
+    pool = std::make_shared<KernelPool>(std::min(n, 64));
   }
-  return Kernels().size();
+  if (!pool) pool = std::make_shared<KernelPool>(DefaultKernelThreads());
+  return pool->size();
 }
 
 }  // namespace grpojs

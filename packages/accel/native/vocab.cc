@@ -61,7 +61,7 @@ Napi::Value LogSoftmaxGatherBinding(const Napi::CallbackInfo& info) {
     }
   }
   auto run = PickRows();
-  Kernels().For(n, 2, [&](int64_t lo, int64_t hi) { run(args, lo, hi); });
+  Kernels()->For(n, 2, [&](int64_t lo, int64_t hi) { run(args, lo, hi); });
   return info.Env().Undefined();
 }
 
