@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ACCEL_FAMILIES, resolveRuntimeOptions, runtimeOptionsFromEnv, RuntimeOptionsError } from '../src/runtime/runtime-options.js';
 import { initRuntime, runtimeOptions } from '../src/runtime/runtime.js';
-import { loadedAccel } from '../src/runtime/load-accel.js';
+import { accelImportFailure, loadedAccel } from '../src/runtime/load-accel.js';
 import { loadCausalLM } from '../src/causal-lm.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
 import { writeRandomGPT2Checkpoint } from '../src/architectures/gpt2/random-init.js';
@@ -60,6 +60,20 @@ describe('runtimeOptionsFromEnv', () => {
   it("has the same families as @grpojs/accel's contract", async () => {
     const { ACCEL_KERNEL_FAMILIES } = await import('@grpojs/accel/contract');
     expect([...ACCEL_FAMILIES].sort()).toEqual(Object.keys(ACCEL_KERNEL_FAMILIES).sort());
+  });
+});
+
+describe('the accel loader', () => {
+  it('tells "not installed" from "installed but broken" (whose error it keeps)', async () => {
+    const missing = await import('@grpojs/accel-not-a-package' as string).catch((e: unknown) => e);
+    expect(accelImportFailure(Object.assign(new Error("Cannot find package '@grpojs/accel' imported from /x/y.js"), { code: 'ERR_MODULE_NOT_FOUND' }))).toBe(
+      'optional @grpojs/accel not installed; see docs/accel.md',
+    );
+    // a package accel imports is missing: accel is installed but broken
+    expect(accelImportFailure(missing)).toMatch(/^@grpojs\/accel is installed but failed to load \(Cannot find package '@grpojs\/accel-not-a-package'/);
+    expect(accelImportFailure(new SyntaxError('Unexpected token'))).toBe(
+      '@grpojs/accel is installed but failed to load (Unexpected token); reinstall it or see docs/accel.md',
+    );
   });
 });
 

@@ -20,14 +20,25 @@ export function loadAccel(): Promise<AccelLoad> {
       // A variable specifier keeps TypeScript and bundlers from requiring the optional package.
       const specifier: string = '@grpojs/accel';
       mod = (await import(specifier)) as { accelApi?: AccelApi };
-    } catch {
-      return { ok: false, reason: 'optional @grpojs/accel not installed; see docs/accel.md' };
+    } catch (error) {
+      return { ok: false, reason: accelImportFailure(error) };
     }
     if (mod.accelApi === undefined) return { ok: false, reason: 'the installed @grpojs/accel predates its accelApi handle; update it to the version of @grpojs/model' };
     loaded = mod.accelApi;
     return { ok: true, api: loaded };
   })();
   return load;
+}
+
+/**
+ * Why importing @grpojs/accel failed: not installed (the usual case of an optional package), or
+ * installed but broken, whose error is kept so the matmul log line says what to fix.
+ */
+export function accelImportFailure(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  const message = typeof e?.message === 'string' ? e.message.split('\n')[0] : String(error);
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' && message.includes("'@grpojs/accel'")) return 'optional @grpojs/accel not installed; see docs/accel.md';
+  return `@grpojs/accel is installed but failed to load (${message}); reinstall it or see docs/accel.md`;
 }
 
 /** The handle once {@link loadAccel} has found it (synchronous code paths: kernels, the sampler); else null. */
