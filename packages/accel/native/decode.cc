@@ -246,7 +246,7 @@ Napi::Value Engine::SetLayerNorm(const Napi::CallbackInfo& info) {
   const std::string where = "DecodeEngine.setLayerNorm";
   const Napi::Object o = OptionsArg(info, where);
   const int i = IntOpt(o, "index", where);
-  if (i < 0 || i > 2 * nLayer_) Fail(info.Env(), "setLayerNorm: options.index out of range");
+  if (i < 0 || i > 2 * nLayer_) Fail(info.Env(), "setLayerNorm: options.index is outside [0, 2·nLayer]");
   const float* g = FloatsOpt(o, "gamma", C_, where);
   const float* b = FloatsOpt(o, "beta", C_, where);
   if (i == 2 * nLayer_) {
@@ -309,7 +309,7 @@ Napi::Value Engine::SetLinearNf4(const Napi::CallbackInfo& info) {
   int in = 0, out = 0;
   Linear& L = ProjectionOpt(o, where, &in, &out);
   const int bs = IntOpt(o, "blockSize", where);
-  if (bs <= 0 || in % bs != 0) Fail(env, "setLinearNf4: blockSize " + std::to_string(bs) + " must be > 0 and divide in = " + std::to_string(in) + "; pass the dequantized weight to setLinear instead");
+  if (bs <= 0 || in % bs != 0) Fail(env, "setLinearNf4: options.blockSize " + std::to_string(bs) + " must be > 0 and divide in = " + std::to_string(in) + "; pass the dequantized weight to setLinear instead");
   const size_t n = static_cast<size_t>(in) * out;
   const size_t m = (n + 7) / 8;
   const uint32_t* words = reinterpret_cast<const uint32_t*>(IntsOpt(o, "codeWords", static_cast<int64_t>(m), where));
@@ -387,7 +387,7 @@ Napi::Value Engine::Reset(const Napi::CallbackInfo& info) {
   const Napi::Object o = OptionsArg(info, where);
   const int B = IntOpt(o, "batch", where);
   const int cap = IntOpt(o, "capacity", where);
-  if (B < 0 || cap < 0 || cap > nPos_) Fail(info.Env(), "reset: batch must be ≥ 0 and capacity in [0, nPositions]");
+  if (B < 0 || cap < 0 || cap > nPos_) Fail(info.Env(), "reset: options.batch must be ≥ 0 and options.capacity in [0, nPositions]");
   batch_ = B, cap_ = cap, length_ = 0;
   starts_.assign(B, 0);
   const size_t kv = static_cast<size_t>(nLayer_) * B * cap * C_;
@@ -407,15 +407,15 @@ Napi::Value Engine::LoadCache(const Napi::CallbackInfo& info) {
   const int l = IntOpt(o, "layer", where);
   const int srcCap = IntOpt(o, "srcCapacity", where);
   const int len = IntOpt(o, "length", where);
-  if (l < 0 || l >= nLayer_) Fail(info.Env(), "loadCache: layer out of range");
-  if (len < 0 || len > srcCap || len > cap_) Fail(info.Env(), "loadCache: length must be ≤ srcCapacity and ≤ the reset capacity");
+  if (l < 0 || l >= nLayer_) Fail(info.Env(), "loadCache: options.layer is outside [0, nLayer)");
+  if (len < 0 || len > srcCap || len > cap_) Fail(info.Env(), "loadCache: options.length must be ≤ options.srcCapacity and ≤ the reset capacity");
   const int D = C_ / nHead_;
   const int64_t n = static_cast<int64_t>(batch_) * nHead_ * srcCap * D;
   const float* k = FloatsOpt(o, "keys", n, where);
   const float* v = FloatsOpt(o, "values", n, where);
   const int32_t* starts = IntsOpt(o, "starts", batch_, where);
   for (int b = 0; b < batch_; ++b) {
-    if (starts[b] < 0 || starts[b] > len) Fail(info.Env(), "loadCache(starts): every start must be in [0, length]");
+    if (starts[b] < 0 || starts[b] > len) Fail(info.Env(), "loadCache: every value of options.starts must be in [0, options.length]");
     starts_[b] = starts[b];
   }
   for (int bh = 0; bh < batch_ * nHead_; ++bh) {
@@ -532,7 +532,7 @@ Napi::Value Engine::Step(const Napi::CallbackInfo& info) {
   const Napi::Object o = OptionsArg(info, where);
   const std::string missing = Missing();
   if (!missing.empty()) Fail(env, "step: " + missing + " was never set");
-  if (batch_ == 0) Fail(env, "step: call reset(batch, capacity) first");
+  if (batch_ == 0) Fail(env, "step: call reset({ batch, capacity }) first");
   if (length_ >= cap_) Fail(env, "step: the KV cache is full (" + std::to_string(cap_) + " positions); reset with a larger capacity");
   const int B = batch_;
   const int32_t* tokens = IntsOpt(o, "tokens", B, where);
@@ -541,8 +541,8 @@ Napi::Value Engine::Step(const Napi::CallbackInfo& info) {
   float* x = x_.data();
   for (int b = 0; b < B; ++b) {
     const int tok = tokens[b], pos = positions[b];
-    if (tok < 0 || tok >= V_) Fail(env, "step(tokens): row " + std::to_string(b) + " holds " + std::to_string(tok) + ", outside the vocabulary");
-    if (pos < 0 || pos >= nPos_) Fail(env, "step(positions): row " + std::to_string(b) + " holds " + std::to_string(pos) + ", outside [0, nPositions)");
+    if (tok < 0 || tok >= V_) Fail(env, "step: options.tokens[" + std::to_string(b) + "] = " + std::to_string(tok) + " is outside the vocabulary");
+    if (pos < 0 || pos >= nPos_) Fail(env, "step: options.positions[" + std::to_string(b) + "] = " + std::to_string(pos) + " is outside [0, nPositions)");
     const float* pe = wpe_.data() + static_cast<size_t>(pos) * C_;
     float* xr = x + static_cast<size_t>(b) * C_;
     if (tied_) {
@@ -579,7 +579,7 @@ Napi::Value Engine::SampleRows(const Napi::CallbackInfo& info) {
   const std::string where = "DecodeEngine.sampleRows";
   const Napi::Object o = OptionsArg(info, where);
   const double temperature = NumberOpt(o, "temperature", where);
-  if (!(temperature > 0) || std::isinf(temperature)) Fail(env, "sampleRows: temperature must be finite and > 0");
+  if (!(temperature > 0) || std::isinf(temperature)) Fail(env, "sampleRows: options.temperature must be finite and > 0");
   size_t rows = 0;
   const double* u = ArrayOpt<double>(o, "us", napi_float64_array, "Float64Array", -1, where, &rows);
   const int B = static_cast<int>(rows);
@@ -587,7 +587,7 @@ Napi::Value Engine::SampleRows(const Napi::CallbackInfo& info) {
   const float* logits = FloatsOpt(o, "logits", static_cast<int64_t>(B) * V_, where);
   const float* thresholds = FloatsOpt(o, "thresholds", B, where);
   for (int b = 0; b < B; ++b) {
-    if (!(u[b] < 1)) Fail(env, "sampleRows(us): every value must be < 1 (negative: skip the row)");
+    if (!(u[b] < 1)) Fail(env, "sampleRows: every value of options.us must be < 1 (negative: skip the row)");
   }
   const int T = pool_->size();
   if (scaled_.size() != static_cast<size_t>(T)) scaled_.assign(T, {}), weights_.assign(T, {});

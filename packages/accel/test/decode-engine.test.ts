@@ -204,7 +204,11 @@ describe.skipIf(!addonBuilt)(`DecodeEngine vs a float64 reference${skipNote}`, (
     const filled = makeEngine(odd, w, 1);
     filled.reset(2, 1);
     const logits = new Float32Array(2 * 37);
-    expect(() => filled.step(Int32Array.of(1, 37), Int32Array.of(0, 0), logits)).toThrow(/step\(tokens\): row 1 holds 37/);
+    expect(() => filled.step(Int32Array.of(1, 37), Int32Array.of(0, 0), logits)).toThrow(/DecodeEngine\.step: options\.tokens\[1\] = 37 is outside the vocabulary/);
+    expect(() => filled.step(Int32Array.of(1, 2), Int32Array.of(0, -1), logits)).toThrow(/DecodeEngine\.step: options\.positions\[1\] = -1 is outside/);
+    expect(() => filled.reset(-1, 1)).toThrow(/DecodeEngine\.reset: options\.batch must be ≥ 0/);
+    expect(() => filled.loadCache(9, new Float32Array(0), new Float32Array(0), 0, 0, new Int32Array(2))).toThrow(/DecodeEngine\.loadCache: options\.layer is outside \[0, nLayer\)/);
+    filled.reset(2, 1);
     filled.step(Int32Array.of(1, 2), Int32Array.of(0, 0), logits);
     expect(() => filled.step(Int32Array.of(1, 2), Int32Array.of(1, 1), logits)).toThrow(/KV cache is full/);
     filled.dispose();
@@ -222,8 +226,8 @@ describe.skipIf(!addonBuilt)(`DecodeEngine vs a float64 reference${skipNote}`, (
     const thresholds = Float32Array.of(-Infinity, 99.9, -Infinity, 0.5);
     e.sampleRows(logits, 1, thresholds, Float64Array.of(0.5, 0.999, -1, 1 - 2 ** -32), tokens);
     expect(Array.from(tokens)).toEqual([5, 9, -1, V - 1]); // row 1: 20 is below the threshold
-    expect(() => e.sampleRows(logits, 0, thresholds, Float64Array.of(0, 0, 0, 0), tokens)).toThrow(/temperature/);
-    expect(() => e.sampleRows(logits, 1, thresholds, Float64Array.of(0, 0, 1, 0), tokens)).toThrow(/must be < 1/);
+    expect(() => e.sampleRows(logits, 0, thresholds, Float64Array.of(0, 0, 0, 0), tokens)).toThrow(/DecodeEngine\.sampleRows: options\.temperature must be finite and > 0/);
+    expect(() => e.sampleRows(logits, 1, thresholds, Float64Array.of(0, 0, 1, 0), tokens)).toThrow(/every value of options\.us must be < 1/);
     e.dispose();
   });
 
