@@ -321,23 +321,7 @@ Napi::Value Engine::SetLinearNf4(const Napi::CallbackInfo& info) {
   L.w.Reset(0);
   L.codes.assign(static_cast<size_t>(L.panels) * in, 0u);
   L.scales.Reset(static_cast<size_t>(L.panels) * perCol * kPanel);
-  const size_t half = 4 * m;  // fields in the low halves
-  for (int p = 0; p < L.panels; ++p) {
-    for (int j = 0; j < kPanel; ++j) {
-      const int o = p * kPanel + j;
-      for (int k = 0; k < in; ++k) {
-        uint32_t code = 7;  // 0.0 in the padded columns
-        if (o < out) {
-          const size_t f = static_cast<size_t>(k) * out + o;
-          code = f < half ? (words[f / 4] >> (4 * (f % 4))) & 15u : (words[(f - half) / 4] >> (16 + 4 * (f % 4))) & 15u;
-        }
-        L.codes[static_cast<size_t>(p) * in + k] |= code << (4 * j);
-      }
-      for (int kb = 0; kb < perCol; ++kb) {
-        L.scales.data()[(static_cast<size_t>(p) * perCol + kb) * kPanel + j] = o < out ? absmax[static_cast<size_t>(o) * perCol + kb] : 0.f;
-      }
-    }
-  }
+  PackNf4Panels(words, static_cast<int64_t>(m), in, out, bs, absmax, L.codes.data(), L.scales.data());
   std::memcpy(L.table, table, sizeof L.table);
   L.blockSize = bs;
   L.nf4 = true;

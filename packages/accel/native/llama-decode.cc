@@ -6,11 +6,12 @@
 // q/k RMSNorm and q/k/v/o/MLP biases are options. The math is in native/math/*.h (binding-free);
 // this file unpacks named options objects and schedules the work on a small thread pool.
 //
-// Weights are kept in nn.Linear's [out, in] layout (the LM head and the tied embedding already are):
-// each product streams a row once and reads it from L1 for every batch row (math/linear.h). Frozen
-// NF4 projections stay 4-bit codes (≈ 0.53 byte per weight) decoded row by row next to the product.
-// Every output element is computed by one thread with one instruction sequence, so 1 and N
-// threads give the same bits.
+// Weights are packed as the GPT-2 engine's column panels [⌈out/8⌉][in][8] (math/panel-linear.h; the
+// tied LM head is the embedding packed so, and embedding rows are read back from it): each panel
+// streams contiguously once per step and tiles of 3 panels × 4 rows keep the FMAs fed. Frozen NF4
+// projections stay 4-bit codes in the same panel order (≈ 0.53 byte per weight), each panel group
+// decoded to fp32 right before its tiles (math/nf4.h). Every output element is computed by one
+// thread with one instruction sequence, so 1 and N threads give the same bits.
 #include "llama-decode.h"
 
 #include <algorithm>
@@ -23,7 +24,8 @@
 
 #include "cpu.h"
 #include "math/gqa-attention.h"
-#include "math/linear.h"
+#include "math/nf4.h"
+#include "math/panel-linear.h"
 #include "math/rms-norm.h"
 #include "math/rotary.h"
 #include "math/swiglu.h"
@@ -54,36 +56,25 @@ namespace {
 
 // How long idle pool threads spin before sleeping: a step runs ~5 short parallel regions per layer.
 constexpr int kSpinMicros = 100;
-// Output rows per work item of a product.
-constexpr int kRowsPerItem = 8;
 
 // The linear modules of a layer, in the order of a forward pass (@grpojs/model's LLAMA_LINEAR_MODULES).
 const char* const kModules[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                                 "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
 enum Module { kQ, kK, kV, kO, kGate, kUp, kDown, kModuleCount };
 
-// One projection's storage; view() is what math/linear.h reads.
+// One projection: fp32 panels w [panels][in][8] (padded columns 0), or for a frozen NF4 weight its
+// panel codes [panels][in] and scales [panels][in / blockSize][8] (math/nf4.h's PackNf4Panels).
 struct HeldLinear {
-  int in = 0, out = 0;
-  std::vector<float> w;  // [out][in], empty when NF4
-  std::vector<uint8_t> codes;
-  std::vector<float> absmax;
+  int in = 0, out = 0, panels = 0;
+  PanelFloats w;  // empty when NF4
+  std::vector<uint32_t> codes;
+  std::vector<float> scales;
   std::vector<float> bias;  // empty: none
   int blockSize = 0;
   float table[16] = {};
   bool set = false;
-  LinearWeights view() const {
-    LinearWeights L;
-    L.in = in, L.out = out;
-    L.w = w.empty() ? nullptr : w.data();
-    L.codes = codes.empty() ? nullptr : codes.data();
-    L.absmax = absmax.empty() ? nullptr : absmax.data();
-    L.blockSize = blockSize;
-    L.table = table;
-    L.bias = bias.empty() ? nullptr : bias.data();
-    return L;
-  }
-  double bytes() const { return 4.0 * (w.size() + absmax.size() + bias.size()) + codes.size(); }
+  bool nf4() const { return !codes.empty(); }
+  double bytes() const { return 4.0 * (w.size() + codes.size() + scales.size() + bias.size()); }
 };
 
 struct Layer {
@@ -93,23 +84,17 @@ struct Layer {
 
 // One product of a fused parallel region: out rows (stride ldo) = x · Wᵀ + bias (added to out when addTo).
 struct Product {
-  LinearWeights L;
+  const HeldLinear* L;
   const float* x;
   float* out;
   int ldo;
   bool addTo;
 };
 
-void RowsPortable(const LinearWeights& L, const float* x, int B, int o0, int o1, float* out, int ldo, bool addTo, float* scratch) {
-  LinearRows(L, x, B, o0, o1, out, ldo, addTo, scratch);
-}
 void AttendPortable(const float* q, const float* k, const float* v, int s, int e, int D, float scale, float* scores, float* y) {
   AttendHead(q, k, v, s, e, D, scale, scores, y);
 }
 #if GRPOJS_AVX2
-GRPOJS_TARGET_AVX2 void RowsAvx2(const LinearWeights& L, const float* x, int B, int o0, int o1, float* out, int ldo, bool addTo, float* scratch) {
-  LinearRows(L, x, B, o0, o1, out, ldo, addTo, scratch);
-}
 GRPOJS_TARGET_AVX2 void AttendAvx2(const float* q, const float* k, const float* v, int s, int e, int D, float scale, float* scores, float* y) {
   AttendHead(q, k, v, s, e, D, scale, scores, y);
 }
@@ -143,6 +128,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
     invFreq_.resize(D_ / 2);
     RopeInverseFrequencies(D_, theta, RopeScalingOpt(o, where), invFreq_.data());
     avx2_ = CpuHasAvx2() && !BoolOpt(o, "portable", false);
+    MakeTileTable(avx2_, tiles_);
     layers_.resize(nLayer_);
     for (Layer& layer : layers_) {
       const int ins[] = {C_, C_, C_, H_ * D_, C_, C_, I_};
@@ -151,6 +137,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
     }
     pool_ = std::make_unique<KernelPool>(threads, kSpinMicros);
     perThread_.resize(threads);
+    for (Scratch& s : perThread_) s.decoded.resize(static_cast<size_t>(kGroup) * std::max({C_, H_ * D_, I_}) * kPanel);
   }
 
  private:
@@ -173,11 +160,12 @@ class Engine : public Napi::ObjectWrap<Engine> {
 
   int nLayer_ = 0, C_ = 0, H_ = 0, KV_ = 0, D_ = 0, I_ = 0, V_ = 0, nPos_ = 0;
   float eps_ = 0;
-  bool qkNorm_ = false, tied_ = false, avx2_ = false;
+  bool qkNorm_ = false, tied_ = false, avx2_ = false, embedSet_ = false;
+  TileTable tiles_;
   std::vector<double> invFreq_;
   std::vector<Layer> layers_;
-  std::vector<float> embed_, finalNorm_;  // embed [V][C] (also the head when tied)
-  HeldLinear head_;                       // untied head [V][C]
+  std::vector<float> embed_, finalNorm_;  // untied: embed [V][C]; tied: empty (rows read from head_)
+  HeldLinear head_;                       // the LM head's panels (the embedding when tied)
   // KV cache [layer][batch][kvHead][capacity][headDim]; starts_[b]: row b's first valid position.
   std::vector<float> keys_, values_;
   std::vector<int> starts_;
@@ -185,8 +173,9 @@ class Engine : public Napi::ObjectWrap<Engine> {
   // Step scratch: x, normed a [B·C]; q, y [B·H·D]; k, v [B·KV·D]; gate, up [B·I]; cos, sin [B·D/2].
   std::vector<float> x_, a_, q_, k_, v_, y_, gate_, up_, cos_, sin_;
   struct Scratch {
-    std::vector<float> row, scores, scaled;
+    std::vector<float> scores, scaled;
     std::vector<double> weights;
+    PanelFloats decoded;  // an NF4 panel group decoded to fp32 [kGroup][in][8]
   };
   std::vector<Scratch> perThread_;
   std::unique_ptr<KernelPool> pool_;
@@ -236,16 +225,23 @@ static void ReadOptionalBias(const Napi::Object& o, HeldLinear& L, const std::st
   L.bias.assign(bias, bias + L.out);
 }
 
+// Packs a weight of L.in × L.out into L's fp32 panels (math/panel-linear.h); `rowsAreOutputs`: src
+// is [out, in] (an LM head), else [in, out]. Drops any NF4 codes.
+static void Pack(const float* src, bool rowsAreOutputs, HeldLinear& L) {
+  L.panels = PanelCount(L.out);
+  L.w.assign(static_cast<size_t>(L.panels) * L.in * kPanel, 0.f);
+  PackPanels(src, L.in, L.out, rowsAreOutputs, L.w.data());
+  L.codes = {}, L.scales = {}, L.blockSize = 0;
+  L.set = true;
+}
+
 // setLinear({ layer, module, weight [in·out] in the Conv1D layout [in, out], bias? [out] }).
 Napi::Value Engine::SetLinear(const Napi::CallbackInfo& info) {
   const std::string where = "LlamaDecodeEngine.setLinear";
   const Napi::Object o = OptionsArg(info, where);
   HeldLinear& L = LinearArg(o, where);
   const float* w = FloatsOpt(o, "weight", static_cast<int64_t>(L.in) * L.out, where);
-  L.w.resize(static_cast<size_t>(L.in) * L.out);
-  for (int k = 0; k < L.in; ++k)
-    for (int j = 0; j < L.out; ++j) L.w[static_cast<size_t>(j) * L.in + k] = w[static_cast<size_t>(k) * L.out + j];
-  L.codes = {}, L.absmax = {}, L.blockSize = 0;
+  Pack(w, false, L);
   ReadOptionalBias(o, L, where);
   L.set = true;
   return info.Env().Undefined();
@@ -268,29 +264,30 @@ Napi::Value Engine::SetLinearNf4(const Napi::CallbackInfo& info) {
   const int perRow = L.in / bs;
   const float* absmax = FloatsOpt(o, "absmax", static_cast<int64_t>(L.out) * perRow, where);
   const float* table = FloatsOpt(o, "table", 16, where);
-  const size_t half = 4 * m;  // fields held in the low halves
-  L.codes.assign(static_cast<size_t>(L.out) * (L.in / 2), 0);
-  for (int k = 0; k < L.in; ++k) {
-    for (int j = 0; j < L.out; ++j) {
-      const size_t f = static_cast<size_t>(k) * L.out + j;
-      const uint32_t code = f < half ? (words[f / 4] >> (4 * (f % 4))) & 15u : (words[(f - half) / 4] >> (16 + 4 * (f % 4))) & 15u;
-      L.codes[static_cast<size_t>(j) * (L.in / 2) + k / 2] |= static_cast<uint8_t>(code << (4 * (k & 1)));
-    }
-  }
-  L.absmax.assign(absmax, absmax + static_cast<size_t>(L.out) * perRow);
+  L.panels = PanelCount(L.out);
+  L.w = {};
+  L.codes.assign(static_cast<size_t>(L.panels) * L.in, 0u);
+  L.scales.assign(static_cast<size_t>(L.panels) * perRow * kPanel, 0.f);
+  PackNf4Panels(words, static_cast<int64_t>(m), L.in, L.out, bs, absmax, L.codes.data(), L.scales.data());
   std::memcpy(L.table, table, sizeof L.table);
   L.blockSize = bs;
-  L.w = {};
   ReadOptionalBias(o, L, where);
   L.set = true;
   return info.Env().Undefined();
 }
 
-// setEmbedding({ weight [vocab·hidden] }): the token embedding (also the LM head when tied).
+// setEmbedding({ weight [vocab·hidden] }): the token embedding; when tied, packed as the LM head's
+// panels only (a token's row is read back from them).
 Napi::Value Engine::SetEmbedding(const Napi::CallbackInfo& info) {
   const std::string where = "LlamaDecodeEngine.setEmbedding";
   const float* w = FloatsOpt(OptionsArg(info, where), "weight", static_cast<int64_t>(V_) * C_, where);
-  embed_.assign(w, w + static_cast<size_t>(V_) * C_);
+  if (tied_) {
+    head_.in = C_, head_.out = V_;
+    Pack(w, true, head_);
+  } else {
+    embed_.assign(w, w + static_cast<size_t>(V_) * C_);
+  }
+  embedSet_ = true;
   return info.Env().Undefined();
 }
 
@@ -300,8 +297,7 @@ Napi::Value Engine::SetHead(const Napi::CallbackInfo& info) {
   if (tied_) throw Napi::RangeError::New(info.Env(), where + ": the head is tied to the embedding; use setEmbedding");
   const float* w = FloatsOpt(OptionsArg(info, where), "weight", static_cast<int64_t>(V_) * C_, where);
   head_.in = C_, head_.out = V_;
-  head_.w.assign(w, w + static_cast<size_t>(V_) * C_);
-  head_.set = true;
+  Pack(w, true, head_);
   return info.Env().Undefined();
 }
 
@@ -326,8 +322,7 @@ Napi::Value Engine::Reset(const Napi::CallbackInfo& info) {
   k_.assign(static_cast<size_t>(B) * KV_ * D_, 0.f), v_.assign(static_cast<size_t>(B) * KV_ * D_, 0.f);
   gate_.assign(static_cast<size_t>(B) * I_, 0.f), up_.assign(static_cast<size_t>(B) * I_, 0.f);
   cos_.assign(static_cast<size_t>(B) * D_ / 2, 0.f), sin_.assign(static_cast<size_t>(B) * D_ / 2, 0.f);
-  const int widest = std::max({C_, H_ * D_, I_});
-  for (Scratch& s : perThread_) s.row.assign(widest, 0.f), s.scores.assign(std::max(cap, 1), 0.f);
+  for (Scratch& s : perThread_) s.scores.assign(std::max(cap, 1), 0.f);
   return info.Env().Undefined();
 }
 
@@ -361,7 +356,7 @@ Napi::Value Engine::LoadCache(const Napi::CallbackInfo& info) {
 }
 
 std::string Engine::Missing() const {
-  if (embed_.empty()) return "the token embedding (setEmbedding)";
+  if (!embedSet_) return "the token embedding (setEmbedding)";
   if (!tied_ && !head_.set) return "the LM head (setHead)";
   if (finalNorm_.empty()) return "the final norm (setNorm which 'final')";
   for (int l = 0; l < nLayer_; ++l) {
@@ -376,26 +371,56 @@ std::string Engine::Missing() const {
   return "";
 }
 
-// The products in one parallel region: work items of kRowsPerItem output rows, numbered across them.
+// The products in one parallel region: work items of kGroup panels, numbered across them. A
+// group's panels are read once (NF4: decoded once into the thread's scratch) by every row block.
 void Engine::Products(const std::vector<Product>& products, int B) {
   int64_t total = 0;
   int64_t firsts[4];
-  for (size_t p = 0; p < products.size(); ++p) firsts[p] = total, total += (products[p].L.out + kRowsPerItem - 1) / kRowsPerItem;
+  for (size_t p = 0; p < products.size(); ++p) firsts[p] = total, total += (products[p].L->panels + kGroup - 1) / kGroup;
   pool_->ForIndexed(total, total / (8 * pool_->size()), [&](int64_t lo, int64_t hi, int t) {
-    float* scratch = perThread_[t].row.data();
+    alignas(32) float tile[kGroup * kRowBlock * kPanel];
+    float* decoded = perThread_[t].decoded.data();
     for (int64_t item = lo; item < hi; ++item) {
       size_t p = products.size() - 1;
       while (item < firsts[p]) --p;
       const Product& job = products[p];
-      const int o0 = static_cast<int>(item - firsts[p]) * kRowsPerItem;
-      const int o1 = std::min(job.L.out, o0 + kRowsPerItem);
+      const HeldLinear& L = *job.L;
+      const int p0 = static_cast<int>(item - firsts[p]) * kGroup;
+      const int np = std::min(kGroup, L.panels - p0);
+      const float* panels = L.w.data() + static_cast<size_t>(p0) * L.in * kPanel;
+      if (L.nf4()) {
+        for (int i = 0; i < np; ++i) {
+          const size_t q = static_cast<size_t>(p0 + i);
+          const uint32_t* codes = L.codes.data() + q * L.in;
+          const float* scales = L.scales.data() + q * (L.in / L.blockSize) * kPanel;
+          float* dst = decoded + static_cast<size_t>(i) * L.in * kPanel;
 #if GRPOJS_AVX2
-      if (avx2_) {
-        RowsAvx2(job.L, job.x, B, o0, o1, job.out, job.ldo, job.addTo, scratch);
-        continue;
-      }
+          if (avx2_) {
+            DecodeNf4PanelAvx2(codes, scales, L.in, L.blockSize, L.table, dst);
+            continue;
+          }
 #endif
-      RowsPortable(job.L, job.x, B, o0, o1, job.out, job.ldo, job.addTo, scratch);
+          DecodeNf4Panel(codes, scales, L.in, L.blockSize, L.table, dst);
+        }
+        panels = decoded;
+      }
+      const float* bias = L.bias.empty() ? nullptr : L.bias.data();
+      for (int b0 = 0; b0 < B; b0 += kRowBlock) {
+        const int nb = std::min(kRowBlock, B - b0);
+        tiles_[np - 1][nb - 1](panels, L.in, job.x + static_cast<size_t>(b0) * L.in, L.in, tile);
+        for (int i = 0; i < np; ++i) {
+          const int o0 = (p0 + i) * kPanel;
+          const int width = std::min(kPanel, L.out - o0);
+          for (int b = 0; b < nb; ++b) {
+            const float* tb = tile + (i * nb + b) * kPanel;
+            float* y = job.out + static_cast<size_t>(b0 + b) * job.ldo + o0;
+            for (int j = 0; j < width; ++j) {
+              const float v = bias != nullptr ? tb[j] + bias[o0 + j] : tb[j];
+              y[j] = job.addTo ? y[j] + v : v;
+            }
+          }
+        }
+      }
     }
   });
 }
@@ -447,16 +472,22 @@ Napi::Value Engine::Step(const Napi::CallbackInfo& info) {
   for (int b = 0; b < B; ++b) {
     if (tokens[b] < 0 || tokens[b] >= V_) throw Napi::RangeError::New(env, where + ": tokens[" + std::to_string(b) + "] = " + std::to_string(tokens[b]) + " is outside the vocabulary");
     if (positions[b] < 0 || positions[b] >= nPos_) throw Napi::RangeError::New(env, where + ": positions[" + std::to_string(b) + "] = " + std::to_string(positions[b]) + " is outside [0, maxPositions)");
-    std::memcpy(x_.data() + static_cast<size_t>(b) * C_, embed_.data() + static_cast<size_t>(tokens[b]) * C_, sizeof(float) * C_);
+    float* xb = x_.data() + static_cast<size_t>(b) * C_;
+    if (tied_) {
+      const float* panel = head_.w.data() + static_cast<size_t>(tokens[b] / kPanel) * C_ * kPanel + tokens[b] % kPanel;
+      for (int c = 0; c < C_; ++c) xb[c] = panel[static_cast<size_t>(c) * kPanel];
+    } else {
+      std::memcpy(xb, embed_.data() + static_cast<size_t>(tokens[b]) * C_, sizeof(float) * C_);
+    }
     RotaryAngles(positions[b], invFreq_.data(), half, cos_.data() + static_cast<size_t>(b) * half, sin_.data() + static_cast<size_t>(b) * half);
   }
   const int QD = H_ * D_, KD = KV_ * D_;
   for (int l = 0; l < nLayer_; ++l) {
     const Layer& w = layers_[l];
     for (int b = 0; b < B; ++b) RmsNorm(x_.data() + static_cast<size_t>(b) * C_, w.inputNorm.data(), C_, eps_, a_.data() + static_cast<size_t>(b) * C_);
-    Products({{w.linear[kQ].view(), a_.data(), q_.data(), QD, false},
-              {w.linear[kK].view(), a_.data(), k_.data(), KD, false},
-              {w.linear[kV].view(), a_.data(), v_.data(), KD, false}},
+    Products({{&w.linear[kQ], a_.data(), q_.data(), QD, false},
+              {&w.linear[kK], a_.data(), k_.data(), KD, false},
+              {&w.linear[kV], a_.data(), v_.data(), KD, false}},
              B);
     for (int b = 0; b < B; ++b) {
       const float* c = cos_.data() + static_cast<size_t>(b) * half;
@@ -473,20 +504,15 @@ Napi::Value Engine::Step(const Napi::CallbackInfo& info) {
       }
     }
     Attention(l, B);
-    Products({{w.linear[kO].view(), y_.data(), x_.data(), C_, true}}, B);
+    Products({{&w.linear[kO], y_.data(), x_.data(), C_, true}}, B);
     for (int b = 0; b < B; ++b) RmsNorm(x_.data() + static_cast<size_t>(b) * C_, w.postNorm.data(), C_, eps_, a_.data() + static_cast<size_t>(b) * C_);
-    Products({{w.linear[kGate].view(), a_.data(), gate_.data(), I_, false}, {w.linear[kUp].view(), a_.data(), up_.data(), I_, false}}, B);
+    Products({{&w.linear[kGate], a_.data(), gate_.data(), I_, false}, {&w.linear[kUp], a_.data(), up_.data(), I_, false}}, B);
     SwiGlu(gate_.data(), up_.data(), B * I_, gate_.data());
-    Products({{w.linear[kDown].view(), gate_.data(), x_.data(), C_, true}}, B);
+    Products({{&w.linear[kDown], gate_.data(), x_.data(), C_, true}}, B);
   }
   length_ += 1;
   for (int b = 0; b < B; ++b) RmsNorm(x_.data() + static_cast<size_t>(b) * C_, finalNorm_.data(), C_, eps_, a_.data() + static_cast<size_t>(b) * C_);
-  LinearWeights head = head_.view();
-  if (tied_) {
-    head = LinearWeights();
-    head.in = C_, head.out = V_, head.w = embed_.data();
-  }
-  Products({{head, a_.data(), logits, V_, false}}, B);
+  Products({{&head_, a_.data(), logits, V_, false}}, B);
   return env.Undefined();
 }
 
@@ -542,12 +568,13 @@ Napi::Value Engine::Dispose(const Napi::CallbackInfo& info) {
     const int outs[] = {H_ * D_, KV_ * D_, KV_ * D_, C_, I_, I_, C_};
     for (int m = 0; m < kModuleCount; ++m) layer.linear[m].in = ins[m], layer.linear[m].out = outs[m];
   }
-  embed_ = {}, finalNorm_ = {}, head_ = HeldLinear();
+  embed_ = {}, finalNorm_ = {}, head_ = HeldLinear(), embedSet_ = false;
   keys_ = {}, values_ = {}, starts_ = {};
   x_ = {}, a_ = {}, q_ = {}, k_ = {}, v_ = {}, y_ = {}, gate_ = {}, up_ = {}, cos_ = {}, sin_ = {};
   batch_ = cap_ = length_ = 0;
   pool_ = std::make_unique<KernelPool>(1, kSpinMicros);
   perThread_.assign(1, Scratch());
+  perThread_[0].decoded.resize(static_cast<size_t>(kGroup) * std::max({C_, H_ * D_, I_}) * kPanel);
   return info.Env().Undefined();
 }
 

@@ -314,6 +314,53 @@ describe.skipIf(!addonBuilt)(`LlamaDecodeEngine steps vs a float64 Llama${skipNo
     });
   }
 
+  it('NF4 projections kept as codes give the same bits as their dequantized fp32 weights (AVX2 and portable)', () => {
+    const s = SHAPES['Qwen3 q/k norm, headDim ≠ hidden / heads'];
+    const m = randomModel(s, 11);
+    const next = rng(12);
+    const table = Float32Array.from([-1, -0.696, -0.525, -0.395, -0.284, -0.185, -0.091, 0, 0.08, 0.161, 0.246, 0.338, 0.441, 0.563, 0.723, 1]);
+    const bs = 4;
+    // per projection: random codes in [in, out] order packed as packHalves words (field f: low half
+    // of word f / 4 when f < 4m, else the high half of word (f − 4m) / 4), random block scales, and
+    // the dequantized weight w[k·out + o] = table[code] · absmax[o][k / bs] (one float32 multiply)
+    const quant = m.layers.map((w) =>
+      w.lin.map((l) => {
+        const n = l.in * l.out;
+        const words = new Int32Array(Math.ceil(n / 8));
+        const absmax = randoms(next, (l.out * l.in) / bs, 0.2, 0.5);
+        const deq = new Float32Array(n);
+        for (let f = 0; f < n; f++) {
+          const code = Math.floor(next() * 16);
+          const half = 4 * words.length;
+          if (f < half) words[f >> 2] |= code << (4 * (f % 4));
+          else words[(f - half) >> 2] |= code << (16 + 4 * (f % 4));
+          const k = Math.floor(f / l.out), o = f % l.out;
+          deq[f] = Math.fround(table[code] * absmax[o * (l.in / bs) + Math.floor(k / bs)]);
+        }
+        return { words, absmax, deq };
+      }),
+    );
+    const tokens = [[3, 9, 1, 4], [5, 2, 7, 0], [12, 1, 3, 2], [1, 2, 3, 4], [8, 8, 8, 8]];
+    const starts = tokens.map(() => 0);
+    for (const portable of [false, true]) {
+      const fp32 = makeEngine(s, m, 1, portable);
+      const codes = makeEngine(s, m, 2, portable);
+      try {
+        quant.forEach((q, layer) =>
+          LLAMA_DECODE_MODULES.forEach((module, i) => {
+            fp32.setLinear({ layer, module, weight: q[i].deq, bias: m.layers[layer].lin[i].b });
+            codes.setLinearNf4({ layer, module, codeWords: q[i].words, absmax: q[i].absmax, blockSize: bs, table, bias: m.layers[layer].lin[i].b });
+          }),
+        );
+        expect(codes.info().nf4Projections).toBe(7 * s.L);
+        expect(runEngine(codes, s, tokens, starts)).toEqual(runEngine(fp32, s, tokens, starts));
+      } finally {
+        fp32.dispose();
+        codes.dispose();
+      }
+    }
+  });
+
   it('a left-padded row attends from its start only (cache loaded with starts)', () => {
     const s = SHAPES['GQA, untied, plain rope'];
     const m = randomModel(s, 8);

@@ -206,6 +206,34 @@ inline void DecodeNf4Panel(const uint32_t* codes, const float* scales, int in, i
   }
 }
 
+// A Conv1D-ordered NF4 weight [in, out] (4-bit fields k·out + o in `m` packHalves words, absmax
+// [out][in / bs]) → panel codes [⌈out/8⌉][in] (nibble j of word k = column p·8 + j; the padded
+// columns get code 7, which is 0.0 in the NF4 table) and panel scales [⌈out/8⌉][in / bs][8]
+// (padded columns 0). Both outputs are sized by the caller; in % bs = 0.
+inline void PackNf4Panels(const uint32_t* words, int64_t m, int in, int out, int bs, const float* absmax, uint32_t* codes,
+                          float* scales) {
+  const int panels = (out + kNf4PanelWidth - 1) / kNf4PanelWidth;
+  const int perCol = in / bs;
+  const size_t half = 4 * static_cast<size_t>(m);  // fields in the low halves
+  for (int p = 0; p < panels; ++p) {
+    for (int k = 0; k < in; ++k) codes[static_cast<size_t>(p) * in + k] = 0;
+    for (int j = 0; j < kNf4PanelWidth; ++j) {
+      const int o = p * kNf4PanelWidth + j;
+      for (int k = 0; k < in; ++k) {
+        uint32_t code = 7;
+        if (o < out) {
+          const size_t f = static_cast<size_t>(k) * out + o;
+          code = f < half ? (words[f / 4] >> (4 * (f % 4))) & 15u : (words[(f - half) / 4] >> (16 + 4 * (f % 4))) & 15u;
+        }
+        codes[static_cast<size_t>(p) * in + k] |= code << (4 * j);
+      }
+      for (int kb = 0; kb < perCol; ++kb) {
+        scales[(static_cast<size_t>(p) * perCol + kb) * kNf4PanelWidth + j] = o < out ? absmax[static_cast<size_t>(o) * perCol + kb] : 0.f;
+      }
+    }
+  }
+}
+
 #if GRPOJS_AVX2
 // DecodeNf4Panel with the 16-entry lookup as two 8-lane permutes and a blend on bit 3 of the code.
 // Lane j holds the word shifted right by 4j: the permutes read only its low 3 bits and the blend

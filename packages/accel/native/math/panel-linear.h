@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
+#include <new>
+#include <vector>
 
 #include "../cpu.h"
 #include "nf4.h"
@@ -28,6 +31,27 @@ constexpr int kGroup = 3;
 constexpr int kRowBlock = 4;
 
 inline int PanelCount(int out) { return (out + kPanel - 1) / kPanel; }
+
+// 64-byte-aligned storage for panels (the AVX2 tiles and DecodeNf4PanelAvx2 use aligned loads and
+// stores; a panel is in·32 bytes, so every panel of an aligned buffer starts aligned).
+template <class T>
+struct PanelAllocator {
+  using value_type = T;
+  PanelAllocator() = default;
+  template <class U>
+  PanelAllocator(const PanelAllocator<U>&) {}
+  T* allocate(size_t n) {
+    void* p = std::aligned_alloc(64, (n * sizeof(T) + 63) / 64 * 64);
+    if (p == nullptr) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { std::free(p); }
+  template <class U>
+  bool operator==(const PanelAllocator<U>&) const { return true; }
+  template <class U>
+  bool operator!=(const PanelAllocator<U>&) const { return false; }
+};
+using PanelFloats = std::vector<float, PanelAllocator<float>>;
 
 // value(k, o) into panels dst [PanelCount(out)][in][8] (zero-filled by the caller: the padded
 // columns stay 0); `rowsAreOutputs`: src is [out, in], else [in, out].
