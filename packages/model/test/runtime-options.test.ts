@@ -4,7 +4,7 @@
  * the re-init rule), and loadCausalLM refusing to reconfigure the process.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -93,6 +93,20 @@ describe("docs/accel.md's switch table", () => {
     const read = [...source.matchAll(/env\.(GRPOJS_[A-Z_0-9]+)/g)].map((m) => m[1]);
     expect(read.length).toBeGreaterThan(3);
     for (const name of read) expect(rows.some((r) => r.startsWith(`| \`${name}`)), name).toBe(true);
+  });
+
+  it('has a row for every GRPOJS_* variable any package reads (build, install, bench and CLI ones marked —)', () => {
+    const doc = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../../docs/accel.md'), 'utf8');
+    const rows = doc.split('\n').filter((line) => line.startsWith('| `GRPOJS_'));
+    const packages = join(dirname(fileURLToPath(import.meta.url)), '../..');
+    const files = (dir: string): string[] =>
+      existsSync(dir)
+        ? readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : /\.(ts|mjs|cjs|js)$/.test(e.name) ? [join(dir, e.name)] : []))
+        : [];
+    const sources = readdirSync(packages).flatMap((p) => [...files(join(packages, p, 'src')), ...files(join(packages, p, 'scripts')), join(packages, p, 'binding.gyp')]);
+    const read = new Set(sources.filter((f) => existsSync(f)).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/env(?:\.|\[['"])(GRPOJS_[A-Z_0-9]+)/g)].map((m) => m[1])));
+    expect(read.size).toBeGreaterThan(10); // the scan sees the readers
+    for (const name of read) expect(rows.some((r) => r.includes(`\`${name}=`)), name).toBe(true);
   });
 });
 
