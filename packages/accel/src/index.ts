@@ -56,7 +56,8 @@ const originals = new Map<string, tf.KernelConfig>();
  * cpu backends run on the system BLAS (OpenBLAS / Apple Accelerate). Call it after importing
  * '@tensorflow/tfjs-backend-wasm' (whose import registers the kernels replaced here), before or
  * after `tf.setBackend('wasm')`. Never throws for a missing addon: it returns `enabled: false` and
- * the reason, and tfjs keeps its own kernels. Calling it again is harmless (it only re-sets threads).
+ * the reason, and tfjs keeps its own kernels. Calling it again re-sets the threads and the kernel
+ * families: one switched off is removed, one switched on is registered.
  * It also registers the addon's vocab-sized and gelu_new kernels ({@link LOG_SOFTMAX_GATHER},
  * {@link GELU_NEW}), LayerNorm ({@link LAYER_NORM}), column-gather ({@link GATHER_COLUMNS}) and
  * attention ({@link MASKED_SOFTMAX}, {@link SPLIT_HEADS}) and Llama training ({@link RMS_NORM}, {@link SWIGLU},
@@ -120,6 +121,15 @@ export function enableBlasMatMul(options: EnableBlasMatMulOptions = {}): BlasMat
   if (on('identity')) registerIdentityKernel(backends);
   registerAttentionKernels(addon, backends, { softmax: on('softmax'), heads: on('heads') });
   if (on('llama')) registerLlamaTrainKernels(addon, backends);
+  // A family switched off is removed if an earlier call registered it, so that a call's `kernels`
+  // take effect however the last call set them.
+  for (const family of Object.keys(ACCEL_KERNEL_FAMILIES) as AccelKernelFamily[]) {
+    if (on(family)) continue;
+    if (family === 'identity') unregisterIdentityKernel();
+    for (const key of ACCEL_KERNEL_FAMILIES[family]) {
+      for (const b of backends) if (tf.getKernel(ACCEL_KERNELS[key], b) !== undefined) tf.unregisterKernel(ACCEL_KERNELS[key], b);
+    }
+  }
   const status: BlasMatMulStatus = { enabled: backends.length > 0, backends, blas: addon.blasInfo(), threads: threadsInEffect };
   if (missing.length > 0) {
     status.reason =

@@ -112,6 +112,11 @@ describe.skipIf(!addonBuilt)(`BLAS matmul lifecycle on wasm${skipNote}`, () => {
       const off = ['gelu', 'softmax', 'nf4'].includes(family);
       for (const key of keys) expect(registered(key), `${family}/${key}`).toBe(!off);
     }
+    // a second call's switches take effect: gelu comes back, layernorm and the Identity swap go
+    const identity = tf.getKernel(tf.Identity, 'wasm');
+    enableBlasMatMul({ backends: ['wasm'], kernels: { layernorm: false, identity: false } });
+    expect([registered('geluNew'), registered('maskedSoftmax'), registered('layerNorm'), registered('layerNormGrad')]).toEqual([true, true, false, false]);
+    expect(tf.getKernel(tf.Identity, 'wasm')).not.toBe(identity);
     disableBlasMatMul();
     for (const key of Object.keys(ACCEL_KERNELS) as (keyof typeof ACCEL_KERNELS)[]) expect(registered(key), key).toBe(false);
     expect(() => enableBlasMatMul({ kernels: { gelu: 'no' as unknown as boolean } })).toThrow(/options\.kernels\.gelu is no; use a boolean/);
