@@ -165,6 +165,16 @@ describe('loadCausalLM and the process-wide runtime', () => {
       /loadCausalLM: options\.accel is false but the runtime has accel on; accel is process-wide: call initRuntime\(\{ accel: false \}\)/,
     );
     await expect(loadCausalLM(join(root, 'm'), { backend: 'cpu' })).rejects.toThrow(/loadCausalLM: options\.backend is 'cpu' but the runtime was initialised with backend 'wasm'/);
+    // also when initRuntime chose the backend itself
+    await initRuntime({ backend: 'cpu', log: () => {} });
+    await initRuntime({ log: () => {} });
+    const chosen = tf.getBackend();
+    const other = chosen === 'cpu' ? 'wasm' : 'cpu';
+    await expect(loadCausalLM(join(root, 'm'), { backend: other })).rejects.toThrow(
+      new RegExp(`loadCausalLM: options\\.backend is '${other}' but the runtime was initialised with backend '${chosen}'`),
+    );
+    expect(tf.getBackend()).toBe(chosen);
+    await initRuntime({ backend: 'wasm', accel: true, log: () => {} });
     const lm = await loadCausalLM(join(root, 'm'), { accel: true, backend: 'wasm' });
     expect(tf.getBackend()).toBe('wasm');
     lm.dispose();

@@ -31,6 +31,8 @@ export interface RuntimeStatus {
 
 const defaultLog = (line: string): void => console.info(`grpojs: ${line}`);
 let current: ResolvedRuntimeOptions | null = null;
+/** The backend initRuntime or initBackend last started (their own choice when none was named). */
+let started: BackendName | null = null;
 let currentLog: (line: string) => void = defaultLog;
 
 /**
@@ -46,6 +48,7 @@ export async function initRuntime(options: InitRuntimeOptions = {}): Promise<Run
   // leaves the runtime as it was (not half-switched to options no backend runs).
   const backend = await selectBackend(resolved.backend, 'initRuntime: options.backend');
   current = resolved;
+  started = backend;
   if (log !== undefined) currentLog = log;
   const matmul = await configureAccel(backend, resolved, currentLog);
   return { backend, options: resolved, matmul };
@@ -75,6 +78,7 @@ export async function initBackend(name?: BackendName, options: InitBackendOption
   current = settings;
   if (options.log !== undefined) currentLog = options.log;
   const backend = await selectBackend(name ?? settings.backend, 'initBackend(name)');
+  started = backend;
   await configureAccel(backend, settings, currentLog);
   return backend;
 }
@@ -100,9 +104,12 @@ export async function initRuntimeForModel(requested: { backend?: BackendName; ac
         'call initRuntime({ accel: false }) before loading models, or leave options.accel out (docs/accel.md).',
     );
   }
-  if (requested.backend !== undefined && current.backend !== null && requested.backend !== current.backend) {
+  // The runtime's backend, also when initRuntime chose it (a model asking for another would switch
+  // every model in the process).
+  const runtimeBackend = current.backend ?? started;
+  if (requested.backend !== undefined && runtimeBackend !== null && requested.backend !== runtimeBackend) {
     throw new RuntimeOptionsError(
-      `loadCausalLM: options.backend is '${requested.backend}' but the runtime was initialised with backend '${current.backend}'; ` +
+      `loadCausalLM: options.backend is '${requested.backend}' but the runtime was initialised with backend '${runtimeBackend}'; ` +
         `the backend is process-wide: call initRuntime({ backend: '${requested.backend}' }) first, or leave options.backend out.`,
     );
   }
