@@ -24,16 +24,21 @@ export interface Settings {
  */
 export const REWARD_WEIGHTS = [1, 1, 1, 1, 1, 0, 1];
 
+/**
+ * GRPO updates every projection of a 0.66 M-parameter model, so its learning rate is small: at
+ * 5e-4 (temperature 0.8) the full run's held-out accuracy went 13.5% → 14% after 60 steps, then
+ * collapsed to 3% by step 80 (every answer "4"); the quick run collapsed by step 20.
+ */
 const grpoCommon = {
   numGenerations: 8,
   maxCompletionLength: 64,
-  temperature: 0.8,
+  temperature: 0.7,
   beta: 0,
   lrSchedulerType: 'constant',
   maxGradNorm: 1,
   loggingSteps: 5,
   rewardWeights: REWARD_WEIGHTS,
-  learningRate: 5e-4,
+  learningRate: 1e-4,
   perDeviceTrainBatchSize: 4,
   gradientAccumulationSteps: 2,
 } as const;
@@ -53,5 +58,9 @@ export const QUICK: Settings = {
   sft: { maxSteps: 200, perDeviceTrainBatchSize: 32, gradientAccumulationSteps: 1, learningRate: 3e-3, warmupSteps: 20, lrSchedulerType: 'linear', loggingSteps: 10, evalSteps: 0 },
   grpo: { ...grpoCommon, maxSteps: 40 },
   evalEvery: 20,
+  // Measured on the shared 2-core machine (these settings): seed 1 SFT 12.0% → GRPO 14.0% (correctness
+  // 0.24 → 0.28), seed 2 SFT 11.5% → GRPO 14.0% (0.23 → 0.28). Two identical full runs of seed 1 gave
+  // SFT 13.5% and 17.0% (float non-associativity in the threaded kernels grows over 400 steps), so a
+  // 2-point gain is within run-to-run noise: `pnpm check` asserts it, CI does not run it yet.
   checkMinGain: 0.02,
 };
