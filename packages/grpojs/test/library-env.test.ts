@@ -2,7 +2,7 @@
  * Library packages take options and never read the environment: only the umbrella (this package),
  * the runner and the bench do, the GRPOJS_* switches through @grpojs/model's runtimeOptionsFromEnv
  * (docs/accel.md). A scan of the library sources for `process.env` (and of accel's native sources for
- * a GRPOJS_* getenv), with each exception listed here and why.
+ * a getenv), with each exception listed here and why.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
