@@ -52,7 +52,10 @@ class KernelPool {
   }
 
   // For, with fn(lo, hi, thread): `thread` in [0, size()) is the calling thread's index (0 = the
-  // caller), for per-thread scratch; no two threads run with the same index at once.
+  // caller), for per-thread scratch; no two threads of one run share an index. A second caller
+  // while a run is in flight runs its whole range as index 0 too, so scratch indexed by `thread`
+  // must belong to the caller (the decode engines: one pool and one scratch set per engine, which
+  // one JS thread drives); the shared Kernels() pool is used through For only.
   template <class F>
   void ForIndexed(int64_t n, int64_t per, F&& fn) {
     per = std::max<int64_t>(1, per);
