@@ -123,7 +123,9 @@ describe('resolveRuntimeOptions', () => {
   it('names the field of a bad option', () => {
     expect(() => resolveRuntimeOptions({ kernelThreads: 0 })).toThrow(/^initRuntime: options\.kernelThreads: /);
     expect(() => resolveRuntimeOptions({ accel: { gelu: false, warp: false } as never })).toThrow(/^initRuntime: options\.accel/);
-    expect(() => resolveRuntimeOptions({ nativeDecod: false } as never)).toThrow(/^initRuntime: options\.\(root\): .*nativeDecod/);
+    expect(() => resolveRuntimeOptions({ nativeDecod: false } as never)).toThrow(/^initRuntime: options: .*nativeDecod/);
+    expect(() => resolveRuntimeOptions({ accel: { gelu: 'no' } } as never)).toThrow(/^initRuntime: options\.accel\.gelu is "no"; use true or false\.$/);
+    expect(() => resolveRuntimeOptions({ accel: 'yes' } as never)).toThrow(/^initRuntime: options\.accel is "yes"; use true, false or per family \{ vocab: false, … \}/);
   });
 });
 

@@ -65,7 +65,19 @@ export function resolveRuntimeOptions(options: RuntimeOptions, where = 'initRunt
   const parsed = runtimeOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new RuntimeOptionsError(`${where}: options.${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    // `accel` is a boolean or an object of switches: zod reports either shape's failure as one
+    // "Invalid input"; name the switch that is wrong, or say which shapes it takes.
+    const accel = (options as { accel?: unknown }).accel;
+    if (issue.path[0] === 'accel' && issue.code === 'invalid_union') {
+      const bad = accel !== null && typeof accel === 'object' ? Object.entries(accel).find(([, v]) => typeof v !== 'boolean') : undefined;
+      throw new RuntimeOptionsError(
+        bad !== undefined
+          ? `${where}: options.accel.${bad[0]} is ${JSON.stringify(bad[1])}; use true or false.`
+          : `${where}: options.accel is ${JSON.stringify(accel)}; use true, false or per family { ${ACCEL_FAMILIES[0]}: false, … } (docs/accel.md).`,
+      );
+    }
+    const field = issue.path.length > 0 ? `options.${issue.path.join('.')}` : 'options';
+    throw new RuntimeOptionsError(`${where}: ${field}: ${issue.message}`);
   }
   const o = parsed.data;
   const switches: AccelSwitches = typeof o.accel === 'boolean' ? {} : o.accel;
