@@ -28,14 +28,15 @@ afterAll(async () => {
 });
 
 describe('runtimeOptionsFromEnv', () => {
-  it('maps every switch, and only "0" turns one off', () => {
+  it('maps every switch: "0" turns one off, "1" or empty leaves it on', () => {
     expect(runtimeOptionsFromEnv({})).toEqual({});
     expect(
       runtimeOptionsFromEnv({
         GRPOJS_BACKEND: ' WASM ',
         GRPOJS_ACCEL_GELU: '0',
         GRPOJS_ACCEL_NF4: '0',
-        GRPOJS_ACCEL_VOCAB: 'false',
+        GRPOJS_ACCEL_VOCAB: '1',
+        GRPOJS_ACCEL_SOFTMAX: '',
         GRPOJS_ACCEL_KERNEL_THREADS: '3',
         GRPOJS_NATIVE_DECODE: '0',
         GRPOJS_DECODE_NF4_PANELS: '0',
@@ -52,6 +53,11 @@ describe('runtimeOptionsFromEnv', () => {
   it('names the variable of a value it cannot use', () => {
     expect(() => runtimeOptionsFromEnv({ GRPOJS_BACKEND: 'cuda' })).toThrow(RuntimeOptionsError);
     expect(() => runtimeOptionsFromEnv({ GRPOJS_BACKEND: 'cuda' })).toThrow(/GRPOJS_BACKEND: unknown backend "cuda"/);
+    for (const name of ['GRPOJS_ACCEL', 'GRPOJS_ACCEL_VOCAB', 'GRPOJS_NATIVE_DECODE', 'GRPOJS_DECODE_NF4_PANELS']) {
+      expect(() => runtimeOptionsFromEnv({ [name]: 'false' })).toThrow(`${name} is "false"; use 0 (off) or 1 (on), or unset it.`);
+    }
+    // a bad family switch is reported also under GRPOJS_ACCEL=0 (it would matter once that is unset)
+    expect(() => runtimeOptionsFromEnv({ GRPOJS_ACCEL: '0', GRPOJS_ACCEL_GELU: 'off' })).toThrow(/GRPOJS_ACCEL_GELU is "off"/);
     for (const bad of ['x', '0', '1.5', '65']) {
       expect(() => runtimeOptionsFromEnv({ GRPOJS_ACCEL_KERNEL_THREADS: bad })).toThrow(`GRPOJS_ACCEL_KERNEL_THREADS is "${bad}"; use an integer from 1 to 64`);
     }
@@ -90,7 +96,7 @@ describe("docs/accel.md's switch table", () => {
     expect(row('GRPOJS_DECODE_NF4_PANELS=0', '`nativeDecodeNf4Codes: false`')).toBe(true);
     // and the variables the function reads are those of the table (a new one needs its row)
     const source = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../src/runtime/runtime-options.ts'), 'utf8');
-    const read = [...source.matchAll(/env\.(GRPOJS_[A-Z_0-9]+)/g)].map((m) => m[1]);
+    const read = [...source.matchAll(/env\.(GRPOJS_[A-Z_0-9]+)|isOff\(env, ['`](GRPOJS_[A-Z_0-9]+)/g)].map((m) => m[1] ?? m[2]);
     expect(read.length).toBeGreaterThan(3);
     for (const name of read) expect(rows.some((r) => r.startsWith(`| \`${name}`)), name).toBe(true);
   });

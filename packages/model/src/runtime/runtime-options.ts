@@ -102,8 +102,8 @@ export function resolveRuntimeOptions(options: RuntimeOptions, where = 'initRunt
  *   GRPOJS_ACCEL_KERNEL_THREADS=n           kernelThreads: n
  *   GRPOJS_NATIVE_DECODE=0                  nativeDecode: false
  *   GRPOJS_DECODE_NF4_PANELS=0              nativeDecodeNf4Codes: false
- * Only '0' turns a switch off, as before these were options. Throws RuntimeOptionsError naming the
- * variable for a value it cannot use.
+ * An on/off switch takes 0 (off) or 1 (on, the default); every variable is read (also the families
+ * under GRPOJS_ACCEL=0), and a value it cannot use throws RuntimeOptionsError naming the variable.
  */
 export function runtimeOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): RuntimeOptions {
   const options: RuntimeOptions = {};
@@ -114,12 +114,11 @@ export function runtimeOptionsFromEnv(env: Readonly<Record<string, string | unde
     }
     options.backend = backend as BackendName;
   }
-  if (env.GRPOJS_ACCEL === '0') {
+  if (isOff(env, 'GRPOJS_ACCEL')) {
     options.accel = false;
-  } else {
-    const off = ACCEL_FAMILIES.filter((f) => env[`GRPOJS_ACCEL_${f.toUpperCase()}`] === '0');
-    if (off.length > 0) options.accel = Object.fromEntries(off.map((f) => [f, false]));
   }
+  const off = ACCEL_FAMILIES.filter((f) => isOff(env, `GRPOJS_ACCEL_${f.toUpperCase()}`));
+  if (off.length > 0 && options.accel !== false) options.accel = Object.fromEntries(off.map((f) => [f, false]));
   const threads = env.GRPOJS_ACCEL_KERNEL_THREADS;
   if (threads !== undefined && threads !== '') {
     const n = Number(threads);
@@ -128,7 +127,15 @@ export function runtimeOptionsFromEnv(env: Readonly<Record<string, string | unde
     }
     options.kernelThreads = n;
   }
-  if (env.GRPOJS_NATIVE_DECODE === '0') options.nativeDecode = false;
-  if (env.GRPOJS_DECODE_NF4_PANELS === '0') options.nativeDecodeNf4Codes = false;
+  if (isOff(env, 'GRPOJS_NATIVE_DECODE')) options.nativeDecode = false;
+  if (isOff(env, 'GRPOJS_DECODE_NF4_PANELS')) options.nativeDecodeNf4Codes = false;
   return options;
+}
+
+/** An on/off variable: '0' is off; '1', empty or unset leave the default (on); anything else is an error. */
+function isOff(env: Readonly<Record<string, string | undefined>>, name: string): boolean {
+  const value = env[name];
+  if (value === undefined || value === '' || value === '1') return false;
+  if (value === '0') return true;
+  throw new RuntimeOptionsError(`${name} is "${value}"; use 0 (off) or 1 (on), or unset it.`);
 }
