@@ -43,6 +43,16 @@ describe('grpojs sft', () => {
     expect(resumed.stdout).toMatch(/SFT done: 3\/3 steps/);
   }, 120_000);
 
+  it('applies the GRPOJS_* switches of the environment, as train does (a bad one names the variable)', async () => {
+    process.env.GRPOJS_ACCEL_VOCAB = 'false';
+    try {
+      const { error } = await runProgram(['sft', '--model', model, '--train-file', train, '--output-dir', join(root, 'env'), '--max-steps', '1']);
+      expect(String(error)).toMatch(/GRPOJS_ACCEL_VOCAB/);
+    } finally {
+      delete process.env.GRPOJS_ACCEL_VOCAB;
+    }
+  });
+
   it('refuses a row of no SFT shape, naming the file and line', async () => {
     const bad = join(root, 'bad.jsonl');
     writeFileSync(bad, `${JSON.stringify({ prompt: 'a', completion: 'b' })}\n${JSON.stringify({ question: 'a' })}\n`);

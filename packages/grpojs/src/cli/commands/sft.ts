@@ -21,6 +21,7 @@ import {
   type SFTRow,
 } from '../../index.js';
 import type { z } from 'zod';
+import { initJobRuntime } from '../../runtime-options.js';
 import { CliUsageError } from '../errors.js';
 import { aliasOptions, fieldOption, flagValues } from '../flags.js';
 import { schemaFields } from '../schema-fields.js';
@@ -71,6 +72,8 @@ export async function runSft(flags: SftFlags, opts: Record<string, unknown>): Pr
   if (flags.fullFineTuning && flags.loraTargetModules !== undefined) throw new CliUsageError('--full-fine-tuning trains every projection; it cannot be combined with --lora-target-modules.');
   const trainDataset = await readRows(flags.trainFile);
   const evalDataset = flags.evalFile !== undefined ? await readRows(flags.evalFile) : undefined;
+  // The GRPOJS_* switches of the environment apply, as to train, generate and serve (docs/accel.md).
+  await initJobRuntime({ backend: null, accel: true }, log);
   const model = await loadCausalLM(flags.model, {
     ...(flags.fullFineTuning
       ? { fullFineTuning: true }
