@@ -33,6 +33,7 @@
 
 #include "math/gelu.h"
 #include "math/gqa-attention.h"
+#include "math/kv-cache.h"
 #include "math/layer-norm.h"
 #include "math/nf4.h"
 #include "math/panel-linear.h"
@@ -398,12 +399,7 @@ Napi::Value Engine::LoadCache(const Napi::CallbackInfo& info) {
     if (starts[b] < 0 || starts[b] > len) Fail(info.Env(), "loadCache: every value of options.starts must be in [0, options.length]");
     starts_[b] = starts[b];
   }
-  for (int bh = 0; bh < batch_ * nHead_; ++bh) {
-    const size_t src = static_cast<size_t>(bh) * srcCap * D;
-    const size_t dst = (static_cast<size_t>(l) * batch_ * nHead_ + bh) * cap_ * D;
-    std::memcpy(keys_.data() + dst, k + src, sizeof(float) * len * D);
-    std::memcpy(values_.data() + dst, v + src, sizeof(float) * len * D);
-  }
+  CopyLayerIntoKvCache(k, v, l, batch_ * nHead_, srcCap, cap_, D, len, keys_.data(), values_.data());
   length_ = len;
   return info.Env().Undefined();
 }

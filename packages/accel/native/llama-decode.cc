@@ -24,6 +24,7 @@
 
 #include "cpu.h"
 #include "math/gqa-attention.h"
+#include "math/kv-cache.h"
 #include "math/nf4.h"
 #include "math/panel-linear.h"
 #include "math/rms-norm.h"
@@ -345,12 +346,7 @@ Napi::Value Engine::LoadCache(const Napi::CallbackInfo& info) {
     if (starts[b] < 0 || starts[b] > len) throw Napi::RangeError::New(info.Env(), where + ": every start must be in [0, length]");
     starts_[b] = starts[b];
   }
-  for (int bh = 0; bh < batch_ * KV_; ++bh) {
-    const size_t src = static_cast<size_t>(bh) * srcCap * D_;
-    const size_t dst = (static_cast<size_t>(l) * batch_ * KV_ + bh) * cap_ * D_;
-    std::memcpy(keys_.data() + dst, k + src, sizeof(float) * len * D_);
-    std::memcpy(values_.data() + dst, v + src, sizeof(float) * len * D_);
-  }
+  CopyLayerIntoKvCache(k, v, l, batch_ * KV_, srcCap, cap_, D_, len, keys_.data(), values_.data());
   length_ = len;
   return info.Env().Undefined();
 }
