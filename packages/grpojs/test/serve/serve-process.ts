@@ -12,7 +12,13 @@ export interface ServeProcess {
   output(): string;
   /** The adapter names it loaded, in order (its "loaded adapter" log lines). */
   loaded(): string[];
-  /** SIGKILL, resolved once it exited. */
+  /**
+   * Resolves once its output holds `count` matches of `pattern`. A log line reaches this process
+   * through a pipe, independently of the HTTP response the server sent after writing it, so a
+   * test reads the log only after waiting for the lines it expects.
+   */
+  waitForOutput(pattern: RegExp, count: number, timeoutMs?: number): Promise<void>;
+  /** SIGKILL, resolved once it exited and its output was read to the end. */
   kill(): Promise<void>;
 }
 
@@ -20,7 +26,8 @@ export interface ServeProcess {
 export function startServe(model: string, args: string[] = []): Promise<ServeProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--model', model, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
   let text = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close', not 'exit': it comes after the pipes drained, so output() then holds every line.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   // No orphan server when the test process ends before its afterAll (a crash, a killed worker).
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -40,6 +47,7 @@ export function startServe(model: string, args: string[] = []): Promise<ServePro
           child,
           output: () => text,
           loaded: () => [...text.matchAll(/grpojs serve: loaded adapter (\S+) from/g)].map((x) => x[1]),
+          waitForOutput: (pattern, count, timeoutMs = 30_000) => waitForMatches(() => text, pattern, count, timeoutMs),
           kill: async () => {
             if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
             await exited;
@@ -54,4 +62,13 @@ export function startServe(model: string, args: string[] = []): Promise<ServePro
       reject(new Error(`grpojs serve exited with ${code} before listening:\n${text}`));
     });
   });
+}
+
+async function waitForMatches(text: () => string, pattern: RegExp, count: number, timeoutMs: number): Promise<void> {
+  const global = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
+  const deadline = Date.now() + timeoutMs;
+  while ([...text().matchAll(global)].length < count) {
+    if (Date.now() > deadline) throw new Error(`grpojs serve printed fewer than ${count} match(es) of ${pattern} within ${timeoutMs} ms:\n${text()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -101,6 +101,8 @@ describe('server rollout on grpojs serve processes', { timeout: 360_000 }, () =>
     expect(result.globalStep).toBe(4);
     expect(result.stepMetrics.map((m) => m.step)).toEqual([1, 2, 3, 4]);
     // Version v is the policy after v optimizer steps: step s + 1 samples with policy-s.
+    await a.waitForOutput(/loaded adapter \S+ from/, 4);
+    await a.waitForOutput(/unloaded adapter/, 4);
     expect(a.loaded()).toEqual(['policy-0', 'policy-1', 'policy-2', 'policy-3']);
     expect(b.loaded()).toEqual(['policy-0', 'policy-1', 'policy-2']);
     expect(warnings.some((w) => w.includes(`rollout server ${b.url} failed`) && w.includes(`retrying its 1 prompt(s) on ${a.url}`))).toBe(true);
@@ -146,6 +148,8 @@ describe('server rollout on grpojs serve processes', { timeout: 360_000 }, () =>
     await resumed.syncPolicy(2);
     expect(resumed.servers).toEqual([s.url]);
     expect(infos).toEqual([`grpojs: rollout server ${s.url} still had policy-2 loaded; replacing it with ${join(adapterDir, 'policy-2')}.`]);
+    await s.waitForOutput(/loaded adapter \S+ from/, 2);
+    await s.waitForOutput(/unloaded adapter/, 1);
     expect(s.loaded()).toEqual(['policy-2', 'policy-2']);
     expect([...s.output().matchAll(/unloaded adapter (\S+)/g)].map((m) => m[1])).toEqual(['policy-2']);
     await resumed.close();
@@ -160,6 +164,7 @@ describe('server rollout on grpojs serve processes', { timeout: 360_000 }, () =>
       throw new Error(`${String(error)}\nwarnings:\n${warnings.join('\n')}\nserver output:\n${s.output()}`);
     });
     expect(result.completed).toBe(true);
+    await s.waitForOutput(/updated weights from/, 4);
     const updates = [...s.output().matchAll(/updated weights from (\S+)/g)].map((m) => m[1]);
     expect(updates).toEqual([0, 1, 2, 3].map((v) => join(adapterDir, `policy-${v}`)));
     expect(s.loaded()).toEqual([]); // no adapter: requests name the base model
