@@ -86,9 +86,9 @@ export function parseAnchorOutput(stdout: string): AnchorResult {
   };
 }
 
-function run(python: string, args: string[], passStderr: boolean): Promise<string> {
+function run(python: string, args: string[], passStderr: boolean, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((res, rej) => {
-    const child = execFile(python, [ANCHOR_SCRIPT, ...args], { maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
+    const child = execFile(python, [ANCHOR_SCRIPT, ...args], { maxBuffer: 1 << 26, env }, (err, stdout, stderr) => {
       if (err) {
         const last = String(stderr).trim().split('\n').pop() || err.message;
         rej(new Error(last));
@@ -116,6 +116,13 @@ export interface AnchorRun {
   microBatch: number;
   checkpointing: boolean;
   workUnit: { sequences: number; promptTokens: number; newTokens: number };
+  /**
+   * OMP_WAIT_POLICY for torch's OpenMP threads. The bench passes PASSIVE unless the caller's
+   * environment sets one: with torch's default (spin, then sleep) the spinning OpenMP threads and
+   * OpenBLAS's own thread pool fight over the cores. Measured on the idle 2-core VM, SmolLM2-135M
+   * shape: 96.9 s per step spinning, 43.4 s passive; anything less would flatter grpojs.
+   */
+  ompWaitPolicy: string;
 }
 
 /** The HF config.json of a bench shape, from setup.ts's configs (one source for both sides). */
@@ -140,7 +147,7 @@ export async function runAnchor(python: string, spec: AnchorRun): Promise<Anchor
       '--threads', String(spec.threads),
       ...(spec.checkpointing ? ['--checkpointing'] : []),
     ];
-    return parseAnchorOutput(await run(python, args, true));
+    return parseAnchorOutput(await run(python, args, true, { ...process.env, OMP_WAIT_POLICY: spec.ompWaitPolicy }));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

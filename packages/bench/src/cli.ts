@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { writeFile } from 'node:fs/promises';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AnchorResult, anchorPython, probeAnchor, runAnchor } from './anchor.js';
@@ -42,6 +42,7 @@ function anchorSpec(configs: BenchConfig[], measured: ConfigResult[]) {
     microBatch: first.microBatch,
     checkpointing: first.checkpointing,
     workUnit: measured[0]?.workUnit ?? WORK_UNIT,
+    ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
   };
 }
 
@@ -62,12 +63,7 @@ async function main(): Promise<void> {
   if (anchorOff === null) {
     const probe = await probeAnchor(python);
     if (probe.ok) {
-      console.error(`PyTorch anchor: ${python}, torch ${probe.torch}`);
-      // torch's OpenMP threads spin-wait between parallel regions; beside other busy processes that
-      // spinning steals their cores (measured: tiny shape 24 s per step spinning, 3.6 s passive).
-      if (!process.env.OMP_WAIT_POLICY && loadavg()[0] > availableParallelism()) {
-        console.error(`load ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores: set OMP_WAIT_POLICY=PASSIVE for an anchor that does not spin against the other processes.`);
-      }
+      console.error(`PyTorch anchor: ${python}, torch ${probe.torch}, OMP_WAIT_POLICY ${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'} (AnchorRun.ompWaitPolicy says why)`);
     }
     else anchorOff = `skipped: torch does not import (${probe.reason}); set GRPOJS_BENCH_PYTHON to a Python with torch`;
     if (anchorOff) console.error(`PyTorch anchor ${anchorOff}; reporting grpojs alone.`);
