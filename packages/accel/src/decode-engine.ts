@@ -19,20 +19,13 @@ export class DecodeEngineError extends Error {
 }
 
 /**
- * The addon's class (native/decode.cc): every method takes one named options object; projections
- * (DECODE_PROJECTIONS index) and the activation as numbers.
+ * The addon's class (native/decode.cc): the contract's methods, except that projections go in as
+ * their DECODE_PROJECTIONS index and the spec's activation as its DECODE_ACTIVATIONS number.
  */
-interface NativeEngine extends Pick<DecodeEngine, 'info' | 'dispose'> {
-  setLayerNorm(options: { index: number; gamma: Float32Array; beta: Float32Array }): void;
-  setLinear(options: { layer: number; projection: number; weight: Float32Array; bias: Float32Array }): void;
-  setLinearNf4(options: { layer: number; projection: number; codeWords: Int32Array; absmax: Float32Array; blockSize: number; table: Float32Array; bias: Float32Array }): void;
-  setPositionEmbedding(options: { weight: Float32Array }): void;
-  setTokenEmbedding(options: { weight: Float32Array }): void;
-  setHead(options: { weight: Float32Array }): void;
-  reset(options: { batch: number; capacity: number }): void;
-  loadCache(options: { layer: number; keys: Float32Array; values: Float32Array; srcCapacity: number; length: number; starts: Int32Array }): void;
-  step(options: { tokens: Int32Array; positions: Int32Array; logits: Float32Array }): void;
-  sampleRows(options: { logits: Float32Array; temperature: number; thresholds: Float32Array; us: Float64Array; tokens: Int32Array }): void;
+type WithProjectionIndex<T> = Omit<T, 'projection'> & { projection: number };
+interface NativeEngine extends Omit<DecodeEngine, 'setLinear' | 'setLinearNf4'> {
+  setLinear(options: WithProjectionIndex<Parameters<DecodeEngine['setLinear']>[0]>): void;
+  setLinearNf4(options: WithProjectionIndex<Parameters<DecodeEngine['setLinearNf4']>[0]>): void;
 }
 type NativeEngineClass = new (spec: Record<string, unknown>) => NativeEngine;
 
@@ -76,26 +69,25 @@ export function createDecodeEngine(spec: DecodeEngineSpec): DecodeEngineLoad {
   });
   const projectionIndex = (method: string, projection: DecodeProjection): number => {
     const index = DECODE_PROJECTIONS.indexOf(projection);
-    if (index < 0) throw new DecodeEngineError(`DecodeEngine.${method}: projection '${projection}'; use one of ${DECODE_PROJECTIONS.join(', ')}`);
+    if (index < 0) throw new DecodeEngineError(`DecodeEngine.${method}: options.projection '${projection}'; use one of ${DECODE_PROJECTIONS.join(', ')}`);
     return index;
   };
   const engine: DecodeEngine = {
-    setLayerNorm: (index, gamma, beta) => native.setLayerNorm({ index, gamma, beta }),
-    setLinear: (layer, projection, weight, bias) => native.setLinear({ layer, projection: projectionIndex('setLinear', projection), weight, bias }),
-    setLinearNf4: (layer, projection, q, b) => {
-      if (!Number.isInteger(q.blockSize) || q.blockSize <= 0) {
-        throw new DecodeEngineError(`DecodeEngine.setLinearNf4: weight.blockSize is ${q.blockSize}; use a positive integer that divides the projection's input size`);
+    setLayerNorm: (options) => native.setLayerNorm(options),
+    setLinear: ({ projection, ...rest }) => native.setLinear({ ...rest, projection: projectionIndex('setLinear', projection) }),
+    setLinearNf4: ({ projection, ...rest }) => {
+      if (!Number.isInteger(rest.blockSize) || rest.blockSize <= 0) {
+        throw new DecodeEngineError(`DecodeEngine.setLinearNf4: options.blockSize is ${rest.blockSize}; use a positive integer that divides the projection's input size`);
       }
-      const { codeWords, absmax, blockSize, table } = q;
-      native.setLinearNf4({ layer, projection: projectionIndex('setLinearNf4', projection), codeWords, absmax, blockSize, table, bias: b });
+      native.setLinearNf4({ ...rest, projection: projectionIndex('setLinearNf4', projection) });
     },
-    setPositionEmbedding: (weight) => native.setPositionEmbedding({ weight }),
-    setTokenEmbedding: (weight) => native.setTokenEmbedding({ weight }),
-    setHead: (weight) => native.setHead({ weight }),
-    reset: (batch, capacity) => native.reset({ batch, capacity }),
-    loadCache: (layer, keys, values, srcCapacity, length, starts) => native.loadCache({ layer, keys, values, srcCapacity, length, starts }),
-    step: (tokens, positions, logits) => native.step({ tokens, positions, logits }),
-    sampleRows: (logits, temperature, thresholds, us, tokens) => native.sampleRows({ logits, temperature, thresholds, us, tokens }),
+    setPositionEmbedding: (options) => native.setPositionEmbedding(options),
+    setTokenEmbedding: (options) => native.setTokenEmbedding(options),
+    setHead: (options) => native.setHead(options),
+    reset: (options) => native.reset(options),
+    loadCache: (options) => native.loadCache(options),
+    step: (options) => native.step(options),
+    sampleRows: (options) => native.sampleRows(options),
     info: () => native.info(),
     dispose: () => native.dispose(),
   };

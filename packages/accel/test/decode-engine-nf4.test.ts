@@ -73,15 +73,15 @@ function makeEngine(model: ReturnType<typeof randomModel>, codes: boolean, threa
   const load = createDecodeEngine({ ...shape, eps: 1e-5, attnScales: [1 / Math.sqrt(D), 1 / Math.sqrt(D)], threads, portable });
   if (load.engine === null) throw new Error(load.reason);
   const e = load.engine;
-  for (let i = 0; i < 2 * shape.nLayer + 1; i++) e.setLayerNorm(i, model.ln[2 * i], model.ln[2 * i + 1]);
+  for (let i = 0; i < 2 * shape.nLayer + 1; i++) e.setLayerNorm({ index: i, gamma: model.ln[2 * i], beta: model.ln[2 * i + 1] });
   model.proj.forEach((layer, l) =>
     layer.forEach((p, k) => {
-      if (codes && p.nf4) e.setLinearNf4(l, DECODE_PROJECTIONS[k], p.nf4, p.bias);
-      else e.setLinear(l, DECODE_PROJECTIONS[k], p.fp32, p.bias);
+      if (codes && p.nf4) e.setLinearNf4({ layer: l, projection: DECODE_PROJECTIONS[k], ...p.nf4, bias: p.bias });
+      else e.setLinear({ layer: l, projection: DECODE_PROJECTIONS[k], weight: p.fp32, bias: p.bias });
     }),
   );
-  e.setPositionEmbedding(model.wpe);
-  e.setTokenEmbedding(model.wte);
+  e.setPositionEmbedding({ weight: model.wpe });
+  e.setTokenEmbedding({ weight: model.wte });
   return e;
 }
 
@@ -90,18 +90,18 @@ function run(e: DecodeEngine, B: number, seed: number): Float32Array[] {
   const next = rng(seed);
   const prefill = 3;
   const steps = 4;
-  e.reset(B, prefill + steps);
+  e.reset({ batch: B, capacity: prefill + steps });
   const kv = B * shape.nHead * prefill * (C / shape.nHead);
   for (let l = 0; l < shape.nLayer; l++) {
     const k = Float32Array.from({ length: kv }, () => next() - 0.5);
     const v = Float32Array.from({ length: kv }, () => next() - 0.5);
-    e.loadCache(l, k, v, prefill, prefill, Int32Array.from({ length: B }, (_, b) => b % prefill));
+    e.loadCache({ layer: l, keys: k, values: v, srcCapacity: prefill, length: prefill, starts: Int32Array.from({ length: B }, (_, b) => b % prefill) });
   }
   const out: Float32Array[] = [];
   for (let s = 0; s < steps; s++) {
     const logits = new Float32Array(B * shape.vocabSize);
     const tokens = Int32Array.from({ length: B }, () => Math.floor(next() * shape.vocabSize));
-    e.step(tokens, Int32Array.from({ length: B }, (_, b) => prefill + s - (b % prefill)), logits);
+    e.step({ tokens, positions: Int32Array.from({ length: B }, (_, b) => prefill + s - (b % prefill)), logits });
     out.push(logits);
   }
   return out;
@@ -148,12 +148,12 @@ describe.skipIf(!addonBuilt)(`DecodeEngine NF4 projections${skipNote}`, () => {
     const e = makeEngine(model!, true, 1, false);
     const p = model!.proj[0][1];
     const nf4 = p.nf4!;
-    expect(() => e.setLinearNf4(0, 'attn.c_proj', { ...nf4, blockSize: 10 }, p.bias)).toThrow(/blockSize 10 must be > 0 and divide in = 45; pass the dequantized weight to setLinear/);
-    expect(() => e.setLinearNf4(0, 'attn.c_proj', { ...nf4, blockSize: 0.5 }, p.bias)).toThrow(/weight.blockSize is 0.5/);
-    expect(() => e.setLinearNf4(0, 'attn.c_proj', { ...nf4, codeWords: nf4.codeWords.subarray(1) }, p.bias)).toThrow(/DecodeEngine\.setLinearNf4: options\.codeWords has 253 values; expected 254/);
-    expect(() => e.setLinearNf4(0, 'attn.c_proj', { ...nf4, absmax: nf4.absmax.subarray(1) }, p.bias)).toThrow(/DecodeEngine\.setLinearNf4: options\.absmax has 224 values; expected 225/);
-    expect(() => e.setLinearNf4(0, 'mlp.c_x' as 'mlp.c_fc', nf4, p.bias)).toThrow(/projection 'mlp.c_x'/);
-    e.setLinear(0, 'attn.c_proj', p.fp32, p.bias);
+    expect(() => e.setLinearNf4({ layer: 0, projection: 'attn.c_proj', ...nf4, blockSize: 10, bias: p.bias })).toThrow(/blockSize 10 must be > 0 and divide in = 45; pass the dequantized weight to setLinear/);
+    expect(() => e.setLinearNf4({ layer: 0, projection: 'attn.c_proj', ...nf4, blockSize: 0.5, bias: p.bias })).toThrow(/DecodeEngine\.setLinearNf4: options\.blockSize is 0\.5/);
+    expect(() => e.setLinearNf4({ layer: 0, projection: 'attn.c_proj', ...nf4, codeWords: nf4.codeWords.subarray(1), bias: p.bias })).toThrow(/DecodeEngine\.setLinearNf4: options\.codeWords has 253 values; expected 254/);
+    expect(() => e.setLinearNf4({ layer: 0, projection: 'attn.c_proj', ...nf4, absmax: nf4.absmax.subarray(1), bias: p.bias })).toThrow(/DecodeEngine\.setLinearNf4: options\.absmax has 224 values; expected 225/);
+    expect(() => e.setLinearNf4({ layer: 0, projection: 'mlp.c_x' as 'mlp.c_fc', ...nf4, bias: p.bias })).toThrow(/options\.projection 'mlp\.c_x'/);
+    e.setLinear({ layer: 0, projection: 'attn.c_proj', weight: p.fp32, bias: p.bias });
     expect(e.info().nf4Projections).toBe(3 * shape.nLayer - 1);
     e.dispose();
   });

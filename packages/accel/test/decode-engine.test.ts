@@ -48,11 +48,11 @@ function makeEngine(s: Shape, w: Weights, threads: number, portable = false): De
   const load = createDecodeEngine({ ...s, eps: 1e-5, attnScales: w.scales, threads, portable });
   if (load.engine === null) throw new Error(load.reason);
   const e = load.engine;
-  w.ln.forEach((ln, i) => e.setLayerNorm(i, ln.g, ln.b));
-  w.lin.forEach((layer, l) => layer.forEach((p, k) => e.setLinear(l, DECODE_PROJECTIONS[k], p.w, p.b)));
-  e.setPositionEmbedding(w.wpe);
-  e.setTokenEmbedding(w.wte);
-  if (!s.tiedHead) e.setHead(w.head);
+  w.ln.forEach((ln, i) => e.setLayerNorm({ index: i, gamma: ln.g, beta: ln.b }));
+  w.lin.forEach((layer, l) => layer.forEach((p, k) => e.setLinear({ layer: l, projection: DECODE_PROJECTIONS[k], weight: p.w, bias: p.b })));
+  e.setPositionEmbedding({ weight: w.wpe });
+  e.setTokenEmbedding({ weight: w.wte });
+  if (!s.tiedHead) e.setHead({ weight: w.head });
   return e;
 }
 
@@ -135,7 +135,7 @@ function runCase(s: Shape, B: number, threads: number, seed: number, steps = 4, 
   const starts = Array.from({ length: B }, (_, b) => b % prefill);
   const engine = makeEngine(s, w, threads, portable);
   if (portable) expect(engine.info().simd).toBe('portable');
-  engine.reset(B, prefill + steps);
+  engine.reset({ batch: B, capacity: prefill + steps });
   const cache: Cache = Array.from({ length: s.nLayer }, () => Array.from({ length: B }, () => ({ k: [], v: [] })));
   for (let l = 0; l < s.nLayer; l++) {
     const keys = new Float32Array(B * s.nHead * srcCap * D);
@@ -148,7 +148,7 @@ function runCase(s: Shape, B: number, threads: number, seed: number, steps = 4, 
         cache[l][b].v.push(Array.from({ length: C }, (_, c) => values[at(Math.floor(c / D)) + (c % D)]));
       }
     }
-    engine.loadCache(l, keys, values, srcCap, prefill, Int32Array.from(starts));
+    engine.loadCache({ layer: l, keys, values, srcCapacity: srcCap, length: prefill, starts: Int32Array.from(starts) });
   }
   let err = 0;
   const all: Float32Array[] = [];
@@ -156,7 +156,7 @@ function runCase(s: Shape, B: number, threads: number, seed: number, steps = 4, 
     const tokens = Array.from({ length: B }, () => Math.floor(next() * s.vocabSize));
     const positions = starts.map((st) => prefill + t - st);
     const logits = new Float32Array(B * s.vocabSize);
-    engine.step(Int32Array.from(tokens), Int32Array.from(positions), logits);
+    engine.step({ tokens: Int32Array.from(tokens), positions: Int32Array.from(positions), logits });
     const want = referenceStep(s, w, cache, starts, tokens, positions).flat();
     err = Math.max(err, relError(logits, want));
     all.push(logits);
@@ -196,21 +196,21 @@ describe.skipIf(!addonBuilt)(`DecodeEngine vs a float64 reference${skipNote}`, (
     const w = randomWeights(odd, 1);
     const load = createDecodeEngine({ ...odd, eps: 1e-5, attnScales: w.scales, threads: 1 });
     const e = load.engine!;
-    expect(() => e.setLayerNorm(0, new Float32Array(5), w.ln[0].b)).toThrow(/DecodeEngine\.setLayerNorm: options\.gamma has 5 values; expected 12/);
-    expect(() => e.setLinear(0, 'attn.c_attn', w.lin[0][1].w, w.lin[0][0].b)).toThrow(/DecodeEngine\.setLinear: options\.weight has 144 values; expected 432/);
-    e.reset(1, 4);
-    expect(() => e.step(Int32Array.of(1), Int32Array.of(0), new Float32Array(37))).toThrow(/was never set/);
+    expect(() => e.setLayerNorm({ index: 0, gamma: new Float32Array(5), beta: w.ln[0].b })).toThrow(/DecodeEngine\.setLayerNorm: options\.gamma has 5 values; expected 12/);
+    expect(() => e.setLinear({ layer: 0, projection: 'attn.c_attn', weight: w.lin[0][1].w, bias: w.lin[0][0].b })).toThrow(/DecodeEngine\.setLinear: options\.weight has 144 values; expected 432/);
+    e.reset({ batch: 1, capacity: 4 });
+    expect(() => e.step({ tokens: Int32Array.of(1), positions: Int32Array.of(0), logits: new Float32Array(37) })).toThrow(/was never set/);
     e.dispose();
     const filled = makeEngine(odd, w, 1);
-    filled.reset(2, 1);
+    filled.reset({ batch: 2, capacity: 1 });
     const logits = new Float32Array(2 * 37);
-    expect(() => filled.step(Int32Array.of(1, 37), Int32Array.of(0, 0), logits)).toThrow(/DecodeEngine\.step: options\.tokens\[1\] = 37 is outside the vocabulary/);
-    expect(() => filled.step(Int32Array.of(1, 2), Int32Array.of(0, -1), logits)).toThrow(/DecodeEngine\.step: options\.positions\[1\] = -1 is outside/);
-    expect(() => filled.reset(-1, 1)).toThrow(/DecodeEngine\.reset: options\.batch must be ≥ 0/);
-    expect(() => filled.loadCache(9, new Float32Array(0), new Float32Array(0), 0, 0, new Int32Array(2))).toThrow(/DecodeEngine\.loadCache: options\.layer is outside \[0, nLayer\)/);
-    filled.reset(2, 1);
-    filled.step(Int32Array.of(1, 2), Int32Array.of(0, 0), logits);
-    expect(() => filled.step(Int32Array.of(1, 2), Int32Array.of(1, 1), logits)).toThrow(/KV cache is full/);
+    expect(() => filled.step({ tokens: Int32Array.of(1, 37), positions: Int32Array.of(0, 0), logits })).toThrow(/DecodeEngine\.step: options\.tokens\[1\] = 37 is outside the vocabulary/);
+    expect(() => filled.step({ tokens: Int32Array.of(1, 2), positions: Int32Array.of(0, -1), logits })).toThrow(/DecodeEngine\.step: options\.positions\[1\] = -1 is outside/);
+    expect(() => filled.reset({ batch: -1, capacity: 1 })).toThrow(/DecodeEngine\.reset: options\.batch must be ≥ 0/);
+    expect(() => filled.loadCache({ layer: 9, keys: new Float32Array(0), values: new Float32Array(0), srcCapacity: 0, length: 0, starts: new Int32Array(2) })).toThrow(/DecodeEngine\.loadCache: options\.layer is outside \[0, nLayer\)/);
+    filled.reset({ batch: 2, capacity: 1 });
+    filled.step({ tokens: Int32Array.of(1, 2), positions: Int32Array.of(0, 0), logits });
+    expect(() => filled.step({ tokens: Int32Array.of(1, 2), positions: Int32Array.of(1, 1), logits })).toThrow(/KV cache is full/);
     filled.dispose();
   });
 
@@ -224,10 +224,10 @@ describe.skipIf(!addonBuilt)(`DecodeEngine vs a float64 reference${skipNote}`, (
     logits.fill(1, 3 * V, 4 * V);
     const tokens = new Int32Array(4);
     const thresholds = Float32Array.of(-Infinity, 99.9, -Infinity, 0.5);
-    e.sampleRows(logits, 1, thresholds, Float64Array.of(0.5, 0.999, -1, 1 - 2 ** -32), tokens);
+    e.sampleRows({ logits, temperature: 1, thresholds, us: Float64Array.of(0.5, 0.999, -1, 1 - 2 ** -32), tokens });
     expect(Array.from(tokens)).toEqual([5, 9, -1, V - 1]); // row 1: 20 is below the threshold
-    expect(() => e.sampleRows(logits, 0, thresholds, Float64Array.of(0, 0, 0, 0), tokens)).toThrow(/DecodeEngine\.sampleRows: options\.temperature must be finite and > 0/);
-    expect(() => e.sampleRows(logits, 1, thresholds, Float64Array.of(0, 0, 1, 0), tokens)).toThrow(/every value of options\.us must be < 1/);
+    expect(() => e.sampleRows({ logits, temperature: 0, thresholds, us: Float64Array.of(0, 0, 0, 0), tokens })).toThrow(/DecodeEngine\.sampleRows: options\.temperature must be finite and > 0/);
+    expect(() => e.sampleRows({ logits, temperature: 1, thresholds, us: Float64Array.of(0, 0, 1, 0), tokens })).toThrow(/every value of options\.us must be < 1/);
     e.dispose();
   });
 

@@ -62,51 +62,52 @@ export interface DecodeNf4Weight {
 }
 
 /**
- * A GPT-2 decode step in native memory. Every weight is copied (and packed) by its setter; the
- * Float32Arrays may be reused afterwards. Errors (a wrong length, an unset weight) are thrown as
- * RangeError naming the method and argument.
+ * A GPT-2 decode step in native memory. Every method takes one named options object, as the
+ * Llama-family engine's do. Every weight is copied (and packed) by its setter; the Float32Arrays
+ * may be reused afterwards. Errors (a wrong length, an unset weight) are thrown as RangeError
+ * naming the method and the option.
  */
 export interface DecodeEngine {
   /** index 2l: h.l.ln_1; 2l+1: h.l.ln_2; 2·nLayer: ln_f. gamma, beta [nEmbd]. */
-  setLayerNorm(index: number, gamma: Float32Array, beta: Float32Array): void;
+  setLayerNorm(options: { index: number; gamma: Float32Array; beta: Float32Array }): void;
   /** One projection of block `layer`: HF Conv1D weight [in, out] row-major and bias [out]. */
-  setLinear(layer: number, projection: DecodeProjection, weight: Float32Array, bias: Float32Array): void;
+  setLinear(options: { layer: number; projection: DecodeProjection; weight: Float32Array; bias: Float32Array }): void;
   /**
    * One frozen NF4 projection kept as codes (≈ 0.56 byte per weight instead of 4): each step decodes
    * w = table[code] · absmax (the dequantization's one float32 multiply) next to the product, so the
    * logits equal those of setLinear with the dequantized weight bit for bit. Throws when blockSize
    * does not divide `in` (use setLinear with the dequantized weight then).
    */
-  setLinearNf4(layer: number, projection: DecodeProjection, weight: DecodeNf4Weight, bias: Float32Array): void;
+  setLinearNf4(options: DecodeNf4Weight & { layer: number; projection: DecodeProjection; bias: Float32Array }): void;
   /** wpe [nPositions, nEmbd]. */
-  setPositionEmbedding(wpe: Float32Array): void;
+  setPositionEmbedding(options: { weight: Float32Array }): void;
   /** wte [vocab, nEmbd] (also the head when tied). */
-  setTokenEmbedding(wte: Float32Array): void;
+  setTokenEmbedding(options: { weight: Float32Array }): void;
   /** An untied head [vocab, nEmbd]: logits = h · weightᵀ. */
-  setHead(weight: Float32Array): void;
+  setHead(options: { weight: Float32Array }): void;
   /**
    * An empty KV cache for `batch` rows and `capacity` positions (a large enough earlier allocation
-   * is reused, not zeroed: every position is written before it is read); (0, 0) frees it.
+   * is reused, not zeroed: every position is written before it is read); {0, 0} frees it.
    */
-  reset(batch: number, capacity: number): void;
+  reset(options: { batch: number; capacity: number }): void;
   /**
    * Copies the first `length` positions of layer `layer`'s prefill keys/values [batch, heads,
    * srcCapacity, headDim] (the layout of @grpojs/model's KVCache) and sets each row's first valid
    * position `starts[b]` (left padding) and the cache length.
    */
-  loadCache(layer: number, keys: Float32Array, values: Float32Array, srcCapacity: number, length: number, starts: Int32Array): void;
+  loadCache(options: { layer: number; keys: Float32Array; values: Float32Array; srcCapacity: number; length: number; starts: Int32Array }): void;
   /**
    * One token per row at cache position `length` (then length + 1): `tokens`, `positions` [batch]
    * (positions index wpe), logits [batch · vocab] written into `logits`.
    */
-  step(tokens: Int32Array, positions: Int32Array, logits: Float32Array): void;
+  step(options: { tokens: Int32Array; positions: Int32Array; logits: Float32Array }): void;
   /**
    * Draws one token per row of logits [B · vocab], rows in parallel on the engine's threads, with
    * the arithmetic of @grpojs/model's sampleToken (and the addon's sampleRow): softmax(logits /
    * temperature) over the scaled logits ≥ thresholds[b] (−Infinity: all), with the uniform draw
    * us[b] ∈ [0, 1); a row with us[b] < 0 is skipped (tokens[b] = −1).
    */
-  sampleRows(logits: Float32Array, temperature: number, thresholds: Float32Array, us: Float64Array, tokens: Int32Array): void;
+  sampleRows(options: { logits: Float32Array; temperature: number; thresholds: Float32Array; us: Float64Array; tokens: Int32Array }): void;
   info(): DecodeEngineInfo;
   /** Frees the native memory and threads; the engine cannot step afterwards. */
   dispose(): void;

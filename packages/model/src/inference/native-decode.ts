@@ -200,12 +200,11 @@ export class NativeDecoder {
    */
   begin(cache: KVCache, starts: number[], capacity: number): void {
     const B = starts.length;
-    this.engine.reset(B, capacity);
+    this.engine.reset({ batch: B, capacity });
     const rowStarts = Int32Array.from(starts);
     for (let l = 0; l < this.model.config.nLayer; l++) {
       const { keys, values } = cache.buffers(l); // [B, H, cache.capacity, D]
-      const k = hostValues(keys);
-      this.engine.loadCache(l, k, hostValues(values), cache.capacity, cache.length, rowStarts);
+      this.engine.loadCache({ layer: l, keys: hostValues(keys), values: hostValues(values), srcCapacity: cache.capacity, length: cache.length, starts: rowStarts });
     }
     if (this.logits.length !== B * this.model.config.vocabSize) this.logits = new Float32Array(B * this.model.config.vocabSize);
   }
@@ -215,7 +214,7 @@ export class NativeDecoder {
    * [batch · vocab], a buffer the next step overwrites.
    */
   step(tokens: number[], positions: number[]): Float32Array {
-    this.engine.step(Int32Array.from(tokens), Int32Array.from(positions), this.logits);
+    this.engine.step({ tokens: Int32Array.from(tokens), positions: Int32Array.from(positions), logits: this.logits });
     return this.logits;
   }
 
@@ -228,7 +227,7 @@ export class NativeDecoder {
   sample(logits: Float32Array, sampling: SamplingOptions, done: boolean[], rng: Mulberry32): Int32Array | null {
     const rows = nativeSampleRows(sampling, this.model.config.vocabSize, done, rng);
     if (rows === null) return null;
-    this.engine.sampleRows(logits, sampling.temperature, rows.thresholds, rows.us, rows.tokens);
+    this.engine.sampleRows({ logits, temperature: sampling.temperature, ...rows });
     return rows.tokens;
   }
 
@@ -251,14 +250,14 @@ export class NativeDecoder {
       if (t === undefined) throw new NativeDecodeError(`NativeDecoder: the model's host tensors lack ${name}.`);
       return t.data;
     };
-    this.engine.setTokenEmbedding(get('wte.weight'));
-    if (!c.tieWordEmbeddings) this.engine.setHead(get('lm_head.weight'));
-    this.engine.setPositionEmbedding(get('wpe.weight'));
+    this.engine.setTokenEmbedding({ weight: get('wte.weight') });
+    if (!c.tieWordEmbeddings) this.engine.setHead({ weight: get('lm_head.weight') });
+    this.engine.setPositionEmbedding({ weight: get('wpe.weight') });
     for (let l = 0; l < c.nLayer; l++) {
-      this.engine.setLayerNorm(2 * l, get(`h.${l}.ln_1.weight`), get(`h.${l}.ln_1.bias`));
-      this.engine.setLayerNorm(2 * l + 1, get(`h.${l}.ln_2.weight`), get(`h.${l}.ln_2.bias`));
+      this.engine.setLayerNorm({ index: 2 * l, gamma: get(`h.${l}.ln_1.weight`), beta: get(`h.${l}.ln_1.bias`) });
+      this.engine.setLayerNorm({ index: 2 * l + 1, gamma: get(`h.${l}.ln_2.weight`), beta: get(`h.${l}.ln_2.bias`) });
     }
-    this.engine.setLayerNorm(2 * c.nLayer, get('ln_f.weight'), get('ln_f.bias'));
+    this.engine.setLayerNorm({ index: 2 * c.nLayer, gamma: get('ln_f.weight'), beta: get('ln_f.bias') });
     const convs = this.model.conv1DLayers();
     for (let l = 0; l < c.nLayer; l++) {
       for (const projection of PROJECTIONS) {
@@ -275,7 +274,7 @@ export class NativeDecoder {
     if (nf4 !== null) {
       const bias = (conv as ReadableConv1D).readBias();
       try {
-        this.engine.setLinearNf4(layer, projection, nf4, bias.dataSync() as Float32Array);
+        this.engine.setLinearNf4({ layer, projection, ...nf4, bias: bias.dataSync() as Float32Array });
       } finally {
         bias.dispose();
       }
@@ -284,8 +283,7 @@ export class NativeDecoder {
     const wb = effectiveConv1D(conv);
     if (wb === null) throw new NativeDecodeError(`NativeDecoder: the Conv1D at h.${layer}.${projection} cannot expose its weight.`);
     try {
-      const weight = hostValues(wb[0]);
-      this.engine.setLinear(layer, projection, weight, wb[1].dataSync() as Float32Array); // copied before the dispose
+      this.engine.setLinear({ layer, projection, weight: hostValues(wb[0]), bias: wb[1].dataSync() as Float32Array }); // copied before the dispose
     } finally {
       tf.dispose(wb);
     }
