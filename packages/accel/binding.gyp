@@ -7,7 +7,7 @@
   "targets": [
     {
       "target_name": "grpojs_accel",
-      "sources": ["native/accel.cc", "native/vocab.cc", "native/gelu.cc", "native/layernorm.cc", "native/gather.cc", "native/attention.cc", "native/decode.cc", "native/nf4.cc", "native/llama-decode.cc", "native/llama-kernels.cc", "native/llama-train.cc"],
+      "sources": ["native/napi/accel.cc", "native/napi/vocab.cc", "native/napi/gelu.cc", "native/napi/layernorm.cc", "native/napi/gather.cc", "native/napi/attention.cc", "native/napi/decode.cc", "native/napi/nf4.cc", "native/napi/llama-decode.cc", "native/napi/llama-kernels.cc", "native/napi/llama-train.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
@@ -29,7 +29,7 @@
           "libraries": ["<!@(node scripts/blas-flags.cjs libs)"]
         }],
         ["blas_static==1", {
-          "sources": ["native/static-runtime.cc"]
+          "sources": ["native/napi/static-runtime.cc"]
         }],
         ["portable==1", {
           "defines": ["GRPOJS_PORTABLE"]

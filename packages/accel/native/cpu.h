@@ -16,7 +16,7 @@
 // AVX2 code needs GCC's or Clang's target attribute and CPU builtins.
 #if GRPOJS_X86 && (defined(__GNUC__) || defined(__clang__)) && !defined(GRPOJS_PORTABLE)
 #define GRPOJS_AVX2 1
-// A function compiled for AVX2 (+FMA available): the binding-free loops of native/math inline into it.
+// A function compiled for AVX2 (+FMA available): the binding-free loops of native/kernels inline into it.
 #define GRPOJS_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #else
 #define GRPOJS_AVX2 0

@@ -1,4 +1,4 @@
-// Compiles every native/*.cc for a non-x86 target (aarch64, with the cross compiler
+// Compiles every native/napi/*.cc (and so the kernels/*.h they include) for a non-x86 target (aarch64, with the cross compiler
 // aarch64-linux-gnu-g++; Debian/Ubuntu: apt-get install g++-aarch64-linux-gnu) to object code that
 // is thrown away, so that a stray AVX2 intrinsic or x86-only builtin outside cpu.h's guards fails
 // here rather than on an ARM user's machine. Nothing is linked: the headers (Node's, node-addon-api's,
@@ -51,14 +51,14 @@ const flags = [
   '-DNAPI_VERSION=8', '-DNODE_ADDON_API_DISABLE_DEPRECATED', '-DGRPOJS_OPENBLAS',
   `-I${addonInclude}`, `-I${nodeInclude}`, ...blasIncludes.map((d) => `-I${d}`),
 ];
-const files = readdirSync(join(root, 'native')).filter((f) => f.endsWith('.cc')).sort();
+const files = readdirSync(join(root, 'native', 'napi')).filter((f) => f.endsWith('.cc')).sort();
 const target = spawnSync(cxx, ['-dumpmachine'], { encoding: 'utf8' }).stdout.trim();
-console.log(`check:portable: compiling ${files.length} native/*.cc files for ${target} with ${cxx}`);
+console.log(`check:portable: compiling ${files.length} native/napi/*.cc files for ${target} with ${cxx}`);
 
 /** Compiles one file; resolves to its compiler output and whether it succeeded. */
 function compile(file) {
   return new Promise((resolve) => {
-    const child = spawn(cxx, [...flags, '-c', join(root, 'native', file), '-o', '/dev/null'], { cwd: root });
+    const child = spawn(cxx, [...flags, '-c', join(root, 'native', 'napi', file), '-o', '/dev/null'], { cwd: root });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -75,7 +75,7 @@ const workers = Array.from({ length: Math.min(2, availableParallelism()) }, asyn
 await Promise.all(workers);
 results.sort((a, b) => a.file.localeCompare(b.file));
 for (const r of results) {
-  console.log(`  ${r.ok ? 'ok    ' : 'FAILED'} native/${r.file}`);
+  console.log(`  ${r.ok ? 'ok    ' : 'FAILED'} native/napi/${r.file}`);
   if (r.output.trim()) console.log(r.output.trimEnd().replace(/^/gm, '    '));
 }
 const failed = results.filter((r) => !r.ok);

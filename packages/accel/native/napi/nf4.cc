@@ -1,5 +1,5 @@
 // N-API bindings of the dequantization of @grpojs/model's quantized Conv1D weights in one pass
-// over the packed codes (math/nf4.h). The model's tfjs path decodes them with about ten
+// over the packed codes (kernels/nf4.h). The model's tfjs path decodes them with about ten
 // whole-tensor ops (BitwiseAnd, FloorDiv, Mod, Concat, GatherNd into a 1 MiB table, Slice, Mul,
 // Transpose...) that each read and write the full weight; with an NF4 base that was 22% of a GRPO
 // step (docs/benchmarks.md). These compute the same float32 values, bit for bit. Each function
@@ -10,15 +10,15 @@
 #include <cstdint>
 #include <string>
 
-#include "cpu.h"
-#include "math/nf4.h"
+#include "../cpu.h"
+#include "../kernels/nf4.h"
 #include "napi-options.h"
 
 namespace grpojs {
 namespace {
 
 // blockwise8Dequantize({ codes [words] (uint32), words, map [256], absmax [ceil(n / blockSize)],
-// blockSize, offset, n, out [n] }): Blockwise8Dequantize (math/nf4.h).
+// blockSize, offset, n, out [n] }): Blockwise8Dequantize (kernels/nf4.h).
 Napi::Value Blockwise8DequantizeBinding(const Napi::CallbackInfo& info) {
   const std::string where = "blockwise8Dequantize";
   const Napi::Object o = OptionsArg(info, where);
@@ -37,7 +37,7 @@ Napi::Value Blockwise8DequantizeBinding(const Napi::CallbackInfo& info) {
 }
 
 // nf4Dequantize({ codes [words] (uint32), words, table [16], absmax [ceil(inF·outF / blockSize)],
-// inF, outF, blockSize, inOutOrder, out [inF·outF] }): Nf4Dequantize (math/nf4.h).
+// inF, outF, blockSize, inOutOrder, out [inF·outF] }): Nf4Dequantize (kernels/nf4.h).
 Napi::Value Nf4DequantizeBinding(const Napi::CallbackInfo& info) {
   const std::string where = "nf4Dequantize";
   const Napi::Object o = OptionsArg(info, where);
@@ -58,7 +58,7 @@ Napi::Value Nf4DequantizeBinding(const Napi::CallbackInfo& info) {
 }
 
 // int8Dequantize({ codes [words] (uint32), words, table [256], rowAbsmax [outF], scale, inF, outF,
-// out [inF·outF] }): Int8Dequantize (math/nf4.h).
+// out [inF·outF] }): Int8Dequantize (kernels/nf4.h).
 Napi::Value Int8DequantizeBinding(const Napi::CallbackInfo& info) {
   const std::string where = "int8Dequantize";
   const Napi::Object o = OptionsArg(info, where);

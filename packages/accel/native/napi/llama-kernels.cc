@@ -1,4 +1,4 @@
-// N-API bindings of the Llama decode engine's math kernels (native/math/*.h), one function per
+// N-API bindings of the Llama decode engine's math kernels (native/kernels/*.h), one function per
 // kernel taking a named options object, so tests can check each against a float64 reference on
 // its own. Exported as `llamaKernels` by accel.cc's Init; the engine (llama-decode.cc) calls the
 // same headers.
@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "llama-decode.h"
-#include "math/gqa-attention.h"
-#include "math/rms-norm.h"
-#include "math/rotary.h"
-#include "math/swiglu.h"
+#include "../kernels/gqa-attention.h"
+#include "../kernels/rms-norm.h"
+#include "../kernels/rotary.h"
+#include "../kernels/swiglu.h"
 #include "napi-options.h"
 
 namespace grpojs {

@@ -1,4 +1,4 @@
-// The N-API bindings of the gelu_new kernels (native/gelu.cc; the math is in math/gelu.h).
+// The N-API bindings of the gelu_new kernels (native/napi/gelu.cc; the math is in kernels/gelu.h).
 // Registered on the exports by accel.cc's Init.
 #pragma once
 #include <napi.h>

@@ -8,7 +8,7 @@
 #include <cmath>
 
 #include "../cpu.h"
-#include "../fast-exp.h"
+#include "fast-exp.h"
 
 namespace grpojs {
 

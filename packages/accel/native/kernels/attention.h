@@ -1,5 +1,5 @@
 // Attention's elementwise and layout work around its two matmuls in training, each one pass.
-// Binding-free (native/attention.cc has the N-API bindings):
+// Binding-free (native/napi/attention.cc has the N-API bindings):
 // - the probabilities softmax(scores · scale + bias) over the key axis, and their input gradient;
 // - the split of GPT-2's fused projection qkv [B·T, 3C] into q, k, v [B, H, T, D], and its inverse.
 #pragma once
@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "../cpu.h"
-#include "../fast-exp.h"
+#include "fast-exp.h"
 
 namespace grpojs {
 

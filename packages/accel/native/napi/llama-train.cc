@@ -1,7 +1,7 @@
 // N-API bindings of the Llama family's training-step kernels (forward and backward of RMSNorm,
 // SwiGLU, and rotary positions fused with the split into heads), each one pass over its tensors
 // instead of the 3–12 elementwise tfjs kernels per direction of the formulas in @grpojs/model.
-// The math is native/math/*.h (shared with the decode engine); this file unpacks a named options
+// The math is native/kernels/*.h (shared with the decode engine); this file unpacks a named options
 // object of Float32Array views (the tensors' memory: wasm heap or cpu-backend arrays), checks
 // their lengths and splits rows over the addon's kernel threads. Exported as `llamaTrainKernels`.
 //
@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "cpu.h"
-#include "math/rms-norm.h"
-#include "math/rotary.h"
-#include "math/swiglu.h"
+#include "../cpu.h"
+#include "../kernels/rms-norm.h"
+#include "../kernels/rotary.h"
+#include "../kernels/swiglu.h"
 #include "napi-options.h"
-#include "thread-pool.h"
+#include "../kernels/thread-pool.h"
 
 namespace grpojs {
 namespace {

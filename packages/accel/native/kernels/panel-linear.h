@@ -1,4 +1,4 @@
-// The GPT-2 decode engine's matrix-vector products (native/decode.cc): y = x·W for a few rows x,
+// The GPT-2 decode engine's matrix-vector products (native/napi/decode.cc): y = x·W for a few rows x,
 // with W [in, out] repacked as column panels [⌈out/8⌉][in][8] (padded columns zero), so that each
 // panel streams contiguously from memory once per step. A product runs in tiles of up to kGroup
 // panels × kRowBlock rows. Binding-free; the engine schedules the tiles on its threads and applies

@@ -22,7 +22,7 @@
 #include "llama-train.h"
 #include "napi-options.h"
 #include "nf4.h"
-#include "thread-pool.h"
+#include "../kernels/thread-pool.h"
 #include "vocab.h"
 
 #if defined(GRPOJS_ACCELERATE)
@@ -205,7 +205,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 #endif
 }
 
-// kernelThreads(n): the size of the kernel thread pool (thread-pool.h) that splits batched
+// kernelThreads(n): the size of the kernel thread pool (kernels/thread-pool.h) that splits batched
 // small matmuls, gelu_new and the vocab log-softmax; n > 0 sets it. Returns the size in effect.
 Napi::Value KernelThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), grpojs::SetKernelThreads(info[0].As<Napi::Number>().Int32Value()));

@@ -1,9 +1,9 @@
-// N-API bindings of the vocab-sized kernels (math/vocab.h): one row of logits [V] (V = 50257 for
+// N-API bindings of the vocab-sized kernels (kernels/vocab.h): one row of logits [V] (V = 50257 for
 // GPT-2) at a time, in one read for the max and one for the exps, with the exp vectorised
-// (fast-exp.h). They exist because the tfjs wasm backend's Exp is scalar (about 110 M/s against
+// (kernels/fast-exp.h). They exist because the tfjs wasm backend's Exp is scalar (about 110 M/s against
 // 1.6 G/s for a Sub), and the log-probs of one training micro-batch went through ten [256, V]
 // tensors (docs/benchmarks.md, item 1). The rows of logSoftmaxGather are split over the addon's
-// kernel threads (thread-pool.h). Each function takes one named options object (napi-options.h).
+// kernel threads (kernels/thread-pool.h). Each function takes one named options object (napi-options.h).
 #include "vocab.h"
 
 #include <cmath>
@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "cpu.h"
-#include "math/vocab.h"
+#include "../cpu.h"
+#include "../kernels/vocab.h"
 #include "napi-options.h"
-#include "thread-pool.h"
+#include "../kernels/thread-pool.h"
 
 namespace grpojs {
 namespace {
@@ -36,7 +36,7 @@ auto PickRows() {
 
 // logSoftmaxGather({ logits [rows·vocab], targets Int32 [rows], rows, vocab, invT, logp [rows],
 // entropy [rows] | null, grad [rows·vocab] | null }), every array a { buffer, byteOffset } region:
-// LogSoftmaxGatherRows (math/vocab.h) with invT = 1 / temperature.
+// LogSoftmaxGatherRows (kernels/vocab.h) with invT = 1 / temperature.
 Napi::Value LogSoftmaxGatherBinding(const Napi::CallbackInfo& info) {
   const std::string where = "logSoftmaxGather";
   const Napi::Object o = OptionsArg(info, where);
@@ -66,7 +66,7 @@ Napi::Value LogSoftmaxGatherBinding(const Napi::CallbackInfo& info) {
 }
 
 // sampleRow({ logits [vocab] region, vocab, temperature, threshold, u }) → token: SampleFromRow
-// (math/vocab.h) with thread-local scratch.
+// (kernels/vocab.h) with thread-local scratch.
 Napi::Value SampleRowBinding(const Napi::CallbackInfo& info) {
   const std::string where = "sampleRow";
   const Napi::Object o = OptionsArg(info, where);

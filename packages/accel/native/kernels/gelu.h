@@ -1,13 +1,13 @@
 // GPT-2's MLP activation gelu_new, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), its gradient, and
-// the exact (erf) GELU. Binding-free: the training kernels (native/gelu.cc) run the range loops and
-// the GPT-2 decode engine (native/decode.cc) the per-value functions, so both compute the same bits.
+// the exact (erf) GELU. Binding-free: the training kernels (native/napi/gelu.cc) run the range loops and
+// the GPT-2 decode engine (native/napi/decode.cc) the per-value functions, so both compute the same bits.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
 #include "../cpu.h"
-#include "../fast-exp.h"
+#include "fast-exp.h"
 
 namespace grpojs {
 

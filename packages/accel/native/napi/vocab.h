@@ -1,4 +1,4 @@
-// The N-API bindings of the vocab-sized kernels (native/vocab.cc; the math is in math/vocab.h).
+// The N-API bindings of the vocab-sized kernels (native/napi/vocab.cc; the math is in kernels/vocab.h).
 // Registered on the module's exports by accel.cc's Init.
 #pragma once
 #include <napi.h>

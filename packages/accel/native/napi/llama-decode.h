@@ -1,5 +1,5 @@
-// The Llama-family decode engine of the addon (native/llama-decode.cc: Llama, Qwen2, Qwen3 as
-// flags) and the N-API bindings of its math kernels for tests (native/llama-kernels.cc).
+// The Llama-family decode engine of the addon (native/napi/llama-decode.cc: Llama, Qwen2, Qwen3 as
+// flags) and the N-API bindings of its math kernels for tests (native/napi/llama-kernels.cc).
 // Registered on the exports as the class `LlamaDecodeEngine` and the object `llamaKernels` by
 // accel.cc's Init.
 #pragma once
@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "math/rotary.h"
+#include "../kernels/rotary.h"
 
 namespace grpojs {
 void InitLlamaDecode(Napi::Env env, Napi::Object exports);

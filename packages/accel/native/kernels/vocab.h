@@ -1,6 +1,6 @@
 // The vocab-sized row kernels: the fused log-softmax + gather of one row of logits [V] (with its
 // entropy and gradient) and the draw of one token from a row. Binding-free: raw pointers and
-// sizes; native/vocab.cc unpacks the N-API options and splits rows over threads, and both decode
+// sizes; native/napi/vocab.cc unpacks the N-API options and splits rows over threads, and both decode
 // engines call SampleFromRow.
 #pragma once
 
@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "../cpu.h"
-#include "../fast-exp.h"
+#include "fast-exp.h"
 
 namespace grpojs {
 

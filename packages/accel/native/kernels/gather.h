@@ -1,5 +1,5 @@
 // Gathers of columns or rows of a row-major float matrix by int32 ids. Binding-free
-// (native/gather.cc has the N-API bindings and says why they exist).
+// (native/napi/gather.cc has the N-API bindings and says why they exist).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The GPT-2 decode engine of the addon (native/decode.cc): one decode step (embedding, every block,
+// The GPT-2 decode engine of the addon (native/napi/decode.cc): one decode step (embedding, every block,
 // final LayerNorm, LM head) on weights packed in native memory, for GRPO rollouts. Registered on
 // the exports as the class `DecodeEngine` by accel.cc's Init.
 #pragma once

@@ -1,16 +1,16 @@
 // A native decode step for the Llama family (LlamaForCausalLM, Qwen2, Qwen3), for GRPO rollouts,
-// as native/decode.cc is for GPT-2: weights in native memory, a KV cache, one token per row per
+// as native/napi/decode.cc is for GPT-2: weights in native memory, a KV cache, one token per row per
 // call. Each layer: x += o_proj(attention(rotary(q, k))) on RMSNorm(x), then x += down_proj(
 // silu(gate_proj(h)) · up_proj(h)) on h = RMSNorm(x); a final RMSNorm and the LM head. The cache
 // holds only the key/value heads (grouped-query attention reads KV head h / group); Qwen3's per-head
-// q/k RMSNorm and q/k/v/o/MLP biases are options. The math is in native/math/*.h (binding-free);
+// q/k RMSNorm and q/k/v/o/MLP biases are options. The math is in native/kernels/*.h (binding-free);
 // this file unpacks named options objects and schedules the work on a small thread pool.
 //
-// Weights are packed as the GPT-2 engine's column panels [⌈out/8⌉][in][8] (math/panel-linear.h; the
+// Weights are packed as the GPT-2 engine's column panels [⌈out/8⌉][in][8] (kernels/panel-linear.h; the
 // tied LM head is the embedding packed so, and embedding rows are read back from it): each panel
 // streams contiguously once per step and tiles of 3 panels × 4 rows keep the FMAs fed. Frozen NF4
 // projections stay 4-bit codes in the same panel order (≈ 0.53 byte per weight), each panel group
-// decoded to fp32 right before its tiles (math/nf4.h). Every output element is computed by one
+// decoded to fp32 right before its tiles (kernels/nf4.h). Every output element is computed by one
 // thread with one instruction sequence, so 1 and N threads give the same bits.
 #include "llama-decode.h"
 
@@ -22,17 +22,17 @@
 #include <string>
 #include <vector>
 
-#include "cpu.h"
-#include "math/gqa-attention.h"
-#include "math/kv-cache.h"
-#include "math/nf4.h"
-#include "math/panel-linear.h"
-#include "math/rms-norm.h"
-#include "math/rotary.h"
-#include "math/swiglu.h"
+#include "../cpu.h"
+#include "../kernels/gqa-attention.h"
+#include "../kernels/kv-cache.h"
+#include "../kernels/nf4.h"
+#include "../kernels/panel-linear.h"
+#include "../kernels/rms-norm.h"
+#include "../kernels/rotary.h"
+#include "../kernels/swiglu.h"
 #include "napi-options.h"
-#include "thread-pool.h"
-#include "math/vocab.h"
+#include "../kernels/thread-pool.h"
+#include "../kernels/vocab.h"
 
 namespace grpojs {
 
@@ -64,7 +64,7 @@ const char* const kModules[] = {"self_attn.q_proj", "self_attn.k_proj", "self_at
 enum Module { kQ, kK, kV, kO, kGate, kUp, kDown, kModuleCount };
 
 // One projection: fp32 panels w [panels][in][8] (padded columns 0), or for a frozen NF4 weight its
-// panel codes [panels][in] and scales [panels][in / blockSize][8] (math/nf4.h's PackNf4Panels).
+// panel codes [panels][in] and scales [panels][in / blockSize][8] (kernels/nf4.h's PackNf4Panels).
 struct HeldLinear {
   int in = 0, out = 0, panels = 0;
   PanelFloats w;  // empty when NF4
@@ -226,7 +226,7 @@ static void ReadOptionalBias(const Napi::Object& o, HeldLinear& L, const std::st
   L.bias.assign(bias, bias + L.out);
 }
 
-// Packs a weight of L.in × L.out into L's fp32 panels (math/panel-linear.h); `rowsAreOutputs`: src
+// Packs a weight of L.in × L.out into L's fp32 panels (kernels/panel-linear.h); `rowsAreOutputs`: src
 // is [out, in] (an LM head), else [in, out]. Drops any NF4 codes.
 static void Pack(const float* src, bool rowsAreOutputs, HeldLinear& L) {
   L.panels = PanelCount(L.out);
@@ -513,7 +513,7 @@ Napi::Value Engine::Step(const Napi::CallbackInfo& info) {
 }
 
 // sampleRows({ logits [B·V], temperature, thresholds [B], us Float64Array[B], tokens Int32Array[B] }):
-// tokens[b] drawn from row b with uniform us[b] (math/vocab.h's SampleFromRow, @grpojs/model's
+// tokens[b] drawn from row b with uniform us[b] (kernels/vocab.h's SampleFromRow, @grpojs/model's
 // sampleToken arithmetic); rows with us[b] < 0 are skipped (tokens[b] = −1). Rows run in parallel.
 Napi::Value Engine::SampleRows(const Napi::CallbackInfo& info) {
   const std::string where = "LlamaDecodeEngine.sampleRows";

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "../cpu.h"
-#include "../fast-exp.h"
+#include "fast-exp.h"
 
 namespace grpojs {
 

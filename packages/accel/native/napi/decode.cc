@@ -10,7 +10,7 @@
 // product, which then runs the same tiles, so the logits do not change by a bit.
 //
 // The LayerNorm, activation, attention, NF4 and sampling math is shared with the training kernels
-// and the Llama engine (native/math/*.h); this file holds the packed-panel products, the N-API
+// and the Llama engine (native/kernels/*.h); this file holds the packed-panel products, the N-API
 // methods (each takes one named options object, napi-options.h) and the scheduling.
 //
 // Determinism: every output element is computed by exactly one thread with the same instruction
@@ -29,17 +29,17 @@
 #include <thread>
 #include <vector>
 
-#include "cpu.h"
+#include "../cpu.h"
 
-#include "math/gelu.h"
-#include "math/gqa-attention.h"
-#include "math/kv-cache.h"
-#include "math/layer-norm.h"
-#include "math/nf4.h"
-#include "math/panel-linear.h"
-#include "math/vocab.h"
+#include "../kernels/gelu.h"
+#include "../kernels/gqa-attention.h"
+#include "../kernels/kv-cache.h"
+#include "../kernels/layer-norm.h"
+#include "../kernels/nf4.h"
+#include "../kernels/panel-linear.h"
+#include "../kernels/vocab.h"
 #include "napi-options.h"
-#include "thread-pool.h"
+#include "../kernels/thread-pool.h"
 
 namespace grpojs {
 namespace {
@@ -107,7 +107,7 @@ struct Linear {
   float table[16] = {};
 };
 
-// Packs a weight into dst's panels (math/panel-linear.h); `rowsAreOutputs`: src is [out, in] (an
+// Packs a weight into dst's panels (kernels/panel-linear.h); `rowsAreOutputs`: src is [out, in] (an
 // LM head), else [in, out].
 void Pack(const float* src, int in, int out, bool rowsAreOutputs, Linear& dst) {
   dst.in = in;
@@ -118,7 +118,7 @@ void Pack(const float* src, int in, int out, bool rowsAreOutputs, Linear& dst) {
   dst.set = true;
 }
 
-// The MLP activation (math/gelu.h: the same gelu_new as the training kernel).
+// The MLP activation (kernels/gelu.h: the same gelu_new as the training kernel).
 inline float Activate(float v, int32_t act) {
   switch (act) {
     case kRelu:
@@ -130,7 +130,7 @@ inline float Activate(float v, int32_t act) {
   }
 }
 
-// One (row, head) of the attention (math/gqa-attention.h), compiled for the build's baseline ISA
+// One (row, head) of the attention (kernels/gqa-attention.h), compiled for the build's baseline ISA
 // and again for AVX2.
 using AttendFn = void (*)(const float*, const float*, const float*, int, int, int, float, float*, float*);
 void AttendPortable(const float* q, const float* k, const float* v, int s, int e, int D, float scale, float* scores, float* y) {
@@ -416,7 +416,7 @@ std::string Engine::Missing() const {
   return "";
 }
 
-// LayerNorm of B rows of C (math/layer-norm.h: the training kernel's row code).
+// LayerNorm of B rows of C (kernels/layer-norm.h: the training kernel's row code).
 void Engine::LayerNorm(const float* x, const std::vector<float>& g, const std::vector<float>& beta, float* out, int B) const {
   for (int b = 0; b < B; ++b) {
     LayerNormRow(x + static_cast<size_t>(b) * C_, g.data(), beta.data(), C_, eps_, out + static_cast<size_t>(b) * C_, nullptr, nullptr);
@@ -476,7 +476,7 @@ void Engine::Gemv(const Linear& L, const float* x, int B, float* out, int ldo, E
 }
 
 // Appends this step's k, v (from qkv_) at position length_, then y_ = softmax(q·Kᵀ·scale) · V over
-// each row's valid positions [start, length_], per (row, head) (math/gqa-attention.h, one KV head
+// each row's valid positions [start, length_], per (row, head) (kernels/gqa-attention.h, one KV head
 // per query head).
 void Engine::Attention(int layer, int B) {
   const int H = nHead_, D = C_ / H, L = length_;
@@ -548,7 +548,7 @@ Napi::Value Engine::Step(const Napi::CallbackInfo& info) {
 
 // sampleRows({ logits Float32Array[B·V], temperature, thresholds Float32Array[B], us Float64Array[B],
 // tokens Int32Array[B] }): per row b with us[b] in [0, 1), tokens[b] = the token drawn with uniform
-// us[b] (see SampleFromRow in math/vocab.h); rows with us[b] < 0 are skipped (tokens[b] = −1). Rows
+// us[b] (see SampleFromRow in kernels/vocab.h); rows with us[b] < 0 are skipped (tokens[b] = −1). Rows
 // run in parallel.
 Napi::Value Engine::SampleRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

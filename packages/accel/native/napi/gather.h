@@ -1,4 +1,4 @@
-// The N-API bindings of the gather kernels (native/gather.cc; the math is in math/gather.h).
+// The N-API bindings of the gather kernels (native/napi/gather.cc; the math is in kernels/gather.h).
 // Registered on the exports by accel.cc's Init.
 #pragma once
 #include <napi.h>

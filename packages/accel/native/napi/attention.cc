@@ -1,4 +1,4 @@
-// N-API bindings of attention's elementwise and layout kernels (math/attention.h), each one pass:
+// N-API bindings of attention's elementwise and layout kernels (kernels/attention.h), each one pass:
 // - maskedSoftmax / maskedSoftmaxGrad (tfjs: a Multiply, an Add and a Softmax over [B, H, T, S]
 //   forward and five more passes backward; for distilgpt2's training micro-batch
 //   [2, 12, 256, 256] = 1.5 M floats);
@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <string>
 
-#include "cpu.h"
-#include "math/attention.h"
+#include "../cpu.h"
+#include "../kernels/attention.h"
 #include "napi-options.h"
 
 namespace grpojs {
@@ -66,7 +66,7 @@ Napi::Value MaskedSoftmaxGradBinding(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// splitHeads({ qkv [B·T·3·H·D], q, k, v [B·H·T·D], B, T, H, D }): SplitHeads (math/attention.h).
+// splitHeads({ qkv [B·T·3·H·D], q, k, v [B·H·T·D], B, T, H, D }): SplitHeads (kernels/attention.h).
 Napi::Value SplitHeadsBinding(const Napi::CallbackInfo& info) {
   const std::string where = "splitHeads";
   const Napi::Object o = OptionsArg(info, where);
@@ -80,7 +80,7 @@ Napi::Value SplitHeadsBinding(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// splitHeadsGrad({ dq, dk, dv [B·H·T·D], out [B·T·3·H·D], B, T, H, D }): MergeHeads (math/attention.h).
+// splitHeadsGrad({ dq, dk, dv [B·H·T·D], out [B·T·3·H·D], B, T, H, D }): MergeHeads (kernels/attention.h).
 Napi::Value SplitHeadsGradBinding(const Napi::CallbackInfo& info) {
   const std::string where = "splitHeadsGrad";
   const Napi::Object o = OptionsArg(info, where);

@@ -1,5 +1,5 @@
 // N-API bindings of LayerNorm over the last axis of x [rows, C], forward and backward
-// (math/layer-norm.h), one pass over each row in cache. They exist because the tfjs formula is
+// (kernels/layer-norm.h), one pass over each row in cache. They exist because the tfjs formula is
 // about eight kernels forward and a dozen backward, each a full pass over [rows, C] through the
 // wasm heap, for 13 LayerNorms per GPT-2 forward (docs/accel.md, "Fused LayerNorm").
 #include "layernorm.h"
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "math/layer-norm.h"
+#include "../kernels/layer-norm.h"
 #include "napi-options.h"
 
 namespace grpojs {

@@ -1,4 +1,4 @@
-// N-API bindings of the column and row gathers (math/gather.h). Columns, out[i, r] = src[r, ids[i]],
+// N-API bindings of the column and row gathers (kernels/gather.h). Columns, out[i, r] = src[r, ids[i]],
 // exist for the tied GPT-2 head on wasm, kept transposed as [C, vocab] (model/src/ops/lm-head.ts):
 // the token-embedding lookup is a gather of columns there, which tfjs' wasm GatherV2 plus a
 // transpose ran in about 100 ms for 512 tokens; this loop takes a few milliseconds. Rows,
@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "math/gather.h"
+#include "../kernels/gather.h"
 #include "napi-options.h"
 
 namespace grpojs {

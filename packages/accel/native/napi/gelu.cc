@@ -1,17 +1,17 @@
-// N-API bindings of gelu_new and its gradient (math/gelu.h), each one vectorised pass. They exist
+// N-API bindings of gelu_new and its gradient (kernels/gelu.h), each one vectorised pass. They exist
 // because the tfjs wasm backend's Tanh is scalar (about 45 M/s) and the formula took eight more
 // elementwise passes over [512, 3072] per block and micro-batch, forward and again backward
 // (docs/benchmarks.md, item 4). Large inputs are split over the addon's kernel threads
-// (thread-pool.h); every element is computed the same way by any thread.
+// (kernels/thread-pool.h); every element is computed the same way by any thread.
 #include "gelu.h"
 
 #include <cstdint>
 #include <string>
 
-#include "cpu.h"
-#include "math/gelu.h"
+#include "../cpu.h"
+#include "../kernels/gelu.h"
 #include "napi-options.h"
-#include "thread-pool.h"
+#include "../kernels/thread-pool.h"
 
 namespace grpojs {
 namespace {

@@ -1,8 +1,0 @@
-// The N-API bindings of the LayerNorm kernels (native/layernorm.cc; the math is in
-// math/layer-norm.h). Registered on the exports by accel.cc's Init.
-#pragma once
-#include <napi.h>
-
-namespace grpojs {
-void InitLayerNorm(Napi::Env env, Napi::Object exports);
-}  // namespace grpojs

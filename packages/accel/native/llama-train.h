@@ -1,8 +1,0 @@
-// The N-API bindings of the Llama family's training-step kernels (native/llama-train.cc; the math
-// is in math/rms-norm.h, math/rotary.h and math/swiglu.h). Registered on the exports by accel.cc's Init.
-#pragma once
-#include <napi.h>
-
-namespace grpojs {
-void InitLlamaTrain(Napi::Env env, Napi::Object exports);
-}  // namespace grpojs
