@@ -43,9 +43,9 @@ export function createLlamaDecodeEngine(spec: LlamaDecodeEngineSpec): LlamaDecod
   return { engine: new Engine({ ...spec, threads: spec.threads ?? availableParallelism() }) };
 }
 
-/** The engine's math kernels one at a time (native/llama-kernels.cc), for tests against references. */
+/** The engine's math kernels one at a time (native/napi/llama-kernels.cc), for tests against references; RMSNorm is
+ * the training kernel's (llama-train-kernels.ts), which the engine's rows share (native/kernels/rms-norm.h). */
 export interface LlamaKernels {
-  rmsNorm(options: { x: Float32Array; weight: Float32Array; rows: number; eps: number; out: Float32Array }): void;
   ropeInverseFrequencies(options: { headDim: number; theta: number; ropeScaling: LlamaDecodeRopeScaling | null }): Float64Array;
   /** Rotates x [rows, heads, headDim] in place at each row's position. */
   rotary(options: { x: Float32Array; rows: number; heads: number; headDim: number; positions: Int32Array; theta: number; ropeScaling: LlamaDecodeRopeScaling | null }): void;

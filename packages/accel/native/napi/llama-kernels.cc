@@ -7,27 +7,12 @@
 
 #include "llama-decode.h"
 #include "../kernels/gqa-attention.h"
-#include "../kernels/rms-norm.h"
 #include "../kernels/rotary.h"
 #include "../kernels/swiglu.h"
 #include "napi-options.h"
 
 namespace grpojs {
 namespace {
-
-// rmsNorm({ x [rows·n], weight [n], rows, eps, out [rows·n] }).
-Napi::Value RmsNormBinding(const Napi::CallbackInfo& info) {
-  const std::string where = "llamaKernels.rmsNorm";
-  const Napi::Object o = OptionsArg(info, where);
-  const int rows = IntOpt(o, "rows", where);
-  size_t n = 0;
-  const float* weight = ArrayOpt<float>(o, "weight", napi_float32_array, "Float32Array", -1, where, &n);
-  const float* x = FloatsOpt(o, "x", static_cast<int64_t>(rows) * n, where);
-  float* out = FloatsOpt(o, "out", static_cast<int64_t>(rows) * n, where);
-  const float eps = static_cast<float>(NumberOpt(o, "eps", where));
-  for (int r = 0; r < rows; ++r) RmsNorm(x + r * n, weight, static_cast<int>(n), eps, out + r * n);
-  return info.Env().Undefined();
-}
 
 // ropeInverseFrequencies({ headDim, theta, ropeScaling }) → Float64Array [headDim / 2].
 Napi::Value RopeInverseFrequenciesBinding(const Napi::CallbackInfo& info) {
@@ -101,7 +86,6 @@ Napi::Value GqaAttentionBinding(const Napi::CallbackInfo& info) {
 
 void InitLlamaKernels(Napi::Env env, Napi::Object exports) {
   Napi::Object k = Napi::Object::New(env);
-  k.Set("rmsNorm", Napi::Function::New(env, RmsNormBinding, "rmsNorm"));
   k.Set("ropeInverseFrequencies", Napi::Function::New(env, RopeInverseFrequenciesBinding, "ropeInverseFrequencies"));
   k.Set("rotary", Napi::Function::New(env, RotaryBinding, "rotary"));
   k.Set("swiglu", Napi::Function::New(env, SwiGluBinding, "swiglu"));
