@@ -32,7 +32,7 @@ import { LoraError } from './adapters/errors.js';
 import type { AdapterSwitch, Conv1DLayer } from './ops/linear.js';
 import { LogProbsError, tokenLogProbs } from './inference/logprobs.js';
 import { LoraConv1D, type DropoutClock } from './adapters/lora.js';
-import { NativeDecodeSlot } from './inference/native-decode.js';
+import { NativeDecodeSlot } from './inference/native-decode-slot.js';
 import { type LinearModuleCatalog, collectPeftTensors, expandAllLinear, loadPeftTensors, resolveLoraTargets } from './adapters/lora-targets.js';
 import { QuantCacheScope, quantizedLayers } from './quant/quant-cache.js';
 import { createQuantizedConv1D } from './quant/quantized-conv1d.js';

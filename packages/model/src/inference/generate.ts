@@ -6,14 +6,14 @@
  * until every row is done or maxNewTokens is reached. Only the last position's logits are
  * computed, and tokens are chosen on the host (sampling.ts). Given a {@link NativeDecodeSession}, every
  * token after the prefill is computed by @grpojs/accel's native engine instead of the tfjs forward
- * (native-decode.ts); the sampling, its random stream and the positions are the same. A GRPO batch
- * repeats every prompt numGenerations times, so the prefill runs on the distinct prompts only and
- * their cache and logits are copied to the repeating rows (`dedupPrompts`).
+ * (native-decode.ts, native-llama-decode.ts); the sampling, its random stream and the positions are
+ * the same. A GRPO batch repeats every prompt numGenerations times, so the prefill runs on the
+ * distinct prompts only and their cache and logits are copied to the repeating rows (`dedupPrompts`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CausalTransformer } from '../transformer.js';
 import { KVCache } from './kv-cache.js';
-import type { NativeDecodeSession } from './native-decode.js';
+import type { NativeDecodeSession } from './native-decode-slot.js';
 import { Mulberry32, sampleToken, type SamplingOptions } from './sampling.js';
 import type { GenerateOptions, GenerateOutput } from '../types.js';
 
