@@ -1,5 +1,5 @@
 // Attention's non-matmul work as tfjs kernels on the wasm and cpu backends, one native pass each
-// (native/attention.cc): softmax(scores · scale + bias) and its input gradient (instead of
+// (native/napi/attention.cc): softmax(scores · scale + bias) and its input gradient (instead of
 // Multiply + Add + Softmax forward and about five kernels backward), and the split of the fused
 // q|k|v projection into heads and its gradient (instead of SplitV + 3 Transposes, and 3
 // Transposes + Concat). The model owns their gradients (its ops/native-attention.ts).
@@ -25,7 +25,7 @@ export const SPLIT_HEADS = ACCEL_KERNELS.splitHeads;
 /** Kernel name: inputs `{ dq, dk, dv }` float32 [B, H, T, D] → dqkv [B·T, 3·H·D] (the inverse of {@link SPLIT_HEADS}). */
 export const SPLIT_HEADS_GRAD = ACCEL_KERNELS.splitHeadsGrad;
 
-/** The addon's attention functions (native/attention.cc has the exact contract). */
+/** The addon's attention functions (native/napi/attention.cc has the exact contract). */
 export interface AddonAttention {
   /** scores, out [B, H, T, S]; bias [B, 1, T, S]. */
   maskedSoftmax(options: { scores: NativeRegion; bias: NativeRegion; out: NativeRegion; B: number; H: number; T: number; S: number; scale: number }): void;

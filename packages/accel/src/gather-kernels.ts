@@ -1,5 +1,5 @@
 // Column and row gathers as tfjs kernels on the wasm and cpu backends, one native loop each
-// (native/gather.cc): out[i, r] = x[r, indices[i]] and out[i, :] = x[indices[i], :]. The model's
+// (native/napi/gather.cc): out[i, r] = x[r, indices[i]] and out[i, :] = x[indices[i], :]. The model's
 // tied LM head on wasm is stored transposed ([C, vocab], lm-head.ts), so its token-embedding lookup
 // gathers columns (tfjs' GatherV2 along axis 1 and a transpose: ~100 ms per 512 tokens); the
 // position embedding gathers rows (GatherV2: ~20 ms per 512 rows of 768, element by element).
@@ -19,7 +19,7 @@ export const GATHER_ROWS = ACCEL_KERNELS.gatherRows;
 /** src [rows, columns], ids [count] int32 → out ([count, rows] for columns, [count, columns] for rows). */
 type GatherFn = (options: { src: NativeRegion; rows: number; columns: number; ids: NativeRegion; count: number; out: NativeRegion }) => void;
 
-/** The addon's gathers (native/gather.cc has the exact contract). */
+/** The addon's gathers (native/napi/gather.cc has the exact contract). */
 export interface AddonGather {
   gatherColumns: GatherFn;
   gatherRows: GatherFn;

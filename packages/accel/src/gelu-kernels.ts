@@ -1,5 +1,5 @@
 // GPT-2's gelu_new activation and its gradient as tfjs kernels on the wasm and cpu backends, each one
-// vectorised native pass (native/gelu.cc) instead of a scalar Tanh and eight elementwise tfjs ops.
+// vectorised native pass (native/napi/gelu.cc) instead of a scalar Tanh and eight elementwise tfjs ops.
 // The model wraps them in a tf.customGrad (GELU_NEW forward, GELU_NEW_GRAD backward).
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -126,7 +126,7 @@ export function makeMatMulKernel(
 }
 
 /**
- * Sets the size of the addon's kernel thread pool (native/thread-pool.h: batched small matmuls,
+ * Sets the size of the addon's kernel thread pool (native/kernels/thread-pool.h: batched small matmuls,
  * gelu_new and the vocab log-softmax are split over it) when n > 0, and returns the size in
  * effect; 0 when the addon is not built. Results do not depend on it (each output is computed by
  * one thread with the same code). The default is the CPU count capped at 4 (@grpojs/model's runtime

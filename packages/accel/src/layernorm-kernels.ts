@@ -1,5 +1,5 @@
 // LayerNorm forward and backward as tfjs kernels on the wasm and cpu backends, each one pass per
-// row in native code (native/layernorm.cc) instead of the ~8 forward and ~12 backward elementwise
+// row in native code (native/napi/layernorm.cc) instead of the ~8 forward and ~12 backward elementwise
 // kernels of the tfjs formula. The model wraps them in a tf.customGrad (LAYER_NORM forward, which
 // also returns each row's mean and 1/std for LAYER_NORM_GRAD).
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,7 +20,7 @@ export const LAYER_NORM = ACCEL_KERNELS.layerNorm;
  */
 export const LAYER_NORM_GRAD = ACCEL_KERNELS.layerNormGrad;
 
-/** The addon's LayerNorm functions (native/layernorm.cc has the exact contract); x [rows, C]. */
+/** The addon's LayerNorm functions (native/napi/layernorm.cc has the exact contract); x [rows, C]. */
 export interface AddonLayerNorm {
   layerNormForward(options: { x: NativeRegion; gamma: NativeRegion; beta: NativeRegion; out: NativeRegion; mean: NativeRegion; rstd: NativeRegion; rows: number; C: number; eps: number }): void;
   layerNormBackward(options: {

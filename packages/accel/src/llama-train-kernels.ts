@@ -1,6 +1,6 @@
 // The Llama family's training-step kernels as tfjs kernels on the wasm and cpu backends: RMSNorm,
 // SwiGLU and rotary positions (fused with the split into heads), forward and backward, each one
-// native pass (native/llama-train.cc) instead of the 3–12 elementwise tfjs kernels of each formula
+// native pass (native/napi/llama-train.cc) instead of the 3–12 elementwise tfjs kernels of each formula
 // in @grpojs/model. The model wraps each pair in a tf.customGrad.
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -31,7 +31,7 @@ export const ROTARY_HEADS_GRAD = ACCEL_KERNELS.rotaryHeadsGrad;
 /** Every kernel of this file, for registration and removal. */
 export const LLAMA_TRAIN_KERNELS = [RMS_NORM, RMS_NORM_GRAD, SWIGLU, SWIGLU_GRAD, ROTARY_HEADS, ROTARY_HEADS_GRAD] as const;
 
-/** The addon's functions (native/llama-train.cc has the exact contract); every array is a view of a tensor's memory. */
+/** The addon's functions (native/napi/llama-train.cc has the exact contract); every array is a view of a tensor's memory. */
 export interface AddonLlamaTrain {
   rmsNormForward(o: { x: Float32Array; weight: Float32Array; rows: number; eps: number; out: Float32Array; rstd: Float32Array }): void;
   rmsNormBackward(o: {

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The activation codes the addon's epilogue understands (native/accel.cc, enum Activation). */
+/** The activation codes the addon's epilogue understands (native/napi/accel.cc, enum Activation). */
 export const ACTIVATION_CODES = {
   linear: 0,
   relu: 1,
@@ -24,7 +24,7 @@ export const ACTIVATION_CODES = {
 /**
  * A tensor's memory as the addon's kernels take it: the ArrayBuffer that holds it (the wasm heap,
  * or a cpu-backend typed array's buffer) and the byte offset of its first value. Nothing is copied;
- * the addon checks that the values it reads and writes fit in the buffer (native/napi-region.h).
+ * the addon checks that the values it reads and writes fit in the buffer (native/napi/napi-region.h).
  * A Float32Array or Int32Array is one.
  */
 export interface NativeRegion {
@@ -33,8 +33,8 @@ export interface NativeRegion {
 }
 
 /**
- * The addon's vocab-sized kernels (native/vocab.cc has the exact contract). Every native function
- * takes one named options object (native/napi-options.h reads each field by name).
+ * The addon's vocab-sized kernels (native/napi/vocab.cc has the exact contract). Every native function
+ * takes one named options object (native/napi/napi-options.h reads each field by name).
  */
 export interface AddonVocab {
   /**
@@ -58,7 +58,7 @@ export interface AddonVocab {
   sampleRow(options: { logits: NativeRegion; vocab: number; temperature: number; threshold: number; u: number }): number;
 }
 
-/** The addon's gelu_new kernels (native/gelu.cc): `size` floats each. */
+/** The addon's gelu_new kernels (native/napi/gelu.cc): `size` floats each. */
 export interface AddonGelu {
   /** out = gelu_new(x). */
   geluNew(options: { x: NativeRegion; out: NativeRegion; size: number }): void;
@@ -66,7 +66,7 @@ export interface AddonGelu {
   geluNewGrad(options: { x: NativeRegion; dy: NativeRegion; out: NativeRegion; size: number }): void;
 }
 
-/** The addon's functions (see native/accel.cc for the exact contract of each field). */
+/** The addon's functions (see native/napi/accel.cc for the exact contract of each field). */
 export interface BlasAddon extends AddonVocab, AddonGelu {
   /**
    * For each i < aIndex.length: out[i] = op(a[aIndex[i]]) · op(b[bIndex[i]]) (+ bias, activation),

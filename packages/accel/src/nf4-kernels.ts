@@ -1,6 +1,6 @@
 // Dequantization of @grpojs/model's quantized Conv1D weights (NF4 with or without double quant,
 // row-wise int8) as tfjs kernels on the wasm and cpu backends: one native pass over the packed
-// codes (native/nf4.cc) instead of about ten whole-tensor tfjs ops, with the same float32 result
+// codes (native/napi/nf4.cc) instead of about ten whole-tensor tfjs ops, with the same float32 result
 // bit for bit. The weight is frozen, so the kernels have no gradient; the model multiplies with
 // their output as it did with the tfjs-decoded weight.
 import * as tf from '@tensorflow/tfjs-core';
@@ -28,7 +28,7 @@ export const NF4_DEQUANTIZE = ACCEL_KERNELS.nf4Dequantize;
  */
 export const INT8_DEQUANTIZE = ACCEL_KERNELS.int8Dequantize;
 
-/** The addon's dequantization functions (native/nf4.cc has the exact contract of each argument). */
+/** The addon's dequantization functions (native/napi/nf4.cc has the exact contract of each argument). */
 export interface AddonNf4 {
   /** out[b] = map[code b] · absmax[b / blockSize] + offset, b < n (8-bit packHalves codes in `words` int32 words). */
   blockwise8Dequantize(options: {
@@ -172,7 +172,7 @@ function kernels(addon: AddonNf4, backendName: string): Record<string, tf.Kernel
 
 /**
  * Registers the dequantization kernels on `backends` (skipping any already there, and all of
- * them when the built addon predates native/nf4.cc).
+ * them when the built addon predates native/napi/nf4.cc).
  */
 export function registerNf4Kernels(addon: BlasAddon, backends: string[]): void {
   const native = addon as BlasAddon & Partial<AddonNf4>;

@@ -1,4 +1,4 @@
-// The vocab-sized kernels of the addon (native/vocab.cc) as tfjs kernels on the wasm and cpu
+// The vocab-sized kernels of the addon (native/napi/vocab.cc) as tfjs kernels on the wasm and cpu
 // backends, so that a model calls them with tf.engine().runKernel and gets engine-tracked tensors
 // (disposed by tf.tidy like any other). They have no tfjs gradient: the model wraps them in a
 // tf.customGrad (the kernel itself returns the gradient it needs).

@@ -1,4 +1,4 @@
-// The attention softmax kernels (native/attention-softmax.cc) on wasm and cpu against float64:
+// The attention softmax kernels (native/napi/attention.cc) on wasm and cpu against float64:
 // odd sizes, masked and fully masked rows, the bias broadcast over heads; the gradient; shape checks.
 import { afterAll, describe, expect, it } from 'vitest';
 

@@ -1,4 +1,4 @@
-// The column and row gathers (native/gather.cc) on wasm and cpu against tf.gather along axis 1 and
+// The column and row gathers (native/napi/gather.cc) on wasm and cpu against tf.gather along axis 1 and
 // 0, and their argument checks (an id outside the table throws and leaks nothing).
 import { afterAll, describe, expect, it } from 'vitest';
 

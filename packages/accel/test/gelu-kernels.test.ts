@@ -1,4 +1,4 @@
-// The gelu_new kernels (native/gelu.cc) on wasm and cpu against float64, the shape check, and a
+// The gelu_new kernels (native/napi/gelu.cc) on wasm and cpu against float64, the shape check, and a
 // large odd-sized input split over the kernel threads: the same bits for 1, 2 and 3 threads.
 import { afterAll, describe, expect, it } from 'vitest';
 

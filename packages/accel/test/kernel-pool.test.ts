@@ -1,6 +1,6 @@
 // The addon's kernel thread pool is one per process, shared by every JS thread that loads the
 // addon (worker_threads): resizing it from one thread while another runs a kernel on it must
-// neither crash nor change results (native/thread-pool.h hands the pool out as a shared_ptr
+// neither crash nor change results (native/kernels/thread-pool.h hands the pool out as a shared_ptr
 // under a mutex). Also the region check of sgemm's operand sizes, whose products must not wrap.
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';

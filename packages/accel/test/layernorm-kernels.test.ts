@@ -1,4 +1,4 @@
-// The LayerNorm kernels (native/layernorm.cc) on wasm and cpu against a float64 reference: odd
+// The LayerNorm kernels (native/napi/layernorm.cc) on wasm and cpu against a float64 reference: odd
 // sizes, rows of constant values, large offsets; the backward's dx, dgamma, dbeta; shape checks.
 import { afterAll, describe, expect, it } from 'vitest';
 

@@ -1,4 +1,4 @@
-// The Llama training kernels (native/llama-train.cc: RMSNorm, SwiGLU, rotary into heads, each
+// The Llama training kernels (native/napi/llama-train.cc: RMSNorm, SwiGLU, rotary into heads, each
 // forward and backward) on wasm and cpu against float64 references written here from the
 // formulas, and each backward against a central finite difference of its own forward kernel.
 import { afterAll, describe, expect, it } from 'vitest';

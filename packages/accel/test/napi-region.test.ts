@@ -1,4 +1,4 @@
-// The addon's shared argument checks (native/napi-options.h, native/napi-region.h): every kernel
+// The addon's shared argument checks (native/napi/napi-options.h, native/napi/napi-region.h): every kernel
 // takes one named options object, reads and writes only inside the ArrayBuffer each region names,
 // and a bad region or a missing field is refused with an error naming the function and the field
 // before any memory is touched.

@@ -1,4 +1,4 @@
-// The NF4 and int8 dequantization kernels (native/nf4.cc) on wasm and cpu against a plain-JS
+// The NF4 and int8 dequantization kernels (native/napi/nf4.cc) on wasm and cpu against a plain-JS
 // decode with the same float32 operations (Math.fround after each), bit for bit, on shapes whose
 // sizes are not multiples of the block (or word) size; and their input checks.
 import { afterAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// The fused log-softmax + gather kernel (native/vocab.cc) on wasm and cpu: log-probs, entropies and
+// The fused log-softmax + gather kernel (native/napi/vocab.cc) on wasm and cpu: log-probs, entropies and
 // the gradient (onehot − p) / T against float64, the vectorised exp at the ends of its range, and
 // errors that name the bad input; rows split over the kernel threads give the same bits for any
 // thread count. Registered by enableBlasMatMul, removed by disableBlasMatMul.

@@ -85,7 +85,7 @@ export function sampleToken(logits: Float32Array, options: SamplingOptions, rng:
   return drawJs(scaled ?? scale(), threshold, u);
 }
 
-/** The JS draw (see sampleToken); `native/vocab.cc` SampleRow is the same computation. */
+/** The JS draw (see sampleToken); @grpojs/accel's SampleFromRow (native/kernels/vocab.h) is the same computation. */
 function drawJs(scaled: Float32Array, threshold: number, u: number): number {
   let max = -Infinity;
   for (let i = 0; i < scaled.length; i++) if (scaled[i] >= threshold && scaled[i] > max) max = scaled[i];

@@ -1,5 +1,5 @@
 /**
- * exp for the sampler, bit for bit the addon's ExpSampling (packages/accel/native/fast-exp.h):
+ * exp for the sampler, bit for bit the addon's ExpSampling (packages/accel/native/kernels/fast-exp.h):
  * Cody-Waite range reduction and cephes' degree-5 polynomial evaluated in double, relative error
  * < 2e-7. sampleToken uses it instead of Math.exp so that the JS draw and @grpojs/accel's native
  * one pick the same token for the same seed: the same double operations in the same order give the
