@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CausalTransformer } from '../transformer.js';
 import { KVCache } from './kv-cache.js';
-import type { NativeDecodeSession } from './native-decode-slot.js';
+import type { NativeDecodeSession } from './native-decode-session.js';
 import { Mulberry32, sampleToken, type SamplingOptions } from './sampling.js';
 import type { GenerateOptions, GenerateOutput } from '../types.js';
 

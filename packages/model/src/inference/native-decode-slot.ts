@@ -11,6 +11,7 @@ import { LlamaModel } from '../architectures/llama/model.js';
 import type { CausalTransformer } from '../transformer.js';
 import { gpt2EngineHasActivation, NativeDecoder } from './native-decode.js';
 import { NativeLlamaDecoder } from './native-llama-decode.js';
+import type { NativeDecodeSession } from './native-decode-session.js';
 
 /**
  * Why generate cannot use a native engine for `model` now (a phrase for the log line), or null:
@@ -27,9 +28,6 @@ export function nativeDecodeBlocked(model: CausalTransformer): string | null {
   if (!gpt2EngineHasActivation(act)) return `activation '${act}' is not implemented by the engine`;
   return null;
 }
-
-/** What generate drives: the GPT-2 engine's decoder or the Llama family's. */
-export type NativeDecodeSession = NativeDecoder | NativeLlamaDecoder;
 
 /** The last decode-path line reported (one line per process and change, as the matmul line). */
 let lastDecodeLine: string | null = null;

@@ -14,6 +14,7 @@ import { runtimeOptions } from '../runtime/runtime.js';
 import { layerTrainableVariables } from '../ops/checkpointing.js';
 import type { CausalTransformer } from '../transformer.js';
 import { hostMemory, type KVCache } from './kv-cache.js';
+import type { NativeDecodeSession } from './native-decode-session.js';
 import type { Conv1DLayer } from '../ops/linear.js';
 import { LoraConv1D, type ReadableConv1D } from '../adapters/lora.js';
 import type { NF4State } from '../quant/quantized-conv1d.js';
@@ -107,7 +108,7 @@ export function nf4StateOf(conv: Conv1DLayer): NF4State | null {
  * A model's weights in a native decode engine, with the per-generate cache handling. One generate
  * call at a time owns it, from {@link prepare} to {@link end}.
  */
-export abstract class NativeDecoderBase<E extends DecodeSessionEngine, P extends EngineProjection> {
+export abstract class NativeDecoderBase<E extends DecodeSessionEngine, P extends EngineProjection> implements NativeDecodeSession {
   /** e.g. "avx2, 2 threads". */
   readonly description: string;
   protected readonly engine: E;
