@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "../kernels/thread-pool.h"
 #include "attention.h"
 #include "decode.h"
 #include "gather.h"
@@ -22,7 +23,6 @@
 #include "llama-train.h"
 #include "napi-options.h"
 #include "nf4.h"
-#include "../kernels/thread-pool.h"
 #include "vocab.h"
 
 #if defined(GRPOJS_ACCELERATE)

@@ -37,9 +37,9 @@
 #include "../kernels/layer-norm.h"
 #include "../kernels/nf4.h"
 #include "../kernels/panel-linear.h"
+#include "../kernels/thread-pool.h"
 #include "../kernels/vocab.h"
 #include "napi-options.h"
-#include "../kernels/thread-pool.h"
 
 namespace grpojs {
 namespace {

@@ -10,8 +10,8 @@
 
 #include "../cpu.h"
 #include "../kernels/gelu.h"
-#include "napi-options.h"
 #include "../kernels/thread-pool.h"
+#include "napi-options.h"
 
 namespace grpojs {
 namespace {

@@ -30,9 +30,9 @@
 #include "../kernels/rms-norm.h"
 #include "../kernels/rotary.h"
 #include "../kernels/swiglu.h"
-#include "napi-options.h"
 #include "../kernels/thread-pool.h"
 #include "../kernels/vocab.h"
+#include "napi-options.h"
 
 namespace grpojs {
 

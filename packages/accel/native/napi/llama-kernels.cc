@@ -5,10 +5,10 @@
 #include <cmath>
 #include <vector>
 
-#include "llama-decode.h"
 #include "../kernels/gqa-attention.h"
 #include "../kernels/rotary.h"
 #include "../kernels/swiglu.h"
+#include "llama-decode.h"
 #include "napi-options.h"
 
 namespace grpojs {

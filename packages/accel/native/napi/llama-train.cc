@@ -19,8 +19,8 @@
 #include "../kernels/rms-norm.h"
 #include "../kernels/rotary.h"
 #include "../kernels/swiglu.h"
-#include "napi-options.h"
 #include "../kernels/thread-pool.h"
+#include "napi-options.h"
 
 namespace grpojs {
 namespace {

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "../cpu.h"
+#include "../kernels/thread-pool.h"
 #include "../kernels/vocab.h"
 #include "napi-options.h"
-#include "../kernels/thread-pool.h"
 
 namespace grpojs {
 namespace {
