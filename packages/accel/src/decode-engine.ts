@@ -1,4 +1,4 @@
-// The addon's native GPT-2 decode engine (native/decode.cc), typed: weights packed once in native
+// The addon's native GPT-2 decode engine (native/napi/decode.cc), typed: weights packed once in native
 // memory, a KV cache, and one decode step for all rows (embedding → blocks → ln_f → LM head) per
 // call. @grpojs/model's generate uses it for every token after the prefill (docs/accel.md).
 import { availableParallelism } from 'node:os';
@@ -19,7 +19,7 @@ export class DecodeEngineError extends Error {
 }
 
 /**
- * The addon's class (native/decode.cc): the contract's methods, except that projections go in as
+ * The addon's class (native/napi/decode.cc): the contract's methods, except that projections go in as
  * their DECODE_PROJECTIONS index and the spec's activation as its DECODE_ACTIVATIONS number.
  */
 type WithProjectionIndex<T> = Omit<T, 'projection'> & { projection: number };

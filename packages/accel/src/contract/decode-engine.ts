@@ -1,4 +1,4 @@
-// The GPT-2 decode engine's interface (native/decode.cc behind accel's decode-engine.ts): what
+// The GPT-2 decode engine's interface (native/napi/decode.cc behind accel's decode-engine.ts): what
 // @grpojs/model's native-decode.ts drives, typed once here for both packages.
 
 /** MLP activations the engine implements (gelu_new = GPT-2's tanh approximation). */

@@ -1,4 +1,4 @@
-// The Llama-family decode engine's interface (native/llama-decode.cc behind accel's
+// The Llama-family decode engine's interface (native/napi/llama-decode.cc behind accel's
 // llama-decode-engine.ts): what @grpojs/model's native-llama-decode.ts drives, typed once here.
 
 /** The linear modules of a decoder layer (transformers' names), as the engine's setters take them. */

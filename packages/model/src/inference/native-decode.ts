@@ -1,7 +1,7 @@
 /**
  * Native decoding of GPT-2 for `generate`: the prompt still runs through the tfjs forward (the
  * prefill is a compute-bound matmul the BLAS does well), then its KV cache is copied into
- * @grpojs/accel's DecodeEngine and every later token runs there (native/decode.cc). A decode step is
+ * @grpojs/accel's DecodeEngine and every later token runs there (native/napi/decode.cc). A decode step is
  * bound by streaming the weights (distilgpt2: 324 MB per token), which the engine does near the
  * memory bandwidth while the tfjs step spent most of its time in ~315 kernel dispatches and M = 8
  * sgemms (docs/accel.md, "Native decode engine").

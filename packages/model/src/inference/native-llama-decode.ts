@@ -2,7 +2,7 @@
  * Native decoding of the Llama family (Llama, Qwen2, Qwen3) for `generate`, as native-decode.ts's
  * NativeDecoder does for GPT-2: the prompt runs through the tfjs forward, its KV cache (rotated
  * keys, KV heads only) is copied into @grpojs/accel's LlamaDecodeEngine and every later token runs
- * there (native/llama-decode.cc). The weight hand-off, cache, step, sampler and lifetime are
+ * there (native/napi/llama-decode.cc). The weight hand-off, cache, step, sampler and lifetime are
  * native-decoder-base.ts's; this file holds what is the family's: the engine's spec, the embedding
  * and RMSNorms (q/k norms for Qwen3), and the seven linear modules of a layer.
  */
