@@ -78,6 +78,7 @@ export interface LoadCausalLMOptions extends ModelSourceOptions {
   lora?: LoraOptions;
   /**
    * Full fine-tuning: every linear projection's weight and bias is trainable (trainableVariables()).
+   * A projection the checkpoint has no bias for (Llama's) trains its weight only, as in transformers.
    * Embeddings and norms stay frozen. Needs an fp32 base and no LoRA. Default false.
    */
   fullFineTuning?: boolean;
@@ -349,10 +350,10 @@ export async function loadCausalLM(pathOrHubId: string, options: LoadCausalLMOpt
   if (options.fullFineTuning && (quant !== 'none' || lora)) {
     throw new LoraError(`loadCausalLM(${pathOrHubId}): fullFineTuning trains the fp32 projections themselves; it cannot be combined with ${quant !== 'none' ? `quantization '${quant}'` : 'LoRA adapters'}.`);
   }
-  const makeConv1D: Conv1DFactory = (name, weight, bias) => {
+  const makeConv1D: Conv1DFactory = (name, weight, bias, spec) => {
     const base: Conv1DLayer =
       quant === 'none'
-        ? new DenseConv1D(weight, bias, { name, trainable: options.fullFineTuning ?? false })
+        ? new DenseConv1D(weight, bias, { name, trainable: options.fullFineTuning ?? false, trainableBias: spec?.hasBias ?? true })
         : createQuantizedConv1D(weight, bias, quant, { name, doubleQuant: options.doubleQuant ?? true });
     if (!resolvedLora || !targets.has(name)) return base;
     const layer = new LoraConv1D(base, { ...resolvedLora, name, adapterSwitch, dropoutClock });

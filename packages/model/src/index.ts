@@ -33,7 +33,7 @@ export {
 } from './runtime/runtime-options.js';
 export { blasMatMulActive } from './runtime/accel.js';
 export { registerWasmUnsortedSegmentSum, unsortedSegmentSumHost } from './runtime/unsorted-segment-sum.js';
-export { type Conv1DFactory, DenseConv1D, type DenseConv1DOptions, DenseShapeError, denseConv1DFactory, frozenMatMul } from './ops/dense.js';
+export { type Conv1DFactory, type Conv1DSpec, DenseConv1D, type DenseConv1DOptions, DenseShapeError, denseConv1DFactory, frozenMatMul } from './ops/dense.js';
 export { fillUniform, fmix32 } from './architectures/random-stream.js';
 export { randomGPT2Tensors, writeRandomGPT2Checkpoint } from './architectures/gpt2/random-init.js';
 export {

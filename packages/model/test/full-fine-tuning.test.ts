@@ -1,7 +1,8 @@
 /**
  * loadCausalLM's fullFineTuning: every projection's weight and bias is a trainable variable the
- * log-probs differentiate to (gradients checked against central finite differences), a saved
- * folder holds the trained weights, and it refuses a quantized base or LoRA with a clear error.
+ * log-probs differentiate to (gradients checked against central finite differences); a projection
+ * the checkpoint has no bias for trains its weight only, so a saved and reloaded model is the
+ * trained one exactly; and it refuses a quantized base or LoRA with a clear error.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCausalLM } from '../src/causal-lm.js';
 import { makeGPT2Config } from '../src/architectures/gpt2/config.js';
 import { writeRandomGPT2Checkpoint } from '../src/architectures/gpt2/random-init.js';
+import { makeLlamaConfig } from '../src/architectures/llama/config.js';
+import { writeRandomLlamaCheckpoint } from '../src/architectures/llama/random-init.js';
 
 let root: string;
 let dir: string;
@@ -49,6 +52,37 @@ describe('loadCausalLM fullFineTuning', () => {
     Object.values(grads).forEach((t) => t.dispose());
     lm.dispose();
   });
+
+  // Llama: no projection has a bias; Qwen2: q/k/v have one, o_proj and the MLP do not.
+  for (const family of ['llama', 'qwen2'] as const) {
+    it(`${family}: only the biases the checkpoint has are trainable; after a training step save + reload gives the trained model exactly`, async () => {
+      const config = makeLlamaConfig({ family, vocabSize: 13, hiddenSize: 8, intermediateSize: 12, numHiddenLayers: 1, numAttentionHeads: 2, numKeyValueHeads: 1, headDim: 4, eosTokenIds: [1] });
+      const src = join(root, `${family}-src`);
+      await writeRandomLlamaCheckpoint(src, config, 5);
+      const lm = await loadCausalLM(src, { fullFineTuning: true, nativeDecode: false });
+      const names = lm.trainableVariables().map((v) => v.name.replace(/#\d+$/, '').replace(/^model\.layers\.0\./, ''));
+      const withBias = family === 'qwen2' ? ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'] : [];
+      const modules = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'];
+      expect(names.sort()).toEqual(modules.flatMap((m) => (withBias.includes(m) ? [`${m}.weight`, `${m}.bias`] : [`${m}.weight`])).sort());
+      // One plain gradient step on every trainable variable (biases included) moves the model.
+      const loss = () => tf.neg(tf.sum(lm.tokenLogProbs([[2, 3, 4]], [[5, 6]]).logProbs)) as tf.Scalar;
+      const { value, grads } = tf.variableGrads(loss, lm.trainableVariables());
+      value.dispose();
+      for (const v of lm.trainableVariables()) tf.tidy(() => v.assign(tf.sub(v, tf.mul(grads[v.name], 0.5))));
+      Object.values(grads).forEach((t) => t.dispose());
+      const trained = lm.tokenLogProbs([[2, 3, 4]], [[5, 6]]).logProbs;
+      const out = join(root, `${family}-trained`);
+      await lm.save(out);
+      const again = await loadCausalLM(out, { nativeDecode: false });
+      const reloaded = again.tokenLogProbs([[2, 3, 4]], [[5, 6]]).logProbs;
+      expect(Array.from(reloaded.dataSync())).toEqual(Array.from(trained.dataSync()));
+      const before = await loadCausalLM(src, { nativeDecode: false });
+      const initial = before.tokenLogProbs([[2, 3, 4]], [[5, 6]]).logProbs;
+      expect(Math.max(...Array.from(initial.dataSync(), (x, i) => Math.abs(x - trained.dataSync()[i])))).toBeGreaterThan(1e-3);
+      tf.dispose([trained, reloaded, initial]);
+      [lm, again, before].forEach((m) => m.dispose());
+    });
+  }
 
   it('refuses a quantized base and LoRA, naming the option', async () => {
     await expect(loadCausalLM(dir, { fullFineTuning: true, quantization: 'nf4' })).rejects.toThrow(/fullFineTuning .* quantization 'nf4'/);

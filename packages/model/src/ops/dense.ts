@@ -55,6 +55,12 @@ export function frozenLinear(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D):
 export interface DenseConv1DOptions {
   /** Keep weight and bias as trainable tf.Variables (full fine-tuning). Default false (frozen). */
   trainable?: boolean;
+  /**
+   * With `trainable`: whether the bias is trained too. False for a projection the checkpoint has no
+   * bias for (Llama's, Qwen2's o_proj): its zero bias stays a frozen constant, so training cannot
+   * give it values that saving (which writes no bias there) would drop. Default true.
+   */
+  trainableBias?: boolean;
   /** Module path for error messages and variable names, e.g. `h.0.attn.c_attn`. */
   name?: string;
 }
@@ -77,11 +83,14 @@ export class DenseConv1D implements Conv1DLayer {
   /** [out]; a tf.Variable when trainable. */
   readonly bias: tf.Tensor1D;
   readonly trainable: boolean;
+  /** Whether the bias is a trainable variable (see {@link DenseConv1DOptions.trainableBias}). */
+  readonly trainableBias: boolean;
 
   /** Copies `weight` [in, out] and `bias` [out] to the backend. */
   constructor(weight: HostTensor | tf.Tensor2D, bias: HostTensor | tf.Tensor1D, options: DenseConv1DOptions = {}) {
     this.name = options.name ?? 'Conv1D';
     this.trainable = options.trainable ?? false;
+    this.trainableBias = this.trainable && (options.trainableBias ?? true);
     const w = toTensor(weight, 2, `${this.name}.weight`) as tf.Tensor2D;
     const b = toTensor(bias, 1, `${this.name}.bias`) as tf.Tensor1D;
     [this.inFeatures, this.outFeatures] = w.shape;
@@ -94,9 +103,9 @@ export class DenseConv1D implements Conv1DLayer {
     }
     if (this.trainable) {
       this.weight = tf.variable(w, true, `${this.name}.weight#${w.id}`) as unknown as tf.Tensor2D;
-      this.bias = tf.variable(b, true, `${this.name}.bias#${b.id}`) as unknown as tf.Tensor1D;
+      this.bias = this.trainableBias ? (tf.variable(b, true, `${this.name}.bias#${b.id}`) as unknown as tf.Tensor1D) : b;
       w.dispose();
-      b.dispose();
+      if (this.trainableBias) b.dispose();
     } else {
       this.weight = w;
       this.bias = b;
@@ -113,7 +122,9 @@ export class DenseConv1D implements Conv1DLayer {
 
   /** The trainable variables (empty when frozen). */
   variables(): tf.Variable[] {
-    return this.trainable ? [this.weight as unknown as tf.Variable, this.bias as unknown as tf.Variable] : [];
+    if (!this.trainable) return [];
+    const weight = this.weight as unknown as tf.Variable;
+    return this.trainableBias ? [weight, this.bias as unknown as tf.Variable] : [weight];
   }
 
   /** A copy of the weight [in, out]; the caller disposes. */
@@ -136,12 +147,18 @@ export class DenseConv1D implements Conv1DLayer {
   }
 }
 
+/** What an architecture tells a {@link Conv1DFactory} about a projection beyond its tensors. */
+export interface Conv1DSpec {
+  /** Whether the checkpoint holds a bias for it (false: `bias` is zeros standing in). */
+  hasBias: boolean;
+}
+
 /**
  * Builds the projection at module path `name` (`h.0.attn.c_attn`, `model.layers.0.self_attn.q_proj`)
  * from its weight [in, out] and bias; architectures take one so dense, quantized and LoRA layers
- * are chosen by the loader.
+ * are chosen by the loader. `spec` defaults to `{ hasBias: true }`.
  */
-export type Conv1DFactory = (name: string, weight: HostTensor, bias: HostTensor) => Conv1DLayer;
+export type Conv1DFactory = (name: string, weight: HostTensor, bias: HostTensor, spec?: Conv1DSpec) => Conv1DLayer;
 
 /** The default factory: frozen fp32 {@link DenseConv1D}. */
 export const denseConv1DFactory: Conv1DFactory = (name, weight, bias) => new DenseConv1D(weight, bias, { name });

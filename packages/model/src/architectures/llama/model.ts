@@ -91,7 +91,7 @@ export class LlamaModel implements CausalTransformer {
         const w = get(`${p}.${m}.weight`); // [out, in]
         const weight: HostTensor = { shape: [s.in, s.out], data: transposeHost(w.data, s.out, s.in) };
         const bias: HostTensor = s.bias ? get(`${p}.${m}.bias`) : { shape: [s.out], data: new Float32Array(s.out) };
-        linear[m] = make(`${p}.${m}`, weight, bias);
+        linear[m] = make(`${p}.${m}`, weight, bias, { hasBias: s.bias });
       }
       this.layers.push({
         inputNorm: vector(`${p}.input_layernorm.weight`),
