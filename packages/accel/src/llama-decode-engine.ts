@@ -1,7 +1,7 @@
 // The addon's native Llama-family decode engine (native/napi/llama-decode.cc: Llama, Qwen2, Qwen3),
 // typed: weights copied once into native memory, a KV cache holding only the key/value heads, and
 // one decode step for all rows per call. Every native method takes one named options object.
-// @grpojs/model's generate uses it for every token after the prefill (native-decode.ts).
+// @grpojs/model's generate uses it for every token after the prefill (model/src/inference/native-llama-decode.ts).
 import { availableParallelism } from 'node:os';
 
 import type { LlamaDecodeEngine, LlamaDecodeEngineLoad, LlamaDecodeEngineSpec, LlamaDecodeRopeScaling } from './contract/llama-decode-engine.js';

@@ -47,13 +47,15 @@ interface TestProjection extends EngineProjection {
 class TestDecoder extends NativeDecoderBase<DecodeSessionEngine, TestProjection> {
   readonly set: string[] = [];
   fixedCalls = 0;
+  /** Makes the next setLinear throw (a weight copy that fails). */
+  failNextSetLinear = false;
 
   constructor(
     engine: DecodeSessionEngine,
     private readonly projections: TestProjection[],
     private readonly takesCodes: boolean,
   ) {
-    super(engine, { numLayers: 2, vocabSize: VOCAB, label: 'test engine, ' });
+    super(engine, { numLayers: 2, vocabSize: VOCAB, label: 'test engine, ', who: 'TestDecoder' });
   }
 
   protected setFixedWeights(): TestProjection[] {
@@ -63,6 +65,10 @@ class TestDecoder extends NativeDecoderBase<DecodeSessionEngine, TestProjection>
 
   protected setLinear(p: TestProjection, weight: Float32Array, bias: Float32Array): void {
     expect([weight.length, bias.length]).toEqual([IN * OUT, OUT]);
+    if (this.failNextSetLinear) {
+      this.failNextSetLinear = false;
+      throw new NativeDecodeError(`copy of ${p.name} failed`);
+    }
     this.set.push(`${p.name}:fp32`);
   }
 
@@ -130,6 +136,18 @@ describe('NativeDecoderBase', () => {
     const before = tf.memory().numTensors;
     decoder.prepare();
     expect(tf.memory().numTensors).toBe(before); // the weight and bias tensors read for the engine are freed
+    expect(decoder.set).toEqual(['frozen:fp32', 'lora:fp32']);
+    projections.forEach((p) => p.linear.dispose());
+  });
+
+  it('a prepare that throws leaves the decoder free, so the next generate can use it again', async () => {
+    const projections = layers();
+    const decoder = new TestDecoder(recordingEngine([]), projections, false);
+    decoder.failNextSetLinear = true;
+    expect(() => decoder.prepare()).toThrow(/copy of frozen failed/);
+    expect(decoder.busy).toBe(false);
+    decoder.prepare();
+    expect(decoder.busy).toBe(true);
     expect(decoder.set).toEqual(['frozen:fp32', 'lora:fp32']);
     projections.forEach((p) => p.linear.dispose());
   });

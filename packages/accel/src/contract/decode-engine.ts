@@ -87,7 +87,7 @@ export interface DecodeEngine {
   setHead(options: { weight: Float32Array }): void;
   /**
    * An empty KV cache for `batch` rows and `capacity` positions (a large enough earlier allocation
-   * is reused, not zeroed: every position is written before it is read); {0, 0} frees it.
+   * is reused, not zeroed: every position is written before it is read); `{ batch: 0, capacity: 0 }` frees it.
    */
   reset(options: { batch: number; capacity: number }): void;
   /**

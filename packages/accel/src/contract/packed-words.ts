@@ -1,6 +1,6 @@
 // The int32 word layout of small fields (4-bit NF4 codes, 8-bit bytes) that @grpojs/model's
 // quantized layers produce (quant/packing.ts, packHalves) and accel's dequantization kernels and
-// decode engines read (native/nf4.cc, the engines' setLinearNf4): tfjs has no uint8 dtype.
+// decode engines read (native/napi/nf4.cc over native/kernels/nf4.h, the engines' setLinearNf4): tfjs has no uint8 dtype.
 //
 // Each word holds two 16-bit halves. With m words, the low halves carry fields [0, m·F) and the
 // high halves fields [m·F, 2m·F), F = halfBits / bits fields per half, lowest bits first; missing

@@ -176,7 +176,7 @@ export class LoraConv1D implements Conv1DLayer {
   /**
    * The weight [in, out] this layer applies at inference now (no dropout): the base's plus
    * scaling · (B·A)ᵀ with adapters on, the base's alone with them off. For engines that run the
-   * projection outside tfjs (native-decode.ts). Needs a readable base; the caller disposes.
+   * projection outside tfjs (native-decoder-base.ts). Needs a readable base; the caller disposes.
    */
   effectiveWeight(): tf.Tensor2D {
     const base = this.readableBase('effectiveWeight');

@@ -47,7 +47,7 @@ export class NativeDecoder extends NativeDecoderBase<DecodeEngine, Gpt2Projectio
   private readonly model: GPT2Model;
 
   private constructor(model: GPT2Model, engine: DecodeEngine) {
-    super(engine, { numLayers: model.config.nLayer, vocabSize: model.config.vocabSize });
+    super(engine, { numLayers: model.config.nLayer, vocabSize: model.config.vocabSize, who: 'NativeDecoder' });
     this.model = model;
   }
 
@@ -80,7 +80,7 @@ export class NativeDecoder extends NativeDecoderBase<DecodeEngine, Gpt2Projectio
 
   protected setFixedWeights(): Gpt2Projection[] {
     const c = this.model.config;
-    const get = hostWeights(this.model, 'NativeDecoder'); // embeddings, LayerNorms, an untied head
+    const get = hostWeights(this.model, this.who); // embeddings, LayerNorms, an untied head
     this.engine.setTokenEmbedding({ weight: get('wte.weight') });
     if (!c.tieWordEmbeddings) this.engine.setHead({ weight: get('lm_head.weight') });
     this.engine.setPositionEmbedding({ weight: get('wpe.weight') });

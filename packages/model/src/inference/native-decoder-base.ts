@@ -66,7 +66,7 @@ export function hostWeights(model: CausalTransformer, who: string): (name: strin
  * live row in row order (−1 for done rows), no top-k/top-p threshold, and the output array; null,
  * with nothing drawn, when the options need sampleToken itself (greedy, top-k, top-p).
  */
-export function nativeSampleRows(
+function nativeSampleRows(
   sampling: SamplingOptions,
   vocabSize: number,
   done: boolean[],
@@ -81,12 +81,12 @@ export function nativeSampleRows(
 }
 
 /** The values of `t` for the engine to copy right away: a view of its memory when possible, else a copy. */
-export function hostValues(t: tf.Tensor): Float32Array {
+function hostValues(t: tf.Tensor): Float32Array {
   return hostMemory(t) ?? (t.dataSync() as Float32Array);
 }
 
 /** The tensors of the weight [in, out] and bias a Conv1D applies now (caller disposes); null when it cannot say. */
-export function effectiveConv1D(layer: Conv1DLayer): [tf.Tensor, tf.Tensor] | null {
+function effectiveConv1D(layer: Conv1DLayer): [tf.Tensor, tf.Tensor] | null {
   const readable = layer as Partial<ReadableConv1D>;
   if (layer instanceof LoraConv1D) return [layer.effectiveWeight(), layer.effectiveBias()];
   if (typeof readable.readWeight === 'function' && typeof readable.readBias === 'function') return [readable.readWeight(), readable.readBias()];
@@ -97,7 +97,7 @@ export function effectiveConv1D(layer: Conv1DLayer): [tf.Tensor, tf.Tensor] | nu
  * The NF4 codes and scales of a frozen quantized Conv1D when the engine can keep them as codes
  * (blocks along `in`, i.e. codes in [in, out] order), else null.
  */
-export function nf4StateOf(conv: Conv1DLayer): NF4State | null {
+function nf4StateOf(conv: Conv1DLayer): NF4State | null {
   const read = (conv as { readNf4State?: () => NF4State | null }).readNf4State;
   if (typeof read !== 'function') return null;
   const state = read.call(conv);
@@ -123,11 +123,15 @@ export abstract class NativeDecoderBase<E extends DecodeSessionEngine, P extends
   private logits = new Float32Array(0);
   private held = false;
 
-  /** `label` prefixes the description (e.g. "Llama engine, "). */
-  protected constructor(engine: E, shape: { numLayers: number; vocabSize: number; label?: string }) {
+  /** Names this decoder in errors (a class name would not survive minification). */
+  protected readonly who: string;
+
+  /** `label` prefixes the description (e.g. "Llama engine, "); `who` names the decoder in errors. */
+  protected constructor(engine: E, shape: { numLayers: number; vocabSize: number; label?: string; who: string }) {
     this.engine = engine;
     this.shape = { numLayers: shape.numLayers, vocabSize: shape.vocabSize };
     const info = engine.info();
+    this.who = shape.who;
     this.description = `${shape.label ?? ''}${info.simd}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
   }
 
@@ -142,19 +146,26 @@ export abstract class NativeDecoderBase<E extends DecodeSessionEngine, P extends
    */
   prepare(): void {
     this.held = true;
-    if (!this.frozenPacked) {
-      for (const p of this.setFixedWeights()) {
-        const list = p.linear instanceof LoraConv1D || layerTrainableVariables(p.linear).length > 0 ? this.mutable : this.frozen;
-        list.push(p);
+    try {
+      if (!this.frozenPacked) {
+        for (const p of this.setFixedWeights()) {
+          const list = p.linear instanceof LoraConv1D || layerTrainableVariables(p.linear).length > 0 ? this.mutable : this.frozen;
+          list.push(p);
+        }
+        this.frozenPacked = true;
       }
-      this.frozenPacked = true;
+      const codes = runtimeOptions().nativeDecodeNf4Codes;
+      if (codes !== this.nf4Codes) {
+        for (const p of this.frozen) this.setProjection(p, codes);
+        this.nf4Codes = codes;
+      }
+      for (const p of this.mutable) this.setProjection(p, false);
+    } catch (error) {
+      // The caller never reaches end() after a throw here: a decoder left held would send every
+      // later generate to tfjs while decodePath() still named this engine.
+      this.held = false;
+      throw error;
     }
-    const codes = runtimeOptions().nativeDecodeNf4Codes;
-    if (codes !== this.nf4Codes) {
-      for (const p of this.frozen) this.setProjection(p, codes);
-      this.nf4Codes = codes;
-    }
-    for (const p of this.mutable) this.setProjection(p, false);
   }
 
   /** Native bytes the engine holds and how many projections it keeps as NF4 codes. */
@@ -232,7 +243,7 @@ export abstract class NativeDecoderBase<E extends DecodeSessionEngine, P extends
       }
     }
     const wb = effectiveConv1D(p.linear);
-    if (wb === null) throw new NativeDecodeError(`${this.constructor.name}: the linear layer at ${this.pathOf(p)} cannot expose its weight.`);
+    if (wb === null) throw new NativeDecodeError(`${this.who}: the linear layer at ${this.pathOf(p)} cannot expose its weight.`);
     try {
       this.setLinear(p, hostValues(wb[0]), wb[1].dataSync() as Float32Array); // copied before the dispose
     } finally {

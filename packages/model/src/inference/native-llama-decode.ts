@@ -24,7 +24,7 @@ export class NativeLlamaDecoder extends NativeDecoderBase<LlamaDecodeEngine, Lla
   private readonly model: LlamaModel;
 
   private constructor(model: LlamaModel, engine: LlamaDecodeEngine) {
-    super(engine, { numLayers: model.config.numHiddenLayers, vocabSize: model.config.vocabSize, label: 'Llama engine, ' });
+    super(engine, { numLayers: model.config.numHiddenLayers, vocabSize: model.config.vocabSize, label: 'Llama engine, ', who: 'NativeLlamaDecoder' });
     this.model = model;
   }
 
@@ -55,7 +55,7 @@ export class NativeLlamaDecoder extends NativeDecoderBase<LlamaDecodeEngine, Lla
 
   protected setFixedWeights(): LlamaProjection[] {
     const c = this.model.config;
-    const get = hostWeights(this.model, 'NativeLlamaDecoder'); // embedding, norms, an untied head
+    const get = hostWeights(this.model, this.who); // embedding, norms, an untied head
     this.engine.setEmbedding({ weight: get('model.embed_tokens.weight') });
     if (!c.tieWordEmbeddings) this.engine.setHead({ weight: get('lm_head.weight') });
     this.engine.setNorm({ which: 'final', weight: get('model.norm.weight') });
