@@ -50,6 +50,11 @@ export interface TokenLogProbsOptions {
    * the native kernel; default false, where the entropy is a metric without gradient.
    */
   entropyGrad?: boolean;
+  /**
+   * Also return, per token, 1 where the argmax of the logits (temperature 1, first maximal index
+   * as torch.argmax) is the completion token, else 0: TRL SFT's `mean_token_accuracy`. No gradient.
+   */
+  withArgmaxMatch?: boolean;
   /** Apply LoRA dropout etc. (training mode). Default false. */
   training?: boolean;
   /**
@@ -68,4 +73,6 @@ export interface TokenLogProbsOutput {
   mask: tf.Tensor2D;
   /** [rows, maxCompletionLen] when withEntropy. Caller disposes. */
   entropy?: tf.Tensor2D;
+  /** [rows, maxCompletionLen] when withArgmaxMatch: 1 where argmax(logits) = the token, else 0 (and 0 where the mask is 0). Caller disposes. */
+  argmaxMatch?: tf.Tensor2D;
 }

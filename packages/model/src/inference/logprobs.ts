@@ -21,9 +21,13 @@ export class LogProbsError extends Error {
 const AUTO_CHUNK_FLOATS = 2 ** 25;
 
 /**
- * h [n, C] → log p(target) [n] (and, withEntropy, [n, 2] with the entropy in column 1) under
- * softmax(h·headᵀ / temperature). Gradient flows to h only; the entropy column is a metric and
- * is not differentiated unless `entropyGrad` (an entropy bonus in the loss). The caller owns the result.
+ * h [n, C] → log p(target) [n] under softmax(h·headᵀ / temperature), or with extra columns
+ * [n, 1 + k]: log p in column 0, then (withEntropy) the entropy, then (withArgmaxMatch) 1 where the
+ * argmax of the untempered logits, first maximal index as torch.argmax, is the target, else 0.
+ * Gradient flows to h only, through column 0; the entropy column is a metric and is not
+ * differentiated unless `entropyGrad` (an entropy bonus in the loss); the match column never is.
+ * The argmax is a reduction of the logits the head already made, so it adds no vocab-sized
+ * tensor. The caller owns the result.
  *
  * d log p / d h = (onehot(target) − p)·head / temperature does not depend on the upstream
  * gradient, so when a gradient tape is recording this Jacobian row G [n, C] is computed in the
@@ -44,8 +48,10 @@ export function headLogProbs(
   temperature: number,
   withEntropy: boolean,
   entropyGrad = false,
+  withArgmaxMatch = false,
 ): tf.Tensor {
   const V = model.dims.vocabSize;
+  const columns = 1 + (withEntropy ? 1 : 0) + (withArgmaxMatch ? 1 : 0);
   const taping = (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
   const entropyTaped = withEntropy && entropyGrad && taping;
   /** G_H [n, C] from log p [n, V] and H [n]. */
@@ -60,6 +66,12 @@ export function headLogProbs(
       const raw = model.lmHead.logits(x); // [n, V]
       const n = x.shape[0];
       const targetIndex = (): tf.Tensor1D => tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(V, 'int32')), targets); // into [n·V]
+      // [n] 1 where argmax(logits) = target; tfjs' argMax keeps the first maximal index, as torch does.
+      const argmaxMatch = (): tf.Tensor1D => tf.cast(tf.equal(tf.argMax(raw, -1), targets), 'float32') as tf.Tensor1D;
+      const stack = (logp: tf.Tensor1D, entropy: tf.Tensor1D | null): tf.Tensor => {
+        if (columns === 1) return logp;
+        return tf.stack([logp, ...(entropy ? [entropy] : []), ...(withArgmaxMatch ? [argmaxMatch()] : [])], 1); // [n, columns]
+      };
       const native = nativeLogSoftmaxGather(raw, targets, temperature, withEntropy, taping);
       if (native !== null) {
         if (native.grad) {
@@ -72,7 +84,7 @@ export function headLogProbs(
             save([G]);
           }
         }
-        return native.entropy ? tf.stack([native.logp, native.entropy], 1) : native.logp;
+        return stack(native.logp, native.entropy ?? null);
       }
       const logits = tf.div(raw, temperature); // [n, V]
       const lse = tf.logSumExp(logits, -1, true); // [n, 1]
@@ -89,15 +101,14 @@ export function headLogProbs(
           save([G]);
         }
       }
-      if (!withEntropy) return logp;
-      return tf.stack([logp, entropy as tf.Tensor1D], 1); // [n, 2]
+      return stack(logp as tf.Tensor1D, entropy as tf.Tensor1D | null);
     });
     return {
       value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const d = dy as tf.Tensor;
-          const g = withEntropy ? tf.slice(d, [0, 0], [-1, 1]) : tf.expandDims(d, 1); // [n, 1]
+          const g = columns > 1 ? tf.slice(d, [0, 0], [-1, 1]) : tf.expandDims(d, 1); // [n, 1]
           if (!entropyTaped) return tf.mul(saved[0], g); // [n, C]
           return tf.add(tf.mul(saved[0], g), tf.mul(saved[1], tf.slice(d, [0, 1], [-1, 1])));
         }),
@@ -150,6 +161,7 @@ export function tokenLogProbs(
   const pad = model.dims.padTokenId ?? model.dims.eosTokenIds[0] ?? 0;
   const temperature = options.temperature ?? 1;
   const withEntropy = options.withEntropy ?? false;
+  const withArgmaxMatch = options.withArgmaxMatch ?? false;
   const P = Math.max(...promptIds.map((r) => r.length));
   if (P + L > model.dims.maxPositions) {
     throw new LogProbsError(`tokenLogProbs: prompt ${P} + completion ${L} tokens exceed ${model.dims.maxPositionsField} ${model.dims.maxPositions}.`);
@@ -157,7 +169,12 @@ export function tokenLogProbs(
   const maskRows = completionIds.map((c) => [...new Array<number>(c.length).fill(1), ...new Array<number>(L - c.length).fill(0)]);
   const mask = tf.tensor2d(maskRows.flat(), [B, L], 'float32');
   if (L === 0) {
-    return { logProbs: tf.zeros([B, 0]), mask, ...(withEntropy ? { entropy: tf.zeros([B, 0]) as tf.Tensor2D } : {}) };
+    return {
+      logProbs: tf.zeros([B, 0]),
+      mask,
+      ...(withEntropy ? { entropy: tf.zeros([B, 0]) as tf.Tensor2D } : {}),
+      ...(withArgmaxMatch ? { argmaxMatch: tf.zeros([B, 0]) as tf.Tensor2D } : {}),
+    };
   }
   const rowsPerChunk = options.chunkSize ?? Math.max(1, Math.floor(AUTO_CHUNK_FLOATS / (L * model.dims.vocabSize)));
   const result = tf.tidy(() => {
@@ -178,12 +195,16 @@ export function tokenLogProbs(
       const { hidden } = model.forward(chunkIds, { attentionMask: chunkMask, logits: 'none', training: options.training ?? false });
       // Hidden state at position t predicts token t + 1: positions P−1 … P+L−2 predict the completion.
       const h: tf.Tensor2D = tf.reshape(tf.slice(hidden, [0, P - 1, 0], [rows, L, -1]), [rows * L, model.dims.hiddenSize]);
-      parts.push(headLogProbs(h, tf.tensor1d(targets, 'int32'), model, temperature, withEntropy, options.entropyGrad ?? false));
+      parts.push(headLogProbs(h, tf.tensor1d(targets, 'int32'), model, temperature, withEntropy, options.entropyGrad ?? false, withArgmaxMatch));
     }
-    const all = parts.length === 1 ? parts[0] : tf.concat(parts, 0); // [B·L] or [B·L, 2]
+    const all = parts.length === 1 ? parts[0] : tf.concat(parts, 0); // [B·L] or [B·L, columns]
     const column = (i: number): tf.Tensor2D =>
-      tf.mul(tf.reshape(withEntropy ? tf.slice(all, [0, i], [-1, 1]) : all, [B, L]), mask) as tf.Tensor2D;
-    return withEntropy ? { logProbs: column(0), entropy: column(1) } : { logProbs: column(0) };
+      tf.mul(tf.reshape(all.rank === 2 ? tf.slice(all, [0, i], [-1, 1]) : all, [B, L]), mask) as tf.Tensor2D;
+    return {
+      logProbs: column(0),
+      ...(withEntropy ? { entropy: column(1) } : {}),
+      ...(withArgmaxMatch ? { argmaxMatch: column(withEntropy ? 2 : 1) } : {}),
+    };
   });
   return { ...result, mask } as TokenLogProbsOutput;
 }
