@@ -54,6 +54,11 @@ export interface PolicyLogProbsOptions {
    * bonus is on.
    */
   entropyGrad?: boolean;
+  /**
+   * Also return, per token, 1 where the argmax of the (temperature-1) logits, first maximal index
+   * as torch.argmax, is the completion token, else 0 (SFT's mean_token_accuracy). Never differentiated.
+   */
+  withArgmaxMatch?: boolean;
   /** Training mode (LoRA dropout on). Default false. */
   training?: boolean;
   /**
@@ -71,6 +76,8 @@ export interface PolicyLogProbsOutput {
   mask: tf.Tensor2D;
   /** [rows, same length] when `withEntropy` was asked for. */
   entropy?: tf.Tensor2D;
+  /** [rows, same length] when `withArgmaxMatch` was asked for; 0 where the mask is 0. */
+  argmaxMatch?: tf.Tensor2D;
 }
 
 /** A policy the GRPO trainer can train: a causal LM with trainable (LoRA) adapters. */

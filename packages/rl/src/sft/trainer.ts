@@ -23,7 +23,7 @@ import { runIdentity, type RunIdentity } from '../run-identity.js';
 import { learningRateAt, resolveWarmupSteps, type ScheduleOptions } from '../schedule.js';
 import { parseSFTConfig, type SFTConfig, type SFTConfigInput } from './config.js';
 import { splitAtLoss, tokenizeRow, type MessagesRenderer, type PromptCompletion, type SFTRow, type SFTTokenizer } from './dataset.js';
-import { accumulateSFTMicroBatch, sftLossSums, type SFTBatchStats, type SFTModel } from './loss.js';
+import { accumulateSFTMicroBatch, meanTokenAccuracy, sftLossSums, type SFTBatchStats, type SFTModel } from './loss.js';
 
 const RNG_SCHEME = 'data order = @grpojs/data permutation(n, seed, epoch); dropout seed = deriveSeed(seed, "dropout", globalStep, microStep)';
 
@@ -155,6 +155,10 @@ export class SFTTrainer {
       const sum = sumStats(stats);
       metrics.loss = sum.tokens > 0 ? sum.nll / sum.tokens : 0;
       metrics.entropy = sum.tokens > 0 ? sum.entropy / sum.tokens : 0;
+      // The mean over this step's micro-batches; every step has gradientAccumulationSteps of them, so
+      // the window's mean of steps is TRL's mean over every micro-batch since the last log.
+      const accuracy = meanTokenAccuracy(stats);
+      if (accuracy !== null) metrics.mean_token_accuracy = accuracy;
       const grads = accumulator.value;
       if (grads) {
         metrics.grad_norm = globalNorm(grads);
@@ -187,14 +191,20 @@ export class SFTTrainer {
     };
   }
 
-  /** The mean loss and entropy over every trained token of evalDataset (`eval_loss`, `eval_entropy`). */
+  /**
+   * The mean loss and entropy over every trained token of evalDataset (`eval_loss`, `eval_entropy`)
+   * and TRL's `eval_mean_token_accuracy` (the mean of each eval batch's accuracy).
+   */
   evaluate(): Metrics {
     if (this.evalRows.length === 0) throw new GRPOTrainerError('evaluate() needs an evalDataset.');
     const started = performance.now();
-    const sum = sftLossSums(this.options.model, this.evalRows, this.config.perDeviceEvalBatchSize, this.config.logprobChunkSize);
+    const batches = sftLossSums(this.options.model, this.evalRows, this.config.perDeviceEvalBatchSize, this.config.logprobChunkSize);
+    const sum = sumStats(batches);
+    const accuracy = meanTokenAccuracy(batches);
     return {
       eval_loss: sum.tokens > 0 ? sum.nll / sum.tokens : 0,
       eval_entropy: sum.tokens > 0 ? sum.entropy / sum.tokens : 0,
+      ...(accuracy !== null ? { eval_mean_token_accuracy: accuracy } : {}),
       eval_num_tokens: sum.tokens,
       eval_runtime: (performance.now() - started) / 1000,
     };
@@ -259,6 +269,7 @@ export class SFTTrainer {
   }
 }
 
-function sumStats(stats: readonly SFTBatchStats[]): SFTBatchStats {
+/** Token-weighted sums of nll, entropy and tokens (`correct` is averaged per batch instead: meanTokenAccuracy). */
+function sumStats(stats: readonly SFTBatchStats[]): Omit<SFTBatchStats, 'correct'> {
   return stats.reduce((a, b) => ({ nll: a.nll + b.nll, entropy: a.entropy + b.entropy, tokens: a.tokens + b.tokens }), { nll: 0, entropy: 0, tokens: 0 });
 }

@@ -102,6 +102,10 @@ export class BigramPolicy implements PolicyModel {
       if (options.withEntropy) {
         out.entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)).reshape([completionIds.length, T]) as tf.Tensor2D;
       }
+      if (options.withArgmaxMatch) {
+        const logits = this.logits(prev); // [N, V], temperature 1
+        out.argmaxMatch = tf.mul(tf.cast(tf.equal(tf.argMax(logits, 1), tf.tensor1d(target, 'int32')), 'float32').reshape([completionIds.length, T]), m) as tf.Tensor2D;
+      }
       return out as unknown as tf.TensorContainer;
     }) as unknown as PolicyLogProbsOutput;
   }
