@@ -37,7 +37,12 @@ describe('grpojs sft', () => {
     expect(first.error).toBeUndefined();
     expect(first.stdout).toMatch(/SFT done: 2\/2 steps/);
     expect(existsSync(join(out, 'adapter_model.safetensors'))).toBe(true);
-    expect(JSON.parse(readFileSync(join(out, 'checkpoint-2', 'trainer_state.json'), 'utf8')).config).toMatchObject({ perDeviceTrainBatchSize: 2, learningRate: 0.01, completionOnlyLoss: null });
+    const state = JSON.parse(readFileSync(join(out, 'checkpoint-2', 'trainer_state.json'), 'utf8'));
+    expect(state.config).toMatchObject({ perDeviceTrainBatchSize: 2, learningRate: 0.01, completionOnlyLoss: null });
+    // The model's argmax matches reach the log: TRL's mean_token_accuracy, a fraction.
+    const accuracies = state.logHistory.map((e: Record<string, number>) => e.mean_token_accuracy);
+    expect(accuracies).toHaveLength(2);
+    expect(accuracies.every((a: number) => a >= 0 && a <= 1), `mean_token_accuracy per log: ${accuracies}`).toBe(true);
     const resumed = await runProgram([...args, '--max-steps', '3', '--resume', 'latest']);
     expect(resumed.error).toBeUndefined();
     expect(resumed.stdout).toMatch(/SFT done: 3\/3 steps/);
