@@ -128,7 +128,7 @@ describe('GRPOTrainer with the entropy bonus', () => {
     t.dispose();
     const resumed = trainer('adaptive', { maxSteps: 5, ...options });
     await resumed.t.resume(path);
-    expect(resumed.t['entropyControl'].state()).toEqual({ entropyCoef: 0.2, lastWorldEntropy: expect.any(Number) });
+    expect(resumed.t['entropyControl']?.state()).toEqual({ entropyCoef: 0.2, lastWorldEntropy: expect.any(Number) });
     resumed.t.dispose();
   });
 

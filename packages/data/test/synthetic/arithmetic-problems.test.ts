@@ -58,7 +58,7 @@ describe('generateArithmeticProblems', () => {
   it('the SFT completion gets the full correctness, format, strict_format and numeric rewards', () => {
     const problems = generateArithmeticProblems({ count: 30, seed: 5, maxSteps: 3 });
     const completions = problems.map((p) => p.completion);
-    const ctx = { answer: problems.map((p) => extractHashAnswer(p.answer)) };
+    const ctx = { prompts: problems.map((p) => p.question), completionIds: completions.map(() => []), answer: problems.map((p) => extractHashAnswer(p.answer)) };
     expect(correctnessReward(completions, ctx)).toEqual(problems.map(() => 2));
     for (const reward of [formatReward, strictFormatReward, numericReward]) expect(reward(completions, ctx)).toEqual(problems.map(() => 0.5));
     expect(problems[0].completion).toMatch(/^<reasoning>\n(\d+ [-+*/] \d+ = \d+\n)+<\/reasoning>\n<answer>\n\d+\n<\/answer>\n$/);

@@ -11,7 +11,7 @@ const tokenizer = new CharTokenizer('abcdeuAU:|>');
 // A tiny chat template: "U:<content>|" per user turn, "A:<content>|" per assistant turn, "A:" as the generation header.
 const render: MessagesRenderer = (messages, addGenerationPrompt) =>
   messages.map((m) => `${m.role === 'user' ? 'U' : 'A'}:${m.content}|`).join('') + (addGenerationPrompt ? 'A:' : '');
-const options = { tokenizer, renderMessages: render, completionOnlyLoss: null, assistantOnlyLoss: false, maxLength: null };
+const options = { tokenizer, renderMessages: render, completionOnlyLoss: null as boolean | null, assistantOnlyLoss: false, maxLength: null };
 const trained = (row: SFTRow, o = options) => {
   const { ids, lossMask } = tokenizeRow(row, 0, o);
   return tokenizer.decode(ids.filter((_, i) => lossMask[i] === 1));
