@@ -4,8 +4,8 @@
  * rewards on harder problems; the held-out accuracy and rewards of random → SFT → GRPO are printed
  * and plotted (runs/summary/report.html; each trainer's curves in its own run folder).
  *
- *   pnpm start                    # the full run (~20 min on 2 cores)
- *   pnpm start -- --quick         # the short run CI checks (a few minutes)
+ *   pnpm start                    # the full run (about 5 min on 2 idle cores)
+ *   pnpm start -- --quick         # the short run (about 2 min)
  *   options: --seed N  --out DIR  --check (exit 1 unless GRPO beats SFT by the quick mode's margin)
  */
 import { loadCausalLM, RunDirTracker, type CausalLM, type TextTokenizer } from 'grpojs';
