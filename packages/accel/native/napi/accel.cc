@@ -14,16 +14,16 @@
 #include <string>
 
 #include "../kernels/thread-pool.h"
-#include "attention.h"
-#include "decode.h"
-#include "gather.h"
-#include "gelu.h"
-#include "layernorm.h"
-#include "llama-decode.h"
-#include "llama-train.h"
+#include "attention-binding.h"
+#include "decode-binding.h"
+#include "gather-binding.h"
+#include "gelu-binding.h"
+#include "layernorm-binding.h"
+#include "llama-decode-binding.h"
+#include "llama-train-binding.h"
 #include "napi-options.h"
-#include "nf4.h"
-#include "vocab.h"
+#include "nf4-binding.h"
+#include "vocab-binding.h"
 
 #if defined(GRPOJS_ACCELERATE)
 #include <Accelerate/Accelerate.h>

@@ -5,7 +5,7 @@
 // - splitHeads / splitHeadsGrad (tfjs: a SplitV, three Reshapes and three Transposes forward, three
 //   Transposes and a Concat backward; the SplitV alone took 6 ms per [512, 2304]).
 // See docs/accel.md, "Attention kernels". Each function takes one named options object.
-#include "attention.h"
+#include "attention-binding.h"
 
 #include <cstdint>
 #include <string>

@@ -17,7 +17,7 @@
 // sequence whatever the thread count or timing (threads take whole panel groups / whole (row, head)
 // pairs from a shared counter, so a preempted thread's share is picked up by the others), so 1
 // and N threads give bit-identical logits.
-#include "decode.h"
+#include "decode-binding.h"
 
 #include <algorithm>
 #include <cmath>

@@ -4,7 +4,7 @@
 // transpose ran in about 100 ms for 512 tokens; this loop takes a few milliseconds. Rows,
 // out[i, :] = src[ids[i], :], are the position-embedding lookup, for which GatherV2 took ~20 ms per
 // 512 rows of 768 (element by element); here one memcpy per row (docs/accel.md, "Embedding gathers").
-#include "gather.h"
+#include "gather-binding.h"
 
 #include <cstdint>
 #include <string>

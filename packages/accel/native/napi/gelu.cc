@@ -3,7 +3,7 @@
 // elementwise passes over [512, 3072] per block and micro-batch, forward and again backward
 // (docs/benchmarks.md, item 4). Large inputs are split over the addon's kernel threads
 // (kernels/thread-pool.h); every element is computed the same way by any thread.
-#include "gelu.h"
+#include "gelu-binding.h"
 
 #include <cstdint>
 #include <string>

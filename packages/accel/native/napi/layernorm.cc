@@ -2,7 +2,7 @@
 // (kernels/layer-norm.h), one pass over each row in cache. They exist because the tfjs formula is
 // about eight kernels forward and a dozen backward, each a full pass over [rows, C] through the
 // wasm heap, for 13 LayerNorms per GPT-2 forward (docs/accel.md, "Fused LayerNorm").
-#include "layernorm.h"
+#include "layernorm-binding.h"
 
 #include <cstdint>
 #include <string>

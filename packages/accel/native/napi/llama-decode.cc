@@ -12,7 +12,7 @@
 // projections stay 4-bit codes in the same panel order (≈ 0.53 byte per weight), each panel group
 // decoded to fp32 right before its tiles (kernels/nf4.h). Every output element is computed by one
 // thread with one instruction sequence, so 1 and N threads give the same bits.
-#include "llama-decode.h"
+#include "llama-decode-binding.h"
 
 #include <algorithm>
 #include <cmath>

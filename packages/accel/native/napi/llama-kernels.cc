@@ -8,7 +8,7 @@
 #include "../kernels/gqa-attention.h"
 #include "../kernels/rotary.h"
 #include "../kernels/swiglu.h"
-#include "llama-decode.h"
+#include "llama-decode-binding.h"
 #include "napi-options.h"
 
 namespace grpojs {

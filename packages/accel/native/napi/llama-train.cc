@@ -8,7 +8,7 @@
 // Every row is computed the same way by whichever thread takes it, and the RMSNorm weight
 // gradient is summed per fixed block of rows and then over the blocks in order, so 1 and N
 // threads give bit-identical results.
-#include "llama-train.h"
+#include "llama-train-binding.h"
 
 #include <algorithm>
 #include <cstdint>

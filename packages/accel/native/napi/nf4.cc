@@ -4,7 +4,7 @@
 // Transpose...) that each read and write the full weight; with an NF4 base that was 22% of a GRPO
 // step (docs/benchmarks.md). These compute the same float32 values, bit for bit. Each function
 // takes one named options object; arrays are { buffer, byteOffset } regions.
-#include "nf4.h"
+#include "nf4-binding.h"
 
 #include <cmath>
 #include <cstdint>

@@ -4,7 +4,7 @@
 // 1.6 G/s for a Sub), and the log-probs of one training micro-batch went through ten [256, V]
 // tensors (docs/benchmarks.md, item 1). The rows of logSoftmaxGather are split over the addon's
 // kernel threads (kernels/thread-pool.h). Each function takes one named options object (napi-options.h).
-#include "vocab.h"
+#include "vocab-binding.h"
 
 #include <cmath>
 #include <cstdint>
