@@ -1,6 +1,6 @@
 // GPT-2's MLP activation gelu_new, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), its gradient, and
 // the exact (erf) GELU. Binding-free: the training kernels (native/napi/gelu.cc) run the range loops and
-// the GPT-2 decode engine (native/napi/decode.cc) the per-value functions, so both compute the same bits.
+// the GPT-2 decode engine (kernels/gpt2-decode-engine.h) the per-value functions, so both compute the same bits.
 #pragma once
 
 #include <cmath>

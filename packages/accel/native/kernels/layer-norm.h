@@ -1,6 +1,6 @@
 // LayerNorm over one row of C values (mean and biased variance, as torch), forward and backward.
 // Binding-free: the training kernels (native/napi/layernorm.cc) and the GPT-2 decode engine
-// (native/napi/decode.cc) run the same row code, so a decode step normalises exactly as the fused
+// (kernels/gpt2-decode-engine.h) run the same row code, so a decode step normalises exactly as the fused
 // training kernel does.
 //
 // Row sums accumulate in double: a row of 768 floats is a few hundred nanoseconds either way, and

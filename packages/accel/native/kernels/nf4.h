@@ -1,6 +1,6 @@
 // Dequantization of @grpojs/model's quantized weights: NF4 (with double-quantized block scales)
 // and row-wise int8, and the GPT-2 decode engine's NF4 panels. Binding-free (native/napi/nf4.cc and
-// native/napi/decode.cc call it). Each output is the same one or two float32 multiplies (and one add)
+// kernels/decode-engine-base.h call it). Each output is the same one or two float32 multiplies (and one add)
 // in the same order as the model's tfjs path, and the addon is built with -ffp-contract=off so no
 // multiply-add is fused: the values equal the tfjs dequantization bit for bit.
 //
@@ -192,7 +192,7 @@ inline void Int8Dequantize(const uint32_t* codes, int64_t words, const float* ta
   }
 }
 
-// The GPT-2 decode engine's NF4 panels (native/napi/decode.cc): a panel is 8 output columns, its codes
+// The decode engines' NF4 panels (kernels/decode-engine-base.h): a panel is 8 output columns, its codes
 // one word per input row k (nibble j = column j), its scales [in / bs][8]. DecodeNf4Panel writes
 // the fp32 panel out [in][8]: out[k][j] = table[nibble j of codes[k]] · scales[k / bs][j], the
 // dequantization's one float32 multiply, so the values equal the dequantized weight bit for bit.

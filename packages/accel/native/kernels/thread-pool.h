@@ -1,7 +1,7 @@
 // A small persistent thread pool for the addon's training-step kernels (batched attention matmuls,
 // gelu_new, the vocab log-softmax). Those run one after another from the JS thread, each a few
-// milliseconds; starting threads per call would cost more than it saves. The decode engine
-// (native/napi/decode.cc) owns an instance of its own, sized by its `threads` option.
+// milliseconds; starting threads per call would cost more than it saves. The decode engines
+// (decode-engine-base.h) own an instance each, sized by their `threads` option.
 //
 // Work is split into items handed out from a shared counter (a descheduled thread's share is
 // taken by the other on this shared machine), and what an item computes never depends on which

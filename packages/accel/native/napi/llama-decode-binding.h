@@ -1,5 +1,6 @@
-// The Llama-family decode engine of the addon (native/napi/llama-decode.cc: Llama, Qwen2, Qwen3 as
-// flags) and the N-API bindings of its math kernels for tests (native/napi/llama-kernels.cc).
+// The N-API binding (native/napi/llama-decode.cc) of the Llama-family decode engine
+// (kernels/llama-decode-engine.h: Llama, Qwen2, Qwen3 as flags) and the N-API bindings of its math
+// kernels for tests (native/napi/llama-kernels.cc).
 // Registered on the exports as the class `LlamaDecodeEngine` and the object `llamaKernels` by
 // accel.cc's Init.
 #pragma once

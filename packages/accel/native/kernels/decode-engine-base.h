@@ -1,0 +1,364 @@
+// What the two decode engines (gpt2-decode-engine.h, llama-decode-engine.h) share: one token per row
+// per step on weights held in native memory as column panels (panel-linear.h; frozen NF4 weights as
+// their 4-bit codes in panel order, nf4.h), a KV cache, a small thread pool with per-thread scratch,
+// and the lifecycle around them: reset and load the cache, sample rows, report the memory held,
+// dispose. Binding-free; napi/decode-engine-binding.h validates the JS options and calls these.
+//
+// Determinism: every output element is computed by exactly one thread with the same instruction
+// sequence whatever the thread count or timing (threads take whole panel groups / whole (row, head)
+// pairs from a shared counter, so a preempted thread's share is picked up by the others), so 1
+// and N threads give bit-identical logits.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "../cpu.h"
+#include "gelu.h"
+#include "gqa-attention.h"
+#include "kv-cache.h"
+#include "nf4.h"
+#include "panel-linear.h"
+#include "thread-pool.h"
+#include "vocab.h"
+
+namespace grpojs {
+
+// One projection of in → out: fp32 panels w [panels][in][8] (padded columns 0), or for a frozen NF4
+// weight its panel codes [panels][in] (nibble j of a word = column p·8 + j; padded columns code 7 =
+// 0.0) and block scales [panels][in / blockSize][8], decoded panel by panel inside the product
+// (table[code] · absmax, the dequantization's own multiply, so the logits do not change by a bit).
+struct PanelWeights {
+  int in = 0, out = 0, panels = 0;
+  AlignedFloats w;  // empty when NF4
+  std::vector<uint32_t> codes;
+  AlignedFloats scales;
+  AlignedFloats bias;  // [out]; empty: none
+  int blockSize = 0;
+  float table[16] = {};
+  bool set = false;
+
+  bool nf4() const { return !codes.empty(); }
+  double bytes() const { return 4.0 * (w.size() + codes.size() + scales.size() + bias.size()); }
+
+  // A weight [in, out] (`rowsAreOutputs`: [out, in], an LM head) packed as fp32 panels; drops any codes.
+  void SetDense(const float* src, bool rowsAreOutputs) {
+    panels = PanelCount(out);
+    w.Reset(static_cast<size_t>(panels) * in * kPanel);
+    PackPanels(src, in, out, rowsAreOutputs, w.data());
+    codes = {}, scales.Reset(0), blockSize = 0;
+    set = true;
+  }
+
+  // NF4 codes in @grpojs/model's packHalves layout (m words; field k·out + o of the [in, out] weight),
+  // absmax [out][in / bs], table [16]; bs must divide in (the caller checks).
+  void SetNf4(const uint32_t* words, int64_t m, int bs, const float* absmax, const float* codeTable) {
+    panels = PanelCount(out);
+    w.Reset(0);
+    codes.assign(static_cast<size_t>(panels) * in, 0u);
+    scales.Reset(static_cast<size_t>(panels) * (in / bs) * kPanel);
+    PackNf4Panels(words, m, in, out, bs, absmax, codes.data(), scales.data());
+    std::memcpy(table, codeTable, sizeof table);
+    blockSize = bs;
+    set = true;
+  }
+
+  // bias [out], or nullptr for none.
+  void SetBias(const float* b) {
+    if (b == nullptr) {
+      bias.Reset(0);
+    } else {
+      bias.Assign(b, static_cast<size_t>(out));
+    }
+  }
+
+  // Frees the weights; the sizes stay.
+  void Clear() { w.Reset(0), codes = {}, scales.Reset(0), bias.Reset(0), blockSize = 0, panels = 0, set = false; }
+};
+
+// The activations an epilogue can apply (gelu.h: the same gelu_new as the training kernel).
+enum class Activation { kNone, kGeluNew, kRelu, kGelu };
+
+inline float Activate(float v, Activation act) {
+  switch (act) {
+    case Activation::kRelu:
+      return v < 0.f ? 0.f : v;
+    case Activation::kGelu:
+      return GeluErf(v);
+    case Activation::kGeluNew:
+      return GeluNew(v);
+    default:
+      return v;
+  }
+}
+
+// One product of a parallel region: out rows b (stride ldo) = act(x[b] · W + bias), stored or added to out.
+struct Product {
+  const PanelWeights* weights;
+  const float* x;  // [B][in]
+  float* out;
+  int ldo;
+  bool addTo;
+  Activation act = Activation::kNone;
+};
+
+// One (row, head) of the attention (gqa-attention.h), compiled for the build's baseline ISA and again for AVX2.
+inline void AttendPortable(const float* q, const float* k, const float* v, int s, int e, int D, float scale, float* scores, float* y) {
+  AttendHead(q, k, v, s, e, D, scale, scores, y);
+}
+#if GRPOJS_AVX2
+GRPOJS_TARGET_AVX2 inline void AttendAvx2(const float* q, const float* k, const float* v, int s, int e, int D, float scale, float* scores,
+                                          float* y) {
+  AttendHead(q, k, v, s, e, D, scale, scores, y);
+}
+#endif
+
+// The shape both engines' shared state is sized by.
+struct DecodeShape {
+  int layers;     // transformer blocks
+  int hidden;     // the residual width C
+  int vocab;      // V
+  int positions;  // the longest sequence (a cache's capacity is at most this)
+  int kvHeads;    // key/value heads per row in the cache
+  int headDim;
+  bool tiedHead;  // the LM head is the token embedding
+};
+
+class DecodeEngineBase {
+ public:
+  // threads ≥ 1; `avx2`: use the AVX2 tiles and decoders (the caller checked the CPU).
+  DecodeEngineBase(const DecodeShape& shape, int threads, bool avx2) : shape_(shape), avx2_(avx2) {
+    MakeTileTable(avx2_, tiles_);
+    head_.in = shape.hidden, head_.out = shape.vocab;
+    StartThreads(threads);
+  }
+
+  const DecodeShape& shape() const { return shape_; }
+  int threads() const { return pool_->size(); }
+  bool avx2() const { return avx2_; }
+  int batch() const { return batch_; }
+  int capacity() const { return cap_; }
+  int length() const { return length_; }
+  bool embeddingSet() const { return embeddingSet_; }
+  bool headSet() const { return head_.set; }
+
+  // The token embedding [V][C]: tied, packed as the LM head's panels (rows are read back from them);
+  // untied, kept as rows.
+  void SetEmbedding(const float* w) {
+    if (shape_.tiedHead) {
+      head_.SetDense(w, true);
+    } else {
+      embeddingRows_.Assign(w, static_cast<size_t>(shape_.vocab) * shape_.hidden);
+    }
+    embeddingSet_ = true;
+  }
+
+  // An untied LM head [V][C] (logits = h · weightᵀ).
+  void SetHead(const float* w) { head_.SetDense(w, true); }
+
+  // An empty KV cache for `batch` rows and `capacity` ≤ positions (0, 0 frees it). A cache at least as large is reused: positions are
+  // written (LoadCacheLayer, a step) before they are read.
+  void ResetCache(int batch, int capacity) {
+    batch_ = batch, cap_ = capacity, length_ = 0;
+    starts_.assign(batch, 0);
+    const size_t kv = static_cast<size_t>(shape_.layers) * batch * shape_.kvHeads * capacity * shape_.headDim;
+    keys_.Reuse(kv), values_.Reuse(kv);
+    for (Scratch& s : perThread_) s.scores.assign(std::max(capacity, 1), 0.f);
+  }
+
+  // The first `length` positions (≤ capacity) of one layer of a prefill's keys and values
+  // [batch, kvHeads, srcCapacity, headDim]; starts[b] in [0, length] is row b's first valid position
+  // (left padding before it is masked). The caller checked the ranges.
+  void LoadCacheLayer(int layer, const float* keys, const float* values, int srcCapacity, int length, const int32_t* starts) {
+    std::copy(starts, starts + batch_, starts_.begin());
+    CopyLayerIntoKvCache(keys, values, layer, batch_ * shape_.kvHeads, srcCapacity, cap_, shape_.headDim, length, keys_.data(),
+                         values_.data());
+    length_ = length;
+  }
+
+  // tokens[b] = the token drawn from logits row b [V] with uniform us[b] in [0, 1) (vocab.h's
+  // SampleFromRow, @grpojs/model's sampleToken arithmetic); rows with us[b] < 0 are skipped
+  // (tokens[b] = −1). Rows run in parallel.
+  void SampleRows(const float* logits, int rows, double temperature, const float* thresholds, const double* us, int32_t* tokens) {
+    const int V = shape_.vocab;
+    for (Scratch& s : perThread_) s.scaled.resize(V), s.weights.resize(V);
+    pool_->ForIndexed(rows, 1, [&](int64_t lo, int64_t, int t) {
+      Scratch& s = perThread_[t];
+      tokens[lo] = us[lo] < 0 ? -1
+                              : static_cast<int32_t>(SampleFromRow(logits + static_cast<size_t>(lo) * V, V, temperature, thresholds[lo], us[lo],
+                                                                   s.scaled.data(), s.weights.data()));
+    });
+  }
+
+ protected:
+  ~DecodeEngineBase() = default;
+
+  // The bytes of the embedding, the head and the KV cache.
+  double SharedBytes() const { return 4.0 * (embeddingRows_.size() + keys_.size() + values_.size()) + head_.bytes(); }
+  // The bytes of the threads' decoded NF4 panel groups.
+  double DecodedScratchBytes() const {
+    double bytes = 0;
+    for (const Scratch& s : perThread_) bytes += 4.0 * s.decoded.size();
+    return bytes;
+  }
+
+  // Frees the embedding, the head, the cache and the scratch, and stops the threads: the engine
+  // cannot step until its weights are set again.
+  void ReleaseShared() {
+    head_.Clear(), embeddingRows_.Reset(0), embeddingSet_ = false;
+    keys_.Reset(0), values_.Reset(0), starts_ = {};
+    batch_ = cap_ = length_ = 0;
+    pool_.reset();
+    StartThreads(1);
+  }
+
+  // x[b] = the embedding row of tokens[b] (the caller checked 0 ≤ tokens[b] < V).
+  void Embed(const int32_t* tokens, int B, float* x) const {
+    const int C = shape_.hidden;
+    for (int b = 0; b < B; ++b) {
+      float* xb = x + static_cast<size_t>(b) * C;
+      if (shape_.tiedHead) {
+        const float* panel = head_.w.data() + static_cast<size_t>(tokens[b] / kPanel) * C * kPanel + tokens[b] % kPanel;
+        for (int c = 0; c < C; ++c) xb[c] = panel[static_cast<size_t>(c) * kPanel];
+      } else {
+        std::memcpy(xb, embeddingRows_.data() + static_cast<size_t>(tokens[b]) * C, sizeof(float) * C);
+      }
+    }
+  }
+
+  // The products of one parallel region (at most 4): work items of kGroup panels numbered across
+  // them, about 8 runs per thread. A group's panels are read once (NF4: decoded once into the
+  // thread's scratch, L2-resident) by every row block.
+  void Products(std::initializer_list<Product> products, int B) {
+    const Product* jobs = products.begin();
+    const size_t n = products.size();
+    int64_t total = 0;
+    int64_t firsts[4];
+    for (size_t p = 0; p < n; ++p) firsts[p] = total, total += (jobs[p].weights->panels + kGroup - 1) / kGroup;
+    pool_->ForIndexed(total, total / (8 * pool_->size()), [&](int64_t lo, int64_t hi, int t) {
+      alignas(32) float tile[kGroup * kRowBlock * kPanel];
+      AlignedFloats& decoded = perThread_[t].decoded;
+      for (int64_t item = lo; item < hi; ++item) {
+        size_t p = n - 1;
+        while (item < firsts[p]) --p;
+        const Product& job = jobs[p];
+        const PanelWeights& L = *job.weights;
+        const int p0 = static_cast<int>(item - firsts[p]) * kGroup;
+        const int np = std::min(kGroup, L.panels - p0);
+        const float* panels = L.w.data() + static_cast<size_t>(p0) * L.in * kPanel;
+        if (L.nf4()) {
+          decoded.Reuse(static_cast<size_t>(kGroup) * L.in * kPanel);
+          for (int i = 0; i < np; ++i) {
+            const size_t q = static_cast<size_t>(p0 + i);
+            const uint32_t* codes = L.codes.data() + q * L.in;
+            const float* scales = L.scales.data() + q * (L.in / L.blockSize) * kPanel;
+            float* dst = decoded.data() + static_cast<size_t>(i) * L.in * kPanel;
+#if GRPOJS_AVX2
+            if (avx2_) {
+              DecodeNf4PanelAvx2(codes, scales, L.in, L.blockSize, L.table, dst);
+              continue;
+            }
+#endif
+            DecodeNf4Panel(codes, scales, L.in, L.blockSize, L.table, dst);
+          }
+          panels = decoded.data();
+        }
+        const float* bias = L.bias.empty() ? nullptr : L.bias.data();
+        for (int b0 = 0; b0 < B; b0 += kRowBlock) {
+          const int nb = std::min(kRowBlock, B - b0);
+          tiles_[np - 1][nb - 1](panels, L.in, job.x + static_cast<size_t>(b0) * L.in, L.in, tile);
+          for (int i = 0; i < np; ++i) {
+            const int o0 = (p0 + i) * kPanel;
+            const int width = std::min(kPanel, L.out - o0);
+            for (int b = 0; b < nb; ++b) {
+              const float* tb = tile + (i * nb + b) * kPanel;
+              float* y = job.out + static_cast<size_t>(b0 + b) * job.ldo + o0;
+              for (int j = 0; j < width; ++j) {
+                const float v = Activate(bias != nullptr ? tb[j] + bias[o0 + j] : tb[j], job.act);
+                y[j] = job.addTo ? y[j] + v : v;
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
+  // Appends this step's keys and values at position length(): KV head g of row b from
+  // k + b·kStride + g·headDim (v likewise).
+  void AppendKv(int layer, int B, const float* k, size_t kStride, const float* v, size_t vStride) {
+    const int KV = shape_.kvHeads, D = shape_.headDim;
+    for (int b = 0; b < B; ++b) {
+      for (int g = 0; g < KV; ++g) {
+        const size_t dst = (((static_cast<size_t>(layer) * B + b) * KV + g) * cap_ + length_) * D;
+        std::memcpy(keys_.data() + dst, k + b * kStride + static_cast<size_t>(g) * D, sizeof(float) * D);
+        std::memcpy(values_.data() + dst, v + b * vStride + static_cast<size_t>(g) * D, sizeof(float) * D);
+      }
+    }
+  }
+
+  // y = softmax(q·Kᵀ·scale)·V per (row b, query head h) over the row's valid positions
+  // [start, length()] of KV head h / (heads / kvHeads): q of (b, h) at q + b·qStride + h·headDim,
+  // its output at y + b·yStride + h·headDim. Threads take whole (row, head) pairs.
+  void Attend(int layer, int B, int heads, const float* q, size_t qStride, float scale, float* y, size_t yStride) {
+    const int KV = shape_.kvHeads, D = shape_.headDim, group = heads / KV, L = length_;
+    pool_->ForIndexed(B * heads, B * heads / (4 * pool_->size()), [&](int64_t lo, int64_t hi, int t) {
+      float* scores = perThread_[t].scores.data();
+      for (int64_t bh = lo; bh < hi; ++bh) {
+        const int b = static_cast<int>(bh) / heads, h = static_cast<int>(bh) % heads;
+        const size_t base = ((static_cast<size_t>(layer) * B + b) * KV + h / group) * cap_ * D;
+        const float* qh = q + b * qStride + static_cast<size_t>(h) * D;
+        float* yh = y + b * yStride + static_cast<size_t>(h) * D;
+#if GRPOJS_AVX2
+        if (avx2_) {
+          AttendAvx2(qh, keys_.data() + base, values_.data() + base, starts_[b], L, D, scale, scores, yh);
+          continue;
+        }
+#endif
+        AttendPortable(qh, keys_.data() + base, values_.data() + base, starts_[b], L, D, scale, scores, yh);
+      }
+    });
+  }
+
+  // Ends a step: the cache holds one more position.
+  void Advance() { length_ += 1; }
+
+  PanelWeights head_;  // the LM head's panels (the token embedding when tied)
+
+ private:
+  // How long idle pool threads spin before sleeping: a step runs a few short parallel regions per layer.
+  static constexpr int kSpinMicros = 100;
+
+  void StartThreads(int threads) {
+    pool_ = std::make_unique<KernelPool>(threads, kSpinMicros);
+    perThread_.clear();
+    perThread_.resize(pool_->size());
+  }
+
+  struct Scratch {
+    std::vector<float> scores;  // [capacity]
+    std::vector<float> scaled;  // [V]
+    std::vector<double> weights;  // [V]
+    AlignedFloats decoded;  // an NF4 panel group decoded to fp32 [kGroup][in][8]
+  };
+
+  DecodeShape shape_;
+  bool avx2_;
+  TileTable tiles_;
+  AlignedFloats embeddingRows_;  // untied: [V][C]; tied: empty
+  bool embeddingSet_ = false;
+  // KV cache [layer][row][kvHead][capacity][headDim]; starts_[b]: row b's first valid position.
+  AlignedFloats keys_, values_;
+  std::vector<int> starts_;
+  int batch_ = 0, cap_ = 0, length_ = 0;
+  std::unique_ptr<KernelPool> pool_;
+  std::vector<Scratch> perThread_;
+};
+
+}  // namespace grpojs
