@@ -11,7 +11,6 @@
 #pragma once
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -20,93 +19,15 @@
 #include <vector>
 
 #include "../cpu.h"
-#include "gelu.h"
 #include "gqa-attention.h"
 #include "kv-cache.h"
 #include "nf4.h"
 #include "panel-linear.h"
+#include "panel-weights.h"
 #include "thread-pool.h"
 #include "vocab.h"
 
 namespace grpojs {
-
-// One projection of in → out: fp32 panels w [panels][in][8] (padded columns 0), or for a frozen NF4
-// weight its panel codes [panels][in] (nibble j of a word = column p·8 + j; padded columns code 7 =
-// 0.0) and block scales [panels][in / blockSize][8], decoded panel by panel inside the product
-// (table[code] · absmax, the dequantization's own multiply, so the logits do not change by a bit).
-struct PanelWeights {
-  int in = 0, out = 0, panels = 0;
-  AlignedFloats w;  // empty when NF4
-  std::vector<uint32_t> codes;
-  AlignedFloats scales;
-  AlignedFloats bias;  // [out]; empty: none
-  int blockSize = 0;
-  float table[16] = {};
-  bool set = false;
-
-  bool nf4() const { return !codes.empty(); }
-  double bytes() const { return 4.0 * (w.size() + codes.size() + scales.size() + bias.size()); }
-
-  // A weight [in, out] (`rowsAreOutputs`: [out, in], an LM head) packed as fp32 panels; drops any codes.
-  void SetDense(const float* src, bool rowsAreOutputs) {
-    panels = PanelCount(out);
-    w.Reset(static_cast<size_t>(panels) * in * kPanel);
-    PackPanels(src, in, out, rowsAreOutputs, w.data());
-    codes = {}, scales.Reset(0), blockSize = 0;
-    set = true;
-  }
-
-  // NF4 codes in @grpojs/model's packHalves layout (m words; field k·out + o of the [in, out] weight),
-  // absmax [out][in / bs], table [16]; bs must divide in (the caller checks).
-  void SetNf4(const uint32_t* words, int64_t m, int bs, const float* absmax, const float* codeTable) {
-    panels = PanelCount(out);
-    w.Reset(0);
-    codes.assign(static_cast<size_t>(panels) * in, 0u);
-    scales.Reset(static_cast<size_t>(panels) * (in / bs) * kPanel);
-    PackNf4Panels(words, m, in, out, bs, absmax, codes.data(), scales.data());
-    std::memcpy(table, codeTable, sizeof table);
-    blockSize = bs;
-    set = true;
-  }
-
-  // bias [out], or nullptr for none.
-  void SetBias(const float* b) {
-    if (b == nullptr) {
-      bias.Reset(0);
-    } else {
-      bias.Assign(b, static_cast<size_t>(out));
-    }
-  }
-
-  // Frees the weights; the sizes stay.
-  void Clear() { w.Reset(0), codes = {}, scales.Reset(0), bias.Reset(0), blockSize = 0, panels = 0, set = false; }
-};
-
-// The activations an epilogue can apply (gelu.h: the same gelu_new as the training kernel).
-enum class Activation { kNone, kGeluNew, kRelu, kGelu };
-
-inline float Activate(float v, Activation act) {
-  switch (act) {
-    case Activation::kRelu:
-      return v < 0.f ? 0.f : v;
-    case Activation::kGelu:
-      return GeluErf(v);
-    case Activation::kGeluNew:
-      return GeluNew(v);
-    default:
-      return v;
-  }
-}
-
-// One product of a parallel region: out rows b (stride ldo) = act(x[b] · W + bias), stored or added to out.
-struct Product {
-  const PanelWeights* weights;
-  const float* x;  // [B][in]
-  float* out;
-  int ldo;
-  bool addTo;
-  Activation act = Activation::kNone;
-};
 
 // One (row, head) of the attention (gqa-attention.h), compiled for the build's baseline ISA and again for AVX2.
 inline void AttendPortable(const float* q, const float* k, const float* v, int s, int e, int D, float scale, float* scores, float* y) {
@@ -147,6 +68,17 @@ class DecodeEngineBase {
   int length() const { return length_; }
   bool embeddingSet() const { return embeddingSet_; }
   bool headSet() const { return head_.set; }
+
+  // Projection p of layer `layer` (the caller checks both ranges); its in/out are set.
+  PanelWeights& projection(int layer, int p) { return projections_[static_cast<size_t>(layer) * perLayer_ + p]; }
+  const PanelWeights& projection(int layer, int p) const { return projections_[static_cast<size_t>(layer) * perLayer_ + p]; }
+
+  // How many projections are held as NF4 codes.
+  int Nf4Projections() const {
+    int n = 0;
+    for (const PanelWeights& L : projections_) n += L.nf4() ? 1 : 0;
+    return n;
+  }
 
   // The token embedding [V][C]: tied, packed as the LM head's panels (rows are read back from them);
   // untied, kept as rows.
@@ -199,8 +131,20 @@ class DecodeEngineBase {
  protected:
   ~DecodeEngineBase() = default;
 
-  // The bytes of the embedding, the head and the KV cache.
-  double SharedBytes() const { return 4.0 * (embeddingRows_.size() + keys_.size() + values_.size()) + head_.bytes(); }
+  // `perLayer` projections in every layer, projection p of in[p] → out[p].
+  void SizeProjections(int perLayer, const int* in, const int* out) {
+    perLayer_ = perLayer;
+    projections_.clear();
+    projections_.resize(static_cast<size_t>(shape_.layers) * perLayer);
+    for (size_t i = 0; i < projections_.size(); ++i) projections_[i].in = in[i % perLayer], projections_[i].out = out[i % perLayer];
+  }
+
+  // The bytes of the projections, the embedding, the head and the KV cache.
+  double SharedBytes() const {
+    double bytes = 4.0 * (embeddingRows_.size() + keys_.size() + values_.size()) + head_.bytes();
+    for (const PanelWeights& L : projections_) bytes += L.bytes();
+    return bytes;
+  }
   // The bytes of the threads' decoded NF4 panel groups.
   double DecodedScratchBytes() const {
     double bytes = 0;
@@ -208,9 +152,10 @@ class DecodeEngineBase {
     return bytes;
   }
 
-  // Frees the embedding, the head, the cache and the scratch, and stops the threads: the engine
-  // cannot step until its weights are set again.
+  // Frees the projections, the embedding, the head, the cache and the scratch, and stops the
+  // threads: the engine cannot step until its weights are set again.
   void ReleaseShared() {
+    for (PanelWeights& L : projections_) L.Clear();
     head_.Clear(), embeddingRows_.Reset(0), embeddingSet_ = false;
     keys_.Reset(0), values_.Reset(0), starts_ = {};
     batch_ = cap_ = length_ = 0;
@@ -351,6 +296,8 @@ class DecodeEngineBase {
   DecodeShape shape_;
   bool avx2_;
   TileTable tiles_;
+  std::vector<PanelWeights> projections_;  // [layer][perLayer_]
+  int perLayer_ = 0;
   AlignedFloats embeddingRows_;  // untied: [V][C]; tied: empty
   bool embeddingSet_ = false;
   // KV cache [layer][row][kvHead][capacity][headDim]; starts_[b]: row b's first valid position.

@@ -45,7 +45,10 @@ class Gpt2DecodeEngine : public DecodeEngineBase {
                          spec.threads > 0 ? spec.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), spec.avx2),
         spec_(spec),
         blocks_(spec.nLayer) {
-    SizeProjections();
+    const int C = spec.nEmbd, I = spec.nInner;
+    const int ins[] = {C, C, C, I};
+    const int outs[] = {3 * C, C, I, C};
+    SizeProjections(kProjectionCount, ins, outs);
   }
 
   const Gpt2DecodeSpec& spec() const { return spec_; }
@@ -56,9 +59,6 @@ class Gpt2DecodeEngine : public DecodeEngineBase {
     Norm& n = index == 2 * spec_.nLayer ? final_ : index % 2 == 0 ? blocks_[index / 2].ln1 : blocks_[index / 2].ln2;
     n.gamma.assign(gamma, gamma + C), n.beta.assign(beta, beta + C);
   }
-
-  // Projection `which` of block `layer` (the caller checks both ranges); its in/out are set.
-  PanelWeights& ProjectionWeights(int layer, int which) { return blocks_[layer].linear[which]; }
 
   // wpe [nPositions][C].
   void SetPositionEmbedding(const float* w) { wpe_.assign(w, w + static_cast<size_t>(spec_.nPositions) * spec_.nEmbd); }
@@ -71,8 +71,8 @@ class Gpt2DecodeEngine : public DecodeEngineBase {
     for (int l = 0; l < spec_.nLayer; ++l) {
       const Block& k = blocks_[l];
       if (k.ln1.gamma.empty() || k.ln2.gamma.empty()) return "a LayerNorm of layer " + std::to_string(l) + " (setLayerNorm)";
-      for (const PanelWeights& L : k.linear) {
-        if (!L.set) return "a projection of layer " + std::to_string(l) + " (setLinear)";
+      for (int p = 0; p < kProjectionCount; ++p) {
+        if (!projection(l, p).set) return "a projection of layer " + std::to_string(l) + " (setLinear)";
       }
     }
     return "";
@@ -99,14 +99,14 @@ class Gpt2DecodeEngine : public DecodeEngineBase {
     for (int l = 0; l < spec_.nLayer; ++l) {
       const Block& k = blocks_[l];
       LayerNorm(x, k.ln1, B);
-      Products({{&k.linear[kAttn], a_.data(), qkv_.data(), 3 * C, false}}, B);
+      Products({{&projection(l, kAttn), a_.data(), qkv_.data(), 3 * C, false}}, B);
       // qkv rows are [q | k | v], each C = nHead · headDim wide.
       AppendKv(l, B, qkv_.data() + C, 3 * C, qkv_.data() + 2 * C, 3 * C);
       Attend(l, B, spec_.nHead, qkv_.data(), 3 * C, spec_.attnScales[l], y_.data(), C);
-      Products({{&k.linear[kAttnProj], y_.data(), x, C, true}}, B);
+      Products({{&projection(l, kAttnProj), y_.data(), x, C, true}}, B);
       LayerNorm(x, k.ln2, B);
-      Products({{&k.linear[kFc], a_.data(), f_.data(), spec_.nInner, false, spec_.activation}}, B);
-      Products({{&k.linear[kMlpProj], f_.data(), x, C, true}}, B);
+      Products({{&projection(l, kFc), a_.data(), f_.data(), spec_.nInner, false, spec_.activation}}, B);
+      Products({{&projection(l, kMlpProj), f_.data(), x, C, true}}, B);
     }
     Advance();
     LayerNorm(x, final_, B);
@@ -114,28 +114,11 @@ class Gpt2DecodeEngine : public DecodeEngineBase {
   }
 
   // Bytes of the weights, the cache and the decoded NF4 scratch.
-  double Bytes() const {
-    double bytes = SharedBytes() + 4.0 * wpe_.size() + DecodedScratchBytes();
-    for (const Block& k : blocks_) {
-      for (const PanelWeights& L : k.linear) bytes += L.bytes();
-    }
-    return bytes;
-  }
-
-  int Nf4Projections() const {
-    int n = 0;
-    for (const Block& k : blocks_) {
-      for (const PanelWeights& L : k.linear) n += L.nf4() ? 1 : 0;
-    }
-    return n;
-  }
+  double Bytes() const { return SharedBytes() + 4.0 * wpe_.size() + DecodedScratchBytes(); }
 
   // Frees every buffer and stops the threads; the engine cannot step until its weights are set again.
   void Dispose() {
-    for (Block& k : blocks_) {
-      for (PanelWeights& L : k.linear) L.Clear();
-      k.ln1 = {}, k.ln2 = {};
-    }
+    for (Block& k : blocks_) k.ln1 = {}, k.ln2 = {};
     final_ = {}, wpe_ = {};
     x_.Reset(0), a_.Reset(0), qkv_.Reset(0), y_.Reset(0), f_.Reset(0);
     ReleaseShared();
@@ -147,17 +130,7 @@ class Gpt2DecodeEngine : public DecodeEngineBase {
   };
   struct Block {
     Norm ln1, ln2;
-    PanelWeights linear[kProjectionCount];  // c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj
   };
-
-  void SizeProjections() {
-    const int C = spec_.nEmbd, I = spec_.nInner;
-    const int ins[] = {C, C, C, I};
-    const int outs[] = {3 * C, C, I, C};
-    for (Block& k : blocks_) {
-      for (int p = 0; p < kProjectionCount; ++p) k.linear[p].in = ins[p], k.linear[p].out = outs[p];
-    }
-  }
 
   // a_ = LayerNorm of B rows of x (layer-norm.h: the training kernel's row code).
   void LayerNorm(const float* x, const Norm& n, int B) {

@@ -50,15 +50,16 @@ class LlamaDecodeEngine : public DecodeEngineBase {
       : DecodeEngineBase({spec.numLayers, spec.hiddenSize, spec.vocabSize, spec.maxPositions, spec.numKvHeads, spec.headDim, spec.tiedHead},
                          spec.threads, spec.avx2),
         spec_(spec),
-        invFreq_(spec.headDim / 2) {
+        invFreq_(spec.headDim / 2),
+        layers_(spec.numLayers) {
     RopeInverseFrequencies(spec.headDim, spec.ropeTheta, spec.ropeScaling, invFreq_.data());
-    SizeLayers();
+    const int C = spec.hiddenSize, QD = spec.numHeads * spec.headDim, KD = spec.numKvHeads * spec.headDim, I = spec.intermediateSize;
+    const int ins[] = {C, C, C, QD, C, C, I};
+    const int outs[] = {QD, KD, KD, C, I, I, C};
+    SizeProjections(kLlamaModuleCount, ins, outs);
   }
 
   const LlamaDecodeSpec& spec() const { return spec_; }
-
-  // Module `m` of layer `layer` (the caller checks the range); its in/out are set.
-  PanelWeights& ModuleWeights(int layer, int m) { return layers_[layer].linear[m]; }
 
   // A norm weight of layer `layer` ([headDim] for kQ/kK, else [hidden]); the caller checks the range.
   void SetLayerNorm(int layer, LlamaNorm which, const float* w) {
@@ -82,7 +83,7 @@ class LlamaDecodeEngine : public DecodeEngineBase {
         return "a norm of layer " + std::to_string(l) + " (setNorm)";
       }
       for (int m = 0; m < kLlamaModuleCount; ++m) {
-        if (!k.linear[m].set) return std::string(kLlamaModuleNames[m]) + " of layer " + std::to_string(l) + " (setLinear)";
+        if (!projection(l, m).set) return std::string(kLlamaModuleNames[m]) + " of layer " + std::to_string(l) + " (setLinear)";
       }
     }
     return "";
@@ -114,9 +115,9 @@ class LlamaDecodeEngine : public DecodeEngineBase {
     for (int l = 0; l < spec_.numLayers; ++l) {
       const Layer& w = layers_[l];
       RmsNormRows(w.inputNorm, B);
-      Products({{&w.linear[kQ], a_.data(), q_.data(), QD, false},
-                {&w.linear[kK], a_.data(), k_.data(), KD, false},
-                {&w.linear[kV], a_.data(), v_.data(), KD, false}},
+      Products({{&projection(l, kQ), a_.data(), q_.data(), QD, false},
+                {&projection(l, kK), a_.data(), k_.data(), KD, false},
+                {&projection(l, kV), a_.data(), v_.data(), KD, false}},
                B);
       for (int b = 0; b < B; ++b) {
         const float* c = cos_.data() + static_cast<size_t>(b) * half;
@@ -134,11 +135,11 @@ class LlamaDecodeEngine : public DecodeEngineBase {
       }
       AppendKv(l, B, k_.data(), KD, v_.data(), KD);
       Attend(l, B, H, q_.data(), QD, scale, y_.data(), QD);
-      Products({{&w.linear[kO], y_.data(), x_.data(), C, true}}, B);
+      Products({{&projection(l, kO), y_.data(), x_.data(), C, true}}, B);
       RmsNormRows(w.postNorm, B);
-      Products({{&w.linear[kGate], a_.data(), gate_.data(), I, false}, {&w.linear[kUp], a_.data(), up_.data(), I, false}}, B);
+      Products({{&projection(l, kGate), a_.data(), gate_.data(), I, false}, {&projection(l, kUp), a_.data(), up_.data(), I, false}}, B);
       SwiGlu(gate_.data(), up_.data(), B * I, gate_.data());
-      Products({{&w.linear[kDown], gate_.data(), x_.data(), C, true}}, B);
+      Products({{&projection(l, kDown), gate_.data(), x_.data(), C, true}}, B);
     }
     Advance();
     RmsNormRows(finalNorm_, B);
@@ -148,25 +149,13 @@ class LlamaDecodeEngine : public DecodeEngineBase {
   // Bytes of the weights and the cache.
   double Bytes() const {
     double bytes = SharedBytes() + 4.0 * finalNorm_.size();
-    for (const Layer& k : layers_) {
-      bytes += 4.0 * (k.inputNorm.size() + k.postNorm.size() + k.qNorm.size() + k.kNorm.size());
-      for (const PanelWeights& L : k.linear) bytes += L.bytes();
-    }
+    for (const Layer& k : layers_) bytes += 4.0 * (k.inputNorm.size() + k.postNorm.size() + k.qNorm.size() + k.kNorm.size());
     return bytes;
-  }
-
-  int Nf4Projections() const {
-    int n = 0;
-    for (const Layer& k : layers_) {
-      for (const PanelWeights& L : k.linear) n += L.nf4() ? 1 : 0;
-    }
-    return n;
   }
 
   // Frees the weights, the cache and the threads; the engine cannot step until its weights are set again.
   void Dispose() {
-    layers_.clear();
-    SizeLayers();
+    layers_.assign(spec_.numLayers, Layer());
     finalNorm_ = {};
     x_.Reset(0), a_.Reset(0), q_.Reset(0), k_.Reset(0), v_.Reset(0), y_.Reset(0), gate_.Reset(0), up_.Reset(0), cos_.Reset(0), sin_.Reset(0);
     ReleaseShared();
@@ -175,18 +164,7 @@ class LlamaDecodeEngine : public DecodeEngineBase {
  private:
   struct Layer {
     std::vector<float> inputNorm, postNorm, qNorm, kNorm;  // empty: not set
-    PanelWeights linear[kLlamaModuleCount];
   };
-
-  void SizeLayers() {
-    const int C = spec_.hiddenSize, QD = spec_.numHeads * spec_.headDim, KD = spec_.numKvHeads * spec_.headDim, I = spec_.intermediateSize;
-    const int ins[] = {C, C, C, QD, C, C, I};
-    const int outs[] = {QD, KD, KD, C, I, I, C};
-    layers_.resize(spec_.numLayers);
-    for (Layer& layer : layers_) {
-      for (int m = 0; m < kLlamaModuleCount; ++m) layer.linear[m].in = ins[m], layer.linear[m].out = outs[m];
-    }
-  }
 
   // a_ = RMSNorm of B rows of x_ with `weight` [hidden].
   void RmsNormRows(const std::vector<float>& weight, int B) {

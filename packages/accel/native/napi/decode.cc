@@ -105,7 +105,7 @@ PanelWeights& Binding::ProjectionOpt(const Napi::Object& o, const std::string& w
   if (l < 0 || l >= engine_->spec().nLayer || which < 0 || which >= Gpt2DecodeEngine::kProjectionCount) {
     throw Napi::RangeError::New(o.Env(), where + ": options.layer " + std::to_string(l) + " or options.projection " + std::to_string(which) + " out of range");
   }
-  return engine_->ProjectionWeights(l, which);
+  return engine_->projection(l, which);
 }
 
 // setLinear({ layer, projection, weight [in·out] (HF Conv1D [in, out]), bias [out] }). Replaces only

@@ -93,7 +93,7 @@ PanelWeights& Binding::LinearArg(const Napi::Object& o, const std::string& where
   const std::string module = StringOpt(o, "module", where);
   if (l < 0 || l >= engine_->spec().numLayers) throw Napi::RangeError::New(o.Env(), where + ": options.layer " + std::to_string(l) + " is outside [0, numLayers)");
   for (int m = 0; m < kLlamaModuleCount; ++m) {
-    if (module == kLlamaModuleNames[m]) return engine_->ModuleWeights(l, m);
+    if (module == kLlamaModuleNames[m]) return engine_->projection(l, m);
   }
   throw Napi::RangeError::New(o.Env(), where + ": options.module '" + module + "' is not one of self_attn.{q,k,v,o}_proj, mlp.{gate,up,down}_proj");
 }
