@@ -215,6 +215,10 @@ class DecodeEngineBase {
           panels = decoded.data();
         }
         const float* bias = L.bias.empty() ? nullptr : L.bias.data();
+        float* const out = job.out;
+        const int ldo = job.ldo;
+        const bool addTo = job.addTo;
+        const Activation act = job.act;
         for (int b0 = 0; b0 < B; b0 += kRowBlock) {
           const int nb = std::min(kRowBlock, B - b0);
           tiles_[np - 1][nb - 1](panels, L.in, job.x + static_cast<size_t>(b0) * L.in, L.in, tile);
@@ -223,10 +227,12 @@ class DecodeEngineBase {
             const int width = std::min(kPanel, L.out - o0);
             for (int b = 0; b < nb; ++b) {
               const float* tb = tile + (i * nb + b) * kPanel;
-              float* y = job.out + static_cast<size_t>(b0 + b) * job.ldo + o0;
+              float* y = out + static_cast<size_t>(b0 + b) * ldo + o0;
               for (int j = 0; j < width; ++j) {
-                const float v = Activate(bias != nullptr ? tb[j] + bias[o0 + j] : tb[j], job.act);
-                y[j] = job.addTo ? y[j] + v : v;
+                float v = tb[j];
+                if (bias != nullptr) v += bias[o0 + j];
+                if (act != Activation::kNone) v = Activate(v, act);
+                y[j] = addTo ? y[j] + v : v;
               }
             }
           }
