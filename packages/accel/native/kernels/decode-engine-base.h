@@ -94,8 +94,8 @@ class DecodeEngineBase {
   // An untied LM head [V][C] (logits = h · weightᵀ).
   void SetHead(const float* w) { head_.SetDense(w, true); }
 
-  // An empty KV cache for `batch` rows and `capacity` ≤ positions (0, 0 frees it). A cache at least as large is reused: positions are
-  // written (LoadCacheLayer, a step) before they are read.
+  // An empty KV cache for `batch` rows and `capacity` ≤ positions (0, 0 frees it). A cache at least
+  // as large is reused: positions are written (LoadCacheLayer, a step) before they are read.
   void ResetCache(int batch, int capacity) {
     batch_ = batch, cap_ = capacity, length_ = 0;
     starts_.assign(batch, 0);
