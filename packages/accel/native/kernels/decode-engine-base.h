@@ -16,6 +16,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "../cpu.h"
@@ -94,6 +95,16 @@ class DecodeEngineBase {
   // An untied LM head [V][C] (logits = h · weightᵀ).
   void SetHead(const float* w) { head_.SetDense(w, true); }
 
+  // Grows every thread's scratch to decode the panel groups of an NF4 projection of `in` rows; call
+  // it with the projection's PanelWeights::SetNf4. It allocates here, on the calling thread, since a
+  // product's parallel region must not (a bad_alloc on a pool thread would terminate the process).
+  void ReserveDecodedScratch(int in) {
+    const size_t need = DecodedFloats(in);
+    for (Scratch& s : perThread_) {
+      if (s.decoded.size() < need) s.decoded.Reset(need);
+    }
+  }
+
   // An empty KV cache for `batch` rows and `capacity` ≤ positions (0, 0 frees it). A cache at least
   // as large is reused: positions are written (LoadCacheLayer, a step) before they are read.
   void ResetCache(int batch, int capacity) {
@@ -139,15 +150,11 @@ class DecodeEngineBase {
     for (size_t i = 0; i < projections_.size(); ++i) projections_[i].in = in[i % perLayer], projections_[i].out = out[i % perLayer];
   }
 
-  // The bytes of the projections, the embedding, the head and the KV cache.
+  // The bytes of the projections, the embedding, the head, the KV cache and the threads' decoded
+  // NF4 panel groups; each engine adds its own weights and scratch.
   double SharedBytes() const {
     double bytes = 4.0 * (embeddingRows_.size() + keys_.size() + values_.size()) + head_.bytes();
     for (const PanelWeights& L : projections_) bytes += L.bytes();
-    return bytes;
-  }
-  // The bytes of the threads' decoded NF4 panel groups.
-  double DecodedScratchBytes() const {
-    double bytes = 0;
     for (const Scratch& s : perThread_) bytes += 4.0 * s.decoded.size();
     return bytes;
   }
@@ -186,9 +193,15 @@ class DecodeEngineBase {
     int64_t total = 0;
     int64_t firsts[4];
     for (size_t p = 0; p < n; ++p) firsts[p] = total, total += (jobs[p].weights->panels + kGroup - 1) / kGroup;
+    for (size_t p = 0; p < n; ++p) {
+      // ReserveDecodedScratch sized the scratch; a region cannot throw, so a short one stops here.
+      if (jobs[p].weights->nf4() && perThread_[0].decoded.size() < DecodedFloats(jobs[p].weights->in)) {
+        throw std::logic_error("DecodeEngineBase::Products: an NF4 projection was set without ReserveDecodedScratch");
+      }
+    }
     pool_->ForIndexed(total, total / (8 * pool_->size()), [&](int64_t lo, int64_t hi, int t) {
       alignas(32) float tile[kGroup * kRowBlock * kPanel];
-      AlignedFloats& decoded = perThread_[t].decoded;
+      const AlignedFloats& decoded = perThread_[t].decoded;
       for (int64_t item = lo; item < hi; ++item) {
         size_t p = n - 1;
         while (item < firsts[p]) --p;
@@ -198,7 +211,6 @@ class DecodeEngineBase {
         const int np = std::min(kGroup, L.panels - p0);
         const float* panels = L.w.data() + static_cast<size_t>(p0) * L.in * kPanel;
         if (L.nf4()) {
-          decoded.Reuse(static_cast<size_t>(kGroup) * L.in * kPanel);
           for (int i = 0; i < np; ++i) {
             const size_t q = static_cast<size_t>(p0 + i);
             const uint32_t* codes = L.codes.data() + q * L.in;
@@ -285,6 +297,9 @@ class DecodeEngineBase {
  private:
   // How long idle pool threads spin before sleeping: a step runs a few short parallel regions per layer.
   static constexpr int kSpinMicros = 100;
+
+  // The floats of one NF4 panel group of `in` rows decoded to fp32 [kGroup][in][8].
+  static size_t DecodedFloats(int in) { return static_cast<size_t>(kGroup) * in * kPanel; }
 
   void StartThreads(int threads) {
     pool_ = std::make_unique<KernelPool>(threads, kSpinMicros);

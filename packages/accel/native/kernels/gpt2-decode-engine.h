@@ -114,7 +114,7 @@ class Gpt2DecodeEngine : public DecodeEngineBase {
   }
 
   // Bytes of the weights, the cache and the decoded NF4 scratch.
-  double Bytes() const { return SharedBytes() + 4.0 * wpe_.size() + DecodedScratchBytes(); }
+  double Bytes() const { return SharedBytes() + 4.0 * wpe_.size(); }
 
   // Frees every buffer and stops the threads; the engine cannot step until its weights are set again.
   void Dispose() {

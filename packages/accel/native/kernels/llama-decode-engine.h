@@ -146,7 +146,7 @@ class LlamaDecodeEngine : public DecodeEngineBase {
     Products({{&head_, a_.data(), logits, spec_.vocabSize, false}}, B);
   }
 
-  // Bytes of the weights and the cache.
+  // Bytes of the weights, the cache and the decoded NF4 scratch.
   double Bytes() const {
     double bytes = SharedBytes() + 4.0 * finalNorm_.size();
     for (const Layer& k : layers_) bytes += 4.0 * (k.inputNorm.size() + k.postNorm.size() + k.qNorm.size() + k.kNorm.size());

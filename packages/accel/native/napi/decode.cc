@@ -139,6 +139,7 @@ Napi::Value Binding::SetLinearNf4(const Napi::CallbackInfo& info) {
   const float* absmax = FloatsOpt(o, "absmax", static_cast<int64_t>(L.out) * (L.in / bs), where);
   const float* table = FloatsOpt(o, "table", 16, where);
   const float* b = FloatsOpt(o, "bias", L.out, where);
+  engine_->ReserveDecodedScratch(L.in);
   L.SetNf4(words, static_cast<int64_t>(m), bs, absmax, table);
   L.SetBias(b);
   return info.Env().Undefined();

@@ -152,6 +152,7 @@ Napi::Value Binding::SetLinearNf4(const Napi::CallbackInfo& info) {
   const float* absmax = FloatsOpt(o, "absmax", static_cast<int64_t>(L.out) * (L.in / bs), where);
   const float* table = FloatsOpt(o, "table", 16, where);
   const float* bias = OptionalBias(o, L, where);
+  engine_->ReserveDecodedScratch(L.in);
   L.SetNf4(words, static_cast<int64_t>(m), bs, absmax, table);
   L.SetBias(bias);
   return info.Env().Undefined();
