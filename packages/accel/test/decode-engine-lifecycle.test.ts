@@ -1,6 +1,7 @@
 // The lifecycle both decode engines share (native/kernels/decode-engine-base.h behind
 // native/napi/decode-engine-binding.h): reset reusing a larger cache, the row sampler, info's
-// counters and dispose, and the Llama engine's lifecycle error texts, on both engines alike. The step math of each engine
+// counters and dispose (with an NF4 projection and its decode scratch too), and the Llama engine's
+// lifecycle error texts, on both engines alike. The step math of each engine
 // is checked against float64 references in decode-engine.test.ts and llama-decode-engine.test.ts.
 import { describe, expect, it } from 'vitest';
 
@@ -25,8 +26,44 @@ function randoms(seed: number, n: number, scale: number, center = 0): Float32Arr
   return Float32Array.from({ length: n }, () => center + (next() * 2 - 1) * scale);
 }
 
+/** bitsandbytes' NF4 code values (as @grpojs/model's NF4_CODE). */
+const NF4_CODE = Float32Array.from([
+  -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334,
+  -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
+  0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0,
+]);
+
+/** A random NF4 weight [inF, out] in setLinearNf4's layout (@grpojs/model's packHalves words) and its dequantized fp32 copy. */
+function nf4Weight(seed: number, inF: number, out: number, blockSize: number) {
+  const next = rng(seed);
+  const codes = Uint8Array.from({ length: inF * out }, () => Math.floor(next() * 16)); // field k·out + o
+  const perCol = inF / blockSize;
+  const absmax = Float32Array.from({ length: out * perCol }, () => 0.2 + next() * 0.3); // [out, in / blockSize]
+  const fp32 = new Float32Array(inF * out);
+  for (let k = 0; k < inF; k++) {
+    for (let o = 0; o < out; o++) fp32[k * out + o] = Math.fround(NF4_CODE[codes[k * out + o]] * absmax[o * perCol + Math.floor(k / blockSize)]);
+  }
+  const m = Math.ceil(codes.length / 8);
+  const codeWords = new Int32Array(m);
+  for (let j = 0; j < 8 * m; j++) {
+    const high = j >= 4 * m ? 1 : 0;
+    const local = j - high * 4 * m;
+    codeWords[Math.floor(local / 4)] |= (j < codes.length ? codes[j] : 7) << (16 * high + 4 * (local % 4));
+  }
+  return { nf4: { codeWords, absmax, blockSize, table: NF4_CODE }, fp32 };
+}
+
+/**
+ * How the engines' makers hold layer 1's MLP down projection [24 → C]: random fp32 weights, NF4 codes
+ * (block size 8), or those codes' dequantized fp32 weights.
+ */
+type Down = 'fp32' | 'nf4' | 'dequantized';
+const DOWN_IN = 24;
+const DOWN_BLOCK = 8;
+const down = nf4Weight(400, DOWN_IN, C, DOWN_BLOCK);
+
 /** A 2-layer GPT-2 engine (4 heads of 4) with random weights. */
-function gpt2(threads: number): Engine {
+function gpt2(threads: number, held: Down = 'fp32'): Engine {
   const nInner = 24;
   const load = createDecodeEngine({ nLayer: 2, nHead: 4, nEmbd: C, nInner, vocabSize: V, nPositions: 32, activation: 'gelu_new', tiedHead: true, eps: 1e-5, attnScales: [0.5, 0.5], threads });
   if (load.engine === null) throw new Error(load.reason);
@@ -34,7 +71,11 @@ function gpt2(threads: number): Engine {
   for (let i = 0; i <= 4; i++) e.setLayerNorm({ index: i, gamma: randoms(i + 1, C, 0.2, 1), beta: randoms(i + 11, C, 0.1) });
   const dims: [number, number][] = [[C, 3 * C], [C, C], [C, nInner], [nInner, C]];
   for (let layer = 0; layer < 2; layer++) {
-    dims.forEach(([i, o], k) => e.setLinear({ layer, projection: DECODE_PROJECTIONS[k], weight: randoms(100 + 10 * layer + k, i * o, 0.3), bias: randoms(200 + k, o, 0.1) }));
+    dims.forEach(([i, o], k) => {
+      const [projection, bias] = [DECODE_PROJECTIONS[k], randoms(200 + k, o, 0.1)];
+      if (layer === 1 && k === 3 && held === 'nf4') e.setLinearNf4({ layer, projection, ...down.nf4, bias });
+      else e.setLinear({ layer, projection, weight: layer === 1 && k === 3 && held === 'dequantized' ? down.fp32 : randoms(100 + 10 * layer + k, i * o, 0.3), bias });
+    });
   }
   e.setPositionEmbedding({ weight: randoms(300, 32 * C, 0.3) });
   e.setTokenEmbedding({ weight: randoms(301, V * C, 0.5) });
@@ -42,7 +83,7 @@ function gpt2(threads: number): Engine {
 }
 
 /** A 2-layer Llama engine (4 query / 2 KV heads of 4) with random weights. */
-function llama(threads: number): Engine {
+function llama(threads: number, held: Down = 'fp32'): Engine {
   const I = 24;
   const H = 4, KV = 2, D = 4;
   const load = createLlamaDecodeEngine({
@@ -57,7 +98,10 @@ function llama(threads: number): Engine {
   for (let layer = 0; layer < 2; layer++) {
     e.setNorm({ layer, which: 'input', weight: randoms(310 + layer, C, 0.2, 1) });
     e.setNorm({ layer, which: 'post', weight: randoms(320 + layer, C, 0.2, 1) });
-    LLAMA_DECODE_MODULES.forEach((module, k) => e.setLinear({ layer, module, weight: randoms(100 + 10 * layer + k, dims[k][0] * dims[k][1], 0.3) }));
+    LLAMA_DECODE_MODULES.forEach((module, k) => {
+      if (layer === 1 && k === 6 && held === 'nf4') e.setLinearNf4({ layer, module, ...down.nf4 });
+      else e.setLinear({ layer, module, weight: layer === 1 && k === 6 && held === 'dequantized' ? down.fp32 : randoms(100 + 10 * layer + k, dims[k][0] * dims[k][1], 0.3) });
+    });
   }
   return e;
 }
@@ -75,7 +119,7 @@ function rollout(e: Engine, B: number, capacity: number, steps: number, seed: nu
   return out;
 }
 
-const ENGINES: [string, (threads: number) => Engine][] = [['DecodeEngine (GPT-2)', gpt2], ['LlamaDecodeEngine', llama]];
+const ENGINES: [string, (threads: number, held?: Down) => Engine][] = [['DecodeEngine (GPT-2)', gpt2], ['LlamaDecodeEngine', llama]];
 
 describe.skipIf(!addonBuilt)(`the decode engines' shared lifecycle${skipNote}`, () => {
   it.each(ENGINES)('%s: a reset that reuses a larger cache gives the bits of a fresh engine', (_name, make) => {
@@ -127,6 +171,29 @@ describe.skipIf(!addonBuilt)(`the decode engines' shared lifecycle${skipNote}`, 
     expect(e.info()).toEqual({ ...before, threads: 1, batch: 0, capacity: 0, length: 0, bytes: 0 });
     e.reset({ batch: 1, capacity: 2 });
     expect(() => e.step({ tokens: Int32Array.of(1), positions: Int32Array.of(0), logits: new Float32Array(V) })).toThrow(/was never set/);
+  });
+
+  it.each(ENGINES)('%s: an NF4 projection steps to the logits of its dequantized weights; info counts its codes and decode scratch, dispose frees them', (_name, make) => {
+    const threads = 3;
+    const [codes, dense] = [make(threads, 'nf4'), make(threads, 'dequantized')];
+    try {
+      const got = rollout(codes, 5, 6, 3, 4);
+      const want = rollout(dense, 5, 6, 3, 4);
+      for (let t = 0; t < want.length; t++) expect(Buffer.from(got[t].buffer).equals(Buffer.from(want[t].buffer))).toBe(true);
+      expect(codes.info().nf4Projections).toBe(1);
+      // Two panels of 8 columns over 24 rows: fp32 panels, or one code word per row and panel plus
+      // the block scales; and each thread's scratch for a decoded group of 3 panels.
+      const panels = C / 8;
+      const fp32Bytes = 4 * panels * DOWN_IN * 8;
+      const nf4Bytes = 4 * panels * DOWN_IN + 4 * panels * (DOWN_IN / DOWN_BLOCK) * 8;
+      const scratchBytes = threads * 4 * 3 * DOWN_IN * 8;
+      expect(codes.info().bytes - dense.info().bytes).toBe(nf4Bytes - fp32Bytes + scratchBytes);
+      codes.dispose();
+      expect(codes.info()).toMatchObject({ bytes: 0, nf4Projections: 0, threads: 1 });
+    } finally {
+      codes.dispose();
+      dense.dispose();
+    }
   });
 
   it('the Llama engine names the method in its lifecycle errors', () => {
