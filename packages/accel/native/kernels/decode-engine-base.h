@@ -14,7 +14,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <initializer_list>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -184,14 +183,15 @@ class DecodeEngineBase {
     }
   }
 
-  // The products of one parallel region (at most 4): work items of kGroup panels numbered across
-  // them, about 8 runs per thread. A group's panels are read once (NF4: decoded once into the
-  // thread's scratch, L2-resident) by every row block.
-  void Products(std::initializer_list<Product> products, int B) {
-    const Product* jobs = products.begin();
-    const size_t n = products.size();
+  // The N products of one parallel region: work items of kGroup panels numbered across them, about
+  // 8 runs per thread. A group's panels are read once (NF4: decoded once into the thread's scratch,
+  // L2-resident) by every row block.
+  template <size_t N>
+  void Products(const Product (&jobs)[N], int B) {
+    static_assert(N > 0, "a region needs a product");
+    constexpr size_t n = N;
     int64_t total = 0;
-    int64_t firsts[4];
+    int64_t firsts[N];
     for (size_t p = 0; p < n; ++p) firsts[p] = total, total += (jobs[p].weights->panels + kGroup - 1) / kGroup;
     for (size_t p = 0; p < n; ++p) {
       // ReserveDecodedScratch sized the scratch; a region cannot throw, so a short one stops here.
