@@ -1,10 +1,12 @@
 // The N-API binding of the Llama-family decode engine (kernels/llama-decode-engine.h: Llama, Qwen2,
 // Qwen3 as flags): the class `LlamaDecodeEngine`, whose methods each take one named options object
-// (napi-options.h). This file unpacks and checks those objects and calls the engine; reset,
-// loadCache, sampleRows, info and dispose are the decode engines' shared methods (decode-engine-binding.h).
-#include <algorithm>
+// (napi-options.h). This file unpacks and checks the spec, the norms and the embeddings and calls
+// the engine; setLinear, setLinearNf4, step, reset, loadCache, sampleRows, info and dispose are the
+// decode engines' shared methods (decode-engine-binding.h).
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "../cpu.h"
 #include "../kernels/llama-decode-engine.h"
@@ -44,19 +46,17 @@ class Binding : public DecodeEngineBinding<Binding, LlamaDecodeEngine> {
       "temperature must be finite and > 0",
       "every us value must be < 1 (negative: skip the row)",
   };
+  static constexpr WeightStepRules kRules = {"", "maxPositions", false, false, true};
 
   static Napi::Function Define(Napi::Env env);
   explicit Binding(const Napi::CallbackInfo& info);
 
+  PanelWeights& ProjectionArg(const Napi::Object& o, const std::string& where);
+
  private:
   Napi::Value SetNorm(const Napi::CallbackInfo& info);
-  Napi::Value SetLinear(const Napi::CallbackInfo& info);
-  Napi::Value SetLinearNf4(const Napi::CallbackInfo& info);
   Napi::Value SetEmbedding(const Napi::CallbackInfo& info);
   Napi::Value SetHead(const Napi::CallbackInfo& info);
-  Napi::Value Step(const Napi::CallbackInfo& info);
-
-  PanelWeights& LinearArg(const Napi::Object& o, const std::string& where);
 };
 
 // new LlamaDecodeEngine({ numLayers, hiddenSize, numHeads, numKvHeads, headDim, intermediateSize,
@@ -88,7 +88,8 @@ Binding::Binding(const Napi::CallbackInfo& info) : DecodeEngineBinding(info) {
   engine_ = std::make_unique<LlamaDecodeEngine>(s);
 }
 
-PanelWeights& Binding::LinearArg(const Napi::Object& o, const std::string& where) {
+// The projection `options.module` (one of kLlamaModuleNames) of layer `options.layer`.
+PanelWeights& Binding::ProjectionArg(const Napi::Object& o, const std::string& where) {
   const int l = IntOpt(o, "layer", where);
   const std::string module = StringOpt(o, "module", where);
   if (l < 0 || l >= engine_->spec().numLayers) throw Napi::RangeError::New(o.Env(), where + ": options.layer " + std::to_string(l) + " is outside [0, numLayers)");
@@ -118,46 +119,6 @@ Napi::Value Binding::SetNorm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The optional `bias` [out] of setLinear / setLinearNf4 (absent or null: no bias).
-const float* OptionalBias(const Napi::Object& o, const PanelWeights& L, const std::string& where) {
-  const Napi::Value b = o.Get("bias");
-  return b.IsUndefined() || b.IsNull() ? nullptr : FloatsOpt(o, "bias", L.out, where);
-}
-
-// setLinear({ layer, module, weight [in·out] in the Conv1D layout [in, out], bias? [out] }).
-Napi::Value Binding::SetLinear(const Napi::CallbackInfo& info) {
-  const std::string where = "LlamaDecodeEngine.setLinear";
-  const Napi::Object o = OptionsArg(info, where);
-  PanelWeights& L = LinearArg(o, where);
-  const float* w = FloatsOpt(o, "weight", static_cast<int64_t>(L.in) * L.out, where);
-  const float* bias = OptionalBias(o, L, where);
-  L.SetDense(w, false);
-  L.SetBias(bias);
-  return info.Env().Undefined();
-}
-
-// setLinearNf4({ layer, module, codeWords, absmax, blockSize, table, bias? }): a frozen NF4
-// projection kept as codes. codeWords: @grpojs/model's packHalves words of the in·out codes in
-// [in, out] order (field k·out + o); absmax [out][in / blockSize]; blockSize must divide `in`.
-Napi::Value Binding::SetLinearNf4(const Napi::CallbackInfo& info) {
-  const std::string where = "LlamaDecodeEngine.setLinearNf4";
-  const Napi::Object o = OptionsArg(info, where);
-  PanelWeights& L = LinearArg(o, where);
-  const int bs = IntOpt(o, "blockSize", where);
-  if (bs <= 0 || bs % 2 != 0 || L.in % bs != 0) {
-    throw Napi::RangeError::New(info.Env(), where + ": blockSize " + std::to_string(bs) + " must be even and divide in = " + std::to_string(L.in) + "; pass the dequantized weight to setLinear instead");
-  }
-  const size_t m = (static_cast<size_t>(L.in) * L.out + 7) / 8;
-  const uint32_t* words = reinterpret_cast<const uint32_t*>(IntsOpt(o, "codeWords", static_cast<int64_t>(m), where));
-  const float* absmax = FloatsOpt(o, "absmax", static_cast<int64_t>(L.out) * (L.in / bs), where);
-  const float* table = FloatsOpt(o, "table", 16, where);
-  const float* bias = OptionalBias(o, L, where);
-  engine_->ReserveDecodedScratch(L.in);
-  L.SetNf4(words, static_cast<int64_t>(m), bs, absmax, table);
-  L.SetBias(bias);
-  return info.Env().Undefined();
-}
-
 // setEmbedding({ weight [vocab·hidden] }): the token embedding; when tied, packed as the LM head's
 // panels only (a token's row is read back from them).
 Napi::Value Binding::SetEmbedding(const Napi::CallbackInfo& info) {
@@ -176,39 +137,13 @@ Napi::Value Binding::SetHead(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// step({ tokens Int32Array[B], positions Int32Array[B], logits Float32Array[B·V] }): one token per
-// row at cache position `length` (rotary angles from `positions`), then length += 1.
-Napi::Value Binding::Step(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const std::string where = "LlamaDecodeEngine.step";
-  LlamaDecodeEngine& e = *engine_;
-  const std::string missing = e.Missing();
-  if (!missing.empty()) throw Napi::Error::New(env, where + ": " + missing + " was never set");
-  if (e.batch() == 0) throw Napi::Error::New(env, where + ": call reset({ batch, capacity }) first");
-  if (e.length() >= e.capacity()) throw Napi::RangeError::New(env, where + ": the KV cache is full (" + std::to_string(e.capacity()) + " positions); reset with a larger capacity");
-  const Napi::Object o = OptionsArg(info, where);
-  const int B = e.batch(), V = e.spec().vocabSize;
-  const int32_t* tokens = IntsOpt(o, "tokens", B, where);
-  const int32_t* positions = IntsOpt(o, "positions", B, where);
-  float* logits = FloatsOpt(o, "logits", static_cast<int64_t>(B) * V, where);
-  for (int b = 0; b < B; ++b) {
-    if (tokens[b] < 0 || tokens[b] >= V) throw Napi::RangeError::New(env, where + ": tokens[" + std::to_string(b) + "] = " + std::to_string(tokens[b]) + " is outside the vocabulary");
-    if (positions[b] < 0 || positions[b] >= e.spec().maxPositions) throw Napi::RangeError::New(env, where + ": positions[" + std::to_string(b) + "] = " + std::to_string(positions[b]) + " is outside [0, maxPositions)");
-  }
-  e.Step(tokens, positions, logits);
-  return env.Undefined();
-}
-
 Napi::Function Binding::Define(Napi::Env env) {
   std::vector<PropertyDescriptor> methods = {
       InstanceMethod("setNorm", &Binding::SetNorm),
-      InstanceMethod("setLinear", &Binding::SetLinear),
-      InstanceMethod("setLinearNf4", &Binding::SetLinearNf4),
       InstanceMethod("setEmbedding", &Binding::SetEmbedding),
       InstanceMethod("setHead", &Binding::SetHead),
-      InstanceMethod("step", &Binding::Step),
   };
-  for (const PropertyDescriptor& m : LifecycleMethods()) methods.push_back(m);
+  for (const PropertyDescriptor& m : SharedMethods()) methods.push_back(m);
   return DefineClass(env, kClassName, methods);
 }
 
