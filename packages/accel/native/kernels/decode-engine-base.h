@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../cpu.h"
+#include "aligned-floats.h"
 #include "gqa-attention.h"
 #include "kv-cache.h"
 #include "nf4.h"
@@ -45,7 +46,7 @@ struct DecodeShape {
   int layers;     // transformer blocks
   int hidden;     // the residual width C
   int vocab;      // V
-  int positions;  // the longest sequence (a cache's capacity is at most this)
+  int maxPositions;  // the longest sequence (a cache's capacity is at most this)
   int kvHeads;    // key/value heads per row in the cache
   int headDim;
   bool tiedHead;  // the LM head is the token embedding
@@ -68,6 +69,8 @@ class DecodeEngineBase {
   int length() const { return length_; }
   bool embeddingSet() const { return embeddingSet_; }
   bool headSet() const { return head_.set; }
+  // The LM head's panels (the token embedding when tied).
+  const PanelWeights& head() const { return head_; }
 
   // Projection p of layer `layer` (the caller checks both ranges); its in/out are set.
   PanelWeights& projection(int layer, int p) { return projections_[static_cast<size_t>(layer) * perLayer_ + p]; }
@@ -104,7 +107,7 @@ class DecodeEngineBase {
     }
   }
 
-  // An empty KV cache for `batch` rows and `capacity` ≤ positions (0, 0 frees it). A cache at least
+  // An empty KV cache for `batch` rows and `capacity` ≤ maxPositions (0, 0 frees it). A cache at least
   // as large is reused: positions are written (LoadCacheLayer, a step) before they are read.
   void ResetCache(int batch, int capacity) {
     batch_ = batch, cap_ = capacity, length_ = 0;
@@ -292,8 +295,6 @@ class DecodeEngineBase {
   // Ends a step: the cache holds one more position.
   void Advance() { length_ += 1; }
 
-  PanelWeights head_;  // the LM head's panels (the token embedding when tied)
-
  private:
   // How long idle pool threads spin before sleeping: a step runs a few short parallel regions per layer.
   static constexpr int kSpinMicros = 100;
@@ -317,6 +318,7 @@ class DecodeEngineBase {
   DecodeShape shape_;
   bool avx2_;
   TileTable tiles_;
+  PanelWeights head_;
   std::vector<PanelWeights> projections_;  // [layer][perLayer_]
   int perLayer_ = 0;
   AlignedFloats embeddingRows_;  // untied: [V][C]; tied: empty

@@ -110,7 +110,7 @@ class Gpt2DecodeEngine : public DecodeEngineBase {
     }
     Advance();
     LayerNorm(x, final_, B);
-    Products({{&head_, a_.data(), logits, spec_.vocabSize, false}}, B);
+    Products({{&head(), a_.data(), logits, spec_.vocabSize, false}}, B);
   }
 
   // Bytes of the weights, the cache and the decoded NF4 scratch.

@@ -143,7 +143,7 @@ class LlamaDecodeEngine : public DecodeEngineBase {
     }
     Advance();
     RmsNormRows(finalNorm_, B);
-    Products({{&head_, a_.data(), logits, spec_.vocabSize, false}}, B);
+    Products({{&head(), a_.data(), logits, spec_.vocabSize, false}}, B);
   }
 
   // Bytes of the weights, the cache and the decoded NF4 scratch.

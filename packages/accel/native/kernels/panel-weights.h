@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "aligned-floats.h"
 #include "gelu.h"
 #include "nf4.h"
 #include "panel-linear.h"

@@ -142,7 +142,7 @@ class DecodeEngineBinding : public Napi::ObjectWrap<Wrap> {
     for (int b = 0; b < B; ++b) {
       const int tok = tokens[b], pos = positions[b];
       if (tok < 0 || tok >= V) RangeFail(env, "step", prefix + "tokens[" + std::to_string(b) + "] = " + std::to_string(tok) + " is outside the vocabulary");
-      if (pos < 0 || pos >= e.shape().positions) {
+      if (pos < 0 || pos >= e.shape().maxPositions) {
         RangeFail(env, "step", prefix + "positions[" + std::to_string(b) + "] = " + std::to_string(pos) + " is outside [0, " + Wrap::kRules.positionsName + ")");
       }
     }
@@ -157,7 +157,7 @@ class DecodeEngineBinding : public Napi::ObjectWrap<Wrap> {
     const Napi::Object o = OptionsArg(info, where);
     const int B = IntOpt(o, "batch", where);
     const int cap = IntOpt(o, "capacity", where);
-    if (B < 0 || cap < 0 || cap > engine_->shape().positions) RangeFail(info.Env(), "reset", Wrap::kErrors.resetSizes);
+    if (B < 0 || cap < 0 || cap > engine_->shape().maxPositions) RangeFail(info.Env(), "reset", Wrap::kErrors.resetSizes);
     engine_->Reset(B, cap);
     return info.Env().Undefined();
   }
