@@ -65,9 +65,11 @@ export {
 export { extractHashAnswer } from '@grpojs/rewards';
 export {
   OPERATION_PHRASES,
+  formatCompletion,
   generateArithmeticProblems,
   type ArithmeticOperation,
   type ArithmeticProblem,
   type ArithmeticProblemOptions,
   type ArithmeticStep,
+  type SolutionStyle,
 } from './synthetic/index.js';

@@ -127,12 +127,11 @@ function render(name: string, item: string, steps: readonly ArithmeticStep[], ph
   steps.forEach((s, i) => sentences.push(`${i === 0 ? '' : 'Then '}${name} ${phrases[i].replace('{n}', String(s.right))}.`));
   sentences.push(`How many ${item} does ${name} have now?`);
   const finalAnswer = String(steps[steps.length - 1].result);
-  const equations = steps.map((s) => `${s.left} ${s.operation} ${s.right} = ${s.result}`);
   return {
     question: sentences.join(' '),
     answer: `${steps.map((s) => `${s.left}${s.operation}${s.right}=<<${s.left}${s.operation}${s.right}=${s.result}>>${s.result}`).join('\n')}\n#### ${finalAnswer}`,
     finalAnswer,
-    completion: `<reasoning>\n${equations.join('\n')}\n</reasoning>\n<answer>\n${finalAnswer}\n</answer>\n`,
+    completion: formatCompletion({ steps, finalAnswer }, 'steps'),
   };
 }
 
@@ -183,4 +182,29 @@ export function generateArithmeticProblems(options: ArithmeticProblemOptions): A
     problems.push({ ...render(name, item, steps, phrases), steps });
   }
   return problems;
+}
+
+/**
+ * How an SFT target shows its arithmetic: `steps`, one equation per line (the problem's
+ * `completion`); `expression`, the whole calculation on one line, each earlier step in parentheses
+ * (`(6 + 6) - 9 = 3`); `direct`, no working at all (`The answer is 3.`). The last two are shortcuts
+ * a small model executes less reliably than the steps, as some human-written solutions are.
+ */
+export type SolutionStyle = 'steps' | 'expression' | 'direct';
+
+/** The problem's SFT target in `style`, in the layout the seven reference rewards check. */
+export function formatCompletion(problem: { readonly steps: readonly ArithmeticStep[]; readonly finalAnswer: string }, style: SolutionStyle): string {
+  const { steps, finalAnswer } = problem;
+  let reasoning: string;
+  if (style === 'steps') {
+    reasoning = steps.map((s) => `${s.left} ${s.operation} ${s.right} = ${s.result}`).join('\n');
+  } else if (style === 'expression') {
+    const expression = steps.slice(1).reduce((text, s) => `(${text}) ${s.operation} ${s.right}`, `${steps[0].left} ${steps[0].operation} ${steps[0].right}`);
+    reasoning = `${expression} = ${finalAnswer}`;
+  } else if (style === 'direct') {
+    reasoning = `The answer is ${finalAnswer}.`;
+  } else {
+    throw new DataError(`formatCompletion: style must be 'steps', 'expression' or 'direct', got ${JSON.stringify(style)}.`);
+  }
+  return `<reasoning>\n${reasoning}\n</reasoning>\n<answer>\n${finalAnswer}\n</answer>\n`;
 }

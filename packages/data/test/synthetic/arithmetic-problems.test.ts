@@ -5,7 +5,7 @@
  */
 import { correctnessReward, formatReward, numericReward, strictFormatReward } from '@grpojs/rewards';
 import { describe, expect, it } from 'vitest';
-import { DataError, extractHashAnswer, generateArithmeticProblems } from '../../src/index.js';
+import { DataError, extractHashAnswer, formatCompletion, generateArithmeticProblems, type SolutionStyle } from '../../src/index.js';
 
 /** Solves a question from its text alone: the start count, then one operation per sentence. */
 function solve(question: string): number {
@@ -95,5 +95,52 @@ describe('generateArithmeticProblems', () => {
     expect(() => generateArithmeticProblems({ count: 1, operations: ['%' as '+'] })).toThrow(/operations/);
     expect(() => generateArithmeticProblems({ count: -1 })).toThrow(DataError);
     expect(() => generateArithmeticProblems({ count: 1, minSteps: 3, maxSteps: 3, operations: ['-'], numberRange: [1, 1] })).toThrow(/widen them/);
+  });
+});
+
+describe('formatCompletion', () => {
+  const problems = generateArithmeticProblems({ count: 200, seed: 9, minSteps: 1, maxSteps: 3, numberRange: [1, 30] });
+  const reasoning = (completion: string) => /^<reasoning>\n(.*)\n<\/reasoning>\n/s.exec(completion)?.[1] ?? '';
+
+  it("'steps' is the problem's own completion", () => {
+    for (const p of problems) expect(formatCompletion(p, 'steps')).toBe(p.completion);
+  });
+
+  it("'expression' is one line whose left side, evaluated with its parentheses, is the answer", () => {
+    for (const p of problems) {
+      const line = reasoning(formatCompletion(p, 'expression'));
+      expect(line).not.toContain('\n');
+      const [left, right] = line.split(' = ');
+      expect(right).toBe(p.finalAnswer);
+      // An independent evaluator: innermost parentheses first, one binary operation each.
+      let text = left;
+      const apply = (a: number, op: string, b: number) => (op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : a / b);
+      const binary = /^(\d+) ([-+*/]) (\d+)$/;
+      for (let inner = /\(([^()]*)\)/.exec(text); inner; inner = /\(([^()]*)\)/.exec(text)) {
+        const m = binary.exec(inner[1]) as RegExpExecArray;
+        text = text.replace(inner[0], String(apply(Number(m[1]), m[2], Number(m[3]))));
+      }
+      const m = binary.exec(text) as RegExpExecArray;
+      expect(apply(Number(m[1]), m[2], Number(m[3]))).toBe(Number(p.finalAnswer));
+      expect((left.match(/\(/g) ?? []).length).toBe(p.steps.length - 1);
+    }
+    expect(reasoning(formatCompletion({ steps: [{ left: 6, operation: '+', right: 6, result: 12 }, { left: 12, operation: '-', right: 9, result: 3 }], finalAnswer: '3' }, 'expression'))).toBe('(6 + 6) - 9 = 3');
+  });
+
+  it("'direct' shows no working", () => {
+    expect(reasoning(formatCompletion(problems[0], 'direct'))).toBe(`The answer is ${problems[0].finalAnswer}.`);
+  });
+
+  it('every style gets the full correctness, format, strict_format and numeric rewards', () => {
+    for (const style of ['steps', 'expression', 'direct'] as const) {
+      const completions = problems.map((p) => formatCompletion(p, style));
+      const ctx = { prompts: problems.map((p) => p.question), completionIds: completions.map(() => []), answer: problems.map((p) => p.finalAnswer) };
+      expect(correctnessReward(completions, ctx)).toEqual(problems.map(() => 2));
+      for (const reward of [formatReward, strictFormatReward, numericReward]) expect(reward(completions, ctx)).toEqual(problems.map(() => 0.5));
+    }
+  });
+
+  it('refuses an unknown style, naming it', () => {
+    expect(() => formatCompletion(problems[0], 'terse' as SolutionStyle)).toThrow(/style must be .*"terse"/);
   });
 });
