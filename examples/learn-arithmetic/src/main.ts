@@ -1,11 +1,12 @@
 /**
  * Learn arithmetic from nothing: a random character-level Llama is fine-tuned (all projections) on
- * easy one-step word problems with the SFTTrainer, then trained with GRPO and the seven reference
- * rewards on harder problems; the held-out accuracy and rewards of random → SFT → GRPO are printed
- * and plotted (runs/summary/report.html; each trainer's curves in its own run folder).
+ * word problems with the SFTTrainer (one-step ones, and two-step ones mostly answered directly),
+ * then trained with GRPO and the seven reference rewards on two-step problems; the held-out
+ * accuracy, rewards and solution style of random → SFT → GRPO are printed and plotted
+ * (runs/summary/report.html; each trainer's curves in its own run folder).
  *
- *   pnpm start                    # the full run (about 5 min on 2 idle cores)
- *   pnpm start -- --quick         # the short run (about 2 min)
+ *   pnpm start                    # the full run (16 min with two runs sharing 2 cores)
+ *   pnpm start -- --quick         # the short run (8 min the same way)
  *   options: --seed N  --out DIR  --check (exit 1 unless GRPO beats SFT by the quick mode's margin)
  */
 import { loadCausalLM, RunDirTracker, type CausalLM, type TextTokenizer } from 'grpojs';
@@ -43,9 +44,9 @@ await summary.init({ name: `learn-arithmetic-seed${seed}`, config: { seed, quick
 const stages: StageScores[] = [];
 async function record(stage: string, step: number, rows: readonly TaskRow[]): Promise<StageScores> {
   const s = await measure(lm, tokenizer, rows, settings.grpo.maxCompletionLength);
-  const scores = { stage, step, accuracy: s.accuracy ?? 0, reward: s.reward, correctness: s.rewards.correctness };
-  await summary.log({ 'heldout/accuracy': scores.accuracy, 'heldout/reward': scores.reward, 'heldout/rewards/correctness/mean': scores.correctness, ...Object.fromEntries(Object.entries(s.rewards).map(([k, v]) => [`heldout/rewards/${k}/mean`, v])) }, step);
-  console.log(`  [${elapsed()}] ${stage.padEnd(10)} held-out accuracy ${(100 * scores.accuracy).toFixed(1)}%  reward ${scores.reward.toFixed(3)}  correctness ${scores.correctness.toFixed(3)}`);
+  const scores = { stage, step, accuracy: s.accuracy ?? 0, reward: s.reward, correctness: s.rewards.correctness, stepsShare: s.stepsShare };
+  await summary.log({ 'heldout/accuracy': scores.accuracy, 'heldout/steps_share': scores.stepsShare, 'heldout/reward': scores.reward, 'heldout/rewards/correctness/mean': scores.correctness, ...Object.fromEntries(Object.entries(s.rewards).map(([k, v]) => [`heldout/rewards/${k}/mean`, v])) }, step);
+  console.log(`  [${elapsed()}] ${stage.padEnd(10)} held-out accuracy ${(100 * scores.accuracy).toFixed(1)}%  reward ${scores.reward.toFixed(3)}  correctness ${scores.correctness.toFixed(3)}  writes the steps ${(100 * scores.stepsShare).toFixed(0)}%`);
   return scores;
 }
 
@@ -62,9 +63,9 @@ await summary.summary(Object.fromEntries(stages.flatMap((s) => [[`${s.stage}/acc
 await summary.finish();
 
 console.log(`\nHeld-out (${tasks.heldOut.length} rows, seed ${seed}, ${elapsed()}):`);
-console.log('| stage | accuracy | mean reward (7 rewards) | mean correctness reward |');
-console.log('|---|---|---|---|');
-for (const s of stages) console.log(`| ${s.stage} | ${(100 * s.accuracy).toFixed(1)}% | ${s.reward.toFixed(3)} | ${s.correctness.toFixed(3)} |`);
+console.log('| stage | accuracy | mean reward (7 rewards) | mean correctness reward | writes the steps |');
+console.log('|---|---|---|---|---|');
+for (const s of stages) console.log(`| ${s.stage} | ${(100 * s.accuracy).toFixed(1)}% | ${s.reward.toFixed(3)} | ${s.correctness.toFixed(3)} | ${(100 * s.stepsShare).toFixed(0)}% |`);
 console.log(`report: ${join(out, 'runs', 'summary', 'report.html')}`);
 lm.dispose();
 

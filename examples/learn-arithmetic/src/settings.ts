@@ -25,6 +25,13 @@ export interface Settings {
 export const REWARD_WEIGHTS = [1, 1, 1, 1, 1, 0, 1];
 
 /**
+ * 70% of the two-step SFT targets answer directly ("The answer is 20."), the rest write one line
+ * per step: after SFT the model answers most held-out problems directly, and GRPO has to discover
+ * that writing the steps pays.
+ */
+const SHORTCUT = { style: 'direct', share: 0.7 } as const;
+
+/**
  * GRPO updates every projection of a 0.66 M-parameter model, so its learning rate is small: at
  * 5e-4 (temperature 0.8) the full run's held-out accuracy went 13.5% → 14% after 60 steps, then
  * collapsed to 3% by step 80 (every answer "4"); the quick run collapsed by step 20.
@@ -45,8 +52,8 @@ const grpoCommon = {
 
 export const FULL: Settings = {
   model: { hiddenSize: 128, layers: 4, heads: 4 },
-  tasks: { sftOneStep: 3000, sftTwoStep: 1000, grpoRows: 4000, heldOutRows: 200 },
-  sft: { maxSteps: 400, perDeviceTrainBatchSize: 32, gradientAccumulationSteps: 1, learningRate: 3e-3, warmupSteps: 20, lrSchedulerType: 'linear', loggingSteps: 10, evalSteps: 0 },
+  tasks: { sftOneStep: 3000, sftTwoStep: 1000, sftShortcut: SHORTCUT, grpoRows: 4000, heldOutRows: 200 },
+  sft: { maxSteps: 1200, perDeviceTrainBatchSize: 32, gradientAccumulationSteps: 1, learningRate: 3e-3, warmupSteps: 40, lrSchedulerType: 'linear', loggingSteps: 10, evalSteps: 0 },
   grpo: { ...grpoCommon, maxSteps: 120 },
   evalEvery: 20,
   checkMinGain: 0.1,
@@ -54,14 +61,16 @@ export const FULL: Settings = {
 
 export const QUICK: Settings = {
   model: { hiddenSize: 128, layers: 4, heads: 4 },
-  tasks: { sftOneStep: 3000, sftTwoStep: 1000, grpoRows: 2000, heldOutRows: 200 },
-  sft: { maxSteps: 200, perDeviceTrainBatchSize: 32, gradientAccumulationSteps: 1, learningRate: 3e-3, warmupSteps: 20, lrSchedulerType: 'linear', loggingSteps: 10, evalSteps: 0 },
+  tasks: { sftOneStep: 3000, sftTwoStep: 1000, sftShortcut: SHORTCUT, grpoRows: 2000, heldOutRows: 200 },
+  sft: { maxSteps: 600, perDeviceTrainBatchSize: 32, gradientAccumulationSteps: 1, learningRate: 3e-3, warmupSteps: 40, lrSchedulerType: 'linear', loggingSteps: 10, evalSteps: 0 },
   grpo: { ...grpoCommon, maxSteps: 40 },
   evalEvery: 20,
-  // Measured on the idle 2-core machine (these settings): seed 1 SFT 14.5% → GRPO 14.0% (correctness
-  // 0.29 → 0.28), seed 2 SFT 6.5% → GRPO 12.5% (0.13 → 0.25). GRPO's gain is not established (the full
-  // run: +4.0 for seed 1, −2.0 for seed 2), so `pnpm check` fails for seed 1 and CI does not run it.
-  // One build, seed and BLAS thread count give the same numbers run after run (OpenBLAS's sums change
-  // with its thread count, so another core count or OPENBLAS_NUM_THREADS gives other last bits).
-  checkMinGain: 0.02,
+  // Measured on the 2-core machine, seeds 1 and 2 run at the same time (these settings, 472 s each):
+  // seed 1 SFT 14.0% → GRPO 22.5% (+8.5; correctness 0.28 → 0.45; writes the steps 3% → 81%), seed 2
+  // 14.0% → 23.5% (+9.5; 0.28 → 0.47; 2% → 100%). The full run: seed 1 16.5% → 24.5% (+8.0), seed 2
+  // 24.5% → 40.0% (+15.5). 5 points is about twice the paired sampling error of 200 held-out rows,
+  // and below every measured gain. One build, seed and BLAS thread count give the same numbers run
+  // after run (OpenBLAS's sums change with its thread count, so another core count or
+  // OPENBLAS_NUM_THREADS gives other last bits and another trajectory).
+  checkMinGain: 0.05,
 };

@@ -15,26 +15,45 @@ export interface StageScores {
   accuracy: number;
   reward: number;
   correctness: number;
+  /** Share of held-out completions that write one equation per step. */
+  stepsShare: number;
 }
 
 const quiet = { warn: (line: string) => console.warn(line), info: () => {} };
 
+/** Greedy held-out scores, plus the share of completions that write one equation per step. */
+export interface HeldOutScores extends EvalScores {
+  stepsShare: number;
+}
+
+/** Whether a completion's reasoning writes two or more equations on lines of their own (the 'steps' style). */
+export function writesSteps(completion: string): boolean {
+  const reasoning = /<reasoning>(.*?)<\/reasoning>/s.exec(completion)?.[1] ?? '';
+  return reasoning.split('\n').filter((line) => line.includes(' = ')).length >= 2;
+}
+
 /** Greedy held-out scores of the model as it is now. */
-export async function measure(lm: CausalLM, tokenizer: TextTokenizer, rows: readonly TaskRow[], maxCompletionLength: number): Promise<EvalScores> {
-  return evaluateModel(
+export async function measure(lm: CausalLM, tokenizer: TextTokenizer, rows: readonly TaskRow[], maxCompletionLength: number): Promise<HeldOutScores> {
+  let steps = 0;
+  const scores = await evaluateModel(
     {
       model: lm,
       tokenizer,
       rewardFunctions: defaultRewards,
       rewardNames: defaultRewards.map((f) => f.rewardName),
       rewardWeights: defaultRewards.map(() => 1),
-      isCorrect: gsm8kExactMatch,
+      // Called once per row with its greedy completion: the style is counted on the way.
+      isCorrect: (completion, row) => {
+        if (writesSteps(completion)) steps++;
+        return gsm8kExactMatch(completion, row);
+      },
       maxPromptLength: null,
       maxCompletionLength,
       batchSize: 64,
     },
     rows.map(({ prompt, answer }) => ({ prompt, answer })),
   );
+  return { ...scores, stepsShare: rows.length > 0 ? steps / rows.length : 0 };
 }
 
 /** Supervised fine-tuning on prompt/completion rows (loss on the completion only, TRL's default). */
