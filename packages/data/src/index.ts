@@ -65,7 +65,7 @@ export {
 export { extractHashAnswer } from '@grpojs/rewards';
 export {
   OPERATION_PHRASES,
-  formatCompletion,
+  arithmeticCompletion,
   generateArithmeticProblems,
   type ArithmeticOperation,
   type ArithmeticProblem,

@@ -131,7 +131,7 @@ function render(name: string, item: string, steps: readonly ArithmeticStep[], ph
     question: sentences.join(' '),
     answer: `${steps.map((s) => `${s.left}${s.operation}${s.right}=<<${s.left}${s.operation}${s.right}=${s.result}>>${s.result}`).join('\n')}\n#### ${finalAnswer}`,
     finalAnswer,
-    completion: formatCompletion({ steps, finalAnswer }, 'steps'),
+    completion: arithmeticCompletion({ steps: [...steps], finalAnswer }, 'steps'),
   };
 }
 
@@ -187,14 +187,20 @@ export function generateArithmeticProblems(options: ArithmeticProblemOptions): A
 /**
  * How an SFT target shows its arithmetic: `steps`, one equation per line (the problem's
  * `completion`); `expression`, the whole calculation on one line, each earlier step in parentheses
- * (`(6 + 6) - 9 = 3`); `direct`, no working at all (`The answer is 3.`). The last two are shortcuts
- * a small model executes less reliably than the steps, as some human-written solutions are.
+ * (`(6 + 6) - 9 = 3`); `direct`, no working at all (`The answer is 3.`).
  */
 export type SolutionStyle = 'steps' | 'expression' | 'direct';
 
-/** The problem's SFT target in `style`, in the layout the seven reference rewards check. */
-export function formatCompletion(problem: { readonly steps: readonly ArithmeticStep[]; readonly finalAnswer: string }, style: SolutionStyle): string {
+/**
+ * The problem's SFT target in `style`, in the layout the seven reference rewards check.
+ * @throws DataError when the style is unknown, the problem has no step, or its final answer is not its last step's result.
+ */
+export function arithmeticCompletion(problem: Pick<ArithmeticProblem, 'steps' | 'finalAnswer'>, style: SolutionStyle): string {
   const { steps, finalAnswer } = problem;
+  if (steps.length === 0) throw new DataError('arithmeticCompletion: problem.steps must hold at least one step.');
+  if (String(steps[steps.length - 1].result) !== finalAnswer) {
+    throw new DataError(`arithmeticCompletion: problem.finalAnswer ${JSON.stringify(finalAnswer)} is not the last step's result ${steps[steps.length - 1].result}.`);
+  }
   let reasoning: string;
   if (style === 'steps') {
     reasoning = steps.map((s) => `${s.left} ${s.operation} ${s.right} = ${s.result}`).join('\n');
@@ -204,7 +210,7 @@ export function formatCompletion(problem: { readonly steps: readonly ArithmeticS
   } else if (style === 'direct') {
     reasoning = `The answer is ${finalAnswer}.`;
   } else {
-    throw new DataError(`formatCompletion: style must be 'steps', 'expression' or 'direct', got ${JSON.stringify(style)}.`);
+    throw new DataError(`arithmeticCompletion: style must be 'steps', 'expression' or 'direct', got ${JSON.stringify(style)}.`);
   }
   return `<reasoning>\n${reasoning}\n</reasoning>\n<answer>\n${finalAnswer}\n</answer>\n`;
 }

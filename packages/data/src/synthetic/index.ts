@@ -1,7 +1,7 @@
 /** Synthetic tasks: seeded GSM8K-style problems whose answers are known by construction. */
 export {
   OPERATION_PHRASES,
-  formatCompletion,
+  arithmeticCompletion,
   generateArithmeticProblems,
   type ArithmeticOperation,
   type ArithmeticProblem,

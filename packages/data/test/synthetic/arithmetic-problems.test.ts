@@ -3,9 +3,9 @@
  * independent reading of each question (the test's own phrase table and arithmetic, not the
  * generator's steps), with gold answers that GSM8K parsing and the reference rewards accept.
  */
-import { correctnessReward, formatReward, numericReward, strictFormatReward } from '@grpojs/rewards';
+import { correctnessReward, defaultRewards, formatReward, numericReward, strictFormatReward } from '@grpojs/rewards';
 import { describe, expect, it } from 'vitest';
-import { DataError, extractHashAnswer, formatCompletion, generateArithmeticProblems, type SolutionStyle } from '../../src/index.js';
+import { DataError, extractHashAnswer, arithmeticCompletion, generateArithmeticProblems, type SolutionStyle } from '../../src/index.js';
 
 /** Solves a question from its text alone: the start count, then one operation per sentence. */
 function solve(question: string): number {
@@ -98,17 +98,20 @@ describe('generateArithmeticProblems', () => {
   });
 });
 
-describe('formatCompletion', () => {
+describe('arithmeticCompletion', () => {
   const problems = generateArithmeticProblems({ count: 200, seed: 9, minSteps: 1, maxSteps: 3, numberRange: [1, 30] });
   const reasoning = (completion: string) => /^<reasoning>\n(.*)\n<\/reasoning>\n/s.exec(completion)?.[1] ?? '';
 
-  it("'steps' is the problem's own completion", () => {
-    for (const p of problems) expect(formatCompletion(p, 'steps')).toBe(p.completion);
+  const sixPlusSixMinusNine = { steps: [{ left: 6, operation: '+' as const, right: 6, result: 12 }, { left: 12, operation: '-' as const, right: 9, result: 3 }], finalAnswer: '3' };
+
+  it("'steps' writes one equation per line, as the problem's own completion", () => {
+    expect(arithmeticCompletion(sixPlusSixMinusNine, 'steps')).toBe('<reasoning>\n6 + 6 = 12\n12 - 9 = 3\n</reasoning>\n<answer>\n3\n</answer>\n');
+    for (const p of problems) expect(arithmeticCompletion(p, 'steps')).toBe(p.completion);
   });
 
   it("'expression' is one line whose left side, evaluated with its parentheses, is the answer", () => {
     for (const p of problems) {
-      const line = reasoning(formatCompletion(p, 'expression'));
+      const line = reasoning(arithmeticCompletion(p, 'expression'));
       expect(line).not.toContain('\n');
       const [left, right] = line.split(' = ');
       expect(right).toBe(p.finalAnswer);
@@ -124,23 +127,34 @@ describe('formatCompletion', () => {
       expect(apply(Number(m[1]), m[2], Number(m[3]))).toBe(Number(p.finalAnswer));
       expect((left.match(/\(/g) ?? []).length).toBe(p.steps.length - 1);
     }
-    expect(reasoning(formatCompletion({ steps: [{ left: 6, operation: '+', right: 6, result: 12 }, { left: 12, operation: '-', right: 9, result: 3 }], finalAnswer: '3' }, 'expression'))).toBe('(6 + 6) - 9 = 3');
+    expect(reasoning(arithmeticCompletion(sixPlusSixMinusNine, 'expression'))).toBe('(6 + 6) - 9 = 3');
   });
 
   it("'direct' shows no working", () => {
-    expect(reasoning(formatCompletion(problems[0], 'direct'))).toBe(`The answer is ${problems[0].finalAnswer}.`);
+    expect(reasoning(arithmeticCompletion(problems[0], 'direct'))).toBe(`The answer is ${problems[0].finalAnswer}.`);
   });
 
-  it('every style gets the full correctness, format, strict_format and numeric rewards', () => {
-    for (const style of ['steps', 'expression', 'direct'] as const) {
-      const completions = problems.map((p) => formatCompletion(p, style));
+  it('every style gets the full correctness, format, strict_format and numeric rewards, and the same conciseness and cot_clarity as the others', () => {
+    const byStyle = (['steps', 'expression', 'direct'] as const).map((style) => {
+      const completions = problems.map((p) => arithmeticCompletion(p, style));
       const ctx = { prompts: problems.map((p) => p.question), completionIds: completions.map(() => []), answer: problems.map((p) => p.finalAnswer) };
       expect(correctnessReward(completions, ctx)).toEqual(problems.map(() => 2));
       for (const reward of [formatReward, strictFormatReward, numericReward]) expect(reward(completions, ctx)).toEqual(problems.map(() => 0.5));
+      return Object.fromEntries(defaultRewards.map((f) => [f.rewardName, f(completions, ctx)]));
+    });
+    expect(Object.keys(byStyle[0])).toEqual(['correctness', 'format', 'strict_format', 'numeric', 'conciseness', 'repetition', 'cot_clarity']);
+    // A right answer scores the same in every style (repetition, weighted 0 in the example, may differ),
+    // so for GRPO only whether the answer is right separates the styles.
+    for (const name of ['correctness', 'format', 'strict_format', 'numeric', 'conciseness', 'cot_clarity']) {
+      expect(byStyle[1][name], name).toEqual(byStyle[0][name]);
+      expect(byStyle[2][name], name).toEqual(byStyle[0][name]);
     }
   });
 
-  it('refuses an unknown style, naming it', () => {
-    expect(() => formatCompletion(problems[0], 'terse' as SolutionStyle)).toThrow(/style must be .*"terse"/);
+  it('refuses an unknown style, a problem without steps, and a final answer that is not the last result, naming them', () => {
+    expect(() => arithmeticCompletion(problems[0], 'terse' as SolutionStyle)).toThrow(/style must be .*"terse"/);
+    expect(() => arithmeticCompletion({ steps: [], finalAnswer: '3' }, 'direct')).toThrow(DataError);
+    expect(() => arithmeticCompletion({ steps: [], finalAnswer: '3' }, 'direct')).toThrow(/problem.steps/);
+    expect(() => arithmeticCompletion({ ...sixPlusSixMinusNine, finalAnswer: '12' }, 'steps')).toThrow(/finalAnswer "12" is not the last step's result 3/);
   });
 });
