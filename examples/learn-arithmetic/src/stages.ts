@@ -15,18 +15,18 @@ export interface StageScores {
   accuracy: number;
   reward: number;
   correctness: number;
-  /** Share of held-out completions that write one equation per step. */
+  /** Share of held-out completions whose reasoning holds two or more equation lines. */
   stepsShare: number;
 }
 
 const quiet = { warn: (line: string) => console.warn(line), info: () => {} };
 
-/** Greedy held-out scores, plus the share of completions that write one equation per step. */
+/** Greedy held-out scores, plus the share of completions that write their working as equation lines. */
 export interface HeldOutScores extends EvalScores {
   stepsShare: number;
 }
 
-/** Whether a completion's reasoning writes two or more equations on lines of their own (the 'steps' style). */
+/** Whether a completion's reasoning holds two or more lines with an equation (the 'steps' style, right or wrong). */
 export function writesSteps(completion: string): boolean {
   const reasoning = /<reasoning>(.*?)<\/reasoning>/s.exec(completion)?.[1] ?? '';
   return reasoning.split('\n').filter((line) => line.includes(' = ')).length >= 2;
@@ -35,6 +35,7 @@ export function writesSteps(completion: string): boolean {
 /** Greedy held-out scores of the model as it is now. */
 export async function measure(lm: CausalLM, tokenizer: TextTokenizer, rows: readonly TaskRow[], maxCompletionLength: number): Promise<HeldOutScores> {
   let steps = 0;
+  let checked = 0;
   const scores = await evaluateModel(
     {
       model: lm,
@@ -42,8 +43,9 @@ export async function measure(lm: CausalLM, tokenizer: TextTokenizer, rows: read
       rewardFunctions: defaultRewards,
       rewardNames: defaultRewards.map((f) => f.rewardName),
       rewardWeights: defaultRewards.map(() => 1),
-      // Called once per row with its greedy completion: the style is counted on the way.
+      // Called with each row's greedy completion: the style is counted on the way.
       isCorrect: (completion, row) => {
+        checked++;
         if (writesSteps(completion)) steps++;
         return gsm8kExactMatch(completion, row);
       },
@@ -53,7 +55,8 @@ export async function measure(lm: CausalLM, tokenizer: TextTokenizer, rows: read
     },
     rows.map(({ prompt, answer }) => ({ prompt, answer })),
   );
-  return { ...scores, stepsShare: rows.length > 0 ? steps / rows.length : 0 };
+  if (checked !== rows.length) throw new Error(`measure: the accuracy check saw ${checked} completions for ${rows.length} rows`);
+  return { ...scores, stepsShare: checked > 0 ? steps / checked : 0 };
 }
 
 /** Supervised fine-tuning on prompt/completion rows (loss on the completion only, TRL's default). */

@@ -5,7 +5,7 @@
  * stage is measured on (never trained on: rows identical to a held-out question are removed from
  * both training sets).
  */
-import { formatCompletion, generateArithmeticProblems, gsm8kPrompt, type ArithmeticProblem, type ArithmeticProblemOptions, type SolutionStyle } from 'grpojs';
+import { arithmeticCompletion, generateArithmeticProblems, gsm8kPrompt, type ArithmeticProblem, type ArithmeticProblemOptions, type SolutionStyle } from 'grpojs';
 
 /** What both trainers and the evaluation read: the prompt, the SFT target and the gold answer. */
 export interface TaskRow {
@@ -22,9 +22,9 @@ export interface TaskSizes {
   /** Two-step SFT problems (a few, so the model has seen the layout of a chain). */
   sftTwoStep: number;
   /**
-   * The two-step SFT problems whose target takes a shortcut instead of one line per step, as
-   * cold-start data mixes careful and terse solutions: the model learns both, and GRPO's
-   * correctness reward has to find out which one it executes more reliably.
+   * The share of the generated two-step SFT problems whose target takes a shortcut instead of one
+   * line per step, as cold-start data mixes careful and terse solutions: the model learns both, and
+   * GRPO's correctness reward has to find out which one it executes more reliably.
    */
   sftShortcut: { style: Exclude<SolutionStyle, 'steps'>; share: number };
   grpoRows: number;
@@ -39,7 +39,7 @@ export const HARD: Omit<ArithmeticProblemOptions, 'count' | 'seed'> = { ...NUMBE
 
 /** The seed's prompt format (`user: <question>\n`, no system message): the tiny model learns the layout from SFT. */
 export function toRow(problem: ArithmeticProblem, style: SolutionStyle): TaskRow {
-  return { prompt: gsm8kPrompt(problem.question, { systemPrompt: null }).prompt, completion: formatCompletion(problem, style), answer: problem.finalAnswer };
+  return { prompt: gsm8kPrompt(problem.question, { systemPrompt: null }).prompt, completion: arithmeticCompletion(problem, style), answer: problem.finalAnswer };
 }
 
 /** The three sets for one seed. The held-out set depends on `heldOutSeed` only, so every run measures the same rows. */
