@@ -131,7 +131,7 @@ function render(name: string, item: string, steps: readonly ArithmeticStep[], ph
     question: sentences.join(' '),
     answer: `${steps.map((s) => `${s.left}${s.operation}${s.right}=<<${s.left}${s.operation}${s.right}=${s.result}>>${s.result}`).join('\n')}\n#### ${finalAnswer}`,
     finalAnswer,
-    completion: arithmeticCompletion({ steps: [...steps], finalAnswer }, 'steps'),
+    completion: arithmeticCompletion({ steps, finalAnswer }, 'steps'),
   };
 }
 
@@ -195,7 +195,7 @@ export type SolutionStyle = 'steps' | 'expression' | 'direct';
  * The problem's SFT target in `style`, in the layout the seven reference rewards check.
  * @throws DataError when the style is unknown, the problem has no step, or its final answer is not its last step's result.
  */
-export function arithmeticCompletion(problem: Pick<ArithmeticProblem, 'steps' | 'finalAnswer'>, style: SolutionStyle): string {
+export function arithmeticCompletion(problem: { readonly steps: readonly ArithmeticStep[]; readonly finalAnswer: string }, style: SolutionStyle): string {
   const { steps, finalAnswer } = problem;
   if (steps.length === 0) throw new DataError('arithmeticCompletion: problem.steps must hold at least one step.');
   if (String(steps[steps.length - 1].result) !== finalAnswer) {
