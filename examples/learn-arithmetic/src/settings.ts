@@ -70,8 +70,9 @@ export const QUICK: Settings = {
   // seed 1 SFT 14.0% → GRPO 22.5% (+8.5; correctness 0.28 → 0.45; writes the steps 3% → 81%), seed 2
   // 14.0% → 23.5% (+9.5; 0.28 → 0.47; 2% → 100%). The full run: seed 1 16.5% → 24.5% (+8.0), seed 2
   // 24.5% → 40.0% (+15.5). The threshold, 5 points (10 of the 200 held-out rows), is below every
-  // measured gain and above the −2 to +6 points GRPO moved the all-steps design of the example. One build, seed and BLAS thread count give the same numbers run
-  // after run (OpenBLAS's sums change with its thread count, so another core count or
-  // OPENBLAS_NUM_THREADS gives other last bits and another trajectory).
+  // measured gain and above the −2 to +6 points GRPO moved the all-steps design of the example.
+  // One build, seed and BLAS thread count give the same numbers run after run (OpenBLAS's sums
+  // change with its thread count, so another core count or OPENBLAS_NUM_THREADS gives other last
+  // bits and another trajectory).
   checkMinGain: 0.05,
 };
