@@ -19,7 +19,7 @@ export interface TaskRow {
 export interface TaskSizes {
   /** One-step SFT problems. */
   sftOneStep: number;
-  /** Two-step SFT problems (a few, so the model has seen the layout of a chain). */
+  /** Two-step SFT problems: the written-out ones teach a chain's layout and its arithmetic. */
   sftTwoStep: number;
   /**
    * The share of the generated two-step SFT problems whose target takes a shortcut instead of one
