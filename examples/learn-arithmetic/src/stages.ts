@@ -3,7 +3,7 @@
  * and GSM8K exact match, through @grpojs/rl's evaluateModel), SFT with the SFTTrainer, and GRPO with
  * the GRPOTrainer, each with its own run directory and report.html.
  */
-import { defaultRewards, evaluateModel, GRPOTrainer, gsm8kExactMatch, RunDirTracker, SFTTrainer, type CausalLM, type EvalScores, type GRPOConfigInput, type SFTConfigInput, type TextTokenizer } from 'grpojs';
+import { defaultRewards, evaluateModel, GRPOTrainer, gsm8kExactMatch, RunDirTracker, SFTTrainer, type CausalLM, type EvalScores, type GRPOConfigInput, type RewardFunction, type SFTConfigInput, type TextTokenizer } from 'grpojs';
 import { join } from 'node:path';
 import type { TaskRow } from './tasks.js';
 
@@ -32,31 +32,32 @@ export function writesSteps(completion: string): boolean {
   return reasoning.split('\n').filter((line) => line.includes(' = ')).length >= 2;
 }
 
+/**
+ * 1 for a completion that writes the steps, else 0: scored as an eighth reward function with
+ * weight 0, so evaluateModel averages it over the held-out rows and the weighted reward is unchanged.
+ */
+const writesStepsScore: RewardFunction = Object.assign((completions: string[]) => completions.map((c) => (writesSteps(c) ? 1 : 0)), { rewardName: 'writes_steps' });
+
+const scoredFunctions = [...defaultRewards, writesStepsScore];
+
 /** Greedy held-out scores of the model as it is now. */
 export async function measure(lm: CausalLM, tokenizer: TextTokenizer, rows: readonly TaskRow[], maxCompletionLength: number): Promise<HeldOutScores> {
-  let steps = 0;
-  let checked = 0;
   const scores = await evaluateModel(
     {
       model: lm,
       tokenizer,
-      rewardFunctions: defaultRewards,
-      rewardNames: defaultRewards.map((f) => f.rewardName),
-      rewardWeights: defaultRewards.map(() => 1),
-      // Called with each row's greedy completion: the style is counted on the way.
-      isCorrect: (completion, row) => {
-        checked++;
-        if (writesSteps(completion)) steps++;
-        return gsm8kExactMatch(completion, row);
-      },
+      rewardFunctions: scoredFunctions,
+      rewardNames: [...defaultRewards.map((f) => f.rewardName), 'writes_steps'],
+      rewardWeights: [...defaultRewards.map(() => 1), 0],
+      isCorrect: gsm8kExactMatch,
       maxPromptLength: null,
       maxCompletionLength,
       batchSize: 64,
     },
     rows.map(({ prompt, answer }) => ({ prompt, answer })),
   );
-  if (checked !== rows.length) throw new Error(`measure: the accuracy check saw ${checked} completions for ${rows.length} rows`);
-  return { ...scores, stepsShare: checked > 0 ? steps / checked : 0 };
+  const { writes_steps: stepsShare, ...rewards } = scores.rewards;
+  return { ...scores, rewards, stepsShare };
 }
 
 /** Supervised fine-tuning on prompt/completion rows (loss on the completion only, TRL's default). */
