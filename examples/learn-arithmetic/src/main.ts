@@ -42,7 +42,7 @@ if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be an inte
 const base: Settings = values.quick ? QUICK : FULL;
 const shortcutShare = parseShare(values['shortcut-share'], base.tasks.sftShortcut.share);
 const settings: Settings = { ...base, tasks: { ...base.tasks, sftShortcut: { ...base.tasks.sftShortcut, share: shortcutShare } } };
-const mode = `${values.quick ? 'quick' : 'full'}${values['shortcut-share'] === undefined ? '' : `-shortcut${shortcutShare}`}`;
+const mode = `${values.quick ? 'quick' : 'full'}${shortcutShare === base.tasks.sftShortcut.share ? '' : `-shortcut${shortcutShare}`}`;
 const out = values.out ?? join('outputs', `${mode}-seed${seed}`);
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
