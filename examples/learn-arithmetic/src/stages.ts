@@ -3,7 +3,7 @@
  * and GSM8K exact match, through @grpojs/rl's evaluateModel), SFT with the SFTTrainer, and GRPO with
  * the GRPOTrainer, each with its own run directory and report.html.
  */
-import { defaultRewards, evaluateModel, GRPOTrainer, gsm8kExactMatch, RunDirTracker, SFTTrainer, type CausalLM, type EvalScores, type GRPOConfigInput, type RewardFunction, type SFTConfigInput, type TextTokenizer } from 'grpojs';
+import { defaultRewards, evaluateModel, GRPOTrainer, gsm8kExactMatch, rewardNames, RunDirTracker, SFTTrainer, type CausalLM, type EvalScores, type GRPOConfigInput, type RewardFunction, type SFTConfigInput, type TextTokenizer } from 'grpojs';
 import { join } from 'node:path';
 import type { TaskRow } from './tasks.js';
 
@@ -36,7 +36,8 @@ export function writesSteps(completion: string): boolean {
  * 1 for a completion that writes the steps, else 0: scored as an eighth reward function with
  * weight 0, so evaluateModel averages it over the held-out rows and the weighted reward is unchanged.
  */
-const writesStepsScore: RewardFunction = Object.assign((completions: string[]) => completions.map((c) => (writesSteps(c) ? 1 : 0)), { rewardName: 'writes_steps' });
+const STEPS_METRIC = 'writes_steps';
+const writesStepsScore: RewardFunction = Object.assign((completions: string[]) => completions.map((c) => (writesSteps(c) ? 1 : 0)), { rewardName: STEPS_METRIC });
 
 const scoredFunctions = [...defaultRewards, writesStepsScore];
 
@@ -47,7 +48,7 @@ export async function measure(lm: CausalLM, tokenizer: TextTokenizer, rows: read
       model: lm,
       tokenizer,
       rewardFunctions: scoredFunctions,
-      rewardNames: [...defaultRewards.map((f) => f.rewardName), 'writes_steps'],
+      rewardNames: rewardNames(scoredFunctions),
       rewardWeights: [...defaultRewards.map(() => 1), 0],
       isCorrect: gsm8kExactMatch,
       maxPromptLength: null,
@@ -56,7 +57,7 @@ export async function measure(lm: CausalLM, tokenizer: TextTokenizer, rows: read
     },
     rows.map(({ prompt, answer }) => ({ prompt, answer })),
   );
-  const { writes_steps: stepsShare, ...rewards } = scores.rewards;
+  const { [STEPS_METRIC]: stepsShare, ...rewards } = scores.rewards;
   return { ...scores, rewards, stepsShare };
 }
 
